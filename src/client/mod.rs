@@ -1,0 +1,274 @@
+//! The Intercom HTTP client: bearer auth, `Intercom-Version`, timeouts, retries and request
+//! counters. It knows nothing of DataFusion; the provider layer turns its JSON into Arrow.
+
+mod error;
+pub mod pagination;
+pub mod retry;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub use error::{ApiError, ClientError};
+pub use pagination::{ListRequest, Page, PageStyle};
+use retry::{Decision, Outcome, Policy, RequestKind};
+
+use crate::config::Config;
+
+/// Request counters, shared by every scan that uses the client.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    rate_limit_waits: AtomicU64,
+    waited_ms: AtomicU64,
+}
+
+/// A snapshot of the client's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Requests that were repeated after a 429, 5xx or transport error.
+    pub retries: u64,
+    /// Retries that waited for the rate-limit window.
+    pub rate_limit_waits: u64,
+    /// Total time spent waiting before retries.
+    pub waited: Duration,
+}
+
+/// One API call: method, path relative to the base URL, query and JSON body.
+#[derive(Clone, Debug)]
+pub struct ApiRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path such as `/contacts/search`.
+    pub path: String,
+    /// Query-string pairs.
+    pub query: Vec<(String, String)>,
+    /// JSON body, for POST and PUT.
+    pub body: Option<Value>,
+    /// Reads are retried on 5xx; writes are not.
+    pub kind: RequestKind,
+}
+
+impl ApiRequest {
+    /// A GET (a read).
+    pub fn get(path: impl Into<String>) -> Self {
+        Self {
+            method: Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            kind: RequestKind::Read,
+        }
+    }
+    /// A POST that only reads (searches): retried like a GET.
+    pub fn search(path: impl Into<String>, body: Value) -> Self {
+        Self {
+            method: Method::POST,
+            path: path.into(),
+            query: Vec::new(),
+            body: Some(body),
+            kind: RequestKind::Read,
+        }
+    }
+    /// Adds a query parameter.
+    pub fn with_query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_string(), value.to_string()));
+        self
+    }
+    /// `METHOD /path`, for messages.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// The client. Cheap to share behind an `Arc`; every table of a session uses the same one, so
+/// the counters and the connection pool are per workspace.
+pub struct IntercomClient {
+    http: reqwest::Client,
+    config: Config,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for IntercomClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntercomClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IntercomClient {
+    /// Builds a client. Sends nothing.
+    pub fn new(config: Config) -> Result<Self, ClientError> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
+            .map_err(|_| {
+                ClientError::Config(
+                    "the access token contains characters not allowed in an HTTP header".into(),
+                )
+            })?;
+        auth.set_sensitive(true);
+        let version = HeaderValue::from_str(&config.api_version).map_err(|_| {
+            ClientError::Config(format!("invalid API version {:?}", config.api_version))
+        })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert("Intercom-Version", version);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("intercom-sql/", env!("CARGO_PKG_VERSION")))
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(16)
+            .build()
+            .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            config,
+            counters: Counters::default(),
+        })
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A snapshot of the request counters.
+    pub fn stats(&self) -> ClientStats {
+        ClientStats {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+            rate_limit_waits: self.counters.rate_limit_waits.load(Ordering::Relaxed),
+            waited: Duration::from_millis(self.counters.waited_ms.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn policy(&self) -> Policy {
+        Policy {
+            max_retries: self.config.max_retries,
+            max_wait: self.config.max_retry_wait,
+            base_backoff: Duration::from_millis(200),
+        }
+    }
+
+    /// Sends a request, retrying per [`retry::decide`], and returns the JSON body
+    /// (`Value::Null` for an empty body).
+    pub async fn send(&self, request: &ApiRequest) -> Result<Value, ClientError> {
+        let url = format!("{}{}", self.config.base_url, request.path);
+        let policy = self.policy();
+        let mut attempt = 0;
+        loop {
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let mut builder = self.http.request(request.method.clone(), &url);
+            if !request.query.is_empty() {
+                builder = builder.query(&request.query);
+            }
+            if let Some(body) = &request.body {
+                builder = builder
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.to_string());
+            }
+            let (outcome, failure) = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let bytes = response.bytes().await;
+                    match bytes {
+                        Ok(bytes) if status.is_success() => return self.decode(request, &bytes),
+                        Ok(bytes) => {
+                            let outcome = Outcome::Status {
+                                status: status.as_u16(),
+                                reset_epoch: header_u64(&headers, "x-ratelimit-reset"),
+                                retry_after: header_u64(&headers, "retry-after"),
+                            };
+                            let error =
+                                ApiError::from_body(status.as_u16(), request.describe(), &bytes);
+                            (outcome, ClientError::Api(error))
+                        }
+                        Err(e) => (Outcome::Transport, self.transport_error(request, &e)),
+                    }
+                }
+                Err(e) => (Outcome::Transport, self.transport_error(request, &e)),
+            };
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            match retry::decide(
+                &policy,
+                outcome,
+                attempt,
+                request.kind,
+                now,
+                fastrand::f64(),
+            ) {
+                Decision::Stop => return Err(failure),
+                Decision::Retry { wait, rate_limited } => {
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if rate_limited {
+                        self.counters
+                            .rate_limit_waits
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
+                    self.counters
+                        .waited_ms
+                        .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Sends a GET by id: a 404 is `Ok(None)` (the row does not exist), not an error.
+    pub async fn get_optional(&self, request: &ApiRequest) -> Result<Option<Value>, ClientError> {
+        match self.send(request).await {
+            Ok(v) => Ok(Some(v)),
+            Err(ClientError::Api(e)) if e.status == StatusCode::NOT_FOUND.as_u16() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn decode(&self, request: &ApiRequest, bytes: &[u8]) -> Result<Value, ClientError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(bytes).map_err(|e| ClientError::Decode {
+            request: request.describe(),
+            json_path: format!("$ (line {}, column {})", e.line(), e.column()),
+            reason: e.to_string(),
+        })
+    }
+
+    fn transport_error(&self, request: &ApiRequest, e: &reqwest::Error) -> ClientError {
+        let reason = if e.is_timeout() {
+            format!("timed out after {:?}", self.config.timeout)
+        } else if e.is_connect() {
+            "connection failed".to_string()
+        } else if e.is_body() || e.is_decode() {
+            "the connection closed while reading the response".to_string()
+        } else {
+            "the connection closed without a response".to_string()
+        };
+        ClientError::Transport {
+            base_url: self.config.base_url.clone(),
+            request: request.describe(),
+            reason,
+        }
+    }
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Convenience for scans: the client behind an `Arc`.
+pub type SharedClient = Arc<IntercomClient>;

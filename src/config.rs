@@ -1,0 +1,113 @@
+//! Connection settings: token, base URL (region), API version, timeouts. `Debug` never shows the token.
+
+use std::fmt;
+use std::time::Duration;
+
+/// The Intercom access token. Its `Debug` and `Display` print `<redacted>`, so it cannot leak
+/// into logs or error messages by accident; call [`AccessToken::expose`] to send it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(String);
+
+impl AccessToken {
+    /// Wraps a token string.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+    /// The token itself, for the `Authorization` header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+impl fmt::Display for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Intercom's data-hosting regions, each with its own API host (intercom-api.md §1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Region {
+    /// United States (the default).
+    #[default]
+    Us,
+    /// Europe.
+    Eu,
+    /// Australia.
+    Au,
+}
+
+impl Region {
+    /// The region's API base URL.
+    pub fn base_url(self) -> &'static str {
+        match self {
+            Region::Us => "https://api.intercom.io",
+            Region::Eu => "https://api.eu.intercom.io",
+            Region::Au => "https://api.au.intercom.io",
+        }
+    }
+}
+
+/// The API version this crate is written against (the OpenAPI description in shared/).
+pub const DEFAULT_API_VERSION: &str = "2.15";
+
+/// Everything needed to talk to one Intercom workspace.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// API root without a trailing slash, e.g. `https://api.intercom.io`.
+    pub base_url: String,
+    /// Bearer token.
+    pub token: AccessToken,
+    /// Sent as the `Intercom-Version` header.
+    pub api_version: String,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// How many times a read is retried after a 429, a 5xx or a transport error.
+    pub max_retries: u32,
+    /// Longest single wait between retries (rate-limit waits included).
+    pub max_retry_wait: Duration,
+    /// Page size asked of list and search endpoints (Intercom's maximum is 150).
+    pub page_size: u32,
+    /// Most get-by-id / sub-resource requests in flight at once for one scan.
+    pub concurrency: usize,
+}
+
+impl Config {
+    /// A configuration for `base_url` with defaults for everything else.
+    pub fn new(base_url: impl Into<String>, token: AccessToken) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            token,
+            api_version: DEFAULT_API_VERSION.to_string(),
+            timeout: Duration::from_secs(60),
+            max_retries: 5,
+            max_retry_wait: Duration::from_secs(60),
+            page_size: 150,
+            concurrency: 8,
+        }
+    }
+
+    /// A configuration for one of Intercom's regions.
+    pub fn for_region(region: Region, token: AccessToken) -> Self {
+        Self::new(region.base_url(), token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_contains_the_token() {
+        let config = Config::new("http://127.0.0.1:1", AccessToken::new("sekrit-token-123"));
+        let shown = format!("{config:?} {}", config.token);
+        assert!(!shown.contains("sekrit"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,585 @@
+//! Built-in Intercom emulator: an axum app that speaks Intercom REST API 2.15 over a seeded,
+//! in-memory workspace. The same [`router`] serves tests, demo mode and
+//! `intercom-sql emulator --listen …`.
+//!
+//! It shares no Rust types with the client on purpose: responses are built from the OpenAPI
+//! description's field names, so a serde mistake cannot hide on both sides. Every API request
+//! goes through one middleware (auth, rate limit, latency, faults, request log); admin routes
+//! under `/__emulator/` skip it.
+
+mod error;
+mod faults;
+mod render;
+mod routes;
+pub mod search;
+mod seed;
+mod store;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono_tz::Tz;
+use serde_json::Value;
+
+pub use error::ApiError;
+use faults::{ConnHandle, KillableListener};
+
+/// Settings of one emulated workspace.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// Same seed -> identical workspace (ids, names, timestamps).
+    pub seed: u64,
+    /// Number of contacts (default 200).
+    pub contacts: usize,
+    /// Number of companies (default 30).
+    pub companies: usize,
+    /// Number of conversations (default 100).
+    pub conversations: usize,
+    /// Number of tickets (default 20).
+    pub tickets: usize,
+    /// The accepted bearer token (default `demo-token`).
+    pub token: String,
+    /// Fixed latency added to every API response (default 0).
+    pub latency: Duration,
+    /// Requests per 10-second window before 429; `None` = unlimited (headers still sent).
+    pub rate_limit_per_window: Option<u32>,
+    /// Workspace time zone (IANA name, default `UTC`): `/me` and contact-search day truncation.
+    pub timezone: String,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            contacts: 200,
+            companies: 30,
+            conversations: 100,
+            tickets: 20,
+            token: "demo-token".to_string(),
+            latency: Duration::ZERO,
+            rate_limit_per_window: None,
+            timezone: "UTC".to_string(),
+        }
+    }
+}
+
+/// One API request as served (admin paths excluded).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RequestRecord {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path without query string.
+    pub path: String,
+    /// Raw query string, if any.
+    pub query: Option<String>,
+    /// JSON body (a JSON string holding the raw text when the body was not JSON).
+    pub body: Option<Value>,
+    /// Status answered; 0 when the connection was dropped by a `Fault::Drop`.
+    pub status: u16,
+}
+
+/// An opt-in fault applied to the next `count` matching requests.
+#[derive(Clone, Debug)]
+pub struct FaultRule {
+    /// Only requests whose path starts with this (any path when `None`).
+    pub path_prefix: Option<String>,
+    /// Only requests with this method (any when `None`), case-insensitive.
+    pub method: Option<String>,
+    /// What to do.
+    pub fault: Fault,
+    /// How many matching requests it applies to.
+    pub count: u32,
+}
+
+/// What a fault does to a request.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Answer with this status and a realistic error.list body.
+    Status(u16),
+    /// 429 `rate_limit_exceeded`, `X-RateLimit-Remaining: 0`, `Reset` = now + this.
+    RateLimited {
+        /// Seconds until `X-RateLimit-Reset`.
+        reset_after_secs: u64,
+    },
+    /// Close the connection without any HTTP response (needs [`spawn`] or [`serve`]).
+    Drop,
+    /// Delay this response.
+    Slow(Duration),
+    /// On a paginated response, return the request's own cursor as the next cursor.
+    CursorLoop,
+}
+
+/// Default `X-RateLimit-Limit` when no budget is configured.
+const UNLIMITED_WINDOW: u32 = 10_000;
+/// Rate-limit window (intercom-api.md §6.3).
+const WINDOW_SECS: u64 = 10;
+
+struct RateWindow {
+    window: u64,
+    used: u32,
+}
+
+pub(crate) struct Scroll {
+    pub(crate) param: String,
+    pub(crate) next: usize,
+    pub(crate) last_used: std::time::Instant,
+}
+
+struct Inner {
+    config: EmulatorConfig,
+    store: store::Store,
+    contact_schema: search::SearchSchema,
+    conversation_schema: search::SearchSchema,
+    ticket_schema: search::SearchSchema,
+    log: Mutex<Vec<RequestRecord>>,
+    faults: Mutex<Vec<FaultRule>>,
+    rate: Mutex<RateWindow>,
+    scroll: Mutex<Option<Scroll>>,
+    search_cache: Mutex<VecDeque<(String, Arc<Vec<u32>>)>>,
+}
+
+/// The emulator's shared state: store, request log, faults and config behind one handle.
+#[derive(Clone)]
+pub struct EmulatorState {
+    inner: Arc<Inner>,
+}
+
+/// Locks a mutex, recovering the data if a previous holder panicked (the data stays usable:
+/// every critical section leaves it consistent).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl EmulatorState {
+    /// Seeds a workspace from the config. An unknown time zone falls back to UTC.
+    pub fn new(mut config: EmulatorConfig) -> Self {
+        let tz: Tz = config.timezone.parse().unwrap_or(Tz::UTC);
+        config.timezone = tz.name().to_string();
+        let store = seed::seed(&config);
+        Self {
+            inner: Arc::new(Inner {
+                contact_schema: render::contact_schema(&store, tz),
+                conversation_schema: render::conversation_schema(&store, tz),
+                ticket_schema: render::ticket_schema(&store, tz),
+                store,
+                config,
+                log: Mutex::new(Vec::new()),
+                faults: Mutex::new(Vec::new()),
+                rate: Mutex::new(RateWindow { window: 0, used: 0 }),
+                scroll: Mutex::new(None),
+                search_cache: Mutex::new(VecDeque::new()),
+            }),
+        }
+    }
+
+    /// Every API request served so far, in order.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.inner.log).clone()
+    }
+
+    /// Number of API requests served so far.
+    pub fn request_count(&self) -> usize {
+        lock(&self.inner.log).len()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        lock(&self.inner.log).clear();
+    }
+
+    /// Adds a fault rule (rules are tried in insertion order).
+    pub fn inject(&self, rule: FaultRule) {
+        lock(&self.inner.faults).push(rule);
+    }
+
+    /// Removes all fault rules.
+    pub fn clear_faults(&self) {
+        lock(&self.inner.faults).clear();
+    }
+
+    /// Every object of a kind, rendered as GET-by-id renders it, sorted by id.
+    ///
+    /// Kinds: `contacts`, `companies`, `conversations` (with parts), `tickets`, `tags`,
+    /// `segments`, `admins`, `teams`, `notes`, `data_attributes`; anything else is empty.
+    pub fn snapshot(&self, kind: &str) -> Vec<Value> {
+        let s = &self.inner.store;
+        let mut out: Vec<Value> = match kind {
+            "contacts" => (0..s.contacts.len())
+                .filter_map(|i| serde_json::to_value(render::contact(s, i)).ok())
+                .collect(),
+            "companies" => (0..s.companies.len())
+                .map(|i| render::company(s, i))
+                .collect(),
+            "conversations" => (0..s.conversations.len())
+                .map(|i| render::conversation(s, i, true))
+                .collect(),
+            "tickets" => (0..s.tickets.len()).map(|i| render::ticket(s, i)).collect(),
+            "tags" => (0..s.tags.len()).map(|i| render::tag(s, i, None)).collect(),
+            "segments" => (0..s.segments.len())
+                .map(|i| render::segment(s, i, None))
+                .collect(),
+            "admins" => (0..s.admins.len())
+                .map(|i| render::admin(s, i, false))
+                .collect(),
+            "teams" => (0..s.teams.len()).map(|i| render::team(s, i)).collect(),
+            "notes" => (0..s.notes.len()).map(|i| render::note(s, i)).collect(),
+            "data_attributes" => s
+                .data_attributes
+                .iter()
+                .map(render::data_attribute)
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.sort_by_cached_key(id_order);
+        out
+    }
+
+    pub(crate) fn store(&self) -> &store::Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn schemas(
+        &self,
+    ) -> (
+        &search::SearchSchema,
+        &search::SearchSchema,
+        &search::SearchSchema,
+    ) {
+        (
+            &self.inner.contact_schema,
+            &self.inner.conversation_schema,
+            &self.inner.ticket_schema,
+        )
+    }
+
+    pub(crate) fn scroll(&self) -> MutexGuard<'_, Option<Scroll>> {
+        lock(&self.inner.scroll)
+    }
+
+    /// Cached match list of a search, computed by `compute` on a miss (store is immutable, so
+    /// a query's matches never change; this keeps page N of a large search O(page)).
+    pub(crate) fn cached_matches(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> Vec<u32>,
+    ) -> Arc<Vec<u32>> {
+        if let Some((_, hit)) = lock(&self.inner.search_cache)
+            .iter()
+            .find(|(k, _)| *k == key)
+        {
+            return hit.clone();
+        }
+        let matches = Arc::new(compute());
+        let mut cache = lock(&self.inner.search_cache);
+        if cache.len() >= 16 {
+            cache.pop_front();
+        }
+        cache.push_back((key, matches.clone()));
+        matches
+    }
+
+    /// Counts one request in the current 10-second window: (limit, remaining, reset, over).
+    fn rate_tick(&self) -> (u32, u32, u64, bool) {
+        let now = now_secs();
+        let window = now / WINDOW_SECS;
+        let mut rate = lock(&self.inner.rate);
+        if rate.window != window {
+            rate.window = window;
+            rate.used = 0;
+        }
+        rate.used = rate.used.saturating_add(1);
+        let limit = self
+            .inner
+            .config
+            .rate_limit_per_window
+            .unwrap_or(UNLIMITED_WINDOW);
+        let over = self
+            .inner
+            .config
+            .rate_limit_per_window
+            .is_some_and(|l| rate.used > l);
+        let remaining = limit.saturating_sub(rate.used);
+        (limit, remaining, (window + 1) * WINDOW_SECS, over)
+    }
+}
+
+/// Sort key of a rendered object's id: numeric ids by value, others lexically.
+fn id_order(v: &Value) -> (u8, u64, String) {
+    let id = match v.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => v
+            .get("full_name")
+            .and_then(Value::as_str)
+            .map(|s| {
+                format!(
+                    "~{}:{s}",
+                    v.get("model").and_then(Value::as_str).unwrap_or("")
+                )
+            })
+            .unwrap_or_default(),
+    };
+    match id.parse::<u64>() {
+        Ok(n) => (0, n, String::new()),
+        Err(_) => (1, 0, id),
+    }
+}
+
+/// Every (METHOD, path template) served under Intercom's namespace.
+pub const ROUTES: &[(&str, &str)] = routes::ROUTES;
+
+/// The emulator's router: API routes behind the middleware, plus `/__emulator/*`.
+pub fn router(state: EmulatorState) -> Router {
+    let api = routes::api_routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api_middleware,
+        ))
+        .with_state(state.clone());
+    let admin = Router::new()
+        .route(
+            "/__emulator/requests",
+            axum::routing::get(admin_requests).delete(admin_clear),
+        )
+        .route("/__emulator/stats", axum::routing::get(admin_stats))
+        .with_state(state);
+    api.merge(admin)
+}
+
+async fn admin_requests(State(state): State<EmulatorState>) -> Response {
+    axum::Json(state.requests()).into_response()
+}
+
+async fn admin_clear(State(state): State<EmulatorState>) -> Response {
+    state.clear_requests();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn admin_stats(State(state): State<EmulatorState>) -> Response {
+    axum::Json(serde_json::json!({"requests": state.request_count()})).into_response()
+}
+
+/// The cursor a request carries (query `starting_after`, or body `pagination.starting_after`).
+fn request_cursor(query: Option<&str>, body: Option<&Value>) -> Option<String> {
+    if let Some(cursor) = body
+        .and_then(|b| b.pointer("/pagination/starting_after"))
+        .and_then(Value::as_str)
+    {
+        return Some(cursor.to_string());
+    }
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "starting_after")
+        .map(|(_, v)| routes::percent_decode(v))
+}
+
+fn is_authorized(req: &axum::http::request::Parts, token: &str) -> bool {
+    req.headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
+        })
+        .is_some_and(|t| t == token)
+}
+
+/// Auth, rate limit, latency, faults and the request log, around every API request.
+async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, 32 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let body_json = if bytes.is_empty() {
+        None
+    } else {
+        Some(
+            serde_json::from_slice::<Value>(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+        )
+    };
+    let method = parts.method.as_str().to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let cursor = request_cursor(query.as_deref(), body_json.as_ref());
+    let fault = faults::take_matching(
+        &mut lock(&state.inner.faults),
+        &method,
+        &path,
+        cursor.is_some(),
+    );
+    let latency = state.inner.config.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(Fault::Slow(delay)) = &fault {
+        tokio::time::sleep(*delay).await;
+    }
+    let (limit, mut remaining, mut reset, over) = state.rate_tick();
+    let mut response = if !is_authorized(&parts, &state.inner.config.token) {
+        ApiError::new(401, "unauthorized", "Access Token Invalid").into_response()
+    } else if over {
+        remaining = 0;
+        ApiError::new(429, "rate_limit_exceeded", "Rate limit exceeded").into_response()
+    } else {
+        match &fault {
+            Some(Fault::Status(code)) => {
+                let (status, code, message) = faults::status_error(*code);
+                ApiError::new(status, code, message).into_response()
+            }
+            Some(Fault::RateLimited { reset_after_secs }) => {
+                remaining = 0;
+                reset = now_secs() + reset_after_secs;
+                ApiError::new(429, "rate_limit_exceeded", "Rate limit exceeded").into_response()
+            }
+            Some(Fault::Drop) => match parts.extensions.get::<ConnectInfo<ConnHandle>>() {
+                Some(ConnectInfo(handle)) => {
+                    handle.kill();
+                    lock(&state.inner.log).push(RequestRecord {
+                        method,
+                        path,
+                        query,
+                        body: body_json,
+                        status: 0,
+                    });
+                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+                // Served without `spawn`/`serve`: the socket is out of reach; answer 500.
+                None => ApiError::new(500, "server_error", "Server error").into_response(),
+            },
+            _ => {
+                let req = Request::from_parts(parts, Body::from(bytes));
+                let response = next.run(req).await;
+                match (&fault, cursor) {
+                    (Some(Fault::CursorLoop), Some(cursor)) => {
+                        repeat_cursor(response, &cursor).await
+                    }
+                    _ => response,
+                }
+            }
+        }
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", limit as u64),
+        ("x-ratelimit-remaining", remaining as u64),
+        ("x-ratelimit-reset", reset),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+    lock(&state.inner.log).push(RequestRecord {
+        method,
+        path,
+        query,
+        body: body_json,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+/// Rewrites `pages.next.starting_after` of a JSON response to `cursor` (Fault::CursorLoop).
+async fn repeat_cursor(response: Response, cursor: &str) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes: Bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let Ok(mut json) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if let Some(next) = json
+        .pointer_mut("/pages/next")
+        .and_then(Value::as_object_mut)
+    {
+        next.insert("starting_after".into(), Value::String(cursor.to_string()));
+    }
+    let body = serde_json::to_vec(&json).unwrap_or_else(|_| bytes.to_vec());
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// A running emulator; shuts down when dropped.
+pub struct RunningEmulator {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The served state (request log, faults, snapshots).
+    pub state: EmulatorState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl RunningEmulator {
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let handle = std::mem::replace(&mut self.handle, tokio::spawn(async {}));
+        let _ = handle.await;
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn bind(
+    config: EmulatorConfig,
+    addr: &str,
+) -> std::io::Result<(KillableListener, std::net::SocketAddr, EmulatorState)> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let state = tokio::task::spawn_blocking(move || EmulatorState::new(config))
+        .await
+        .map_err(std::io::Error::other)?;
+    Ok((KillableListener(listener), local, state))
+}
+
+/// Binds `addr` (e.g. `127.0.0.1:0`) before returning, then serves in a tokio task.
+pub async fn spawn(config: EmulatorConfig, addr: &str) -> std::io::Result<RunningEmulator> {
+    let (listener, local, state) = bind(config, addr).await?;
+    let app = router(state.clone()).into_make_service_with_connect_info::<ConnHandle>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(RunningEmulator {
+        base_url: format!("http://{local}"),
+        state,
+        shutdown: Some(tx),
+        handle,
+    })
+}
+
+/// Serves in the foreground until the process ends (`intercom-sql emulator --listen …`).
+pub async fn serve(config: EmulatorConfig, addr: &str) -> std::io::Result<()> {
+    let (listener, _local, state) = bind(config, addr).await?;
+    let app = router(state).into_make_service_with_connect_info::<ConnHandle>();
+    axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+#[path = "emulator_tests.rs"]
+mod tests;

@@ -1,0 +1,1153 @@
+//! Deterministic demo/test workspace: same config and seed, same ids, names and timestamps.
+//!
+//! Uses `fastrand::Rng::with_seed` and fixed base timestamps (never the clock). Objects are
+//! generated in id order so every `Vec` of the store is sorted by id. Contacts get strictly
+//! increasing `created_at` values spread over 2021-01-01..2026-01-01 and ids that start with that
+//! timestamp in hex, like Intercom's ObjectId-style ids.
+
+use fastrand::Rng;
+use serde_json::json;
+
+use super::EmulatorConfig;
+use super::store::*;
+
+/// 2021-01-01T00:00:00Z: the oldest contact.
+pub const EPOCH_START: i64 = 1_609_459_200;
+/// 2026-01-01T00:00:00Z: the emulator's fixed "now" for seeded data.
+pub const SEED_NOW: i64 = 1_767_225_600;
+const DAY: i64 = 86_400;
+
+/// Custom contact attributes: (name, data_type).
+pub const CONTACT_CUSTOM_ATTRIBUTES: &[(&str, &str)] = &[
+    ("plan_tier", "string"),
+    ("seats", "integer"),
+    ("mrr", "float"),
+    ("beta_tester", "boolean"),
+    ("trial_ends_at", "date"),
+    ("Account Manager", "string"),
+];
+/// Custom company attributes: (name, data_type).
+pub const COMPANY_CUSTOM_ATTRIBUTES: &[(&str, &str)] = &[
+    ("churn_risk", "string"),
+    ("founded_year", "integer"),
+    ("enterprise", "boolean"),
+];
+/// Custom conversation attributes: (name, data_type).
+pub const CONVERSATION_CUSTOM_ATTRIBUTES: &[(&str, &str)] =
+    &[("Issue type", "string"), ("escalated", "boolean")];
+
+const FIRST: &[&str] = &[
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "John",
+    "Katherine",
+    "Donald",
+    "Sophie",
+    "Guido",
+    "Anita",
+    "Bjarne",
+    "Joan",
+    "Niklaus",
+    "Karen",
+    "James",
+    "Lucia",
+    "Mateo",
+    "Amara",
+    "Yuki",
+    "Priya",
+    "Omar",
+    "Ingrid",
+    "Pierre",
+    "Chen",
+    "Fatima",
+    "Lars",
+    "Elena",
+    "Kwame",
+    "Sofia",
+    "Ravi",
+    "Nora",
+];
+const LAST: &[&str] = &[
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Berners-Lee",
+    "Lamarr",
+    "McCarthy",
+    "Johnson",
+    "Knuth",
+    "Wilson",
+    "van Rossum",
+    "Borg",
+    "Stroustrup",
+    "Clarke",
+    "Wirth",
+    "Jones",
+    "Gosling",
+    "Garcia",
+    "Rossi",
+    "Okafor",
+    "Tanaka",
+    "Sharma",
+    "Haddad",
+    "Berg",
+    "Dubois",
+    "Wei",
+    "Khan",
+    "Nilsson",
+    "Petrova",
+    "Mensah",
+    "Costa",
+    "Iyer",
+    "Murphy",
+];
+const FREE_MAIL: &[&str] = &[
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "proton.me",
+    "icloud.com",
+];
+const COMPANY_A: &[&str] = &[
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Aperture",
+    "Massive",
+    "Pied Piper",
+    "Oscorp",
+];
+const COMPANY_B: &[&str] = &[
+    "Labs",
+    "Systems",
+    "Industries",
+    "Analytics",
+    "Cloud",
+    "Works",
+];
+const INDUSTRIES: &[&str] = &[
+    "Software",
+    "Retail",
+    "Finance",
+    "Healthcare",
+    "Education",
+    "Manufacturing",
+    "Media",
+];
+const PLANS: &[&str] = &["Free", "Starter", "Pro", "Enterprise"];
+const PLAN_TIERS: &[&str] = &["free", "starter", "pro", "enterprise"];
+const PLACES: &[Place] = &[
+    place("United States", "California", "San Francisco", "USA", "NA"),
+    place("United States", "New York", "New York", "USA", "NA"),
+    place("United States", "Texas", "Austin", "USA", "NA"),
+    place("Canada", "Ontario", "Toronto", "CAN", "NA"),
+    place("United Kingdom", "England", "London", "GBR", "EU"),
+    place("Ireland", "Leinster", "Dublin", "IRL", "EU"),
+    place("Germany", "Berlin", "Berlin", "DEU", "EU"),
+    place("France", "Île-de-France", "Paris", "FRA", "EU"),
+    place("Spain", "Catalonia", "Barcelona", "ESP", "EU"),
+    place("Brazil", "São Paulo", "São Paulo", "BRA", "SA"),
+    place("India", "Karnataka", "Bengaluru", "IND", "AS"),
+    place("Japan", "Tokyo", "Tokyo", "JPN", "AS"),
+    place("Australia", "New South Wales", "Sydney", "AUS", "OC"),
+    place("Nigeria", "Lagos", "Lagos", "NGA", "AF"),
+];
+const BROWSERS: &[(&str, &str)] = &[
+    ("chrome", "124.0.6367.91"),
+    ("firefox", "125.0"),
+    ("safari", "17.4"),
+    ("edge", "124.0.2478.67"),
+];
+const OSES: &[&str] = &[
+    "Mac OS X",
+    "Windows 10",
+    "Windows 11",
+    "Linux",
+    "iOS",
+    "Android",
+];
+const LANGUAGES: &[&str] = &["en", "en", "en", "fr", "de", "es", "pt", "ja"];
+const TAG_NAMES: &[&str] = &[
+    "VIP",
+    "Churn risk",
+    "Beta",
+    "Newsletter",
+    "Enterprise",
+    "Support priority",
+    "Onboarding",
+    "Partner",
+    "Feedback",
+    "Do not contact",
+    "Trial",
+    "Upsell",
+    "Event attendee",
+    "Billing issue",
+];
+const ADMIN_NAMES: &[(&str, &str)] = &[
+    ("Ciara Lee", "Support Lead"),
+    ("Marco Bianchi", "Support Engineer"),
+    ("Hana Sato", "Support Engineer"),
+    ("Tom Walsh", "Account Executive"),
+    ("Aisha Bello", "Customer Success Manager"),
+    ("Jonas Weber", "Customer Success Manager"),
+    ("Lea Martin", "Solutions Engineer"),
+    ("Sam Rivera", "Head of Support"),
+];
+const TEAM_NAMES: &[&str] = &["Support", "Sales", "Customer Success"];
+const SUBJECTS: &[&str] = &[
+    "Invoice question",
+    "Cannot log in",
+    "Feature request: dark mode",
+    "Export to CSV fails",
+    "Upgrade to Pro",
+    "Bug in the mobile app",
+    "How do I invite my team?",
+    "Refund request",
+];
+const MESSAGES: &[&str] = &[
+    "I need support with my invoice, the amount looks wrong.",
+    "Hi, I cannot log in since this morning. Password reset does not arrive.",
+    "Would love a dark mode for the dashboard!",
+    "The CSV export fails with a timeout when I select a full year.",
+    "We want to upgrade our workspace to the Pro plan. Who can help?",
+    "The iOS app crashes when I open settings.",
+    "How do I invite my team members to the project?",
+    "Please refund the duplicate charge from last month.",
+];
+const REPLIES: &[&str] = &[
+    "Thanks for reaching out! Let me look into this for you.",
+    "Could you share a screenshot of the error?",
+    "I have escalated this to our engineering team.",
+    "That should be fixed now, can you try again?",
+    "Great, glad it works!",
+    "I have applied the change to your account.",
+];
+const ISSUE_TYPES: &[&str] = &["Billing", "Bug", "Question", "Feature request"];
+const REMARKS: &[&str] = &["Quick and helpful", "Took a while", "", "Great support!"];
+
+const fn place(
+    country: &'static str,
+    region: &'static str,
+    city: &'static str,
+    country_code: &'static str,
+    continent_code: &'static str,
+) -> Place {
+    Place {
+        country,
+        region,
+        city,
+        country_code,
+        continent_code,
+    }
+}
+
+fn pick<T: Copy>(rng: &mut Rng, items: &[T]) -> T {
+    items[rng.usize(..items.len())]
+}
+
+fn maybe<T>(rng: &mut Rng, percent: u32, value: impl FnOnce(&mut Rng) -> T) -> Option<T> {
+    if rng.u32(..100) < percent {
+        Some(value(rng))
+    } else {
+        None
+    }
+}
+
+/// A random instant in `[from, to]` (`to` clamped to at least `from`).
+fn between(rng: &mut Rng, from: i64, to: i64) -> i64 {
+    if to <= from { from } else { rng.i64(from..=to) }
+}
+
+fn hex_id(ts: i64, salt: u64) -> String {
+    format!("{:08x}{:016x}", ts as u32, salt)
+}
+
+/// Builds the whole workspace for a config.
+pub fn seed(config: &EmulatorConfig) -> Store {
+    let mut rng = Rng::with_seed(config.seed);
+    let mut store = Store {
+        workspace_id: format!("ws{:06x}", config.seed & 0xff_ffff),
+        ..Store::default()
+    };
+    store.app = Some(App {
+        id_code: store.workspace_id.clone(),
+        name: "Emulated Workspace".to_string(),
+        region: "US",
+        timezone: config.timezone.clone(),
+        created_at: EPOCH_START - 90 * DAY,
+    });
+    seed_admins_and_teams(&mut store);
+    store.tags = TAG_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Tag {
+            id: 8_000_001 + i as u64,
+            name,
+        })
+        .collect();
+    seed_segments(&mut store);
+    seed_companies(&mut store, &mut rng, config.companies);
+    seed_contacts(&mut store, &mut rng, config.contacts);
+    seed_notes(&mut store, &mut rng);
+    seed_conversations(&mut store, &mut rng, config.conversations);
+    seed_tickets(&mut store, &mut rng, config.tickets);
+    store.data_attributes = data_attributes();
+    store
+}
+
+fn seed_admins_and_teams(store: &mut Store) {
+    let team_of = |i: usize| (i % TEAM_NAMES.len()) as u64 + 5_017_691;
+    store.admins = ADMIN_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, (name, title))| Admin {
+            id: 991_267_460 + i as u64,
+            name: (*name).to_string(),
+            email: format!(
+                "{}@emulated-workspace.example",
+                name.to_lowercase().replace(' ', ".")
+            ),
+            job_title: title,
+            away_mode_enabled: i == 5,
+            away_mode_reassign: i == 5,
+            has_inbox_seat: i != 3,
+            team_ids: vec![team_of(i)],
+        })
+        .collect();
+    store.teams = TEAM_NAMES
+        .iter()
+        .enumerate()
+        .map(|(t, name)| Team {
+            id: 5_017_691 + t as u64,
+            name,
+            admin_ids: (0..ADMIN_NAMES.len())
+                .filter(|i| i % TEAM_NAMES.len() == t)
+                .map(|i| 991_267_460 + i as u64)
+                .collect(),
+            assignment_limit: (t == 0).then_some(10),
+            distribution_method: (t == 0).then_some("round_robin"),
+        })
+        .collect();
+}
+
+/// Segment indexes; membership rules are applied while seeding contacts/companies.
+const SEG_ACTIVE: u32 = 0;
+const SEG_LEADS: u32 = 1;
+const SEG_BETA: u32 = 2;
+const SEG_ENTERPRISE: u32 = 3;
+const SEG_NEW: u32 = 4;
+const SEG_DORMANT: u32 = 5;
+const SEG_LARGE_COMPANIES: u32 = 6;
+const SEG_HIGH_SPEND: u32 = 7;
+
+fn seed_segments(store: &mut Store) {
+    let specs: [(&str, &str); 8] = [
+        ("Active users", "user"),
+        ("All leads", "contact"),
+        ("Beta testers", "user"),
+        ("Enterprise customers", "user"),
+        ("New signups", "user"),
+        ("Dormant users", "user"),
+        ("Large companies", "user"),
+        ("High spend companies", "user"),
+    ];
+    store.segments = specs
+        .iter()
+        .enumerate()
+        .map(|(i, (name, person_type))| {
+            let created = EPOCH_START + (i as i64) * 30 * DAY;
+            Segment {
+                id: hex_id(created, 0x5e6 + i as u64),
+                name,
+                created_at: created,
+                updated_at: created + 10 * DAY,
+                person_type,
+            }
+        })
+        .collect();
+}
+
+fn seed_companies(store: &mut Store, rng: &mut Rng, count: usize) {
+    let span = (SEED_NOW - 60 * DAY - EPOCH_START).max(1);
+    let step = (span / count.max(1) as i64).max(1);
+    for i in 0..count {
+        let created = EPOCH_START + i as i64 * step + rng.i64(0..step);
+        let a = COMPANY_A[i % COMPANY_A.len()];
+        let b = COMPANY_B[(i / COMPANY_A.len()) % COMPANY_B.len()];
+        let round = i / (COMPANY_A.len() * COMPANY_B.len());
+        let name = if round == 0 {
+            format!("{a} {b}")
+        } else {
+            format!("{a} {b} {}", round + 1)
+        };
+        let slug = name.to_lowercase().replace(' ', "");
+        let size = pick(rng, &[5, 12, 40, 120, 350, 800, 2500]);
+        let monthly_spend = size * rng.i64(5..60);
+        let plan = maybe(rng, 85, |r| pick(r, PLANS)).map(|p| {
+            let pid = PLANS.iter().position(|x| *x == p).unwrap_or(0);
+            ((261_000 + pid).to_string(), p)
+        });
+        let mut segments = Vec::new();
+        if size >= 350 {
+            segments.push(SEG_LARGE_COMPANIES);
+        }
+        if monthly_spend >= 10_000 {
+            segments.push(SEG_HIGH_SPEND);
+        }
+        let tags = (0..rng.usize(0..3))
+            .map(|_| Tagging {
+                tag: rng.u32(..TAG_NAMES.len() as u32),
+                applied_at: between(rng, created, SEED_NOW),
+                admin: rng.u32(..ADMIN_NAMES.len() as u32),
+            })
+            .collect::<Vec<_>>();
+        let mut tags = tags;
+        tags.sort_by_key(|t| t.tag);
+        tags.dedup_by_key(|t| t.tag);
+        store.companies.push(Company {
+            id: hex_id(created, 0xc0 + i as u64),
+            company_id: format!("cmp-{:05}", i + 1),
+            name,
+            plan,
+            remote_created_at: created - rng.i64(0..400) * DAY,
+            created_at: created,
+            updated_at: between(rng, created, SEED_NOW),
+            last_request_at: between(rng, created, SEED_NOW),
+            size,
+            website: format!("https://www.{slug}.example"),
+            industry: pick(rng, INDUSTRIES),
+            monthly_spend,
+            session_count: rng.i64(0..5000),
+            custom: CompanyCustom {
+                churn_risk: maybe(rng, 80, |r| pick(r, &["low", "medium", "high"])),
+                founded_year: maybe(rng, 70, |r| r.i64(1950..2024)),
+                enterprise: maybe(rng, 90, |_| size >= 800),
+            },
+            tags,
+            segments,
+            contacts: Vec::new(),
+            notes: Vec::new(),
+        });
+    }
+}
+
+fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
+    let span = SEED_NOW - 7 * DAY - EPOCH_START;
+    let step = (span / count.max(1) as i64).max(1);
+    // The last ~10% of companies never get contacts, so list endpoints have something to hide.
+    let linkable = if store.companies.len() >= 3 {
+        store.companies.len() - store.companies.len() / 10
+    } else {
+        store.companies.len()
+    };
+    let admins = store.admins.len() as u32;
+    store.contacts.reserve(count);
+    for i in 0..count {
+        let created = EPOCH_START + i as i64 * step + rng.i64(0..step);
+        let is_user = rng.u32(..100) < 78;
+        let first = pick(rng, FIRST);
+        let last = pick(rng, LAST);
+        let mut companies: Vec<u32> = Vec::new();
+        if linkable > 0 {
+            let roll = rng.u32(..100);
+            if roll < 75 {
+                companies.push(rng.u32(..linkable as u32));
+            }
+            if roll < 10 {
+                companies.push(rng.u32(..linkable as u32));
+            }
+        }
+        if i % 997 == 0 {
+            companies = (0..linkable.min(12) as u32).collect();
+        }
+        companies.sort_unstable();
+        companies.dedup();
+        let domain = match companies.first() {
+            Some(&c) if is_user => store.companies[c as usize]
+                .website
+                .trim_start_matches("https://www.")
+                .to_string(),
+            _ => pick(rng, FREE_MAIL).to_string(),
+        };
+        let local = format!("{}.{}", first, last)
+            .to_lowercase()
+            .replace(' ', "");
+        let email = if is_user || rng.u32(..100) < 85 {
+            Some(format!("{local}.{i}@{domain}"))
+        } else {
+            None
+        };
+        let last_seen_at = maybe(rng, 80, |r| between(r, created, SEED_NOW));
+        let (browser, browser_version) = match maybe(rng, 85, |r| pick(r, BROWSERS)) {
+            Some((b, v)) => (Some(b), Some(v)),
+            None => (None, None),
+        };
+        let plan_tier = maybe(rng, 90, |r| pick(r, PLAN_TIERS));
+        let custom = ContactCustom {
+            plan_tier,
+            seats: maybe(rng, 80, |r| r.i64(1..250)),
+            mrr: maybe(rng, 80, |r| (r.i64(0..500_000) as f64) / 100.0),
+            beta_tester: maybe(rng, 70, |r| r.u32(..100) < 25),
+            trial_ends_at: maybe(rng, 50, |r| created + r.i64(7..60) * DAY + r.i64(0..DAY)),
+            account_manager: maybe(rng, 40, |r| pick(r, ADMIN_NAMES).0),
+        };
+        let mut tags = Vec::new();
+        let tag_count = if i % 997 == 0 {
+            12
+        } else {
+            pick(rng, &[0, 0, 0, 1, 1, 2, 3])
+        };
+        for t in 0..tag_count {
+            let tag = if tag_count == 12 {
+                t as u32
+            } else {
+                rng.u32(..TAG_NAMES.len() as u32)
+            };
+            tags.push(Tagging {
+                tag,
+                applied_at: between(rng, created, SEED_NOW),
+                admin: rng.u32(..admins),
+            });
+        }
+        tags.sort_by_key(|t| t.tag);
+        tags.dedup_by_key(|t| t.tag);
+        let role = if is_user { "user" } else { "lead" };
+        let mut segments = Vec::new();
+        if is_user && last_seen_at.is_some_and(|t| t >= SEED_NOW - 90 * DAY) {
+            segments.push(SEG_ACTIVE);
+        }
+        if !is_user {
+            segments.push(SEG_LEADS);
+        }
+        if is_user && custom.beta_tester == Some(true) {
+            segments.push(SEG_BETA);
+        }
+        if is_user && plan_tier == Some("enterprise") {
+            segments.push(SEG_ENTERPRISE);
+        }
+        if created >= SEED_NOW - 180 * DAY {
+            segments.push(SEG_NEW);
+        }
+        if is_user && last_seen_at.is_none_or(|t| t < SEED_NOW - 365 * DAY) {
+            segments.push(SEG_DORMANT);
+        }
+        let index = store.contacts.len() as u32;
+        for &c in &companies {
+            store.companies[c as usize].contacts.push(index);
+        }
+        let external_id = is_user.then(|| format!("u-{:06}", i + 1));
+        if let Some(ext) = &external_id {
+            store.contact_by_external_id.insert(ext.clone(), index);
+        }
+        store.contacts.push(Contact {
+            id: hex_id(created, (config_salt(i)) & 0xffff_ffff_ffff),
+            external_id,
+            role,
+            email,
+            phone: maybe(rng, 50, |r| {
+                format!("+1 {} 555 {:04}", r.u32(200..999), r.u32(0..10_000))
+            }),
+            name: if is_user || rng.bool() {
+                Some(format!("{first} {last}"))
+            } else {
+                None
+            },
+            owner_id: maybe(rng, 40, |r| 991_267_460 + r.u64(..admins as u64)),
+            has_hard_bounced: rng.u32(..100) < 2,
+            marked_email_as_spam: rng.u32(..100) < 1,
+            unsubscribed_from_emails: rng.u32(..100) < 8,
+            created_at: created,
+            updated_at: between(rng, created, SEED_NOW),
+            signed_up_at: is_user.then(|| created + rng.i64(0..3 * DAY)),
+            last_seen_at,
+            last_replied_at: maybe(rng, 30, |r| between(r, created, SEED_NOW)),
+            last_contacted_at: maybe(rng, 40, |r| between(r, created, SEED_NOW)),
+            last_email_opened_at: maybe(rng, 35, |r| between(r, created, SEED_NOW)),
+            last_email_clicked_at: maybe(rng, 20, |r| between(r, created, SEED_NOW)),
+            language_override: maybe(rng, 5, |r| pick(r, &["fr", "de", "es"])),
+            browser,
+            browser_version,
+            browser_language: browser.map(|_| pick(rng, LANGUAGES)),
+            os: maybe(rng, 85, |r| pick(r, OSES)),
+            location: maybe(rng, 90, |r| pick(r, PLACES)),
+            custom,
+            tags,
+            companies,
+            segments,
+            notes: Vec::new(),
+        });
+    }
+    store.visible_companies = (0..store.companies.len() as u32)
+        .filter(|&c| !store.companies[c as usize].contacts.is_empty())
+        .collect();
+}
+
+/// Low 48 bits of a contact id: a bijective mix of the index so ids look random but stay unique.
+fn config_salt(i: usize) -> u64 {
+    (i as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(17)
+        ^ 0x5DEE_CE66
+}
+
+fn seed_notes(store: &mut Store, rng: &mut Rng) {
+    const BODIES: &[&str] = &[
+        "Called about renewal, follow up next week.",
+        "Interested in the enterprise plan.",
+        "Reported a bug with exports; ticket opened.",
+        "Prefers email over phone.",
+        "Met at the user conference.",
+    ];
+    let mut next_id = 3_100_001u64;
+    let admins = store.admins.len() as u32;
+    for c in 0..store.contacts.len() {
+        let n = if c % 997 == 0 {
+            12
+        } else if rng.u32(..100) < 10 {
+            rng.usize(1..4)
+        } else {
+            0
+        };
+        let created = store.contacts[c].created_at;
+        for _ in 0..n {
+            let idx = store.notes.len() as u32;
+            store.notes.push(Note {
+                id: next_id,
+                created_at: between(rng, created, SEED_NOW),
+                contact: Some(c as u32),
+                company: None,
+                author: rng.u32(..admins),
+                body: format!("<p>{}</p>", pick(rng, BODIES)),
+            });
+            next_id += 1;
+            store.contacts[c].notes.push(idx);
+        }
+    }
+    for c in 0..store.companies.len() {
+        if c % 3 != 0 {
+            continue;
+        }
+        let idx = store.notes.len() as u32;
+        let created = store.companies[c].created_at;
+        store.notes.push(Note {
+            id: next_id,
+            created_at: between(rng, created, SEED_NOW),
+            contact: None,
+            company: Some(c as u32),
+            author: rng.u32(..admins),
+            body: format!("<p>{}</p>", pick(rng, BODIES)),
+        });
+        next_id += 1;
+        store.companies[c].notes.push(idx);
+    }
+}
+
+fn seed_conversations(store: &mut Store, rng: &mut Rng, count: usize) {
+    if store.contacts.is_empty() {
+        return;
+    }
+    let admins = store.admins.len() as u32;
+    let start = SEED_NOW - 3 * 365 * DAY;
+    let step = ((SEED_NOW - 2 * DAY - start) / count.max(1) as i64).max(1);
+    let mut part_id = 40_000_001u64;
+    for i in 0..count {
+        let created = start + i as i64 * step + rng.i64(0..step);
+        let contact = rng.u32(..store.contacts.len() as u32);
+        let msg = rng.usize(..MESSAGES.len());
+        let state = pick(
+            rng,
+            &["open", "open", "closed", "closed", "closed", "snoozed"],
+        );
+        let assignee = maybe(rng, 70, |r| r.u32(..admins));
+        let team = maybe(rng, 50, |r| r.u32(..store.teams.len() as u32));
+        let ai = rng.u32(..100) < 15;
+        let n_parts = rng.usize(1..=10);
+        let mut parts = Vec::with_capacity(n_parts);
+        let mut t = created;
+        let mut first_admin_reply = None;
+        let mut last_admin_reply = None;
+        let mut last_contact_reply = None;
+        let mut first_contact_reply = None;
+        let mut first_assignment = None;
+        let mut assignments = 0;
+        for p in 0..n_parts {
+            t += rng.i64(60..6 * 3600);
+            let is_last = p + 1 == n_parts;
+            let (part_type, author, body, assigned_to) = if is_last && state == "closed" {
+                ("close", Author::Admin(assignee.unwrap_or(0)), None, None)
+            } else if is_last && state == "snoozed" {
+                ("snoozed", Author::Admin(assignee.unwrap_or(0)), None, None)
+            } else if p == 0 && assignee.is_some() {
+                let a = assignee.unwrap_or(0);
+                ("assignment", Author::Admin(a), None, Some(Author::Admin(a)))
+            } else if p == 1 && ai {
+                (
+                    "comment",
+                    Author::Bot,
+                    Some("<p>Hi, I am Fin. Here is an article that may help.</p>".to_string()),
+                    None,
+                )
+            } else if p % 2 == 1 {
+                (
+                    "comment",
+                    Author::Admin(assignee.unwrap_or_else(|| rng.u32(..admins))),
+                    Some(format!("<p>{}</p>", pick(rng, REPLIES))),
+                    None,
+                )
+            } else if rng.u32(..100) < 20 {
+                (
+                    "note",
+                    Author::Admin(rng.u32(..admins)),
+                    Some("<p>Internal: customer is on the Pro plan.</p>".to_string()),
+                    None,
+                )
+            } else {
+                (
+                    "comment",
+                    Author::Contact(contact),
+                    Some(format!("<p>{}</p>", pick(rng, REPLIES))),
+                    None,
+                )
+            };
+            match (part_type, author) {
+                ("comment", Author::Admin(_)) => {
+                    first_admin_reply.get_or_insert(t);
+                    last_admin_reply = Some(t);
+                }
+                ("comment", Author::Contact(_)) => {
+                    first_contact_reply.get_or_insert(t);
+                    last_contact_reply = Some(t);
+                }
+                ("assignment", _) => {
+                    first_assignment.get_or_insert(t);
+                    assignments += 1;
+                }
+                _ => {}
+            }
+            parts.push(Part {
+                id: part_id,
+                part_type,
+                body,
+                created_at: t,
+                author,
+                assigned_to,
+                state: if is_last { state } else { "open" },
+            });
+            part_id += 1;
+        }
+        let closed_at = (state == "closed").then_some(t);
+        let last_from_contact = matches!(parts.last().map(|p| p.author), Some(Author::Contact(_)));
+        let mut tags: Vec<Tagging> = (0..pick(rng, &[0, 0, 1, 2]))
+            .map(|_| Tagging {
+                tag: rng.u32(..TAG_NAMES.len() as u32),
+                applied_at: between(rng, created, t),
+                admin: rng.u32(..admins),
+            })
+            .collect();
+        tags.sort_by_key(|t| t.tag);
+        tags.dedup_by_key(|t| t.tag);
+        let contact_company = store.contacts[contact as usize].companies.first().copied();
+        store.conversations.push(Conversation {
+            id: 1_000 + i as u64 * 3 + rng.u64(0..3),
+            title: maybe(rng, 30, |_| SUBJECTS[msg].to_string()),
+            created_at: created,
+            updated_at: t,
+            waiting_since: (state == "open" && last_from_contact).then_some(t),
+            snoozed_until: (state == "snoozed").then(|| t + rng.i64(1..72) * 3600),
+            state,
+            read: rng.u32(..100) < 70,
+            priority: if rng.u32(..100) < 20 {
+                "priority"
+            } else {
+                "not_priority"
+            },
+            admin_assignee: assignee,
+            team_assignee: team,
+            source_type: pick(rng, &["conversation", "conversation", "email", "push"]),
+            source_id: 403_918_000 + i as u64,
+            delivered_as: "customer_initiated",
+            subject: SUBJECTS[msg].to_string(),
+            body: format!("<p>{}</p>", MESSAGES[msg]),
+            source_author: Author::Contact(contact),
+            contacts: vec![contact],
+            teammates: assignee.into_iter().collect(),
+            tags,
+            statistics: Statistics {
+                time_to_assignment: first_assignment.map(|a| a - created),
+                time_to_admin_reply: first_admin_reply.map(|a| a - created),
+                time_to_first_close: closed_at.map(|c| c - created),
+                time_to_last_close: closed_at.map(|c| c - created),
+                median_time_to_reply: first_admin_reply.map(|a| (a - created) / 2 + 30),
+                first_contact_reply_at: first_contact_reply.or(Some(created)),
+                first_assignment_at: first_assignment,
+                first_admin_reply_at: first_admin_reply,
+                first_close_at: closed_at,
+                last_assignment_at: first_assignment,
+                last_assignment_admin_reply_at: first_assignment.and(last_admin_reply),
+                last_contact_reply_at: last_contact_reply.or(Some(created)),
+                last_admin_reply_at: last_admin_reply,
+                last_close_at: closed_at,
+                last_closed_by_id: closed_at
+                    .map(|_| store.admins[assignee.unwrap_or(0) as usize].id.to_string()),
+                count_reopens: 0,
+                count_assignments: assignments,
+                count_conversation_parts: n_parts as i64 + 1,
+                handling_time: rng.i64(60..7200),
+            },
+            rating: if state == "closed" && rng.u32(..100) < 40 {
+                Some(Rating {
+                    rating: rng.i64(1..=5),
+                    remark: pick(rng, REMARKS),
+                    created_at: t + 600,
+                    contact,
+                    teammate: assignee.unwrap_or(0),
+                })
+            } else {
+                None
+            },
+            custom: ConversationCustom {
+                issue_type: maybe(rng, 70, |r| pick(r, ISSUE_TYPES)),
+                escalated: maybe(rng, 60, |r| r.u32(..100) < 15),
+            },
+            ai_agent_participated: ai,
+            company: contact_company,
+            parts,
+        });
+    }
+}
+
+fn seed_tickets(store: &mut Store, rng: &mut Rng, count: usize) {
+    let states: [(&str, &str, &str); 4] = [
+        ("submitted", "Submitted", "Submitted"),
+        ("in_progress", "In progress", "In progress"),
+        (
+            "waiting_on_customer",
+            "Waiting on customer",
+            "Awaiting your reply",
+        ),
+        ("resolved", "Resolved", "Resolved"),
+    ];
+    store.ticket_states = states
+        .iter()
+        .enumerate()
+        .map(|(i, (category, internal, external))| TicketState {
+            id: 8_537 + i as u64,
+            category,
+            internal_label: internal,
+            external_label: external,
+        })
+        .collect();
+    let default_attrs = |base: u64| {
+        vec![
+            TicketTypeAttribute {
+                id: base,
+                name: "_default_title_",
+                description: "Title of the ticket",
+                data_type: "string",
+                order: 0,
+            },
+            TicketTypeAttribute {
+                id: base + 1,
+                name: "_default_description_",
+                description: "Description of the ticket",
+                data_type: "string",
+                order: 1,
+            },
+        ]
+    };
+    let created = EPOCH_START + 400 * DAY;
+    let mut bug = default_attrs(210);
+    bug.push(TicketTypeAttribute {
+        id: 212,
+        name: "Severity",
+        description: "How bad is it",
+        data_type: "list",
+        order: 2,
+    });
+    bug.push(TicketTypeAttribute {
+        id: 213,
+        name: "Affected users",
+        description: "How many users are affected",
+        data_type: "integer",
+        order: 3,
+    });
+    let mut billing = default_attrs(220);
+    billing.push(TicketTypeAttribute {
+        id: 222,
+        name: "Refund amount",
+        description: "Amount to refund",
+        data_type: "decimal",
+        order: 2,
+    });
+    let mut task = default_attrs(230);
+    task.push(TicketTypeAttribute {
+        id: 232,
+        name: "Needs engineering",
+        description: "Requires an engineer",
+        data_type: "boolean",
+        order: 2,
+    });
+    store.ticket_types = vec![
+        TicketType {
+            id: 95,
+            name: "Bug report",
+            description: "Something is broken",
+            icon: "🐞",
+            category: "Customer",
+            created_at: created,
+            attributes: bug,
+        },
+        TicketType {
+            id: 96,
+            name: "Billing question",
+            description: "Questions about invoices and refunds",
+            icon: "💳",
+            category: "Customer",
+            created_at: created,
+            attributes: billing,
+        },
+        TicketType {
+            id: 97,
+            name: "Internal task",
+            description: "Back-office follow-up",
+            icon: "🗂️",
+            category: "Back-office",
+            created_at: created,
+            attributes: task,
+        },
+    ];
+    if store.contacts.is_empty() {
+        return;
+    }
+    let admins = store.admins.len() as u32;
+    let start = SEED_NOW - 2 * 365 * DAY;
+    let step = ((SEED_NOW - DAY - start) / count.max(1) as i64).max(1);
+    let mut part_id = 185u64;
+    for i in 0..count {
+        let created = start + i as i64 * step + rng.i64(0..step);
+        let ty = rng.u32(..store.ticket_types.len() as u32);
+        let state = rng.u32(..store.ticket_states.len() as u32);
+        let state_cat = store.ticket_states[state as usize].category;
+        let msg = rng.usize(..MESSAGES.len());
+        let mut attributes: Vec<(&'static str, serde_json::Value)> = vec![
+            ("_default_title_", json!(SUBJECTS[msg])),
+            ("_default_description_", json!(MESSAGES[msg])),
+        ];
+        match ty {
+            0 => {
+                attributes.push(("Severity", json!(pick(rng, &["Low", "Medium", "High"]))));
+                attributes.push(("Affected users", json!(rng.i64(1..500))));
+            }
+            1 => attributes.push((
+                "Refund amount",
+                json!((rng.i64(100..50_000) as f64) / 100.0),
+            )),
+            _ => attributes.push(("Needs engineering", json!(rng.bool()))),
+        }
+        let assignee = maybe(rng, 60, |r| r.u32(..admins));
+        let mut parts = Vec::new();
+        let mut t = created;
+        let mut prev = "submitted";
+        for _ in 0..rng.usize(1..4) {
+            t += rng.i64(300..86_400);
+            parts.push(TicketPart {
+                id: part_id,
+                part_type: "ticket_state_updated_by_admin",
+                body: None,
+                previous_state: prev,
+                state: state_cat,
+                created_at: t,
+                author: Author::Admin(assignee.unwrap_or(0)),
+            });
+            prev = state_cat;
+            part_id += 1;
+        }
+        store.tickets.push(Ticket {
+            id: 600 + i as u64 * 2 + rng.u64(0..2),
+            ticket_id: 30 + i as u64,
+            ticket_type: ty,
+            state,
+            contacts: vec![rng.u32(..store.contacts.len() as u32)],
+            admin_assignee: assignee,
+            team_assignee: maybe(rng, 40, |r| r.u32(..store.teams.len() as u32)),
+            created_at: created,
+            updated_at: t,
+            open: state_cat != "resolved",
+            snoozed_until: None,
+            is_shared: rng.u32(..100) < 30,
+            attributes,
+            parts,
+        });
+    }
+}
+
+fn standard(
+    model: &'static str,
+    name: &'static str,
+    full_name: &str,
+    label: &'static str,
+    data_type: &'static str,
+) -> DataAttribute {
+    DataAttribute {
+        id: None,
+        model,
+        name,
+        full_name: full_name.to_string(),
+        label,
+        description: label,
+        data_type,
+        options: None,
+        api_writable: !matches!(name, "id" | "created_at" | "updated_at" | "last_seen_at"),
+        custom: false,
+        created_at: None,
+    }
+}
+
+fn data_attributes() -> Vec<DataAttribute> {
+    let mut out = Vec::new();
+    let contact_std: &[(&str, &str, &str)] = &[
+        ("id", "Id", "string"),
+        ("external_id", "User ID", "string"),
+        ("role", "Role", "string"),
+        ("name", "Name", "string"),
+        ("email", "Email", "string"),
+        ("email_domain", "Email domain", "string"),
+        ("phone", "Phone", "string"),
+        ("owner_id", "Owner", "integer"),
+        ("created_at", "Signed up", "date"),
+        ("signed_up_at", "Signed up at", "date"),
+        ("updated_at", "Updated at", "date"),
+        ("last_seen_at", "Last seen", "date"),
+        ("last_contacted_at", "Last contacted", "date"),
+        ("last_replied_at", "Last heard from", "date"),
+        ("last_email_opened_at", "Last opened email", "date"),
+        (
+            "last_email_clicked_at",
+            "Last clicked on link in email",
+            "date",
+        ),
+        ("browser", "Browser", "string"),
+        ("browser_language", "Browser language", "string"),
+        ("language_override", "Language override", "string"),
+        ("os", "OS", "string"),
+        (
+            "unsubscribed_from_emails",
+            "Unsubscribed from emails",
+            "boolean",
+        ),
+        ("marked_email_as_spam", "Marked email as spam", "boolean"),
+        ("has_hard_bounced", "Has hard bounced", "boolean"),
+    ];
+    for &(name, label, ty) in contact_std {
+        out.push(standard("contact", name, name, label, ty));
+    }
+    for (name, label) in [
+        ("country", "Country"),
+        ("region", "Region"),
+        ("city", "City"),
+    ] {
+        out.push(standard(
+            "contact",
+            name,
+            &format!("location.{name}"),
+            label,
+            "string",
+        ));
+    }
+    let company_std: &[(&str, &str, &str, &str)] = &[
+        ("id", "id", "Company ID (Intercom)", "string"),
+        ("company_id", "company_id", "Company ID", "string"),
+        ("name", "name", "Company name", "string"),
+        ("name", "plan.name", "Plan", "string"),
+        ("created_at", "created_at", "Company created at", "date"),
+        (
+            "remote_created_at",
+            "remote_created_at",
+            "Company created at (remote)",
+            "date",
+        ),
+        (
+            "last_request_at",
+            "last_request_at",
+            "Company last seen",
+            "date",
+        ),
+        ("monthly_spend", "monthly_spend", "Monthly Spend", "float"),
+        (
+            "session_count",
+            "session_count",
+            "Company web sessions",
+            "integer",
+        ),
+        ("user_count", "user_count", "People", "integer"),
+        ("size", "size", "Company size", "integer"),
+        ("website", "website", "Company website", "string"),
+        ("industry", "industry", "Company industry", "string"),
+    ];
+    for &(name, full, label, ty) in company_std {
+        out.push(standard("company", name, full, label, ty));
+    }
+    let conversation_std: &[(&str, &str)] = &[
+        ("id", "string"),
+        ("created_at", "date"),
+        ("updated_at", "date"),
+        ("state", "string"),
+        ("priority", "string"),
+        ("admin_assignee_id", "integer"),
+        ("team_assignee_id", "integer"),
+    ];
+    for &(name, ty) in conversation_std {
+        out.push(standard("conversation", name, name, name, ty));
+    }
+    let mut id = 15_000_001i64;
+    let mut custom = |model: &'static str, list: &[(&'static str, &'static str)]| {
+        for (name, ty) in list {
+            out.push(DataAttribute {
+                id: Some(id),
+                model,
+                name,
+                full_name: format!("custom_attributes.{name}"),
+                label: name,
+                description: "Custom attribute",
+                data_type: ty,
+                options: (*name == "plan_tier").then(|| PLAN_TIERS.to_vec()),
+                api_writable: true,
+                custom: true,
+                created_at: Some(EPOCH_START - 30 * DAY),
+            });
+            id += 1;
+        }
+    };
+    custom("contact", CONTACT_CUSTOM_ATTRIBUTES);
+    custom("company", COMPANY_CUSTOM_ATTRIBUTES);
+    custom("conversation", CONVERSATION_CUSTOM_ATTRIBUTES);
+    out
+}

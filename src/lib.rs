@@ -1,0 +1,19 @@
+//! intercom-sql: the Intercom REST API (version 2.15) as SQL tables on Apache DataFusion.
+//!
+//! Embedding: build a [`Config`], then either [`Engine::connect`] for a ready session, or
+//! [`register_intercom`] to add the Intercom tables to a `SessionContext` of your own.
+
+pub mod client;
+pub mod config;
+pub mod emulator;
+pub mod error;
+pub mod print;
+pub mod process;
+pub mod provider;
+pub mod repl;
+pub mod session;
+pub mod tables;
+
+pub use config::{AccessToken, Config, Region};
+pub use error::Error;
+pub use session::{Engine, TableInfo, register_intercom};

@@ -1,0 +1,245 @@
+//! The `intercom-sql` command: parses flags and hands over to the library (REPL, one-shot
+//! `-c`/`-f` runs, or the standalone emulator). No logic of its own beyond choosing a mode.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use intercom_sql::emulator::{self, EmulatorConfig};
+use intercom_sql::print::{self, Format};
+use intercom_sql::process;
+use intercom_sql::repl::{self, ReplOptions};
+use intercom_sql::{AccessToken, Config, Engine, Error, Region};
+
+/// Query and operate an Intercom workspace with SQL.
+///
+/// With no access token, opens a demo workspace served by the built-in Intercom emulator.
+#[derive(Parser, Debug)]
+#[command(name = "intercom-sql", version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// Run these SQL statements (separated by `;`) and exit.
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        conflicts_with = "file"
+    )]
+    command: Option<String>,
+    /// Run the SQL statements in this file and exit.
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// After -c/-f, print API requests, retries, wall time and peak memory to stderr.
+    #[arg(long)]
+    stats: bool,
+    #[command(subcommand)]
+    mode: Option<Mode>,
+}
+
+#[derive(Args, Debug)]
+struct ConnectionArgs {
+    /// Intercom access token (prefer the environment variable: flags show up in `ps`).
+    #[arg(long, env = "INTERCOM_ACCESS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Data-hosting region of the workspace.
+    #[arg(long, value_enum, default_value = "us")]
+    region: Region,
+    /// API root, overriding --region (e.g. an emulator at http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Intercom-Version header.
+    #[arg(long, default_value = intercom_sql::config::DEFAULT_API_VERSION)]
+    api_version: String,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout_secs: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Mode {
+    /// Open the interactive SQL shell (the default).
+    Repl,
+    /// Run the Intercom emulator alone, for any Intercom client to use.
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Args, Debug)]
+struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Seed of the generated workspace (same seed, same data).
+    #[arg(long, default_value_t = EmulatorConfig::default().seed)]
+    seed: u64,
+    /// Number of contacts.
+    #[arg(long, default_value_t = EmulatorConfig::default().contacts)]
+    contacts: usize,
+    /// Number of companies.
+    #[arg(long, default_value_t = EmulatorConfig::default().companies)]
+    companies: usize,
+    /// Number of conversations.
+    #[arg(long, default_value_t = EmulatorConfig::default().conversations)]
+    conversations: usize,
+    /// Number of tickets.
+    #[arg(long, default_value_t = EmulatorConfig::default().tickets)]
+    tickets: usize,
+    /// Latency added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Requests allowed per 10-second window before answering 429 (default: unlimited).
+    #[arg(long)]
+    rate_limit: Option<u32>,
+    /// Workspace time zone (IANA name).
+    #[arg(long, default_value = "UTC")]
+    timezone: String,
+    /// Bearer token the emulator accepts.
+    #[arg(long, default_value_t = EmulatorConfig::default().token)]
+    token: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {}", e.user_message());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Error> {
+    if let Some(Mode::Emulator(args)) = cli.mode {
+        return run_emulator(args).await;
+    }
+    // Keeps the demo emulator alive for as long as the session runs.
+    let (config, _demo, banner) = connection(&cli.connection).await?;
+    let engine = Engine::connect(config)?;
+    let script = match (&cli.command, &cli.file) {
+        (Some(sql), _) => Some(sql.clone()),
+        (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|source| Error::Io {
+            context: format!("cannot read {}", path.display()),
+            source,
+        })?),
+        (None, None) => None,
+    };
+    match script {
+        Some(sql) => {
+            let started = std::time::Instant::now();
+            let mut stdout = std::io::stdout();
+            let result = print::run_script(&engine, &sql, cli.format, &mut stdout).await;
+            if cli.stats {
+                let stats = engine.client().stats();
+                eprintln!(
+                    "stats: requests={} retries={} rate_limit_waits={} wall_ms={} peak_memory={}",
+                    stats.requests,
+                    stats.retries,
+                    stats.rate_limit_waits,
+                    started.elapsed().as_millis(),
+                    process::peak_memory_bytes()
+                        .map(process::mib)
+                        .unwrap_or_else(|| "unknown".into())
+                );
+            }
+            result
+        }
+        None => {
+            repl::run(
+                &engine,
+                ReplOptions {
+                    banner,
+                    history_path: None,
+                    format: cli.format,
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// The configuration to use, the demo emulator if one was started, and the REPL banner.
+async fn connection(
+    args: &ConnectionArgs,
+) -> Result<(Config, Option<emulator::RunningEmulator>, String), Error> {
+    let version = env!("CARGO_PKG_VERSION");
+    let token = args
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let (mut config, demo, banner) = match (token, &args.base_url) {
+        (Some(token), base_url) => {
+            let base = base_url
+                .clone()
+                .unwrap_or_else(|| args.region.base_url().to_string());
+            let banner = format!(
+                "intercom-sql {version} connected to {base}. Type \\? for help, \\q to quit."
+            );
+            (Config::new(base, AccessToken::new(token)), None, banner)
+        }
+        (None, Some(_)) => {
+            return Err(Error::Config(
+                "no access token: set INTERCOM_ACCESS_TOKEN or pass --token (omit --base-url to open the demo workspace)".into(),
+            ));
+        }
+        (None, None) => {
+            let demo = emulator::spawn(EmulatorConfig::default(), "127.0.0.1:0")
+                .await
+                .map_err(|source| Error::Io {
+                    context: "cannot start the demo workspace".into(),
+                    source,
+                })?;
+            let token = AccessToken::new(EmulatorConfig::default().token);
+            let config = Config::new(demo.base_url.clone(), token);
+            let banner = format!(
+                "intercom-sql {version} -- DEMO workspace: no INTERCOM_ACCESS_TOKEN is set, so this session runs on the \
+                 built-in Intercom emulator with generated sample data (nothing here is real).\n\
+                 Set INTERCOM_ACCESS_TOKEN to query your own workspace. Type \\? for help, \\dt for tables, \\q to quit."
+            );
+            (config, Some(demo), banner)
+        }
+    };
+    config.api_version = args.api_version.clone();
+    config.timeout = Duration::from_secs(args.timeout_secs.max(1));
+    Ok((config, demo, banner))
+}
+
+async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
+    let config = EmulatorConfig {
+        seed: args.seed,
+        contacts: args.contacts,
+        companies: args.companies,
+        conversations: args.conversations,
+        tickets: args.tickets,
+        token: args.token,
+        latency: Duration::from_millis(args.latency_ms),
+        rate_limit_per_window: args.rate_limit,
+        timezone: args.timezone,
+    };
+    eprintln!(
+        "intercom-sql emulator listening on http://{} (admin: /__emulator/requests)",
+        args.listen
+    );
+    emulator::serve(config, &args.listen)
+        .await
+        .map_err(|source| Error::Io {
+            context: format!("emulator on {}", args.listen),
+            source,
+        })
+}

@@ -1,0 +1,148 @@
+//! `IntercomTable`: a `TableProvider` driven by a [`TableDef`]. It decides which filters the
+//! scan can answer itself (id lookups, a child table's parent key) and plans the scan.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::ScalarValue;
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType,
+};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::scan::{IntercomScanExec, ScanPlan};
+use crate::client::IntercomClient;
+use crate::tables::{Source, TableDef};
+
+/// A table of one Intercom object type.
+#[derive(Debug)]
+pub struct IntercomTable {
+    def: Arc<TableDef>,
+    client: Arc<IntercomClient>,
+    schema: SchemaRef,
+}
+
+impl IntercomTable {
+    /// A provider for `def`, reading through `client`.
+    pub fn new(def: TableDef, client: Arc<IntercomClient>) -> Self {
+        let schema = def.schema();
+        Self {
+            def: Arc::new(def),
+            client,
+            schema,
+        }
+    }
+
+    /// The column whose equality filters the scan answers itself: `id` on a table with a
+    /// get-by-id endpoint (one GET per id instead of a listing), or a child table's parent key
+    /// (only those parents' sub-resources are fetched).
+    fn key_column(&self) -> Option<&str> {
+        match &self.def.source {
+            Source::Children { key_column, .. } => Some(key_column),
+            Source::List(_) if self.def.get_by_id.is_some() => Some("id"),
+            Source::List(_) => None,
+        }
+    }
+}
+
+/// The literal string values a filter pins `column` to: `column = 'a'` or `column IN ('a', 'b')`.
+/// Anything else (other operators, NOT IN, non-literals, other columns) gives `None`.
+pub(crate) fn key_values(filter: &Expr, column: &str) -> Option<BTreeSet<String>> {
+    let is_column = |e: &Expr| matches!(e, Expr::Column(c) if c.name == column);
+    match filter {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => {
+            let literal = if is_column(left) {
+                right
+            } else if is_column(right) {
+                left
+            } else {
+                return None;
+            };
+            Some(BTreeSet::from([string_literal(literal)?]))
+        }
+        Expr::InList(list) if !list.negated && is_column(&list.expr) => {
+            list.list.iter().map(string_literal).collect()
+        }
+        _ => None,
+    }
+}
+
+fn string_literal(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::Utf8View(Some(s))
+            | ScalarValue::LargeUtf8(Some(s)),
+            _,
+        ) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl TableProvider for IntercomTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        let key = self.key_column();
+        Ok(filters
+            .iter()
+            .map(|f| match key.and_then(|k| key_values(f, k)) {
+                // The scan returns exactly the rows with these key values.
+                Some(_) => TableProviderFilterPushDown::Exact,
+                None => TableProviderFilterPushDown::Unsupported,
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        // Several key filters are ANDed: keep the values all of them allow.
+        let mut keys: Option<BTreeSet<String>> = None;
+        if let Some(column) = self.key_column() {
+            for values in filters.iter().filter_map(|f| key_values(f, column)) {
+                keys = Some(match keys {
+                    None => values,
+                    Some(k) => k.intersection(&values).cloned().collect(),
+                });
+            }
+        }
+        let plan = ScanPlan::for_table(
+            &self.def,
+            keys.map(|k| k.into_iter().collect()),
+            self.client.config().page_size,
+        );
+        let projection = projection
+            .cloned()
+            .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        Ok(Arc::new(IntercomScanExec::new(
+            self.def.clone(),
+            self.client.clone(),
+            plan,
+            projection,
+            limit,
+        )?))
+    }
+}

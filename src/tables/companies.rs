@@ -1,0 +1,67 @@
+//! `companies` and the per-company sub-resource `company_contacts` (intercom-api.md §4.6–4.7).
+
+use super::{ColumnDef as C, Listing, Source, TableDef};
+use crate::client::PageStyle;
+
+/// Columns of a company object. `id_name` and `company_id_name` rename Intercom's `id` and the
+/// customer's own `company_id` where a junction table needs `company_id` for the Intercom id.
+pub(super) fn company_columns(id_name: &str, company_id_name: &str) -> Vec<C> {
+    vec![
+        C::text(id_name, "Intercom id of the company.").at("id"),
+        C::text(
+            company_id_name,
+            "Your id for the company (set at creation, immutable).",
+        )
+        .at("company_id"),
+        C::text("app_id", "Workspace (app) id."),
+        C::text("name", "Company name."),
+        C::timestamp("remote_created_at", "When you say the company was created."),
+        C::timestamp("created_at", "When Intercom created the company."),
+        C::timestamp("updated_at", "When the company was last updated."),
+        C::timestamp(
+            "last_request_at",
+            "Last time a member of the company was seen.",
+        ),
+        C::int("size", "Number of employees."),
+        C::text("website", "Website URL."),
+        C::text("industry", "Industry."),
+        C::float("monthly_spend", "Monthly revenue from this company."),
+        C::int("session_count", "Sessions of its members."),
+        C::int("user_count", "Number of contacts attached."),
+        C::text("plan_id", "Plan id.").at("plan.id"),
+        C::text("plan_name", "Plan name.").at("plan.name"),
+        C::json("tags", "Tags on the company."),
+        C::json("segments", "Segments the company is in."),
+        C::json(
+            "custom_attributes",
+            "Workspace-defined attributes, as a JSON object.",
+        ),
+    ]
+}
+
+/// `companies`: every company that has at least one contact (Intercom lists no others, §4.6).
+pub(super) fn companies() -> TableDef {
+    TableDef::new(
+        "companies",
+        "Companies (only those with at least one contact are listed by Intercom).",
+        Source::List(Listing::new("/companies", PageStyle::PageNumber, "data")),
+    )
+    .get_by_id("/companies/{id}")
+    .columns(company_columns("id", "company_id"))
+}
+
+/// `company_contacts`: the contacts attached to each company.
+pub(super) fn company_contacts() -> TableDef {
+    let mut columns = vec![C::parent_key("company_id", "Intercom id of the company.")];
+    columns.extend(super::contacts::contact_columns("contact_id"));
+    TableDef::new(
+        "company_contacts",
+        "Contacts attached to each company (one row per company and contact).",
+        Source::Children {
+            parent_table: "companies".into(),
+            key_column: "company_id".into(),
+            listing: Listing::new("/companies/{id}/contacts", PageStyle::PageNumber, "data"),
+        },
+    )
+    .columns(columns)
+}

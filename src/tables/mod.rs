@@ -1,0 +1,314 @@
+//! Tables as data: one [`TableDef`] per Intercom object, each in its own file with no control
+//! flow. The generic provider (`crate::provider`) interprets these definitions; nothing here does
+//! I/O. `validate_all` checks the whole registry in one unit test.
+
+mod admins;
+mod companies;
+mod contacts;
+mod conversations;
+mod segments;
+mod tags;
+mod teams;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::client::PageStyle;
+
+/// The SQL type of a column and how its JSON value is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    /// Text; JSON numbers are rendered as text (ids are text even where Intercom sends integers).
+    Text,
+    /// 64-bit integer; numeric strings are parsed.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// Boolean.
+    Bool,
+    /// Unix seconds → `Timestamp(Second, UTC)`; ISO-8601 strings are parsed too.
+    Timestamp,
+    /// Any nested value, as its JSON text.
+    Json,
+}
+
+impl ColumnType {
+    /// The Arrow type of the column.
+    pub fn data_type(self) -> DataType {
+        match self {
+            ColumnType::Text | ColumnType::Json => DataType::Utf8,
+            ColumnType::Int => DataType::Int64,
+            ColumnType::Float => DataType::Float64,
+            ColumnType::Bool => DataType::Boolean,
+            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
+        }
+    }
+}
+
+/// The JSON key under which a child row carries its parent's id (see [`Source::Children`]).
+pub const PARENT_KEY: &str = "__parent_id";
+
+/// One column: SQL name, type, and where its value sits in the Intercom object.
+#[derive(Clone, Debug)]
+pub struct ColumnDef {
+    /// SQL name (snake_case; nested fields flattened with `_`).
+    pub name: String,
+    /// What the column holds.
+    pub description: String,
+    /// SQL type.
+    pub kind: ColumnType,
+    /// JSON path inside the object, e.g. `["location", "country"]`.
+    pub path: Vec<String>,
+}
+
+impl ColumnDef {
+    fn new(kind: ColumnType, name: &str, description: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            description: description.to_string(),
+            kind,
+            path: vec![name.to_string()],
+        }
+    }
+    /// A text column read from the field of the same name.
+    pub fn text(name: &str, description: &str) -> Self {
+        Self::new(ColumnType::Text, name, description)
+    }
+    /// An integer column.
+    pub fn int(name: &str, description: &str) -> Self {
+        Self::new(ColumnType::Int, name, description)
+    }
+    /// A float column.
+    pub fn float(name: &str, description: &str) -> Self {
+        Self::new(ColumnType::Float, name, description)
+    }
+    /// A boolean column.
+    pub fn bool(name: &str, description: &str) -> Self {
+        Self::new(ColumnType::Bool, name, description)
+    }
+    /// A timestamp column (Unix seconds on the wire).
+    pub fn timestamp(name: &str, description: &str) -> Self {
+        Self::new(ColumnType::Timestamp, name, description)
+    }
+    /// A column holding a nested value as JSON text.
+    pub fn json(name: &str, description: &str) -> Self {
+        Self::new(ColumnType::Json, name, description)
+    }
+    /// Reads the value from a dotted JSON path instead of the column name (`location.country`).
+    pub fn at(mut self, dotted_path: &str) -> Self {
+        self.path = dotted_path.split('.').map(str::to_string).collect();
+        self
+    }
+    /// The column filled with the parent object's id (child tables).
+    pub fn parent_key(name: &str, description: &str) -> Self {
+        Self::text(name, description).at(PARENT_KEY)
+    }
+}
+
+/// How to list every row of a top-level table.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    /// Path, e.g. `/contacts`.
+    pub path: String,
+    /// Pagination style.
+    pub style: PageStyle,
+    /// Where the items are in the response (alternatives tried in order).
+    pub items_keys: Vec<String>,
+    /// Whether the endpoint takes `per_page`.
+    pub sized: bool,
+}
+
+/// Where a table's rows come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A list endpoint.
+    List(Listing),
+    /// A sub-resource fetched once per parent object: `path` has `{id}` for the parent id.
+    /// Without a filter on `key_column`, every parent of `parent_table` is walked.
+    Children {
+        /// Table whose ids are the parents.
+        parent_table: String,
+        /// This table's column holding the parent id.
+        key_column: String,
+        /// Sub-resource listing, path with `{id}`.
+        listing: Listing,
+    },
+}
+
+/// A complete table definition.
+#[derive(Clone, Debug)]
+pub struct TableDef {
+    /// SQL name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Where rows come from.
+    pub source: Source,
+    /// `GET` path with `{id}` returning one object, when the API has one.
+    pub get_by_id: Option<String>,
+    /// Columns in order.
+    pub columns: Vec<ColumnDef>,
+}
+
+impl TableDef {
+    /// A table listed from `source`.
+    pub fn new(name: &str, description: &str, source: Source) -> Self {
+        Self {
+            name: name.to_string(),
+            description: description.to_string(),
+            source,
+            get_by_id: None,
+            columns: Vec::new(),
+        }
+    }
+    /// Declares the get-by-id endpoint.
+    pub fn get_by_id(mut self, path: &str) -> Self {
+        self.get_by_id = Some(path.to_string());
+        self
+    }
+    /// Adds a column.
+    pub fn column(mut self, column: ColumnDef) -> Self {
+        self.columns.push(column);
+        self
+    }
+    /// Adds several columns.
+    pub fn columns(mut self, columns: impl IntoIterator<Item = ColumnDef>) -> Self {
+        self.columns.extend(columns);
+        self
+    }
+    /// The Arrow schema (every column nullable: Intercom omits fields freely).
+    pub fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|c| Field::new(&c.name, c.kind.data_type(), true))
+                .collect::<Vec<_>>(),
+        ))
+    }
+    /// The column with this name.
+    pub fn column_named(&self, name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+impl Listing {
+    /// A listing of `path` in `style` with items under `items_key`.
+    pub fn new(path: &str, style: PageStyle, items_key: &str) -> Self {
+        let sized = !matches!(style, PageStyle::Single | PageStyle::Scroll);
+        Self {
+            path: path.to_string(),
+            style,
+            items_keys: vec![items_key.to_string()],
+            sized,
+        }
+    }
+    /// Another place the items may be (spec/example conflicts, intercom-api.md §8.2).
+    pub fn or_items_at(mut self, key: &str) -> Self {
+        self.items_keys.push(key.to_string());
+        self
+    }
+}
+
+/// Every table, sorted by name.
+pub fn all() -> Vec<TableDef> {
+    let mut tables = vec![
+        admins::admins(),
+        companies::companies(),
+        companies::company_contacts(),
+        contacts::contacts(),
+        contacts::contact_companies(),
+        contacts::contact_tags(),
+        conversations::conversations(),
+        conversations::conversation_parts(),
+        segments::segments(),
+        tags::tags(),
+        teams::teams(),
+    ];
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    tables
+}
+
+/// The table named `name`.
+pub fn find(name: &str) -> Option<TableDef> {
+    all().into_iter().find(|t| t.name == name)
+}
+
+/// Checks the registry: unique table and column names, parents that exist, `{id}` in child and
+/// get-by-id paths, a docs page per table that lists every column. Returns every problem found.
+pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
+    let tables = all();
+    let mut problems = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for t in &tables {
+        if !names.insert(t.name.clone()) {
+            problems.push(format!("table {} is defined twice", t.name));
+        }
+        let mut columns = std::collections::HashSet::new();
+        for c in &t.columns {
+            if !columns.insert(c.name.clone()) {
+                problems.push(format!("{}.{} is defined twice", t.name, c.name));
+            }
+            if c.description.is_empty() {
+                problems.push(format!("{}.{} has no description", t.name, c.name));
+            }
+        }
+        if let Some(path) = &t.get_by_id
+            && !path.contains("{id}")
+        {
+            problems.push(format!("{}: get-by-id path {path} lacks {{id}}", t.name));
+        }
+        if let Source::Children {
+            parent_table,
+            key_column,
+            listing,
+        } = &t.source
+        {
+            if !tables.iter().any(|p| &p.name == parent_table) {
+                problems.push(format!(
+                    "{}: parent table {parent_table} does not exist",
+                    t.name
+                ));
+            }
+            match t.column_named(key_column) {
+                Some(c) if c.path == [PARENT_KEY] => {}
+                _ => problems.push(format!(
+                    "{}: key column {key_column} must be a parent_key column",
+                    t.name
+                )),
+            }
+            if !listing.path.contains("{id}") {
+                problems.push(format!(
+                    "{}: child path {} lacks {{id}}",
+                    t.name, listing.path
+                ));
+            }
+        }
+        if let Some(dir) = docs_dir {
+            match std::fs::read_to_string(dir.join(format!("{}.md", t.name))) {
+                Err(_) => problems.push(format!("{}: missing docs/tables/{}.md", t.name, t.name)),
+                Ok(page) => {
+                    for c in &t.columns {
+                        if !page.contains(&format!("| `{}` |", c.name)) {
+                            problems.push(format!(
+                                "docs/tables/{}.md does not describe column {}",
+                                t.name, c.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn registry_is_valid() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/tables");
+        let problems = super::validate_all(Some(&docs));
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}

@@ -1,0 +1,103 @@
+//! Shared test fixtures: an emulator on 127.0.0.1:0 and an engine pointed at it, plus helpers
+//! to turn result batches into plain strings for assertions.
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use intercom_sql::emulator::{self, EmulatorConfig, RunningEmulator};
+use intercom_sql::{AccessToken, Config, Engine};
+
+/// An emulator and an engine connected to it.
+pub struct TestEnv {
+    pub emulator: RunningEmulator,
+    pub engine: Engine,
+}
+
+/// The default seeded workspace, default client settings.
+pub async fn start() -> TestEnv {
+    start_with(EmulatorConfig::default(), |_| {}).await
+}
+
+/// A workspace from `config`, with the client configuration adjusted by `tweak`.
+pub async fn start_with(config: EmulatorConfig, tweak: impl FnOnce(&mut Config)) -> TestEnv {
+    let token = config.token.clone();
+    let emulator = emulator::spawn(config, "127.0.0.1:0")
+        .await
+        .expect("emulator starts");
+    let mut client_config = Config::new(emulator.base_url.clone(), AccessToken::new(token));
+    // Tests exercise retries; keep their waits short.
+    client_config.max_retry_wait = std::time::Duration::from_secs(2);
+    tweak(&mut client_config);
+    let engine = Engine::connect(client_config).expect("engine builds");
+    TestEnv { emulator, engine }
+}
+
+impl TestEnv {
+    /// Runs SQL and returns the rows as strings (`NULL` for nulls).
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let batches = self
+            .engine
+            .execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {}", e.user_message()));
+        strings(&batches)
+    }
+
+    /// Runs SQL that must fail and returns the user-facing message.
+    pub async fn error(&self, sql: &str) -> String {
+        match self.engine.execute(sql).await {
+            Ok(b) => panic!("{sql} should fail, returned {:?}", strings(&b)),
+            Err(e) => e.user_message(),
+        }
+    }
+
+    /// Paths (with query strings) of the requests the emulator has served.
+    pub fn requests(&self) -> Vec<String> {
+        self.emulator
+            .state
+            .requests()
+            .into_iter()
+            .map(|r| match r.query {
+                Some(q) if !q.is_empty() => format!("{} {}?{}", r.method, r.path, q),
+                _ => format!("{} {}", r.method, r.path),
+            })
+            .collect()
+    }
+}
+
+/// Every cell of `batches` as display strings.
+pub fn strings(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for batch in batches {
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formattable"))
+            .collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+/// A JSON field of an emulator object as the text SQL shows (`NULL` when missing or null).
+pub fn field(object: &serde_json::Value, dotted: &str) -> String {
+    let mut node = object;
+    for key in dotted.split('.') {
+        match node.get(key) {
+            Some(v) => node = v,
+            None => return "NULL".into(),
+        }
+    }
+    match node {
+        serde_json::Value::Null => "NULL".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests: one binary, modules per feature.
+mod client;
+mod common;
+mod openapi;
+mod repl;
+mod spec_fidelity;
+mod tables;

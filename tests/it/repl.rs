@@ -1,0 +1,145 @@
+//! The REPL as a user drives it: the real binary in a pseudo-terminal, in demo mode (no token,
+//! so it opens the in-process emulator), with `HOME` in a temporary directory so the history
+//! file goes there.
+
+use std::process::Command;
+
+use rexpect::process::wait::WaitStatus;
+use rexpect::session::{PtySession, spawn_command};
+use tempfile::TempDir;
+
+const PROMPT: &str = "intercom> ";
+
+/// Seconds any single expectation may take (the debug binary is slow to plan cross joins).
+const TIMEOUT_MS: u64 = 60_000;
+
+/// Starts `intercom-sql` with no arguments and waits for the first prompt.
+fn start_repl() -> (PtySession, TempDir) {
+    let home = tempfile::tempdir().expect("temporary HOME");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_intercom-sql"));
+    command
+        .env_remove("INTERCOM_ACCESS_TOKEN")
+        .env_remove("INTERCOM_TOKEN")
+        .env_remove("XDG_DATA_HOME")
+        .env("HOME", home.path())
+        .env("TERM", "xterm")
+        .env("COLUMNS", "200");
+    let mut repl = spawn_command(command, Some(TIMEOUT_MS)).expect("spawn intercom-sql");
+    let banner = repl.exp_string(PROMPT).expect("first prompt");
+    assert!(banner.to_lowercase().contains("demo"), "banner: {banner}");
+    (repl, home)
+}
+
+/// Types one line and presses Enter.
+fn type_line(repl: &mut PtySession, line: &str) {
+    repl.send(line).expect("send");
+    repl.send("\r").expect("send Enter");
+    repl.flush().expect("flush");
+}
+
+/// Sends `\q` and checks the process exits with status 0.
+fn quit(mut repl: PtySession) {
+    type_line(&mut repl, "\\q");
+    repl.exp_eof().expect("exit after \\q");
+    match repl.process().wait().expect("wait for exit") {
+        WaitStatus::Exited(_, code) => assert_eq!(code, 0, "exit status"),
+        other => panic!("intercom-sql did not exit normally: {other:?}"),
+    }
+}
+
+#[test]
+fn repl_lists_describes_queries_and_quits() {
+    let (mut repl, home) = start_repl();
+
+    type_line(&mut repl, "\\dt");
+    repl.exp_string("contacts").expect("\\dt lists contacts");
+    repl.exp_string(PROMPT).expect("prompt after \\dt");
+
+    type_line(&mut repl, "\\d contacts");
+    repl.exp_string("email").expect("\\d contacts shows email");
+    repl.exp_string(PROMPT).expect("prompt after \\d");
+
+    // A statement over two lines runs once the `;` arrives.
+    type_line(&mut repl, "SELECT count(*)");
+    type_line(&mut repl, "FROM contacts;");
+    repl.exp_regex(r"\| +count\(\*\) +\|")
+        .expect("count header");
+    repl.exp_regex(r"\| +\d+ +\|").expect("a number");
+    repl.exp_string(PROMPT).expect("prompt after the query");
+
+    // A bad query prints one error line and the session goes on.
+    type_line(&mut repl, "SELECT nosuchcolumn FROM contacts;");
+    let (_, error_line) = repl.exp_regex(r"Error: [^\r\n]+").expect("error line");
+    assert!(error_line.contains("nosuchcolumn"), "{error_line}");
+    repl.exp_string(PROMPT).expect("prompt after the error");
+
+    // Unknown backslash commands point to \?.
+    type_line(&mut repl, "\\nope");
+    repl.exp_string("\\?").expect("hint to \\?");
+    repl.exp_string(PROMPT)
+        .expect("prompt after unknown command");
+
+    type_line(&mut repl, "\\format csv");
+    repl.exp_string(PROMPT).expect("prompt after \\format");
+    type_line(
+        &mut repl,
+        "SELECT email FROM contacts ORDER BY email LIMIT 2;",
+    );
+    repl.exp_regex(r"\r?\nemail\r?\n[^\r\n]+@")
+        .expect("CSV header then an email");
+    repl.exp_string(PROMPT).expect("prompt after CSV output");
+    type_line(&mut repl, "\\format table");
+    repl.exp_string(PROMPT)
+        .expect("prompt after \\format table");
+
+    // Tab completes `cont` to `contacts`: the query only runs if the name was completed.
+    repl.send("SELECT count(*) AS completed FROM cont")
+        .expect("send");
+    repl.send("\t").expect("send Tab");
+    repl.flush().expect("flush");
+    type_line(&mut repl, ";");
+    repl.exp_regex(r"\| +completed +\|")
+        .expect("completed query ran");
+    repl.exp_string(PROMPT)
+        .expect("prompt after completed query");
+
+    quit(repl);
+    let history = home.path().join(".local/share/intercom-sql/history");
+    let saved = std::fs::read_to_string(&history).expect("history file written");
+    assert!(saved.contains("FROM contacts;"), "history: {saved}");
+}
+
+#[test]
+fn ctrl_c_cancels_a_running_query_and_keeps_the_session() {
+    let (mut repl, _home) = start_repl();
+
+    // Each extra copy of contacts multiplies the rows to count; this runs for minutes.
+    type_line(
+        &mut repl,
+        "SELECT count(*) FROM contacts a, contacts b, contacts c, contacts d, \
+         contacts e, contacts f, contacts g, contacts h;",
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    repl.send_control('c').expect("send Ctrl-C");
+    repl.exp_string("query cancelled").expect("cancel notice");
+    repl.exp_string(PROMPT).expect("prompt after cancel");
+
+    // The session still works, and Ctrl-C at the prompt only clears the line.
+    repl.send("SELECT 'not run'").expect("send");
+    repl.send_control('c').expect("Ctrl-C at the prompt");
+    type_line(&mut repl, "SELECT 40 + 2 AS answer;");
+    let (before, _) = repl.exp_regex(r"\| 42 +\|").expect("query after cancel");
+    assert!(
+        !before.contains("| not run"),
+        "Ctrl-C at the prompt ran the line: {before}"
+    );
+    repl.exp_string(PROMPT).expect("prompt");
+
+    // Ctrl-D at an empty prompt exits cleanly.
+    repl.send_control('d').expect("Ctrl-D");
+    repl.exp_eof().expect("exit after Ctrl-D");
+    match repl.process().wait().expect("wait for exit") {
+        WaitStatus::Exited(_, code) => assert_eq!(code, 0, "exit status"),
+        other => panic!("intercom-sql did not exit normally: {other:?}"),
+    }
+}
