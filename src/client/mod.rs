@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -162,6 +163,12 @@ impl IntercomClient {
     /// Sends a request, retrying per [`retry::decide`], and returns the JSON body
     /// (`Value::Null` for an empty body).
     pub async fn send(&self, request: &ApiRequest) -> Result<Value, ClientError> {
+        let bytes = self.send_raw(request).await?;
+        self.decode(request, &bytes)
+    }
+
+    /// Like [`IntercomClient::send`], but returns the body undecoded, for the scan's fast path.
+    pub async fn send_raw(&self, request: &ApiRequest) -> Result<Bytes, ClientError> {
         let url = format!("{}{}", self.config.base_url, request.path);
         let policy = self.policy();
         let mut attempt = 0;
@@ -182,7 +189,7 @@ impl IntercomClient {
                     let headers = response.headers().clone();
                     let bytes = response.bytes().await;
                     match bytes {
-                        Ok(bytes) if status.is_success() => return self.decode(request, &bytes),
+                        Ok(bytes) if status.is_success() => return Ok(bytes),
                         Ok(bytes) => {
                             let outcome = Outcome::Status {
                                 status: status.as_u16(),
@@ -229,15 +236,16 @@ impl IntercomClient {
     }
 
     /// Sends a GET by id: a 404 is `Ok(None)` (the row does not exist), not an error.
-    pub async fn get_optional(&self, request: &ApiRequest) -> Result<Option<Value>, ClientError> {
-        match self.send(request).await {
+    pub async fn get_optional(&self, request: &ApiRequest) -> Result<Option<Bytes>, ClientError> {
+        match self.send_raw(request).await {
             Ok(v) => Ok(Some(v)),
             Err(ClientError::Api(e)) if e.status == StatusCode::NOT_FOUND.as_u16() => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    fn decode(&self, request: &ApiRequest, bytes: &[u8]) -> Result<Value, ClientError> {
+    /// Decodes a JSON body; an empty body is `Value::Null`.
+    pub fn decode(&self, request: &ApiRequest, bytes: &[u8]) -> Result<Value, ClientError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }

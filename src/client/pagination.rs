@@ -2,10 +2,13 @@
 //! requested only when the consumer asks for the next one, so a LIMIT or a cancelled query
 //! stops the requests. A cursor that repeats is an error, never an endless loop.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::{ApiRequest, ClientError, IntercomClient};
@@ -60,15 +63,47 @@ impl ListRequest {
     }
 }
 
-/// One page of items.
+/// One page of items, kept as the response's bytes plus where each item sits in them, so the
+/// scan can decode only the fields it needs (no `serde_json::Value` tree per item).
 #[derive(Debug)]
 pub struct Page {
-    /// The items, as Intercom sent them.
-    pub items: Vec<Value>,
+    body: Bytes,
+    items: Vec<Range<usize>>,
     /// `total_count` of the whole result, when sent.
     pub total_count: Option<u64>,
     /// 1-based page number within this stream.
     pub number: u64,
+}
+
+impl Page {
+    /// Number of items on the page.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the page has no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Each item's JSON text.
+    pub fn raw_items(&self) -> impl Iterator<Item = &str> {
+        // The body was checked to be UTF-8 when the page was parsed; ranges come from that parse.
+        let text = std::str::from_utf8(&self.body).unwrap_or_default();
+        self.items.iter().map(move |r| &text[r.clone()])
+    }
+
+    /// The response body and each item's byte range in it.
+    pub fn into_parts(self) -> (Bytes, Vec<Range<usize>>) {
+        (self.body, self.items)
+    }
+
+    /// Each item decoded as a JSON value (for callers off the hot path).
+    pub fn values(&self) -> Vec<Value> {
+        self.raw_items()
+            .filter_map(|raw| serde_json::from_str(raw).ok())
+            .collect()
+    }
 }
 
 #[derive(Debug)]
@@ -107,14 +142,15 @@ pub fn pages(
             return Ok(None);
         }
         let request = state.request();
-        let mut body = state.client.send(&request).await?;
+        let body = state.client.send_raw(&request).await?;
         state.pages += 1;
-        let items = take_items(&mut body, &state.list.items_keys, &request)?;
-        state.next = state.advance(&body, items.is_empty(), &request)?;
+        let envelope = parse_envelope(&body, &state.list.items_keys, &request)?;
+        state.next = state.advance(&envelope.rest, envelope.items.is_empty(), &request)?;
         let page = Page {
-            items,
-            total_count: body.get("total_count").and_then(Value::as_u64),
+            items: envelope.items,
+            total_count: envelope.rest.get("total_count").and_then(Value::as_u64),
             number: state.pages,
+            body,
         };
         Ok(Some((page, state)))
     })
@@ -239,19 +275,68 @@ fn next_cursor(body: &Value) -> Option<String> {
     }
 }
 
-/// Moves the items out of a response (the rest of the body, `pages` included, stays).
-fn take_items(
-    body: &mut Value,
+/// A response split into its items (byte ranges) and everything else except the items
+/// (`pages`, `total_count`, `scroll_param` …) as a small JSON object.
+struct Envelope {
+    items: Vec<Range<usize>>,
+    rest: Value,
+}
+
+/// Finds the items in a list response without building a value per item: one pass that borrows
+/// each item's raw JSON text (`serde_json::value::RawValue`) and records its byte range.
+fn parse_envelope(
+    body: &[u8],
     keys: &[String],
     request: &ApiRequest,
-) -> Result<Vec<Value>, ClientError> {
+) -> Result<Envelope, ClientError> {
+    let decode_error = |json_path: String, e: serde_json::Error| ClientError::Decode {
+        request: request.describe(),
+        json_path,
+        reason: e.to_string(),
+    };
+    let text = std::str::from_utf8(body).map_err(|e| ClientError::Decode {
+        request: request.describe(),
+        json_path: "$".into(),
+        reason: format!("the response is not UTF-8: {e}"),
+    })?;
+    let top: HashMap<&str, &RawValue> =
+        serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
+    let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
     for key in keys {
-        let pointer = format!("/{}", key.replace('.', "/"));
-        match body.pointer_mut(&pointer) {
-            Some(Value::Array(items)) => return Ok(std::mem::take(items)),
-            Some(Value::Null) => return Ok(Vec::new()),
-            _ => {}
+        let mut parts = key.split('.');
+        let first = parts.next().unwrap_or_default();
+        let mut node = top.get(first).copied();
+        for part in parts {
+            node = match node {
+                Some(raw) if raw.get().starts_with('{') => {
+                    let map: HashMap<&str, &RawValue> = serde_json::from_str(raw.get())
+                        .map_err(|e| decode_error(format!("$.{key}"), e))?;
+                    map.get(part).copied()
+                }
+                _ => None,
+            };
         }
+        let Some(raw) = node else { continue };
+        let items: Vec<Range<usize>> = if raw.get() == "null" {
+            Vec::new()
+        } else if raw.get().starts_with('[') {
+            let list: Vec<&RawValue> =
+                serde_json::from_str(raw.get()).map_err(|e| decode_error(format!("$.{key}"), e))?;
+            list.iter()
+                .map(|item| offset(item)..offset(item) + item.get().len())
+                .collect()
+        } else {
+            continue;
+        };
+        let rest: serde_json::Map<String, Value> = top
+            .iter()
+            .filter(|(k, _)| **k != first)
+            .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_str(v.get()).ok()?)))
+            .collect();
+        return Ok(Envelope {
+            items,
+            rest: Value::Object(rest),
+        });
     }
     Err(ClientError::Decode {
         request: request.describe(),
@@ -280,21 +365,36 @@ mod tests {
         assert_eq!(next_cursor(&json!({"pages": {}})), None);
     }
 
+    fn raw_items(body: &str, keys: &[String]) -> Result<(Vec<String>, Value), ClientError> {
+        let envelope = parse_envelope(body.as_bytes(), keys, &ApiRequest::get("/x"))?;
+        let items = envelope
+            .items
+            .into_iter()
+            .map(|r| body[r].to_string())
+            .collect();
+        Ok((items, envelope.rest))
+    }
+
     #[test]
     fn items_are_found_under_alternative_keys() {
-        let req = ApiRequest::get("/x");
         let keys = vec!["companies".to_string(), "data".to_string()];
-        let items = take_items(&mut json!({"data": [1, 2]}), &keys, &req).unwrap();
-        assert_eq!(items.len(), 2);
+        let body = r#"{"type":"list","data":[1, {"a": "x,]"}],"pages":{"next":null}}"#;
+        let (items, rest) = raw_items(body, &keys).unwrap();
+        assert_eq!(items, vec!["1".to_string(), r#"{"a": "x,]"}"#.to_string()]);
+        assert_eq!(rest, json!({"type": "list", "pages": {"next": null}}));
         let nested = vec!["conversation_parts.conversation_parts".to_string()];
-        let items = take_items(
-            &mut json!({"conversation_parts": {"conversation_parts": [{}]}}),
-            &nested,
-            &req,
-        )
-        .unwrap();
-        assert_eq!(items.len(), 1);
-        let err = take_items(&mut json!({"nope": 1}), &keys, &req).unwrap_err();
+        let body = r#"{"id":"1","conversation_parts":{"conversation_parts":[{}]}}"#;
+        let (items, _) = raw_items(body, &nested).unwrap();
+        assert_eq!(items, vec!["{}".to_string()]);
+        let (items, _) = raw_items(r#"{"data":null}"#, &keys).unwrap();
+        assert!(items.is_empty());
+        let err = raw_items(r#"{"nope":1}"#, &keys).unwrap_err();
         assert!(err.to_string().contains("$.companies or $.data"), "{err}");
+        let err = raw_items("not json", &keys).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unexpected response from Intercom (GET /x)"),
+            "{err}"
+        );
     }
 }

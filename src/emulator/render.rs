@@ -103,7 +103,10 @@ pub struct ContactView<'a> {
     workspace_id: &'a str,
     external_id: Option<&'a str>,
     role: &'a str,
+    // Not nullable in the spec (`contact.email`): omitted for leads without an email.
+    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     email_domain: Option<&'a str>,
     phone: Option<&'a str>,
     name: Option<&'a str>,
@@ -461,6 +464,15 @@ fn author(store: &Store, author: Author) -> Value {
     }
 }
 
+/// Drops the `null` members of an object except the `nullable` ones: Intercom omits unset
+/// values of properties the spec does not mark nullable (the client reads missing as null).
+fn without_nulls(mut v: Value, nullable: &[&str]) -> Value {
+    if let Some(obj) = v.as_object_mut() {
+        obj.retain(|key, value| !value.is_null() || nullable.contains(&key.as_str()));
+    }
+    v
+}
+
 fn reference(store: &Store, who: Author) -> Value {
     match who {
         Author::Admin(a) => json!({"type": "admin", "id": store.admins[a as usize].id.to_string()}),
@@ -495,31 +507,36 @@ pub fn conversation(store: &Store, index: usize, with_parts: bool) -> Value {
             "teammate": {"type": "admin", "id": store.admins[r.teammate as usize].id.to_string()},
         })
     });
-    let statistics = json!({
-        "type": "conversation_statistics",
-        "time_to_assignment": s.time_to_assignment,
-        "time_to_admin_reply": s.time_to_admin_reply,
-        "time_to_first_close": s.time_to_first_close,
-        "time_to_last_close": s.time_to_last_close,
-        "median_time_to_reply": s.median_time_to_reply,
-        "first_contact_reply_at": s.first_contact_reply_at,
-        "first_assignment_at": s.first_assignment_at,
-        "first_admin_reply_at": s.first_admin_reply_at,
-        "first_close_at": s.first_close_at,
-        "last_assignment_at": s.last_assignment_at,
-        "last_assignment_admin_reply_at": s.last_assignment_admin_reply_at,
-        "last_contact_reply_at": s.last_contact_reply_at,
-        "last_admin_reply_at": s.last_admin_reply_at,
-        "last_close_at": s.last_close_at,
-        "last_closed_by_id": s.last_closed_by_id,
-        "count_reopens": s.count_reopens,
-        "count_assignments": s.count_assignments,
-        "count_conversation_parts": s.count_conversation_parts,
-        "assigned_team_first_response_time": [],
-        "assigned_team_first_response_time_in_office_hours": [],
-        "handling_time": s.handling_time,
-        "adjusted_handling_time": Value::Null,
-    });
+    // Only `adjusted_handling_time` is nullable in `conversation_statistics`; unset times
+    // (never assigned, replied to or closed) are left out.
+    let statistics = without_nulls(
+        json!({
+            "type": "conversation_statistics",
+            "time_to_assignment": s.time_to_assignment,
+            "time_to_admin_reply": s.time_to_admin_reply,
+            "time_to_first_close": s.time_to_first_close,
+            "time_to_last_close": s.time_to_last_close,
+            "median_time_to_reply": s.median_time_to_reply,
+            "first_contact_reply_at": s.first_contact_reply_at,
+            "first_assignment_at": s.first_assignment_at,
+            "first_admin_reply_at": s.first_admin_reply_at,
+            "first_close_at": s.first_close_at,
+            "last_assignment_at": s.last_assignment_at,
+            "last_assignment_admin_reply_at": s.last_assignment_admin_reply_at,
+            "last_contact_reply_at": s.last_contact_reply_at,
+            "last_admin_reply_at": s.last_admin_reply_at,
+            "last_close_at": s.last_close_at,
+            "last_closed_by_id": s.last_closed_by_id,
+            "count_reopens": s.count_reopens,
+            "count_assignments": s.count_assignments,
+            "count_conversation_parts": s.count_conversation_parts,
+            "assigned_team_first_response_time": [],
+            "assigned_team_first_response_time_in_office_hours": [],
+            "handling_time": s.handling_time,
+            "adjusted_handling_time": Value::Null,
+        }),
+        &["adjusted_handling_time"],
+    );
     let ai_agent = if c.ai_agent_participated {
         json!({"source_type": "workflow", "source_title": "Fin support workflow",
                    "last_answer_type": "ai_answer", "resolution_state": "escalated",
@@ -649,7 +666,7 @@ pub fn ticket(store: &Store, index: usize) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut v = json!({
         "type": "ticket",
         "id": t.id.to_string(),
         "ticket_id": t.ticket_id.to_string(),
@@ -670,7 +687,14 @@ pub fn ticket(store: &Store, index: usize) -> Value {
         "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": false},
         "ticket_parts": {"type": "ticket_part.list", "ticket_parts": parts, "total_count": t.parts.len()},
         "is_shared": t.is_shared,
-    })
+    });
+    // `ticket.snoozed_until` is not nullable in the spec: omitted unless snoozed.
+    if t.snoozed_until.is_none()
+        && let Some(obj) = v.as_object_mut()
+    {
+        obj.remove("snoozed_until");
+    }
+    v
 }
 
 // ---------------------------------------------------------------------------------------------

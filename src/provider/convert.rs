@@ -1,125 +1,358 @@
-//! Intercom JSON objects → Arrow record batches, one builder per projected column.
-//! Lenient where Intercom is inconsistent (ids sent as numbers, timestamps as ISO strings),
-//! strict nowhere: a value of an unexpected shape becomes NULL rather than failing the query.
+//! Intercom JSON → Arrow record batches, decoding straight from each item's JSON text into
+//! per-column builders: only the projected fields are looked at, everything else is skipped
+//! unparsed, and no `serde_json::Value` tree is built (this is the scan's hot path).
+//!
+//! Lenient where Intercom is inconsistent (ids sent as numbers, timestamps as ISO strings):
+//! a value of an unexpected shape becomes NULL rather than failing the query.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampSecondBuilder,
 };
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
-use serde_json::Value;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
-use crate::tables::{ColumnDef, ColumnType};
+use crate::tables::{ColumnDef, ColumnType, PARENT_KEY};
 
-/// Builds one batch of `items` with the given columns (already projected) and schema.
-pub fn to_batch(
-    columns: &[ColumnDef],
+/// Items as JSON text inside a response body, plus the parent id for child-table rows.
+#[derive(Clone, Debug)]
+pub struct RawRows {
+    body: Bytes,
+    ranges: Vec<Range<usize>>,
+    parent: Option<Arc<str>>,
+}
+
+impl RawRows {
+    /// Items at `ranges` of `body`. `body` must be UTF-8 with each range on a JSON value.
+    pub fn new(
+        body: Bytes,
+        ranges: Vec<Range<usize>>,
+        parent: Option<Arc<str>>,
+    ) -> Result<Self, ArrowError> {
+        std::str::from_utf8(&body)
+            .map_err(|e| ArrowError::JsonError(format!("response is not UTF-8: {e}")))?;
+        Ok(Self {
+            body,
+            ranges,
+            parent,
+        })
+    }
+
+    /// The whole body is one item (a get-by-id response).
+    pub fn single(body: Bytes) -> Result<Self, ArrowError> {
+        let len = body.len();
+        Self::new(body, vec![0..len], None)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Keeps the first `n` rows.
+    pub fn truncate(&mut self, n: usize) {
+        self.ranges.truncate(n);
+    }
+
+    fn items(&self) -> impl Iterator<Item = &str> {
+        // Checked to be UTF-8 in `new`.
+        let text = std::str::from_utf8(&self.body).unwrap_or_default();
+        self.ranges
+            .iter()
+            .map(move |r| text.get(r.clone()).unwrap_or("null"))
+    }
+}
+
+/// Which JSON keys lead to which columns: a column path `location.country` is the branch
+/// `location` → leaf `country`. A key can be both a leaf (a JSON column of the whole object)
+/// and a branch (flattened columns inside it).
+#[derive(Debug, Default)]
+struct Node {
+    leaves: Vec<usize>,
+    children: HashMap<String, Node>,
+}
+
+/// Decodes rows for a fixed list of (projected) columns.
+#[derive(Debug)]
+pub struct BatchDecoder {
+    columns: Vec<ColumnDef>,
     schema: SchemaRef,
-    items: &[Value],
-) -> Result<RecordBatch, ArrowError> {
-    let arrays: Vec<ArrayRef> = columns.iter().map(|c| column_array(c, items)).collect();
-    let options = RecordBatchOptions::new().with_row_count(Some(items.len()));
-    RecordBatch::try_new_with_options(schema, arrays, &options)
+    root: Node,
 }
 
-/// The value at a column's JSON path, or `None` when any step is missing or null.
-pub fn lookup<'a>(item: &'a Value, path: &[String]) -> Option<&'a Value> {
-    let mut node = item;
-    for key in path {
-        node = node.get(key.as_str())?;
+impl BatchDecoder {
+    /// A decoder producing batches of `schema` (which matches `columns`).
+    pub fn new(columns: Vec<ColumnDef>, schema: SchemaRef) -> Self {
+        let mut root = Node::default();
+        for (i, c) in columns.iter().enumerate() {
+            if c.path == [PARENT_KEY] {
+                continue;
+            }
+            let mut node = &mut root;
+            for key in &c.path {
+                node = node.children.entry(key.clone()).or_default();
+            }
+            node.leaves.push(i);
+        }
+        Self {
+            columns,
+            schema,
+            root,
+        }
     }
-    (!node.is_null()).then_some(node)
-}
 
-fn column_array(column: &ColumnDef, items: &[Value]) -> ArrayRef {
-    let values = items.iter().map(|item| lookup(item, &column.path));
-    match column.kind {
-        ColumnType::Text => {
-            let mut b = StringBuilder::with_capacity(items.len(), items.len() * 16);
-            for v in values {
-                match v {
-                    Some(Value::String(s)) => b.append_value(s),
-                    Some(Value::Number(n)) => b.append_value(n.to_string()),
-                    Some(Value::Bool(x)) => b.append_value(if *x { "true" } else { "false" }),
-                    Some(other) => b.append_value(other.to_string()),
-                    None => b.append_null(),
+    /// One batch holding every row of `chunks`.
+    pub fn decode(&self, chunks: &[RawRows]) -> Result<RecordBatch, ArrowError> {
+        let rows: usize = chunks.iter().map(RawRows::len).sum();
+        let mut builders: Vec<ColumnBuilder> = self
+            .columns
+            .iter()
+            .map(|c| ColumnBuilder::new(c.kind, rows))
+            .collect();
+        let mut filled = vec![false; self.columns.len()];
+        let parent_columns: Vec<usize> = (0..self.columns.len())
+            .filter(|&i| self.columns[i].path == [PARENT_KEY])
+            .collect();
+        if !self.columns.is_empty() {
+            for chunk in chunks {
+                for item in chunk.items() {
+                    filled.fill(false);
+                    for &i in &parent_columns {
+                        if let Some(parent) = &chunk.parent {
+                            builders[i].append_text(parent);
+                            filled[i] = true;
+                        }
+                    }
+                    let mut de = serde_json::Deserializer::from_str(item);
+                    let seed = ObjectSeed {
+                        node: &self.root,
+                        builders: &mut builders,
+                        filled: &mut filled,
+                    };
+                    // A row that is not an object (or not JSON) keeps whatever it filled: NULLs.
+                    let _ = seed.deserialize(&mut de);
+                    for (builder, done) in builders.iter_mut().zip(&filled) {
+                        if !done {
+                            builder.append_null();
+                        }
+                    }
                 }
             }
-            Arc::new(b.finish())
         }
-        ColumnType::Json => {
-            let mut b = StringBuilder::with_capacity(items.len(), items.len() * 32);
-            for v in values {
-                match v {
-                    Some(v) => b.append_value(v.to_string()),
-                    None => b.append_null(),
+        let arrays: Vec<ArrayRef> = builders.into_iter().map(ColumnBuilder::finish).collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
+    }
+}
+
+/// Walks one JSON object, handing matched values to the builders and skipping the rest.
+struct ObjectSeed<'a> {
+    node: &'a Node,
+    builders: &'a mut [ColumnBuilder],
+    filled: &'a mut [bool],
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let Some(child) = self.node.children.get(key.as_ref()) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let raw: &'de RawValue = map.next_value()?;
+            let text = raw.get();
+            for &i in &child.leaves {
+                if !self.filled[i] {
+                    self.builders[i].append_raw(text);
+                    self.filled[i] = true;
                 }
             }
-            Arc::new(b.finish())
-        }
-        ColumnType::Int => {
-            let mut b = Int64Builder::with_capacity(items.len());
-            for v in values {
-                b.append_option(v.and_then(as_i64));
+            if !child.children.is_empty() && text.starts_with('{') {
+                let mut de = serde_json::Deserializer::from_str(text);
+                ObjectSeed {
+                    node: child,
+                    builders: self.builders,
+                    filled: self.filled,
+                }
+                .deserialize(&mut de)
+                .map_err(de::Error::custom)?;
             }
-            Arc::new(b.finish())
         }
-        ColumnType::Float => {
-            let mut b = Float64Builder::with_capacity(items.len());
-            for v in values {
-                b.append_option(v.and_then(|v| match v {
-                    Value::Number(n) => n.as_f64(),
-                    Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                }));
+        Ok(())
+    }
+}
+
+/// A map key, borrowed from the input unless it contains escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
             }
-            Arc::new(b.finish())
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
         }
-        ColumnType::Bool => {
-            let mut b = BooleanBuilder::with_capacity(items.len());
-            for v in values {
-                b.append_option(v.and_then(|v| match v {
-                    Value::Bool(x) => Some(*x),
-                    Value::String(s) if s == "true" => Some(true),
-                    Value::String(s) if s == "false" => Some(false),
-                    _ => None,
-                }));
-            }
-            Arc::new(b.finish())
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// An Arrow builder for one column, fed with raw JSON value text.
+enum ColumnBuilder {
+    Text(StringBuilder),
+    Json(StringBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Timestamp(TimestampSecondBuilder),
+}
+
+impl ColumnBuilder {
+    fn new(kind: ColumnType, rows: usize) -> Self {
+        match kind {
+            ColumnType::Text => ColumnBuilder::Text(StringBuilder::with_capacity(rows, rows * 16)),
+            ColumnType::Json => ColumnBuilder::Json(StringBuilder::with_capacity(rows, rows * 32)),
+            ColumnType::Int => ColumnBuilder::Int(Int64Builder::with_capacity(rows)),
+            ColumnType::Float => ColumnBuilder::Float(Float64Builder::with_capacity(rows)),
+            ColumnType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(rows)),
+            ColumnType::Timestamp => ColumnBuilder::Timestamp(
+                TimestampSecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            ),
         }
-        ColumnType::Timestamp => {
-            let mut b = TimestampSecondBuilder::with_capacity(items.len()).with_timezone("UTC");
-            for v in values {
-                b.append_option(v.and_then(as_epoch_seconds));
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            ColumnBuilder::Text(b) | ColumnBuilder::Json(b) => b.append_null(),
+            ColumnBuilder::Int(b) => b.append_null(),
+            ColumnBuilder::Float(b) => b.append_null(),
+            ColumnBuilder::Bool(b) => b.append_null(),
+            ColumnBuilder::Timestamp(b) => b.append_null(),
+        }
+    }
+
+    /// Appends a plain string (the parent key); only text columns hold one.
+    fn append_text(&mut self, text: &str) {
+        match self {
+            ColumnBuilder::Text(b) => b.append_value(text),
+            other => other.append_null(),
+        }
+    }
+
+    /// Appends one value given as JSON text (`"x"`, `12`, `true`, `null`, `{…}`).
+    fn append_raw(&mut self, raw: &str) {
+        let raw = raw.trim();
+        match self {
+            ColumnBuilder::Text(b) => match raw.as_bytes().first() {
+                None | Some(b'n') => b.append_null(),
+                Some(b'"') => b.append_value(unquote(raw).as_ref()),
+                // Numbers, booleans, and nested values as their JSON text.
+                Some(_) => b.append_value(raw),
+            },
+            ColumnBuilder::Json(b) => match raw.as_bytes().first() {
+                None | Some(b'n') => b.append_null(),
+                Some(_) => b.append_value(raw),
+            },
+            ColumnBuilder::Int(b) => b.append_option(scalar_text(raw).and_then(|t| parse_i64(&t))),
+            ColumnBuilder::Float(b) => {
+                b.append_option(scalar_text(raw).and_then(|t| t.trim().parse().ok()))
             }
-            Arc::new(b.finish())
+            ColumnBuilder::Bool(b) => b.append_option(match scalar_text(raw).as_deref() {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            }),
+            ColumnBuilder::Timestamp(b) => {
+                b.append_option(scalar_text(raw).and_then(|t| epoch_seconds(&t)))
+            }
+        }
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Text(mut b) | ColumnBuilder::Json(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Int(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Float(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Bool(mut b) => Arc::new(b.finish()),
+            ColumnBuilder::Timestamp(mut b) => Arc::new(b.finish()),
         }
     }
 }
 
-fn as_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+/// The text of a JSON string (unescaped only when it has escapes).
+fn unquote(raw: &str) -> Cow<'_, str> {
+    let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(raw)
+            .map(Cow::Owned)
+            .unwrap_or(Cow::Borrowed(inner))
+    } else {
+        Cow::Borrowed(inner)
     }
+}
+
+/// A scalar's text: strings unquoted, numbers and booleans as written; objects, arrays and null
+/// have none.
+fn scalar_text(raw: &str) -> Option<Cow<'_, str>> {
+    match raw.as_bytes().first()? {
+        b'"' => Some(unquote(raw)),
+        b'{' | b'[' | b'n' => None,
+        _ => Some(Cow::Borrowed(raw)),
+    }
+}
+
+fn parse_i64(text: &str) -> Option<i64> {
+    let text = text.trim();
+    text.parse().ok().or_else(|| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|f| f as i64)
+    })
 }
 
 /// Unix seconds from an integer, a numeric string or an ISO-8601 string (conversation date
 /// attributes and a few objects use ISO strings, intercom-api.md §1.4).
-pub fn as_epoch_seconds(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse().ok().or_else(|| {
-            chrono::DateTime::parse_from_rfc3339(s.trim())
-                .ok()
-                .map(|d| d.timestamp())
-        }),
-        _ => None,
-    }
+pub fn epoch_seconds(text: &str) -> Option<i64> {
+    parse_i64(text).or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(text.trim())
+            .ok()
+            .map(|d| d.timestamp())
+    })
 }
 
 #[cfg(test)]
@@ -128,49 +361,105 @@ mod tests {
     use crate::tables::ColumnDef as C;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{Field, Int64Type, Schema, TimestampSecondType};
-    use serde_json::json;
 
-    #[test]
-    fn converts_each_type_leniently() {
-        let columns = vec![
-            C::text("id", "d"),
-            C::int("owner_id", "d"),
-            C::timestamp("created_at", "d"),
-            C::text("country", "d").at("location.country"),
-            C::json("tags", "d"),
-            C::bool("open", "d"),
-        ];
+    fn decoder(columns: Vec<ColumnDef>) -> BatchDecoder {
         let schema = Arc::new(Schema::new(
             columns
                 .iter()
                 .map(|c| Field::new(&c.name, c.kind.data_type(), true))
                 .collect::<Vec<_>>(),
         ));
-        let items = vec![
-            json!({"id": 12, "owner_id": "7", "created_at": 1700000000, "location": {"country": "France"}, "tags": {"data": []}, "open": true}),
-            json!({"id": "abc", "owner_id": null, "created_at": "2024-01-02T03:04:05Z", "location": null, "open": "x"}),
-        ];
-        let batch = to_batch(&columns, schema, &items).unwrap();
-        assert_eq!(batch.num_rows(), 2);
+        BatchDecoder::new(columns, schema)
+    }
+
+    fn rows(items: &[&str], parent: Option<&str>) -> RawRows {
+        let body = format!("[{}]", items.join(","));
+        let mut ranges = Vec::new();
+        let mut at = 1;
+        for item in items {
+            ranges.push(at..at + item.len());
+            at += item.len() + 1;
+        }
+        RawRows::new(Bytes::from(body), ranges, parent.map(Arc::from)).unwrap()
+    }
+
+    #[test]
+    fn converts_each_type_leniently() {
+        let d = decoder(vec![
+            C::text("id", "d"),
+            C::int("owner_id", "d"),
+            C::timestamp("created_at", "d"),
+            C::text("country", "d").at("location.country"),
+            C::json("tags", "d"),
+            C::bool("open", "d"),
+            C::json("location", "d"),
+            C::text("name", "d"),
+        ]);
+        let batch = d
+            .decode(&[rows(
+                &[
+                    r#"{"id": 12, "owner_id": "7", "created_at": 1700000000, "location": {"country": "Fran\u00e7e", "city": null}, "tags": {"data": []}, "open": true, "name": "A \"q\""}"#,
+                    r#"{"id": "abc", "owner_id": null, "created_at": "2024-01-02T03:04:05Z", "location": null, "open": "x", "extra": [1, {"id": 5}]}"#,
+                    r#"not json"#,
+                ],
+                None,
+            )])
+            .unwrap();
+        assert_eq!(batch.num_rows(), 3);
         assert_eq!(batch.column(0).as_string::<i32>().value(0), "12");
+        assert_eq!(batch.column(0).as_string::<i32>().value(1), "abc");
         assert_eq!(batch.column(1).as_primitive::<Int64Type>().value(0), 7);
         assert!(batch.column(1).is_null(1));
         let ts = batch.column(2).as_primitive::<TimestampSecondType>();
         assert_eq!(ts.value(0), 1_700_000_000);
         assert_eq!(ts.value(1), 1_704_164_645);
-        assert_eq!(batch.column(3).as_string::<i32>().value(0), "France");
+        assert_eq!(batch.column(3).as_string::<i32>().value(0), "Françe");
         assert!(batch.column(3).is_null(1));
         assert_eq!(
             batch.column(4).as_string::<i32>().value(0),
-            r#"{"data":[]}"#
+            r#"{"data": []}"#
         );
         assert!(batch.column(4).is_null(1));
+        assert!(batch.column(5).value_is_true(0));
         assert!(batch.column(5).is_null(1));
+        assert!(
+            batch
+                .column(6)
+                .as_string::<i32>()
+                .value(0)
+                .starts_with(r#"{"country""#)
+        );
+        assert_eq!(batch.column(7).as_string::<i32>().value(0), r#"A "q""#);
+        for c in 0..8 {
+            assert!(batch.column(c).is_null(2), "column {c} of a broken row");
+        }
+    }
+
+    #[test]
+    fn parent_ids_fill_the_key_column() {
+        let d = decoder(vec![C::parent_key("contact_id", "d"), C::text("id", "d")]);
+        let batch = d
+            .decode(&[rows(&[r#"{"id":"t1"}"#, r#"{"id":"t2"}"#], Some("c\"1"))])
+            .unwrap();
+        assert_eq!(batch.column(0).as_string::<i32>().value(1), "c\"1");
+        assert_eq!(batch.column(1).as_string::<i32>().value(1), "t2");
     }
 
     #[test]
     fn empty_projection_keeps_the_row_count() {
-        let batch = to_batch(&[], Arc::new(Schema::empty()), &[json!({}), json!({})]).unwrap();
-        assert_eq!(batch.num_rows(), 2);
+        let d = BatchDecoder::new(Vec::new(), Arc::new(Schema::empty()));
+        let batch = d
+            .decode(&[rows(&["{}", "{}"], None), rows(&["{}"], None)])
+            .unwrap();
+        assert_eq!(batch.num_rows(), 3);
+    }
+
+    trait IsTrue {
+        fn value_is_true(&self, i: usize) -> bool;
+    }
+    impl IsTrue for ArrayRef {
+        fn value_is_true(&self, i: usize) -> bool {
+            self.as_boolean().value(i)
+        }
     }
 }

@@ -5,6 +5,6 @@ mod convert;
 mod scan;
 mod table;
 
-pub use convert::{as_epoch_seconds, lookup, to_batch};
+pub use convert::{BatchDecoder, RawRows, epoch_seconds};
 pub use scan::{IntercomScanExec, ScanPlan};
 pub use table::IntercomTable;

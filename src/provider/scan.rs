@@ -4,8 +4,10 @@
 //! `EXPLAIN` the request it will send.
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -20,10 +22,10 @@ use datafusion::physical_plan::{
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::convert::to_batch;
+use super::convert::{BatchDecoder, RawRows};
 use crate::client::pagination::pages;
 use crate::client::{ApiRequest, ClientError, IntercomClient, ListRequest};
-use crate::tables::{self, ColumnDef, Listing, PARENT_KEY, Source, TableDef};
+use crate::tables::{self, ColumnDef, Listing, Source, TableDef};
 
 /// Which requests a scan sends.
 #[derive(Clone, Debug)]
@@ -164,19 +166,30 @@ impl ScanPlan {
     fn items(
         self,
         client: Arc<IntercomClient>,
-    ) -> BoxStream<'static, Result<Vec<Value>, ClientError>> {
+    ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
         let concurrency = client.config().concurrency.max(1);
         match self {
-            ScanPlan::List(request) => pages(client, request).map_ok(|p| p.items).boxed(),
+            ScanPlan::List(request) => {
+                let path = request.path.clone();
+                pages(client, request)
+                    .and_then(move |page| {
+                        let (body, ranges) = page.into_parts();
+                        futures::future::ready(raw_rows(&path, body, ranges, None).map(|r| vec![r]))
+                    })
+                    .boxed()
+            }
             ScanPlan::ByIds { path, ids } => stream::iter(ids)
                 .map(move |id| {
                     let client = client.clone();
-                    let request = ApiRequest::get(path.replace("{id}", &encode_segment(&id)));
+                    let path = path.replace("{id}", &encode_segment(&id));
                     async move {
-                        client
-                            .get_optional(&request)
-                            .await
-                            .map(|found| found.into_iter().collect())
+                        match client.get_optional(&ApiRequest::get(&path)).await? {
+                            Some(body) => {
+                                let len = body.len();
+                                Ok(vec![raw_rows(&path, body, vec![0..len], None)?])
+                            }
+                            None => Ok(Vec::new()),
+                        }
                     }
                 })
                 .buffered(concurrency)
@@ -188,14 +201,12 @@ impl ScanPlan {
                     Parents::Ids(ids) => stream::iter(ids.into_iter().map(Ok)).boxed(),
                     Parents::Walk(request) => pages(client.clone(), request)
                         .map_ok(|page| {
-                            let ids: Vec<Result<String, ClientError>> = page
-                                .items
-                                .iter()
-                                .filter_map(|i| i.get("id"))
-                                .map(id_text)
-                                .map(Ok)
-                                .collect();
-                            stream::iter(ids)
+                            stream::iter(
+                                page.raw_items()
+                                    .filter_map(item_id)
+                                    .map(Ok)
+                                    .collect::<Vec<_>>(),
+                            )
                         })
                         .try_flatten()
                         .boxed(),
@@ -209,10 +220,30 @@ impl ScanPlan {
     }
 }
 
-fn id_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// Wraps a response's items, turning a non-UTF-8 body into a decode error.
+fn raw_rows(
+    path: &str,
+    body: Bytes,
+    ranges: Vec<Range<usize>>,
+    parent: Option<Arc<str>>,
+) -> Result<RawRows, ClientError> {
+    RawRows::new(body, ranges, parent).map_err(|e| ClientError::Decode {
+        request: format!("GET {path}"),
+        json_path: "$".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// The `id` of one item's JSON text (ids are strings, or numbers in a few places).
+fn item_id(raw: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: Value,
+    }
+    match serde_json::from_str::<IdOnly>(raw).ok()?.id {
+        Value::String(s) => Some(s),
+        Value::Null => None,
+        other => Some(other.to_string()),
     }
 }
 
@@ -223,24 +254,20 @@ async fn children_of(
     listing: Listing,
     id: String,
     page_size: u32,
-) -> Result<Vec<Value>, ClientError> {
-    let request = list_request(
-        &listing,
-        listing.path.replace("{id}", &encode_segment(&id)),
-        page_size,
-    );
+) -> Result<Vec<RawRows>, ClientError> {
+    let path = listing.path.replace("{id}", &encode_segment(&id));
+    let request = list_request(&listing, path.clone(), page_size);
+    let parent: Arc<str> = Arc::from(id);
     let mut all = Vec::new();
     let mut stream = pages(client, request);
     while let Some(page) = stream.next().await {
         match page {
-            Ok(page) => all.extend(page.items),
+            Ok(page) => {
+                let (body, ranges) = page.into_parts();
+                all.push(raw_rows(&path, body, ranges, Some(parent.clone()))?);
+            }
             Err(ClientError::Api(e)) if e.status == 404 => return Ok(Vec::new()),
             Err(e) => return Err(e),
-        }
-    }
-    for item in &mut all {
-        if let Value::Object(map) = item {
-            map.insert(PARENT_KEY.to_string(), Value::String(id.clone()));
         }
     }
     Ok(all)
@@ -367,8 +394,7 @@ impl ExecutionPlan for IntercomScanExec {
         }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let items = self.plan.clone().items(self.client.clone());
-        let columns = self.columns.clone();
-        let schema = self.schema.clone();
+        let decoder = BatchDecoder::new(self.columns.clone(), self.schema.clone());
         let table = self.def.name.clone();
         let mut remaining = self.limit;
         // The producer runs ahead of the consumer by at most the channel's capacity; dropping
@@ -376,17 +402,20 @@ impl ExecutionPlan for IntercomScanExec {
         let task = SpawnedTask::spawn(async move {
             let mut items = items;
             while let Some(next) = items.next().await {
-                let batch = next
-                    .map_err(|e| {
-                        DataFusionError::External(Box::new(e)).context(format!("scanning {table}"))
-                    })
-                    .and_then(|mut rows| {
-                        if let Some(left) = remaining {
-                            rows.truncate(left);
-                            remaining = Some(left - rows.len());
+                let batch =
+                    match next {
+                        Err(e) => Err(DataFusionError::External(Box::new(e))
+                            .context(format!("scanning {table}"))),
+                        Ok(mut chunks) => {
+                            if let Some(left) = remaining.as_mut() {
+                                for chunk in &mut chunks {
+                                    chunk.truncate(*left);
+                                    *left -= chunk.len();
+                                }
+                            }
+                            decoder.decode(&chunks).map_err(Into::into)
                         }
-                        to_batch(&columns, schema.clone(), &rows).map_err(Into::into)
-                    });
+                    };
                 let failed = batch.is_err();
                 if tx.send(batch).await.is_err() || failed || remaining == Some(0) {
                     break;

@@ -49,7 +49,8 @@ impl IntercomTable {
     }
 }
 
-/// The literal string values a filter pins `column` to: `column = 'a'` or `column IN ('a', 'b')`.
+/// The literal string values a filter pins `column` to: `column = 'a'`, `column IN ('a', 'b')`
+/// or `column = 'a' OR column = 'b'`.
 /// Anything else (other operators, NOT IN, non-literals, other columns) gives `None`.
 pub(crate) fn key_values(filter: &Expr, column: &str) -> Option<BTreeSet<String>> {
     let is_column = |e: &Expr| matches!(e, Expr::Column(c) if c.name == column);
@@ -67,6 +68,16 @@ pub(crate) fn key_values(filter: &Expr, column: &str) -> Option<BTreeSet<String>
                 return None;
             };
             Some(BTreeSet::from([string_literal(literal)?]))
+        }
+        // DataFusion rewrites short IN lists as ORs of equalities.
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
+            let mut values = key_values(left, column)?;
+            values.extend(key_values(right, column)?);
+            Some(values)
         }
         Expr::InList(list) if !list.negated && is_column(&list.expr) => {
             list.list.iter().map(string_literal).collect()
@@ -144,5 +155,37 @@ impl TableProvider for IntercomTable {
             projection,
             limit,
         )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_values;
+    use datafusion::prelude::{col, lit};
+
+    #[test]
+    fn recognises_key_equalities_and_nothing_else() {
+        let set = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(key_values(&col("id").eq(lit("a")), "id"), set(&["a"]));
+        assert_eq!(key_values(&lit("a").eq(col("id")), "id"), set(&["a"]));
+        assert_eq!(
+            key_values(&col("id").in_list(vec![lit("a"), lit("b")], false), "id"),
+            set(&["a", "b"])
+        );
+        assert_eq!(
+            key_values(&col("id").eq(lit("a")).or(col("id").eq(lit("b"))), "id"),
+            set(&["a", "b"])
+        );
+        assert_eq!(
+            key_values(&col("id").in_list(vec![lit("a")], true), "id"),
+            None
+        );
+        assert_eq!(
+            key_values(&col("id").eq(lit("a")).or(col("email").eq(lit("b"))), "id"),
+            None
+        );
+        assert_eq!(key_values(&col("id").not_eq(lit("a")), "id"), None);
+        assert_eq!(key_values(&col("email").eq(lit("a")), "id"), None);
+        assert_eq!(key_values(&col("id").eq(lit(5)), "id"), None);
     }
 }

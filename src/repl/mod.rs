@@ -121,6 +121,20 @@ enum Flow {
     Quit,
 }
 
+/// How a statement ended, when it did not fail.
+enum Outcome {
+    Done,
+    Cancelled,
+}
+
+/// Completes at the next Ctrl-C. If the signal cannot be watched (a warning was printed at
+/// start), it never completes, so the query runs on instead of being cancelled at once.
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// The REPL's mutable settings and the engine it runs SQL on.
 struct Session<'e> {
     engine: &'e Engine,
@@ -142,13 +156,17 @@ impl Session<'_> {
         }
         let statements = Engine::split_statements(input).map_err(|e| e.user_message())?;
         for statement in statements {
-            self.run_sql(&statement).await?;
+            if let Outcome::Cancelled = self.run_sql(&statement).await? {
+                // The statements after a cancelled one do not run either.
+                eprintln!("\nquery cancelled");
+                break;
+            }
         }
         Ok(Flow::Continue)
     }
 
     /// Runs one statement; Ctrl-C drops the stream, which stops the scan and its API calls.
-    async fn run_sql(&self, sql: &str) -> Result<(), String> {
+    async fn run_sql(&self, sql: &str) -> Result<Outcome, String> {
         let started = Instant::now();
         let query = async {
             let stream = self.engine.execute_stream(sql).await?;
@@ -156,19 +174,15 @@ impl Session<'_> {
         };
         let rows = tokio::select! {
             result = query => result.map_err(|e| e.user_message())?,
-            interrupted = tokio::signal::ctrl_c() => {
-                // Leave a partly printed line behind before the notice.
+            () = ctrl_c() => {
                 let _ = io::stdout().flush();
-                return match interrupted {
-                    Ok(()) => Err("query cancelled".to_string()),
-                    Err(error) => Err(format!("cannot watch for Ctrl-C: {error}")),
-                };
+                return Ok(Outcome::Cancelled);
             }
         };
         if self.timing {
             println!("{}", timing_line(rows, started.elapsed()));
         }
-        Ok(())
+        Ok(Outcome::Done)
     }
 
     async fn run_command(&mut self, command: Command) -> Result<Flow, Error> {

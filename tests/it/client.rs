@@ -22,7 +22,7 @@ async fn collect_ids(client: Arc<IntercomClient>, request: ListRequest) -> Vec<S
     let mut stream = pages(client, request);
     let mut ids = Vec::new();
     while let Some(page) = stream.next().await {
-        for item in page.expect("page").items {
+        for item in page.expect("page").values() {
             ids.push(
                 item["id"]
                     .as_str()

@@ -16,8 +16,9 @@
 //! (or the `$ref` it points through) says `nullable: true`, or where the schema constrains
 //! nothing at all (`{}`).
 //!
-//! Known spec-vs-reality conflicts (docs/intercom-api.md §8.2) are accepted through the
-//! explicit [`KNOWN_CONFLICTS`] allow-list; nothing else is relaxed.
+//! Known spec-vs-reality conflicts (docs/intercom-api.md §8.2, and the custom-attribute value
+//! types of §7.1) are accepted through the explicit [`KNOWN_CONFLICTS`] allow-list; nothing else
+//! is relaxed.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -63,9 +64,10 @@ pub struct KnownConflict {
 }
 
 /// The allow-list: exactly the conflicts listed in docs/intercom-api.md §8.2 that concern
-/// response bodies. Request-only conflicts (`create_message_request.message_type`, search
-/// operators, page-size prose) cannot occur in a response and are not listed. Each entry accepts
-/// the *documented real* shape in addition to the schema's, never "anything".
+/// response bodies, plus the custom-attribute value types of §7.1. Request-only conflicts
+/// (`create_message_request.message_type`, search operators, page-size prose) cannot occur in a
+/// response and are not listed. Each entry accepts the *documented real* shape in addition to
+/// the schema's, never "anything".
 ///
 /// Conflicts of §8.2 that need no entry because the schema already tolerates the real shape
 /// (no `required`, extra keys allowed): `article_statistics.conversations` (spelled
@@ -173,7 +175,46 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
         also_accept: r##"{"type":"string","enum":["string","integer","float","boolean","date","datetime","options"]}"##,
         reason: "data_attribute.data_type may be `datetime` or `options`",
     },
+    // §7.1: company custom attributes hold str, int, num (float), bool and date (ts int) values,
+    // as their `data_attribute.data_type` (string/integer/float/boolean/date) says; the schema
+    // types every value as a string. Scalars only: no arrays or objects.
+    KnownConflict {
+        site: Site::Property {
+            schema: "company",
+            property: "custom_attributes",
+        },
+        also_accept: r##"{"type":"object","additionalProperties":{"anyOf":[
+            {"type":"string"},{"type":"integer"},{"type":"number"},{"type":"boolean"}]}}"##,
+        reason: "company.custom_attributes values may be integer, number or boolean (§7.1)",
+    },
+    // §7.1: conversation custom attributes also hold num (float) and bool values; the schema
+    // (`custom_attributes`) allows string | integer | datetime | custom_object_instance_list.
+    // The alternative is the schema's own branches plus number and boolean. Both the full
+    // conversation and the list item carry it.
+    KnownConflict {
+        site: Site::Property {
+            schema: "conversation",
+            property: "custom_attributes",
+        },
+        also_accept: CONVERSATION_CUSTOM_ATTRIBUTES,
+        reason: "conversation.custom_attributes values may be number or boolean (§7.1)",
+    },
+    KnownConflict {
+        site: Site::Property {
+            schema: "conversation_list_item",
+            property: "custom_attributes",
+        },
+        also_accept: CONVERSATION_CUSTOM_ATTRIBUTES,
+        reason: "conversation.custom_attributes values may be number or boolean (§7.1)",
+    },
 ];
+
+/// `custom_attributes` of a conversation as real workspaces return it (§7.1): the spec's value
+/// types plus `number` and `boolean`.
+const CONVERSATION_CUSTOM_ATTRIBUTES: &str = r##"{"type":"object","additionalProperties":{"anyOf":[
+    {"type":"string"},{"type":"integer"},{"type":"number"},{"type":"boolean"},
+    {"$ref":"#/components/schemas/datetime"},
+    {"$ref":"#/components/schemas/custom_object_instance_list"}]}}"##;
 
 /// One path segment of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1220,6 +1261,71 @@ mod tests {
         );
     }
 
+    /// §7.1 custom-attribute value types: scalars accepted in `custom_attributes` of companies
+    /// and conversations, nothing else relaxed.
+    #[test]
+    fn custom_attribute_conflicts_are_narrow() {
+        let spec = Spec::global();
+        let company =
+            |custom: Value| json!({"type": "company", "id": "1", "custom_attributes": custom});
+        let typed = json!({"tier": "gold", "founded_year": 2009, "score": 0.5, "enterprise": true});
+        let ok = spec
+            .validate_response("GET", "/companies/1", 200, &company(typed))
+            .unwrap();
+        assert_eq!(ok.conflicts_used.len(), 1, "{ok:?}");
+        // string-only attributes need no allowance
+        let ok = spec
+            .validate_response(
+                "GET",
+                "/companies/1",
+                200,
+                &company(json!({"tier": "gold"})),
+            )
+            .unwrap();
+        assert!(ok.conflicts_used.is_empty(), "{ok:?}");
+        // scalars only: no arrays, objects or nulls
+        for bad in [json!([1]), json!({"a": 1}), Value::Null] {
+            assert!(
+                spec.validate_response("GET", "/companies/1", 200, &company(json!({"x": bad})))
+                    .is_err()
+            );
+        }
+        // other company properties keep their types
+        let e = spec
+            .validate_response(
+                "GET",
+                "/companies/1",
+                200,
+                &json!({"type": "company", "id": "1", "name": true}),
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("$.name: expected string"), "{e}");
+        // other schemas with string-typed custom attributes get no relaxation
+        let visitor = json!({"type": "visitor", "id": "1", "custom_attributes": {"vip": true}});
+        assert!(
+            spec.validate_response("GET", "/visitors?user_id=1", 200, &visitor)
+                .is_err()
+        );
+
+        // conversations: the spec's own types plus number and boolean, in full and in lists
+        let conversation = json!({"type": "conversation", "id": "1", "custom_attributes": {
+            "escalated": false, "score": 4.5, "Issue type": "Billing", "seen": 1_700_000_000,
+            "order": {"type": "Order.list", "instances": []}}});
+        let ok = spec
+            .validate_response("GET", "/conversations/1", 200, &conversation)
+            .unwrap();
+        assert_eq!(ok.conflicts_used.len(), 1, "{ok:?}");
+        let list = json!({"type": "conversation.list", "conversations": [conversation]});
+        spec.validate_response("GET", "/conversations", 200, &list)
+            .unwrap();
+        let nested = json!({"type": "conversation", "id": "1",
+                            "custom_attributes": {"x": [true]}});
+        assert!(
+            spec.validate_response("GET", "/conversations/1", 200, &nested)
+                .is_err()
+        );
+    }
+
     #[test]
     fn real_extract_loads_and_checks() {
         let spec = Spec::global();
@@ -1258,6 +1364,15 @@ mod tests {
                 assert!(
                     spec.schema(name).is_some(),
                     "{}: no schema {name}",
+                    conflict.reason
+                );
+            }
+            if let Site::Property { schema, property } = conflict.site {
+                assert!(
+                    spec.schema(schema)
+                        .and_then(|s| s["properties"].get(property))
+                        .is_some(),
+                    "{}: schema {schema} has no property {property}",
                     conflict.reason
                 );
             }

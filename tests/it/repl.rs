@@ -92,16 +92,30 @@ fn repl_lists_describes_queries_and_quits() {
     repl.exp_string(PROMPT)
         .expect("prompt after \\format table");
 
-    // Tab completes `cont` to `contacts`: the query only runs if the name was completed.
-    repl.send("SELECT count(*) AS completed FROM cont")
+    // Tab completes a unique prefix in full: the query only runs if `adm` became `admins`.
+    repl.send("SELECT count(*) AS completed FROM adm")
         .expect("send");
     repl.send("\t").expect("send Tab");
-    repl.flush().expect("flush");
     type_line(&mut repl, ";");
     repl.exp_regex(r"\| +completed +\|")
         .expect("completed query ran");
     repl.exp_string(PROMPT)
         .expect("prompt after completed query");
+
+    // `cont` is shared by contacts, contact_companies and contact_tags: the first Tab fills in
+    // `contact`, the second lists the choices, and typing `s` picks contacts.
+    repl.send("SELECT count(*) AS listed FROM cont")
+        .expect("send");
+    repl.send("\t").expect("send Tab");
+    repl.send("\t").expect("send Tab again");
+    repl.flush().expect("flush");
+    repl.exp_string("contact_tags")
+        .expect("second Tab lists the candidates");
+    type_line(&mut repl, "s;");
+    repl.exp_regex(r"\| +listed +\|")
+        .expect("query on contacts ran");
+    repl.exp_string(PROMPT)
+        .expect("prompt after the listed query");
 
     quit(repl);
     let history = home.path().join(".local/share/intercom-sql/history");
@@ -127,6 +141,8 @@ fn ctrl_c_cancels_a_running_query_and_keeps_the_session() {
     // The session still works, and Ctrl-C at the prompt only clears the line.
     repl.send("SELECT 'not run'").expect("send");
     repl.send_control('c').expect("Ctrl-C at the prompt");
+    // rustyline drops keys typed ahead of an interrupted line, so wait for the fresh prompt.
+    repl.exp_string(PROMPT).expect("fresh prompt after Ctrl-C");
     type_line(&mut repl, "SELECT 40 + 2 AS answer;");
     let (before, _) = repl.exp_regex(r"\| 42 +\|").expect("query after cancel");
     assert!(
@@ -142,4 +158,70 @@ fn ctrl_c_cancels_a_running_query_and_keeps_the_session() {
         WaitStatus::Exited(_, code) => assert_eq!(code, 0, "exit status"),
         other => panic!("intercom-sql did not exit normally: {other:?}"),
     }
+}
+
+/// `intercom-sql -c` in demo mode, with HOME in a temporary directory.
+fn one_shot(home: &TempDir, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_intercom-sql"));
+    command
+        .args(args)
+        .env_remove("INTERCOM_ACCESS_TOKEN")
+        .env_remove("INTERCOM_TOKEN")
+        .env("HOME", home.path());
+    command
+}
+
+#[test]
+fn script_runs_statements_in_order_and_stops_at_the_first_error() {
+    let home = tempfile::tempdir().expect("temporary HOME");
+    let output = one_shot(
+        &home,
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "SELECT 1 AS first; SELECT nosuchcolumn FROM contacts; SELECT 3 AS third",
+        ],
+    )
+    .output()
+    .expect("run intercom-sql");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "exit status: {:?}", output.status);
+    assert_eq!(stdout, "first\n1\n");
+    assert!(stderr.contains("nosuchcolumn"), "stderr: {stderr}");
+}
+
+#[test]
+fn script_output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let home = tempfile::tempdir().expect("temporary HOME");
+    let mut child = one_shot(
+        &home,
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "SELECT a.email, b.email FROM contacts a, contacts b",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn intercom-sql");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut head = [0u8; 64];
+    stdout.read_exact(&mut head).expect("first bytes");
+    assert!(head.starts_with(b"email,email"));
+    drop(stdout); // like `| head -c 64`
+    let output = child.wait_with_output().expect("wait for intercom-sql");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "status {:?}, stderr: {stderr}",
+        output.status
+    );
+    assert!(!stderr.contains("Error"), "stderr: {stderr}");
 }

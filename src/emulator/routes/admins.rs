@@ -1,0 +1,52 @@
+//! `/me`, admins and teams.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::ApiResult;
+use super::paging::params;
+use crate::emulator::render;
+use crate::emulator::{ApiError, EmulatorState};
+
+pub(super) async fn me(State(st): State<EmulatorState>) -> Json<Value> {
+    Json(render::me(st.store()))
+}
+
+pub(super) async fn list_admins(
+    State(st): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> Json<Value> {
+    let avatar = params(q).get("display_avatar").is_some_and(|v| v == "true");
+    let s = st.store();
+    let admins: Vec<Value> = (0..s.admins.len())
+        .map(|i| render::admin(s, i, avatar))
+        .collect();
+    Json(json!({"type": "admin.list", "admins": admins}))
+}
+
+pub(super) async fn get_admin(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let i = s
+        .admin_index(&id)
+        .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?;
+    Ok(Json(render::admin(s, i, false)).into_response())
+}
+
+pub(super) async fn list_teams(State(st): State<EmulatorState>) -> Json<Value> {
+    let s = st.store();
+    let teams: Vec<Value> = (0..s.teams.len()).map(|i| render::team(s, i)).collect();
+    Json(json!({"type": "team.list", "teams": teams}))
+}
+
+pub(super) async fn get_team(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
+    let s = st.store();
+    let i = s
+        .team_index(&id)
+        .ok_or_else(|| ApiError::not_found("team_not_found", "Team not found"))?;
+    Ok(Json(render::team(s, i)).into_response())
+}

@@ -1,0 +1,222 @@
+//! Companies: exact lookup and lists, `POST /companies/list`, scroll, and the per-company
+//! sub-lists.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::ApiResult;
+use super::contacts::ContactPage;
+use super::notes::notes_page;
+use super::paging::{number_pages, page_param, page_range, params, per_page_param};
+use crate::emulator::render;
+use crate::emulator::{ApiError, EmulatorState, Scroll};
+
+fn company_not_found() -> ApiError {
+    ApiError::not_found("company_not_found", "Company Not Found")
+}
+
+fn companies_page(st: &EmulatorState, list: &[u32], page: usize, per_page: usize) -> Response {
+    let s = st.store();
+    let data: Vec<Value> = list[page_range(page, per_page, list.len())]
+        .iter()
+        .map(|i| render::company(s, *i as usize))
+        .collect();
+    Json(json!({
+        "type": "list", "data": data, "total_count": list.len(),
+        "pages": number_pages(page, per_page, list.len()),
+    }))
+    .into_response()
+}
+
+/// `GET /companies`: exact lookup (`company_id`/`name` -> one company) or a page-number list
+/// of companies with contacts, optionally by `tag_id`/`segment_id` (§4.6).
+pub(super) async fn list_companies(
+    State(st): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q);
+    let s = st.store();
+    if let Some(company_id) = p.get("company_id") {
+        let i = s
+            .companies
+            .iter()
+            .position(|c| c.company_id == *company_id)
+            .ok_or_else(company_not_found)?;
+        return Ok(Json(render::company(s, i)).into_response());
+    }
+    if let Some(name) = p.get("name") {
+        let i = s
+            .companies
+            .iter()
+            .position(|c| c.name.eq_ignore_ascii_case(name))
+            .ok_or_else(company_not_found)?;
+        return Ok(Json(render::company(s, i)).into_response());
+    }
+    let (page, per_page) = (page_param(&p)?, per_page_param(&p, 15)?);
+    // An unknown tag or segment matches no company (an empty list, not an error).
+    let tag = p
+        .get("tag_id")
+        .map(|t| s.tag_index(t).map_or(u32::MAX, |i| i as u32));
+    let segment = p
+        .get("segment_id")
+        .map(|id| s.segment_index(id).map_or(u32::MAX, |i| i as u32));
+    let list: Vec<u32> = s
+        .visible_companies
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let c = &s.companies[i as usize];
+            tag.is_none_or(|t| c.tags.iter().any(|x| x.tag == t))
+                && segment.is_none_or(|seg| c.segments.contains(&seg))
+        })
+        .collect();
+    Ok(companies_page(&st, &list, page, per_page))
+}
+
+/// `POST /companies/list`: query params `page`, `per_page`, `order` (by `last_request_at`,
+/// newest first by default).
+pub(super) async fn post_companies_list(
+    State(st): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q);
+    let (page, per_page) = (page_param(&p)?, per_page_param(&p, 15)?);
+    let s = st.store();
+    let mut list = s.visible_companies.clone();
+    list.sort_by_key(|&i| (s.companies[i as usize].last_request_at, i));
+    match p.get("order").map(String::as_str) {
+        None | Some("desc") => list.reverse(),
+        Some("asc") => {}
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "order must be asc or desc, got '{other}'"
+            )));
+        }
+    }
+    Ok(companies_page(&st, &list, page, per_page))
+}
+
+/// Companies per scroll page (server-chosen, §2.5).
+const SCROLL_PAGE: usize = 50;
+/// Idle time after which a scroll expires (§2.5).
+const SCROLL_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `GET /companies/scroll`: one open scroll per app, 60 s idle expiry, empty page at the end.
+pub(super) async fn scroll_companies(
+    State(st): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q);
+    let s = st.store();
+    let mut scroll = st.scroll();
+    if scroll
+        .as_ref()
+        .is_some_and(|sc| sc.last_used.elapsed() > SCROLL_TTL)
+    {
+        *scroll = None;
+    }
+    let start = match p.get("scroll_param").filter(|v| !v.is_empty()) {
+        None => {
+            if scroll.is_some() {
+                return Err(ApiError::new(
+                    400,
+                    "bad_request",
+                    "scroll already exists for this app",
+                ));
+            }
+            *scroll = Some(Scroll {
+                param: crate::emulator::error::request_id(),
+                next: 0,
+                last_used: std::time::Instant::now(),
+            });
+            0
+        }
+        Some(param) => match scroll.as_ref() {
+            Some(sc) if sc.param == *param => sc.next,
+            _ => {
+                return Err(ApiError::invalid(
+                    "scroll_param is invalid or the scroll has expired",
+                ));
+            }
+        },
+    };
+    let list = &s.visible_companies;
+    let end = (start + SCROLL_PAGE).min(list.len());
+    let data: Vec<Value> = list[start.min(end)..end]
+        .iter()
+        .map(|i| render::company(s, *i as usize))
+        .collect();
+    let param = scroll
+        .as_ref()
+        .map(|sc| sc.param.clone())
+        .unwrap_or_default();
+    if data.is_empty() {
+        // End of data: the scroll closes (§2.5).
+        *scroll = None;
+    } else if let Some(sc) = scroll.as_mut() {
+        sc.next = end;
+        sc.last_used = std::time::Instant::now();
+    }
+    Ok(Json(json!({
+        "type": "list", "data": data, "pages": Value::Null, "total_count": Value::Null,
+        "scroll_param": param,
+    }))
+    .into_response())
+}
+
+pub(super) async fn get_company(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let i = s.company_index(&id).ok_or_else(company_not_found)?;
+    Ok(Json(render::company(s, i)).into_response())
+}
+
+pub(super) async fn company_contacts(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q);
+    let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
+    let s = st.store();
+    let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
+    let total = c.contacts.len();
+    let body = ContactPage {
+        kind: "list",
+        data: c.contacts[page_range(page, per_page, total)]
+            .iter()
+            .map(|i| render::contact(s, *i as usize))
+            .collect(),
+        total_count: total,
+        pages: number_pages(page, per_page, total),
+    };
+    Ok(Json(body).into_response())
+}
+
+pub(super) async fn company_segments(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
+    let data: Vec<Value> = c
+        .segments
+        .iter()
+        .map(|i| render::segment(s, *i as usize, None))
+        .collect();
+    Ok(Json(json!({"type": "list", "data": data})).into_response())
+}
+
+pub(super) async fn company_notes(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let s = st.store();
+    let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
+    notes_page(&st, &c.notes, &params(q))
+}

@@ -1,0 +1,181 @@
+//! Contacts: list, get, lookup by external id, search and the per-contact sub-lists.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::ApiResult;
+use super::notes::notes_page;
+use super::paging::{
+    compile, cursor_pages, decode_cursor, encode_cursor, page_param, page_range, params,
+    parse_search, per_page_param, search_page, total_pages,
+};
+use crate::emulator::render::{self, ContactRecord};
+use crate::emulator::{ApiError, EmulatorState};
+
+fn contact_not_found() -> ApiError {
+    ApiError::not_found("not_found", "User Not Found")
+}
+
+#[derive(Serialize)]
+pub(super) struct ContactPage<'a> {
+    #[serde(rename = "type")]
+    pub(super) kind: &'static str,
+    pub(super) data: Vec<render::ContactView<'a>>,
+    pub(super) total_count: usize,
+    pub(super) pages: Value,
+}
+
+/// `GET /contacts`: cursor list, default 10 per page on the wire (§2.2), max 150.
+pub(super) async fn list_contacts(
+    State(st): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q);
+    let per_page = per_page_param(&p, 10)?;
+    let s = st.store();
+    let total = s.contacts.len();
+    let (page, start) = match p.get("starting_after").filter(|c| !c.is_empty()) {
+        Some(cursor) => {
+            let (page, last) = decode_cursor("contacts", cursor)?;
+            (page, last.saturating_add(1).min(total))
+        }
+        None => (1, 0),
+    };
+    let end = (start + per_page).min(total);
+    let next = (end < total).then(|| encode_cursor("contacts", page.saturating_add(1), end - 1));
+    let body = ContactPage {
+        kind: "list",
+        data: (start..end).map(|i| render::contact(s, i)).collect(),
+        total_count: total,
+        pages: cursor_pages(page, per_page, total, next),
+    };
+    Ok(Json(body).into_response())
+}
+
+pub(super) async fn get_contact(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let i = s.contact_index(&id).ok_or_else(contact_not_found)?;
+    Ok(Json(render::contact(s, i)).into_response())
+}
+
+pub(super) async fn find_contact_by_external_id(
+    State(st): State<EmulatorState>,
+    Path(external_id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let i = s
+        .contact_by_external_id
+        .get(&external_id)
+        .copied()
+        .filter(|i| s.contacts[*i as usize].role == "user")
+        .ok_or_else(contact_not_found)?;
+    Ok(Json(render::contact(s, i as usize)).into_response())
+}
+
+pub(super) async fn contact_tags(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
+    let tags: Vec<Value> = c
+        .tags
+        .iter()
+        .map(|t| render::tag(s, t.tag as usize, Some(t)))
+        .collect();
+    Ok(Json(json!({"type": "list", "data": tags})).into_response())
+}
+
+pub(super) async fn contact_segments(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
+    let segments: Vec<Value> = c
+        .segments
+        .iter()
+        .map(|i| render::segment(s, *i as usize, None))
+        .collect();
+    Ok(Json(json!({"type": "list", "data": segments})).into_response())
+}
+
+/// `GET /contacts/{id}/companies`: page-number list with link-style `pages.next` (a URL).
+pub(super) async fn contact_companies(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult {
+    let p = params(q);
+    let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
+    let s = st.store();
+    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
+    let total = c.companies.len();
+    let data: Vec<Value> = c.companies[page_range(page, per_page, total)]
+        .iter()
+        .map(|i| render::company(s, *i as usize))
+        .collect();
+    let pages = total_pages(total, per_page);
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let next = (page < pages).then(|| {
+        format!(
+            "http://{host}/contacts/{id}/companies?page={}&per_page={per_page}",
+            page + 1
+        )
+    });
+    Ok(Json(json!({
+        "type": "list", "data": data, "total_count": total,
+        "pages": {"type": "pages", "next": next, "page": page, "per_page": per_page, "total_pages": pages},
+    }))
+    .into_response())
+}
+
+pub(super) async fn contact_notes(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let s = st.store();
+    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
+    notes_page(&st, &c.notes, &params(q))
+}
+
+/// `POST /contacts/search` (default 50 per page).
+pub(super) async fn search_contacts(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let req = parse_search(&body, 50)?;
+    let query = compile(&req.query, st.schemas().0)?;
+    let s = st.store();
+    let matches = st.cached_matches(format!("contacts:{}", req.query), || {
+        s.contacts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                query.matches(&ContactRecord {
+                    store: s,
+                    contact: c,
+                })
+            })
+            .map(|(i, _)| i as u32)
+            .collect()
+    });
+    let (page, items, next) = search_page("contacts.search", &matches, &req)?;
+    let body = ContactPage {
+        kind: "list",
+        data: items.into_iter().map(|i| render::contact(s, i)).collect(),
+        total_count: matches.len(),
+        pages: cursor_pages(page, req.per_page, matches.len(), next),
+    };
+    Ok(Json(body).into_response())
+}

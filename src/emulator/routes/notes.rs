@@ -1,0 +1,37 @@
+//! Notes, by id and as the page-number lists of a contact or company.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::paging::{number_pages, page_param, page_range, per_page_param};
+use super::{ApiResult, resource_not_found};
+use crate::emulator::EmulatorState;
+use crate::emulator::render;
+
+pub(super) async fn get_note(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
+    let s = st.store();
+    let i = s.note_index(&id).ok_or_else(resource_not_found)?;
+    Ok(Json(render::note(s, i)).into_response())
+}
+
+pub(super) fn notes_page(
+    st: &EmulatorState,
+    notes: &[u32],
+    p: &HashMap<String, String>,
+) -> ApiResult {
+    let (page, per_page) = (page_param(p)?, per_page_param(p, 50)?);
+    let s = st.store();
+    let data: Vec<Value> = notes[page_range(page, per_page, notes.len())]
+        .iter()
+        .map(|i| render::note(s, *i as usize))
+        .collect();
+    Ok(Json(json!({
+        "type": "list", "data": data, "total_count": notes.len(),
+        "pages": number_pages(page, per_page, notes.len()),
+    }))
+    .into_response())
+}

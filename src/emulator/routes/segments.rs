@@ -1,0 +1,48 @@
+//! Segments, with their optional member counts.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::paging::params;
+use super::{ApiResult, resource_not_found};
+use crate::emulator::EmulatorState;
+use crate::emulator::render;
+
+fn segment_count(st: &EmulatorState, segment: usize) -> usize {
+    let s = st.store();
+    let seg = segment as u32;
+    s.contacts
+        .iter()
+        .filter(|c| c.segments.contains(&seg))
+        .count()
+        + s.companies
+            .iter()
+            .filter(|c| c.segments.contains(&seg))
+            .count()
+}
+
+pub(super) async fn list_segments(
+    State(st): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> Json<Value> {
+    let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
+    let s = st.store();
+    let segments: Vec<Value> = (0..s.segments.len())
+        .map(|i| render::segment(s, i, with_count.then(|| segment_count(&st, i))))
+        .collect();
+    Json(json!({"type": "segment.list", "segments": segments, "pages": {}}))
+}
+
+pub(super) async fn get_segment(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
+    let s = st.store();
+    let i = s.segment_index(&id).ok_or_else(resource_not_found)?;
+    let count = with_count.then(|| segment_count(&st, i));
+    Ok(Json(render::segment(s, i, count)).into_response())
+}

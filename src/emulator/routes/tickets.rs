@@ -1,0 +1,43 @@
+//! Tickets: get and search.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::ApiResult;
+use super::paging::{compile, cursor_pages, parse_search, search_page};
+use crate::emulator::render::{self, JsonRecord};
+use crate::emulator::{ApiError, EmulatorState};
+
+/// `POST /tickets/search` (default 20, parts included).
+pub(super) async fn search_tickets(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let req = parse_search(&body, 20)?;
+    let query = compile(&req.query, st.schemas().2)?;
+    let s = st.store();
+    let matches = st.cached_matches(format!("tickets:{}", req.query), || {
+        (0..s.tickets.len())
+            .filter(|&i| query.matches(&JsonRecord(&render::ticket_search_json(s, i))))
+            .map(|i| i as u32)
+            .collect()
+    });
+    let (page, items, next) = search_page("tickets.search", &matches, &req)?;
+    let items: Vec<Value> = items.into_iter().map(|i| render::ticket(s, i)).collect();
+    Ok(Json(json!({
+        "type": "ticket.list", "tickets": items, "total_count": matches.len(),
+        "pages": cursor_pages(page, req.per_page, matches.len(), next),
+    }))
+    .into_response())
+}
+
+pub(super) async fn get_ticket(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let s = st.store();
+    let i = s
+        .ticket_index(&id)
+        .ok_or_else(|| ApiError::not_found("ticket_not_found", "Ticket not found"))?;
+    Ok(Json(render::ticket(s, i)).into_response())
+}
