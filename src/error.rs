@@ -11,7 +11,7 @@ pub enum Error {
     /// Planning or execution failed in DataFusion (this includes scans' Intercom errors,
     /// wrapped as external errors; [`Error::user_message`] unwraps them).
     #[error(transparent)]
-    DataFusion(#[from] DataFusionError),
+    DataFusion(Box<DataFusionError>),
     /// Talking to Intercom failed outside a query.
     #[error(transparent)]
     Client(#[from] ClientError),
@@ -80,6 +80,12 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+impl From<DataFusionError> for Error {
+    fn from(e: DataFusionError) -> Self {
+        Error::DataFusion(Box::new(e))
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(source: std::io::Error) -> Self {
         Error::Io {
@@ -105,7 +111,7 @@ mod tests {
         let df = DataFusionError::Context(
             "scanning contacts".into(),
             Box::new(DataFusionError::Shared(Arc::new(
-                DataFusionError::External(Box::new(ClientError::Api(api))),
+                DataFusionError::External(Box::new(ClientError::Api(Box::new(api)))),
             ))),
         );
         let e = Error::from(df);

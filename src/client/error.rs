@@ -104,7 +104,7 @@ impl fmt::Display for ApiError {
 pub enum ClientError {
     /// Intercom answered with an error status.
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The request never got an answer (connection refused or dropped, timeout, TLS).
     #[error(
         "cannot reach Intercom at {base_url} ({request}): {reason}. Check the network, --region or --base-url."

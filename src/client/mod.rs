@@ -198,7 +198,7 @@ impl IntercomClient {
                             };
                             let error =
                                 ApiError::from_body(status.as_u16(), request.describe(), &bytes);
-                            (outcome, ClientError::Api(error))
+                            (outcome, ClientError::Api(Box::new(error)))
                         }
                         Err(e) => (Outcome::Transport, self.transport_error(request, &e)),
                     }

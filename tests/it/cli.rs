@@ -1,0 +1,145 @@
+//! The command line as scripts use it: `-c`, `-f`, `--format`, exit codes, the demo workspace,
+//! connection errors, and the standalone `emulator` command serving any HTTP client.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use intercom_sql::emulator::{EmulatorConfig, EmulatorState};
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_intercom-sql"));
+    command.env_remove("INTERCOM_ACCESS_TOKEN");
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .expect("run intercom-sql");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_count_prints_the_seeded_number_of_contacts() {
+    let seeded = EmulatorState::new(EmulatorConfig::default())
+        .snapshot("contacts")
+        .len();
+    let (code, stdout, stderr) = run(binary().args([
+        "--format",
+        "csv",
+        "-c",
+        "SELECT count(*) AS n FROM contacts",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, format!("n\n{seeded}\n"));
+}
+
+#[test]
+fn file_statements_run_in_order_in_one_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.sql");
+    std::fs::write(
+        &path,
+        "-- a view made by the first statement is seen by the second\n\
+         CREATE VIEW leads AS SELECT * FROM contacts WHERE role = 'lead';\n\
+         SELECT count(*) > 0 AS has_leads FROM leads;\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(binary().args(["--format", "json", "-f"]).arg(&path));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"has_leads":true}"#);
+}
+
+#[test]
+fn errors_are_one_line_on_stderr_with_a_nonzero_exit() {
+    let (code, stdout, stderr) = run(binary().args(["-c", "SELECT nope FROM contacts"]));
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("Error: ") && stderr.contains("nope"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(binary().args(["-c", "SELECT * FROM no_such_table"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no_such_table"), "{stderr}");
+
+    let (code, _, stderr) =
+        run(binary().args(["--base-url", "http://127.0.0.1:9", "-c", "SELECT 1"]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no access token"), "{stderr}");
+}
+
+#[test]
+fn a_wrong_token_against_the_standalone_emulator_says_what_to_fix() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut emulator = binary()
+        .args([
+            "emulator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--contacts",
+            "25",
+            "--token",
+            "right-token",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "emulator did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let base_url = format!("http://127.0.0.1:{port}");
+
+    let (code, stdout, stderr) = run(binary()
+        .args([
+            "--base-url",
+            &base_url,
+            "--format",
+            "csv",
+            "-c",
+            "SELECT count(*) AS n FROM contacts",
+        ])
+        .env("INTERCOM_ACCESS_TOKEN", "right-token"));
+    assert_eq!((code, stdout.as_str()), (0, "n\n25\n"), "{stderr}");
+
+    let (code, _, stderr) = run(binary()
+        .args(["--base-url", &base_url, "-c", "SELECT * FROM admins"])
+        .env("INTERCOM_ACCESS_TOKEN", "wrong-secret"));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("401 unauthorized") && stderr.contains("INTERCOM_ACCESS_TOKEN"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("wrong-secret"),
+        "the token leaked: {stderr}"
+    );
+
+    // The admin path shows what was served.
+    let log = get_text(&format!("{base_url}/__emulator/requests"));
+    emulator.kill().ok();
+    emulator.wait().ok();
+    assert!(log.contains("/contacts"), "{log}");
+}
+
+/// A GET with a throwaway runtime (the tests above are synchronous).
+fn get_text(url: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
+}
