@@ -50,7 +50,7 @@ impl RawRows {
     /// The whole body is one item (a get-by-id response).
     pub fn single(body: Bytes) -> Result<Self, ArrowError> {
         let len = body.len();
-        Self::new(body, vec![0..len], None)
+        Self::new(body, std::iter::once(0..len).collect(), None)
     }
 
     /// Number of rows.

@@ -1,5 +1,5 @@
 //! `IntercomScanExec`: the one `ExecutionPlan` for every table. It streams Intercom pages as
-//! Arrow batches while they arrive (a background task fetches at most two pages ahead), stops
+//! Arrow batches while they arrive (background tasks fetch at most a few pages ahead), stops
 //! requesting as soon as the consumer drops the stream or a LIMIT is reached, and shows in
 //! `EXPLAIN` the request it will send.
 
@@ -186,7 +186,8 @@ impl ScanPlan {
                         match client.get_optional(&ApiRequest::get(&path)).await? {
                             Some(body) => {
                                 let len = body.len();
-                                Ok(vec![raw_rows(&path, body, vec![0..len], None)?])
+                                let whole = std::iter::once(0..len).collect();
+                                Ok(vec![raw_rows(&path, body, whole, None)?])
                             }
                             None => Ok(Vec::new()),
                         }
@@ -393,15 +394,26 @@ impl ExecutionPlan for IntercomScanExec {
             )));
         }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
-        let items = self.plan.clone().items(self.client.clone());
+        let (page_tx, mut page_rx) = tokio::sync::mpsc::channel(2);
+        let mut items = self.plan.clone().items(self.client.clone());
         let decoder = BatchDecoder::new(self.columns.clone(), self.schema.clone());
         let table = self.def.name.clone();
         let mut remaining = self.limit;
-        // The producer runs ahead of the consumer by at most the channel's capacity; dropping
-        // the stream drops `task`, which aborts it: no request is sent after cancellation.
-        let task = SpawnedTask::spawn(async move {
-            let mut items = items;
+        // Two stages, so that fetching page n+1 (network, and the server) overlaps decoding
+        // page n. Each runs ahead of the next by at most its channel's capacity. Dropping the
+        // output stream drops `task`, which drops `fetch`: both abort at once, and no request
+        // is sent after cancellation.
+        let fetch = SpawnedTask::spawn(async move {
             while let Some(next) = items.next().await {
+                let failed = next.is_err();
+                if page_tx.send(next).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let task = SpawnedTask::spawn(async move {
+            let _fetch = fetch;
+            while let Some(next) = page_rx.recv().await {
                 let batch =
                     match next {
                         Err(e) => Err(DataFusionError::External(Box::new(e))
