@@ -2,6 +2,7 @@
 //! reads (REPL, CLI) — with Intercom API errors dug out of DataFusion's wrapping.
 
 use datafusion::error::DataFusionError;
+use datafusion::sql::sqlparser::parser::ParserError;
 
 use crate::client::ClientError;
 
@@ -38,7 +39,7 @@ impl Error {
             Error::DataFusion(e) => datafusion_message(e),
             other => other.to_string(),
         };
-        one_line(&text)
+        with_hints(&one_line(&text))
     }
 
     /// The Intercom client error inside this error, if there is one.
@@ -72,8 +73,54 @@ fn datafusion_message(e: &DataFusionError) -> String {
         }
         DataFusionError::Shared(inner) => datafusion_message(inner),
         DataFusionError::ArrowError(inner, _) => format!("Arrow error: {inner}"),
+        DataFusionError::SQL(inner, _) => match inner.as_ref() {
+            ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+                format!("syntax error: {m}")
+            }
+            other => format!("syntax error: {other}"),
+        },
         other => other.strip_backtrace(),
     }
+}
+
+/// Shortens DataFusion's long field lists and suggests the nearest table name.
+fn with_hints(message: &str) -> String {
+    if let Some(at) = message.find(" Valid fields are ")
+        && message.len() > 200
+    {
+        return format!("{} Run \\d <table> to list its columns.", &message[..at]);
+    }
+    if let Some(rest) = message.split_once("table '").map(|(_, r)| r)
+        && let Some((qualified, _)) = rest.split_once("' not found")
+    {
+        let wanted = qualified.rsplit('.').next().unwrap_or(qualified);
+        let nearest = crate::tables::all()
+            .into_iter()
+            .map(|t| (edit_distance(wanted, &t.name), t.name))
+            .min()
+            .filter(|(d, _)| *d <= 3);
+        if let Some((_, name)) = nearest {
+            return format!("{message}; did you mean {name}?");
+        }
+        return format!("{message}; \\dt lists the tables");
+    }
+    message.to_string()
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn one_line(text: &str) -> String {
@@ -124,11 +171,61 @@ mod tests {
     }
 
     #[test]
-    fn planning_errors_are_one_line() {
-        let e = Error::from(DataFusionError::Plan("table 'x' not found\nmore".into()));
+    fn unknown_tables_get_the_nearest_name() {
+        let e = Error::from(DataFusionError::Plan(
+            "table 'intercom.public.contactz' not found".into(),
+        ));
         assert_eq!(
             e.user_message(),
-            "Error during planning: table 'x' not found more"
+            "Error during planning: table 'intercom.public.contactz' not found; did you mean contacts?"
+        );
+        let e = Error::from(DataFusionError::Plan(
+            "table 'intercom.public.zzzzzzzzzz' not found".into(),
+        ));
+        assert!(
+            e.user_message().ends_with("\\dt lists the tables"),
+            "{}",
+            e.user_message()
+        );
+        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn long_field_lists_are_cut() {
+        let fields: Vec<String> = (0..40).map(|i| format!("contacts.field_{i}")).collect();
+        let text = format!(
+            "Schema error: No field named nope. Valid fields are {}.",
+            fields.join(", ")
+        );
+        let e = Error::from(DataFusionError::Plan(text));
+        assert!(
+            e.user_message()
+                .ends_with("No field named nope. Run \\d <table> to list its columns."),
+            "{}",
+            e.user_message()
+        );
+    }
+
+    #[test]
+    fn syntax_errors_read_as_such() {
+        let e = Error::from(DataFusionError::SQL(
+            Box::new(ParserError::ParserError(
+                "Expected: an SQL statement, found: selec".into(),
+            )),
+            None,
+        ));
+        assert_eq!(
+            e.user_message(),
+            "syntax error: Expected: an SQL statement, found: selec"
+        );
+    }
+
+    #[test]
+    fn planning_errors_are_one_line() {
+        let e = Error::from(DataFusionError::Plan("column x is\nambiguous".into()));
+        assert_eq!(
+            e.user_message(),
+            "Error during planning: column x is ambiguous"
         );
     }
 }
