@@ -10,8 +10,10 @@ pub mod error;
 pub mod print;
 pub mod process;
 pub mod provider;
+pub mod pushdown;
 pub mod repl;
 pub mod session;
+pub mod settings;
 pub mod tables;
 
 pub use config::{AccessToken, Config, Region};

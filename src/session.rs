@@ -13,6 +13,7 @@ use crate::client::IntercomClient;
 use crate::config::Config;
 use crate::error::Error;
 use crate::provider::IntercomTable;
+use crate::settings::IntercomOptions;
 use crate::tables;
 
 /// A table as the user sees it: for `\dt`, `\d` and tab completion.
@@ -37,6 +38,15 @@ pub fn register_intercom(
     config: Config,
 ) -> Result<Arc<IntercomClient>, Error> {
     let client = Arc::new(IntercomClient::new(config)?);
+    {
+        // `SET intercom.pushdown = off` and friends need the settings registered.
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        let options = state.config_mut().options_mut();
+        if options.extensions.get::<IntercomOptions>().is_none() {
+            options.extensions.insert(IntercomOptions::default());
+        }
+    }
     for def in tables::all() {
         let name = def.name.clone();
         ctx.register_table(

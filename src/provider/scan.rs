@@ -24,7 +24,8 @@ use serde_json::Value;
 
 use super::convert::{BatchDecoder, RawRows};
 use crate::client::pagination::pages;
-use crate::client::{ApiRequest, ClientError, IntercomClient, ListRequest};
+use crate::client::{ApiRequest, ClientError, IntercomClient, ListRequest, PageStyle};
+use crate::pushdown::SearchNode;
 use crate::tables::{self, ColumnDef, Listing, Source, TableDef};
 
 /// Which requests a scan sends.
@@ -69,15 +70,29 @@ fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequest 
 impl ScanPlan {
     /// The plan for `def`, with the key values the query pinned (`id` for top-level tables,
     /// the parent key for child tables), if any.
-    pub fn for_table(def: &TableDef, keys: Option<Vec<String>>, page_size: u32) -> Self {
+    pub fn for_table(
+        def: &TableDef,
+        keys: Option<Vec<String>>,
+        search: Option<SearchNode>,
+        page_size: u32,
+    ) -> Self {
         match (&def.source, keys, &def.get_by_id) {
             (Source::List(_), Some(ids), Some(path)) => ScanPlan::ByIds {
                 path: path.clone(),
                 ids,
             },
-            (Source::List(listing), _, _) => {
-                ScanPlan::List(list_request(listing, listing.path.clone(), page_size))
-            }
+            (Source::List(listing), _, _) => match (search, &def.search) {
+                (Some(query), Some(endpoint)) => {
+                    let style = PageStyle::Search {
+                        query: query.to_json(),
+                    };
+                    let mut request =
+                        ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
+                    request.per_page = Some(page_size);
+                    ScanPlan::List(request)
+                }
+                _ => ScanPlan::List(list_request(listing, listing.path.clone(), page_size)),
+            },
             (
                 Source::Children {
                     parent_table,
@@ -121,19 +136,22 @@ impl ScanPlan {
 
     fn describe(&self) -> String {
         fn list(r: &ListRequest) -> String {
-            let mut text = format!(
-                "{} {}",
-                if matches!(r.style, crate::client::PageStyle::Search { .. }) {
-                    "POST"
-                } else {
-                    "GET"
-                },
-                r.path
-            );
+            let (method, body, style) = match &r.style {
+                PageStyle::Search { query } => (
+                    "POST",
+                    format!(" {}", serde_json::json!({ "query": query })),
+                    "search",
+                ),
+                PageStyle::Cursor => ("GET", String::new(), "cursor"),
+                PageStyle::PageNumber => ("GET", String::new(), "page-number"),
+                PageStyle::Scroll => ("GET", String::new(), "scroll"),
+                PageStyle::Single => ("GET", String::new(), "single"),
+            };
+            let mut text = format!("{method} {}{body}", r.path);
             if let Some(n) = r.per_page {
                 text.push_str(&format!(" per_page={n}"));
             }
-            text.push_str(&format!(" ({:?} pages", r.style).to_lowercase());
+            text.push_str(&format!(" ({style} pages"));
             if let Some(max) = r.max_pages {
                 text.push_str(&format!(", at most {max}"));
             }
@@ -457,7 +475,7 @@ mod tests {
     #[test]
     fn limits_shrink_pages_and_stop_paging() {
         let contacts = tables::find("contacts").unwrap();
-        let plan = ScanPlan::for_table(&contacts, None, 150).with_limit(Some(10));
+        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(10));
         match plan {
             ScanPlan::List(r) => {
                 assert_eq!(r.per_page, Some(10));
@@ -465,7 +483,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let plan = ScanPlan::for_table(&contacts, None, 150).with_limit(Some(400));
+        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(400));
         match plan {
             ScanPlan::List(r) => assert_eq!((r.per_page, r.max_pages), (Some(150), Some(3))),
             other => panic!("{other:?}"),

@@ -16,6 +16,8 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::scan::{IntercomScanExec, ScanPlan};
 use crate::client::IntercomClient;
+use crate::pushdown;
+use crate::settings::{IntercomOptions, Switch};
 use crate::tables::{Source, TableDef};
 
 /// A table of one Intercom object type.
@@ -115,21 +117,33 @@ impl TableProvider for IntercomTable {
         let key = self.key_column();
         Ok(filters
             .iter()
-            .map(|f| match key.and_then(|k| key_values(f, k)) {
-                // The scan returns exactly the rows with these key values.
-                Some(_) => TableProviderFilterPushDown::Exact,
-                None => TableProviderFilterPushDown::Unsupported,
+            .map(|f| {
+                // Every pushed filter is Inexact: the request returns a superset (see
+                // `crate::pushdown`), and DataFusion applies the predicate itself, which also keeps
+                // results identical with `SET intercom.pushdown = off`.
+                let keyed = key.and_then(|k| key_values(f, k)).is_some();
+                if keyed || pushdown::classify(&self.def, f).is_some() {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
             })
             .collect())
     }
 
     async fn scan(
         &self,
-        _state: &dyn Session,
+        state: &dyn Session,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let enabled = state
+            .config_options()
+            .extensions
+            .get::<IntercomOptions>()
+            .is_none_or(|o| o.pushdown == Switch::On);
+        let filters = if enabled { filters } else { &[] };
         // Several key filters are ANDed: keep the values all of them allow.
         let mut keys: Option<BTreeSet<String>> = None;
         if let Some(column) = self.key_column() {
@@ -140,10 +154,13 @@ impl TableProvider for IntercomTable {
                 });
             }
         }
+        let search = pushdown::translate(&self.def, filters);
+        let page_size = self.client.config().page_size;
         let plan = ScanPlan::for_table(
             &self.def,
             keys.map(|k| k.into_iter().collect()),
-            self.client.config().page_size,
+            search,
+            page_size,
         );
         let projection = projection
             .cloned()

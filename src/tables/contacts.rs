@@ -1,7 +1,7 @@
 //! `contacts` (users and leads) and the per-contact sub-resources `contact_tags` and
 //! `contact_companies` (intercom-api.md §4.10–4.12).
 
-use super::{ColumnDef as C, Listing, Source, TableDef};
+use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
 use crate::client::PageStyle;
 
 /// Columns of a contact object, shared with `company_contacts` (which renames `id`).
@@ -9,14 +9,14 @@ pub(super) fn contact_columns(id_name: &str) -> Vec<C> {
     vec![
         C::text(id_name, "Intercom id of the contact (24 hex digits).").at("id"),
         C::text("workspace_id", "Workspace (app) id."),
-        C::text("external_id", "Your id for the user (users only)."),
-        C::text("role", "user or lead."),
-        C::text("email", "Primary email address."),
-        C::text("email_domain", "Domain of the email address."),
-        C::text("phone", "Phone number."),
-        C::text("name", "Full name."),
-        C::int("owner_id", "Id of the admin who owns the contact."),
-        C::bool("has_hard_bounced", "An email to the contact hard-bounced."),
+        C::text("external_id", "Your id for the user (users only).").search(S::Str),
+        C::text("role", "user or lead.").search(S::Str),
+        C::text("email", "Primary email address.").search(S::Str),
+        C::text("email_domain", "Domain of the email address.").search(S::Str),
+        C::text("phone", "Phone number.").search(S::Str),
+        C::text("name", "Full name.").search(S::Str),
+        C::int("owner_id", "Id of the admin who owns the contact.").search(S::Int),
+        C::bool("has_hard_bounced", "An email to the contact hard-bounced.").search(S::Bool),
         C::bool(
             "marked_email_as_spam",
             "The contact marked an email as spam.",
@@ -25,39 +25,45 @@ pub(super) fn contact_columns(id_name: &str) -> Vec<C> {
             "unsubscribed_from_emails",
             "The contact unsubscribed from emails.",
         ),
-        C::timestamp("created_at", "When the contact was created."),
-        C::timestamp("updated_at", "When the contact was last updated."),
-        C::timestamp("signed_up_at", "When the user signed up."),
-        C::timestamp("last_seen_at", "Last time the contact was seen."),
-        C::timestamp("last_replied_at", "Last time the contact replied."),
-        C::timestamp("last_contacted_at", "Last time a teammate contacted them."),
-        C::timestamp("last_email_opened_at", "Last time they opened an email."),
+        C::timestamp("created_at", "When the contact was created.").search(S::Date),
+        C::timestamp("updated_at", "When the contact was last updated.").search(S::Date),
+        C::timestamp("signed_up_at", "When the user signed up.").search(S::Date),
+        C::timestamp("last_seen_at", "Last time the contact was seen.").search(S::Date),
+        C::timestamp("last_replied_at", "Last time the contact replied.").search(S::Date),
+        C::timestamp("last_contacted_at", "Last time a teammate contacted them.").search(S::Date),
+        C::timestamp("last_email_opened_at", "Last time they opened an email.").search(S::Date),
         C::timestamp(
             "last_email_clicked_at",
             "Last time they clicked a link in an email.",
         ),
-        C::text("language_override", "Language chosen for the Messenger."),
-        C::text("browser", "Last browser used."),
+        C::text("language_override", "Language chosen for the Messenger.").search(S::Str),
+        C::text("browser", "Last browser used.").search(S::Str),
         C::text("browser_version", "Version of that browser."),
-        C::text("browser_language", "Language of that browser."),
-        C::text("os", "Last operating system used."),
-        C::text("location_country", "Country.").at("location.country"),
-        C::text("location_region", "Region or state.").at("location.region"),
-        C::text("location_city", "City.").at("location.city"),
+        C::text("browser_language", "Language of that browser.").search(S::Str),
+        C::text("os", "Last operating system used.").search(S::Str),
+        C::text("location_country", "Country.")
+            .at("location.country")
+            .search(S::Str),
+        C::text("location_region", "Region or state.")
+            .at("location.region")
+            .search(S::Str),
+        C::text("location_city", "City.")
+            .at("location.city")
+            .search(S::Str),
         C::text("location_country_code", "ISO country code.").at("location.country_code"),
         C::text("location_continent_code", "Continent code.").at("location.continent_code"),
-        C::text("android_app_name", "Android app name."),
-        C::text("android_app_version", "Android app version."),
-        C::text("android_device", "Android device."),
+        C::text("android_app_name", "Android app name.").search(S::Str),
+        C::text("android_app_version", "Android app version.").search(S::Str),
+        C::text("android_device", "Android device.").search(S::Str),
         C::text("android_os_version", "Android OS version."),
         C::text("android_sdk_version", "Android SDK version."),
-        C::timestamp("android_last_seen_at", "Last seen on Android."),
-        C::text("ios_app_name", "iOS app name."),
-        C::text("ios_app_version", "iOS app version."),
-        C::text("ios_device", "iOS device."),
-        C::text("ios_os_version", "iOS version."),
-        C::text("ios_sdk_version", "iOS SDK version."),
-        C::timestamp("ios_last_seen_at", "Last seen on iOS."),
+        C::timestamp("android_last_seen_at", "Last seen on Android.").search(S::Date),
+        C::text("ios_app_name", "iOS app name.").search(S::Str),
+        C::text("ios_app_version", "iOS app version.").search(S::Str),
+        C::text("ios_device", "iOS device.").search(S::Str),
+        C::text("ios_os_version", "iOS version.").search(S::Str),
+        C::text("ios_sdk_version", "iOS SDK version.").search(S::Str),
+        C::timestamp("ios_last_seen_at", "Last seen on iOS.").search(S::Date),
         C::text("utm_campaign", "UTM campaign."),
         C::text("utm_content", "UTM content."),
         C::text("utm_medium", "UTM medium."),
@@ -87,6 +93,7 @@ pub(super) fn contacts() -> TableDef {
         Source::List(Listing::new("/contacts", PageStyle::Cursor, "data")),
     )
     .get_by_id("/contacts/{id}")
+    .search("/contacts/search", "data")
     .columns(contact_columns("id"))
 }
 

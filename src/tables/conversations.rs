@@ -1,7 +1,7 @@
 //! `conversations` and `conversation_parts` (intercom-api.md §4.16). Parts come only from
 //! `GET /conversations/{id}` (at most the newest 500), so they are a per-conversation child table.
 
-use super::{ColumnDef as C, Listing, Source, TableDef};
+use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
 use crate::client::PageStyle;
 
 /// `conversations`: every conversation (without parts).
@@ -16,41 +16,57 @@ pub(super) fn conversations() -> TableDef {
         )),
     )
     .get_by_id("/conversations/{id}")
+    .search("/conversations/search", "conversations")
     .columns([
         C::text("id", "Intercom id of the conversation."),
         C::text("title", "Title, if set."),
-        C::timestamp("created_at", "When the conversation started."),
-        C::timestamp("updated_at", "When it last changed."),
+        C::timestamp("created_at", "When the conversation started.").search(S::Date),
+        C::timestamp("updated_at", "When it last changed.").search(S::Date),
         C::timestamp(
             "waiting_since",
             "Since when the contact has waited for a reply (null after an admin reply).",
         ),
-        C::timestamp("snoozed_until", "When a snooze ends."),
-        C::bool("open", "Whether the conversation is open."),
-        C::text("state", "open, closed or snoozed."),
-        C::bool("read", "Whether the last contact message was read."),
-        C::text("priority", "priority or not_priority."),
+        C::timestamp("snoozed_until", "When a snooze ends.").search(S::Date),
+        C::bool("open", "Whether the conversation is open.").search(S::Bool),
+        C::text("state", "open, closed or snoozed.").search(S::Str),
+        C::bool("read", "Whether the last contact message was read.").search(S::Bool),
+        C::text("priority", "priority or not_priority.").search(S::Str),
         C::int(
             "admin_assignee_id",
             "Assigned admin (null when unassigned).",
         ),
-        C::int("team_assignee_id", "Assigned team (null when unassigned)."),
-        C::bool("ai_agent_participated", "Whether Fin took part."),
-        C::text("source_type", "Channel: conversation, email, phone_call, …").at("source.type"),
-        C::text("source_id", "Id of the first message.").at("source.id"),
+        C::int("team_assignee_id", "Assigned team (null when unassigned).").search(S::Int),
+        C::bool("ai_agent_participated", "Whether Fin took part.").search(S::Bool),
+        C::text("source_type", "Channel: conversation, email, phone_call, …")
+            .at("source.type")
+            .search(S::Str),
+        C::text("source_id", "Id of the first message.")
+            .at("source.id")
+            .search(S::Str),
         C::text(
             "source_delivered_as",
             "customer_initiated, admin_initiated, …",
         )
         .at("source.delivered_as"),
-        C::text("source_subject", "Subject of the first message.").at("source.subject"),
+        C::text("source_subject", "Subject of the first message.")
+            .at("source.subject")
+            .search(S::Str),
         C::text("source_body", "Body (HTML) of the first message.").at("source.body"),
-        C::text("source_url", "URL where the conversation started.").at("source.url"),
-        C::text("source_author_type", "Author type of the first message.").at("source.author.type"),
-        C::text("source_author_id", "Author id of the first message.").at("source.author.id"),
-        C::text("source_author_name", "Author name of the first message.").at("source.author.name"),
+        C::text("source_url", "URL where the conversation started.")
+            .at("source.url")
+            .search(S::Str),
+        C::text("source_author_type", "Author type of the first message.")
+            .at("source.author.type")
+            .search(S::Str),
+        C::text("source_author_id", "Author id of the first message.")
+            .at("source.author.id")
+            .search(S::Str),
+        C::text("source_author_name", "Author name of the first message.")
+            .at("source.author.name")
+            .search(S::Str),
         C::text("source_author_email", "Author email of the first message.")
-            .at("source.author.email"),
+            .at("source.author.email")
+            .search(S::Str),
         C::json("contacts", "Contacts in the conversation."),
         C::json("teammates", "Teammates who took part."),
         C::json("tags", "Tags on the conversation."),
@@ -77,13 +93,20 @@ pub(super) fn conversations() -> TableDef {
         )
         .at("statistics.median_time_to_reply"),
         C::timestamp("statistics_first_admin_reply_at", "First admin reply.")
-            .at("statistics.first_admin_reply_at"),
-        C::timestamp("statistics_last_close_at", "Last close.").at("statistics.last_close_at"),
-        C::int("statistics_count_reopens", "Times reopened.").at("statistics.count_reopens"),
+            .at("statistics.first_admin_reply_at")
+            .search(S::Date),
+        C::timestamp("statistics_last_close_at", "Last close.")
+            .at("statistics.last_close_at")
+            .search(S::Date),
+        C::int("statistics_count_reopens", "Times reopened.")
+            .at("statistics.count_reopens")
+            .search(S::Int),
         C::int("statistics_count_assignments", "Times assigned.")
-            .at("statistics.count_assignments"),
+            .at("statistics.count_assignments")
+            .search(S::Int),
         C::int("statistics_count_conversation_parts", "Number of parts.")
-            .at("statistics.count_conversation_parts"),
+            .at("statistics.count_conversation_parts")
+            .search(S::Int),
         C::json("statistics", "All statistics, as JSON."),
         C::int(
             "conversation_rating_rating",

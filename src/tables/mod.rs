@@ -46,6 +46,28 @@ impl ColumnType {
     }
 }
 
+/// How Intercom's search endpoint compares a field (intercom-api.md §3.2 operator matrix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchType {
+    /// String field: `= != IN NIN ~ !~ ^ $`.
+    Str,
+    /// Integer field: `= != IN NIN < >`.
+    Int,
+    /// Boolean field: `= !=`.
+    Bool,
+    /// Timestamp field: `= < >`, compared by calendar day on contacts (§3.4).
+    Date,
+}
+
+/// The search endpoint of a table.
+#[derive(Clone, Debug)]
+pub struct SearchDef {
+    /// `POST` path, e.g. `/contacts/search`.
+    pub path: String,
+    /// Where the items are in the response.
+    pub items_key: String,
+}
+
 /// The JSON key under which a child row carries its parent's id (see [`Source::Children`]).
 pub const PARENT_KEY: &str = "__parent_id";
 
@@ -60,6 +82,8 @@ pub struct ColumnDef {
     pub kind: ColumnType,
     /// JSON path inside the object, e.g. `["location", "country"]`.
     pub path: Vec<String>,
+    /// How the search endpoint can filter on it (its field name is the dotted path).
+    pub search: Option<SearchType>,
 }
 
 impl ColumnDef {
@@ -69,6 +93,7 @@ impl ColumnDef {
             description: description.to_string(),
             kind,
             path: vec![name.to_string()],
+            search: None,
         }
     }
     /// A text column read from the field of the same name.
@@ -98,6 +123,11 @@ impl ColumnDef {
     /// Reads the value from a dotted JSON path instead of the column name (`location.country`).
     pub fn at(mut self, dotted_path: &str) -> Self {
         self.path = dotted_path.split('.').map(str::to_string).collect();
+        self
+    }
+    /// Declares the column searchable (its Intercom field is the dotted path).
+    pub fn search(mut self, kind: SearchType) -> Self {
+        self.search = Some(kind);
         self
     }
     /// The column filled with the parent object's id (child tables).
@@ -147,6 +177,8 @@ pub struct TableDef {
     pub source: Source,
     /// `GET` path with `{id}` returning one object, when the API has one.
     pub get_by_id: Option<String>,
+    /// The search endpoint, when the API has one.
+    pub search: Option<SearchDef>,
     /// Columns in order.
     pub columns: Vec<ColumnDef>,
 }
@@ -159,12 +191,21 @@ impl TableDef {
             description: description.to_string(),
             source,
             get_by_id: None,
+            search: None,
             columns: Vec::new(),
         }
     }
     /// Declares the get-by-id endpoint.
     pub fn get_by_id(mut self, path: &str) -> Self {
         self.get_by_id = Some(path.to_string());
+        self
+    }
+    /// Declares the search endpoint.
+    pub fn search(mut self, path: &str, items_key: &str) -> Self {
+        self.search = Some(SearchDef {
+            path: path.to_string(),
+            items_key: items_key.to_string(),
+        });
         self
     }
     /// Adds a column.

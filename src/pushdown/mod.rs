@@ -1,0 +1,376 @@
+//! Filter pushdown: which SQL predicates become an Intercom search query. Pure: takes a
+//! [`TableDef`] and DataFusion `Expr`s, returns plain data; no I/O, no session.
+//!
+//! **Superset rule.** The rows Intercom returns must include every row the SQL wants, so each
+//! pushed predicate is a *widening* of the SQL one and is reported `Inexact`: DataFusion applies
+//! the exact predicate to what comes back. Where Intercom is coarser than SQL the request is
+//! widened on purpose (dates match by calendar day in the workspace's time zone, §3.4; string
+//! case rules are undocumented, §3.3); where widening is impossible the predicate stays local.
+//! Running out of pushdown is never an error.
+//!
+//! Examples (contacts):
+//! - `email = 'ada@x.io'`            → `{"field":"email","operator":"=","value":"ada@x.io"}`
+//! - `role IN ('user','lead')`       → `{"field":"role","operator":"IN","value":["user","lead"]}`
+//! - `name LIKE 'Ad%'`               → `{"field":"name","operator":"^","value":"Ad"}`
+//! - `created_at > 1700000000`       → `{"field":"created_at","operator":">","value":1699827200}` (−2 days)
+//! - `a = 1 OR (b = 2 AND c = 3)`    → an OR group whose AND member is widened to `b = 2` when
+//!   nesting would exceed Intercom's 2 levels
+//! - `lower(email) = 'x'`            → not pushed
+
+mod search_query;
+
+pub use search_query::{MAX_DEPTH, MAX_GROUP_ITEMS, SearchNode};
+
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{BinaryExpr, Expr, Like, Operator};
+use serde_json::{Value, json};
+
+use crate::tables::{ColumnDef, SearchType, TableDef};
+
+/// Two days: one for day truncation, one for the workspace's unknown time zone (§3.4).
+const DATE_SLACK_SECS: i64 = 2 * 86_400;
+
+/// The search query for one conjunct of a WHERE clause, if any part of it can be sent.
+/// `levels` is how many group levels it may still use.
+pub fn classify(def: &TableDef, filter: &Expr) -> Option<SearchNode> {
+    def.search.as_ref()?;
+    widen(def, filter, MAX_DEPTH - 1)
+}
+
+/// The search query for all the conjuncts of a WHERE clause: an AND of the pushable ones (at
+/// most [`MAX_GROUP_ITEMS`]; the rest stay local). `None` when nothing can be pushed.
+pub fn translate(def: &TableDef, filters: &[Expr]) -> Option<SearchNode> {
+    let mut nodes: Vec<SearchNode> = filters.iter().filter_map(|f| classify(def, f)).collect();
+    nodes.truncate(MAX_GROUP_ITEMS);
+    match nodes.len() {
+        0 => None,
+        1 => nodes.pop(),
+        _ => Some(SearchNode::Group {
+            operator: "AND",
+            items: nodes,
+        }),
+    }
+}
+
+/// A search node matching a superset of the rows `expr` keeps, using at most `levels` groups.
+fn widen(def: &TableDef, expr: &Expr, levels: usize) -> Option<SearchNode> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::And, ..
+        }) => {
+            // Dropping members of an AND only widens it.
+            let mut members: Vec<SearchNode> = conjuncts(expr)
+                .into_iter()
+                .filter_map(|e| widen(def, e, levels.saturating_sub(1)))
+                .collect();
+            if levels == 0 {
+                return members
+                    .into_iter()
+                    .find(|n| matches!(n, SearchNode::Filter { .. }));
+            }
+            members.truncate(MAX_GROUP_ITEMS);
+            match members.len() {
+                0 => None,
+                1 => members.pop(),
+                _ => Some(SearchNode::Group {
+                    operator: "AND",
+                    items: members,
+                }),
+            }
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Or, ..
+        }) => {
+            // An OR can only be sent whole.
+            if levels == 0 {
+                return None;
+            }
+            let members: Option<Vec<SearchNode>> = disjuncts(expr)
+                .into_iter()
+                .map(|e| widen(def, e, levels - 1))
+                .collect();
+            let members = members?;
+            (members.len() <= MAX_GROUP_ITEMS).then_some(SearchNode::Group {
+                operator: "OR",
+                items: members,
+            })
+        }
+        _ => leaf(def, expr),
+    }
+}
+
+fn conjuncts(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::And,
+            right,
+        }) => {
+            let mut all = conjuncts(left);
+            all.extend(conjuncts(right));
+            all
+        }
+        other => vec![other],
+    }
+}
+
+fn disjuncts(expr: &Expr) -> Vec<&Expr> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Or,
+            right,
+        }) => {
+            let mut all = disjuncts(left);
+            all.extend(disjuncts(right));
+            all
+        }
+        other => vec![other],
+    }
+}
+
+/// The searchable column an expression names (looking through casts between timestamp types).
+fn searchable<'a>(def: &'a TableDef, expr: &Expr) -> Option<(&'a ColumnDef, SearchType, String)> {
+    let column = match expr {
+        Expr::Column(c) => c,
+        Expr::Cast(cast)
+            if matches!(
+                cast.field.data_type(),
+                datafusion::arrow::datatypes::DataType::Timestamp(..)
+            ) =>
+        {
+            match cast.expr.as_ref() {
+                Expr::Column(c) => c,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    let def_column = def.column_named(&column.name)?;
+    let kind = def_column.search?;
+    Some((def_column, kind, def_column.path.join(".")))
+}
+
+/// One comparison, `IN`, `LIKE` or `IS NULL` on a searchable column.
+fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let (column, op, literal) = match (searchable(def, left), searchable(def, right)) {
+                (Some(c), None) => (c, *op, literal(right)?),
+                (None, Some(c)) => (c, op.swap()?, literal(left)?),
+                _ => return None,
+            };
+            comparison(column.1, &column.2, op, literal)
+        }
+        Expr::InList(list) => {
+            let (_, kind, field) = searchable(def, &list.expr)?;
+            let values: Option<Vec<Literal>> = list.list.iter().map(literal).collect();
+            let values = values?;
+            if values.is_empty() || values.len() > 100 {
+                return None;
+            }
+            match kind {
+                SearchType::Str if !list.negated => {
+                    let strings: Option<Vec<String>> =
+                        values.into_iter().map(Literal::into_string).collect();
+                    Some(SearchNode::filter(&field, "IN", json!(strings?)))
+                }
+                // NIN keeps rows whose value differs; with case-insensitive matching (§3.3) that
+                // drops rows SQL keeps unless no value has letters.
+                SearchType::Str => {
+                    let strings: Option<Vec<String>> =
+                        values.into_iter().map(Literal::into_string).collect();
+                    let strings = strings?;
+                    strings
+                        .iter()
+                        .all(|s| !has_cased_letters(s))
+                        .then(|| SearchNode::filter(&field, "NIN", json!(strings)))
+                }
+                SearchType::Int => {
+                    let ints: Option<Vec<i64>> =
+                        values.into_iter().map(Literal::into_int).collect();
+                    Some(SearchNode::filter(
+                        &field,
+                        if list.negated { "NIN" } else { "IN" },
+                        json!(ints?),
+                    ))
+                }
+                // IN/NIN are rejected on dates (§3.2); booleans gain nothing.
+                SearchType::Date | SearchType::Bool => None,
+            }
+        }
+        Expr::Like(like) => like_filter(def, like),
+        // §3.5: `= null` matches unset fields. Never for dates (§3.5), and not IS NOT NULL:
+        // Intercom may count an empty string as unset, which SQL does not.
+        Expr::IsNull(inner) => {
+            let (_, kind, field) = searchable(def, inner)?;
+            (kind != SearchType::Date).then(|| SearchNode::filter(&field, "=", Value::Null))
+        }
+        Expr::Not(inner) => match inner.as_ref() {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) => leaf(
+                def,
+                &Expr::BinaryExpr(BinaryExpr::new(
+                    left.clone(),
+                    Operator::NotEq,
+                    right.clone(),
+                )),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Option<SearchNode> {
+    use Operator::*;
+    match kind {
+        SearchType::Str => {
+            let s = value.into_string()?;
+            match op {
+                Eq => Some(SearchNode::filter(field, "=", json!(s))),
+                // Case-insensitive `!=` (§3.3) would drop rows differing only in case.
+                NotEq if !has_cased_letters(&s) => Some(SearchNode::filter(field, "!=", json!(s))),
+                _ => None,
+            }
+        }
+        SearchType::Int => {
+            let v = value.into_int()?;
+            // `<`/`>` may be inclusive on some endpoints (§3.2); either way they widen.
+            match op {
+                Eq => Some(SearchNode::filter(field, "=", json!(v))),
+                NotEq => Some(SearchNode::filter(field, "!=", json!(v))),
+                Lt => Some(SearchNode::filter(field, "<", json!(v))),
+                LtEq => Some(SearchNode::filter(field, "<", json!(v.checked_add(1)?))),
+                Gt => Some(SearchNode::filter(field, ">", json!(v))),
+                GtEq => Some(SearchNode::filter(field, ">", json!(v.checked_sub(1)?))),
+                _ => None,
+            }
+        }
+        SearchType::Bool => {
+            let b = value.into_bool()?;
+            match op {
+                Eq => Some(SearchNode::filter(field, "=", json!(b))),
+                NotEq => Some(SearchNode::filter(field, "!=", json!(b))),
+                _ => None,
+            }
+        }
+        SearchType::Date => {
+            let t = value.into_seconds()?;
+            // §3.4: contacts compare by calendar day in the workspace's zone: `=` t matches t's
+            // whole day; `>` v starts at the day after v; `<` v ends before v's day. Widen by
+            // two days so the request holds every row whatever the zone.
+            match op {
+                Eq => Some(SearchNode::filter(field, "=", json!(t))),
+                Gt | GtEq => Some(SearchNode::filter(field, ">", json!(t - DATE_SLACK_SECS))),
+                Lt | LtEq => Some(SearchNode::filter(field, "<", json!(t + DATE_SLACK_SECS))),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// `LIKE 'x%'` → `^`, `LIKE '%x'` → `$`, `LIKE '%x%'` → `~`, `LIKE 'x'` → `=`; `NOT LIKE '%x%'`
+/// → `!~` only when `x` has no letters (case rules, §3.3). ILIKE is not pushed: were Intercom's
+/// matching case-sensitive, the request would miss rows.
+fn like_filter(def: &TableDef, like: &Like) -> Option<SearchNode> {
+    if like.case_insensitive || like.escape_char.is_some() {
+        return None;
+    }
+    let (_, kind, field) = searchable(def, &like.expr)?;
+    if kind != SearchType::Str {
+        return None;
+    }
+    let pattern = literal(&like.pattern)?.into_string()?;
+    let starts = pattern.starts_with('%');
+    let ends = pattern.ends_with('%') && pattern.len() > 1;
+    let core = pattern.trim_start_matches('%').trim_end_matches('%');
+    if core.is_empty()
+        || core.contains(['%', '_', '\\'])
+        || (starts && pattern[1..].starts_with('%'))
+    {
+        return None;
+    }
+    let operator = match (like.negated, starts, ends) {
+        (false, false, false) => "=",
+        (false, false, true) => "^",
+        (false, true, false) => "$",
+        (false, true, true) => "~",
+        (true, true, true) if !has_cased_letters(core) => "!~",
+        _ => return None,
+    };
+    Some(SearchNode::filter(&field, operator, json!(core)))
+}
+
+fn has_cased_letters(s: &str) -> bool {
+    s.chars().any(|c| c.is_lowercase() || c.is_uppercase())
+}
+
+/// A literal's value, reduced to what search values can be.
+enum Literal {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Seconds(i64),
+}
+
+impl Literal {
+    fn into_string(self) -> Option<String> {
+        match self {
+            Literal::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn into_int(self) -> Option<i64> {
+        match self {
+            Literal::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+    fn into_bool(self) -> Option<bool> {
+        match self {
+            Literal::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+    fn into_seconds(self) -> Option<i64> {
+        match self {
+            Literal::Seconds(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+fn literal(expr: &Expr) -> Option<Literal> {
+    let Expr::Literal(value, _) = expr else {
+        return None;
+    };
+    Some(match value {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::Utf8View(Some(s))
+        | ScalarValue::LargeUtf8(Some(s)) => Literal::Str(s.clone()),
+        ScalarValue::Int8(Some(v)) => Literal::Int(i64::from(*v)),
+        ScalarValue::Int16(Some(v)) => Literal::Int(i64::from(*v)),
+        ScalarValue::Int32(Some(v)) => Literal::Int(i64::from(*v)),
+        ScalarValue::Int64(Some(v)) => Literal::Int(*v),
+        ScalarValue::UInt8(Some(v)) => Literal::Int(i64::from(*v)),
+        ScalarValue::UInt16(Some(v)) => Literal::Int(i64::from(*v)),
+        ScalarValue::UInt32(Some(v)) => Literal::Int(i64::from(*v)),
+        ScalarValue::UInt64(Some(v)) => Literal::Int(i64::try_from(*v).ok()?),
+        ScalarValue::Boolean(Some(b)) => Literal::Bool(*b),
+        ScalarValue::TimestampSecond(Some(v), _) => Literal::Seconds(*v),
+        ScalarValue::TimestampMillisecond(Some(v), _) => Literal::Seconds(v.div_euclid(1_000)),
+        ScalarValue::TimestampMicrosecond(Some(v), _) => Literal::Seconds(v.div_euclid(1_000_000)),
+        ScalarValue::TimestampNanosecond(Some(v), _) => {
+            Literal::Seconds(v.div_euclid(1_000_000_000))
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

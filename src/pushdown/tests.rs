@@ -1,0 +1,166 @@
+//! Table-driven pushdown tests: SQL predicate → search filter JSON (or nothing).
+
+use std::sync::Arc;
+
+use datafusion::common::DFSchema;
+use datafusion::prelude::SessionContext;
+use serde_json::{Value, json};
+
+use super::{SearchNode, translate};
+use crate::tables;
+
+fn pushed(table: &str, predicate: &str) -> Value {
+    let def = tables::find(table).unwrap();
+    let schema = DFSchema::try_from(Arc::unwrap_or_clone(def.schema())).unwrap();
+    let expr = SessionContext::new()
+        .parse_sql_expr(predicate, &schema)
+        .unwrap();
+    translate(&def, &[expr])
+        .map(|n: SearchNode| n.to_json())
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn contacts_predicates_translate_to_superset_filters() {
+    let cases = [
+        (
+            "email = 'ada@example.com'",
+            json!({"field": "email", "operator": "=", "value": "ada@example.com"}),
+        ),
+        (
+            "'user' = role",
+            json!({"field": "role", "operator": "=", "value": "user"}),
+        ),
+        (
+            "location_country = 'France'",
+            json!({"field": "location.country", "operator": "=", "value": "France"}),
+        ),
+        (
+            "email IN ('a@x.io', 'b@x.io')",
+            json!({"field": "email", "operator": "IN", "value": ["a@x.io", "b@x.io"]}),
+        ),
+        (
+            "name LIKE 'Ad%'",
+            json!({"field": "name", "operator": "^", "value": "Ad"}),
+        ),
+        (
+            "email LIKE '%@x.io'",
+            json!({"field": "email", "operator": "$", "value": "@x.io"}),
+        ),
+        (
+            "name LIKE '%da%'",
+            json!({"field": "name", "operator": "~", "value": "da"}),
+        ),
+        (
+            "owner_id >= 5",
+            json!({"field": "owner_id", "operator": ">", "value": 4}),
+        ),
+        (
+            "owner_id NOT IN (1, 2)",
+            json!({"field": "owner_id", "operator": "NIN", "value": [1, 2]}),
+        ),
+        (
+            "has_hard_bounced = true",
+            json!({"field": "has_hard_bounced", "operator": "=", "value": true}),
+        ),
+        (
+            "phone IS NULL",
+            json!({"field": "phone", "operator": "=", "value": null}),
+        ),
+        (
+            "phone <> '+33 1'",
+            json!({"field": "phone", "operator": "!=", "value": "+33 1"}),
+        ),
+        (
+            "role = 'lead' OR email = 'x'",
+            json!({"operator": "OR", "value": [
+                {"field": "role", "operator": "=", "value": "lead"},
+                {"field": "email", "operator": "=", "value": "x"}]}),
+        ),
+        (
+            // An AND inside an OR would be a third level: widened to its first member.
+            "role = 'lead' OR (email = 'x' AND name = 'y')",
+            json!({"operator": "OR", "value": [
+                {"field": "role", "operator": "=", "value": "lead"},
+                {"field": "email", "operator": "=", "value": "x"}]}),
+        ),
+        // Dropping an unpushable member of an AND only widens it.
+        (
+            "email = 'x' AND lower(name) = 'y'",
+            json!({"field": "email", "operator": "=", "value": "x"}),
+        ),
+    ];
+    for (predicate, want) in cases {
+        assert_eq!(pushed("contacts", predicate), want, "{predicate}");
+    }
+}
+
+#[test]
+fn predicates_that_cannot_be_widened_stay_local() {
+    for predicate in [
+        "lower(email) = 'x'",
+        "email <> 'ada@x.io'", // case-insensitive != could drop 'ADA@x.io'
+        "name ILIKE 'ad%'",    // Intercom's case rules are undocumented
+        "name NOT LIKE '%ad%'",
+        "name LIKE 'a_c%'",
+        "name LIKE '%'",
+        "role = 'lead' OR lower(email) = 'x'",
+        "created_at IS NULL",
+        "email IS NOT NULL",
+        "workspace_id = 'w'", // not a search field
+        "custom_attributes = '{}'",
+    ] {
+        assert_eq!(pushed("contacts", predicate), Value::Null, "{predicate}");
+    }
+    assert_eq!(
+        pushed("tags", "name = 'VIP'"),
+        Value::Null,
+        "tags have no search endpoint"
+    );
+}
+
+#[test]
+fn dates_are_widened_by_two_days() {
+    use datafusion::common::ScalarValue;
+    use datafusion::prelude::{col, lit};
+    let def = tables::find("contacts").unwrap();
+    // The literal as the optimizer leaves it after coercion.
+    let t = |secs: i64| lit(ScalarValue::TimestampSecond(Some(secs), Some("UTC".into())));
+    let expr = col("created_at").gt(t(1_700_000_000));
+    let node = translate(&def, &[expr]).map(|n| n.to_json());
+    assert_eq!(
+        node,
+        Some(json!({"field": "created_at", "operator": ">", "value": 1_700_000_000 - 2 * 86_400}))
+    );
+    let node = translate(&def, &[col("last_seen_at").lt_eq(t(1_700_000_000))]).map(|n| n.to_json());
+    assert_eq!(
+        node,
+        Some(
+            json!({"field": "last_seen_at", "operator": "<", "value": 1_700_000_000 + 2 * 86_400})
+        )
+    );
+    let node = translate(&def, &[col("signed_up_at").eq(t(1_700_000_000))]).map(|n| n.to_json());
+    assert_eq!(
+        node,
+        Some(json!({"field": "signed_up_at", "operator": "=", "value": 1_700_000_000}))
+    );
+}
+
+#[test]
+fn groups_respect_intercom_limits() {
+    let def = tables::find("contacts").unwrap();
+    let schema = DFSchema::try_from(Arc::unwrap_or_clone(def.schema())).unwrap();
+    let ctx = SessionContext::new();
+    let filters: Vec<_> = (0..20)
+        .map(|i| {
+            ctx.parse_sql_expr(&format!("owner_id <> {i}"), &schema)
+                .unwrap()
+        })
+        .collect();
+    let node = translate(&def, &filters).unwrap();
+    assert!(node.groups_fit() && node.depth() <= super::MAX_DEPTH);
+    match node {
+        SearchNode::Group { items, .. } => assert_eq!(items.len(), super::MAX_GROUP_ITEMS),
+        other => panic!("{other:?}"),
+    }
+}
