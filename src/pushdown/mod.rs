@@ -147,8 +147,11 @@ fn searchable<'a>(def: &'a TableDef, expr: &Expr) -> Option<(&'a ColumnDef, Sear
         _ => return None,
     };
     let def_column = def.column_named(&column.name)?;
-    let kind = def_column.search?;
-    Some((def_column, kind, def_column.path.join(".")))
+    Some((
+        def_column,
+        def_column.search?,
+        def_column.search_field_name()?,
+    ))
 }
 
 /// One comparison, `IN`, `LIKE` or `IS NULL` on a searchable column.

@@ -9,6 +9,7 @@ mod conversations;
 mod segments;
 mod tags;
 mod teams;
+mod tickets;
 
 use std::sync::Arc;
 
@@ -82,8 +83,10 @@ pub struct ColumnDef {
     pub kind: ColumnType,
     /// JSON path inside the object, e.g. `["location", "country"]`.
     pub path: Vec<String>,
-    /// How the search endpoint can filter on it (its field name is the dotted path).
+    /// How the search endpoint can filter on it.
     pub search: Option<SearchType>,
+    /// The search field's name when it is not the dotted path (tickets' `ticket_type_id`).
+    pub search_field: Option<String>,
 }
 
 impl ColumnDef {
@@ -94,6 +97,7 @@ impl ColumnDef {
             kind,
             path: vec![name.to_string()],
             search: None,
+            search_field: None,
         }
     }
     /// A text column read from the field of the same name.
@@ -129,6 +133,21 @@ impl ColumnDef {
     pub fn search(mut self, kind: SearchType) -> Self {
         self.search = Some(kind);
         self
+    }
+    /// Declares the column searchable under another field name than its path.
+    pub fn search_as(mut self, field: &str, kind: SearchType) -> Self {
+        self.search = Some(kind);
+        self.search_field = Some(field.to_string());
+        self
+    }
+    /// The Intercom search field of the column, if it is searchable.
+    pub fn search_field_name(&self) -> Option<String> {
+        self.search?;
+        Some(
+            self.search_field
+                .clone()
+                .unwrap_or_else(|| self.path.join(".")),
+        )
     }
     /// The column filled with the parent object's id (child tables).
     pub fn parent_key(name: &str, description: &str) -> Self {
@@ -265,6 +284,7 @@ pub fn all() -> Vec<TableDef> {
         segments::segments(),
         tags::tags(),
         teams::teams(),
+        tickets::tickets(),
     ];
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     tables

@@ -48,6 +48,16 @@ const CONVERSATION_COLUMNS: &[(&str, Kind)] = &[
     ("snoozed_until", Kind::Time),
 ];
 
+const TICKET_COLUMNS: &[(&str, Kind)] = &[
+    ("title", Kind::Text),
+    ("admin_assignee_id", Kind::Text),
+    ("team_assignee_id", Kind::Text),
+    ("ticket_type_id", Kind::Text),
+    ("open", Kind::Bool),
+    ("created_at", Kind::Time),
+    ("updated_at", Kind::Time),
+];
+
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Text,
@@ -267,6 +277,19 @@ async fn pushdown_never_changes_contacts_results() {
 async fn pushdown_never_changes_conversations_results() {
     let env = start().await;
     differential(&env, "conversations", CONVERSATION_COLUMNS, 12).await;
+}
+
+#[tokio::test]
+async fn pushdown_never_changes_tickets_results() {
+    let env = start_with(
+        EmulatorConfig {
+            tickets: 60,
+            ..EmulatorConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    differential(&env, "tickets", TICKET_COLUMNS, 13).await;
 }
 
 #[tokio::test]

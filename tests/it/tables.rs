@@ -28,7 +28,7 @@ fn expected(env: &crate::common::TestEnv, kind: &str, fields: &[&str]) -> Vec<Ve
 async fn every_top_level_table_matches_the_seed() {
     // page_size 7 makes every paginated listing take several pages.
     let env = start_with(EmulatorConfig::default(), |c| c.page_size = 7).await;
-    let cases: [(&str, &str, &[&str]); 6] = [
+    let cases: [(&str, &str, &[&str]); 7] = [
         (
             "contacts",
             "id, email, name, role, location_country, owner_id",
@@ -59,6 +59,17 @@ async fn every_top_level_table_matches_the_seed() {
             "segments",
             "id, name, person_type",
             &["id", "name", "person_type"],
+        ),
+        (
+            "tickets",
+            "id, ticket_id, title, admin_assignee_id, ticket_state_category",
+            &[
+                "id",
+                "ticket_id",
+                "ticket_attributes._default_title_",
+                "admin_assignee_id",
+                "ticket_state.category",
+            ],
         ),
     ];
     for (table, columns, fields) in cases {
@@ -285,6 +296,7 @@ async fn every_table_is_listed_and_readable() {
         "segments",
         "tags",
         "teams",
+        "tickets",
     ] {
         assert!(
             tables.contains(&want.to_string()),
