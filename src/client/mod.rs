@@ -20,13 +20,39 @@ use retry::{Decision, Outcome, Policy, RequestKind};
 
 use crate::config::Config;
 
-/// Request counters, shared by every scan that uses the client.
+/// Request counters. The client keeps one set for everything it sends; a request can carry
+/// another set (a scan's, for `EXPLAIN ANALYZE`) that is counted as well.
 #[derive(Debug, Default)]
-struct Counters {
+pub struct RequestCounters {
     requests: AtomicU64,
     retries: AtomicU64,
     rate_limit_waits: AtomicU64,
     waited_ms: AtomicU64,
+}
+
+impl RequestCounters {
+    /// The counts so far.
+    pub fn snapshot(&self) -> ClientStats {
+        ClientStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            rate_limit_waits: self.rate_limit_waits.load(Ordering::Relaxed),
+            waited: Duration::from_millis(self.waited_ms.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn request(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn retry(&self, wait: Duration, rate_limited: bool) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        if rate_limited {
+            self.rate_limit_waits.fetch_add(1, Ordering::Relaxed);
+        }
+        self.waited_ms
+            .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
+    }
 }
 
 /// A snapshot of the client's counters.
@@ -55,6 +81,8 @@ pub struct ApiRequest {
     pub body: Option<Value>,
     /// Reads are retried on 5xx; writes are not.
     pub kind: RequestKind,
+    /// Extra counters this request is counted in (besides the client's own).
+    pub counters: Option<Arc<RequestCounters>>,
 }
 
 impl ApiRequest {
@@ -66,6 +94,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             kind: RequestKind::Read,
+            counters: None,
         }
     }
     /// A POST that only reads (searches): retried like a GET.
@@ -76,6 +105,7 @@ impl ApiRequest {
             query: Vec::new(),
             body: Some(body),
             kind: RequestKind::Read,
+            counters: None,
         }
     }
     /// Adds a query parameter.
@@ -94,7 +124,7 @@ impl ApiRequest {
 pub struct IntercomClient {
     http: reqwest::Client,
     config: Config,
-    counters: Counters,
+    counters: RequestCounters,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -133,7 +163,7 @@ impl IntercomClient {
         Ok(Self {
             http,
             config,
-            counters: Counters::default(),
+            counters: RequestCounters::default(),
         })
     }
 
@@ -144,12 +174,7 @@ impl IntercomClient {
 
     /// A snapshot of the request counters.
     pub fn stats(&self) -> ClientStats {
-        ClientStats {
-            requests: self.counters.requests.load(Ordering::Relaxed),
-            retries: self.counters.retries.load(Ordering::Relaxed),
-            rate_limit_waits: self.counters.rate_limit_waits.load(Ordering::Relaxed),
-            waited: Duration::from_millis(self.counters.waited_ms.load(Ordering::Relaxed)),
-        }
+        self.counters.snapshot()
     }
 
     fn policy(&self) -> Policy {
@@ -173,7 +198,10 @@ impl IntercomClient {
         let policy = self.policy();
         let mut attempt = 0;
         loop {
-            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            self.counters.request();
+            if let Some(extra) = &request.counters {
+                extra.request();
+            }
             let mut builder = self.http.request(request.method.clone(), &url);
             if !request.query.is_empty() {
                 builder = builder.query(&request.query);
@@ -219,15 +247,10 @@ impl IntercomClient {
             ) {
                 Decision::Stop => return Err(failure),
                 Decision::Retry { wait, rate_limited } => {
-                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    if rate_limited {
-                        self.counters
-                            .rate_limit_waits
-                            .fetch_add(1, Ordering::Relaxed);
+                    self.counters.retry(wait, rate_limited);
+                    if let Some(extra) = &request.counters {
+                        extra.retry(wait, rate_limited);
                     }
-                    self.counters
-                        .waited_ms
-                        .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }

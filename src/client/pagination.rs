@@ -47,6 +47,8 @@ pub struct ListRequest {
     pub per_page: Option<u32>,
     /// Stop after this many pages (`None`: all).
     pub max_pages: Option<u64>,
+    /// Extra counters every request of the listing is counted in.
+    pub counters: Option<Arc<super::RequestCounters>>,
 }
 
 impl ListRequest {
@@ -59,6 +61,7 @@ impl ListRequest {
             query: Vec::new(),
             per_page: None,
             max_pages: None,
+            counters: None,
         }
     }
 }
@@ -178,6 +181,7 @@ impl State {
             _ => ApiRequest::get(&list.path),
         };
         request.query.extend(list.query.iter().cloned());
+        request.counters = list.counters.clone();
         match (&list.style, &self.next) {
             (PageStyle::Cursor, next) => {
                 if let Some(n) = list.per_page {

@@ -15,6 +15,9 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{
+    Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
@@ -24,7 +27,9 @@ use serde_json::Value;
 
 use super::convert::{BatchDecoder, RawRows};
 use crate::client::pagination::pages;
-use crate::client::{ApiRequest, ClientError, IntercomClient, ListRequest, PageStyle};
+use crate::client::{
+    ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, PageStyle, RequestCounters,
+};
 use crate::pushdown::SearchNode;
 use crate::tables::{self, ColumnDef, Listing, Source, TableDef};
 
@@ -184,10 +189,12 @@ impl ScanPlan {
     fn items(
         self,
         client: Arc<IntercomClient>,
+        counters: Arc<RequestCounters>,
     ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
         let concurrency = client.config().concurrency.max(1);
         match self {
-            ScanPlan::List(request) => {
+            ScanPlan::List(mut request) => {
+                request.counters = Some(counters);
                 let path = request.path.clone();
                 pages(client, request)
                     .and_then(move |page| {
@@ -200,8 +207,10 @@ impl ScanPlan {
                 .map(move |id| {
                     let client = client.clone();
                     let path = path.replace("{id}", &encode_segment(&id));
+                    let mut request = ApiRequest::get(&path);
+                    request.counters = Some(counters.clone());
                     async move {
-                        match client.get_optional(&ApiRequest::get(&path)).await? {
+                        match client.get_optional(&request).await? {
                             Some(body) => {
                                 let len = body.len();
                                 let whole = std::iter::once(0..len).collect();
@@ -218,22 +227,33 @@ impl ScanPlan {
             } => {
                 let ids: BoxStream<'static, Result<String, ClientError>> = match parents {
                     Parents::Ids(ids) => stream::iter(ids.into_iter().map(Ok)).boxed(),
-                    Parents::Walk(request) => pages(client.clone(), request)
-                        .map_ok(|page| {
-                            stream::iter(
-                                page.raw_items()
-                                    .filter_map(item_id)
-                                    .map(Ok)
-                                    .collect::<Vec<_>>(),
-                            )
-                        })
-                        .try_flatten()
-                        .boxed(),
+                    Parents::Walk(mut request) => {
+                        request.counters = Some(counters.clone());
+                        pages(client.clone(), request)
+                            .map_ok(|page| {
+                                stream::iter(
+                                    page.raw_items()
+                                        .filter_map(item_id)
+                                        .map(Ok)
+                                        .collect::<Vec<_>>(),
+                                )
+                            })
+                            .try_flatten()
+                            .boxed()
+                    }
                 };
                 let page_size = client.config().page_size;
-                ids.map_ok(move |id| children_of(client.clone(), listing.clone(), id, page_size))
-                    .try_buffered(concurrency)
-                    .boxed()
+                ids.map_ok(move |id| {
+                    children_of(
+                        client.clone(),
+                        listing.clone(),
+                        id,
+                        page_size,
+                        counters.clone(),
+                    )
+                })
+                .try_buffered(concurrency)
+                .boxed()
             }
         }
     }
@@ -273,9 +293,11 @@ async fn children_of(
     listing: Listing,
     id: String,
     page_size: u32,
+    counters: Arc<RequestCounters>,
 ) -> Result<Vec<RawRows>, ClientError> {
     let path = listing.path.replace("{id}", &encode_segment(&id));
-    let request = list_request(&listing, path.clone(), page_size);
+    let mut request = list_request(&listing, path.clone(), page_size);
+    request.counters = Some(counters);
     let parent: Arc<str> = Arc::from(id);
     let mut all = Vec::new();
     let mut stream = pages(client, request);
@@ -290,6 +312,46 @@ async fn children_of(
         }
     }
     Ok(all)
+}
+
+/// What `EXPLAIN ANALYZE` shows for a scan: the requests it sent (retries included), its
+/// retries and rate-limit waits, the pages and rows Intercom returned, and the rows passed on.
+struct ScanMetrics {
+    requests: Count,
+    retries: Count,
+    rate_limit_waits: Count,
+    pages: Count,
+    rows_fetched: Count,
+    output_rows: Count,
+    seen: std::sync::Mutex<ClientStats>,
+}
+
+impl ScanMetrics {
+    fn new(set: &ExecutionPlanMetricsSet, partition: usize) -> Self {
+        let counter = |name: &'static str| MetricBuilder::new(set).counter(name, partition);
+        Self {
+            requests: counter("requests"),
+            retries: counter("retries"),
+            rate_limit_waits: counter("rate_limit_waits"),
+            pages: counter("pages"),
+            rows_fetched: counter("rows_fetched"),
+            output_rows: MetricBuilder::new(set).output_rows(partition),
+            seen: std::sync::Mutex::new(ClientStats::default()),
+        }
+    }
+
+    /// Adds what the scan's request counters gained since the last call.
+    fn sync(&self, counters: &RequestCounters) {
+        let now = counters.snapshot();
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        self.requests.add((now.requests - seen.requests) as usize);
+        self.retries.add((now.retries - seen.retries) as usize);
+        self.rate_limit_waits
+            .add((now.rate_limit_waits - seen.rate_limit_waits) as usize);
+        *seen = now;
+    }
 }
 
 /// Percent-encodes an id for use as one path segment (ids come from SQL text, so anything goes).
@@ -315,6 +377,7 @@ pub struct IntercomScanExec {
     schema: SchemaRef,
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl IntercomScanExec {
@@ -343,6 +406,7 @@ impl IntercomScanExec {
             schema,
             limit,
             properties,
+            metrics: ExecutionPlanMetricsSet::new(),
         })
     }
 
@@ -381,6 +445,10 @@ impl ExecutionPlan for IntercomScanExec {
         Vec::new()
     }
 
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
     fn apply_expressions(
         &self,
         _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
@@ -413,7 +481,12 @@ impl ExecutionPlan for IntercomScanExec {
         }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (page_tx, mut page_rx) = tokio::sync::mpsc::channel(2);
-        let mut items = self.plan.clone().items(self.client.clone());
+        let counters = Arc::new(RequestCounters::default());
+        let metrics = ScanMetrics::new(&self.metrics, partition);
+        let mut items = self
+            .plan
+            .clone()
+            .items(self.client.clone(), counters.clone());
         let decoder = BatchDecoder::new(self.columns.clone(), self.schema.clone());
         let table = self.def.name.clone();
         let mut remaining = self.limit;
@@ -437,6 +510,10 @@ impl ExecutionPlan for IntercomScanExec {
                         Err(e) => Err(DataFusionError::External(Box::new(e))
                             .context(format!("scanning {table}"))),
                         Ok(mut chunks) => {
+                            metrics.pages.add(chunks.len());
+                            metrics
+                                .rows_fetched
+                                .add(chunks.iter().map(RawRows::len).sum());
                             if let Some(left) = remaining.as_mut() {
                                 for chunk in &mut chunks {
                                     chunk.truncate(*left);
@@ -446,11 +523,16 @@ impl ExecutionPlan for IntercomScanExec {
                             decoder.decode(&chunks).map_err(Into::into)
                         }
                     };
+                if let Ok(batch) = &batch {
+                    metrics.output_rows.add(batch.num_rows());
+                }
+                metrics.sync(&counters);
                 let failed = batch.is_err();
                 if tx.send(batch).await.is_err() || failed || remaining == Some(0) {
                     break;
                 }
             }
+            metrics.sync(&counters);
         });
         let batches = stream::unfold((rx, task), |(mut rx, task)| async move {
             rx.recv().await.map(|b| (b, (rx, task)))

@@ -350,3 +350,47 @@ async fn search_and_lookups_send_the_fewest_requests() {
         env.requests()
     );
 }
+
+#[tokio::test]
+async fn explain_analyze_reports_requests_pages_rows_and_retries() {
+    use intercom_sql::emulator::{Fault, FaultRule};
+    let env = start_with(EmulatorConfig::default(), |c| c.page_size = 50).await;
+    env.emulator.state.inject(FaultRule {
+        path_prefix: Some("/contacts".into()),
+        method: None,
+        fault: Fault::RateLimited {
+            reset_after_secs: 1,
+        },
+        count: 1,
+    });
+    let rows = env
+        .rows("EXPLAIN ANALYZE SELECT id FROM contacts WHERE role = 'lead'")
+        .await;
+    let text = rows
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let scan = text
+        .lines()
+        .find(|l| l.contains("IntercomScanExec"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let leads = env
+        .emulator
+        .state
+        .snapshot("contacts")
+        .iter()
+        .filter(|c| c["role"] == "lead")
+        .count();
+    let pages = leads.div_ceil(50).max(1);
+    for want in [
+        format!("requests={}", pages + 1),
+        "retries=1".to_string(),
+        "rate_limit_waits=1".to_string(),
+        format!("pages={pages}"),
+        format!("rows_fetched={leads}"),
+        format!("output_rows={leads}"),
+    ] {
+        assert!(scan.contains(&want), "{want} missing from: {scan}");
+    }
+}
