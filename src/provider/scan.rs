@@ -38,12 +38,14 @@ use crate::tables::{self, ColumnDef, Listing, Source, TableDef};
 pub enum ScanPlan {
     /// Page through a list endpoint.
     List(ListRequest),
-    /// One `GET` per id (404 = no row).
+    /// One `GET` per key (404 = no row).
     ByIds {
-        /// Path with `{id}`.
+        /// Path with `{id}` for the key.
         path: String,
-        /// The ids.
+        /// The keys.
         ids: Vec<String>,
+        /// Rows whose field is not positive are dropped (see `TableDef::listed_when_positive`).
+        listed_when_positive: Option<String>,
     },
     /// A sub-resource per parent id.
     Children {
@@ -77,14 +79,18 @@ impl ScanPlan {
     /// the parent key for child tables), if any.
     pub fn for_table(
         def: &TableDef,
-        keys: Option<Vec<String>>,
+        keys: Option<(String, Vec<String>)>,
         search: Option<SearchNode>,
         page_size: u32,
     ) -> Self {
-        match (&def.source, keys, &def.get_by_id) {
-            (Source::List(_), Some(ids), Some(path)) => ScanPlan::ByIds {
-                path: path.clone(),
+        let lookup = keys
+            .as_ref()
+            .and_then(|(column, _)| def.lookups.iter().find(|l| &l.column == column));
+        match (&def.source, keys, lookup) {
+            (Source::List(_), Some((_, ids)), Some(lookup)) => ScanPlan::ByIds {
+                path: lookup.path.clone(),
                 ids,
+                listed_when_positive: def.listed_when_positive.clone(),
             },
             (Source::List(listing), _, _) => match (search, &def.search) {
                 (Some(query), Some(endpoint)) => {
@@ -108,7 +114,7 @@ impl ScanPlan {
                 _,
             ) => {
                 let parents = match keys {
-                    Some(ids) => Parents::Ids(ids),
+                    Some((_, ids)) => Parents::Ids(ids),
                     None => match tables::find(parent_table).map(|p| p.source) {
                         Some(Source::List(parent)) => {
                             Parents::Walk(list_request(&parent, parent.path.clone(), page_size))
@@ -165,7 +171,7 @@ impl ScanPlan {
         }
         match self {
             ScanPlan::List(r) => list(r),
-            ScanPlan::ByIds { path, ids } => format!("GET {path} for ids {ids:?}"),
+            ScanPlan::ByIds { path, ids, .. } => format!("GET {path} for ids {ids:?}"),
             ScanPlan::Children {
                 parents: Parents::Ids(ids),
                 listing,
@@ -203,14 +209,22 @@ impl ScanPlan {
                     })
                     .boxed()
             }
-            ScanPlan::ByIds { path, ids } => stream::iter(ids)
+            ScanPlan::ByIds {
+                path,
+                ids,
+                listed_when_positive,
+            } => stream::iter(ids)
                 .map(move |id| {
                     let client = client.clone();
                     let path = path.replace("{id}", &encode_segment(&id));
                     let mut request = ApiRequest::get(&path);
                     request.counters = Some(counters.clone());
+                    let listed_when_positive = listed_when_positive.clone();
                     async move {
                         match client.get_optional(&request).await? {
+                            Some(body) if !is_listed(&body, listed_when_positive.as_deref()) => {
+                                Ok(Vec::new())
+                            }
                             Some(body) => {
                                 let len = body.len();
                                 let whole = std::iter::once(0..len).collect();
@@ -257,6 +271,15 @@ impl ScanPlan {
             }
         }
     }
+}
+
+/// Whether a looked-up object would appear in a listing (see `TableDef::listed_when_positive`).
+fn is_listed(body: &[u8], field: Option<&str>) -> bool {
+    let Some(field) = field else { return true };
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get(field).and_then(Value::as_f64))
+        .is_some_and(|n| n > 0.0)
 }
 
 /// Wraps a response's items, turning a non-UTF-8 body into a decode error.

@@ -39,14 +39,13 @@ impl IntercomTable {
         }
     }
 
-    /// The column whose equality filters the scan answers itself: `id` on a table with a
-    /// get-by-id endpoint (one GET per id instead of a listing), or a child table's parent key
-    /// (only those parents' sub-resources are fetched).
-    fn key_column(&self) -> Option<&str> {
+    /// The columns whose equality filters the scan answers itself, in order of preference:
+    /// lookup keys (`id`, `external_id`: one GET per value instead of a listing), or a child
+    /// table's parent key (only those parents' sub-resources are fetched).
+    fn key_columns(&self) -> Vec<&str> {
         match &self.def.source {
-            Source::Children { key_column, .. } => Some(key_column),
-            Source::List(_) if self.def.get_by_id.is_some() => Some("id"),
-            Source::List(_) => None,
+            Source::Children { key_column, .. } => vec![key_column.as_str()],
+            Source::List(_) => self.def.lookups.iter().map(|l| l.column.as_str()).collect(),
         }
     }
 }
@@ -114,14 +113,14 @@ impl TableProvider for IntercomTable {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        let key = self.key_column();
+        let keys = self.key_columns();
         Ok(filters
             .iter()
             .map(|f| {
                 // Every pushed filter is Inexact: the request returns a superset (see
                 // `crate::pushdown`), and DataFusion applies the predicate itself, which also keeps
                 // results identical with `SET intercom.pushdown = off`.
-                let keyed = key.and_then(|k| key_values(f, k)).is_some();
+                let keyed = keys.iter().any(|k| key_values(f, k).is_some());
                 if keyed || pushdown::classify(&self.def, f).is_some() {
                     TableProviderFilterPushDown::Inexact
                 } else {
@@ -144,24 +143,23 @@ impl TableProvider for IntercomTable {
             .get::<IntercomOptions>()
             .is_none_or(|o| o.pushdown == Switch::On);
         let filters = if enabled { filters } else { &[] };
-        // Several key filters are ANDed: keep the values all of them allow.
-        let mut keys: Option<BTreeSet<String>> = None;
-        if let Some(column) = self.key_column() {
+        // The first key column the filters pin; several filters on it are ANDed.
+        let mut keys: Option<(String, BTreeSet<String>)> = None;
+        for column in self.key_columns() {
             for values in filters.iter().filter_map(|f| key_values(f, column)) {
                 keys = Some(match keys {
-                    None => values,
-                    Some(k) => k.intersection(&values).cloned().collect(),
+                    Some((c, k)) => (c, k.intersection(&values).cloned().collect()),
+                    None => (column.to_string(), values),
                 });
+            }
+            if keys.is_some() {
+                break;
             }
         }
         let search = pushdown::translate(&self.def, filters);
         let page_size = self.client.config().page_size;
-        let plan = ScanPlan::for_table(
-            &self.def,
-            keys.map(|k| k.into_iter().collect()),
-            search,
-            page_size,
-        );
+        let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
+        let plan = ScanPlan::for_table(&self.def, keys, search, page_size);
         let projection = projection
             .cloned()
             .unwrap_or_else(|| (0..self.schema.fields().len()).collect());

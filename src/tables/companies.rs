@@ -47,6 +47,7 @@ pub(super) fn companies() -> TableDef {
         Source::List(Listing::new("/companies", PageStyle::PageNumber, "data")),
     )
     .get_by_id("/companies/{id}")
+    .listed_when_positive("user_count")
     .columns(company_columns("id", "company_id"))
 }
 

@@ -93,6 +93,8 @@ pub(super) fn contacts() -> TableDef {
         Source::List(Listing::new("/contacts", PageStyle::Cursor, "data")),
     )
     .get_by_id("/contacts/{id}")
+    // Users only (§4.10); leads have no external_id.
+    .lookup("external_id", "/contacts/find_by_external_id/{id}")
     .search("/contacts/search", "data")
     .columns(contact_columns("id"))
 }

@@ -185,6 +185,15 @@ pub enum Source {
     },
 }
 
+/// A get-by-key endpoint.
+#[derive(Clone, Debug)]
+pub struct Lookup {
+    /// The key column.
+    pub column: String,
+    /// `GET` path with `{id}` standing for the key.
+    pub path: String,
+}
+
 /// A complete table definition.
 #[derive(Clone, Debug)]
 pub struct TableDef {
@@ -194,8 +203,12 @@ pub struct TableDef {
     pub description: String,
     /// Where rows come from.
     pub source: Source,
-    /// `GET` path with `{id}` returning one object, when the API has one.
-    pub get_by_id: Option<String>,
+    /// `GET` endpoints returning one object by a key column (`id`, `external_id`), tried in
+    /// order when the WHERE clause pins that column.
+    pub lookups: Vec<Lookup>,
+    /// A numeric field that must be positive for Intercom's lists to show an object (companies
+    /// need a contact, §4.6); lookups drop other objects so results match a listing.
+    pub listed_when_positive: Option<String>,
     /// The search endpoint, when the API has one.
     pub search: Option<SearchDef>,
     /// Columns in order.
@@ -209,14 +222,27 @@ impl TableDef {
             name: name.to_string(),
             description: description.to_string(),
             source,
-            get_by_id: None,
+            lookups: Vec::new(),
+            listed_when_positive: None,
             search: None,
             columns: Vec::new(),
         }
     }
-    /// Declares the get-by-id endpoint.
-    pub fn get_by_id(mut self, path: &str) -> Self {
-        self.get_by_id = Some(path.to_string());
+    /// Declares the get-by-id endpoint (path with `{id}`).
+    pub fn get_by_id(self, path: &str) -> Self {
+        self.lookup("id", path)
+    }
+    /// Declares a get-by-key endpoint for `column` (path with `{id}` for the key).
+    pub fn lookup(mut self, column: &str, path: &str) -> Self {
+        self.lookups.push(Lookup {
+            column: column.to_string(),
+            path: path.to_string(),
+        });
+        self
+    }
+    /// Declares that lists show only objects whose `field` is positive.
+    pub fn listed_when_positive(mut self, field: &str) -> Self {
+        self.listed_when_positive = Some(field.to_string());
         self
     }
     /// Declares the search endpoint.
@@ -314,10 +340,19 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                 problems.push(format!("{}.{} has no description", t.name, c.name));
             }
         }
-        if let Some(path) = &t.get_by_id
-            && !path.contains("{id}")
-        {
-            problems.push(format!("{}: get-by-id path {path} lacks {{id}}", t.name));
+        for lookup in &t.lookups {
+            if !lookup.path.contains("{id}") {
+                problems.push(format!(
+                    "{}: lookup path {} lacks {{id}}",
+                    t.name, lookup.path
+                ));
+            }
+            if t.column_named(&lookup.column).is_none() {
+                problems.push(format!(
+                    "{}: lookup column {} does not exist",
+                    t.name, lookup.column
+                ));
+            }
         }
         if let Source::Children {
             parent_table,

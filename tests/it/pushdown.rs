@@ -394,3 +394,60 @@ async fn explain_analyze_reports_requests_pages_rows_and_retries() {
         assert!(scan.contains(&want), "{want} missing from: {scan}");
     }
 }
+
+#[tokio::test]
+async fn external_ids_and_company_ids_are_looked_up_without_changing_answers() {
+    let env = start().await;
+    let contacts = env.emulator.state.snapshot("contacts");
+    let user = contacts
+        .iter()
+        .find(|c| c["external_id"].is_string())
+        .expect("a user with an external_id");
+    let external_id = user["external_id"].as_str().unwrap();
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(&format!(
+            "SELECT id, external_id FROM contacts WHERE external_id = '{external_id}'"
+        ))
+        .await;
+    assert_eq!(
+        rows,
+        vec![vec![
+            user["id"].as_str().unwrap().to_string(),
+            external_id.to_string()
+        ]]
+    );
+    assert_eq!(
+        env.requests(),
+        vec![format!("GET /contacts/find_by_external_id/{external_id}")]
+    );
+
+    // A company without contacts is not in Intercom's lists, so a lookup must not show it either.
+    let companies = env.emulator.state.snapshot("companies");
+    let hidden = companies
+        .iter()
+        .find(|c| c["user_count"].as_i64() == Some(0))
+        .expect("a company without contacts");
+    let shown = companies
+        .iter()
+        .find(|c| c["user_count"].as_i64() > Some(0))
+        .unwrap();
+    let sql = format!(
+        "SELECT id FROM companies WHERE id IN ('{}', '{}')",
+        hidden["id"].as_str().unwrap(),
+        shown["id"].as_str().unwrap()
+    );
+    env.emulator.state.clear_requests();
+    let with_pushdown = env.rows(&sql).await;
+    assert_eq!(env.requests().len(), 2, "{:?}", env.requests());
+    env.engine
+        .execute("SET intercom.pushdown = off")
+        .await
+        .unwrap();
+    let without = env.rows(&sql).await;
+    assert_eq!(with_pushdown, without);
+    assert_eq!(
+        with_pushdown,
+        vec![vec![shown["id"].as_str().unwrap().to_string()]]
+    );
+}
