@@ -1,8 +1,8 @@
 //! Benchmark: scan N contacts (default 100,000) from the emulator at zero latency and print
 //! rows/s, requests, wall time and peak memory — through the library, and through `-c`.
 //!
-//! `cargo run --release --example scan_benchmark -- [contacts]`
-//! (the `-c` half runs `target/release/intercom-sql`; build it first with `cargo build --release`).
+//! `cargo run --release --example scan_benchmark -- [contacts] [query]`
+//! (the `-c` half runs the `intercom-sql` binary of the same build: `cargo build --release` first).
 //! Figures go in docs/performance.md; nothing here asserts on time.
 
 use std::process::{Command, Stdio};
@@ -13,7 +13,7 @@ use intercom_sql::emulator::{self, EmulatorConfig};
 use intercom_sql::process::{mib, peak_memory_bytes};
 use intercom_sql::{AccessToken, Config, Engine};
 
-const QUERY: &str = "SELECT * FROM contacts";
+const DEFAULT_QUERY: &str = "SELECT * FROM contacts";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,12 +22,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(100_000);
-    library(contacts).await?;
-    cli(contacts)?;
+    let query = std::env::args().nth(2).unwrap_or_else(|| DEFAULT_QUERY.to_string());
+    library(contacts, &query).await?;
+    cli(contacts, &query)?;
     Ok(())
 }
 
-async fn library(contacts: usize) -> Result<(), Box<dyn std::error::Error>> {
+async fn library(contacts: usize, query: &str) -> Result<(), Box<dyn std::error::Error>> {
     let config = EmulatorConfig {
         contacts,
         ..EmulatorConfig::default()
@@ -42,7 +43,7 @@ async fn library(contacts: usize) -> Result<(), Box<dyn std::error::Error>> {
     ))?;
 
     let started = Instant::now();
-    let mut stream = engine.execute_stream(QUERY).await?;
+    let mut stream = engine.execute_stream(query).await?;
     let (mut rows, mut first_batch) = (0usize, None);
     while let Some(batch) = stream.next().await {
         rows += batch?.num_rows();
@@ -51,7 +52,7 @@ async fn library(contacts: usize) -> Result<(), Box<dyn std::error::Error>> {
     let wall = started.elapsed();
     let stats = engine.client().stats();
     let peak = peak_memory_bytes().unwrap_or(0);
-    println!("library: {QUERY}");
+    println!("library: {query}");
     println!(
         "  contacts seeded        {contacts} in {:.2} s",
         seeded_in.as_secs_f64()
@@ -78,9 +79,14 @@ async fn library(contacts: usize) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn cli(contacts: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let binary =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/intercom-sql");
+fn cli(contacts: usize, query: &str) -> Result<(), Box<dyn std::error::Error>> {
+    // The binary of the same build: examples live in <target>/<profile>/examples/.
+    let exe = std::env::current_exe()?;
+    let binary = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .ok_or("no target directory")?
+        .join("intercom-sql");
     if !binary.exists() {
         println!(
             "cli: skipped, {} not built (cargo build --release)",
@@ -117,7 +123,7 @@ fn cli(contacts: usize) -> Result<(), Box<dyn std::error::Error>> {
             "csv",
             "--stats",
             "-c",
-            QUERY,
+            query,
         ])
         .env("INTERCOM_ACCESS_TOKEN", EmulatorConfig::default().token)
         .stdout(Stdio::piped())
@@ -132,7 +138,7 @@ fn cli(contacts: usize) -> Result<(), Box<dyn std::error::Error>> {
         .filter(|&&b| b == b'\n')
         .count()
         .saturating_sub(1);
-    println!("cli: intercom-sql --format csv -c \"{QUERY}\" (emulator in its own process)");
+    println!("cli: intercom-sql --format csv -c \"{query}\" (emulator in its own process)");
     println!("  exit status            {}", output.status);
     println!("  rows printed           {lines}");
     println!(
