@@ -22,7 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(100_000);
-    let query = std::env::args().nth(2).unwrap_or_else(|| DEFAULT_QUERY.to_string());
+    let query = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| DEFAULT_QUERY.to_string());
     library(contacts, &query).await?;
     cli(contacts, &query)?;
     Ok(())
