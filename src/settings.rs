@@ -3,8 +3,11 @@
 
 use std::fmt;
 
-use datafusion::common::config::{ConfigExtension, ConfigField, Visit};
-use datafusion::common::extensions_options;
+use std::any::Any;
+
+use datafusion::common::config::{
+    ConfigEntry, ConfigExtension, ConfigField, ExtensionOptions, Visit,
+};
 use datafusion::error::{DataFusionError, Result};
 
 /// An on/off setting that also accepts `true`/`false` and `1`/`0`.
@@ -41,12 +44,55 @@ impl ConfigField for Switch {
     }
 }
 
-extensions_options! {
-    /// intercom-sql's own settings.
-    pub struct IntercomOptions {
-        /// Send WHERE clauses to Intercom as search queries and get-by-id requests. `off` lists
-        /// everything and filters locally (same rows, more requests): for comparing and debugging.
-        pub pushdown: Switch, default = Switch::On
+/// intercom-sql's own settings.
+#[derive(Clone, Debug)]
+pub struct IntercomOptions {
+    /// Send WHERE clauses to Intercom as search queries and get-by-id requests. `off` lists
+    /// everything and filters locally (same rows, more requests): for comparing and debugging.
+    pub pushdown: Switch,
+}
+
+impl Default for IntercomOptions {
+    fn default() -> Self {
+        Self {
+            pushdown: Switch::On,
+        }
+    }
+}
+
+const PUSHDOWN_DESCRIPTION: &str = "Send WHERE clauses to Intercom as searches and lookups (on), or list everything and filter locally (off).";
+
+// Written out rather than with DataFusion's `extensions_options!`, whose entries lack the
+// `intercom.` prefix, so that `SHOW intercom.pushdown` and `information_schema.df_settings`
+// name the setting as users type it.
+impl ExtensionOptions for IntercomOptions {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn cloned(&self) -> Box<dyn ExtensionOptions> {
+        Box::new(self.clone())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        match key {
+            "pushdown" => self.pushdown.set(key, value),
+            other => Err(DataFusionError::Configuration(format!(
+                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown"
+            ))),
+        }
+    }
+
+    fn entries(&self) -> Vec<ConfigEntry> {
+        vec![ConfigEntry {
+            key: format!("{}.pushdown", Self::PREFIX),
+            value: Some(self.pushdown.to_string()),
+            description: PUSHDOWN_DESCRIPTION,
+        }]
     }
 }
 

@@ -451,3 +451,31 @@ async fn external_ids_and_company_ids_are_looked_up_without_changing_answers() {
         vec![vec![shown["id"].as_str().unwrap().to_string()]]
     );
 }
+
+#[tokio::test]
+async fn the_pushdown_setting_is_shown_set_and_checked() {
+    let env = start().await;
+    assert_eq!(
+        env.rows("SHOW intercom.pushdown").await,
+        vec![vec!["intercom.pushdown".to_string(), "on".into()]]
+    );
+    env.engine
+        .execute("SET intercom.pushdown = off")
+        .await
+        .unwrap();
+    assert_eq!(env.rows("SHOW intercom.pushdown").await[0][1], "off");
+    let message = env.error("SET intercom.pushdown = maybe").await;
+    assert!(
+        message.contains("intercom.pushdown takes on or off, not 'maybe'"),
+        "{message}"
+    );
+    let message = env.error("SET intercom.nope = 1").await;
+    assert!(
+        message.contains("unknown setting intercom.nope"),
+        "{message}"
+    );
+    // A second engine (another session) keeps its own value.
+    let other = Engine::connect(env.engine.client().config().clone()).unwrap();
+    let batches = other.execute("SHOW intercom.pushdown").await.unwrap();
+    assert_eq!(strings(&batches)[0][1], "on");
+}
