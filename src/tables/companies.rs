@@ -47,6 +47,9 @@ pub(super) fn companies() -> TableDef {
         Source::List(Listing::new("/companies", PageStyle::PageNumber, "data")),
     )
     .get_by_id("/companies/{id}")
+    // Your own id is unique (the upsert key), and its lookup answers with one company (§4.6).
+    // `?name=` is not used: names need not be unique, and that lookup returns one company.
+    .lookup("company_id", "/companies?company_id={id}")
     .listed_when_positive("user_count")
     .columns(company_columns("id", "company_id"))
 }

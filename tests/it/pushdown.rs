@@ -479,3 +479,37 @@ async fn the_pushdown_setting_is_shown_set_and_checked() {
     let batches = other.execute("SHOW intercom.pushdown").await.unwrap();
     assert_eq!(strings(&batches)[0][1], "on");
 }
+
+#[tokio::test]
+async fn your_own_company_id_is_one_lookup() {
+    let env = start().await;
+    let companies = env.emulator.state.snapshot("companies");
+    let shown = companies
+        .iter()
+        .find(|c| c["user_count"].as_i64() > Some(0))
+        .unwrap();
+    let hidden = companies
+        .iter()
+        .find(|c| c["user_count"].as_i64() == Some(0))
+        .unwrap();
+    let company_id = shown["company_id"].as_str().unwrap();
+    let rows = env
+        .rows(&format!(
+            "SELECT id FROM companies WHERE company_id = '{company_id}'"
+        ))
+        .await;
+    assert_eq!(rows, vec![vec![shown["id"].as_str().unwrap().to_string()]]);
+    assert_eq!(
+        env.requests(),
+        vec![format!("GET /companies?company_id={company_id}")]
+    );
+    // Not listed by Intercom, so not found by the lookup either; unknown ids are zero rows.
+    for missing in [hidden["company_id"].as_str().unwrap(), "no-such-company"] {
+        let rows = env
+            .rows(&format!(
+                "SELECT id FROM companies WHERE company_id = '{missing}'"
+            ))
+            .await;
+        assert!(rows.is_empty(), "{missing}: {rows:?}");
+    }
+}
