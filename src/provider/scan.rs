@@ -8,7 +8,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
@@ -133,13 +136,15 @@ impl ScanPlan {
     }
 
     /// Applies a row limit to a listing: ask for no bigger pages and no more pages than needed.
-    fn with_limit(mut self, limit: Option<usize>) -> Self {
+    fn with_limit(mut self, limit: Option<usize>, every_row_returned: bool) -> Self {
         if let (ScanPlan::List(request), Some(limit)) = (&mut self, limit) {
             let limit = limit.max(1) as u64;
             if let Some(per_page) = request.per_page {
                 let per_page = u64::from(per_page).min(limit);
                 request.per_page = Some(per_page as u32);
-                request.max_pages = Some(limit.div_ceil(per_page));
+                if every_row_returned {
+                    request.max_pages = Some(limit.div_ceil(per_page));
+                }
             }
         }
         self
@@ -273,6 +278,25 @@ impl ScanPlan {
     }
 }
 
+/// Applies the exact predicate to a decoded batch and keeps the output columns.
+fn select(
+    batch: RecordBatch,
+    predicate: Option<&Arc<dyn PhysicalExpr>>,
+    output: &[usize],
+) -> Result<RecordBatch> {
+    let batch = match predicate {
+        Some(predicate) => {
+            let mask = predicate.evaluate(&batch)?.into_array(batch.num_rows())?;
+            let mask = mask
+                .as_boolean_opt()
+                .ok_or_else(|| DataFusionError::Internal("scan predicate is not boolean".into()))?;
+            filter_record_batch(&batch, mask)?
+        }
+        None => batch,
+    };
+    Ok(batch.project(output)?)
+}
+
 /// Whether a looked-up object would appear in a listing (see `TableDef::listed_when_positive`).
 fn is_listed(body: &[u8], field: Option<&str>) -> bool {
     let Some(field) = field else { return true };
@@ -390,6 +414,17 @@ fn encode_segment(id: &str) -> String {
     out
 }
 
+/// The columns a scan decodes, the predicate it applies to them, and which of them it returns.
+#[derive(Clone, Debug)]
+pub struct ScanColumns {
+    /// Table column indices decoded from Intercom's JSON (the output plus the filters' columns).
+    pub decoded: Vec<usize>,
+    /// Positions within `decoded` that the scan returns, in output order.
+    pub output: Vec<usize>,
+    /// The exact WHERE predicate over the decoded columns (the request may return a superset).
+    pub predicate: Option<Arc<dyn PhysicalExpr>>,
+}
+
 /// Scans one Intercom table.
 #[derive(Debug)]
 pub struct IntercomScanExec {
@@ -397,6 +432,9 @@ pub struct IntercomScanExec {
     client: Arc<IntercomClient>,
     plan: ScanPlan,
     columns: Vec<ColumnDef>,
+    decoded_schema: SchemaRef,
+    output: Vec<usize>,
+    predicate: Option<Arc<dyn PhysicalExpr>>,
     schema: SchemaRef,
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
@@ -409,23 +447,31 @@ impl IntercomScanExec {
         def: Arc<TableDef>,
         client: Arc<IntercomClient>,
         plan: ScanPlan,
-        projection: Vec<usize>,
+        columns: ScanColumns,
         limit: Option<usize>,
     ) -> Result<Self> {
-        let schema = Arc::new(def.schema().project(&projection)?);
-        let columns = projection.iter().map(|&i| def.columns[i].clone()).collect();
+        let decoded_schema = Arc::new(def.schema().project(&columns.decoded)?);
+        let schema = Arc::new(decoded_schema.project(&columns.output)?);
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(1),
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        let plan = plan.with_limit(limit);
+        // Without a predicate every fetched row is returned, so a LIMIT also bounds the pages.
+        let plan = plan.with_limit(limit, columns.predicate.is_none());
         Ok(Self {
+            columns: columns
+                .decoded
+                .iter()
+                .map(|&i| def.columns[i].clone())
+                .collect(),
             def,
             client,
             plan,
-            columns,
+            decoded_schema,
+            output: columns.output,
+            predicate: columns.predicate,
             schema,
             limit,
             properties,
@@ -450,7 +496,15 @@ impl DisplayAs for IntercomScanExec {
         if let Some(limit) = self.limit {
             write!(f, ", limit={limit}")?;
         }
-        let names: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
+        if let Some(predicate) = &self.predicate {
+            write!(f, ", filter={predicate}")?;
+        }
+        let names: Vec<&str> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|c| c.name().as_str())
+            .collect();
         write!(f, ", projection=[{}]", names.join(", "))
     }
 }
@@ -474,9 +528,12 @@ impl ExecutionPlan for IntercomScanExec {
 
     fn apply_expressions(
         &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
+        match &self.predicate {
+            Some(predicate) => f(predicate),
+            None => Ok(TreeNodeRecursion::Continue),
+        }
     }
 
     fn with_new_children(
@@ -510,7 +567,9 @@ impl ExecutionPlan for IntercomScanExec {
             .plan
             .clone()
             .items(self.client.clone(), counters.clone());
-        let decoder = BatchDecoder::new(self.columns.clone(), self.schema.clone());
+        let decoder = BatchDecoder::new(self.columns.clone(), self.decoded_schema.clone());
+        let predicate = self.predicate.clone();
+        let output = self.output.clone();
         let table = self.def.name.clone();
         let mut remaining = self.limit;
         // Two stages, so that fetching page n+1 (network, and the server) overlaps decoding
@@ -532,18 +591,23 @@ impl ExecutionPlan for IntercomScanExec {
                     match next {
                         Err(e) => Err(DataFusionError::External(Box::new(e))
                             .context(format!("scanning {table}"))),
-                        Ok(mut chunks) => {
+                        Ok(chunks) => {
                             metrics.pages.add(chunks.len());
                             metrics
                                 .rows_fetched
                                 .add(chunks.iter().map(RawRows::len).sum());
-                            if let Some(left) = remaining.as_mut() {
-                                for chunk in &mut chunks {
-                                    chunk.truncate(*left);
-                                    *left -= chunk.len();
-                                }
-                            }
-                            decoder.decode(&chunks).map_err(Into::into)
+                            decoder
+                                .decode(&chunks)
+                                .map_err(Into::into)
+                                .and_then(|batch| select(batch, predicate.as_ref(), &output))
+                                .map(|batch| match remaining.as_mut() {
+                                    Some(left) => {
+                                        let keep = batch.num_rows().min(*left);
+                                        *left -= keep;
+                                        batch.slice(0, keep)
+                                    }
+                                    None => batch,
+                                })
                         }
                     };
                 if let Ok(batch) = &batch {
@@ -580,7 +644,7 @@ mod tests {
     #[test]
     fn limits_shrink_pages_and_stop_paging() {
         let contacts = tables::find("contacts").unwrap();
-        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(10));
+        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(10), true);
         match plan {
             ScanPlan::List(r) => {
                 assert_eq!(r.per_page, Some(10));
@@ -588,7 +652,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(400));
+        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(400), true);
         match plan {
             ScanPlan::List(r) => assert_eq!((r.per_page, r.max_pages), (Some(150), Some(3))),
             other => panic!("{other:?}"),

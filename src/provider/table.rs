@@ -7,14 +7,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::ScalarValue;
-use datafusion::error::Result;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{
     BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType,
 };
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::scan::{IntercomScanExec, ScanPlan};
+use super::scan::{IntercomScanExec, ScanColumns, ScanPlan};
 use crate::client::IntercomClient;
 use crate::pushdown;
 use crate::settings::{IntercomOptions, Switch};
@@ -48,6 +50,20 @@ impl IntercomTable {
             Source::List(_) => self.def.lookups.iter().map(|l| l.column.as_str()).collect(),
         }
     }
+}
+
+/// The expression with column references stripped of their table qualifier (the scan's own
+/// schema is unqualified).
+fn unqualified(expr: Expr) -> Result<Expr> {
+    expr.transform_up(|e| {
+        Ok(match e {
+            Expr::Column(c) if c.relation.is_some() => {
+                Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))
+            }
+            other => Transformed::no(other),
+        })
+    })
+    .map(|t| t.data)
 }
 
 /// The literal string values a filter pins `column` to: `column = 'a'`, `column IN ('a', 'b')`
@@ -117,12 +133,13 @@ impl TableProvider for IntercomTable {
         Ok(filters
             .iter()
             .map(|f| {
-                // Every pushed filter is Inexact: the request returns a superset (see
-                // `crate::pushdown`), and DataFusion applies the predicate itself, which also keeps
-                // results identical with `SET intercom.pushdown = off`.
+                // The request returns a superset of the rows (see `crate::pushdown`) and the
+                // scan applies the exact predicate to what comes back, so the filter is Exact:
+                // DataFusion can hand the scan a LIMIT. With `SET intercom.pushdown = off` the
+                // scan lists everything and applies the same predicate.
                 let keyed = keys.iter().any(|k| key_values(f, k).is_some());
                 if keyed || pushdown::classify(&self.def, f).is_some() {
-                    TableProviderFilterPushDown::Inexact
+                    TableProviderFilterPushDown::Exact
                 } else {
                     TableProviderFilterPushDown::Unsupported
                 }
@@ -142,11 +159,13 @@ impl TableProvider for IntercomTable {
             .extensions
             .get::<IntercomOptions>()
             .is_none_or(|o| o.pushdown == Switch::On);
-        let filters = if enabled { filters } else { &[] };
+        // The filters shape the requests only with pushdown on; the scan re-checks all of them
+        // either way, which is what makes them Exact.
+        let pushed = if enabled { filters } else { &[] };
         // The first key column the filters pin; several filters on it are ANDed.
         let mut keys: Option<(String, BTreeSet<String>)> = None;
         for column in self.key_columns() {
-            for values in filters.iter().filter_map(|f| key_values(f, column)) {
+            for values in pushed.iter().filter_map(|f| key_values(f, column)) {
                 keys = Some(match keys {
                     Some((c, k)) => (c, k.intersection(&values).cloned().collect()),
                     None => (column.to_string(), values),
@@ -156,18 +175,49 @@ impl TableProvider for IntercomTable {
                 break;
             }
         }
-        let search = pushdown::translate(&self.def, filters);
+        let search = pushdown::translate(&self.def, pushed);
         let page_size = self.client.config().page_size;
         let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
         let plan = ScanPlan::for_table(&self.def, keys, search, page_size);
+
         let projection = projection
             .cloned()
             .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        // Decode the projected columns plus those the filters read.
+        let mut decoded: BTreeSet<usize> = projection.iter().copied().collect();
+        for filter in filters {
+            for column in filter.column_refs() {
+                if let Ok(i) = self.schema.index_of(&column.name) {
+                    decoded.insert(i);
+                }
+            }
+        }
+        let decoded: Vec<usize> = decoded.into_iter().collect();
+        let decoded_schema = DFSchema::try_from(self.schema.project(&decoded)?)?;
+        let unqualified_filters = filters
+            .iter()
+            .cloned()
+            .map(unqualified)
+            .collect::<Result<Vec<_>>>()?;
+        let predicate = conjunction(unqualified_filters)
+            .map(|e| state.create_physical_expr(e, &decoded_schema))
+            .transpose()?;
+        let output = projection
+            .iter()
+            .map(|p| decoded.iter().position(|d| d == p))
+            .collect::<Option<Vec<usize>>>()
+            .ok_or_else(|| {
+                DataFusionError::Internal("projection outside the decoded columns".into())
+            })?;
         Ok(Arc::new(IntercomScanExec::new(
             self.def.clone(),
             self.client.clone(),
             plan,
-            projection,
+            ScanColumns {
+                decoded,
+                output,
+                predicate,
+            },
             limit,
         )?))
     }

@@ -513,3 +513,62 @@ async fn your_own_company_id_is_one_lookup() {
         assert!(rows.is_empty(), "{missing}: {rows:?}");
     }
 }
+
+#[tokio::test]
+async fn limit_passes_through_pushed_filters_and_stops_paging() {
+    // Pages of 10: a full listing would take 60 requests.
+    let env = start_with(
+        EmulatorConfig {
+            contacts: 600,
+            ..EmulatorConfig::default()
+        },
+        |c| c.page_size = 10,
+    )
+    .await;
+    let leads = env
+        .emulator
+        .state
+        .snapshot("contacts")
+        .iter()
+        .filter(|c| c["role"] == "lead")
+        .count();
+    assert!(leads > 20, "{leads}");
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows("SELECT id, role FROM contacts WHERE role = 'lead' LIMIT 5")
+        .await;
+    assert_eq!(rows.len(), 5);
+    assert!(rows.iter().all(|r| r[1] == "lead"));
+    let requests = env.emulator.state.requests();
+    assert_eq!(requests.len(), 1, "{:?}", env.requests());
+    assert_eq!(
+        requests[0].body.as_ref().unwrap()["pagination"]["per_page"],
+        5
+    );
+
+    // With pushdown off the same query pages through the listing only until 5 leads are found.
+    env.engine
+        .execute("SET intercom.pushdown = off")
+        .await
+        .unwrap();
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows("SELECT id FROM contacts WHERE role = 'lead' LIMIT 5")
+        .await;
+    assert_eq!(rows.len(), 5);
+    let pages = env.emulator.state.request_count();
+    assert!(pages < 10, "{pages} pages for 5 leads");
+
+    let plan = env
+        .rows("EXPLAIN SELECT id FROM contacts WHERE role = 'lead' LIMIT 5")
+        .await;
+    let plan = plan
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        plan.contains("limit=5") && plan.contains("filter=role@"),
+        "{plan}"
+    );
+}
