@@ -47,12 +47,6 @@ impl RawRows {
         })
     }
 
-    /// The whole body is one item (a get-by-id response).
-    pub fn single(body: Bytes) -> Result<Self, ArrowError> {
-        let len = body.len();
-        Self::new(body, std::iter::once(0..len).collect(), None)
-    }
-
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.ranges.len()
@@ -347,7 +341,7 @@ fn parse_i64(text: &str) -> Option<i64> {
 
 /// Unix seconds from an integer, a numeric string or an ISO-8601 string (conversation date
 /// attributes and a few objects use ISO strings, intercom-api.md §1.4).
-pub fn epoch_seconds(text: &str) -> Option<i64> {
+fn epoch_seconds(text: &str) -> Option<i64> {
     parse_i64(text).or_else(|| {
         chrono::DateTime::parse_from_rfc3339(text.trim())
             .ok()

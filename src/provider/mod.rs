@@ -5,6 +5,6 @@ mod convert;
 mod scan;
 mod table;
 
-pub use convert::{BatchDecoder, RawRows, epoch_seconds};
+pub use convert::{BatchDecoder, RawRows};
 pub use scan::{IntercomScanExec, ScanPlan};
 pub use table::IntercomTable;
