@@ -86,6 +86,8 @@ pub struct BatchDecoder {
     columns: Vec<ColumnDef>,
     schema: SchemaRef,
     root: Node,
+    /// Columns filled with the chunk's parent id rather than from the JSON.
+    parent_columns: Vec<usize>,
 }
 
 impl BatchDecoder {
@@ -102,10 +104,14 @@ impl BatchDecoder {
             }
             node.leaves.push(i);
         }
+        let parent_columns = (0..columns.len())
+            .filter(|&i| columns[i].path == [PARENT_KEY])
+            .collect();
         Self {
             columns,
             schema,
             root,
+            parent_columns,
         }
     }
 
@@ -118,14 +124,11 @@ impl BatchDecoder {
             .map(|c| ColumnBuilder::new(c.kind, rows))
             .collect();
         let mut filled = vec![false; self.columns.len()];
-        let parent_columns: Vec<usize> = (0..self.columns.len())
-            .filter(|&i| self.columns[i].path == [PARENT_KEY])
-            .collect();
         if !self.columns.is_empty() {
             for chunk in chunks {
                 for item in chunk.items() {
                     filled.fill(false);
-                    for &i in &parent_columns {
+                    for &i in &self.parent_columns {
                         if let Some(parent) = &chunk.parent {
                             builders[i].append_text(parent);
                             filled[i] = true;

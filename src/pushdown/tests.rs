@@ -9,13 +9,17 @@ use serde_json::{Value, json};
 use super::{SearchNode, translate};
 use crate::tables;
 
+/// A SQL predicate parsed against a table's schema.
+fn parse(def: &tables::TableDef, predicate: &str) -> datafusion::prelude::Expr {
+    let schema = DFSchema::try_from(Arc::unwrap_or_clone(def.schema())).unwrap();
+    SessionContext::new()
+        .parse_sql_expr(predicate, &schema)
+        .unwrap()
+}
+
 fn pushed(table: &str, predicate: &str) -> Value {
     let def = tables::find(table).unwrap();
-    let schema = DFSchema::try_from(Arc::unwrap_or_clone(def.schema())).unwrap();
-    let expr = SessionContext::new()
-        .parse_sql_expr(predicate, &schema)
-        .unwrap();
-    translate(&def, &[expr])
+    translate(&def, &[parse(&def, predicate)])
         .map(|n: SearchNode| n.to_json())
         .unwrap_or(Value::Null)
 }
@@ -149,13 +153,8 @@ fn dates_are_widened_by_two_days() {
 #[test]
 fn groups_respect_intercom_limits() {
     let def = tables::find("contacts").unwrap();
-    let schema = DFSchema::try_from(Arc::unwrap_or_clone(def.schema())).unwrap();
-    let ctx = SessionContext::new();
     let filters: Vec<_> = (0..20)
-        .map(|i| {
-            ctx.parse_sql_expr(&format!("owner_id <> {i}"), &schema)
-                .unwrap()
-        })
+        .map(|i| parse(&def, &format!("owner_id <> {i}")))
         .collect();
     let node = translate(&def, &filters).unwrap();
     assert!(node.groups_fit() && node.depth() <= super::MAX_DEPTH);
