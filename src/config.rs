@@ -76,6 +76,8 @@ pub struct Config {
     pub page_size: u32,
     /// Most get-by-id / sub-resource requests in flight at once for one scan.
     pub concurrency: usize,
+    /// Refuse every procedure and write (`--read-only`): only reads are sent.
+    pub read_only: bool,
 }
 
 impl Config {
@@ -90,6 +92,7 @@ impl Config {
             max_retry_wait: Duration::from_secs(60),
             page_size: 150,
             concurrency: 8,
+            read_only: false,
         }
     }
 

@@ -5,6 +5,7 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::parser::ParserError;
 
 use crate::client::ClientError;
+use crate::procedures::ProcedureError;
 
 /// Anything that can fail in intercom-sql.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,9 @@ pub enum Error {
     /// Talking to Intercom failed outside a query.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// A procedure call was refused or failed (`CALL`, outside DataFusion's planning).
+    #[error(transparent)]
+    Procedure(#[from] ProcedureError),
     /// SQL that could not even be split into statements.
     #[error("SQL error: {0}")]
     Sql(String),
@@ -46,9 +50,35 @@ impl Error {
     pub fn client_error(&self) -> Option<&ClientError> {
         match self {
             Error::Client(e) => Some(e),
-            Error::DataFusion(e) => find_client_error(e),
+            Error::Procedure(ProcedureError::Request { source, .. }) => Some(source),
+            Error::DataFusion(e) => {
+                find_client_error(e).or_else(|| match find_procedure_error(e) {
+                    Some(ProcedureError::Request { source, .. }) => Some(source),
+                    _ => None,
+                })
+            }
             _ => None,
         }
+    }
+
+    /// The procedure error inside this error, if there is one.
+    pub fn procedure_error(&self) -> Option<&ProcedureError> {
+        match self {
+            Error::Procedure(e) => Some(e),
+            Error::DataFusion(e) => find_procedure_error(e),
+            _ => None,
+        }
+    }
+}
+
+/// Finds a [`ProcedureError`] wrapped inside a DataFusion error.
+pub fn find_procedure_error(e: &DataFusionError) -> Option<&ProcedureError> {
+    match e {
+        DataFusionError::External(inner) => inner.downcast_ref::<ProcedureError>(),
+        DataFusionError::Context(_, inner) => find_procedure_error(inner),
+        DataFusionError::Shared(inner) => find_procedure_error(inner),
+        DataFusionError::Diagnostic(_, inner) => find_procedure_error(inner),
+        _ => None,
     }
 }
 
@@ -66,6 +96,9 @@ pub fn find_client_error(e: &DataFusionError) -> Option<&ClientError> {
 fn datafusion_message(e: &DataFusionError) -> String {
     if let Some(client) = find_client_error(e) {
         return client.to_string();
+    }
+    if let Some(procedure) = find_procedure_error(e) {
+        return procedure.to_string();
     }
     match e {
         DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
@@ -90,6 +123,14 @@ fn with_hints(message: &str) -> String {
     {
         return format!("{} Run \\d <table> to list its columns.", &message[..at]);
     }
+    if let Some(rest) = message.split_once("table function '").map(|(_, r)| r)
+        && let Some((wanted, _)) = rest.split_once("' not found")
+    {
+        return match crate::procedures::suggest(wanted) {
+            Some(p) => format!("{message}; did you mean {}?", p.function_name),
+            None => format!("{message}; \\procs lists the procedures"),
+        };
+    }
     if let Some(rest) = message.split_once("table '").map(|(_, r)| r)
         && let Some((qualified, _)) = rest.split_once("' not found")
     {
@@ -108,7 +149,7 @@ fn with_hints(message: &str) -> String {
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

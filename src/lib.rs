@@ -5,9 +5,11 @@
 
 pub mod client;
 pub mod config;
+pub mod discovery;
 pub mod emulator;
 pub mod error;
 pub mod print;
+pub mod procedures;
 pub mod process;
 pub mod provider;
 pub mod pushdown;

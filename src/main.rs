@@ -58,6 +58,9 @@ struct ConnectionArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 60)]
     timeout_secs: u64,
+    /// Refuse every procedure (CALL …) and write: only reads are sent to Intercom.
+    #[arg(long)]
+    read_only: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,13 +118,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {}", e.user_message());
             ExitCode::FAILURE
         }
-    }
+    };
+    // A cancelled query's operators stop at their next yield; a CPU-bound one may take a
+    // while to get there, and the user asked to leave now.
+    runtime.shutdown_background();
+    code
 }
 
 async fn run(cli: Cli) -> Result<(), Error> {
@@ -131,6 +138,12 @@ async fn run(cli: Cli) -> Result<(), Error> {
     // Keeps the demo emulator alive for as long as the session runs.
     let (config, _demo, banner) = connection(&cli.connection).await?;
     let engine = Engine::connect(config)?;
+    if let Err(e) = engine.discover_custom_attributes().await {
+        eprintln!(
+            "Warning: custom attributes are only in the JSON custom_attributes column: {}",
+            e.user_message()
+        );
+    }
     let script = match (&cli.command, &cli.file) {
         (Some(sql), _) => Some(sql.clone()),
         (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -217,6 +230,7 @@ async fn connection(
     };
     config.api_version = args.api_version.clone();
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
+    config.read_only = args.read_only;
     Ok((config, demo, banner))
 }
 

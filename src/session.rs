@@ -6,12 +6,19 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::context::SQLOptions;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::Statement;
 use futures::TryStreamExt;
 
 use crate::client::IntercomClient;
 use crate::config::Config;
+use crate::discovery::{CustomAttributePlanner, discover_custom_attributes};
 use crate::error::Error;
+use crate::procedures;
 use crate::provider::IntercomTable;
 use crate::settings::IntercomOptions;
 use crate::tables;
@@ -54,13 +61,60 @@ pub fn register_intercom(
             Arc::new(IntercomTable::new(def, client.clone())),
         )?;
     }
+    // Procedures: CALL, table functions, LATERAL bulk calls, and their metadata tables.
+    procedures::register(ctx, client.clone())?;
+    ctx.register_table(
+        procedures::catalog::PROCEDURES_TABLE,
+        Arc::new(procedures::catalog::procedures_table()?),
+    )?;
+    ctx.register_table(
+        procedures::catalog::PARAMETERS_TABLE,
+        Arc::new(procedures::catalog::parameters_table()?),
+    )?;
     Ok(client)
+}
+
+/// Plans one SQL statement in `ctx`. `CALL P(args)` is rewritten to `SELECT * FROM p(args)`
+/// first (DataFusion cannot plan `CALL`), so a procedure runs the same way from `CALL`, from
+/// `SELECT`, with literals or with `$n` parameters. This is the one place SQL text becomes a
+/// plan; the pgwire server reuses [`rewrite_call`] for statements it parses itself.
+pub async fn plan_sql(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Error> {
+    let state = ctx.state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect)?;
+    let statement = rewrite_calls(statement)?;
+    let plan = state.statement_to_plan(statement).await?;
+    SQLOptions::new().verify_plan(&plan)?;
+    Ok(plan)
+}
+
+/// [`rewrite_call`] on a DataFusion statement, including the one inside `EXPLAIN`.
+pub fn rewrite_calls(statement: DFStatement) -> Result<DFStatement, Error> {
+    Ok(match statement {
+        DFStatement::Statement(inner) => DFStatement::Statement(Box::new(rewrite_call(*inner)?)),
+        DFStatement::Explain(mut explain) => {
+            explain.statement = Box::new(rewrite_calls(*explain.statement)?);
+            DFStatement::Explain(explain)
+        }
+        other => other,
+    })
+}
+
+/// `CALL P(args)` → `SELECT * FROM p(args)`; any other statement unchanged. Unknown procedures
+/// are reported with the nearest name.
+pub fn rewrite_call(statement: Statement) -> Result<Statement, Error> {
+    match statement {
+        Statement::Call(function) => Ok(procedures::plan::call_to_query(&function)?),
+        other => Ok(other),
+    }
 }
 
 /// A ready-to-use SQL session over one Intercom workspace.
 pub struct Engine {
     ctx: SessionContext,
     client: Arc<IntercomClient>,
+    /// Tables whose definitions the workspace extended (custom attributes), by name.
+    discovered: std::sync::RwLock<Vec<tables::TableDef>>,
 }
 
 impl Engine {
@@ -69,11 +123,41 @@ impl Engine {
         let session_config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("intercom", "public");
-        let mut ctx = SessionContext::new_with_config(session_config);
+        let mut state = SessionStateBuilder::new()
+            .with_config(session_config)
+            .with_default_features();
+        // `custom_attributes.plan_tier` names a column; ahead of DataFusion's struct-field
+        // reading of the dot.
+        if let Some(planners) = state.expr_planners() {
+            planners.insert(0, Arc::new(CustomAttributePlanner));
+        }
+        let mut ctx = SessionContext::new_with_state(state.build());
         // json_get_str(custom_attributes, 'plan_tier'), `->>` and friends, for the JSON columns.
         datafusion_functions_json::register_all(&mut ctx)?;
         let client = register_intercom(&ctx, config)?;
-        Ok(Self { ctx, client })
+        Ok(Self {
+            ctx,
+            client,
+            discovered: std::sync::RwLock::new(Vec::new()),
+        })
+    }
+
+    /// Adds the workspace's custom attributes as typed columns of contacts, companies and
+    /// conversations (`GET /data_attributes`, one request per model). Returns how many
+    /// columns were added. On error the tables keep only their JSON `custom_attributes`.
+    pub async fn discover_custom_attributes(&self) -> Result<usize, Error> {
+        let defs = discover_custom_attributes(&self.ctx, &self.client).await?;
+        let added = defs
+            .iter()
+            .map(|d| {
+                d.columns.len()
+                    - tables::find(&d.name).map_or(d.columns.len(), |base| base.columns.len())
+            })
+            .sum();
+        if let Ok(mut discovered) = self.discovered.write() {
+            *discovered = defs;
+        }
+        Ok(added)
     }
 
     /// The DataFusion context, for callers that want to register more tables or run DataFrames.
@@ -89,7 +173,8 @@ impl Engine {
     /// Runs one SQL statement and returns its rows as a stream: batches arrive as Intercom pages do.
     /// Dropping the stream stops the scan; no further API calls are made.
     pub async fn execute_stream(&self, sql: &str) -> Result<SendableRecordBatchStream, Error> {
-        let df = self.ctx.sql(sql).await?;
+        let plan = plan_sql(&self.ctx, sql).await?;
+        let df = self.ctx.execute_logical_plan(plan).await?;
         Ok(df.execute_stream().await?)
     }
 
@@ -104,10 +189,33 @@ impl Engine {
         crate::session::split(sql)
     }
 
+    /// The procedures (`CALL …`), grouped by resource.
+    pub fn procedures(&self) -> &'static [procedures::Procedure] {
+        procedures::all()
+    }
+
+    /// The procedure called `name` (CALL or table-function name, any case), or an error that
+    /// suggests the nearest name.
+    pub fn procedure(&self, name: &str) -> Result<&'static procedures::Procedure, Error> {
+        procedures::find(name).ok_or_else(|| procedures::ProcedureError::unknown(name).into())
+    }
+
     /// The Intercom tables, sorted by name.
     pub fn tables(&self) -> Vec<TableInfo> {
+        let discovered = self
+            .discovered
+            .read()
+            .map(|d| d.clone())
+            .unwrap_or_default();
         tables::all()
             .into_iter()
+            .map(|def| {
+                discovered
+                    .iter()
+                    .find(|d| d.name == def.name)
+                    .cloned()
+                    .unwrap_or(def)
+            })
             .map(|def| TableInfo {
                 name: def.name.clone(),
                 description: def.description.clone(),

@@ -50,14 +50,32 @@ pub struct IntercomOptions {
     /// Send WHERE clauses to Intercom as search queries and get-by-id requests. `off` lists
     /// everything and filters locally (same rows, more requests): for comparing and debugging.
     pub pushdown: Switch,
+    /// Most input rows one bulk procedure call (`FROM t, LATERAL archive_contact(t.id)`) may act
+    /// on. A larger bulk call is refused before any request is sent.
+    pub max_write_rows: u64,
 }
+
+/// Default of `intercom.max_write_rows`.
+pub const DEFAULT_MAX_WRITE_ROWS: u64 = 100;
 
 impl Default for IntercomOptions {
     fn default() -> Self {
         Self {
             pushdown: Switch::On,
+            max_write_rows: DEFAULT_MAX_WRITE_ROWS,
         }
     }
+}
+
+const MAX_WRITE_ROWS_DESCRIPTION: &str = "Most rows one bulk procedure call (FROM t, LATERAL archive_contact(t.id)) may act on; larger calls are refused before any request.";
+
+fn parse_row_limit(key: &str, value: &str) -> Result<u64> {
+    value.trim().parse::<u64>().map_err(|_| {
+        DataFusionError::Configuration(format!(
+            "intercom.{key} takes a whole number of rows, not '{}'",
+            value.trim()
+        ))
+    })
 }
 
 const PUSHDOWN_DESCRIPTION: &str = "Send WHERE clauses to Intercom as searches and lookups (on), or list everything and filter locally (off).";
@@ -81,18 +99,29 @@ impl ExtensionOptions for IntercomOptions {
     fn set(&mut self, key: &str, value: &str) -> Result<()> {
         match key {
             "pushdown" => self.pushdown.set(key, value),
+            "max_write_rows" => {
+                self.max_write_rows = parse_row_limit(key, value)?;
+                Ok(())
+            }
             other => Err(DataFusionError::Configuration(format!(
-                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown"
+                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.max_write_rows"
             ))),
         }
     }
 
     fn entries(&self) -> Vec<ConfigEntry> {
-        vec![ConfigEntry {
-            key: format!("{}.pushdown", Self::PREFIX),
-            value: Some(self.pushdown.to_string()),
-            description: PUSHDOWN_DESCRIPTION,
-        }]
+        vec![
+            ConfigEntry {
+                key: format!("{}.pushdown", Self::PREFIX),
+                value: Some(self.pushdown.to_string()),
+                description: PUSHDOWN_DESCRIPTION,
+            },
+            ConfigEntry {
+                key: format!("{}.max_write_rows", Self::PREFIX),
+                value: Some(self.max_write_rows.to_string()),
+                description: MAX_WRITE_ROWS_DESCRIPTION,
+            },
+        ]
     }
 }
 
@@ -119,6 +148,22 @@ mod tests {
         let err = s.set("pushdown", "maybe").unwrap_err().to_string();
         assert!(
             err.contains("intercom.pushdown takes on or off, not 'maybe'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn max_write_rows_takes_a_whole_number() {
+        let mut options = IntercomOptions::default();
+        assert_eq!(options.max_write_rows, DEFAULT_MAX_WRITE_ROWS);
+        options.set("max_write_rows", " 500 ").unwrap();
+        assert_eq!(options.max_write_rows, 500);
+        let err = options
+            .set("max_write_rows", "lots")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("intercom.max_write_rows takes a whole number of rows, not 'lots'"),
             "{err}"
         );
     }

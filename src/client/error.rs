@@ -135,6 +135,12 @@ pub enum ClientError {
         /// `METHOD /path`.
         request: String,
     },
+    /// A write was attempted on a read-only connection (`--read-only`).
+    #[error("intercom-sql is read-only (--read-only); {request} was not sent")]
+    ReadOnly {
+        /// `METHOD /path`.
+        request: String,
+    },
     /// The client could not be built from its configuration.
     #[error("invalid configuration: {0}")]
     Config(String),

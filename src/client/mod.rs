@@ -108,6 +108,26 @@ impl ApiRequest {
             counters: None,
         }
     }
+    /// A write (POST, PUT or DELETE) with an optional JSON body. Not repeated after a 5xx or a
+    /// lost connection, since Intercom may have processed it; see [`ApiRequest::idempotent`].
+    pub fn write(method: Method, path: impl Into<String>, body: Option<Value>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body,
+            kind: RequestKind::Write,
+            counters: None,
+        }
+    }
+    /// Marks a write as safe to repeat (an update to fixed values, a delete, archive, tag):
+    /// it is then retried after a 5xx or a lost connection like a read.
+    pub fn idempotent(mut self) -> Self {
+        if self.kind == RequestKind::Write {
+            self.kind = RequestKind::IdempotentWrite;
+        }
+        self
+    }
     /// Adds a query parameter.
     pub fn with_query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_string(), value.to_string()));
@@ -192,8 +212,38 @@ impl IntercomClient {
         self.decode(request, &bytes)
     }
 
+    /// Sends a request like [`IntercomClient::send`] (with the same retries), but returns the
+    /// final HTTP status and body whatever the status: for the raw `intercom_api` escape hatch.
+    /// An error body that is not JSON comes back as a JSON string.
+    pub async fn send_for_status(&self, request: &ApiRequest) -> Result<(u16, Value), ClientError> {
+        let (status, bytes) = self.exchange(request, true).await?;
+        let value = match self.decode(request, &bytes) {
+            Ok(value) => value,
+            Err(_) if !(200..300).contains(&status) => {
+                Value::String(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            Err(e) => return Err(e),
+        };
+        Ok((status, value))
+    }
+
     /// Like [`IntercomClient::send`], but returns the body undecoded, for the scan's fast path.
     pub async fn send_raw(&self, request: &ApiRequest) -> Result<Bytes, ClientError> {
+        Ok(self.exchange(request, false).await?.1)
+    }
+
+    /// Sends with retries. With `keep_errors`, a final error status is returned as a response
+    /// instead of an [`ApiError`].
+    async fn exchange(
+        &self,
+        request: &ApiRequest,
+        keep_errors: bool,
+    ) -> Result<(u16, Bytes), ClientError> {
+        if self.config.read_only && request.kind != RequestKind::Read {
+            return Err(ClientError::ReadOnly {
+                request: request.describe(),
+            });
+        }
         let url = format!("{}{}", self.config.base_url, request.path);
         let policy = self.policy();
         let mut attempt = 0;
@@ -217,7 +267,7 @@ impl IntercomClient {
                     let headers = response.headers().clone();
                     let bytes = response.bytes().await;
                     match bytes {
-                        Ok(bytes) if status.is_success() => return Ok(bytes),
+                        Ok(bytes) if status.is_success() => return Ok((status.as_u16(), bytes)),
                         Ok(bytes) => {
                             let outcome = Outcome::Status {
                                 status: status.as_u16(),
@@ -226,6 +276,12 @@ impl IntercomClient {
                             };
                             let error =
                                 ApiError::from_body(status.as_u16(), request.describe(), &bytes);
+                            if keep_errors
+                                && retry::decide(&policy, outcome, attempt, request.kind, 0, 0.0)
+                                    == Decision::Stop
+                            {
+                                return Ok((status.as_u16(), bytes));
+                            }
                             (outcome, ClientError::Api(Box::new(error)))
                         }
                         Err(e) => (Outcome::Transport, self.transport_error(request, &e)),

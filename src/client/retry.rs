@@ -26,8 +26,19 @@ pub enum Outcome {
 pub enum RequestKind {
     /// GET, and POST searches: safe to repeat.
     Read,
+    /// Writes whose repetition leaves the same state (PUT updates, DELETEs, archive, tag):
+    /// retried like reads.
+    IdempotentWrite,
     /// Actions: repeated only when Intercom certainly did not process them (429).
     Write,
+}
+
+impl RequestKind {
+    /// Whether a request of this kind may be repeated after a 5xx or a lost connection, when
+    /// Intercom may already have processed it.
+    pub fn is_repeatable(self) -> bool {
+        self != RequestKind::Write
+    }
 }
 
 /// The decision for one failed attempt.
@@ -61,7 +72,8 @@ pub struct Policy {
 ///
 /// - 429 (reads and writes: a throttled request was not processed): wait until
 ///   `X-RateLimit-Reset` (or `Retry-After`, or 1 s), plus up to 1 s of jitter.
-/// - 5xx, 408 and transport errors: reads only, exponential backoff with jitter.
+/// - 5xx, 408 and transport errors: reads and idempotent writes only, exponential backoff with
+///   jitter (a non-idempotent write may have been processed: repeating it could act twice).
 /// - anything else (4xx): stop — repeating would give the same answer.
 pub fn decide(
     policy: &Policy,
@@ -93,11 +105,11 @@ pub fn decide(
             }
         }
         Outcome::Status { status, .. }
-            if kind == RequestKind::Read && (status == 408 || status >= 500) =>
+            if kind.is_repeatable() && (status == 408 || status >= 500) =>
         {
             backoff(policy, attempt, jitter)
         }
-        Outcome::Transport if kind == RequestKind::Read => backoff(policy, attempt, jitter),
+        Outcome::Transport if kind.is_repeatable() => backoff(policy, attempt, jitter),
         _ => Decision::Stop,
     }
 }
@@ -227,6 +239,25 @@ mod tests {
                 },
             ),
             (status(500), 0, Write, Stop),
+            (
+                status(500),
+                0,
+                IdempotentWrite,
+                Retry {
+                    wait: Duration::from_millis(50),
+                    rate_limited: false,
+                },
+            ),
+            (Outcome::Transport, 0, Write, Stop),
+            (
+                rate_limited_reset_in_5,
+                0,
+                IdempotentWrite,
+                Retry {
+                    wait: Duration::from_secs(5),
+                    rate_limited: true,
+                },
+            ),
             (
                 status(408),
                 0,

@@ -6,6 +6,12 @@
 //! description's field names, so a serde mistake cannot hide on both sides. Every API request
 //! goes through one middleware (auth, rate limit, latency, faults, request log); admin routes
 //! under `/__emulator/` skip it.
+//!
+//! The workspace is writable (intercom-api.md §5): the store sits behind one `RwLock`. Reads
+//! take the shared lock for the duration of one handler; writes go through
+//! [`EmulatorState::write`], which validates and mutates under the exclusive lock, then bumps
+//! the store generation, rebuilds the search schemas (custom attributes may have changed) and
+//! drops the search cache.
 
 mod error;
 mod faults;
@@ -16,7 +22,8 @@ mod seed;
 mod store;
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -132,12 +139,37 @@ pub(crate) struct Scroll {
     pub(crate) last_used: std::time::Instant,
 }
 
+/// The store plus what is derived from it for search; guarded together.
+pub(crate) struct Db {
+    pub(crate) store: store::Store,
+    pub(crate) contact_schema: search::SearchSchema,
+    pub(crate) conversation_schema: search::SearchSchema,
+    pub(crate) ticket_schema: search::SearchSchema,
+}
+
+impl Db {
+    fn new(store: store::Store, tz: Tz) -> Self {
+        Self {
+            contact_schema: render::contact_schema(&store, tz),
+            conversation_schema: render::conversation_schema(&store, tz),
+            ticket_schema: render::ticket_schema(&store, tz),
+            store,
+        }
+    }
+}
+
+impl Deref for Db {
+    type Target = store::Store;
+
+    fn deref(&self) -> &store::Store {
+        &self.store
+    }
+}
+
 struct Inner {
     config: EmulatorConfig,
-    store: store::Store,
-    contact_schema: search::SearchSchema,
-    conversation_schema: search::SearchSchema,
-    ticket_schema: search::SearchSchema,
+    tz: Tz,
+    db: RwLock<Db>,
     log: Mutex<Vec<RequestRecord>>,
     faults: Mutex<Vec<FaultRule>>,
     rate: Mutex<RateWindow>,
@@ -157,7 +189,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn now_secs() -> u64 {
+pub(crate) fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -172,10 +204,8 @@ impl EmulatorState {
         let store = seed::seed(&config);
         Self {
             inner: Arc::new(Inner {
-                contact_schema: render::contact_schema(&store, tz),
-                conversation_schema: render::conversation_schema(&store, tz),
-                ticket_schema: render::ticket_schema(&store, tz),
-                store,
+                db: RwLock::new(Db::new(store, tz)),
+                tz,
                 config,
                 log: Mutex::new(Vec::new()),
                 faults: Mutex::new(Vec::new()),
@@ -214,21 +244,34 @@ impl EmulatorState {
     /// Every object of a kind, rendered as GET-by-id renders it, sorted by id.
     ///
     /// Kinds: `contacts`, `companies`, `conversations` (with parts), `tickets`, `tags`,
-    /// `segments`, `admins`, `teams`, `notes`, `data_attributes`; anything else is empty.
+    /// `segments`, `admins`, `teams`, `notes`, `data_attributes`, `ticket_types`,
+    /// `subscription_types`, `visitors`, `events` (recorded by `POST /events`); anything else
+    /// is empty. Objects the API no longer shows (deleted, archived, merged, converted) are
+    /// left out.
     pub fn snapshot(&self, kind: &str) -> Vec<Value> {
-        let s = &self.inner.store;
+        let db = self.store();
+        let s: &store::Store = &db;
         let mut out: Vec<Value> = match kind {
             "contacts" => (0..s.contacts.len())
+                .filter(|&i| s.contacts[i].is_live())
                 .filter_map(|i| serde_json::to_value(render::contact(s, i)).ok())
                 .collect(),
             "companies" => (0..s.companies.len())
+                .filter(|&i| !s.companies[i].deleted)
                 .map(|i| render::company(s, i))
                 .collect(),
             "conversations" => (0..s.conversations.len())
+                .filter(|&i| s.conversations[i].is_live())
                 .map(|i| render::conversation(s, i, true))
                 .collect(),
-            "tickets" => (0..s.tickets.len()).map(|i| render::ticket(s, i)).collect(),
-            "tags" => (0..s.tags.len()).map(|i| render::tag(s, i, None)).collect(),
+            "tickets" => (0..s.tickets.len())
+                .filter(|&i| !s.tickets[i].deleted)
+                .map(|i| render::ticket(s, i))
+                .collect(),
+            "tags" => (0..s.tags.len())
+                .filter(|&i| !s.tags[i].deleted)
+                .map(|i| render::tag(s, i, None))
+                .collect(),
             "segments" => (0..s.segments.len())
                 .map(|i| render::segment(s, i, None))
                 .collect(),
@@ -242,36 +285,62 @@ impl EmulatorState {
                 .iter()
                 .map(render::data_attribute)
                 .collect(),
+            "ticket_types" => s
+                .ticket_types
+                .iter()
+                .map(|t| render::ticket_type(s, t))
+                .collect(),
+            "subscription_types" => s
+                .subscription_types
+                .iter()
+                .map(render::subscription_type)
+                .collect(),
+            "events" => s.events.iter().map(|e| render::data_event(s, e)).collect(),
+            "visitors" => (0..s.visitors.len())
+                .filter(|&i| s.visitors[i].converted_to.is_none())
+                .map(|i| render::visitor(s, i))
+                .collect(),
             _ => Vec::new(),
         };
         out.sort_by_cached_key(id_order);
         out
     }
 
-    pub(crate) fn store(&self) -> &store::Store {
-        &self.inner.store
+    /// The store (and search schemas) under the shared lock; hold it for one handler only.
+    pub(crate) fn store(&self) -> RwLockReadGuard<'_, Db> {
+        self.inner
+            .db
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn schemas(
+    /// Runs one write under the exclusive lock. `change` must validate before it mutates, so
+    /// an `Err` leaves the store untouched; on `Ok` the generation is bumped, the search
+    /// schemas rebuilt (custom attributes may have been added) and the search cache dropped.
+    pub(crate) fn write<R>(
         &self,
-    ) -> (
-        &search::SearchSchema,
-        &search::SearchSchema,
-        &search::SearchSchema,
-    ) {
-        (
-            &self.inner.contact_schema,
-            &self.inner.conversation_schema,
-            &self.inner.ticket_schema,
-        )
+        change: impl FnOnce(&mut store::Store) -> Result<R, ApiError>,
+    ) -> Result<R, ApiError> {
+        let mut db = self
+            .inner
+            .db
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let out = change(&mut db.store)?;
+        db.store.generation += 1;
+        let rebuilt = Db::new(std::mem::take(&mut db.store), self.inner.tz);
+        *db = rebuilt;
+        lock(&self.inner.search_cache).clear();
+        Ok(out)
     }
 
     pub(crate) fn scroll(&self) -> MutexGuard<'_, Option<Scroll>> {
         lock(&self.inner.scroll)
     }
 
-    /// Cached match list of a search, computed by `compute` on a miss (store is immutable, so
-    /// a query's matches never change; this keeps page N of a large search O(page)).
+    /// Cached match list of a search, computed by `compute` on a miss; keys carry the store
+    /// generation and writes clear the cache, so a hit is never stale. Keeps page N of a large
+    /// search O(page).
     pub(crate) fn cached_matches(
         &self,
         key: String,
@@ -583,3 +652,7 @@ pub async fn serve(config: EmulatorConfig, addr: &str) -> std::io::Result<()> {
 #[cfg(test)]
 #[path = "emulator_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "write_tests.rs"]
+mod write_tests;

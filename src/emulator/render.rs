@@ -71,20 +71,42 @@ struct Location<'a> {
     continent_code: Option<&'a str>,
 }
 
+/// Custom attribute values as a JSON object keyed by attribute name (§7.1).
+struct CustomView<'a> {
+    store: &'a Store,
+    values: &'a [(u32, AttrValue)],
+}
+
+impl Serialize for CustomView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.values.len()))?;
+        for (attr, value) in self.values {
+            if let Some(a) = self.store.data_attributes.get(*attr as usize) {
+                map.serialize_entry(&a.name, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// [`CustomView`] as a `serde_json` object.
+fn custom_map(store: &Store, values: &[(u32, AttrValue)]) -> Map<String, Value> {
+    values
+        .iter()
+        .filter_map(|(attr, value)| {
+            let a = store.data_attributes.get(*attr as usize)?;
+            Some((a.name.clone(), serde_json::to_value(value).ok()?))
+        })
+        .collect()
+}
+
+/// `contact.avatar`: `{type: "avatar", image_url}` once set (null otherwise, as in the seed).
 #[derive(Serialize)]
-struct ContactCustomView<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    plan_tier: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    seats: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mrr: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    beta_tester: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trial_ends_at: Option<i64>,
-    #[serde(rename = "Account Manager", skip_serializing_if = "Option::is_none")]
-    account_manager: Option<&'a str>,
+struct Avatar<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    image_url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -110,7 +132,7 @@ pub struct ContactView<'a> {
     email_domain: Option<&'a str>,
     phone: Option<&'a str>,
     name: Option<&'a str>,
-    avatar: Null,
+    avatar: Option<Avatar<'a>>,
     owner_id: Option<u64>,
     social_profiles: SocialProfiles,
     has_hard_bounced: bool,
@@ -142,7 +164,7 @@ pub struct ContactView<'a> {
     ios_os_version: Null,
     ios_sdk_version: Null,
     ios_last_seen_at: Null,
-    custom_attributes: ContactCustomView<'a>,
+    custom_attributes: CustomView<'a>,
     tags: Embedded<'a>,
     notes: Embedded<'a>,
     companies: Embedded<'a>,
@@ -171,7 +193,10 @@ pub fn contact(store: &Store, index: usize) -> ContactView<'_> {
         email_domain: c.email_domain(),
         phone: c.phone.as_deref(),
         name: c.name.as_deref(),
-        avatar: None,
+        avatar: c.avatar.as_deref().map(|url| Avatar {
+            kind: "avatar",
+            image_url: url,
+        }),
         owner_id: c.owner_id,
         social_profiles: SocialProfiles {
             kind: "list",
@@ -213,13 +238,9 @@ pub fn contact(store: &Store, index: usize) -> ContactView<'_> {
         ios_os_version: None,
         ios_sdk_version: None,
         ios_last_seen_at: None,
-        custom_attributes: ContactCustomView {
-            plan_tier: c.custom.plan_tier,
-            seats: c.custom.seats,
-            mrr: c.custom.mrr,
-            beta_tester: c.custom.beta_tester,
-            trial_ends_at: c.custom.trial_ends_at,
-            account_manager: c.custom.account_manager,
+        custom_attributes: CustomView {
+            store,
+            values: &c.custom,
         },
         tags: embedded(
             &c.id,
@@ -252,14 +273,14 @@ pub fn contact(store: &Store, index: usize) -> ContactView<'_> {
             &c.id,
             "subscriptions",
             "subscription",
-            std::iter::empty::<Cow<'_, str>>(),
+            subscription_ids(store, c, "opt_out").into_iter(),
             "subscriptions",
         ),
         opted_in_subscription_types: embedded(
             &c.id,
             "subscriptions",
             "subscription",
-            std::iter::empty::<Cow<'_, str>>(),
+            subscription_ids(store, c, "opt_in").into_iter(),
             "subscriptions",
         ),
         utm_campaign: None,
@@ -270,6 +291,16 @@ pub fn contact(store: &Store, index: usize) -> ContactView<'_> {
         referrer: None,
         enabled_push_messaging: None,
     }
+}
+
+/// Ids of the subscription types a contact chose `consent` for.
+fn subscription_ids<'a>(store: &Store, c: &Contact, consent: &str) -> Vec<Cow<'a, str>> {
+    c.subscriptions
+        .iter()
+        .filter(|(_, choice)| *choice == consent)
+        .filter_map(|(t, _)| store.subscription_types.get(*t as usize))
+        .map(|t| Cow::Owned(t.id.to_string()))
+        .collect()
 }
 
 /// A tag, optionally with `applied_at`/`applied_by` (when embedded or listed per contact).
@@ -284,6 +315,49 @@ pub fn tag(store: &Store, index: usize, tagging: Option<&Tagging>) -> Value {
         );
     }
     v
+}
+
+/// A subscription type (`type` is `subscription`, §4.20).
+pub fn subscription_type(t: &SubscriptionType) -> Value {
+    let translation = json!({"name": t.name, "description": t.description, "locale": "en"});
+    json!({
+        "type": "subscription", "id": t.id.to_string(), "state": t.state,
+        "consent_type": t.consent_type, "default_translation": translation,
+        "translations": [translation], "content_types": t.content_types,
+    })
+}
+
+/// A visitor as `GET /visitors?user_id=` renders it (the example's `last_request_at`, not the
+/// schema's misspelt `las_request_at`, §8.2).
+pub fn visitor(store: &Store, index: usize) -> Value {
+    let v = &store.visitors[index];
+    json!({
+        "type": "visitor", "id": v.id, "user_id": v.user_id, "anonymous": v.email.is_none(),
+        "email": v.email.as_deref().unwrap_or(""), "phone": Value::Null, "name": v.name,
+        "pseudonym": Value::Null, "avatar": {"type": "avatar", "image_url": Value::Null},
+        "app_id": store.workspace_id,
+        "companies": {"type": "company.list", "companies": []},
+        "location_data": {}, "last_request_at": v.updated_at, "created_at": v.created_at,
+        "remote_created_at": v.created_at, "signed_up_at": v.created_at,
+        "updated_at": v.updated_at, "session_count": v.session_count,
+        "social_profiles": {"type": "social_profile.list", "social_profiles": []},
+        "owner_id": Value::Null, "unsubscribed_from_emails": false, "marked_email_as_spam": false,
+        "has_hard_bounced": false, "tags": {"type": "tag.list", "tags": []},
+        "segments": {"type": "segment.list", "segments": []}, "custom_attributes": {},
+        "referrer": Value::Null, "utm_campaign": Value::Null, "utm_content": Value::Null,
+        "utm_medium": Value::Null, "utm_source": Value::Null, "utm_term": Value::Null,
+        "do_not_track": Value::Null,
+    })
+}
+
+/// A data event (`data_event`) recorded by `POST /events`.
+pub fn data_event(store: &Store, e: &DataEvent) -> Value {
+    let c = &store.contacts[e.contact as usize];
+    json!({
+        "type": "event", "event_name": e.event_name, "created_at": e.created_at,
+        "user_id": c.external_id, "intercom_user_id": c.id, "email": c.email,
+        "metadata": e.metadata,
+    })
 }
 
 /// A segment.
@@ -302,16 +376,7 @@ pub fn segment(store: &Store, index: usize, count: Option<usize>) -> Value {
 /// A company as `GET /companies/{id}` renders it.
 pub fn company(store: &Store, index: usize) -> Value {
     let c = &store.companies[index];
-    let mut custom = Map::new();
-    if let Some(v) = c.custom.churn_risk {
-        custom.insert("churn_risk".into(), json!(v));
-    }
-    if let Some(v) = c.custom.founded_year {
-        custom.insert("founded_year".into(), json!(v));
-    }
-    if let Some(v) = c.custom.enterprise {
-        custom.insert("enterprise".into(), json!(v));
-    }
+    let custom = custom_map(store, &c.custom);
     let plan = match &c.plan {
         Some((id, name)) => json!({"type": "plan", "id": id, "name": name}),
         None => json!({}),
@@ -331,7 +396,7 @@ pub fn company(store: &Store, index: usize) -> Value {
         "industry": c.industry,
         "monthly_spend": c.monthly_spend,
         "session_count": c.session_count,
-        "user_count": c.contacts.len(),
+        "user_count": c.contacts.iter().filter(|&&i| store.contacts[i as usize].is_live()).count(),
         "tags": {"type": "tag.list", "tags": c.tags.iter()
             .map(|t| tag(store, t.tag as usize, None)).collect::<Vec<_>>()},
         "segments": {"type": "segment.list", "segments": c.segments.iter()
@@ -357,7 +422,7 @@ pub fn admin(store: &Store, index: usize, with_avatar: bool) -> Value {
         "job_title": a.job_title,
         "away_mode_enabled": a.away_mode_enabled,
         "away_mode_reassign": a.away_mode_reassign,
-        "away_status_reason_id": Value::Null,
+        "away_status_reason_id": a.away_status_reason_id,
         "has_inbox_seat": a.has_inbox_seat,
         "team_ids": a.team_ids,
         "avatar": avatar,
@@ -425,8 +490,9 @@ pub fn data_attribute(attr: &DataAttribute) -> Value {
     let mut v = json!({
         "type": "data_attribute", "name": attr.name, "full_name": attr.full_name,
         "label": attr.label, "description": attr.description, "data_type": attr.data_type,
-        "api_writable": attr.api_writable, "ui_writable": !attr.custom || attr.api_writable,
-        "messenger_writable": false, "custom": attr.custom, "archived": false, "model": attr.model,
+        "api_writable": attr.api_writable, "ui_writable": attr.ui_writable,
+        "messenger_writable": attr.messenger_writable, "custom": attr.custom,
+        "archived": attr.archived, "model": attr.model,
     });
     if let Some(obj) = v.as_object_mut() {
         if let Some(id) = attr.id {
@@ -437,9 +503,12 @@ pub fn data_attribute(attr: &DataAttribute) -> Value {
         }
         if let Some(created) = attr.created_at {
             obj.insert("created_at".into(), json!(created));
-            obj.insert("updated_at".into(), json!(created));
-            // Custom attributes were created by admin #1 of the seed.
-            obj.insert("admin_id".into(), json!("991267460"));
+        }
+        if let Some(updated) = attr.updated_at {
+            obj.insert("updated_at".into(), json!(updated));
+        }
+        if let Some(admin) = &attr.admin_id {
+            obj.insert("admin_id".into(), json!(admin));
         }
     }
     v
@@ -455,6 +524,11 @@ fn author(store: &Store, author: Author) -> Value {
         Author::Contact(c) => {
             let c = &store.contacts[c as usize];
             json!({"type": c.role, "id": c.id, "name": c.name, "email": c.email.as_deref().unwrap_or(""),
+                   "from_ai_agent": false, "is_ai_answer": false})
+        }
+        Author::Team(t) => {
+            let t = &store.teams[t as usize];
+            json!({"type": "team", "id": t.id.to_string(), "name": t.name, "email": "",
                    "from_ai_agent": false, "is_ai_answer": false})
         }
         Author::Bot => {
@@ -477,6 +551,7 @@ fn reference(store: &Store, who: Author) -> Value {
     match who {
         Author::Admin(a) => json!({"type": "admin", "id": store.admins[a as usize].id.to_string()}),
         Author::Contact(c) => json!({"type": "contact", "id": store.contacts[c as usize].id}),
+        Author::Team(t) => json!({"type": "team", "id": store.teams[t as usize].id.to_string()}),
         Author::Bot => json!({"type": "bot", "id": "278"}),
     }
 }
@@ -490,13 +565,7 @@ fn contact_ref(store: &Store, c: u32) -> Value {
 pub fn conversation(store: &Store, index: usize, with_parts: bool) -> Value {
     let c = &store.conversations[index];
     let s = &c.statistics;
-    let mut custom = Map::new();
-    if let Some(v) = c.custom.issue_type {
-        custom.insert("Issue type".into(), json!(v));
-    }
-    if let Some(v) = c.custom.escalated {
-        custom.insert("escalated".into(), json!(v));
-    }
+    let custom = custom_map(store, &c.custom);
     let first_contact_reply = s
         .first_contact_reply_at
         .map(|t| json!({"created_at": t, "type": c.source_type, "url": Value::Null}));
@@ -548,8 +617,17 @@ pub fn conversation(store: &Store, index: usize, with_parts: bool) -> Value {
     let source = json!({
         "type": c.source_type, "id": c.source_id.to_string(), "delivered_as": c.delivered_as,
         "subject": c.subject, "body": c.body, "author": author(store, c.source_author),
-        "attachments": [], "url": Value::Null, "redacted": false,
+        "attachments": [], "url": Value::Null, "redacted": c.source_redacted,
     });
+    let linked: Vec<Value> = c
+        .linked_ticket
+        .iter()
+        .map(|t| {
+            let t = &store.tickets[*t as usize];
+            json!({"type": "ticket", "id": t.id.to_string(),
+                   "category": store.ticket_types[t.ticket_type as usize].category})
+        })
+        .collect();
     let mut v = json!({
         "type": "conversation",
         "id": c.id.to_string(),
@@ -577,7 +655,7 @@ pub fn conversation(store: &Store, index: usize, with_parts: bool) -> Value {
             .map(|a| json!({"type": "admin", "id": store.admins[*a as usize].id.to_string()}))
             .collect::<Vec<_>>()},
         "custom_attributes": custom,
-        "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": false},
+        "linked_objects": {"type": "list", "total_count": linked.len(), "data": linked, "has_more": false},
         "ai_agent": ai_agent,
         "ai_agent_participated": c.ai_agent_participated,
     });
@@ -597,8 +675,9 @@ pub fn conversation(store: &Store, index: usize, with_parts: bool) -> Value {
                         "notified_at": p.created_at,
                         "assigned_to": p.assigned_to.map(|a| reference(store, a)),
                         "author": author(store, p.author), "attachments": [],
-                        "external_id": Value::Null, "redacted": false,
-                        "email_message_metadata": Value::Null, "metadata": {}, "state": p.state,
+                        "external_id": Value::Null, "redacted": p.redacted,
+                        "email_message_metadata": Value::Null,
+                        "metadata": p.metadata.clone().unwrap_or_else(|| json!({})), "state": p.state,
                         "tags": [], "event_details": Value::Null, "app_package_code": Value::Null,
                     })
                 })
@@ -618,29 +697,57 @@ fn ticket_state(s: &TicketState) -> Value {
            "internal_label": s.internal_label, "external_label": s.external_label})
 }
 
-fn ticket_type(store: &Store, t: &TicketType) -> Value {
+/// A ticket type attribute.
+pub fn ticket_type_attribute(store: &Store, t: &TicketType, a: &TicketTypeAttribute) -> Value {
+    // `input_options` is an object, not nullable: left out when the attribute has none.
+    without_nulls(
+        json!({
+            "type": "ticket_type_attribute", "id": a.id.to_string(),
+            "workspace_id": store.workspace_id, "name": a.name, "description": a.description,
+            "data_type": a.data_type, "input_options": a.input_options, "order": a.order,
+            "required_to_create": a.required_to_create,
+            "required_to_create_for_contacts": a.required_to_create_for_contacts,
+            "visible_on_create": a.visible_on_create, "visible_to_contacts": a.visible_to_contacts,
+            "default": a.default, "ticket_type_id": t.id, "archived": a.archived,
+            "created_at": a.created_at, "updated_at": a.updated_at,
+        }),
+        &[],
+    )
+}
+
+/// A ticket type with its attributes and states.
+pub fn ticket_type(store: &Store, t: &TicketType) -> Value {
     let attrs: Vec<Value> = t
         .attributes
         .iter()
-        .map(|a| {
-            json!({
-                "type": "ticket_type_attribute", "id": a.id.to_string(),
-                "workspace_id": store.workspace_id, "name": a.name, "description": a.description,
-                "data_type": a.data_type, "input_options": Value::Null, "order": a.order,
-                "required_to_create": a.order < 1, "required_to_create_for_contacts": false,
-                "visible_on_create": true, "visible_to_contacts": a.order < 2, "default": a.order < 2,
-                "ticket_type_id": t.id, "archived": false, "created_at": t.created_at,
-                "updated_at": t.created_at,
-            })
-        })
+        .map(|a| ticket_type_attribute(store, t, a))
         .collect();
     json!({
         "type": "ticket_type", "id": t.id.to_string(), "category": t.category, "name": t.name,
         "description": t.description, "icon": t.icon, "workspace_id": store.workspace_id,
         "ticket_type_attributes": {"type": "list", "data": attrs},
         "ticket_states": {"type": "list", "data": store.ticket_states.iter().map(ticket_state).collect::<Vec<_>>()},
-        "archived": false, "is_internal": t.category == "Back-office",
-        "created_at": t.created_at, "updated_at": t.created_at,
+        "archived": t.archived, "is_internal": t.is_internal,
+        "created_at": t.created_at, "updated_at": t.updated_at,
+    })
+}
+
+/// A ticket part (`ticket_part`; also the body of `POST /tickets/{id}/reply`). Authors are
+/// `admin|bot|team|user` here: leads write as `user` (`ticket_part_author.type`).
+pub fn ticket_part(store: &Store, p: &TicketPart) -> Value {
+    let mut who = author(store, p.author);
+    if who["type"] == "lead"
+        && let Some(obj) = who.as_object_mut()
+    {
+        obj.insert("type".into(), json!("user"));
+    }
+    json!({
+        "type": "ticket_part", "id": p.id.to_string(), "part_type": p.part_type,
+        "body": p.body, "previous_ticket_state": p.previous_state, "ticket_state": p.state,
+        "created_at": p.created_at, "updated_at": p.created_at,
+        "assigned_to": p.assigned_to.map(|a| reference(store, a)), "author": who,
+        "attachments": [], "external_id": Value::Null, "redacted": false,
+        "app_package_code": "emulator",
     })
 }
 
@@ -651,20 +758,13 @@ pub fn ticket(store: &Store, index: usize) -> Value {
     let attributes: Map<String, Value> = t
         .attributes
         .iter()
-        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let parts: Vec<Value> = t
-        .parts
+    let parts: Vec<Value> = t.parts.iter().map(|p| ticket_part(store, p)).collect();
+    let linked: Vec<Value> = t
+        .linked_conversation
         .iter()
-        .map(|p| {
-            json!({
-                "type": "ticket_part", "id": p.id.to_string(), "part_type": p.part_type,
-                "body": p.body, "previous_ticket_state": p.previous_state, "ticket_state": p.state,
-                "created_at": p.created_at, "updated_at": p.created_at,
-                "assigned_to": Value::Null, "author": author(store, p.author), "attachments": [],
-                "external_id": Value::Null, "redacted": false, "app_package_code": "emulator",
-            })
-        })
+        .map(|c| json!({"type": "conversation", "id": store.conversations[*c as usize].id.to_string(), "category": Value::Null}))
         .collect();
     let mut v = json!({
         "type": "ticket",
@@ -684,7 +784,7 @@ pub fn ticket(store: &Store, index: usize) -> Value {
         "updated_at": t.updated_at,
         "open": t.open,
         "snoozed_until": t.snoozed_until,
-        "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": false},
+        "linked_objects": {"type": "list", "total_count": linked.len(), "data": linked, "has_more": false},
         "ticket_parts": {"type": "ticket_part.list", "ticket_parts": parts, "total_count": t.parts.len()},
         "is_shared": t.is_shared,
     });
@@ -902,6 +1002,15 @@ fn opt_str(v: Option<&str>) -> FieldValue<'_> {
     v.map_or(FieldValue::Null, |s| FieldValue::Str(Cow::Borrowed(s)))
 }
 
+fn attr_field(v: &AttrValue) -> FieldValue<'_> {
+    match v {
+        AttrValue::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
+        AttrValue::Int(i) => FieldValue::Int(*i),
+        AttrValue::Float(f) => FieldValue::Float(*f),
+        AttrValue::Bool(b) => FieldValue::Bool(*b),
+    }
+}
+
 fn opt_int(v: Option<i64>) -> FieldValue<'static> {
     v.map_or(FieldValue::Null, FieldValue::Int)
 }
@@ -921,6 +1030,7 @@ impl Searchable for ContactRecord<'_> {
             "id" => FieldValue::Str(Cow::Borrowed(&c.id)),
             "role" => FieldValue::Str(Cow::Borrowed(c.role)),
             "name" => opt_str(c.name.as_deref()),
+            "avatar" => opt_str(c.avatar.as_deref()),
             "owner_id" => opt_int(c.owner_id.map(|o| o as i64)),
             "email" => opt_str(c.email.as_deref()),
             "email_domain" => opt_str(c.email_domain()),
@@ -956,16 +1066,19 @@ impl Searchable for ContactRecord<'_> {
                     .map(|s| Cow::Borrowed(self.store.segments[*s as usize].id.as_str()))
                     .collect(),
             ),
-            "custom_attributes.plan_tier" => opt_str(c.custom.plan_tier),
-            "custom_attributes.seats" => opt_int(c.custom.seats),
-            "custom_attributes.mrr" => c.custom.mrr.map_or(FieldValue::Null, FieldValue::Float),
-            "custom_attributes.beta_tester" => c
-                .custom
-                .beta_tester
-                .map_or(FieldValue::Null, FieldValue::Bool),
-            "custom_attributes.trial_ends_at" => opt_int(c.custom.trial_ends_at),
-            "custom_attributes.Account Manager" => opt_str(c.custom.account_manager),
-            _ => FieldValue::Null,
+            _ => match key.strip_prefix("custom_attributes.") {
+                Some(name) => c
+                    .custom
+                    .iter()
+                    .find(|(a, _)| {
+                        self.store
+                            .data_attributes
+                            .get(*a as usize)
+                            .is_some_and(|a| a.name == name)
+                    })
+                    .map_or(FieldValue::Null, |(_, v)| attr_field(v)),
+                None => FieldValue::Null,
+            },
         }
     }
 }

@@ -304,13 +304,16 @@ pub fn seed(config: &EmulatorConfig) -> Store {
         timezone: config.timezone.clone(),
         created_at: EPOCH_START - 90 * DAY,
     });
+    // Data attributes first: custom attribute values refer to them by index.
+    store.data_attributes = data_attributes();
     seed_admins_and_teams(&mut store);
     store.tags = TAG_NAMES
         .iter()
         .enumerate()
         .map(|(i, name)| Tag {
             id: 8_000_001 + i as u64,
-            name,
+            name: (*name).to_string(),
+            deleted: false,
         })
         .collect();
     seed_segments(&mut store);
@@ -319,7 +322,22 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     seed_notes(&mut store, &mut rng);
     seed_conversations(&mut store, &mut rng, config.conversations);
     seed_tickets(&mut store, &mut rng, config.tickets);
-    store.data_attributes = data_attributes();
+    store.subscription_types = subscription_types();
+    store.visitors = visitors();
+    store.next_part_id = store
+        .conversations
+        .iter()
+        .flat_map(|c| c.parts.iter().map(|p| p.id + 1))
+        .max()
+        .unwrap_or(40_000_001);
+    store.next_ticket_part_id = store
+        .tickets
+        .iter()
+        .flat_map(|t| t.parts.iter().map(|p| p.id + 1))
+        .max()
+        .unwrap_or(185);
+    store.next_message_id = 403_950_001;
+    store.refresh_indexes();
     store
 }
 
@@ -338,6 +356,7 @@ fn seed_admins_and_teams(store: &mut Store) {
             job_title: title,
             away_mode_enabled: i == 5,
             away_mode_reassign: i == 5,
+            away_status_reason_id: None,
             has_inbox_seat: i != 3,
             team_ids: vec![team_of(i)],
         })
@@ -398,6 +417,7 @@ fn seed_segments(store: &mut Store) {
 fn seed_companies(store: &mut Store, rng: &mut Rng, count: usize) {
     let span = (SEED_NOW - 60 * DAY - EPOCH_START).max(1);
     let step = (span / count.max(1) as i64).max(1);
+    let attrs = custom_indexes(store, "company", COMPANY_CUSTOM_ATTRIBUTES);
     for i in 0..count {
         let created = EPOCH_START + i as i64 * step + rng.i64(0..step);
         let a = COMPANY_A[i % COMPANY_A.len()];
@@ -413,7 +433,7 @@ fn seed_companies(store: &mut Store, rng: &mut Rng, count: usize) {
         let monthly_spend = size * rng.i64(5..60);
         let plan = maybe(rng, 85, |r| pick(r, PLANS)).map(|p| {
             let pid = PLANS.iter().position(|x| *x == p).unwrap_or(0);
-            ((261_000 + pid).to_string(), p)
+            ((261_000 + pid).to_string(), p.to_string())
         });
         let mut segments = Vec::new();
         if size >= 350 {
@@ -443,20 +463,51 @@ fn seed_companies(store: &mut Store, rng: &mut Rng, count: usize) {
             last_request_at: between(rng, created, SEED_NOW),
             size,
             website: format!("https://www.{slug}.example"),
-            industry: pick(rng, INDUSTRIES),
+            industry: pick(rng, INDUSTRIES).to_string(),
             monthly_spend,
             session_count: rng.i64(0..5000),
-            custom: CompanyCustom {
-                churn_risk: maybe(rng, 80, |r| pick(r, &["low", "medium", "high"])),
-                founded_year: maybe(rng, 70, |r| r.i64(1950..2024)),
-                enterprise: maybe(rng, 90, |_| size >= 800),
-            },
+            custom: custom_values(
+                &attrs,
+                [
+                    maybe(rng, 80, |r| pick(r, &["low", "medium", "high"])).map(text),
+                    maybe(rng, 70, |r| r.i64(1950..2024)).map(AttrValue::Int),
+                    maybe(rng, 90, |_| size >= 800).map(AttrValue::Bool),
+                ],
+            ),
             tags,
             segments,
             contacts: Vec::new(),
             notes: Vec::new(),
+            deleted: false,
         });
     }
+}
+
+/// Indexes in `store.data_attributes` of a model's custom attributes, in `list` order.
+fn custom_indexes(store: &Store, model: &str, list: &[(&str, &str)]) -> Vec<u32> {
+    list.iter()
+        .map(|(name, _)| {
+            store
+                .custom_attribute(model, name)
+                .map_or(u32::MAX, |i| i as u32)
+        })
+        .collect()
+}
+
+/// The set values among `values`, paired with the attribute indexes of the same position.
+fn custom_values<const N: usize>(indexes: &[u32], values: [Option<AttrValue>; N]) -> Custom {
+    let mut out: Custom = indexes
+        .iter()
+        .zip(values)
+        .filter_map(|(&i, v)| Some((i, v?)))
+        .filter(|(i, _)| *i != u32::MAX)
+        .collect();
+    out.sort_by_key(|(i, _)| *i);
+    out
+}
+
+fn text(s: &'static str) -> AttrValue {
+    AttrValue::Str(std::borrow::Cow::Borrowed(s))
 }
 
 fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
@@ -469,6 +520,7 @@ fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
         store.companies.len()
     };
     let admins = store.admins.len() as u32;
+    let attrs = custom_indexes(store, "contact", CONTACT_CUSTOM_ATTRIBUTES);
     store.contacts.reserve(count);
     for i in 0..count {
         let created = EPOCH_START + i as i64 * step + rng.i64(0..step);
@@ -511,14 +563,22 @@ fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
             None => (None, None),
         };
         let plan_tier = maybe(rng, 90, |r| pick(r, PLAN_TIERS));
-        let custom = ContactCustom {
-            plan_tier,
-            seats: maybe(rng, 80, |r| r.i64(1..250)),
-            mrr: maybe(rng, 80, |r| (r.i64(0..500_000) as f64) / 100.0),
-            beta_tester: maybe(rng, 70, |r| r.u32(..100) < 25),
-            trial_ends_at: maybe(rng, 50, |r| created + r.i64(7..60) * DAY + r.i64(0..DAY)),
-            account_manager: maybe(rng, 40, |r| pick(r, ADMIN_NAMES).0),
-        };
+        let seats = maybe(rng, 80, |r| r.i64(1..250));
+        let mrr = maybe(rng, 80, |r| (r.i64(0..500_000) as f64) / 100.0);
+        let beta_tester = maybe(rng, 70, |r| r.u32(..100) < 25);
+        let trial_ends_at = maybe(rng, 50, |r| created + r.i64(7..60) * DAY + r.i64(0..DAY));
+        let account_manager = maybe(rng, 40, |r| pick(r, ADMIN_NAMES).0);
+        let custom = custom_values(
+            &attrs,
+            [
+                plan_tier.map(text),
+                seats.map(AttrValue::Int),
+                mrr.map(AttrValue::Float),
+                beta_tester.map(AttrValue::Bool),
+                trial_ends_at.map(AttrValue::Int),
+                account_manager.map(text),
+            ],
+        );
         let mut tags = Vec::new();
         let tag_count = if i % 997 == 0 {
             12
@@ -547,7 +607,7 @@ fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
         if !is_user {
             segments.push(SEG_LEADS);
         }
-        if is_user && custom.beta_tester == Some(true) {
+        if is_user && beta_tester == Some(true) {
             segments.push(SEG_BETA);
         }
         if is_user && plan_tier == Some("enterprise") {
@@ -580,6 +640,7 @@ fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
             } else {
                 None
             },
+            avatar: None,
             owner_id: maybe(rng, 40, |r| 991_267_460 + r.u64(..admins as u64)),
             has_hard_bounced: rng.u32(..100) < 2,
             marked_email_as_spam: rng.u32(..100) < 1,
@@ -603,11 +664,11 @@ fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
             companies,
             segments,
             notes: Vec::new(),
+            subscriptions: Vec::new(),
+            state: ContactState::Active,
+            blocked: false,
         });
     }
-    store.visible_companies = (0..store.companies.len() as u32)
-        .filter(|&c| !store.companies[c as usize].contacts.is_empty())
-        .collect();
 }
 
 /// Low 48 bits of a contact id: a bijective mix of the index so ids look random but stay unique.
@@ -675,6 +736,7 @@ fn seed_conversations(store: &mut Store, rng: &mut Rng, count: usize) {
         return;
     }
     let admins = store.admins.len() as u32;
+    let attrs = custom_indexes(store, "conversation", CONVERSATION_CUSTOM_ATTRIBUTES);
     let start = SEED_NOW - 3 * 365 * DAY;
     let step = ((SEED_NOW - 2 * DAY - start) / count.max(1) as i64).max(1);
     let mut part_id = 40_000_001u64;
@@ -760,6 +822,8 @@ fn seed_conversations(store: &mut Store, rng: &mut Rng, count: usize) {
                 author,
                 assigned_to,
                 state: if is_last { state } else { "open" },
+                redacted: false,
+                metadata: None,
             });
             part_id += 1;
         }
@@ -797,6 +861,7 @@ fn seed_conversations(store: &mut Store, rng: &mut Rng, count: usize) {
             subject: SUBJECTS[msg].to_string(),
             body: format!("<p>{}</p>", MESSAGES[msg]),
             source_author: Author::Contact(contact),
+            source_redacted: false,
             contacts: vec![contact],
             teammates: assignee.into_iter().collect(),
             tags,
@@ -833,13 +898,19 @@ fn seed_conversations(store: &mut Store, rng: &mut Rng, count: usize) {
             } else {
                 None
             },
-            custom: ConversationCustom {
-                issue_type: maybe(rng, 70, |r| pick(r, ISSUE_TYPES)),
-                escalated: maybe(rng, 60, |r| r.u32(..100) < 15),
-            },
+            custom: custom_values(
+                &attrs,
+                [
+                    maybe(rng, 70, |r| pick(r, ISSUE_TYPES)).map(text),
+                    maybe(rng, 60, |r| r.u32(..100) < 15).map(AttrValue::Bool),
+                ],
+            ),
             ai_agent_participated: ai,
             company: contact_company,
             parts,
+            linked_ticket: None,
+            deleted: false,
+            archived: false,
         });
     }
 }
@@ -865,84 +936,96 @@ fn seed_tickets(store: &mut Store, rng: &mut Rng, count: usize) {
             external_label: external,
         })
         .collect();
-    let default_attrs = |base: u64| {
-        vec![
-            TicketTypeAttribute {
-                id: base,
-                name: "_default_title_",
-                description: "Title of the ticket",
-                data_type: "string",
-                order: 0,
-            },
-            TicketTypeAttribute {
-                id: base + 1,
-                name: "_default_description_",
-                description: "Description of the ticket",
-                data_type: "string",
-                order: 1,
-            },
-        ]
-    };
     let created = EPOCH_START + 400 * DAY;
-    let mut bug = default_attrs(210);
-    bug.push(TicketTypeAttribute {
-        id: 212,
-        name: "Severity",
-        description: "How bad is it",
-        data_type: "list",
-        order: 2,
-    });
-    bug.push(TicketTypeAttribute {
-        id: 213,
-        name: "Affected users",
-        description: "How many users are affected",
-        data_type: "integer",
-        order: 3,
-    });
-    let mut billing = default_attrs(220);
-    billing.push(TicketTypeAttribute {
-        id: 222,
-        name: "Refund amount",
-        description: "Amount to refund",
-        data_type: "decimal",
-        order: 2,
-    });
-    let mut task = default_attrs(230);
-    task.push(TicketTypeAttribute {
-        id: 232,
-        name: "Needs engineering",
-        description: "Requires an engineer",
-        data_type: "boolean",
-        order: 2,
-    });
+    let attr = |id: u64, name: &str, description: &str, data_type: &'static str, order: i64| {
+        TicketTypeAttribute {
+            id,
+            name: name.to_string(),
+            description: description.to_string(),
+            data_type,
+            input_options: None,
+            order,
+            required_to_create: order < 1,
+            required_to_create_for_contacts: false,
+            visible_on_create: true,
+            visible_to_contacts: order < 2,
+            default: order < 2,
+            archived: false,
+            created_at: created,
+            updated_at: created,
+        }
+    };
+    let with_defaults = |base: u64, extra: Vec<TicketTypeAttribute>| {
+        let mut attrs = default_ticket_attributes(base, created);
+        attrs.extend(extra);
+        attrs
+    };
+    let ty = |id: u64,
+              name: &str,
+              description: &str,
+              icon: &str,
+              category: &'static str,
+              attributes: Vec<TicketTypeAttribute>| TicketType {
+        id,
+        name: name.to_string(),
+        description: description.to_string(),
+        icon: icon.to_string(),
+        category,
+        is_internal: category == "Back-office",
+        archived: false,
+        created_at: created,
+        updated_at: created,
+        attributes,
+    };
     store.ticket_types = vec![
-        TicketType {
-            id: 95,
-            name: "Bug report",
-            description: "Something is broken",
-            icon: "🐞",
-            category: "Customer",
-            created_at: created,
-            attributes: bug,
-        },
-        TicketType {
-            id: 96,
-            name: "Billing question",
-            description: "Questions about invoices and refunds",
-            icon: "💳",
-            category: "Customer",
-            created_at: created,
-            attributes: billing,
-        },
-        TicketType {
-            id: 97,
-            name: "Internal task",
-            description: "Back-office follow-up",
-            icon: "🗂️",
-            category: "Back-office",
-            created_at: created,
-            attributes: task,
-        },
+        ty(
+            95,
+            "Bug report",
+            "Something is broken",
+            "🐞",
+            "Customer",
+            with_defaults(
+                210,
+                vec![
+                    attr(212, "Severity", "How bad is it", "list", 2),
+                    attr(
+                        213,
+                        "Affected users",
+                        "How many users are affected",
+                        "integer",
+                        3,
+                    ),
+                ],
+            ),
+        ),
+        ty(
+            96,
+            "Billing question",
+            "Questions about invoices and refunds",
+            "💳",
+            "Customer",
+            with_defaults(
+                220,
+                vec![attr(222, "Refund amount", "Amount to refund", "decimal", 2)],
+            ),
+        ),
+        ty(
+            97,
+            "Internal task",
+            "Back-office follow-up",
+            "🗂️",
+            "Back-office",
+            with_defaults(
+                230,
+                vec![attr(
+                    232,
+                    "Needs engineering",
+                    "Requires an engineer",
+                    "boolean",
+                    2,
+                )],
+            ),
+        ),
     ];
     if store.contacts.is_empty() {
         return;
@@ -957,20 +1040,23 @@ fn seed_tickets(store: &mut Store, rng: &mut Rng, count: usize) {
         let state = rng.u32(..store.ticket_states.len() as u32);
         let state_cat = store.ticket_states[state as usize].category;
         let msg = rng.usize(..MESSAGES.len());
-        let mut attributes: Vec<(&'static str, serde_json::Value)> = vec![
-            ("_default_title_", json!(SUBJECTS[msg])),
-            ("_default_description_", json!(MESSAGES[msg])),
+        let mut attributes: Vec<(String, serde_json::Value)> = vec![
+            ("_default_title_".into(), json!(SUBJECTS[msg])),
+            ("_default_description_".into(), json!(MESSAGES[msg])),
         ];
         match ty {
             0 => {
-                attributes.push(("Severity", json!(pick(rng, &["Low", "Medium", "High"]))));
-                attributes.push(("Affected users", json!(rng.i64(1..500))));
+                attributes.push((
+                    "Severity".into(),
+                    json!(pick(rng, &["Low", "Medium", "High"])),
+                ));
+                attributes.push(("Affected users".into(), json!(rng.i64(1..500))));
             }
             1 => attributes.push((
-                "Refund amount",
+                "Refund amount".into(),
                 json!((rng.i64(100..50_000) as f64) / 100.0),
             )),
-            _ => attributes.push(("Needs engineering", json!(rng.bool()))),
+            _ => attributes.push(("Needs engineering".into(), json!(rng.bool()))),
         }
         let assignee = maybe(rng, 60, |r| r.u32(..admins));
         let mut parts = Vec::new();
@@ -986,6 +1072,7 @@ fn seed_tickets(store: &mut Store, rng: &mut Rng, count: usize) {
                 state: state_cat,
                 created_at: t,
                 author: Author::Admin(assignee.unwrap_or(0)),
+                assigned_to: None,
             });
             prev = state_cat;
             part_id += 1;
@@ -1005,6 +1092,10 @@ fn seed_tickets(store: &mut Store, rng: &mut Rng, count: usize) {
             is_shared: rng.u32(..100) < 30,
             attributes,
             parts,
+            tags: Vec::new(),
+            company: None,
+            linked_conversation: None,
+            deleted: false,
         });
     }
 }
@@ -1019,15 +1110,20 @@ fn standard(
     DataAttribute {
         id: None,
         model,
-        name,
+        name: name.to_string(),
         full_name: full_name.to_string(),
-        label,
-        description: label,
+        label: label.to_string(),
+        description: label.to_string(),
         data_type,
         options: None,
         api_writable: !matches!(name, "id" | "created_at" | "updated_at" | "last_seen_at"),
+        ui_writable: true,
+        messenger_writable: false,
         custom: false,
+        archived: false,
         created_at: None,
+        updated_at: None,
+        admin_id: None,
     }
 }
 
@@ -1133,15 +1229,22 @@ fn data_attributes() -> Vec<DataAttribute> {
             out.push(DataAttribute {
                 id: Some(id),
                 model,
-                name,
+                name: (*name).to_string(),
                 full_name: format!("custom_attributes.{name}"),
-                label: name,
-                description: "Custom attribute",
+                label: (*name).to_string(),
+                description: "Custom attribute".to_string(),
                 data_type: ty,
-                options: (*name == "plan_tier").then(|| PLAN_TIERS.to_vec()),
+                options: (*name == "plan_tier")
+                    .then(|| PLAN_TIERS.iter().map(|t| (*t).to_string()).collect()),
                 api_writable: true,
+                ui_writable: true,
+                messenger_writable: false,
                 custom: true,
+                archived: false,
                 created_at: Some(EPOCH_START - 30 * DAY),
+                updated_at: Some(EPOCH_START - 30 * DAY),
+                // Custom attributes were created by admin #1 of the seed.
+                admin_id: Some("991267460".to_string()),
             });
             id += 1;
         }
@@ -1150,4 +1253,84 @@ fn data_attributes() -> Vec<DataAttribute> {
     custom("company", COMPANY_CUSTOM_ATTRIBUTES);
     custom("conversation", CONVERSATION_CUSTOM_ATTRIBUTES);
     out
+}
+
+/// The two attributes every ticket type starts with (§4.24), ids `base` and `base + 1`.
+pub fn default_ticket_attributes(base: u64, created: i64) -> Vec<TicketTypeAttribute> {
+    [
+        ("_default_title_", "Title of the ticket"),
+        ("_default_description_", "Description of the ticket"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(order, (name, description))| TicketTypeAttribute {
+        id: base + order as u64,
+        name: (*name).to_string(),
+        description: (*description).to_string(),
+        data_type: "string",
+        input_options: None,
+        order: order as i64,
+        required_to_create: order < 1,
+        required_to_create_for_contacts: false,
+        visible_on_create: true,
+        visible_to_contacts: true,
+        default: true,
+        archived: false,
+        created_at: created,
+        updated_at: created,
+    })
+    .collect()
+}
+
+fn subscription_types() -> Vec<SubscriptionType> {
+    vec![
+        SubscriptionType {
+            id: 135,
+            state: "live",
+            consent_type: "opt_out",
+            name: "Newsletters",
+            description: "Product news and tips, about once a month",
+            content_types: &["email"],
+        },
+        SubscriptionType {
+            id: 136,
+            state: "live",
+            consent_type: "opt_in",
+            name: "Product updates",
+            description: "Release notes for every new version",
+            content_types: &["email"],
+        },
+        SubscriptionType {
+            id: 137,
+            state: "live",
+            consent_type: "opt_in",
+            name: "SMS alerts",
+            description: "Outage and billing alerts by text message",
+            content_types: &["sms_message"],
+        },
+    ]
+}
+
+/// A few anonymous visitors, derived from the seed's fixed clock (no randomness, so adding
+/// them changed no other seeded value).
+fn visitors() -> Vec<Visitor> {
+    (0..5u64)
+        .map(|i| {
+            let created = SEED_NOW - (10 - i as i64) * DAY;
+            Visitor {
+                id: hex_id(created, 0x715 + i),
+                user_id: format!(
+                    "{:08x}-9ed1-4e9f-88e1-{:012x}",
+                    0x3ecf_64d0u32 + i as u32,
+                    0xda7d_6e67_82f3u64 + i
+                ),
+                email: (i % 2 == 1).then(|| format!("visitor{i}@example.org")),
+                name: (i == 3).then(|| "Curious Visitor".to_string()),
+                created_at: created,
+                updated_at: created + 3600,
+                session_count: i as i64 + 1,
+                converted_to: None,
+            }
+        })
+        .collect()
 }

@@ -1,11 +1,18 @@
-//! In-memory workspace records and their indexes; filled once by `seed`, read by the routes.
+//! In-memory workspace records and their indexes: filled by `seed`, read by the routes and
+//! changed by the write routes (always under the write lock of `EmulatorState`).
 //!
 //! Records reference each other by position (`u32` index into the owning `Vec`), which keeps a
 //! 100k-contact store compact and makes lookups O(1). Every `Vec` is sorted by the object's id,
-//! so id lookups are a binary search and cursors can resume in O(log n). Rendering to the wire
-//! format lives in `render`; nothing here knows about HTTP.
+//! so id lookups are a binary search and cursors can resume in O(log n); created objects get
+//! ids above every existing one ([`next_hex_id`], [`next_numeric_id`]) and are appended, so the
+//! order holds. Nothing is ever removed from a `Vec` (indexes must stay valid): deletes, merges
+//! and archiving set a state, and the `*_index` lookups only find what the API still shows.
+//! Rendering to the wire format lives in `render`; nothing here knows about HTTP.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+use serde::Serialize;
 
 /// Workspace (`app`) details returned by `GET /me`.
 #[derive(Clone, Debug)]
@@ -26,6 +33,7 @@ pub struct Admin {
     pub job_title: &'static str,
     pub away_mode_enabled: bool,
     pub away_mode_reassign: bool,
+    pub away_status_reason_id: Option<i64>,
     pub has_inbox_seat: bool,
     pub team_ids: Vec<u64>,
 }
@@ -40,11 +48,12 @@ pub struct Team {
     pub distribution_method: Option<&'static str>,
 }
 
-/// A tag; attached to contacts, companies and conversations.
+/// A tag; attached to contacts, companies, conversations and tickets.
 #[derive(Clone, Debug)]
 pub struct Tag {
     pub id: u64,
-    pub name: &'static str,
+    pub name: String,
+    pub deleted: bool,
 }
 
 /// A tag applied to an object: tag index, when, by which admin index.
@@ -75,15 +84,41 @@ pub struct Place {
     pub continent_code: &'static str,
 }
 
-/// Custom attributes of a contact (see `seed::CONTACT_CUSTOM_ATTRIBUTES`); `None` = absent.
-#[derive(Clone, Debug, Default)]
-pub struct ContactCustom {
-    pub plan_tier: Option<&'static str>,
-    pub seats: Option<i64>,
-    pub mrr: Option<f64>,
-    pub beta_tester: Option<bool>,
-    pub trial_ends_at: Option<i64>,
-    pub account_manager: Option<&'static str>,
+/// One custom attribute value (§7.1); dates are Unix seconds in `Int`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AttrValue {
+    Str(Cow<'static, str>),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+/// Custom attribute values of one object: (index into `Store::data_attributes`, value), sorted
+/// by index; absent attributes are simply not listed.
+pub type Custom = Vec<(u32, AttrValue)>;
+
+/// Sets (`Some`) or clears (`None`) one custom attribute, keeping the list sorted.
+pub fn set_custom(custom: &mut Custom, attr: u32, value: Option<AttrValue>) {
+    match (custom.binary_search_by_key(&attr, |(a, _)| *a), value) {
+        (Ok(i), Some(v)) => custom[i].1 = v,
+        (Ok(i), None) => {
+            custom.remove(i);
+        }
+        (Err(i), Some(v)) => custom.insert(i, (attr, v)),
+        (Err(_), None) => {}
+    }
+}
+
+/// Lifecycle of a contact. Only `Active` contacts appear in lists, search and get-by-id;
+/// `Archived` ones can still be unarchived or deleted; the others are gone for good (§5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContactState {
+    Active,
+    Archived,
+    Deleted,
+    /// Merged into the contact at this index (`POST /contacts/merge`).
+    Merged(u32),
 }
 
 /// A user or lead.
@@ -95,6 +130,7 @@ pub struct Contact {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub name: Option<String>,
+    pub avatar: Option<String>,
     pub owner_id: Option<u64>,
     pub has_hard_bounced: bool,
     pub marked_email_as_spam: bool,
@@ -113,11 +149,15 @@ pub struct Contact {
     pub browser_language: Option<&'static str>,
     pub os: Option<&'static str>,
     pub location: Option<Place>,
-    pub custom: ContactCustom,
+    pub custom: Custom,
     pub tags: Vec<Tagging>,
     pub companies: Vec<u32>,
     pub segments: Vec<u32>,
     pub notes: Vec<u32>,
+    /// Explicit subscription choices: (subscription type index, `opt_in` | `opt_out`).
+    pub subscriptions: Vec<(u32, &'static str)>,
+    pub state: ContactState,
+    pub blocked: bool,
 }
 
 impl Contact {
@@ -127,14 +167,11 @@ impl Contact {
             .as_deref()
             .and_then(|e| e.split_once('@').map(|(_, d)| d))
     }
-}
 
-/// Custom attributes of a company.
-#[derive(Clone, Debug, Default)]
-pub struct CompanyCustom {
-    pub churn_risk: Option<&'static str>,
-    pub founded_year: Option<i64>,
-    pub enterprise: Option<bool>,
+    /// Shown by lists, search and get-by-id.
+    pub fn is_live(&self) -> bool {
+        self.state == ContactState::Active
+    }
 }
 
 /// A company.
@@ -143,29 +180,33 @@ pub struct Company {
     pub id: String,
     pub company_id: String,
     pub name: String,
-    pub plan: Option<(String, &'static str)>,
+    /// (plan id, plan name).
+    pub plan: Option<(String, String)>,
     pub remote_created_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_request_at: i64,
     pub size: i64,
     pub website: String,
-    pub industry: &'static str,
+    pub industry: String,
     pub monthly_spend: i64,
     pub session_count: i64,
-    pub custom: CompanyCustom,
+    pub custom: Custom,
     pub tags: Vec<Tagging>,
     pub segments: Vec<u32>,
-    /// Contact indexes, ascending.
+    /// Contact indexes, ascending (archived contacts included; they are filtered when shown).
     pub contacts: Vec<u32>,
     pub notes: Vec<u32>,
+    /// `DELETE /companies/{id}` (§5.2): archived and detached; never found again.
+    pub deleted: bool,
 }
 
-/// Who wrote a conversation part or source.
-#[derive(Clone, Copy, Debug)]
+/// Who wrote a conversation part or source, or (`assigned_to`) who got it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Author {
     Admin(u32),
     Contact(u32),
+    Team(u32),
     Bot,
 }
 
@@ -179,6 +220,9 @@ pub struct Part {
     pub author: Author,
     pub assigned_to: Option<Author>,
     pub state: &'static str,
+    pub redacted: bool,
+    /// `conversation_part_metadata` (quick reply options), when any.
+    pub metadata: Option<serde_json::Value>,
 }
 
 /// Conversation statistics (`statistics` object).
@@ -215,13 +259,6 @@ pub struct Rating {
     pub teammate: u32,
 }
 
-/// Custom attributes of a conversation.
-#[derive(Clone, Debug, Default)]
-pub struct ConversationCustom {
-    pub issue_type: Option<&'static str>,
-    pub escalated: Option<bool>,
-}
-
 /// A conversation with its parts.
 #[derive(Clone, Debug)]
 pub struct Conversation {
@@ -242,15 +279,29 @@ pub struct Conversation {
     pub subject: String,
     pub body: String,
     pub source_author: Author,
+    pub source_redacted: bool,
     pub contacts: Vec<u32>,
     pub teammates: Vec<u32>,
     pub tags: Vec<Tagging>,
     pub statistics: Statistics,
     pub rating: Option<Rating>,
-    pub custom: ConversationCustom,
+    pub custom: Custom,
     pub ai_agent_participated: bool,
     pub company: Option<u32>,
     pub parts: Vec<Part>,
+    /// The ticket this conversation was converted to.
+    pub linked_ticket: Option<u32>,
+    /// `DELETE /conversations/{id}`.
+    pub deleted: bool,
+    /// Archived because its contact was blocked (§5.1).
+    pub archived: bool,
+}
+
+impl Conversation {
+    /// Shown by lists, search and get-by-id.
+    pub fn is_live(&self) -> bool {
+        !self.deleted && !self.archived
+    }
 }
 
 /// Ticket state.
@@ -266,21 +317,33 @@ pub struct TicketState {
 #[derive(Clone, Debug)]
 pub struct TicketTypeAttribute {
     pub id: u64,
-    pub name: &'static str,
-    pub description: &'static str,
+    pub name: String,
+    pub description: String,
     pub data_type: &'static str,
+    pub input_options: Option<serde_json::Value>,
     pub order: i64,
+    pub required_to_create: bool,
+    pub required_to_create_for_contacts: bool,
+    pub visible_on_create: bool,
+    pub visible_to_contacts: bool,
+    pub default: bool,
+    pub archived: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// Ticket type.
 #[derive(Clone, Debug)]
 pub struct TicketType {
     pub id: u64,
-    pub name: &'static str,
-    pub description: &'static str,
-    pub icon: &'static str,
+    pub name: String,
+    pub description: String,
+    pub icon: String,
     pub category: &'static str,
+    pub is_internal: bool,
+    pub archived: bool,
     pub created_at: i64,
+    pub updated_at: i64,
     pub attributes: Vec<TicketTypeAttribute>,
 }
 
@@ -294,6 +357,7 @@ pub struct TicketPart {
     pub state: &'static str,
     pub created_at: i64,
     pub author: Author,
+    pub assigned_to: Option<Author>,
 }
 
 /// A ticket.
@@ -312,8 +376,14 @@ pub struct Ticket {
     pub snoozed_until: Option<i64>,
     pub is_shared: bool,
     /// Attribute name -> value (`_default_title_`, `_default_description_`, custom ones).
-    pub attributes: Vec<(&'static str, serde_json::Value)>,
+    pub attributes: Vec<(String, serde_json::Value)>,
     pub parts: Vec<TicketPart>,
+    /// Tags applied with `POST /tickets/{id}/tags` (the 2.15 ticket schema does not show them).
+    pub tags: Vec<Tagging>,
+    pub company: Option<u32>,
+    /// The conversation this ticket was converted from.
+    pub linked_conversation: Option<u32>,
+    pub deleted: bool,
 }
 
 /// A note on a contact or a company.
@@ -332,15 +402,54 @@ pub struct Note {
 pub struct DataAttribute {
     pub id: Option<i64>,
     pub model: &'static str,
-    pub name: &'static str,
+    pub name: String,
     pub full_name: String,
-    pub label: &'static str,
-    pub description: &'static str,
+    pub label: String,
+    pub description: String,
     pub data_type: &'static str,
-    pub options: Option<Vec<&'static str>>,
+    pub options: Option<Vec<String>>,
     pub api_writable: bool,
+    pub ui_writable: bool,
+    pub messenger_writable: bool,
     pub custom: bool,
+    pub archived: bool,
     pub created_at: Option<i64>,
+    pub updated_at: Option<i64>,
+    pub admin_id: Option<String>,
+}
+
+/// A subscription type (`GET /subscription_types`).
+#[derive(Clone, Debug)]
+pub struct SubscriptionType {
+    pub id: u64,
+    pub state: &'static str,
+    pub consent_type: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub content_types: &'static [&'static str],
+}
+
+/// An anonymous website visitor (`GET /visitors?user_id=`).
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    pub id: String,
+    pub user_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub session_count: i64,
+    /// Set once `POST /visitors/convert` merged it into (or promoted it to) this contact.
+    pub converted_to: Option<u32>,
+}
+
+/// A data event recorded by `POST /events`.
+#[derive(Clone, Debug)]
+pub struct DataEvent {
+    pub contact: u32,
+    pub event_name: String,
+    pub created_at: i64,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The whole workspace.
@@ -360,10 +469,21 @@ pub struct Store {
     pub tickets: Vec<Ticket>,
     pub notes: Vec<Note>,
     pub data_attributes: Vec<DataAttribute>,
-    /// external_id -> contact index.
+    pub subscription_types: Vec<SubscriptionType>,
+    pub visitors: Vec<Visitor>,
+    pub events: Vec<DataEvent>,
+    /// external_id -> contact index (live and archived contacts).
     pub contact_by_external_id: HashMap<String, u32>,
-    /// Indexes of companies with at least one contact, in id order (§4.6).
+    /// Indexes of companies with at least one live contact, in id order (§4.6).
     pub visible_companies: Vec<u32>,
+    /// Number of live contacts (`total_count` of `GET /contacts`).
+    pub live_contacts: usize,
+    /// Next ids of objects numbered across parents (conversation parts, ticket parts, messages).
+    pub next_part_id: u64,
+    pub next_ticket_part_id: u64,
+    pub next_message_id: u64,
+    /// Bumped by every write; part of search cache keys.
+    pub generation: u64,
 }
 
 /// Position of a digit-string id in a `Vec` sorted by numeric id.
@@ -372,12 +492,41 @@ fn find_numeric<T>(items: &[T], id: &str, key: impl Fn(&T) -> u64) -> Option<usi
     items.binary_search_by_key(&wanted, key).ok()
 }
 
+/// A fresh 24-hex id above `last` (ids are sorted): the ObjectId-like `<ts hex><salt>` of the
+/// seed when that sorts last, otherwise `last + 1`.
+pub fn next_hex_id(last: Option<&str>, now: i64, salt: u64) -> String {
+    let candidate = format!("{:08x}{:016x}", now as u32, salt);
+    match last {
+        Some(last) if candidate.as_str() <= last => u128::from_str_radix(last, 16)
+            .map(|n| format!("{:024x}", n.wrapping_add(1) & ((1u128 << 96) - 1)))
+            .unwrap_or(candidate),
+        _ => candidate,
+    }
+}
+
+/// A fresh numeric id above every id of a sorted `Vec` (`first` when it is empty).
+pub fn next_numeric_id<T>(items: &[T], key: impl Fn(&T) -> u64, first: u64) -> u64 {
+    items.last().map_or(first, |x| key(x) + 1)
+}
+
 impl Store {
-    /// Contact by its 24-hex id.
+    /// Live contact by its 24-hex id.
     pub fn contact_index(&self, id: &str) -> Option<usize> {
+        self.contact_index_any(id)
+            .filter(|&i| self.contacts[i].is_live())
+    }
+
+    /// Live or archived contact by id (deleted and merged-away contacts are gone).
+    pub fn contact_index_any(&self, id: &str) -> Option<usize> {
         self.contacts
             .binary_search_by(|c| c.id.as_str().cmp(id))
             .ok()
+            .filter(|&i| {
+                matches!(
+                    self.contacts[i].state,
+                    ContactState::Active | ContactState::Archived
+                )
+            })
     }
 
     /// Company by its Intercom id.
@@ -385,6 +534,7 @@ impl Store {
         self.companies
             .binary_search_by(|c| c.id.as_str().cmp(id))
             .ok()
+            .filter(|&i| !self.companies[i].deleted)
     }
 
     /// Segment by id.
@@ -404,21 +554,67 @@ impl Store {
 
     /// Tag by numeric id.
     pub fn tag_index(&self, id: &str) -> Option<usize> {
-        find_numeric(&self.tags, id, |t| t.id)
+        find_numeric(&self.tags, id, |t| t.id).filter(|&i| !self.tags[i].deleted)
     }
 
-    /// Conversation by numeric id.
+    /// Live conversation by numeric id.
     pub fn conversation_index(&self, id: &str) -> Option<usize> {
-        find_numeric(&self.conversations, id, |c| c.id)
+        find_numeric(&self.conversations, id, |c| c.id).filter(|&i| self.conversations[i].is_live())
     }
 
     /// Ticket by numeric id.
     pub fn ticket_index(&self, id: &str) -> Option<usize> {
-        find_numeric(&self.tickets, id, |t| t.id)
+        find_numeric(&self.tickets, id, |t| t.id).filter(|&i| !self.tickets[i].deleted)
     }
 
     /// Note by numeric id.
     pub fn note_index(&self, id: &str) -> Option<usize> {
         find_numeric(&self.notes, id, |n| n.id)
+    }
+
+    /// Ticket type by numeric id.
+    pub fn ticket_type_index(&self, id: &str) -> Option<usize> {
+        find_numeric(&self.ticket_types, id, |t| t.id)
+    }
+
+    /// Subscription type by numeric id.
+    pub fn subscription_type_index(&self, id: &str) -> Option<usize> {
+        find_numeric(&self.subscription_types, id, |t| t.id)
+    }
+
+    /// Custom data attribute of a model by name (case-sensitive, §7.1).
+    pub fn custom_attribute(&self, model: &str, name: &str) -> Option<usize> {
+        self.data_attributes
+            .iter()
+            .position(|a| a.custom && a.model == model && a.name == name)
+    }
+
+    /// Live contact whose email matches, case-insensitively.
+    pub fn contact_by_email(&self, email: &str) -> Option<usize> {
+        self.contacts.iter().position(|c| {
+            c.is_live()
+                && c.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+    }
+
+    /// Recomputes the derived indexes after contacts or companies changed: the live-contact
+    /// count and the companies that list endpoints show (§4.6).
+    pub fn refresh_indexes(&mut self) {
+        self.live_contacts = self.contacts.iter().filter(|c| c.is_live()).count();
+        let contacts = &self.contacts;
+        self.visible_companies = self
+            .companies
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                !c.deleted
+                    && c.contacts
+                        .iter()
+                        .any(|&i| contacts.get(i as usize).is_some_and(Contact::is_live))
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
     }
 }

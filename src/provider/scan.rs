@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use datafusion::arrow::array::AsArray;
@@ -13,11 +13,18 @@ use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::runtime::SpawnedTask;
+use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{Statistics, config::ConfigOptions};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
 use datafusion::physical_plan::metrics::{
     Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
 };
@@ -25,15 +32,18 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
+use futures::FutureExt;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::convert::{BatchDecoder, RawRows};
+use super::join_keys;
 use crate::client::pagination::pages;
 use crate::client::{
     ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, PageStyle, RequestCounters,
 };
 use crate::pushdown::SearchNode;
+use crate::settings::{IntercomOptions, Switch};
 use crate::tables::{self, ColumnDef, Listing, Source, TableDef};
 
 /// Which requests a scan sends.
@@ -60,6 +70,10 @@ pub enum ScanPlan {
         parent_table: String,
     },
 }
+
+/// The most keys from a join that a top-level table fetches one `GET` each rather than
+/// listing (a listing returns 150 rows a request).
+pub const JOIN_LOOKUP_LIMIT: usize = 20;
 
 /// Parent ids of a child-table scan.
 #[derive(Clone, Debug)]
@@ -132,6 +146,84 @@ impl ScanPlan {
                     parent_table: parent_table.clone(),
                 }
             }
+        }
+    }
+
+    /// The plan once a join has pinned `column` to `values` at run time (see
+    /// [`super::join_keys`]): a child table fetches only those parents; a top-level table whose
+    /// `column` has a lookup fetches those objects instead of listing everything, when there
+    /// are at most [`JOIN_LOOKUP_LIMIT`] of them. Otherwise the plan is unchanged (the join
+    /// still drops the rows it does not need).
+    pub fn with_join_keys(self, def: &TableDef, column: &str, values: Vec<String>) -> Self {
+        let intersect = |known: Vec<String>| -> Vec<String> {
+            known.into_iter().filter(|k| values.contains(k)).collect()
+        };
+        match self {
+            ScanPlan::Children {
+                parents,
+                listing,
+                parent_table,
+            } if matches!(&def.source, Source::Children { key_column, .. } if key_column == column) =>
+            {
+                let ids = match parents {
+                    Parents::Ids(known) => intersect(known),
+                    Parents::Walk(_) => values.clone(),
+                };
+                ScanPlan::Children {
+                    parents: Parents::Ids(ids),
+                    listing,
+                    parent_table,
+                }
+            }
+            ScanPlan::ByIds {
+                path,
+                ids,
+                listed_when_positive,
+            } if def
+                .lookups
+                .iter()
+                .any(|l| l.column == column && l.path == path) =>
+            {
+                ScanPlan::ByIds {
+                    path,
+                    ids: intersect(ids),
+                    listed_when_positive,
+                }
+            }
+            ScanPlan::List(request)
+                if values.len() <= JOIN_LOOKUP_LIMIT
+                    && !matches!(request.style, PageStyle::Search { .. }) =>
+            {
+                match def.lookups.iter().find(|l| l.column == column) {
+                    Some(lookup) => ScanPlan::ByIds {
+                        path: lookup.path.clone(),
+                        ids: values.clone(),
+                        listed_when_positive: def.listed_when_positive.clone(),
+                    },
+                    None => ScanPlan::List(request),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// A rough row count for the join planner, which builds its hash table from the smaller
+    /// side: a few rows per looked-up key, more for a search, most for a full listing, and
+    /// most of all for walking every parent's sub-resource. Never exact: `count(*)` must not
+    /// be answered from it.
+    fn estimated_rows(&self) -> usize {
+        match self {
+            ScanPlan::ByIds { ids, .. } => ids.len(),
+            ScanPlan::Children {
+                parents: Parents::Ids(ids),
+                ..
+            } => ids.len() * 10,
+            ScanPlan::List(r) if matches!(r.style, PageStyle::Search { .. }) => 10_000,
+            ScanPlan::List(_) => 1_000_000,
+            ScanPlan::Children {
+                parents: Parents::Walk(_),
+                ..
+            } => 10_000_000,
         }
     }
 
@@ -439,6 +531,10 @@ pub struct IntercomScanExec {
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
+    /// Filters from joins above, read when the scan starts (see [`super::join_keys`]).
+    join_filters: Vec<Arc<DynamicFilterPhysicalExpr>>,
+    /// The requests the scan sent, once a join changed them, for `EXPLAIN ANALYZE`.
+    ran: Arc<Mutex<Option<String>>>,
 }
 
 impl IntercomScanExec {
@@ -476,7 +572,60 @@ impl IntercomScanExec {
             limit,
             properties,
             metrics: ExecutionPlanMetricsSet::new(),
+            join_filters: Vec::new(),
+            ran: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// A copy sharing everything (metrics and the `ran` note included).
+    fn shallow_copy(&self) -> Self {
+        Self {
+            def: self.def.clone(),
+            client: self.client.clone(),
+            plan: self.plan.clone(),
+            columns: self.columns.clone(),
+            decoded_schema: self.decoded_schema.clone(),
+            output: self.output.clone(),
+            predicate: self.predicate.clone(),
+            schema: self.schema.clone(),
+            limit: self.limit,
+            properties: self.properties.clone(),
+            metrics: self.metrics.clone(),
+            join_filters: self.join_filters.clone(),
+            ran: self.ran.clone(),
+        }
+    }
+
+    /// The key columns of this scan's output that a join's keys can pin.
+    fn join_key_columns(&self) -> Vec<&str> {
+        self.def
+            .key_columns()
+            .into_iter()
+            .filter(|k| self.schema.index_of(k).is_ok())
+            .collect()
+    }
+
+    /// The plan to run: the planned one, narrowed by the keys of any join whose hash table is
+    /// complete. A hash join finishes its build side before it reads the probe side, so by the
+    /// scan's first poll its filter is final; an incomplete filter (a TopK's, which changes
+    /// as rows arrive) is never waited for, which could deadlock.
+    fn plan_at_start(&self) -> ScanPlan {
+        let mut plan = self.plan.clone();
+        for filter in &self.join_filters {
+            if filter.wait_complete().now_or_never().is_none() {
+                continue;
+            }
+            let Ok(current) = filter.current() else {
+                continue;
+            };
+            for column in self.join_key_columns() {
+                if let Some(values) = join_keys::implied_values(&current, column) {
+                    plan = plan.with_join_keys(&self.def, column, values.into_iter().collect());
+                    break;
+                }
+            }
+        }
+        plan
     }
 
     /// The requests this scan sends, as shown by EXPLAIN.
@@ -493,6 +642,11 @@ impl DisplayAs for IntercomScanExec {
             self.def.name,
             self.plan.describe()
         )?;
+        if let Some(ran) = self.ran.lock().ok().and_then(|r| r.clone()) {
+            write!(f, ", ran={ran}")?;
+        } else if !self.join_filters.is_empty() {
+            write!(f, ", join_keys=[{}]", self.join_key_columns().join(", "))?;
+        }
         if let Some(limit) = self.limit {
             write!(f, ", limit={limit}")?;
         }
@@ -530,10 +684,66 @@ impl ExecutionPlan for IntercomScanExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        match &self.predicate {
-            Some(predicate) => f(predicate),
-            None => Ok(TreeNodeRecursion::Continue),
+        // The join looks for its filter here to decide whether to publish it at all.
+        let joins = self
+            .join_filters
+            .iter()
+            .map(|d| Arc::clone(d) as Arc<dyn PhysicalExpr>);
+        for expr in self.predicate.iter().cloned().chain(joins) {
+            if f(&expr)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
         }
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn partition_statistics(&self, _partition: Option<usize>) -> Result<Arc<Statistics>> {
+        let mut statistics = Statistics::new_unknown(&self.schema);
+        statistics.num_rows = Precision::Inexact(self.plan.estimated_rows());
+        Ok(Arc::new(statistics))
+    }
+
+    fn handle_child_pushdown_result(
+        &self,
+        _phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        config: &ConfigOptions,
+    ) -> Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        // Only a join's key filter is taken, and only to choose requests: the scan does not
+        // promise to apply it, so every filter is reported as not pushed. With
+        // `SET intercom.pushdown = off` nothing is taken.
+        let enabled = config
+            .extensions
+            .get::<IntercomOptions>()
+            .is_none_or(|o| o.pushdown == Switch::On);
+        let keys = if enabled {
+            self.join_key_columns()
+        } else {
+            Vec::new()
+        };
+        let mut join_filters = self.join_filters.clone();
+        let mut filters = Vec::new();
+        for pushed in child_pushdown_result.parent_filters {
+            filters.push(PushedDown::No);
+            let on_keys = collect_columns(&pushed.filter)
+                .iter()
+                .any(|c| keys.contains(&c.name()));
+            if let (true, Ok(dynamic)) = (
+                on_keys,
+                Arc::downcast::<DynamicFilterPhysicalExpr>(pushed.filter),
+            ) {
+                join_filters.push(dynamic);
+            }
+        }
+        let mut result = FilterPushdownPropagation::with_parent_pushdown_result(filters);
+        if join_filters.len() > self.join_filters.len() {
+            let mut exec = self.shallow_copy();
+            exec.metrics = ExecutionPlanMetricsSet::new();
+            exec.ran = Arc::new(Mutex::new(None));
+            exec.join_filters = join_filters;
+            result = result.with_updated_node(Arc::new(exec) as Arc<dyn ExecutionPlan>);
+        }
+        Ok(result)
     }
 
     fn with_new_children(
@@ -559,19 +769,44 @@ impl ExecutionPlan for IntercomScanExec {
                 "IntercomScanExec has one partition, asked for {partition}"
             )));
         }
+        // Nothing is sent until the stream is first polled: a join above reads its small side
+        // first, and its keys may narrow the requests (see `plan_at_start`).
+        let start = Start {
+            exec: self.shallow_copy(),
+            metrics: ScanMetrics::new(&self.metrics, partition),
+        };
+        let batches = stream::once(async move { start.run() }).flatten();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            batches,
+        )))
+    }
+}
+
+/// What a scan needs to start once polled.
+struct Start {
+    exec: IntercomScanExec,
+    metrics: ScanMetrics,
+}
+
+impl Start {
+    fn run(self) -> BoxStream<'static, Result<RecordBatch>> {
+        let Start { exec, metrics } = self;
+        let plan = exec.plan_at_start();
+        if !exec.join_filters.is_empty()
+            && let Ok(mut ran) = exec.ran.lock()
+        {
+            *ran = Some(plan.describe());
+        }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (page_tx, mut page_rx) = tokio::sync::mpsc::channel(2);
         let counters = Arc::new(RequestCounters::default());
-        let metrics = ScanMetrics::new(&self.metrics, partition);
-        let mut items = self
-            .plan
-            .clone()
-            .items(self.client.clone(), counters.clone());
-        let decoder = BatchDecoder::new(self.columns.clone(), self.decoded_schema.clone());
-        let predicate = self.predicate.clone();
-        let output = self.output.clone();
-        let table = self.def.name.clone();
-        let mut remaining = self.limit;
+        let mut items = plan.items(exec.client.clone(), counters.clone());
+        let decoder = BatchDecoder::new(exec.columns.clone(), exec.decoded_schema.clone());
+        let predicate = exec.predicate.clone();
+        let output = exec.output.clone();
+        let table = exec.def.name.clone();
+        let mut remaining = exec.limit;
         // Two stages, so that fetching page n+1 (network, and the server) overlaps decoding
         // page n. Each runs ahead of the next by at most its channel's capacity. Dropping the
         // output stream drops `task`, which drops `fetch`: both abort at once, and no request
@@ -621,13 +856,10 @@ impl ExecutionPlan for IntercomScanExec {
             }
             metrics.sync(&counters);
         });
-        let batches = stream::unfold((rx, task), |(mut rx, task)| async move {
+        stream::unfold((rx, task), |(mut rx, task)| async move {
             rx.recv().await.map(|b| (b, (rx, task)))
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema.clone(),
-            batches,
-        )))
+        })
+        .boxed()
     }
 }
 

@@ -20,7 +20,7 @@ use super::scan::{IntercomScanExec, ScanColumns, ScanPlan};
 use crate::client::IntercomClient;
 use crate::pushdown;
 use crate::settings::{IntercomOptions, Switch};
-use crate::tables::{Source, TableDef};
+use crate::tables::TableDef;
 
 /// A table of one Intercom object type.
 #[derive(Debug)]
@@ -38,16 +38,6 @@ impl IntercomTable {
             def: Arc::new(def),
             client,
             schema,
-        }
-    }
-
-    /// The columns whose equality filters the scan answers itself, in order of preference:
-    /// lookup keys (`id`, `external_id`: one GET per value instead of a listing), or a child
-    /// table's parent key (only those parents' sub-resources are fetched).
-    fn key_columns(&self) -> Vec<&str> {
-        match &self.def.source {
-            Source::Children { key_column, .. } => vec![key_column.as_str()],
-            Source::List(_) => self.def.lookups.iter().map(|l| l.column.as_str()).collect(),
         }
     }
 }
@@ -129,7 +119,7 @@ impl TableProvider for IntercomTable {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        let keys = self.key_columns();
+        let keys = self.def.key_columns();
         Ok(filters
             .iter()
             .map(|f| {
@@ -164,7 +154,7 @@ impl TableProvider for IntercomTable {
         let pushed = if enabled { filters } else { &[] };
         // The first key column the filters pin; several filters on it are ANDed.
         let mut keys: Option<(String, BTreeSet<String>)> = None;
-        for column in self.key_columns() {
+        for column in self.def.key_columns() {
             for values in pushed.iter().filter_map(|f| key_values(f, column)) {
                 keys = Some(match keys {
                     Some((c, k)) => (c, k.intersection(&values).cloned().collect()),

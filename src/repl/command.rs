@@ -21,13 +21,21 @@ pub enum Command {
     Timing(Option<bool>),
     /// `\format [table|csv|json]`: set the output format, or show it when no name is given.
     Format(Option<Format>),
+    /// `\procs [name]` (or `\df [name]`): list the procedures, or describe one.
+    Procedures(Option<String>),
 }
 
 /// Every command name with its argument synopsis and a one-line description; drives `\?`
 /// and the completion of command names.
-pub const COMMANDS: [(&str, &str, &str); 6] = [
+pub const COMMANDS: [(&str, &str, &str); 8] = [
     ("\\dt", "", "list tables"),
     ("\\d", "[TABLE]", "describe a table's columns"),
+    (
+        "\\procs",
+        "[PROCEDURE]",
+        "list procedures (CALL …), or describe one's parameters",
+    ),
+    ("\\df", "[PROCEDURE]", "same as \\procs"),
     (
         "\\format",
         "[table|csv|json]",
@@ -94,6 +102,15 @@ impl FromStr for Command {
             "q" | "quit" => no_argument(&name, argument, Command::Quit),
             "dt" => no_argument(&name, argument, Command::ListTables),
             "d" => Ok(Command::Describe(argument.map(table_name).transpose()?)),
+            "procs" | "df" => match argument {
+                Some(procedure) if procedure.contains(char::is_whitespace) => Err(CommandError(
+                    format!("\\{name} takes one procedure name, got '{procedure}'"),
+                )),
+                Some(procedure) => Ok(Command::Procedures(Some(
+                    procedure.trim_matches('"').to_string(),
+                ))),
+                None => Ok(Command::Procedures(None)),
+            },
             "timing" => match argument.map(str::to_ascii_lowercase).as_deref() {
                 None => Ok(Command::Timing(None)),
                 Some("on") => Ok(Command::Timing(Some(true))),
@@ -173,6 +190,16 @@ mod tests {
             ("\\format csv", Command::Format(Some(Format::Csv))),
             ("\\format JSON", Command::Format(Some(Format::Json))),
             ("\\format table", Command::Format(Some(Format::Table))),
+            ("\\procs", Command::Procedures(None)),
+            ("\\df", Command::Procedures(None)),
+            (
+                "\\df ArchiveContact",
+                Command::Procedures(Some("ArchiveContact".into())),
+            ),
+            (
+                "\\procs \"archive_contact\"",
+                Command::Procedures(Some("archive_contact".into())),
+            ),
         ];
         for (line, expected) in cases {
             assert_eq!(parse(line), Ok(expected), "{line}");
@@ -213,6 +240,7 @@ mod tests {
             ("\\q now", "\\q takes no argument (got 'now')"),
             ("\\dt contacts", "\\dt takes no argument (got 'contacts')"),
             ("\\d a b", "\\d takes one table name, got 'a b'"),
+            ("\\df a b", "\\df takes one procedure name, got 'a b'"),
             (
                 "SELECT 1",
                 "'SELECT 1' is not a backslash command; type \\? for help",

@@ -279,6 +279,7 @@ impl Completions {
                 .collect(),
             "\\format" => Format::ALL.iter().map(|format| format.name()).collect(),
             "\\timing" => vec!["on", "off"],
+            "\\procs" | "\\df" => crate::procedures::all().iter().map(|p| p.name).collect(),
             _ => Vec::new(),
         };
         (start, matching(options.into_iter(), word))
@@ -472,7 +473,14 @@ mod tests {
         assert_eq!(complete("\\form"), (0, vec!["\\format".to_string()]));
         assert_eq!(
             complete("\\d"),
-            (0, vec!["\\dt".to_string(), "\\d".to_string()])
+            (
+                0,
+                vec!["\\dt".to_string(), "\\d".to_string(), "\\df".to_string()]
+            )
+        );
+        assert_eq!(
+            complete("\\df archivec"),
+            (4, vec!["ArchiveContact".to_string()])
         );
         assert_eq!(complete("\\d cont"), (3, vec!["contacts".to_string()]));
         assert_eq!(complete("\\format c"), (8, vec!["csv".to_string()]));

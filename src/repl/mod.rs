@@ -111,6 +111,21 @@ fn watch_ctrl_c_from_now_on() {
             eprintln!(
                 "Warning: Ctrl-C may end intercom-sql instead of cancelling a query: {error}"
             );
+            return;
+        }
+        // Tokio delivers a signal when some runtime's driver reads it, and the main runtime's
+        // workers may all be busy in a long CPU-bound operator. This thread's own small runtime
+        // reads signals as they come and wakes every listener, busy workers or not.
+        let pump = std::thread::Builder::new().name("ctrl-c".into()).spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async { while tokio::signal::ctrl_c().await.is_ok() {} });
+            }
+        });
+        if let Err(error) = pump {
+            eprintln!("Warning: Ctrl-C may be slow to cancel a busy query: {error}");
         }
     }
 }
@@ -198,6 +213,14 @@ impl Session<'_> {
                 let (schema, batch) = self.describe(&table).await?;
                 print_batches(schema, &[batch], self.format, &mut out)?;
             }
+            Command::Procedures(None) => {
+                let (schema, batch) = procedures_batch(self.engine)?;
+                print_batches(schema, &[batch], self.format, &mut out)?;
+            }
+            Command::Procedures(Some(name)) => {
+                let (schema, batch) = self.describe_procedure(&name)?;
+                print_batches(schema, &[batch], self.format, &mut out)?;
+            }
             Command::Timing(setting) => {
                 self.timing = setting.unwrap_or(!self.timing);
                 println!("Timing is {}.", if self.timing { "on" } else { "off" });
@@ -259,6 +282,74 @@ impl Session<'_> {
         ];
         string_batch(columns)
     }
+}
+
+impl Session<'_> {
+    /// `\procs name`: a procedure's parameters, after its signature, endpoint and example.
+    fn describe_procedure(&self, name: &str) -> Result<(SchemaRef, RecordBatch), Error> {
+        let procedure = self.engine.procedure(name)?;
+        if let Format::Table = self.format {
+            println!("{}", procedure.signature());
+            println!("{}", procedure.description);
+            println!("Endpoint: {}", procedure.endpoint());
+            println!("Example: {}", procedure.example);
+        }
+        let params = &procedure.params;
+        string_batch(vec![
+            (
+                "parameter",
+                params.iter().map(|p| p.name.to_string()).collect(),
+            ),
+            (
+                "type",
+                params.iter().map(|p| p.ty.sql_name().to_string()).collect(),
+            ),
+            (
+                "required",
+                params
+                    .iter()
+                    .map(|p| {
+                        if p.required {
+                            "yes".to_string()
+                        } else {
+                            format!("no (default {})", p.default_sql())
+                        }
+                    })
+                    .collect(),
+            ),
+            (
+                "description",
+                params
+                    .iter()
+                    .map(|p| {
+                        if p.allowed.is_empty() {
+                            p.doc.to_string()
+                        } else {
+                            format!("{} One of: {}.", p.doc, p.allowed.join(", "))
+                        }
+                    })
+                    .collect(),
+            ),
+        ])
+    }
+}
+
+/// `\procs`: every procedure with its signature and description.
+fn procedures_batch(engine: &Engine) -> Result<(SchemaRef, RecordBatch), Error> {
+    let procedures = engine.procedures();
+    string_batch(vec![
+        (
+            "signature",
+            procedures.iter().map(|p| p.signature()).collect(),
+        ),
+        (
+            "description",
+            procedures
+                .iter()
+                .map(|p| p.description.to_string())
+                .collect(),
+        ),
+    ])
 }
 
 /// `\dt`: every Intercom table with its description.

@@ -69,3 +69,48 @@ pub(super) fn company_contacts() -> TableDef {
     )
     .columns(columns)
 }
+
+/// A company list filtered by one tag or segment (`GET /companies?tag_id=…`, §4.6): a child
+/// table of `parent` keyed by `key`, so `WHERE tag_id = 'x'` is one filtered list, and a join
+/// from `tags` fetches only the joined tags' companies.
+fn filtered_companies(name: &str, description: &str, parent: &str, key: &str) -> TableDef {
+    let mut columns = vec![C::parent_key(
+        key,
+        &format!("Id of the {}.", &parent[..parent.len() - 1]),
+    )];
+    columns.extend(company_columns("company_id", "external_company_id"));
+    TableDef::new(
+        name,
+        description,
+        Source::Children {
+            parent_table: parent.into(),
+            key_column: key.into(),
+            listing: Listing::new(
+                &format!("/companies?{key}={{id}}"),
+                PageStyle::PageNumber,
+                "data",
+            ),
+        },
+    )
+    .columns(columns)
+}
+
+/// `tag_companies`: the companies carrying each tag.
+pub(super) fn tag_companies() -> TableDef {
+    filtered_companies(
+        "tag_companies",
+        "Companies carrying each tag (one row per tag and company; companies with contacts only).",
+        "tags",
+        "tag_id",
+    )
+}
+
+/// `segment_companies`: the companies in each segment.
+pub(super) fn segment_companies() -> TableDef {
+    filtered_companies(
+        "segment_companies",
+        "Companies in each segment (one row per segment and company; companies with contacts only).",
+        "segments",
+        "segment_id",
+    )
+}

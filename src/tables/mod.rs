@@ -6,6 +6,7 @@ mod admins;
 mod companies;
 mod contacts;
 mod conversations;
+pub mod custom;
 mod segments;
 mod tags;
 mod teams;
@@ -272,6 +273,15 @@ impl TableDef {
                 .collect::<Vec<_>>(),
         ))
     }
+    /// The columns whose equality filters a scan answers itself, in order of preference:
+    /// lookup keys (`id`, `external_id`: one GET per value instead of a listing), or a child
+    /// table's parent key (only those parents' sub-resources are fetched).
+    pub fn key_columns(&self) -> Vec<&str> {
+        match &self.source {
+            Source::Children { key_column, .. } => vec![key_column.as_str()],
+            Source::List(_) => self.lookups.iter().map(|l| l.column.as_str()).collect(),
+        }
+    }
     /// The column with this name.
     pub fn column_named(&self, name: &str) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.name == name)
@@ -307,6 +317,8 @@ pub fn all() -> Vec<TableDef> {
         contacts::contact_tags(),
         conversations::conversations(),
         conversations::conversation_parts(),
+        companies::segment_companies(),
+        companies::tag_companies(),
         segments::segments(),
         tags::tags(),
         teams::teams(),

@@ -3,6 +3,7 @@ mod cli;
 mod client;
 mod common;
 mod openapi;
+mod procedures;
 mod pushdown;
 mod repl;
 mod spec_fidelity;

@@ -30,6 +30,13 @@ const CONTACT_COLUMNS: &[(&str, Kind)] = &[
     ("created_at", Kind::Time),
     ("last_seen_at", Kind::Time),
     ("signed_up_at", Kind::Time),
+    // Custom attributes, typed from GET /data_attributes (quoted: the local copy has no
+    // `custom_attributes.x` spelling).
+    ("\"custom_attributes.plan_tier\"", Kind::Text),
+    ("\"custom_attributes.Account Manager\"", Kind::Text),
+    ("\"custom_attributes.seats\"", Kind::Int),
+    ("\"custom_attributes.beta_tester\"", Kind::Bool),
+    ("\"custom_attributes.trial_ends_at\"", Kind::Time),
 ];
 const CONVERSATION_COLUMNS: &[(&str, Kind)] = &[
     ("state", Kind::Text),
@@ -571,4 +578,223 @@ async fn limit_passes_through_pushed_filters_and_stops_paging() {
         plan.contains("limit=5") && plan.contains("filter=role@"),
         "{plan}"
     );
+}
+
+/// Runs `sql` with pushdown on and off; returns both answers (sorted) and the requests each sent.
+async fn on_and_off(env: &TestEnv, sql: &str) -> [(Vec<Vec<String>>, Vec<String>); 2] {
+    let mut out = Vec::new();
+    for setting in ["on", "off"] {
+        env.engine
+            .execute(&format!("SET intercom.pushdown = {setting}"))
+            .await
+            .unwrap();
+        env.emulator.state.clear_requests();
+        let mut rows = env.rows(sql).await;
+        rows.sort();
+        out.push((rows, env.requests()));
+    }
+    env.engine
+        .execute("SET intercom.pushdown = on")
+        .await
+        .unwrap();
+    [out.remove(0), out.remove(0)]
+}
+
+#[tokio::test]
+async fn joins_fetch_only_the_matching_parents_sub_resources() {
+    let env = start().await;
+    let contacts = env.emulator.state.snapshot("contacts");
+    let total = contacts.len();
+    let email = contacts[0]["email"].as_str().unwrap().to_string();
+    let prefix = &email[..6];
+    let matching = contacts
+        .iter()
+        .filter(|c| c["email"].as_str().is_some_and(|e| e.starts_with(prefix)))
+        .count();
+    assert!(
+        matching >= 1 && matching * 4 < total,
+        "{matching} of {total}"
+    );
+
+    for sql in [
+        format!(
+            "SELECT c.email, t.tag_name FROM contacts c JOIN contact_tags t \
+             ON t.contact_id = c.id WHERE c.email = '{email}'"
+        ),
+        // Written the other way round: the planner still builds from the searched side.
+        format!(
+            "SELECT c.email, t.tag_name FROM contact_tags t JOIN contacts c \
+             ON t.contact_id = c.id WHERE c.email = '{email}'"
+        ),
+        format!(
+            "SELECT c.id, t.tag_id FROM contacts c JOIN contact_tags t \
+             ON t.contact_id = c.id WHERE c.email LIKE '{prefix}%'"
+        ),
+    ] {
+        let [(on, sent), (off, walked)] = on_and_off(&env, &sql).await;
+        assert_eq!(on, off, "{sql}");
+        // One search, then one tag list per matching contact: O(matching), not O(all).
+        let searches = sent
+            .iter()
+            .filter(|r| *r == "POST /contacts/search")
+            .count();
+        let tag_lists = sent.iter().filter(|r| r.ends_with("/tags")).count();
+        assert_eq!(searches, 1, "{sql}: {sent:?}");
+        let expected = if sql.contains("LIKE") { matching } else { 1 };
+        assert_eq!(tag_lists, expected, "{sql}: {sent:?}");
+        assert_eq!(sent.len(), 1 + expected, "{sql}: {sent:?}");
+        assert!(walked.len() > total, "pushdown off walks every contact");
+    }
+
+    // Conversations and their parts, the same way.
+    let sql = "SELECT v.id, p.id FROM conversations v JOIN conversation_parts p \
+               ON p.conversation_id = v.id WHERE v.state = 'snoozed'";
+    let snoozed = env
+        .emulator
+        .state
+        .snapshot("conversations")
+        .iter()
+        .filter(|c| c["state"] == "snoozed")
+        .count();
+    let [(on, sent), (off, _)] = on_and_off(&env, sql).await;
+    assert_eq!(on, off);
+    let part_fetches = sent
+        .iter()
+        .filter(|r| r.starts_with("GET /conversations/"))
+        .count();
+    assert_eq!(part_fetches, snoozed, "{sent:?}");
+}
+
+#[tokio::test]
+async fn join_keys_become_lookups_and_show_in_explain_analyze() {
+    let env = start().await;
+    let contacts = env.emulator.state.snapshot("contacts");
+    let (a, b) = (
+        contacts[3]["id"].as_str().unwrap(),
+        contacts[4]["id"].as_str().unwrap(),
+    );
+    // The tags of two contacts are the small side; the contacts they belong to are then
+    // fetched by id instead of listing every contact.
+    let sql = format!(
+        "SELECT t.tag_id, c.email FROM contact_tags t JOIN contacts c ON c.id = t.contact_id \
+         WHERE t.contact_id IN ('{a}', '{b}')"
+    );
+    let [(on, sent), (off, _)] = on_and_off(&env, &sql).await;
+    assert_eq!(on, off);
+    assert!(!on.is_empty());
+    assert!(
+        sent.iter().all(|r| !r.starts_with("GET /contacts?")
+            && r != "GET /contacts"
+            && r != "POST /contacts/search"),
+        "{sent:?}"
+    );
+    assert!(sent.len() <= 4, "{sent:?}");
+
+    let email = contacts[0]["email"].as_str().unwrap();
+    let plan = env
+        .rows(&format!(
+            "EXPLAIN ANALYZE SELECT t.tag_name FROM contacts c JOIN contact_tags t \
+             ON t.contact_id = c.id WHERE c.email = '{email}'"
+        ))
+        .await;
+    let text = plan
+        .iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let id = contacts[0]["id"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("ran=GET /contacts/{{id}}/tags for ids [\"{id}\"]")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn custom_attributes_are_typed_columns_and_searched() {
+    let env = start().await;
+    let sql = "SELECT id, custom_attributes.seats FROM contacts \
+               WHERE custom_attributes.plan_tier = 'enterprise' AND custom_attributes.seats > 100 \
+               ORDER BY id";
+    let [(on, sent), (off, _)] = on_and_off(&env, sql).await;
+    assert_eq!(on, off);
+    assert!(!on.is_empty());
+    assert!(
+        on.iter().all(|r| r[1].parse::<i64>().unwrap() > 100),
+        "{on:?}"
+    );
+    assert_eq!(sent, ["POST /contacts/search"]);
+    env.emulator.state.clear_requests();
+    env.rows(sql).await;
+    let body = env.emulator.state.requests()[0].body.clone().unwrap();
+    assert_eq!(
+        body["query"]["value"][0],
+        serde_json::json!({"field": "custom_attributes.plan_tier", "operator": "=", "value": "enterprise"})
+    );
+    // Qualified, quoted and mixed-case spellings name the same columns.
+    let rows = env
+        .rows(
+            "SELECT count(*) FROM contacts c WHERE c.custom_attributes.\"Account Manager\" IS NOT NULL \
+             AND \"custom_attributes.beta_tester\" = true",
+        )
+        .await;
+    assert!(rows[0][0].parse::<i64>().unwrap() > 0, "{rows:?}");
+    // Companies and conversations get typed columns too (read, not searched).
+    let described = env.engine.tables();
+    for table in ["companies", "conversations"] {
+        let info = described.iter().find(|t| t.name == table).unwrap();
+        assert!(
+            info.schema
+                .fields()
+                .iter()
+                .any(|f| f.name().starts_with("custom_attributes.")),
+            "{table} has no custom attribute columns"
+        );
+    }
+    let error = env
+        .error("SELECT custom_attributes.no_such_thing FROM contacts")
+        .await;
+    assert!(error.contains("custom_attributes.no_such_thing"), "{error}");
+}
+
+#[tokio::test]
+async fn companies_by_tag_and_segment_are_one_filtered_list() {
+    let env = start().await;
+    let tags = env.rows("SELECT id FROM tags ORDER BY id").await;
+    let segments = env.rows("SELECT id FROM segments ORDER BY id").await;
+    let mut checked = 0;
+    for (table, key, ids) in [
+        ("tag_companies", "tag_id", &tags),
+        ("segment_companies", "segment_id", &segments),
+    ] {
+        for id in ids.iter().map(|r| &r[0]).take(4) {
+            let sql = format!("SELECT {key}, company_id, name FROM {table} WHERE {key} = '{id}'");
+            let [(on, sent), (off, walked)] = on_and_off(&env, &sql).await;
+            assert_eq!(on, off, "{sql}");
+            assert_eq!(sent.len(), 1, "{sent:?}");
+            assert!(
+                sent[0].starts_with(&format!("GET /companies?{key}={id}")),
+                "{sent:?}"
+            );
+            assert!(walked.len() > ids.len(), "pushdown off walks every parent");
+            checked += on.len();
+        }
+    }
+    assert!(checked > 0, "no tag or segment has companies");
+
+    // The tags' own view agrees: a company is in tag_companies iff it carries the tag.
+    let embedded = env
+        .rows(
+            "SELECT count(*) FROM companies c, tags t \
+             WHERE t.name = 'VIP' AND c.tags LIKE '%\"id\":\"' || t.id || '\"%'",
+        )
+        .await;
+    let listed = env
+        .rows(
+            "SELECT count(*) FROM tags t JOIN tag_companies c ON c.tag_id = t.id \
+             WHERE t.name = 'VIP'",
+        )
+        .await;
+    assert_eq!(embedded, listed);
+    assert_ne!(listed[0][0], "0", "no company carries VIP");
 }

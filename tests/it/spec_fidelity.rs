@@ -58,8 +58,9 @@ fn id_of(value: &Value) -> Option<String> {
 
 /// A running emulator plus a recording, validating HTTP client.
 struct Harness {
-    // Held so the server lives as long as the harness.
-    _emulator: emulator::RunningEmulator,
+    /// The server (kept alive by the harness; its state lists objects no endpoint enumerates,
+    /// such as visitors).
+    emulator: emulator::RunningEmulator,
     base: String,
     token: String,
     http: reqwest::Client,
@@ -93,7 +94,7 @@ impl Harness {
             .map(|(m, t)| (route_key(m, t), (0, 0)))
             .collect();
         Harness {
-            _emulator: running,
+            emulator: running,
             base,
             token,
             http: reqwest::Client::new(),
@@ -606,6 +607,20 @@ async fn exercise_reads(h: &mut Harness) {
     ))
     .await;
     h.get("/visitors?user_id=missing-visitor").await;
+    // Visitors have no list endpoint: take a seeded one from the emulator's state.
+    if let Some(user_id) = visitor_user_ids(h).first() {
+        h.get(&format!("/visitors?user_id={user_id}")).await;
+    }
+}
+
+/// `user_id`s of the seeded visitors that are not converted yet.
+fn visitor_user_ids(h: &Harness) -> Vec<String> {
+    h.emulator
+        .state
+        .snapshot("visitors")
+        .iter()
+        .filter_map(|v| v["user_id"].as_str().map(String::from))
+        .collect()
 }
 
 /// Writes: create what is needed, update it, and delete only what the test created.
@@ -783,6 +798,26 @@ async fn exercise_writes(h: &mut Harness) {
                "message_type": "email", "subject": "Hi", "template": "plain", "body": "Mail"}),
     )
     .await;
+    // Variants whose answers carry other shapes: a quick reply (part metadata), a contact
+    // reply to their latest conversation, a message that opens a conversation at once.
+    h.post(
+        &format!("/conversations/{conv}/reply"),
+        json!({"type": "admin", "admin_id": admin, "message_type": "quick_reply",
+               "reply_options": [{"text": "Yes", "uuid": "8c2f1e7a-0b1d-4c55-9d5e-2f0a3c4b5d6e"}]}),
+    )
+    .await;
+    h.post(
+        "/conversations/last/reply",
+        json!({"type": "user", "intercom_user_id": user, "message_type": "comment", "body": "Me again"}),
+    )
+    .await;
+    h.post(
+        "/messages",
+        json!({"from": {"type": "admin", "id": admin_num}, "to": [{"type": "user", "id": user}],
+               "message_type": "in_app", "body": "Outbound with a conversation",
+               "create_conversation_without_contact_reply": true}),
+    )
+    .await;
 
     // Tickets and their types.
     let tt = h
@@ -827,9 +862,19 @@ async fn exercise_writes(h: &mut Harness) {
         update["ticket_state_id"] = json!(s);
     }
     h.put(&format!("/tickets/{t}"), update).await;
+    h.put(
+        &format!("/tickets/{t}"),
+        json!({"assignee_id": admin, "admin_id": admin_num, "open": false}),
+    )
+    .await;
     h.post(
         &format!("/tickets/{t}/reply"),
         json!({"type": "admin", "admin_id": admin, "message_type": "note", "body": "Note"}),
+    )
+    .await;
+    h.post(
+        &format!("/tickets/{t}/reply"),
+        json!({"type": "user", "intercom_user_id": user, "message_type": "comment", "body": "Thanks"}),
     )
     .await;
     h.post(
@@ -904,6 +949,15 @@ async fn exercise_writes(h: &mut Harness) {
         json!({"away_mode_enabled": false, "away_mode_reassign": false}),
     )
     .await;
+
+    if let Some(user_id) = visitor_user_ids(h).last() {
+        h.post(
+            "/visitors/convert",
+            json!({"type": "user", "visitor": {"user_id": user_id},
+                   "user": {"email": "spec.visitor@example.com"}}),
+        )
+        .await;
+    }
 
     // Help center and news.
     let article = h

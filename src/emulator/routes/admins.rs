@@ -1,17 +1,20 @@
-//! `/me`, admins and teams.
+//! `/me`, admins (incl. away mode, §5.10) and teams.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::ApiResult;
+use super::body::Body;
 use super::paging::params;
 use crate::emulator::render;
+use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
 
 pub(super) async fn me(State(st): State<EmulatorState>) -> Json<Value> {
-    Json(render::me(st.store()))
+    Json(render::me(&st.store()))
 }
 
 pub(super) async fn list_admins(
@@ -19,7 +22,8 @@ pub(super) async fn list_admins(
     RawQuery(q): RawQuery,
 ) -> Json<Value> {
     let avatar = params(q).get("display_avatar").is_some_and(|v| v == "true");
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let admins: Vec<Value> = (0..s.admins.len())
         .map(|i| render::admin(s, i, avatar))
         .collect();
@@ -30,7 +34,8 @@ pub(super) async fn get_admin(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s
         .admin_index(&id)
         .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?;
@@ -38,15 +43,45 @@ pub(super) async fn get_admin(
 }
 
 pub(super) async fn list_teams(State(st): State<EmulatorState>) -> Json<Value> {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let teams: Vec<Value> = (0..s.teams.len()).map(|i| render::team(s, i)).collect();
     Json(json!({"type": "team.list", "teams": teams}))
 }
 
 pub(super) async fn get_team(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s
         .team_index(&id)
         .ok_or_else(|| ApiError::not_found("team_not_found", "Team not found"))?;
     Ok(Json(render::team(s, i)).into_response())
+}
+
+/// `PUT /admins/{id}/away` `{away_mode_enabled, away_mode_reassign, away_status_reason_id?}`:
+/// the admin. Leaving away mode clears the reason.
+pub(super) async fn set_away(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(&[
+        "away_mode_enabled",
+        "away_mode_reassign",
+        "away_status_reason_id",
+    ])?;
+    let enabled = b.req_bool("away_mode_enabled")?;
+    let reassign = b.req_bool("away_mode_reassign")?;
+    let reason = b.int("away_status_reason_id")?;
+    st.write(|s| {
+        let i = s.admin_index(&id).ok_or_else(|| {
+            ApiError::not_found("admin_not_found", "Admin for admin_id not found")
+        })?;
+        let a = &mut s.admins[i];
+        a.away_mode_enabled = enabled;
+        a.away_mode_reassign = reassign;
+        a.away_status_reason_id = if enabled { reason } else { None };
+        Ok(Json(render::admin(s, i, false)).into_response())
+    })
 }

@@ -11,14 +11,14 @@ use super::contacts::ContactPage;
 use super::notes::notes_page;
 use super::paging::{number_pages, page_param, page_range, params, per_page_param};
 use crate::emulator::render;
+use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState, Scroll};
 
 fn company_not_found() -> ApiError {
     ApiError::not_found("company_not_found", "Company Not Found")
 }
 
-fn companies_page(st: &EmulatorState, list: &[u32], page: usize, per_page: usize) -> Response {
-    let s = st.store();
+fn companies_page(s: &Store, list: &[u32], page: usize, per_page: usize) -> Response {
     let data: Vec<Value> = list[page_range(page, per_page, list.len())]
         .iter()
         .map(|i| render::company(s, *i as usize))
@@ -37,12 +37,13 @@ pub(super) async fn list_companies(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     if let Some(company_id) = p.get("company_id") {
         let i = s
             .companies
             .iter()
-            .position(|c| c.company_id == *company_id)
+            .position(|c| !c.deleted && c.company_id == *company_id)
             .ok_or_else(company_not_found)?;
         return Ok(Json(render::company(s, i)).into_response());
     }
@@ -50,7 +51,7 @@ pub(super) async fn list_companies(
         let i = s
             .companies
             .iter()
-            .position(|c| c.name.eq_ignore_ascii_case(name))
+            .position(|c| !c.deleted && c.name.eq_ignore_ascii_case(name))
             .ok_or_else(company_not_found)?;
         return Ok(Json(render::company(s, i)).into_response());
     }
@@ -72,7 +73,7 @@ pub(super) async fn list_companies(
                 && segment.is_none_or(|seg| c.segments.contains(&seg))
         })
         .collect();
-    Ok(companies_page(&st, &list, page, per_page))
+    Ok(companies_page(s, &list, page, per_page))
 }
 
 /// `POST /companies/list`: query params `page`, `per_page`, `order` (by `last_request_at`,
@@ -83,7 +84,8 @@ pub(super) async fn post_companies_list(
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 15)?);
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let mut list = s.visible_companies.clone();
     list.sort_by_key(|&i| (s.companies[i as usize].last_request_at, i));
     match p.get("order").map(String::as_str) {
@@ -95,7 +97,7 @@ pub(super) async fn post_companies_list(
             )));
         }
     }
-    Ok(companies_page(&st, &list, page, per_page))
+    Ok(companies_page(s, &list, page, per_page))
 }
 
 /// Companies per scroll page (server-chosen, §2.5).
@@ -109,7 +111,8 @@ pub(super) async fn scroll_companies(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let mut scroll = st.scroll();
     if scroll
         .as_ref()
@@ -170,7 +173,8 @@ pub(super) async fn get_company(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s.company_index(&id).ok_or_else(company_not_found)?;
     Ok(Json(render::company(s, i)).into_response())
 }
@@ -182,12 +186,19 @@ pub(super) async fn company_contacts(
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
-    let total = c.contacts.len();
+    let live: Vec<u32> = c
+        .contacts
+        .iter()
+        .copied()
+        .filter(|&i| s.contacts[i as usize].is_live())
+        .collect();
+    let total = live.len();
     let body = ContactPage {
         kind: "list",
-        data: c.contacts[page_range(page, per_page, total)]
+        data: live[page_range(page, per_page, total)]
             .iter()
             .map(|i| render::contact(s, *i as usize))
             .collect(),
@@ -201,7 +212,8 @@ pub(super) async fn company_segments(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
     let data: Vec<Value> = c
         .segments
@@ -216,7 +228,8 @@ pub(super) async fn company_notes(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
-    notes_page(&st, &c.notes, &params(q))
+    notes_page(s, &c.notes, &params(q))
 }

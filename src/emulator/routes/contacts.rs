@@ -11,10 +11,11 @@ use serde_json::{Value, json};
 use super::ApiResult;
 use super::notes::notes_page;
 use super::paging::{
-    compile, cursor_pages, decode_cursor, encode_cursor, page_param, page_range, params,
-    parse_search, per_page_param, search_page, total_pages,
+    compile, cursor_pages, decode_cursor, encode_cursor, live_window, page_param, page_range,
+    params, parse_search, per_page_param, search_page, total_pages,
 };
 use crate::emulator::render::{self, ContactRecord};
+use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
 
 fn contact_not_found() -> ApiError {
@@ -37,20 +38,26 @@ pub(super) async fn list_contacts(
 ) -> ApiResult {
     let p = params(q);
     let per_page = per_page_param(&p, 10)?;
-    let s = st.store();
-    let total = s.contacts.len();
+    let db = st.store();
+    let s: &Store = &db;
+    let len = s.contacts.len();
     let (page, start) = match p.get("starting_after").filter(|c| !c.is_empty()) {
         Some(cursor) => {
             let (page, last) = decode_cursor("contacts", cursor)?;
-            (page, last.saturating_add(1).min(total))
+            (page, last.saturating_add(1).min(len))
         }
         None => (1, 0),
     };
-    let end = (start + per_page).min(total);
-    let next = (end < total).then(|| encode_cursor("contacts", page.saturating_add(1), end - 1));
+    // Archived, deleted and merged-away contacts are not listed (§2.2, §5.1).
+    let (items, more) = live_window(len, start, per_page, |i| s.contacts[i].is_live());
+    let next = items
+        .last()
+        .filter(|_| more)
+        .map(|&last| encode_cursor("contacts", page.saturating_add(1), last));
+    let total = s.live_contacts;
     let body = ContactPage {
         kind: "list",
-        data: (start..end).map(|i| render::contact(s, i)).collect(),
+        data: items.into_iter().map(|i| render::contact(s, i)).collect(),
         total_count: total,
         pages: cursor_pages(page, per_page, total, next),
     };
@@ -61,7 +68,8 @@ pub(super) async fn get_contact(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s.contact_index(&id).ok_or_else(contact_not_found)?;
     Ok(Json(render::contact(s, i)).into_response())
 }
@@ -70,12 +78,16 @@ pub(super) async fn find_contact_by_external_id(
     State(st): State<EmulatorState>,
     Path(external_id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s
         .contact_by_external_id
         .get(&external_id)
         .copied()
-        .filter(|i| s.contacts[*i as usize].role == "user")
+        .filter(|i| {
+            let c = &s.contacts[*i as usize];
+            c.is_live() && c.role == "user"
+        })
         .ok_or_else(contact_not_found)?;
     Ok(Json(render::contact(s, i as usize)).into_response())
 }
@@ -84,7 +96,8 @@ pub(super) async fn contact_tags(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
     let tags: Vec<Value> = c
         .tags
@@ -98,7 +111,8 @@ pub(super) async fn contact_segments(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
     let segments: Vec<Value> = c
         .segments
@@ -117,7 +131,8 @@ pub(super) async fn contact_companies(
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
     let total = c.companies.len();
     let data: Vec<Value> = c.companies[page_range(page, per_page, total)]
@@ -147,25 +162,29 @@ pub(super) async fn contact_notes(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
-    notes_page(&st, &c.notes, &params(q))
+    notes_page(s, &c.notes, &params(q))
 }
 
 /// `POST /contacts/search` (default 50 per page).
 pub(super) async fn search_contacts(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
     let req = parse_search(&body, 50)?;
-    let query = compile(&req.query, st.schemas().0)?;
-    let s = st.store();
-    let matches = st.cached_matches(format!("contacts:{}", req.query), || {
+    let db = st.store();
+    let query = compile(&req.query, &db.contact_schema)?;
+    let s: &Store = &db;
+    let key = format!("contacts:{}:{}", s.generation, req.query);
+    let matches = st.cached_matches(key, || {
         s.contacts
             .iter()
             .enumerate()
             .filter(|(_, c)| {
-                query.matches(&ContactRecord {
-                    store: s,
-                    contact: c,
-                })
+                c.is_live()
+                    && query.matches(&ContactRecord {
+                        store: s,
+                        contact: c,
+                    })
             })
             .map(|(i, _)| i as u32)
             .collect()

@@ -9,12 +9,13 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::paging::{
-    compile, cursor_pages, decode_cursor, encode_cursor, params, parse_search, per_page_param,
-    search_page,
+    compile, cursor_pages, decode_cursor, encode_cursor, live_window, params, parse_search,
+    per_page_param, search_page,
 };
 use super::{ApiResult, resource_not_found};
 use crate::emulator::EmulatorState;
 use crate::emulator::render::{self, JsonRecord};
+use crate::emulator::store::Store;
 
 /// `GET /conversations`: cursor list, default 20, never with parts (§2.2).
 pub(super) async fn list_conversations(
@@ -23,19 +24,25 @@ pub(super) async fn list_conversations(
 ) -> ApiResult {
     let p = params(q);
     let per_page = per_page_param(&p, 20)?;
-    let s = st.store();
-    let total = s.conversations.len();
+    let db = st.store();
+    let s: &Store = &db;
+    let len = s.conversations.len();
     let (page, start) = match p.get("starting_after").filter(|c| !c.is_empty()) {
         Some(cursor) => {
             let (page, last) = decode_cursor("conversations", cursor)?;
-            (page, last.saturating_add(1).min(total))
+            (page, last.saturating_add(1).min(len))
         }
         None => (1, 0),
     };
-    let end = (start + per_page).min(total);
-    let next =
-        (end < total).then(|| encode_cursor("conversations", page.saturating_add(1), end - 1));
-    let items: Vec<Value> = (start..end)
+    let live = |i: usize| s.conversations[i].is_live();
+    let total = (0..len).filter(|&i| live(i)).count();
+    let (items, more) = live_window(len, start, per_page, live);
+    let next = items
+        .last()
+        .filter(|_| more)
+        .map(|&last| encode_cursor("conversations", page.saturating_add(1), last));
+    let items: Vec<Value> = items
+        .into_iter()
         .map(|i| render::conversation(s, i, false))
         .collect();
     Ok(Json(json!({
@@ -49,7 +56,8 @@ pub(super) async fn get_conversation(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s.conversation_index(&id).ok_or_else(resource_not_found)?;
     Ok(Json(render::conversation(s, i, true)).into_response())
 }
@@ -60,11 +68,16 @@ pub(super) async fn search_conversations(
     body: Bytes,
 ) -> ApiResult {
     let req = parse_search(&body, 20)?;
-    let query = compile(&req.query, st.schemas().1)?;
-    let s = st.store();
-    let matches: Arc<Vec<u32>> = st.cached_matches(format!("conversations:{}", req.query), || {
+    let db = st.store();
+    let query = compile(&req.query, &db.conversation_schema)?;
+    let s: &Store = &db;
+    let key = format!("conversations:{}:{}", s.generation, req.query);
+    let matches: Arc<Vec<u32>> = st.cached_matches(key, || {
         (0..s.conversations.len())
-            .filter(|&i| query.matches(&JsonRecord(&render::conversation(s, i, false))))
+            .filter(|&i| {
+                s.conversations[i].is_live()
+                    && query.matches(&JsonRecord(&render::conversation(s, i, false)))
+            })
             .map(|i| i as u32)
             .collect()
     });

@@ -1,24 +1,35 @@
 //! HTTP handlers of the emulated Intercom API, one file per resource, and their pagination
 //! (intercom-api.md §2). This module holds the route table and the router wiring.
 //!
-//! Handlers only read the store and shape envelopes; search semantics live in `search`,
-//! object rendering in `render`, auth/faults/logging in the middleware of `emulator/mod.rs`,
-//! query strings, cursors and `pages` envelopes in [`paging`].
+//! Read handlers take the store's shared lock and shape envelopes; write handlers parse their
+//! body ([`body`]), then validate and mutate inside one `EmulatorState::write` (so a rejected
+//! request leaves the store unchanged). Search semantics live in `search`, object rendering in
+//! `render`, auth/faults/logging in the middleware of `emulator/mod.rs`, query strings, cursors
+//! and `pages` envelopes in [`paging`], helpers shared by writes in [`shared`].
 
 mod admins;
+mod body;
 mod companies;
+mod company_writes;
+mod contact_writes;
 mod contacts;
+mod conversation_writes;
 mod conversations;
 mod data_attributes;
+mod messages;
 mod notes;
 mod paging;
 mod segments;
+mod shared;
 mod tags;
+mod ticket_types;
+mod ticket_writes;
 mod tickets;
+mod visitors;
 
 use axum::Router;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 
 use super::{ApiError, EmulatorState};
 
@@ -59,6 +70,68 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/tickets/{ticket_id}"),
     ("GET", "/notes/{note_id}"),
     ("GET", "/data_attributes"),
+    // Writes (intercom-api.md §5) and the reads they need.
+    ("POST", "/contacts"),
+    ("PUT", "/contacts/{contact_id}"),
+    ("DELETE", "/contacts/{contact_id}"),
+    ("POST", "/contacts/merge"),
+    ("POST", "/contacts/{contact_id}/archive"),
+    ("POST", "/contacts/{contact_id}/unarchive"),
+    ("POST", "/contacts/{contact_id}/block"),
+    ("POST", "/contacts/{contact_id}/tags"),
+    ("DELETE", "/contacts/{contact_id}/tags/{tag_id}"),
+    ("POST", "/contacts/{contact_id}/companies"),
+    ("DELETE", "/contacts/{contact_id}/companies/{company_id}"),
+    ("GET", "/contacts/{contact_id}/subscriptions"),
+    ("POST", "/contacts/{contact_id}/subscriptions"),
+    (
+        "DELETE",
+        "/contacts/{contact_id}/subscriptions/{subscription_id}",
+    ),
+    ("POST", "/contacts/{contact_id}/notes"),
+    ("GET", "/subscription_types"),
+    ("POST", "/companies"),
+    ("PUT", "/companies/{company_id}"),
+    ("DELETE", "/companies/{company_id}"),
+    ("POST", "/tags"),
+    ("DELETE", "/tags/{tag_id}"),
+    ("POST", "/conversations"),
+    ("PUT", "/conversations/{conversation_id}"),
+    ("DELETE", "/conversations/{conversation_id}"),
+    ("POST", "/conversations/{conversation_id}/reply"),
+    ("POST", "/conversations/{conversation_id}/parts"),
+    ("POST", "/conversations/{conversation_id}/tags"),
+    ("DELETE", "/conversations/{conversation_id}/tags/{tag_id}"),
+    ("POST", "/conversations/{conversation_id}/customers"),
+    (
+        "DELETE",
+        "/conversations/{conversation_id}/customers/{contact_id}",
+    ),
+    ("POST", "/conversations/{conversation_id}/convert"),
+    ("POST", "/conversations/redact"),
+    ("POST", "/messages"),
+    ("POST", "/tickets"),
+    ("PUT", "/tickets/{ticket_id}"),
+    ("DELETE", "/tickets/{ticket_id}"),
+    ("POST", "/tickets/{ticket_id}/reply"),
+    ("POST", "/tickets/{ticket_id}/tags"),
+    ("DELETE", "/tickets/{ticket_id}/tags/{tag_id}"),
+    ("GET", "/ticket_types"),
+    ("POST", "/ticket_types"),
+    ("GET", "/ticket_types/{ticket_type_id}"),
+    ("PUT", "/ticket_types/{ticket_type_id}"),
+    ("POST", "/ticket_types/{ticket_type_id}/attributes"),
+    (
+        "PUT",
+        "/ticket_types/{ticket_type_id}/attributes/{attribute_id}",
+    ),
+    ("GET", "/ticket_states"),
+    ("POST", "/data_attributes"),
+    ("PUT", "/data_attributes/{data_attribute_id}"),
+    ("POST", "/events"),
+    ("PUT", "/admins/{admin_id}/away"),
+    ("GET", "/visitors"),
+    ("POST", "/visitors/convert"),
 ];
 
 /// The API routes (without middleware or state).
@@ -67,33 +140,89 @@ pub fn api_routes() -> Router<EmulatorState> {
         .route("/me", get(admins::me))
         .route("/admins", get(admins::list_admins))
         .route("/admins/{admin_id}", get(admins::get_admin))
+        .route("/admins/{admin_id}/away", put(admins::set_away))
         .route("/teams", get(admins::list_teams))
         .route("/teams/{team_id}", get(admins::get_team))
-        .route("/tags", get(tags::list_tags))
-        .route("/tags/{tag_id}", get(tags::get_tag))
+        .route("/tags", get(tags::list_tags).post(tags::post_tags))
+        .route(
+            "/tags/{tag_id}",
+            get(tags::get_tag).delete(tags::delete_tag),
+        )
         .route("/segments", get(segments::list_segments))
         .route("/segments/{segment_id}", get(segments::get_segment))
-        .route("/contacts", get(contacts::list_contacts))
+        .route(
+            "/contacts",
+            get(contacts::list_contacts).post(contact_writes::create),
+        )
         .route("/contacts/search", post(contacts::search_contacts))
+        .route("/contacts/merge", post(contact_writes::merge))
         .route(
             "/contacts/find_by_external_id/{external_id}",
             get(contacts::find_contact_by_external_id),
         )
-        .route("/contacts/{contact_id}", get(contacts::get_contact))
-        .route("/contacts/{contact_id}/tags", get(contacts::contact_tags))
+        .route(
+            "/contacts/{contact_id}",
+            get(contacts::get_contact)
+                .put(contact_writes::update)
+                .delete(contact_writes::delete),
+        )
+        .route(
+            "/contacts/{contact_id}/archive",
+            post(contact_writes::archive),
+        )
+        .route(
+            "/contacts/{contact_id}/unarchive",
+            post(contact_writes::unarchive),
+        )
+        .route("/contacts/{contact_id}/block", post(contact_writes::block))
+        .route(
+            "/contacts/{contact_id}/tags",
+            get(contacts::contact_tags).post(contact_writes::attach_tag),
+        )
+        .route(
+            "/contacts/{contact_id}/tags/{tag_id}",
+            delete(contact_writes::detach_tag),
+        )
         .route(
             "/contacts/{contact_id}/companies",
-            get(contacts::contact_companies),
+            get(contacts::contact_companies).post(contact_writes::attach_company),
         )
-        .route("/contacts/{contact_id}/notes", get(contacts::contact_notes))
+        .route(
+            "/contacts/{contact_id}/companies/{company_id}",
+            delete(contact_writes::detach_company),
+        )
+        .route(
+            "/contacts/{contact_id}/subscriptions",
+            get(contact_writes::list_subscriptions).post(contact_writes::attach_subscription),
+        )
+        .route(
+            "/contacts/{contact_id}/subscriptions/{subscription_id}",
+            delete(contact_writes::detach_subscription),
+        )
+        .route(
+            "/subscription_types",
+            get(contact_writes::list_subscription_types),
+        )
+        .route(
+            "/contacts/{contact_id}/notes",
+            get(contacts::contact_notes).post(contact_writes::create_note),
+        )
         .route(
             "/contacts/{contact_id}/segments",
             get(contacts::contact_segments),
         )
-        .route("/companies", get(companies::list_companies))
+        .route(
+            "/companies",
+            get(companies::list_companies).post(company_writes::upsert),
+        )
         .route("/companies/list", post(companies::post_companies_list))
         .route("/companies/scroll", get(companies::scroll_companies))
-        .route("/companies/{company_id}", get(companies::get_company))
+        .route(
+            "/companies/{company_id}",
+            get(companies::get_company)
+                .put(company_writes::update)
+                .delete(company_writes::delete),
+        )
         .route(
             "/companies/{company_id}/contacts",
             get(companies::company_contacts),
@@ -106,21 +235,92 @@ pub fn api_routes() -> Router<EmulatorState> {
             "/companies/{company_id}/notes",
             get(companies::company_notes),
         )
-        .route("/conversations", get(conversations::list_conversations))
+        .route(
+            "/conversations",
+            get(conversations::list_conversations).post(conversation_writes::create),
+        )
         .route(
             "/conversations/search",
             post(conversations::search_conversations),
         )
+        .route("/conversations/redact", post(conversation_writes::redact))
         .route(
             "/conversations/{conversation_id}",
-            get(conversations::get_conversation),
+            get(conversations::get_conversation)
+                .put(conversation_writes::update)
+                .delete(conversation_writes::delete),
         )
+        .route(
+            "/conversations/{conversation_id}/reply",
+            post(conversation_writes::reply),
+        )
+        .route(
+            "/conversations/{conversation_id}/parts",
+            post(conversation_writes::manage),
+        )
+        .route(
+            "/conversations/{conversation_id}/tags",
+            post(conversation_writes::attach_tag),
+        )
+        .route(
+            "/conversations/{conversation_id}/tags/{tag_id}",
+            delete(conversation_writes::detach_tag),
+        )
+        .route(
+            "/conversations/{conversation_id}/customers",
+            post(conversation_writes::attach_customer),
+        )
+        .route(
+            "/conversations/{conversation_id}/customers/{contact_id}",
+            delete(conversation_writes::detach_customer),
+        )
+        .route(
+            "/conversations/{conversation_id}/convert",
+            post(conversation_writes::convert),
+        )
+        .route("/messages", post(messages::create))
+        .route("/events", post(messages::create_event))
+        .route("/tickets", post(ticket_writes::create))
         .route("/tickets/search", post(tickets::search_tickets))
-        .route("/tickets/{ticket_id}", get(tickets::get_ticket))
+        .route(
+            "/tickets/{ticket_id}",
+            get(tickets::get_ticket)
+                .put(ticket_writes::update)
+                .delete(ticket_writes::delete),
+        )
+        .route("/tickets/{ticket_id}/reply", post(ticket_writes::reply))
+        .route("/tickets/{ticket_id}/tags", post(ticket_writes::attach_tag))
+        .route(
+            "/tickets/{ticket_id}/tags/{tag_id}",
+            delete(ticket_writes::detach_tag),
+        )
+        .route(
+            "/ticket_types",
+            get(ticket_types::list_types).post(ticket_types::create_type),
+        )
+        .route(
+            "/ticket_types/{ticket_type_id}",
+            get(ticket_types::get_type).put(ticket_types::update_type),
+        )
+        .route(
+            "/ticket_types/{ticket_type_id}/attributes",
+            post(ticket_types::create_attribute),
+        )
+        .route(
+            "/ticket_types/{ticket_type_id}/attributes/{attribute_id}",
+            put(ticket_types::update_attribute),
+        )
+        .route("/ticket_states", get(ticket_types::list_states))
+        .route("/visitors", get(visitors::get_visitor))
+        .route("/visitors/convert", post(visitors::convert))
         .route("/notes/{note_id}", get(notes::get_note))
         .route(
             "/data_attributes",
-            get(data_attributes::list_data_attributes),
+            get(data_attributes::list_data_attributes).post(data_attributes::create_data_attribute),
+        )
+        .route(
+            "/data_attributes/{data_attribute_id}",
+            put(data_attributes::update_data_attribute),
         )
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)

@@ -11,20 +11,17 @@ use super::paging::{number_pages, page_param, page_range, per_page_param};
 use super::{ApiResult, resource_not_found};
 use crate::emulator::EmulatorState;
 use crate::emulator::render;
+use crate::emulator::store::Store;
 
 pub(super) async fn get_note(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s.note_index(&id).ok_or_else(resource_not_found)?;
     Ok(Json(render::note(s, i)).into_response())
 }
 
-pub(super) fn notes_page(
-    st: &EmulatorState,
-    notes: &[u32],
-    p: &HashMap<String, String>,
-) -> ApiResult {
+pub(super) fn notes_page(s: &Store, notes: &[u32], p: &HashMap<String, String>) -> ApiResult {
     let (page, per_page) = (page_param(p)?, per_page_param(p, 50)?);
-    let s = st.store();
     let data: Vec<Value> = notes[page_range(page, per_page, notes.len())]
         .iter()
         .map(|i| render::note(s, *i as usize))

@@ -111,6 +111,27 @@ pub(super) fn total_pages(total: usize, per_page: usize) -> usize {
     total.div_ceil(per_page)
 }
 
+/// One page of a cursor list over a `Vec` with hidden entries (deleted, archived…): up to
+/// `per_page` indexes from `start` for which `live` holds, the index of the last one and
+/// whether another live index follows (then `next` is due).
+pub(super) fn live_window(
+    len: usize,
+    start: usize,
+    per_page: usize,
+    live: impl Fn(usize) -> bool,
+) -> (Vec<usize>, bool) {
+    let mut items = Vec::with_capacity(per_page.min(len));
+    let mut i = start.min(len);
+    while i < len && items.len() < per_page {
+        if live(i) {
+            items.push(i);
+        }
+        i += 1;
+    }
+    let more = (i..len).any(live);
+    (items, more)
+}
+
 /// `pages` of a cursor list (§2.1); `next` only when more rows remain.
 pub(super) fn cursor_pages(
     page: usize,

@@ -9,17 +9,17 @@ use super::paging::params;
 use super::{ApiResult, resource_not_found};
 use crate::emulator::EmulatorState;
 use crate::emulator::render;
+use crate::emulator::store::Store;
 
-fn segment_count(st: &EmulatorState, segment: usize) -> usize {
-    let s = st.store();
+fn segment_count(s: &Store, segment: usize) -> usize {
     let seg = segment as u32;
     s.contacts
         .iter()
-        .filter(|c| c.segments.contains(&seg))
+        .filter(|c| c.is_live() && c.segments.contains(&seg))
         .count()
         + s.companies
             .iter()
-            .filter(|c| c.segments.contains(&seg))
+            .filter(|c| !c.deleted && c.segments.contains(&seg))
             .count()
 }
 
@@ -28,9 +28,10 @@ pub(super) async fn list_segments(
     RawQuery(q): RawQuery,
 ) -> Json<Value> {
     let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let segments: Vec<Value> = (0..s.segments.len())
-        .map(|i| render::segment(s, i, with_count.then(|| segment_count(&st, i))))
+        .map(|i| render::segment(s, i, with_count.then(|| segment_count(s, i))))
         .collect();
     Json(json!({"type": "segment.list", "segments": segments, "pages": {}}))
 }
@@ -41,8 +42,9 @@ pub(super) async fn get_segment(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s.segment_index(&id).ok_or_else(resource_not_found)?;
-    let count = with_count.then(|| segment_count(&st, i));
+    let count = with_count.then(|| segment_count(s, i));
     Ok(Json(render::segment(s, i, count)).into_response())
 }

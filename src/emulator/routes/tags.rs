@@ -1,22 +1,159 @@
-//! Tags.
+//! Tags: list, get, the `POST /tags` multiplexer and delete (§4.21, §5.3).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use super::body::Body;
+use super::shared::{add_tag, now, remove_tag, user_not_found};
 use super::{ApiResult, resource_not_found};
-use crate::emulator::EmulatorState;
 use crate::emulator::render;
+use crate::emulator::store::{Store, Tag, next_numeric_id};
+use crate::emulator::{ApiError, EmulatorState};
 
 pub(super) async fn list_tags(State(st): State<EmulatorState>) -> Json<Value> {
-    let s = st.store();
-    let tags: Vec<Value> = (0..s.tags.len()).map(|i| render::tag(s, i, None)).collect();
+    let db = st.store();
+    let s: &Store = &db;
+    let tags: Vec<Value> = (0..s.tags.len())
+        .filter(|&i| !s.tags[i].deleted)
+        .map(|i| render::tag(s, i, None))
+        .collect();
     Json(json!({"type": "list", "data": tags}))
 }
 
 pub(super) async fn get_tag(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s.tag_index(&id).ok_or_else(resource_not_found)?;
     Ok(Json(render::tag(s, i, None)).into_response())
+}
+
+fn invalid_tag_parameters() -> ApiError {
+    ApiError::invalid("invalid tag parameters")
+}
+
+/// The tag named `name` (case-insensitive, §4.21), created when missing.
+fn tag_named(s: &mut Store, name: &str) -> usize {
+    if let Some(i) = s
+        .tags
+        .iter()
+        .position(|t| !t.deleted && t.name.eq_ignore_ascii_case(name))
+    {
+        return i;
+    }
+    s.tags.push(Tag {
+        id: next_numeric_id(&s.tags, |t| t.id, 8_000_001),
+        name: name.to_string(),
+        deleted: false,
+    });
+    s.tags.len() - 1
+}
+
+/// A company of a `companies` item: `{id}` (Intercom id) or `{company_id}`; plus `untag`.
+fn company_item(s: &Store, b: &Body, item: &Value) -> Result<(usize, bool), ApiError> {
+    let item = b.item("companies", item)?;
+    item.allow(&["id", "company_id", "untag"])?;
+    let untag = item.bool("untag")?.unwrap_or(false);
+    let found = match (item.id("id")?, item.id("company_id")?) {
+        (Some(id), _) => s.company_index(&id),
+        (None, Some(company_id)) => s
+            .companies
+            .iter()
+            .position(|c| !c.deleted && c.company_id == company_id),
+        (None, None) => return Err(invalid_tag_parameters()),
+    };
+    let i = found.ok_or_else(|| ApiError::not_found("company_not_found", "Company Not Found"))?;
+    Ok((i, untag))
+}
+
+/// `POST /tags`, a multiplexer (§5.3): create `{name}`, rename `{id, name}`, tag or untag
+/// companies `{name, companies: [...]}`, tag contacts `{name, users: [{id}]}`. Every form
+/// answers `{type: "tag", id, name}`; bodies that fit none are `400 parameter_invalid`
+/// "invalid tag parameters".
+pub(super) async fn post_tags(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let b = Body::parse(&body)?;
+    if b.keys()
+        .any(|k| !["name", "id", "companies", "users"].contains(&k))
+    {
+        return Err(invalid_tag_parameters());
+    }
+    let name = b
+        .str("name")?
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(invalid_tag_parameters)?;
+    let companies = b.array("companies")?;
+    let users = b.array("users")?;
+    let id = b.id("id")?;
+    if companies.is_some() && users.is_some() {
+        return Err(invalid_tag_parameters());
+    }
+    st.write(|s| {
+        let at = now();
+        let tag = if let Some(items) = companies {
+            let targets = items
+                .iter()
+                .map(|item| company_item(s, &b, item))
+                .collect::<Result<Vec<_>, _>>()?;
+            let tag = tag_named(s, &name);
+            for (company, untag) in targets {
+                let tags = &mut s.companies[company].tags;
+                if untag {
+                    remove_tag(tags, tag as u32);
+                } else {
+                    add_tag(tags, tag as u32, 0, at);
+                }
+            }
+            tag
+        } else if let Some(items) = users {
+            let targets = items
+                .iter()
+                .map(|item| {
+                    let item = b.item("users", item)?;
+                    item.allow(&["id"])?;
+                    let id = item.req_id("id")?;
+                    s.contact_index(&id).ok_or_else(user_not_found)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let tag = tag_named(s, &name);
+            for contact in targets {
+                add_tag(&mut s.contacts[contact].tags, tag as u32, 0, at);
+            }
+            tag
+        } else if let Some(id) = id {
+            let tag = s.tag_index(&id).ok_or_else(resource_not_found)?;
+            s.tags[tag].name = name.clone();
+            tag
+        } else {
+            tag_named(s, &name)
+        };
+        let t = &s.tags[tag];
+        Ok(Json(json!({"type": "tag", "id": t.id.to_string(), "name": t.name})).into_response())
+    })
+}
+
+/// `DELETE /tags/{id}`: `200` with an empty body (§1.3); the tag leaves every object.
+pub(super) async fn delete_tag(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    st.write(|s| {
+        let tag = s.tag_index(&id).ok_or_else(resource_not_found)? as u32;
+        s.tags[tag as usize].deleted = true;
+        for c in s.contacts.iter_mut() {
+            remove_tag(&mut c.tags, tag);
+        }
+        for c in s.companies.iter_mut() {
+            remove_tag(&mut c.tags, tag);
+        }
+        for c in s.conversations.iter_mut() {
+            remove_tag(&mut c.tags, tag);
+        }
+        for t in s.tickets.iter_mut() {
+            remove_tag(&mut t.tags, tag);
+        }
+        Ok(StatusCode::OK.into_response())
+    })
 }

@@ -9,16 +9,22 @@ use serde_json::{Value, json};
 use super::ApiResult;
 use super::paging::{compile, cursor_pages, parse_search, search_page};
 use crate::emulator::render::{self, JsonRecord};
+use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
 
 /// `POST /tickets/search` (default 20, parts included).
 pub(super) async fn search_tickets(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
     let req = parse_search(&body, 20)?;
-    let query = compile(&req.query, st.schemas().2)?;
-    let s = st.store();
-    let matches = st.cached_matches(format!("tickets:{}", req.query), || {
+    let db = st.store();
+    let query = compile(&req.query, &db.ticket_schema)?;
+    let s: &Store = &db;
+    let key = format!("tickets:{}:{}", s.generation, req.query);
+    let matches = st.cached_matches(key, || {
         (0..s.tickets.len())
-            .filter(|&i| query.matches(&JsonRecord(&render::ticket_search_json(s, i))))
+            .filter(|&i| {
+                !s.tickets[i].deleted
+                    && query.matches(&JsonRecord(&render::ticket_search_json(s, i)))
+            })
             .map(|i| i as u32)
             .collect()
     });
@@ -35,7 +41,8 @@ pub(super) async fn get_ticket(
     State(st): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let s = st.store();
+    let db = st.store();
+    let s: &Store = &db;
     let i = s
         .ticket_index(&id)
         .ok_or_else(|| ApiError::not_found("ticket_not_found", "Ticket not found"))?;

@@ -28,6 +28,9 @@ pub async fn start_with(config: EmulatorConfig, tweak: impl FnOnce(&mut Config))
     client_config.max_retry_wait = std::time::Duration::from_secs(2);
     tweak(&mut client_config);
     let engine = Engine::connect(client_config).expect("engine builds");
+    // As the CLI does. With a bad token this fails, and the tests see the error on their query.
+    let _ = engine.discover_custom_attributes().await;
+    emulator.state.clear_requests();
     TestEnv { emulator, engine }
 }
 

@@ -1,0 +1,209 @@
+//! Company writes (intercom-api.md §5.2): upsert by `company_id`, update, delete.
+//!
+//! A created company stays out of list endpoints until a contact is attached (§4.6); a deleted
+//! one is archived: its contacts are detached (they survive) and it is never found again.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use super::ApiResult;
+use super::body::Body;
+use super::shared::{apply_custom, custom_changes, now, remove_value, unknown_attribute};
+use crate::emulator::render;
+use crate::emulator::store::{AttrValue, Company, Store, next_hex_id};
+use crate::emulator::{ApiError, EmulatorState};
+
+fn company_not_found() -> ApiError {
+    ApiError::not_found("company_not_found", "Company Not Found")
+}
+
+/// Writable company fields of `PUT /companies/{id}`; `POST /companies` adds `company_id` and
+/// `remote_created_at` (`create_or_update_company_request`).
+const UPDATE_KEYS: &[&str] = &[
+    "name",
+    "plan",
+    "size",
+    "website",
+    "industry",
+    "custom_attributes",
+    "monthly_spend",
+];
+
+#[derive(Default)]
+struct CompanyChanges {
+    name: Option<String>,
+    plan: Option<String>,
+    size: Option<i64>,
+    website: Option<String>,
+    industry: Option<String>,
+    monthly_spend: Option<i64>,
+    remote_created_at: Option<i64>,
+    custom: Vec<(u32, Option<AttrValue>)>,
+}
+
+fn company_changes(s: &Store, b: &Body) -> Result<CompanyChanges, ApiError> {
+    let custom = match b.object("custom_attributes")? {
+        Some(values) => custom_changes(s, "company", values, unknown_attribute)?,
+        None => Vec::new(),
+    };
+    Ok(CompanyChanges {
+        name: b.str("name")?,
+        plan: b.str("plan")?,
+        size: b.int("size")?,
+        website: b.str("website")?,
+        industry: b.str("industry")?,
+        // §5.2: floats are truncated to an integer.
+        monthly_spend: b.truncated("monthly_spend")?,
+        remote_created_at: b.int("remote_created_at")?,
+        custom,
+    })
+}
+
+/// The id of a plan by name: the one companies already use, else a new one.
+fn plan_id(s: &Store, name: &str) -> String {
+    let known = s
+        .companies
+        .iter()
+        .filter_map(|c| c.plan.as_ref())
+        .find(|(_, n)| n == name)
+        .map(|(id, _)| id.clone());
+    known.unwrap_or_else(|| {
+        let max = s
+            .companies
+            .iter()
+            .filter_map(|c| c.plan.as_ref().and_then(|(id, _)| id.parse::<u64>().ok()))
+            .max()
+            .unwrap_or(261_000);
+        (max + 1).to_string()
+    })
+}
+
+fn apply_changes(s: &mut Store, i: usize, ch: CompanyChanges) {
+    let plan = ch
+        .plan
+        .filter(|p| !p.is_empty())
+        .map(|p| (plan_id(s, &p), p));
+    let c = &mut s.companies[i];
+    if let Some(v) = ch.name {
+        c.name = v;
+    }
+    if plan.is_some() {
+        c.plan = plan;
+    }
+    if let Some(v) = ch.size {
+        c.size = v;
+    }
+    if let Some(v) = ch.website {
+        c.website = v;
+    }
+    if let Some(v) = ch.industry {
+        c.industry = v;
+    }
+    if let Some(v) = ch.monthly_spend {
+        c.monthly_spend = v;
+    }
+    if let Some(v) = ch.remote_created_at {
+        c.remote_created_at = v;
+    }
+    apply_custom(&mut c.custom, ch.custom);
+    c.updated_at = now();
+}
+
+/// `POST /companies`: looked up by `company_id`, updated if found, else created (§5.2).
+pub(super) async fn upsert(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let b = Body::parse(&body)?;
+    let mut keys = UPDATE_KEYS.to_vec();
+    keys.extend(["company_id", "remote_created_at"]);
+    b.allow(&keys)?;
+    let company_id = b.req_text("company_id")?;
+    st.write(|s| {
+        let ch = company_changes(s, &b)?;
+        let existing = s
+            .companies
+            .iter()
+            .position(|c| !c.deleted && c.company_id == company_id);
+        let i = match existing {
+            Some(i) => i,
+            None => {
+                let at = now();
+                let id = next_hex_id(
+                    s.companies.last().map(|c| c.id.as_str()),
+                    at,
+                    0xc0 + s.companies.len() as u64,
+                );
+                s.companies.push(Company {
+                    id,
+                    company_id: company_id.clone(),
+                    name: String::new(),
+                    plan: None,
+                    remote_created_at: at,
+                    created_at: at,
+                    updated_at: at,
+                    last_request_at: at,
+                    size: 0,
+                    website: String::new(),
+                    industry: String::new(),
+                    monthly_spend: 0,
+                    session_count: 0,
+                    custom: Vec::new(),
+                    tags: Vec::new(),
+                    segments: Vec::new(),
+                    contacts: Vec::new(),
+                    notes: Vec::new(),
+                    deleted: false,
+                });
+                s.companies.len() - 1
+            }
+        };
+        apply_changes(s, i, ch);
+        Ok(Json(render::company(s, i)).into_response())
+    })
+}
+
+/// `PUT /companies/{id}` (Intercom id); `company_id` can never change.
+pub(super) async fn update(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(UPDATE_KEYS)?;
+    st.write(|s| {
+        let i = s.company_index(&id).ok_or_else(company_not_found)?;
+        let ch = company_changes(s, &b)?;
+        apply_changes(s, i, ch);
+        Ok(Json(render::company(s, i)).into_response())
+    })
+}
+
+/// `DELETE /companies/{id}`: `{id, object: "company", deleted: true}`.
+pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
+    st.write(|s| {
+        let i = s.company_index(&id).ok_or_else(company_not_found)?;
+        let contacts = std::mem::take(&mut s.companies[i].contacts);
+        for c in contacts {
+            if let Some(contact) = s.contacts.get_mut(c as usize) {
+                remove_value(&mut contact.companies, i as u32);
+            }
+        }
+        for conv in s.conversations.iter_mut() {
+            if conv.company == Some(i as u32) {
+                conv.company = None;
+            }
+        }
+        for ticket in s.tickets.iter_mut() {
+            if ticket.company == Some(i as u32) {
+                ticket.company = None;
+            }
+        }
+        s.companies[i].deleted = true;
+        s.refresh_indexes();
+        Ok(
+            Json(json!({"id": s.companies[i].id, "object": "company", "deleted": true}))
+                .into_response(),
+        )
+    })
+}

@@ -1,0 +1,593 @@
+//! Contact writes (intercom-api.md §5.1): create, update, delete, merge, archive, unarchive,
+//! block, and attaching tags, companies, subscriptions and notes.
+//!
+//! Emulator decisions where Intercom's behaviour is unconfirmed: archived contacts are hidden
+//! like deleted ones (lists, search, get-by-id, sub-resources) but can be unarchived or deleted;
+//! duplicate detection on create/update covers `external_id` on any contact and `email` among
+//! users (leads may share an email), archived contacts included (§5.1's "An archived contact
+//! matching…").
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::ApiResult;
+use super::body::Body;
+use super::shared::{
+    NewContact, add_tag, admin, apply_custom, create_contact, custom_changes, html, insert_sorted,
+    now, remove_tag, remove_value, resource_not_found, unknown_attribute, user_not_found,
+};
+use crate::emulator::render;
+use crate::emulator::store::{AttrValue, Contact, ContactState, Note, Store, next_numeric_id};
+use crate::emulator::{ApiError, EmulatorState};
+
+/// Body keys of `POST /contacts` and `PUT /contacts/{id}` (`create_contact_request`).
+const CONTACT_KEYS: &[&str] = &[
+    "role",
+    "external_id",
+    "email",
+    "phone",
+    "name",
+    "avatar",
+    "signed_up_at",
+    "last_seen_at",
+    "owner_id",
+    "unsubscribed_from_emails",
+    "custom_attributes",
+];
+
+/// A validated contact create/update: `None` = leave alone, `Some(None)` = clear.
+#[derive(Default)]
+struct ContactChanges {
+    role: Option<&'static str>,
+    email: Option<Option<String>>,
+    external_id: Option<Option<String>>,
+    phone: Option<Option<String>>,
+    name: Option<Option<String>>,
+    avatar: Option<Option<String>>,
+    signed_up_at: Option<Option<i64>>,
+    last_seen_at: Option<Option<i64>>,
+    owner_id: Option<Option<u64>>,
+    unsubscribed_from_emails: Option<bool>,
+    custom: Vec<(u32, Option<AttrValue>)>,
+}
+
+fn nullable_int(b: &Body, key: &str) -> Result<Option<Option<i64>>, ApiError> {
+    if b.has(key) && b.get(key).is_none() {
+        return Ok(Some(None));
+    }
+    Ok(b.int(key)?.map(Some))
+}
+
+fn contact_changes(s: &Store, b: &Body) -> Result<ContactChanges, ApiError> {
+    b.allow(CONTACT_KEYS)?;
+    let owner_id = match nullable_int(b, "owner_id")? {
+        Some(Some(id)) => {
+            let a = admin(s, &id.to_string())
+                .ok_or_else(|| ApiError::invalid(format!("owner_id {id} is not a teammate")))?;
+            Some(Some(s.admins[a as usize].id))
+        }
+        Some(None) => Some(None),
+        None => None,
+    };
+    let custom = match b.object("custom_attributes")? {
+        Some(values) => custom_changes(s, "contact", values, unknown_attribute)?,
+        None => Vec::new(),
+    };
+    Ok(ContactChanges {
+        role: b.enumerated("role", &["user", "lead"])?,
+        email: b.nullable_str("email")?,
+        external_id: b
+            .nullable_str("external_id")?
+            .map(|e| e.filter(|e| !e.is_empty())),
+        phone: b.nullable_str("phone")?,
+        name: b.nullable_str("name")?,
+        avatar: b.nullable_str("avatar")?,
+        signed_up_at: nullable_int(b, "signed_up_at")?,
+        last_seen_at: nullable_int(b, "last_seen_at")?,
+        owner_id,
+        unsubscribed_from_emails: b.bool("unsubscribed_from_emails")?,
+        custom,
+    })
+}
+
+/// `409 conflict` when another (live or archived) contact already holds the external id, or,
+/// for users, the email (§5.1).
+fn check_duplicates(
+    s: &Store,
+    me: Option<usize>,
+    role: &str,
+    email: Option<&str>,
+    external_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let exists = |i: usize| {
+        Some(i) != me
+            && matches!(
+                s.contacts[i].state,
+                ContactState::Active | ContactState::Archived
+            )
+    };
+    let by_external = external_id
+        .and_then(|e| s.contact_by_external_id.get(e))
+        .map(|i| *i as usize)
+        .filter(|&i| exists(i));
+    let by_email = || {
+        let email = email.filter(|_| role == "user")?;
+        s.contacts.iter().enumerate().position(|(i, c)| {
+            exists(i)
+                && c.role == "user"
+                && c.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
+    };
+    match by_external.or_else(by_email) {
+        Some(i) => {
+            let c = &s.contacts[i];
+            let which = if c.state == ContactState::Archived {
+                "An archived contact"
+            } else {
+                "A contact"
+            };
+            Err(ApiError::new(
+                409,
+                "conflict",
+                format!(
+                    "{which} matching those details already exists with id={}",
+                    c.id
+                ),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+fn apply_changes(c: &mut Contact, ch: ContactChanges, at: i64) {
+    if let Some(role) = ch.role {
+        c.role = role;
+    }
+    if let Some(v) = ch.email {
+        c.email = v;
+    }
+    if let Some(v) = ch.external_id {
+        c.external_id = v;
+    }
+    if let Some(v) = ch.phone {
+        c.phone = v;
+    }
+    if let Some(v) = ch.name {
+        c.name = v;
+    }
+    if let Some(v) = ch.avatar {
+        c.avatar = v;
+    }
+    if let Some(v) = ch.signed_up_at {
+        c.signed_up_at = v;
+    }
+    if let Some(v) = ch.last_seen_at {
+        c.last_seen_at = v;
+    }
+    if let Some(v) = ch.owner_id {
+        c.owner_id = v;
+    }
+    if let Some(v) = ch.unsubscribed_from_emails {
+        c.unsubscribed_from_emails = v;
+    }
+    apply_custom(&mut c.custom, ch.custom);
+    c.updated_at = at;
+}
+
+fn render_contact(s: &Store, i: usize) -> ApiResult {
+    Ok(Json(render::contact(s, i)).into_response())
+}
+
+/// `POST /contacts`: at least one of `email`, `external_id`, `role`; role defaults to `user`.
+pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let b = Body::parse(&body)?;
+    st.write(|s| {
+        let ch = contact_changes(s, &b)?;
+        if ch.role.is_none()
+            && ch.email.clone().flatten().is_none()
+            && ch.external_id.clone().flatten().is_none()
+        {
+            return Err(ApiError::new(
+                400,
+                "parameter_not_found",
+                "one of email, external_id or role is required",
+            ));
+        }
+        let role = ch.role.unwrap_or("user");
+        let email = ch.email.clone().flatten();
+        let external_id = ch.external_id.clone().flatten();
+        check_duplicates(s, None, role, email.as_deref(), external_id.as_deref())?;
+        let at = now();
+        let i = create_contact(
+            s,
+            NewContact {
+                role,
+                email: None,
+                external_id: None,
+                name: None,
+            },
+            at,
+        ) as usize;
+        if let Some(ext) = &external_id {
+            s.contact_by_external_id.insert(ext.clone(), i as u32);
+        }
+        apply_changes(&mut s.contacts[i], ch, at);
+        render_contact(s, i)
+    })
+}
+
+/// `PUT /contacts/{id}`: partial update of a live contact.
+pub(super) async fn update(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let b = Body::parse(&body)?;
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        let ch = contact_changes(s, &b)?;
+        let c = &s.contacts[i];
+        let role = ch.role.unwrap_or(c.role);
+        let email = ch.email.clone().unwrap_or_else(|| c.email.clone());
+        let external_id = ch
+            .external_id
+            .clone()
+            .unwrap_or_else(|| c.external_id.clone());
+        check_duplicates(s, Some(i), role, email.as_deref(), external_id.as_deref())?;
+        if let Some(old) = &c.external_id
+            && external_id.as_ref() != Some(old)
+        {
+            let old = old.clone();
+            s.contact_by_external_id.remove(&old);
+        }
+        if let Some(ext) = &external_id {
+            s.contact_by_external_id.insert(ext.clone(), i as u32);
+        }
+        apply_changes(&mut s.contacts[i], ch, now());
+        render_contact(s, i)
+    })
+}
+
+/// `{type, id, external_id, <flag>: value}`: the answer of delete/archive/unarchive/block.
+fn contact_flag(c: &Contact, flag: &str, value: bool) -> Value {
+    let mut v = json!({"type": "contact", "id": c.id, "external_id": c.external_id});
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(flag.to_string(), Value::Bool(value));
+    }
+    v
+}
+
+/// Detaches a contact that leaves the workspace from its companies' member lists.
+fn leave_companies(s: &mut Store, i: usize) {
+    let companies = std::mem::take(&mut s.contacts[i].companies);
+    for company in companies {
+        if let Some(c) = s.companies.get_mut(company as usize) {
+            remove_value(&mut c.contacts, i as u32);
+        }
+    }
+}
+
+/// `DELETE /contacts/{id}` (archived contacts can be deleted too).
+pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
+    st.write(|s| {
+        let i = s.contact_index_any(&id).ok_or_else(user_not_found)?;
+        leave_companies(s, i);
+        let c = &mut s.contacts[i];
+        c.state = ContactState::Deleted;
+        let body = contact_flag(c, "deleted", true);
+        if let Some(ext) = c.external_id.clone() {
+            s.contact_by_external_id.remove(&ext);
+        }
+        s.refresh_indexes();
+        Ok(Json(body).into_response())
+    })
+}
+
+/// `POST /contacts/{id}/archive` (idempotent).
+pub(super) async fn archive(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
+    set_archived(&st, &id, true)
+}
+
+/// `POST /contacts/{id}/unarchive` (idempotent).
+pub(super) async fn unarchive(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    set_archived(&st, &id, false)
+}
+
+fn set_archived(st: &EmulatorState, id: &str, archived: bool) -> ApiResult {
+    st.write(|s| {
+        let i = s.contact_index_any(id).ok_or_else(user_not_found)?;
+        let c = &mut s.contacts[i];
+        c.state = if archived {
+            ContactState::Archived
+        } else {
+            ContactState::Active
+        };
+        c.updated_at = now();
+        let body = contact_flag(c, "archived", archived);
+        s.refresh_indexes();
+        Ok(Json(body).into_response())
+    })
+}
+
+/// `POST /contacts/{id}/block`: also archives the contact's conversations (§5.1), which then
+/// leave lists, search and get-by-id. There is no unblock in 2.15.
+pub(super) async fn block(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
+    st.write(|s| {
+        let i = s.contact_index_any(&id).ok_or_else(user_not_found)? as u32;
+        for conv in s.conversations.iter_mut() {
+            if conv.contacts.contains(&i) {
+                conv.archived = true;
+            }
+        }
+        let c = &mut s.contacts[i as usize];
+        c.blocked = true;
+        c.updated_at = now();
+        Ok(Json(contact_flag(c, "blocked", true)).into_response())
+    })
+}
+
+/// `POST /contacts/merge`: a lead (`from`) into a user (`into`). Tags, companies, notes,
+/// subscriptions, conversations and tickets move to `into`; `from` then 404s everywhere.
+pub(super) async fn merge(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(&["from", "into"])?;
+    let from_id = b.req_id("from")?;
+    let into_id = b.req_id("into")?;
+    st.write(|s| {
+        let from = s.contact_index(&from_id).ok_or_else(user_not_found)?;
+        let into = s.contact_index(&into_id).ok_or_else(user_not_found)?;
+        if from == into {
+            return Err(ApiError::invalid(
+                "from and into must be different contacts",
+            ));
+        }
+        if s.contacts[from].role != "lead" {
+            return Err(ApiError::invalid(
+                "the contact to merge from must be a lead",
+            ));
+        }
+        if s.contacts[into].role != "user" {
+            return Err(ApiError::invalid(
+                "the contact to merge into must be a user",
+            ));
+        }
+        let (from32, into32) = (from as u32, into as u32);
+        let moved = std::mem::take(&mut s.contacts[from].tags);
+        for t in moved {
+            add_tag(&mut s.contacts[into].tags, t.tag, t.admin, t.applied_at);
+        }
+        let companies = std::mem::take(&mut s.contacts[from].companies);
+        for company in companies {
+            insert_sorted(&mut s.contacts[into].companies, company);
+            if let Some(c) = s.companies.get_mut(company as usize) {
+                remove_value(&mut c.contacts, from32);
+                insert_sorted(&mut c.contacts, into32);
+            }
+        }
+        let notes = std::mem::take(&mut s.contacts[from].notes);
+        for n in &notes {
+            if let Some(note) = s.notes.get_mut(*n as usize) {
+                note.contact = Some(into32);
+            }
+        }
+        s.contacts[into].notes.extend(notes);
+        let subscriptions = std::mem::take(&mut s.contacts[from].subscriptions);
+        for (sub, consent) in subscriptions {
+            let target = &mut s.contacts[into].subscriptions;
+            if !target.iter().any(|(x, _)| *x == sub) {
+                target.push((sub, consent));
+            }
+        }
+        for conv in s.conversations.iter_mut() {
+            if remove_value(&mut conv.contacts, from32) {
+                insert_sorted(&mut conv.contacts, into32);
+            }
+        }
+        for ticket in s.tickets.iter_mut() {
+            if remove_value(&mut ticket.contacts, from32) {
+                insert_sorted(&mut ticket.contacts, into32);
+            }
+        }
+        s.contacts[from].state = ContactState::Merged(into32);
+        if let Some(ext) = s.contacts[from].external_id.clone() {
+            s.contact_by_external_id.remove(&ext);
+        }
+        s.contacts[into].updated_at = now();
+        s.refresh_indexes();
+        render_contact(s, into)
+    })
+}
+
+/// `POST /contacts/{id}/tags` `{id}`: the tag with `applied_at`/`applied_by`.
+pub(super) async fn attach_tag(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(&["id"])?;
+    let tag_id = b.req_id("id")?;
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
+        let at = now();
+        let tagging = add_tag(&mut s.contacts[i].tags, tag as u32, 0, at);
+        Ok(Json(render::tag(s, tag, Some(&tagging))).into_response())
+    })
+}
+
+/// `DELETE /contacts/{id}/tags/{tag_id}`: the removed tag.
+pub(super) async fn detach_tag(
+    State(st): State<EmulatorState>,
+    Path((id, tag_id)): Path<(String, String)>,
+) -> ApiResult {
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
+        remove_tag(&mut s.contacts[i].tags, tag as u32);
+        Ok(Json(render::tag(s, tag, None)).into_response())
+    })
+}
+
+/// Company associations one contact may hold (§4.11).
+const MAX_CONTACT_COMPANIES: usize = 1000;
+
+/// `POST /contacts/{id}/companies` `{id}` (Intercom company id): the company.
+pub(super) async fn attach_company(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(&["id"])?;
+    let company_id = b
+        .id("id")?
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::new(400, "parameter_not_found", "company not specified"))?;
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        let company = s
+            .company_index(&company_id)
+            .ok_or_else(|| ApiError::not_found("company_not_found", "Company Not Found"))?;
+        let c = &s.contacts[i];
+        if c.companies.len() >= MAX_CONTACT_COMPANIES && !c.companies.contains(&(company as u32)) {
+            return Err(ApiError::new(
+                400,
+                "contact_company_limit_exceeded",
+                "Contact has reached the maximum of 1000 company associations",
+            ));
+        }
+        insert_sorted(&mut s.contacts[i].companies, company as u32);
+        insert_sorted(&mut s.companies[company].contacts, i as u32);
+        s.companies[company].updated_at = now();
+        s.refresh_indexes();
+        Ok(Json(render::company(s, company)).into_response())
+    })
+}
+
+/// `DELETE /contacts/{id}/companies/{company_id}`: the company.
+pub(super) async fn detach_company(
+    State(st): State<EmulatorState>,
+    Path((id, company_id)): Path<(String, String)>,
+) -> ApiResult {
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        let company = s
+            .company_index(&company_id)
+            .filter(|&c| s.contacts[i].companies.contains(&(c as u32)))
+            .ok_or_else(|| ApiError::not_found("company_not_found", "Company Not Found"))?;
+        remove_value(&mut s.contacts[i].companies, company as u32);
+        remove_value(&mut s.companies[company].contacts, i as u32);
+        s.refresh_indexes();
+        Ok(Json(render::company(s, company)).into_response())
+    })
+}
+
+/// `GET /contacts/{id}/subscriptions`: the contact's explicit choices only (§4.15).
+pub(super) async fn list_subscriptions(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let db = st.store();
+    let s: &Store = &db;
+    let c = &s.contacts[s.contact_index(&id).ok_or_else(user_not_found)?];
+    let data: Vec<Value> = c
+        .subscriptions
+        .iter()
+        .filter_map(|(sub, _)| s.subscription_types.get(*sub as usize))
+        .map(render::subscription_type)
+        .collect();
+    Ok(Json(json!({"type": "list", "data": data})).into_response())
+}
+
+/// `POST /contacts/{id}/subscriptions` `{id, consent_type}`: the subscription type.
+pub(super) async fn attach_subscription(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(&["id", "consent_type"])?;
+    let sub_id = b.req_id("id")?;
+    let consent = b.req_enumerated("consent_type", &["opt_in", "opt_out"])?;
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        let sub = s
+            .subscription_type_index(&sub_id)
+            .ok_or_else(resource_not_found)?;
+        let choices = &mut s.contacts[i].subscriptions;
+        match choices.iter_mut().find(|(x, _)| *x == sub as u32) {
+            Some(choice) => choice.1 = consent,
+            None => choices.push((sub as u32, consent)),
+        }
+        s.contacts[i].updated_at = now();
+        Ok(Json(render::subscription_type(&s.subscription_types[sub])).into_response())
+    })
+}
+
+/// `DELETE /contacts/{id}/subscriptions/{subscription_id}`: the subscription type.
+pub(super) async fn detach_subscription(
+    State(st): State<EmulatorState>,
+    Path((id, sub_id)): Path<(String, String)>,
+) -> ApiResult {
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        let sub = s
+            .subscription_type_index(&sub_id)
+            .ok_or_else(resource_not_found)?;
+        s.contacts[i]
+            .subscriptions
+            .retain(|(x, _)| *x != sub as u32);
+        Ok(Json(render::subscription_type(&s.subscription_types[sub])).into_response())
+    })
+}
+
+/// `POST /contacts/{id}/notes` `{body, admin_id?}`: the note, body wrapped in `<p>…</p>`.
+pub(super) async fn create_note(
+    State(st): State<EmulatorState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(&["body", "admin_id", "contact_id"])?;
+    let text = b.req_text("body")?;
+    let admin_id = b.id("admin_id")?;
+    st.write(|s| {
+        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+        // Without `admin_id` the note is by the token's admin (`/me`, admin #1).
+        let author = match &admin_id {
+            Some(a) => admin(s, a).ok_or_else(resource_not_found)?,
+            None => 0,
+        };
+        let note = s.notes.len() as u32;
+        s.notes.push(Note {
+            id: next_numeric_id(&s.notes, |n| n.id, 3_100_001),
+            created_at: now(),
+            contact: Some(i as u32),
+            company: None,
+            author,
+            body: html(&text),
+        });
+        s.contacts[i].notes.push(note);
+        Ok(Json(render::note(s, note as usize)).into_response())
+    })
+}
+
+/// `GET /subscription_types` (§4.20).
+pub(super) async fn list_subscription_types(State(st): State<EmulatorState>) -> ApiResult {
+    let db = st.store();
+    let data: Vec<Value> = db
+        .subscription_types
+        .iter()
+        .map(render::subscription_type)
+        .collect();
+    Ok(Json(json!({"type": "list", "data": data})).into_response())
+}

@@ -1,0 +1,102 @@
+//! Visitors (intercom-api.md §4.27, §5.10): look up by `user_id`, convert to a contact.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::IntoResponse;
+
+use super::ApiResult;
+use super::body::Body;
+use super::paging::params;
+use super::shared::{NewContact, contact_by, create_contact, now};
+use crate::emulator::render;
+use crate::emulator::store::Store;
+use crate::emulator::{ApiError, EmulatorState};
+
+fn visitor_not_found() -> ApiError {
+    ApiError::not_found("not_found", "Visitor Not Found")
+}
+
+/// A visitor that has not been converted yet, by `id`, `user_id` or `email`.
+fn find(s: &Store, key: &str, value: &str) -> Option<usize> {
+    s.visitors.iter().position(|v| {
+        v.converted_to.is_none()
+            && match key {
+                "id" => v.id == value,
+                "user_id" => v.user_id == value,
+                _ => v.email.as_deref() == Some(value),
+            }
+    })
+}
+
+/// `GET /visitors?user_id=…` (no list, no search).
+pub(super) async fn get_visitor(
+    State(st): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q);
+    let user_id = p
+        .get("user_id")
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| super::body::missing("user_id"))?;
+    let db = st.store();
+    let s: &Store = &db;
+    let i = find(s, "user_id", user_id).ok_or_else(visitor_not_found)?;
+    Ok(Json(render::visitor(s, i)).into_response())
+}
+
+/// `POST /visitors/convert` `{type: user|lead, visitor: {id|user_id|email}, user: {id|user_id,
+/// email?}}`: merged into the contact `user` names when it exists, otherwise promoted to a new
+/// contact carrying `user`'s identifiers. The visitor is gone afterwards.
+pub(super) async fn convert(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let b = Body::parse(&body)?;
+    b.allow(&["type", "user", "visitor"])?;
+    let role = b.req_enumerated("type", &["user", "lead"])?;
+    let visitor = b.req_nested("visitor")?;
+    visitor.allow(&["id", "user_id", "email"])?;
+    let user = b.req_nested("user")?;
+    user.allow(&["id", "user_id", "email"])?;
+    let mut visitor_ref = None;
+    for key in ["id", "user_id", "email"] {
+        if let Some(value) = visitor.str(key)? {
+            visitor_ref = Some((key, value));
+            break;
+        }
+    }
+    let visitor_ref = visitor_ref.ok_or_else(|| super::body::missing("visitor.id"))?;
+    let user_id = user.str("id")?;
+    let external_id = user.str("user_id")?;
+    let email = user.str("email")?;
+    if user_id.is_none() && external_id.is_none() && email.is_none() {
+        return Err(super::body::missing("user.id"));
+    }
+    st.write(|s| {
+        let v = find(s, visitor_ref.0, &visitor_ref.1).ok_or_else(visitor_not_found)?;
+        let existing = match &user_id {
+            Some(id) => Some(
+                contact_by(s, "id", id)
+                    .ok_or_else(|| ApiError::not_found("not_found", "User Not Found"))?,
+            ),
+            None => external_id
+                .as_deref()
+                .and_then(|e| contact_by(s, "user_id", e))
+                .or_else(|| email.as_deref().and_then(|e| contact_by(s, "email", e))),
+        };
+        let contact = match existing {
+            Some(c) => c,
+            None => {
+                let visitor = &s.visitors[v];
+                let new = NewContact {
+                    role,
+                    email: email.clone().or_else(|| visitor.email.clone()),
+                    external_id: external_id.clone().filter(|_| role == "user"),
+                    name: visitor.name.clone(),
+                };
+                create_contact(s, new, now())
+            }
+        };
+        s.visitors[v].converted_to = Some(contact);
+        s.contacts[contact as usize].updated_at = now();
+        Ok(Json(render::contact(s, contact as usize)).into_response())
+    })
+}

@@ -1,0 +1,32 @@
+//! `intercom_api(method, path [, body])`: any Intercom request, for what no procedure or table
+//! covers. It returns the status and the JSON body, error statuses included.
+
+use super::{Param, ParamType, Procedure, ResultColumn, Source};
+
+pub(super) fn procedures() -> Vec<Procedure> {
+    vec![
+        Procedure::new(
+            "intercom_api",
+            "Sends any request to the Intercom API and returns the HTTP status and the JSON \
+             body (error statuses are returned, not raised). GET is allowed in --read-only mode.",
+            "*",
+            "{path}",
+        )
+        .function_name("intercom_api")
+        .param(
+            Param::text("method", "GET, POST, PUT or DELETE.")
+                .one_of(&["GET", "POST", "PUT", "DELETE"]),
+        )
+        .param(Param::text(
+            "path",
+            "Path from the API root, with any query string, e.g. '/contacts?per_page=5'.",
+        ))
+        .param(Param::json("body", "JSON body for POST, PUT or DELETE.").optional())
+        .column(ResultColumn {
+            name: "status",
+            ty: ParamType::Int,
+            source: Source::Status,
+        })
+        .example("SELECT status, response FROM intercom_api('GET', '/me')"),
+    ]
+}

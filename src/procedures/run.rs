@@ -1,0 +1,285 @@
+//! Running one bound procedure call: build the request from the declaration, refuse it on a
+//! read-only connection, send it (after the lookup, if any), and read the result columns out
+//! of the response. No DataFusion here; `exec` turns the values into Arrow.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::bind::value_text;
+use super::{Args, Procedure, ProcedureError, Source};
+use crate::client::{ApiRequest, IntercomClient};
+
+/// What Intercom answered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// HTTP status.
+    pub status: u16,
+    /// The decoded body (`Null` for an empty one, e.g. `POST /events`' 202).
+    pub response: Value,
+}
+
+/// Whether the procedure is the raw escape hatch (method and path are arguments).
+pub fn is_raw(procedure: &Procedure) -> bool {
+    procedure.method == "*"
+}
+
+/// The request `procedure` sends for `args`.
+///
+/// `ArchiveContact(contact_id => 'a b')` → `POST /contacts/a%20b/archive`.
+pub fn build_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, ProcedureError> {
+    if is_raw(procedure) {
+        return raw_request(procedure, args);
+    }
+    let method = Method::from_bytes(procedure.method.as_bytes())
+        .map_err(|_| internal(procedure, &format!("invalid method {}", procedure.method)))?;
+    let path = fill(procedure, procedure.path, args)?;
+    let body = match procedure.body {
+        Some(build) => Some(
+            build(args)
+                .map_err(|m| ProcedureError::Arguments(format!("{}: {m}", procedure.name)))?,
+        ),
+        None => None,
+    };
+    let request = ApiRequest::write(method, path, body);
+    Ok(if procedure.idempotent {
+        request.idempotent()
+    } else {
+        request
+    })
+}
+
+/// `intercom_api(method, path [, body])`: GET is a read (retried, allowed when read-only);
+/// anything else is a write, never repeated except after a 429.
+fn raw_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, ProcedureError> {
+    let method_text = args.text("method").unwrap_or_default();
+    let method = Method::from_bytes(method_text.as_bytes())
+        .map_err(|_| internal(procedure, "unknown method"))?;
+    let path_text = args.text("path").unwrap_or_default();
+    let path_text = path_text.trim();
+    if !path_text.starts_with('/') || path_text.contains("://") {
+        return Err(ProcedureError::Arguments(format!(
+            "{}: path must be relative to the API root and start with '/', e.g. '/me'; got '{path_text}'",
+            procedure.name
+        )));
+    }
+    let (path, query) = match path_text.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_text, None),
+    };
+    let body = args.get("body").cloned();
+    let mut request = if method == Method::GET {
+        if body.is_some() {
+            return Err(ProcedureError::Arguments(format!(
+                "{}: a GET request takes no body",
+                procedure.name
+            )));
+        }
+        ApiRequest::get(path)
+    } else {
+        ApiRequest::write(method, path, body)
+    };
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        request = request.with_query(&decode_component(key), decode_component(value));
+    }
+    Ok(request)
+}
+
+/// Decodes `%XX` escapes and `+` in a query-string component (invalid escapes stay as
+/// written).
+fn decode_component(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Replaces `{param}` placeholders with URL-encoded argument values.
+fn fill(procedure: &Procedure, template: &str, args: &Args) -> Result<String, ProcedureError> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let name = &rest[start + 1..start + len];
+        let value = args
+            .get(name)
+            .map(value_text)
+            .ok_or_else(|| internal(procedure, &format!("no value for {{{name}}}")))?;
+        if value.trim().is_empty() {
+            return Err(ProcedureError::Arguments(format!(
+                "{}: {name} must not be empty",
+                procedure.name
+            )));
+        }
+        out.push_str(&encode_segment(&value));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so an id can never change
+/// the path (`../admins` stays one segment).
+fn encode_segment(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn internal(procedure: &Procedure, what: &str) -> ProcedureError {
+    ProcedureError::Unsupported(format!(
+        "internal error: {}: {what}; please report it",
+        procedure.name
+    ))
+}
+
+/// Runs one bound call: read-only check, lookup, request.
+pub async fn run(
+    procedure: &'static Procedure,
+    mut args: Args,
+    client: &IntercomClient,
+) -> Result<(Args, Outcome), ProcedureError> {
+    let request_error = |source| ProcedureError::Request {
+        procedure: procedure.name,
+        source,
+    };
+    let raw_read = is_raw(procedure) && args.text("method").as_deref() == Some("GET");
+    if client.config().read_only && !raw_read {
+        return Err(ProcedureError::ReadOnly {
+            procedure: procedure.name,
+        });
+    }
+    if let Some(lookup) = procedure.lookup {
+        let path = fill(procedure, lookup.path, &args)?;
+        let found = client
+            .send(&ApiRequest::get(path))
+            .await
+            .map_err(request_error)?;
+        (lookup.resolve)(&mut args, &found)
+            .map_err(|m| ProcedureError::NotFound(format!("{}: {m}", procedure.name)))?;
+    }
+    let request = build_request(procedure, &args)?;
+    let outcome = if is_raw(procedure) {
+        let (status, response) = client
+            .send_for_status(&request)
+            .await
+            .map_err(request_error)?;
+        Outcome { status, response }
+    } else {
+        let response = client.send(&request).await.map_err(request_error)?;
+        Outcome {
+            status: 200,
+            response,
+        }
+    };
+    Ok((args, outcome))
+}
+
+/// The result columns' values (JSON, `Null` when absent), in declaration order. Without an
+/// outcome (the call failed) only the columns that repeat arguments are filled.
+pub fn column_values(procedure: &Procedure, args: &Args, outcome: Option<&Outcome>) -> Vec<Value> {
+    procedure
+        .columns
+        .iter()
+        .map(|column| match (column.source, outcome) {
+            (Source::Arg(name), _) => args.get(name).cloned().unwrap_or(Value::Null),
+            (Source::Response(path), Some(o)) => lookup_path(&o.response, path),
+            (Source::Status, Some(o)) => Value::from(o.status),
+            (_, None) => Value::Null,
+        })
+        .collect()
+}
+
+/// Follows a dotted path (`tag.name`, `customers.0.id`) into a JSON value.
+pub fn lookup_path(value: &Value, path: &str) -> Value {
+    let mut node = value;
+    for key in path.split('.') {
+        let next = match node {
+            Value::Object(map) => map.get(key),
+            // `-1` is the last item (the part a reply just added).
+            Value::Array(items) if key == "-1" => items.last(),
+            Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(v) => node = v,
+            None => return Value::Null,
+        }
+    }
+    node.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn find(name: &str) -> &'static Procedure {
+        super::super::find(name).unwrap()
+    }
+
+    #[test]
+    fn paths_are_filled_with_encoded_ids() {
+        let p = find("ArchiveContact");
+        let args = Args::from_pairs(&[("contact_id", json!("a/../b c"))]);
+        let request = build_request(p, &args).unwrap();
+        assert_eq!(request.describe(), "POST /contacts/a%2F..%2Fb%20c/archive");
+        assert!(request.body.is_none());
+    }
+
+    #[test]
+    fn raw_requests_split_the_query_and_refuse_absolute_urls() {
+        let p = find("intercom_api");
+        let args = Args::from_pairs(&[
+            ("method", json!("GET")),
+            ("path", json!("/contacts?per_page=5&x=a%20b")),
+        ]);
+        let request = build_request(p, &args).unwrap();
+        assert_eq!(request.path, "/contacts");
+        assert_eq!(
+            request.query,
+            vec![
+                ("per_page".to_string(), "5".to_string()),
+                ("x".to_string(), "a b".to_string())
+            ]
+        );
+        let args = Args::from_pairs(&[
+            ("method", json!("GET")),
+            ("path", json!("https://evil.example/me")),
+        ]);
+        assert!(build_request(p, &args).is_err());
+    }
+
+    #[test]
+    fn result_columns_follow_paths_and_arguments() {
+        let value = json!({"customers": [{"id": "c1"}], "tag": {"name": "VIP"}});
+        assert_eq!(lookup_path(&value, "customers.0.id"), json!("c1"));
+        assert_eq!(lookup_path(&value, "tag.name"), json!("VIP"));
+        assert_eq!(lookup_path(&value, "tag.nope"), Value::Null);
+    }
+}
