@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::ApiResult;
 use super::body::Body;
 use super::paging::params;
+use super::shared::admin_not_found;
 use crate::emulator::render;
 use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
@@ -36,9 +37,7 @@ pub(super) async fn get_admin(
 ) -> ApiResult {
     let db = st.store();
     let s: &Store = &db;
-    let i = s
-        .admin_index(&id)
-        .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?;
+    let i = s.admin_index(&id).ok_or_else(admin_not_found)?;
     Ok(Json(render::admin(s, i, false)).into_response())
 }
 

@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use super::ApiResult;
 use super::body::Body;
 use super::shared::{
-    NewContact, add_tag, admin, contact_by, create_contact, html, insert_sorted, now, remove_tag,
-    remove_value, resource_not_found, user_not_found,
+    NewContact, add_tag, admin, admin_not_found, contact_by, create_contact, html, insert_sorted,
+    now, remove_tag, remove_value, resource_not_found, user_not_found,
 };
 use super::ticket_writes::{TicketDraft, create_ticket};
 use crate::emulator::render;
@@ -34,7 +34,7 @@ fn render_full(s: &Store, i: usize) -> ApiResult {
 /// The admin a body's `admin_id` names (required).
 fn body_admin(s: &Store, b: &Body) -> Result<u32, ApiError> {
     let id = b.req_id("admin_id")?;
-    admin(s, &id).ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))
+    admin(s, &id).ok_or_else(admin_not_found)
 }
 
 /// Appends a part in the conversation's current state.
@@ -236,6 +236,40 @@ pub(super) fn replying_contact(s: &Store, b: &Body) -> Result<u32, ApiError> {
     contact_by(s, key, &value).ok_or_else(user_not_found)
 }
 
+/// What a reply says, validated the same way for conversations and tickets (§5.5, §5.7).
+pub(super) struct ReplyContent {
+    /// `comment`, `note` or `quick_reply` (admins); `comment` (contacts).
+    pub(super) message_type: &'static str,
+    /// The non-blank body; required unless a quick reply.
+    pub(super) text: Option<String>,
+    /// Quick-reply options; required for a quick reply.
+    pub(super) options: Option<Value>,
+}
+
+/// The content of an admin (`kind` = `admin`) or contact reply, with at most 10 attachments.
+pub(super) fn reply_content(b: &Body, kind: &str) -> Result<ReplyContent, ApiError> {
+    let message_type = if kind == "admin" {
+        b.req_enumerated("message_type", &["comment", "note", "quick_reply"])?
+    } else {
+        b.req_enumerated("message_type", &["comment"])?
+    };
+    let text = b.str("body")?.filter(|t| !t.trim().is_empty());
+    let options = reply_options(b)?;
+    if message_type == "quick_reply" && options.is_none() {
+        return Err(super::body::missing("reply_options"));
+    }
+    if message_type != "quick_reply" && text.is_none() {
+        return Err(super::body::missing("body"));
+    }
+    b.bounded_array("attachment_urls", 10)?;
+    b.bounded_array("attachment_files", 10)?;
+    Ok(ReplyContent {
+        message_type,
+        text,
+        options,
+    })
+}
+
 /// Validated `reply_options` of a quick reply: `[{text, uuid}]`, at least one.
 pub(super) fn reply_options(b: &Body) -> Result<Option<Value>, ApiError> {
     let Some(items) = b.array("reply_options")? else {
@@ -293,21 +327,11 @@ pub(super) async fn reply(
     } else {
         b.allow(CONTACT_REPLY_KEYS)?;
     }
-    let message_type = if kind == "admin" {
-        b.req_enumerated("message_type", &["comment", "note", "quick_reply"])?
-    } else {
-        b.req_enumerated("message_type", &["comment"])?
-    };
-    let text = b.str("body")?.filter(|t| !t.trim().is_empty());
-    let options = reply_options(&b)?;
-    if message_type == "quick_reply" && options.is_none() {
-        return Err(super::body::missing("reply_options"));
-    }
-    if message_type != "quick_reply" && text.is_none() {
-        return Err(super::body::missing("body"));
-    }
-    b.bounded_array("attachment_urls", 10)?;
-    b.bounded_array("attachment_files", 10)?;
+    let ReplyContent {
+        message_type,
+        text,
+        options,
+    } = reply_content(&b, kind)?;
     let created_at = b.int("created_at")?;
     st.write(|s| {
         let author = if kind == "admin" {
@@ -414,11 +438,9 @@ pub(super) async fn manage(
                     .ok_or_else(|| ApiError::not_found("team_not_found", "Team not found"))?
                     as u32,
             ))),
-            (Some(a), _) => {
-                Some(Some(Author::Admin(admin(s, a).ok_or_else(|| {
-                    ApiError::not_found("admin_not_found", "Admin not found")
-                })?)))
-            }
+            (Some(a), _) => Some(Some(Author::Admin(
+                admin(s, a).ok_or_else(admin_not_found)?,
+            ))),
             (None, _) => None,
         };
         let at = now();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::ApiResult;
 use super::body::Body;
-use super::shared::{admin, contact_by, html, now, user_not_found};
+use super::shared::{admin, admin_not_found, contact_by, html, now, user_not_found};
 use crate::emulator::store::{Author, Conversation, DataEvent, Statistics, Store, next_numeric_id};
 use crate::emulator::{ApiError, EmulatorState};
 
@@ -90,8 +90,7 @@ pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiR
         .bool("create_conversation_without_contact_reply")?
         .unwrap_or(false);
     st.write(|s| {
-        let owner = admin(s, &from_id)
-            .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?;
+        let owner = admin(s, &from_id).ok_or_else(admin_not_found)?;
         let to = recipients(s, &b, "to")?;
         if to.is_empty() {
             return Err(super::body::missing("to"));

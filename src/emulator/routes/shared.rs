@@ -31,6 +31,11 @@ pub(super) fn admin(s: &Store, id: &str) -> Option<u32> {
     s.admin_index(id).map(|i| i as u32)
 }
 
+/// `404 admin_not_found` "Admin not found".
+pub(super) fn admin_not_found() -> ApiError {
+    ApiError::not_found("admin_not_found", "Admin not found")
+}
+
 /// `404 not_found` "User Not Found" (§5.1).
 pub(super) fn user_not_found() -> ApiError {
     ApiError::not_found("not_found", "User Not Found")

@@ -13,9 +13,9 @@ use serde_json::{Map, Value, json};
 
 use super::ApiResult;
 use super::body::Body;
-use super::conversation_writes::{reply_options, replying_contact};
+use super::conversation_writes::{ReplyContent, reply_content, replying_contact};
 use super::shared::{
-    NewContact, add_tag, admin, contact_by, create_contact, html, now, remove_tag,
+    NewContact, add_tag, admin, admin_not_found, contact_by, create_contact, html, now, remove_tag,
     resource_not_found, user_not_found,
 };
 use crate::emulator::render;
@@ -470,29 +470,15 @@ pub(super) async fn reply(
         keys.extend(["intercom_user_id", "user_id", "email"]);
     }
     b.allow(&keys)?;
-    let message_type = if kind == "admin" {
-        b.req_enumerated("message_type", &["comment", "note", "quick_reply"])?
-    } else {
-        b.req_enumerated("message_type", &["comment"])?
-    };
-    let text = b.str("body")?.filter(|t| !t.trim().is_empty());
-    let options = reply_options(&b)?;
-    if message_type == "quick_reply" && options.is_none() {
-        return Err(super::body::missing("reply_options"));
-    }
-    if message_type != "quick_reply" && text.is_none() {
-        return Err(super::body::missing("body"));
-    }
-    b.bounded_array("attachment_urls", 10)?;
+    let ReplyContent {
+        message_type, text, ..
+    } = reply_content(&b, kind)?;
     let created_at = b.int("created_at")?;
     st.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(resource_not_found)?;
         let author = if kind == "admin" {
             let id = b.req_id("admin_id")?;
-            Author::Admin(
-                admin(s, &id)
-                    .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?,
-            )
+            Author::Admin(admin(s, &id).ok_or_else(admin_not_found)?)
         } else {
             let category = s.ticket_types[s.tickets[t].ticket_type as usize].category;
             if category != "Customer" {
@@ -530,8 +516,7 @@ pub(super) async fn attach_tag(
     let admin_id = b.req_id("admin_id")?;
     st.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
-        let actor = admin(s, &admin_id)
-            .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?;
+        let actor = admin(s, &admin_id).ok_or_else(admin_not_found)?;
         let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
         let tagging = add_tag(&mut s.tickets[t].tags, tag as u32, actor, now());
         Ok(Json(render::tag(s, tag, Some(&tagging))).into_response())
@@ -549,8 +534,7 @@ pub(super) async fn detach_tag(
     let admin_id = b.req_id("admin_id")?;
     st.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
-        admin(s, &admin_id)
-            .ok_or_else(|| ApiError::not_found("admin_not_found", "Admin not found"))?;
+        admin(s, &admin_id).ok_or_else(admin_not_found)?;
         let tag = s
             .tag_index(&tag_id)
             .filter(|&x| s.tickets[t].tags.iter().any(|y| y.tag == x as u32))
