@@ -6,6 +6,7 @@
 pub mod client;
 pub mod config;
 pub mod discovery;
+pub mod dml;
 pub mod emulator;
 pub mod error;
 pub mod print;

@@ -19,7 +19,7 @@ use datafusion::arrow::util::display::FormatOptions;
 use datafusion::arrow::util::pretty::pretty_format_batches_with_options;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::error::Error;
 use crate::session::Engine;
@@ -220,6 +220,65 @@ pub fn format_batches(
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// psql's answer to INSERT/UPDATE/DELETE (`UPDATE 3`, `INSERT 0 2`), for statements of those
+/// kinds whose result is DataFusion's one-row `count`; `None` for anything else.
+pub fn command_tag(sql: &str, batches: &[RecordBatch]) -> Option<String> {
+    let keyword = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()?
+        .to_ascii_uppercase();
+    let prefix = match keyword.as_str() {
+        "INSERT" => "INSERT 0",
+        "UPDATE" | "DELETE" => keyword.as_str(),
+        _ => return None,
+    };
+    let batch = batches.iter().find(|b| b.num_rows() > 0)?;
+    if batch.num_columns() != 1 || batch.schema().field(0).name() != "count" {
+        return None;
+    }
+    let counts = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::UInt64Array>()?;
+    Some(format!("{prefix} {}", counts.value(0)))
+}
+
+/// Prints the result of `sql`: `UPDATE 3` for INSERT/UPDATE/DELETE in table format, the
+/// rows otherwise. Returns the number of rows printed.
+pub async fn print_statement_result(
+    sql: &str,
+    stream: SendableRecordBatchStream,
+    format: Format,
+    out: &mut (impl Write + Send),
+) -> Result<usize, Error> {
+    if format != Format::Table || !looks_like_dml(sql) {
+        return print_stream(stream, format, out).await;
+    }
+    let schema = stream.schema();
+    let batches: Vec<RecordBatch> = stream.try_collect().await?;
+    match command_tag(sql, &batches) {
+        Some(tag) => {
+            writeln!(out, "{tag}").map_err(|e| Error::Io {
+                context: "writing the result".into(),
+                source: e,
+            })?;
+            Ok(0)
+        }
+        None => {
+            print_batches(schema, &batches, format, out)?;
+            Ok(batches.iter().map(RecordBatch::num_rows).sum())
+        }
+    }
+}
+
+fn looks_like_dml(sql: &str) -> bool {
+    let head: String = sql.trim_start().chars().take(6).collect();
+    ["INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|k| head.eq_ignore_ascii_case(k))
+}
+
 /// Runs a script (`-c` or `-f`): splits it into statements, runs them in order and prints each
 /// result to `out`. Stops at the first error and returns it.
 ///
@@ -234,7 +293,7 @@ pub async fn run_script(
     let mut out = PipeWatcher::new(out);
     for statement in Engine::split_statements(sql)? {
         let stream = engine.execute_stream(&statement).await?;
-        match print_stream(stream, format, &mut out).await {
+        match print_statement_result(&statement, stream, format, &mut out).await {
             Ok(_) => {}
             Err(_) if out.is_broken() => return Ok(()),
             Err(error) => return Err(error),

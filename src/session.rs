@@ -100,11 +100,15 @@ pub fn rewrite_calls(statement: DFStatement) -> Result<DFStatement, Error> {
     })
 }
 
-/// `CALL P(args)` → `SELECT * FROM p(args)`; any other statement unchanged. Unknown procedures
+/// `CALL P(args)` → `SELECT * FROM p(args)`, and `UPDATE … SET custom_attributes.x = …` names
+/// the custom-attribute column; any other statement unchanged. Unknown procedures
 /// are reported with the nearest name.
 pub fn rewrite_call(statement: Statement) -> Result<Statement, Error> {
     match statement {
         Statement::Call(function) => Ok(procedures::plan::call_to_query(&function)?),
+        update @ Statement::Update(_) => {
+            Ok(crate::dml::plan::rewrite_custom_attribute_targets(update))
+        }
         other => Ok(other),
     }
 }

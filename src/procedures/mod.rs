@@ -454,6 +454,27 @@ pub enum ProcedureError {
     /// Intercom's answer lacked something the procedure needs (e.g. the named attribute).
     #[error("{0}")]
     NotFound(String),
+    /// INSERT/UPDATE/DELETE on a read-only session.
+    #[error("intercom-sql is read-only (--read-only); {statement} was not run")]
+    WriteReadOnly {
+        /// `UPDATE contacts`, …
+        statement: String,
+    },
+    /// INSERT/UPDATE/DELETE acting on more rows than `intercom.max_write_rows`.
+    #[error(
+        "{statement} would act on more than intercom.max_write_rows ({limit}) rows (at least {rows}); nothing was sent. Narrow the statement, or allow it for this session with SET intercom.max_write_rows = <rows>"
+    )]
+    TooManyWriteRows {
+        /// `UPDATE contacts`, …
+        statement: String,
+        /// Rows read before stopping (more than the limit).
+        rows: usize,
+        /// The limit in force.
+        limit: u64,
+    },
+    /// INSERT/UPDATE/DELETE that wrote some rows but not all: which were, which were not, why.
+    #[error("{0}")]
+    PartialWrite(String),
 }
 
 fn unknown_message(name: &str, suggestion: Option<&str>) -> String {
@@ -487,6 +508,9 @@ impl ProcedureError {
                 _ => "58000",
             },
             ProcedureError::NotFound(_) => "42704",
+            ProcedureError::WriteReadOnly { .. } => "25006",
+            ProcedureError::TooManyWriteRows { .. } => "54000",
+            ProcedureError::PartialWrite(_) => "58000",
         }
     }
 
@@ -500,7 +524,7 @@ impl ProcedureError {
                 ClientError::Transport { .. } | ClientError::ReadOnly { .. } => true,
                 _ => false,
             },
-            ProcedureError::ReadOnly { .. } => true,
+            ProcedureError::ReadOnly { .. } | ProcedureError::WriteReadOnly { .. } => true,
             _ => false,
         }
     }

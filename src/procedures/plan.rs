@@ -62,6 +62,8 @@ pub fn register(ctx: &SessionContext, client: Arc<IntercomClient>) -> Result<()>
     *ctx.state_ref().write() = state;
     ctx.register_relation_planner(Arc::new(ProcedureRelationPlanner))?;
     ctx.add_analyzer_rule(Arc::new(LateralProcedureRule));
+    // INSERT/UPDATE/DELETE on Intercom tables run through the same physical planner.
+    ctx.add_analyzer_rule(Arc::new(crate::dml::DmlRule));
     for procedure in super::all() {
         ctx.register_udtf(
             &procedure.function_name,
@@ -702,9 +704,14 @@ impl QueryPlanner for ProcedureQueryPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(ProcedureExtensionPlanner {
-            client: self.client.clone(),
-        })])
+        DefaultPhysicalPlanner::with_extension_planners(vec![
+            Arc::new(ProcedureExtensionPlanner {
+                client: self.client.clone(),
+            }),
+            Arc::new(crate::dml::WritePlanner {
+                client: self.client.clone(),
+            }),
+        ])
         .create_physical_plan(logical_plan, session)
         .await
     }

@@ -40,6 +40,11 @@ impl IntercomTable {
             schema,
         }
     }
+
+    /// The table's definition.
+    pub fn def(&self) -> &TableDef {
+        &self.def
+    }
 }
 
 /// The expression with column references stripped of their table qualifier (the scan's own

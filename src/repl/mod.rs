@@ -24,7 +24,7 @@ use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 
 use crate::error::Error;
-use crate::print::{Format, print_batches, print_stream};
+use crate::print::{Format, print_batches, print_statement_result};
 use crate::session::Engine;
 use command::Command;
 use helper::ReplHelper;
@@ -185,7 +185,7 @@ impl Session<'_> {
         let started = Instant::now();
         let query = async {
             let stream = self.engine.execute_stream(sql).await?;
-            print_stream(stream, self.format, &mut io::stdout()).await
+            print_statement_result(sql, stream, self.format, &mut io::stdout()).await
         };
         let rows = tokio::select! {
             result = query => result.map_err(|e| e.user_message())?,

@@ -3,10 +3,12 @@
 //! I/O. `validate_all` checks the whole registry in one unit test.
 
 mod admins;
+mod attributes;
 mod companies;
 mod contacts;
 mod conversations;
 pub mod custom;
+mod notes;
 mod segments;
 mod tags;
 mod teams;
@@ -317,6 +319,10 @@ pub fn all() -> Vec<TableDef> {
         contacts::contact_tags(),
         conversations::conversations(),
         conversations::conversation_parts(),
+        attributes::data_attributes(),
+        notes::notes(),
+        attributes::ticket_types(),
+        attributes::ticket_type_attributes(),
         companies::segment_companies(),
         companies::tag_companies(),
         segments::segments(),

@@ -2,6 +2,7 @@
 mod cli;
 mod client;
 mod common;
+mod dml;
 mod openapi;
 mod procedures;
 mod pushdown;

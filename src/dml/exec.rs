@@ -1,0 +1,432 @@
+//! Running a write statement: read every row it acts on (refusing more than
+//! `intercom.max_write_rows`), build every request (one bad row fails the statement before
+//! anything is sent), then send them one at a time, in order.
+//!
+//! The answer is DataFusion's DML answer, one `count` row, when every row was written. When
+//! some were not, the statement fails with a message that says, row by row, what was written
+//! and what was not and why; rows after a failure that dooms the rest (rate limit still
+//! exhausted, Intercom unreachable, token refused) are reported as not attempted.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, execute_stream,
+};
+use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::Value;
+
+use super::plan::{WriteNode, statement_name};
+use super::{Kind, TableWrites, Write};
+use crate::client::{ApiRequest, ClientError, IntercomClient};
+use crate::procedures::ProcedureError;
+use crate::procedures::plan::external;
+use crate::settings::{DEFAULT_MAX_WRITE_ROWS, IntercomOptions};
+
+/// Executes a write statement; see the module docs.
+#[derive(Debug)]
+pub struct WriteExec {
+    input: Arc<dyn ExecutionPlan>,
+    table: String,
+    kind: Kind,
+    given: Vec<String>,
+    json_columns: Vec<String>,
+    writes: &'static TableWrites,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+    client: Arc<IntercomClient>,
+}
+
+impl WriteExec {
+    /// The executable form of `node`, reading its rows from `input`.
+    pub fn new(
+        input: Arc<dyn ExecutionPlan>,
+        node: &WriteNode,
+        client: Arc<IntercomClient>,
+    ) -> Result<Self> {
+        let writes = super::find(&node.table).ok_or_else(|| {
+            DataFusionError::Internal(format!("no writes declared for {}", node.table))
+        })?;
+        let schema: SchemaRef = Arc::new(node.schema.as_arrow().clone());
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        Ok(Self {
+            input,
+            table: node.table.clone(),
+            kind: node.kind,
+            given: node.given.clone(),
+            json_columns: node.json_columns.clone(),
+            writes,
+            schema,
+            properties,
+            client,
+        })
+    }
+
+    fn write(&self) -> Result<&'static Write> {
+        self.writes.write(self.kind).ok_or_else(|| {
+            DataFusionError::Internal(format!("{} has no {:?}", self.table, self.kind))
+        })
+    }
+}
+
+impl DisplayAs for WriteExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let endpoint = self.write().map(Write::endpoint).unwrap_or_default();
+        write!(
+            f,
+            "IntercomWriteExec: {} [{endpoint} per row]",
+            statement_name(self.kind, &self.table)
+        )
+    }
+}
+
+impl ExecutionPlan for WriteExec {
+    fn name(&self) -> &str {
+        "IntercomWriteExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let input = children
+            .pop()
+            .filter(|_| children.is_empty())
+            .ok_or_else(|| DataFusionError::Internal("IntercomWriteExec has one child".into()))?;
+        Ok(Arc::new(Self {
+            input,
+            table: self.table.clone(),
+            kind: self.kind,
+            given: self.given.clone(),
+            json_columns: self.json_columns.clone(),
+            writes: self.writes,
+            schema: self.schema.clone(),
+            properties: self.properties.clone(),
+            client: self.client.clone(),
+        }))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(DataFusionError::Internal(format!(
+                "IntercomWriteExec has one partition, asked for {partition}"
+            )));
+        }
+        let limit = context
+            .session_config()
+            .options()
+            .extensions
+            .get::<IntercomOptions>()
+            .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows);
+        let statement = Statement {
+            name: statement_name(self.kind, &self.table),
+            kind: self.kind,
+            write: self.write()?,
+            key: self.writes.key,
+            given: self.given.clone(),
+            json_columns: self.json_columns.clone(),
+            limit,
+        };
+        let client = self.client.clone();
+        let schema = self.schema.clone();
+        let input = self.input.clone();
+        let start = async move {
+            if client.config().read_only {
+                return Err(external(ProcedureError::WriteReadOnly {
+                    statement: statement.name,
+                }));
+            }
+            let input = execute_stream(input, context)?;
+            let rows = statement.read_rows(input).await?;
+            let requests = statement.requests(&rows)?;
+            let written = statement.send(&client, requests).await?;
+            let count = UInt64Array::from(vec![written]);
+            RecordBatch::try_new(schema, vec![Arc::new(count)]).map_err(Into::into)
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            stream::once(start).boxed(),
+        )))
+    }
+}
+
+/// One row: (column, JSON value) for every column the input has.
+type Row = Vec<(String, Value)>;
+
+/// Everything a running statement needs.
+struct Statement {
+    name: String,
+    kind: Kind,
+    write: &'static Write,
+    key: &'static [&'static str],
+    given: Vec<String>,
+    json_columns: Vec<String>,
+    limit: u64,
+}
+
+impl Statement {
+    /// Reads the rows to write, stopping as soon as there are more than the limit. UPDATE and
+    /// DELETE act once per key (a join may repeat a row).
+    async fn read_rows(&self, mut input: SendableRecordBatchStream) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        let mut seen = HashSet::new();
+        while let Some(batch) = input.try_next().await? {
+            for row in self.batch_rows(&batch)? {
+                if self.kind != Kind::Insert {
+                    let key: Vec<String> = self
+                        .key
+                        .iter()
+                        .map(|k| value_of(&row, k).to_string())
+                        .collect();
+                    if !seen.insert(key) {
+                        continue;
+                    }
+                }
+                rows.push(row);
+                if rows.len() as u64 > self.limit {
+                    return Err(external(ProcedureError::TooManyWriteRows {
+                        statement: self.name.clone(),
+                        rows: rows.len(),
+                        limit: self.limit,
+                    }));
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    fn batch_rows(&self, batch: &RecordBatch) -> Result<Vec<Row>> {
+        let schema = batch.schema();
+        let mut rows: Vec<Row> = vec![Vec::with_capacity(schema.fields().len()); batch.num_rows()];
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            let json = self.json_columns.contains(field.name());
+            for (i, row) in rows.iter_mut().enumerate() {
+                row.push((field.name().clone(), json_value(column.as_ref(), i, json)?));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Every row's request, or the first row that cannot be written (nothing is sent then).
+    fn requests(&self, rows: &[Row]) -> Result<Vec<(String, ApiRequest)>> {
+        rows.iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let label = self.label(i, row);
+                self.write
+                    .request(self.kind, row, &self.given)
+                    .map(|request| (label.clone(), request))
+                    .map_err(|m| {
+                        external(ProcedureError::Arguments(format!(
+                            "{}: {label}: {m}; nothing was sent",
+                            self.name
+                        )))
+                    })
+            })
+            .collect()
+    }
+
+    /// `row 2` for INSERT, `id 6650…` (or `contact_id …, tag_id …`) otherwise.
+    fn label(&self, index: usize, row: &Row) -> String {
+        if self.kind == Kind::Insert {
+            return format!("row {}", index + 1);
+        }
+        self.key
+            .iter()
+            .map(|k| match value_of(row, k) {
+                Value::String(s) => format!("{k} {s}"),
+                other => format!("{k} {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Sends the requests in order; the number written, or an error listing every row.
+    async fn send(
+        &self,
+        client: &IntercomClient,
+        requests: Vec<(String, ApiRequest)>,
+    ) -> Result<u64> {
+        let total = requests.len();
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        let mut stopped: Option<String> = None;
+        let mut skipped = Vec::new();
+        for (label, request) in requests {
+            if stopped.is_some() {
+                skipped.push(label);
+                continue;
+            }
+            match client.send(&request).await {
+                Ok(response) => done.push(match (self.kind, response.get("id")) {
+                    (Kind::Insert, Some(Value::String(id))) => format!("{label} (id {id})"),
+                    (Kind::Insert, Some(id)) if !id.is_null() => format!("{label} (id {id})"),
+                    _ => label,
+                }),
+                Err(e) => {
+                    let message = e.to_string();
+                    if dooms_the_rest(&e) {
+                        stopped = Some(message.clone());
+                    }
+                    failed.push(format!("{label}: {message}"));
+                }
+            }
+        }
+        if failed.is_empty() {
+            return Ok(done.len() as u64);
+        }
+        let mut message = format!(
+            "{}: {} of {total} rows {}, {} failed",
+            self.name,
+            done.len(),
+            self.kind.past(),
+            failed.len()
+        );
+        if !skipped.is_empty() {
+            message.push_str(&format!(", {} not attempted", skipped.len()));
+        }
+        message.push_str(&format!(". Failed: {}", listing(&failed)));
+        if !done.is_empty() {
+            message.push_str(&format!(
+                ". {}: {}",
+                capitalised(self.kind.past()),
+                listing(&done)
+            ));
+        }
+        if let Some(reason) = stopped {
+            message.push_str(&format!(
+                ". Not attempted (stopped after: {reason}): {}",
+                listing(&skipped)
+            ));
+        }
+        Err(external(ProcedureError::PartialWrite(message)))
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// At most 20 entries, then how many more.
+fn listing(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        text.push_str(&format!("; and {} more", items.len() - SHOWN));
+    }
+    text
+}
+
+/// Whether every following request would fail the same way.
+fn dooms_the_rest(e: &ClientError) -> bool {
+    match e {
+        ClientError::Api(api) => api.status == 429 || api.status == 401,
+        ClientError::Transport { .. } | ClientError::ReadOnly { .. } => true,
+        _ => false,
+    }
+}
+
+fn value_of<'a>(row: &'a Row, name: &str) -> &'a Value {
+    row.iter()
+        .find(|(c, _)| c == name)
+        .map(|(_, v)| v)
+        .unwrap_or(&Value::Null)
+}
+
+/// The JSON value of row `i` of `column`: timestamps as Unix seconds, JSON columns parsed
+/// (text that is not JSON stays text).
+fn json_value(column: &dyn Array, i: usize, json_text: bool) -> Result<Value> {
+    if column.is_null(i) {
+        return Ok(Value::Null);
+    }
+    Ok(match column.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let text = match column.data_type() {
+                DataType::Utf8 => column.as_string::<i32>().value(i).to_string(),
+                DataType::LargeUtf8 => column.as_string::<i64>().value(i).to_string(),
+                _ => column.as_string_view().value(i).to_string(),
+            };
+            if json_text {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            } else {
+                Value::String(text)
+            }
+        }
+        DataType::Boolean => Value::Bool(column.as_boolean().value(i)),
+        DataType::Int64 => Value::from(
+            column
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .value(i),
+        ),
+        DataType::Float64 => Value::from(
+            column
+                .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .value(i),
+        ),
+        DataType::Timestamp(unit, _) => {
+            use datafusion::arrow::datatypes::{
+                TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+                TimestampSecondType,
+            };
+            let seconds = match unit {
+                TimeUnit::Second => column.as_primitive::<TimestampSecondType>().value(i),
+                TimeUnit::Millisecond => {
+                    column.as_primitive::<TimestampMillisecondType>().value(i) / 1_000
+                }
+                TimeUnit::Microsecond => {
+                    column.as_primitive::<TimestampMicrosecondType>().value(i) / 1_000_000
+                }
+                TimeUnit::Nanosecond => {
+                    column.as_primitive::<TimestampNanosecondType>().value(i) / 1_000_000_000
+                }
+            };
+            Value::from(seconds)
+        }
+        _ => {
+            let scalar = datafusion::common::ScalarValue::try_from_array(column, i)?;
+            Value::String(scalar.to_string())
+        }
+    })
+}

@@ -1,0 +1,505 @@
+//! INSERT / UPDATE / DELETE against the emulator: every table and statement form is run and
+//! the emulator's state checked to have changed as Intercom's would; refused statements are
+//! checked to send nothing.
+
+use intercom_sql::emulator::{EmulatorConfig, Fault, FaultRule};
+use serde_json::Value;
+
+use crate::common::{TestEnv, field, start, start_with};
+
+const ADMIN: &str = "991267460";
+
+fn snapshot(env: &TestEnv, kind: &str) -> Vec<Value> {
+    env.emulator.state.snapshot(kind)
+}
+
+fn find_by(env: &TestEnv, kind: &str, key: &str, value: &str) -> Option<Value> {
+    snapshot(env, kind)
+        .into_iter()
+        .find(|o| field(o, key) == value)
+}
+
+/// `METHOD /path` of the write requests served (reads are left out).
+fn writes(env: &TestEnv) -> Vec<String> {
+    env.requests()
+        .into_iter()
+        .filter(|r| !r.starts_with("GET ") && !r.ends_with("/search"))
+        .collect()
+}
+
+/// The affected-row count a statement returned.
+async fn count(env: &TestEnv, sql: &str) -> u64 {
+    let rows = env.rows(sql).await;
+    assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+    rows[0][0]
+        .parse()
+        .unwrap_or_else(|_| panic!("{sql}: {rows:?}"))
+}
+
+/// Runs SQL that must fail before any request: returns the message.
+async fn refused(env: &TestEnv, sql: &str) -> String {
+    env.emulator.state.clear_requests();
+    let message = env.error(sql).await;
+    assert!(writes(env).is_empty(), "{sql} sent {:?}", writes(env));
+    assert!(!message.contains('\n'), "{message}");
+    message
+}
+
+fn user_ids(env: &TestEnv, n: usize) -> Vec<String> {
+    snapshot(env, "contacts")
+        .into_iter()
+        .filter(|c| c["role"] == "user")
+        .take(n)
+        .map(|c| field(&c, "id"))
+        .collect()
+}
+
+#[tokio::test]
+async fn contacts_are_inserted_updated_and_deleted() {
+    let env = start().await;
+    let n = count(
+        &env,
+        "INSERT INTO contacts (role, email, name, \"custom_attributes.seats\") VALUES \
+         ('user', 'ada@dml.test', 'Ada', 5), ('lead', 'bob@dml.test', NULL, NULL)",
+    )
+    .await;
+    assert_eq!(n, 2);
+    let ada = find_by(&env, "contacts", "email", "ada@dml.test").expect("ada created");
+    assert_eq!(ada["name"], "Ada");
+    assert_eq!(ada["role"], "user");
+    assert_eq!(ada["custom_attributes"]["seats"], 5);
+    let bob = find_by(&env, "contacts", "email", "bob@dml.test").expect("bob created");
+    assert_eq!(bob["role"], "lead");
+    assert!(bob["name"].is_null(), "NULL values are left out: {bob}");
+
+    // The WHERE is the same search a SELECT sends; the SET sends only what it names.
+    env.emulator.state.clear_requests();
+    let n = count(
+        &env,
+        "UPDATE contacts SET name = 'Ada Lovelace', phone = '+44 1', custom_attributes.seats = 7 \
+         WHERE email = 'ada@dml.test'",
+    )
+    .await;
+    assert_eq!(n, 1);
+    let ada_id = field(&ada, "id");
+    assert_eq!(
+        env.requests(),
+        vec![
+            "POST /contacts/search".to_string(),
+            format!("PUT /contacts/{ada_id}")
+        ]
+    );
+    let ada = find_by(&env, "contacts", "id", &ada_id).unwrap();
+    assert_eq!(ada["name"], "Ada Lovelace");
+    assert_eq!(ada["phone"], "+44 1");
+    assert_eq!(ada["custom_attributes"]["seats"], 7);
+    assert_eq!(
+        ada["email"], "ada@dml.test",
+        "unchanged columns are not sent"
+    );
+    // SET … = NULL clears the field.
+    count(
+        &env,
+        &format!("UPDATE contacts SET phone = NULL WHERE id = '{ada_id}'"),
+    )
+    .await;
+    assert!(find_by(&env, "contacts", "id", &ada_id).unwrap()["phone"].is_null());
+
+    env.emulator.state.clear_requests();
+    let n = count(&env, "DELETE FROM contacts WHERE email LIKE '%@dml.test'").await;
+    assert_eq!(n, 2);
+    assert!(find_by(&env, "contacts", "email", "ada@dml.test").is_none());
+    assert!(find_by(&env, "contacts", "email", "bob@dml.test").is_none());
+    assert_eq!(
+        writes(&env)
+            .iter()
+            .filter(|w| w.starts_with("DELETE /contacts/"))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn companies_and_tags_are_written() {
+    let env = start().await;
+    let n = count(
+        &env,
+        "INSERT INTO companies (company_id, name, size, industry) VALUES ('dml-co', 'DML Ltd', 12, 'Tools')",
+    )
+    .await;
+    assert_eq!(n, 1);
+    let company = find_by(&env, "companies", "company_id", "dml-co").expect("company created");
+    assert_eq!(company["name"], "DML Ltd");
+    assert_eq!(company["size"], 12);
+    let id = field(&company, "id");
+    // Intercom lists no company without contacts (§4.6), so neither SELECT nor UPDATE sees
+    // it yet; attached to a contact, it is.
+    let update = format!("UPDATE companies SET size = 99 WHERE id = '{id}'");
+    assert_eq!(count(&env, &update).await, 0);
+    let contact = user_ids(&env, 1).remove(0);
+    count(
+        &env,
+        &format!(
+            "INSERT INTO contact_companies (contact_id, company_id) VALUES ('{contact}', '{id}')"
+        ),
+    )
+    .await;
+    let n = count(
+        &env,
+        &format!("UPDATE companies SET website = 'https://dml.test', size = 13 WHERE id = '{id}'"),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let company = find_by(&env, "companies", "id", &id).unwrap();
+    assert_eq!(company["website"], "https://dml.test");
+    assert_eq!(company["size"], 13);
+    assert_eq!(
+        count(&env, &format!("DELETE FROM companies WHERE id = '{id}'")).await,
+        1
+    );
+    assert!(find_by(&env, "companies", "id", &id).is_none());
+
+    assert_eq!(
+        count(&env, "INSERT INTO tags (name) VALUES ('dml-a'), ('dml-b')").await,
+        2
+    );
+    assert!(find_by(&env, "tags", "name", "dml-a").is_some());
+    let n = count(
+        &env,
+        "UPDATE tags SET name = 'dml-renamed' WHERE name = 'dml-a'",
+    )
+    .await;
+    assert_eq!(n, 1);
+    assert!(find_by(&env, "tags", "name", "dml-a").is_none());
+    assert!(find_by(&env, "tags", "name", "dml-renamed").is_some());
+    let n = count(&env, "DELETE FROM tags WHERE name LIKE 'dml-%'").await;
+    assert_eq!(n, 2);
+    assert!(find_by(&env, "tags", "name", "dml-renamed").is_none());
+    assert!(find_by(&env, "tags", "name", "dml-b").is_none());
+}
+
+#[tokio::test]
+async fn notes_and_data_attributes_are_created() {
+    let env = start().await;
+    let contact = user_ids(&env, 1).remove(0);
+    let n = count(
+        &env,
+        &format!(
+            "INSERT INTO notes (contact_id, body, admin_id) VALUES ('{contact}', 'Called about the DML renewal', '{ADMIN}')"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let note = snapshot(&env, "notes")
+        .into_iter()
+        .find(|n| field(n, "body").contains("Called about the DML renewal"))
+        .expect("note created");
+    assert_eq!(field(&note, "contact.id"), contact);
+    assert_eq!(field(&note, "author.id"), ADMIN);
+    // …and it reads back through the notes table.
+    let rows = env
+        .rows(&format!(
+            "SELECT admin_id FROM notes WHERE contact_id = '{contact}' AND body LIKE '%DML renewal%'"
+        ))
+        .await;
+    assert_eq!(rows, vec![vec![ADMIN.to_string()]]);
+
+    let n = count(
+        &env,
+        "INSERT INTO data_attributes (name, model, data_type, options, description) VALUES \
+         ('dml_tier', 'contact', 'options', '[\"gold\", \"silver\"]', 'Tier from DML')",
+    )
+    .await;
+    assert_eq!(n, 1);
+    let attribute = find_by(&env, "data_attributes", "name", "dml_tier").expect("created");
+    assert_eq!(attribute["model"], "contact");
+    assert_eq!(attribute["description"], "Tier from DML");
+    let id = field(&attribute, "id");
+    let n = count(
+        &env,
+        &format!("UPDATE data_attributes SET description = 'Changed' WHERE id = '{id}'"),
+    )
+    .await;
+    assert_eq!(n, 1);
+    assert_eq!(
+        find_by(&env, "data_attributes", "id", &id).unwrap()["description"],
+        "Changed"
+    );
+}
+
+#[tokio::test]
+async fn tickets_and_conversations_are_updated_and_deleted() {
+    let env = start().await;
+    let contact = user_ids(&env, 1).remove(0);
+    let ticket_type = field(&snapshot(&env, "ticket_types")[0], "id");
+    let n = count(
+        &env,
+        &format!(
+            "INSERT INTO tickets (ticket_type_id, contacts, title, description) VALUES \
+             ('{ticket_type}', '{contact}', 'Printer on fire', 'Smoke everywhere')"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let ticket = snapshot(&env, "tickets")
+        .into_iter()
+        .find(|t| t["ticket_attributes"]["_default_title_"] == "Printer on fire")
+        .expect("ticket created");
+    assert_eq!(ticket["contacts"]["contacts"][0]["id"], contact.as_str());
+    let id = field(&ticket, "id");
+    let n = count(
+        &env,
+        &format!("UPDATE tickets SET title = 'Printer fixed', open = false WHERE id = '{id}'"),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let ticket = find_by(&env, "tickets", "id", &id).unwrap();
+    assert_eq!(
+        ticket["ticket_attributes"]["_default_title_"],
+        "Printer fixed"
+    );
+    assert_eq!(ticket["open"], false);
+    assert_eq!(
+        count(&env, &format!("DELETE FROM tickets WHERE id = '{id}'")).await,
+        1
+    );
+    assert!(find_by(&env, "tickets", "id", &id).is_none());
+
+    let conversation = field(&snapshot(&env, "conversations")[0], "id");
+    let n = count(
+        &env,
+        &format!("UPDATE conversations SET title = 'Renamed by SQL', read = true WHERE id = '{conversation}'"),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let after = find_by(&env, "conversations", "id", &conversation).unwrap();
+    assert_eq!(after["title"], "Renamed by SQL");
+    assert_eq!(after["read"], true);
+    assert_eq!(
+        count(
+            &env,
+            &format!("DELETE FROM conversations WHERE id = '{conversation}'")
+        )
+        .await,
+        1
+    );
+    assert!(find_by(&env, "conversations", "id", &conversation).is_none());
+}
+
+#[tokio::test]
+async fn junction_tables_attach_and_detach() {
+    let env = start().await;
+    let contacts = user_ids(&env, 2);
+    let tag = field(&snapshot(&env, "tags")[0], "id");
+    // INSERT … SELECT: the contacts come from a query.
+    let n = count(
+        &env,
+        &format!(
+            "INSERT INTO contact_tags (contact_id, tag_id) SELECT id, '{tag}' FROM contacts WHERE id IN ('{}', '{}')",
+            contacts[0], contacts[1]
+        ),
+    )
+    .await;
+    assert_eq!(n, 2);
+    for c in &contacts {
+        let rows = env
+            .rows(&format!(
+                "SELECT tag_id FROM contact_tags WHERE contact_id = '{c}' AND tag_id = '{tag}'"
+            ))
+            .await;
+        assert_eq!(rows.len(), 1, "{c} tagged");
+    }
+    let n = count(
+        &env,
+        &format!(
+            "DELETE FROM contact_tags WHERE tag_id = '{tag}' AND contact_id = '{}'",
+            contacts[0]
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let rows = env
+        .rows(&format!(
+            "SELECT tag_id FROM contact_tags WHERE contact_id = '{}' AND tag_id = '{tag}'",
+            contacts[0]
+        ))
+        .await;
+    assert!(rows.is_empty());
+
+    let company = field(&snapshot(&env, "companies")[0], "id");
+    let c = &contacts[0];
+    let n = count(
+        &env,
+        &format!(
+            "INSERT INTO contact_companies (contact_id, company_id) VALUES ('{c}', '{company}')"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let listed = format!(
+        "SELECT company_id FROM contact_companies WHERE contact_id = '{c}' AND company_id = '{company}'"
+    );
+    assert_eq!(env.rows(&listed).await.len(), 1);
+    let n = count(
+        &env,
+        &format!(
+            "DELETE FROM contact_companies WHERE contact_id = '{c}' AND company_id = '{company}'"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    assert!(env.rows(&listed).await.is_empty());
+}
+
+#[tokio::test]
+async fn unsafe_or_impossible_statements_are_refused_before_any_request() {
+    let env = start().await;
+    let id = user_ids(&env, 1).remove(0);
+    let cases = [
+        ("UPDATE contacts SET name = 'x'", "without WHERE is refused"),
+        ("DELETE FROM tags", "without WHERE is refused"),
+        (
+            "UPDATE contacts SET created_at = now() WHERE role = 'user'",
+            "column created_at cannot be set through the API",
+        ),
+        (
+            "UPDATE contacts SET id = 'x' WHERE role = 'user'",
+            "id identifies the row",
+        ),
+        (
+            "INSERT INTO admins (name) VALUES ('x')",
+            "Intercom has no way to write admins",
+        ),
+        (
+            "DELETE FROM notes WHERE id = '1'",
+            "notes takes INSERT only",
+        ),
+        (
+            "INSERT INTO conversations (title) VALUES ('x')",
+            "conversations takes UPDATE and DELETE only",
+        ),
+        ("TRUNCATE contacts", "TRUNCATE is not supported"),
+        (
+            "INSERT INTO tickets (ticket_type_id, title) VALUES ('1', 'no contact')",
+            "row 1: contacts must be given",
+        ),
+        (
+            "INSERT INTO notes (contact_id, body) VALUES (NULL, 'x')",
+            "contact_id must not be NULL",
+        ),
+    ];
+    for (sql, expected) in cases {
+        let message = refused(&env, sql).await;
+        assert!(message.contains(expected), "{sql}: {message}");
+    }
+    // More rows than intercom.max_write_rows: refused with nothing sent, then allowed.
+    env.rows("SET intercom.max_write_rows = 2").await;
+    let message = refused(
+        &env,
+        "UPDATE contacts SET name = 'Many' WHERE role = 'user'",
+    )
+    .await;
+    assert!(
+        message.contains("more than intercom.max_write_rows (2)"),
+        "{message}"
+    );
+    // EXPLAIN shows the write and sends nothing.
+    env.emulator.state.clear_requests();
+    let plan = env
+        .rows(&format!("EXPLAIN DELETE FROM contacts WHERE id = '{id}'"))
+        .await;
+    let plan: String = plan
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        plan.contains("IntercomWrite: DELETE FROM contacts [DELETE /contacts/{id} per row]"),
+        "{plan}"
+    );
+    assert!(env.requests().is_empty(), "{:?}", env.requests());
+    assert!(find_by(&env, "contacts", "id", &id).is_some());
+}
+
+#[tokio::test]
+async fn read_only_sessions_refuse_writes() {
+    let env = start_with(EmulatorConfig::default(), |c| c.read_only = true).await;
+    let id = user_ids(&env, 1).remove(0);
+    for sql in [
+        format!("DELETE FROM contacts WHERE id = '{id}'"),
+        "INSERT INTO tags (name) VALUES ('never')".to_string(),
+        format!("UPDATE contacts SET name = 'never' WHERE id = '{id}'"),
+    ] {
+        let message = env.error(&sql).await;
+        assert!(message.contains("read-only (--read-only)"), "{message}");
+        assert!(writes(&env).is_empty(), "{sql}: {:?}", writes(&env));
+    }
+    assert!(find_by(&env, "contacts", "id", &id).is_some());
+    assert!(find_by(&env, "tags", "name", "never").is_none());
+}
+
+#[tokio::test]
+async fn a_statement_failing_half_way_reports_every_row() {
+    let env = start().await;
+    let ids = user_ids(&env, 3);
+    env.emulator.state.inject(FaultRule {
+        path_prefix: Some(format!("/contacts/{}", ids[1])),
+        method: Some("DELETE".into()),
+        fault: Fault::Status(404),
+        count: 1,
+    });
+    let message = env
+        .error(&format!(
+            "DELETE FROM contacts WHERE id IN ('{}', '{}', '{}')",
+            ids[0], ids[1], ids[2]
+        ))
+        .await;
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        message.starts_with("DELETE FROM contacts: 2 of 3 rows deleted, 1 failed."),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("Failed: id {}: Intercom API 404", ids[1])),
+        "{message}"
+    );
+    assert!(
+        message.contains(&ids[0]) && message.contains(&ids[2]),
+        "{message}"
+    );
+    assert!(find_by(&env, "contacts", "id", &ids[0]).is_none());
+    assert!(
+        find_by(&env, "contacts", "id", &ids[1]).is_some(),
+        "the failed row stays"
+    );
+    assert!(find_by(&env, "contacts", "id", &ids[2]).is_none());
+
+    // A refused token dooms the rest: they are reported as not attempted, not sent.
+    let more = user_ids(&env, 2);
+    env.emulator.state.clear_requests();
+    env.emulator.state.inject(FaultRule {
+        path_prefix: Some("/contacts/".into()),
+        method: Some("PUT".into()),
+        fault: Fault::Status(401),
+        count: 5,
+    });
+    let message = env
+        .error(&format!(
+            "UPDATE contacts SET name = 'x' WHERE id IN ('{}', '{}')",
+            more[0], more[1]
+        ))
+        .await;
+    assert!(
+        message.contains("0 of 2 rows updated, 1 failed, 1 not attempted"),
+        "{message}"
+    );
+    assert_eq!(
+        writes(&env)
+            .iter()
+            .filter(|w| w.starts_with("PUT "))
+            .count(),
+        1,
+        "{:?}",
+        writes(&env)
+    );
+}
