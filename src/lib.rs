@@ -15,10 +15,11 @@ pub mod process;
 pub mod provider;
 pub mod pushdown;
 pub mod repl;
+pub mod server;
 pub mod session;
 pub mod settings;
 pub mod tables;
 
 pub use config::{AccessToken, Config, Region};
 pub use error::Error;
-pub use session::{Engine, TableInfo, register_intercom};
+pub use session::{Engine, SessionFactory, TableInfo, register_intercom};

@@ -10,6 +10,7 @@ use intercom_sql::emulator::{self, EmulatorConfig};
 use intercom_sql::print::{self, Format};
 use intercom_sql::process;
 use intercom_sql::repl::{self, ReplOptions};
+use intercom_sql::server::{self, Credentials, ServerOptions, TlsFiles};
 use intercom_sql::{AccessToken, Config, Engine, Error, Region};
 
 /// Query and operate an Intercom workspace with SQL.
@@ -69,6 +70,29 @@ enum Mode {
     Repl,
     /// Run the Intercom emulator alone, for any Intercom client to use.
     Emulator(EmulatorArgs),
+    /// Serve the tables over the PostgreSQL wire protocol (psql, JDBC, BI tools).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// Address to listen on. A non-loopback address requires --user and a password.
+    #[arg(long, default_value = "127.0.0.1:5433")]
+    listen: String,
+    /// Require SCRAM-SHA-256 login as this user (password from INTERCOM_SQL_PASSWORD).
+    #[arg(long, env = "INTERCOM_SQL_USER")]
+    user: Option<String>,
+    /// Serve TLS only with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "PATH", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Let clients read and write files on this machine (COPY … TO, CREATE EXTERNAL TABLE).
+    #[arg(long)]
+    allow_files: bool,
 }
 
 #[derive(Args, Debug)]
@@ -109,7 +133,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_stack_size(8 * 1024 * 1024)
+        // Deeply nested SQL (some BI tools' catalog queries) recurses deeply in planning;
+        // a large stack keeps that an error for one query instead of a crash of the server.
+        .thread_stack_size(32 * 1024 * 1024)
         .build()
     {
         Ok(rt) => rt,
@@ -131,12 +157,14 @@ fn main() -> ExitCode {
     code
 }
 
-async fn run(cli: Cli) -> Result<(), Error> {
-    if let Some(Mode::Emulator(args)) = cli.mode {
-        return run_emulator(args).await;
+async fn run(mut cli: Cli) -> Result<(), Error> {
+    match cli.mode.take() {
+        Some(Mode::Emulator(args)) => return run_emulator(args).await,
+        Some(Mode::Serve(args)) => return run_server(&cli.connection, args).await,
+        Some(Mode::Repl) | None => {}
     }
     // Keeps the demo emulator alive for as long as the session runs.
-    let (config, _demo, banner) = connection(&cli.connection).await?;
+    let (config, _demo, banner) = connection_config(&cli.connection).await?;
     let engine = Engine::connect(config)?;
     if let Err(e) = engine.discover_custom_attributes().await {
         eprintln!(
@@ -187,7 +215,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
 }
 
 /// The configuration to use, the demo emulator if one was started, and the REPL banner.
-async fn connection(
+async fn connection_config(
     args: &ConnectionArgs,
 ) -> Result<(Config, Option<emulator::RunningEmulator>, String), Error> {
     let version = env!("CARGO_PKG_VERSION");
@@ -256,4 +284,75 @@ async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
             context: format!("emulator on {}", args.listen),
             source,
         })
+}
+
+async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Error> {
+    // Connection flags may come before or after `serve`; those after it win.
+    let connection = &mut args.connection;
+    connection.token = connection.token.take().or_else(|| top.token.clone());
+    connection.base_url = connection.base_url.take().or_else(|| top.base_url.clone());
+    connection.read_only |= top.read_only;
+    // The password is read from the environment only, so it never shows up in `ps`.
+    let password = std::env::var("INTERCOM_SQL_PASSWORD").ok();
+    let credentials = match (args.user.clone(), password) {
+        (Some(user), Some(password)) => Some(Credentials { user, password }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(Error::Config(
+                "--user needs a password: set INTERCOM_SQL_PASSWORD".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Error::Config(
+                "INTERCOM_SQL_PASSWORD is set but no --user (or INTERCOM_SQL_USER) is given".into(),
+            ));
+        }
+    };
+    // `_demo` keeps the demo emulator alive while the server runs.
+    let (config, _demo, _banner) = connection_config(&args.connection).await?;
+    let demo = _demo.is_some();
+    let engine = Engine::connect(config)?;
+    if let Err(e) = engine.discover_custom_attributes().await {
+        eprintln!(
+            "Warning: custom attributes are only in the JSON custom_attributes column: {}",
+            e.user_message()
+        );
+    }
+    let user = credentials.as_ref().map(|c| c.user.clone());
+    let options = ServerOptions {
+        credentials,
+        tls: match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            _ => None,
+        },
+        allow_files: args.allow_files,
+        read_only: args.connection.read_only,
+        ..ServerOptions::new(args.listen.clone())
+    };
+    let tls = options.tls.is_some();
+    let server = server::start(engine.session_factory(), options).await?;
+    eprintln!(
+        "intercom-sql {} serving {} on postgres://{}{}/intercom{}{}",
+        env!("CARGO_PKG_VERSION"),
+        if demo {
+            "the DEMO workspace (built-in emulator)"
+        } else {
+            "Intercom"
+        },
+        user.map(|u| format!("{u}@")).unwrap_or_default(),
+        server.local_addr(),
+        if tls { " (TLS only)" } else { "" },
+        if args.connection.read_only {
+            " read-only"
+        } else {
+            ""
+        },
+    );
+    eprintln!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await.map_err(|source| Error::Io {
+        context: "waiting for Ctrl-C".into(),
+        source,
+    })?;
+    server.stop().await;
+    Ok(())
 }

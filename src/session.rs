@@ -45,6 +45,13 @@ pub fn register_intercom(
     config: Config,
 ) -> Result<Arc<IntercomClient>, Error> {
     let client = Arc::new(IntercomClient::new(config)?);
+    register_with_client(ctx, &client)?;
+    Ok(client)
+}
+
+/// [`register_intercom`] over an existing client, so several sessions share one client (one
+/// API budget, one set of request counters).
+fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> Result<(), Error> {
     {
         // `SET intercom.pushdown = off` and friends need the settings registered.
         let state = ctx.state_ref();
@@ -71,7 +78,7 @@ pub fn register_intercom(
         procedures::catalog::PARAMETERS_TABLE,
         Arc::new(procedures::catalog::parameters_table()?),
     )?;
-    Ok(client)
+    Ok(())
 }
 
 /// Plans one SQL statement in `ctx`. `CALL P(args)` is rewritten to `SELECT * FROM p(args)`
@@ -117,33 +124,97 @@ pub fn rewrite_call(statement: Statement) -> Result<Statement, Error> {
 pub struct Engine {
     ctx: SessionContext,
     client: Arc<IntercomClient>,
-    /// Tables whose definitions the workspace extended (custom attributes), by name.
-    discovered: std::sync::RwLock<Vec<tables::TableDef>>,
+    /// Tables whose definitions the workspace extended (custom attributes), by name. Shared
+    /// with the [`SessionFactory`]s handed out, so later sessions see them too.
+    discovered: Arc<std::sync::RwLock<Vec<tables::TableDef>>>,
+}
+
+/// Makes fresh, independent sessions (own settings, own temporary tables) over one shared
+/// Intercom client and the engine's table definitions, custom attributes included. The
+/// PostgreSQL server makes one per connection. Cheap to clone.
+#[derive(Clone)]
+pub struct SessionFactory {
+    client: Arc<IntercomClient>,
+    discovered: Arc<std::sync::RwLock<Vec<tables::TableDef>>>,
+}
+
+impl SessionFactory {
+    /// A new `SessionContext` with every Intercom table and procedure registered, sharing the
+    /// client (so one API budget and one set of request counters). Makes no request.
+    pub fn new_context(&self) -> Result<SessionContext, Error> {
+        self.new_context_with(new_session_config())
+    }
+
+    /// [`SessionFactory::new_context`] with a session configuration of the caller's
+    /// (the server sets its own parser limits); the Intercom settings are added to it.
+    pub fn new_context_with(&self, config: SessionConfig) -> Result<SessionContext, Error> {
+        let ctx = base_context(config)?;
+        register_with_client(&ctx, &self.client)?;
+        let discovered = self
+            .discovered
+            .read()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        for def in discovered {
+            let name = def.name.clone();
+            ctx.deregister_table(name.as_str())?;
+            ctx.register_table(
+                name.as_str(),
+                Arc::new(IntercomTable::new(def, self.client.clone())),
+            )?;
+        }
+        Ok(ctx)
+    }
+
+    /// The shared Intercom client.
+    pub fn client(&self) -> &Arc<IntercomClient> {
+        &self.client
+    }
+}
+
+/// The session configuration every engine session starts from: `information_schema` on,
+/// tables in `intercom.public`.
+pub fn new_session_config() -> SessionConfig {
+    SessionConfig::new()
+        .with_information_schema(true)
+        .with_default_catalog_and_schema("intercom", "public")
+}
+
+/// A context with our planners and functions, but no tables yet.
+fn base_context(session_config: SessionConfig) -> Result<SessionContext, Error> {
+    let mut state = SessionStateBuilder::new()
+        .with_config(session_config)
+        .with_default_features();
+    // `custom_attributes.plan_tier` names a column; ahead of DataFusion's struct-field
+    // reading of the dot.
+    if let Some(planners) = state.expr_planners() {
+        planners.insert(0, Arc::new(CustomAttributePlanner));
+    }
+    let mut ctx = SessionContext::new_with_state(state.build());
+    // json_get_str(custom_attributes, 'plan_tier'), `->>` and friends, for the JSON columns.
+    datafusion_functions_json::register_all(&mut ctx)?;
+    Ok(ctx)
 }
 
 impl Engine {
     /// Builds a session with the Intercom tables registered. Makes no request.
     pub fn connect(config: Config) -> Result<Self, Error> {
-        let session_config = SessionConfig::new()
-            .with_information_schema(true)
-            .with_default_catalog_and_schema("intercom", "public");
-        let mut state = SessionStateBuilder::new()
-            .with_config(session_config)
-            .with_default_features();
-        // `custom_attributes.plan_tier` names a column; ahead of DataFusion's struct-field
-        // reading of the dot.
-        if let Some(planners) = state.expr_planners() {
-            planners.insert(0, Arc::new(CustomAttributePlanner));
-        }
-        let mut ctx = SessionContext::new_with_state(state.build());
-        // json_get_str(custom_attributes, 'plan_tier'), `->>` and friends, for the JSON columns.
-        datafusion_functions_json::register_all(&mut ctx)?;
+        let ctx = base_context(new_session_config())?;
         let client = register_intercom(&ctx, config)?;
         Ok(Self {
             ctx,
             client,
-            discovered: std::sync::RwLock::new(Vec::new()),
+            discovered: Arc::new(std::sync::RwLock::new(Vec::new())),
         })
+    }
+
+    /// A factory for more sessions like this one, sharing its client and table definitions
+    /// (see [`SessionFactory`]).
+    pub fn session_factory(&self) -> SessionFactory {
+        SessionFactory {
+            client: self.client.clone(),
+            discovered: self.discovered.clone(),
+        }
     }
 
     /// Adds the workspace's custom attributes as typed columns of contacts, companies and

@@ -7,5 +7,6 @@ mod openapi;
 mod procedures;
 mod pushdown;
 mod repl;
+mod server;
 mod spec_fidelity;
 mod tables;

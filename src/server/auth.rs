@@ -1,0 +1,138 @@
+//! Who may connect: SCRAM-SHA-256 with one configured user and password, or anyone (loopback
+//! only, enforced at startup); and, with TLS configured, only over TLS.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion_postgres::pgwire::api::ClientInfo;
+use datafusion_postgres::pgwire::api::auth::noop::NoopStartupHandler;
+use datafusion_postgres::pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use datafusion_postgres::pgwire::api::auth::sasl::scram::{
+    SCRAM_ITERATIONS, ScramAuth, gen_salted_password,
+};
+use datafusion_postgres::pgwire::api::auth::{
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
+};
+use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
+use futures::Sink;
+
+use super::errors::fatal_error;
+
+/// The one user the server accepts, and its password.
+#[derive(Clone)]
+pub struct Credentials {
+    /// User name clients log in as.
+    pub user: String,
+    /// Password (never shown by `Debug`).
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The SCRAM verifier of the configured user: salted once at startup, the password itself is
+/// not kept.
+pub struct ScramSource {
+    user: String,
+    salt: Vec<u8>,
+    salted_password: Vec<u8>,
+}
+
+impl ScramSource {
+    /// Salts `credentials`' password with a fresh salt.
+    pub fn new(credentials: &Credentials) -> Self {
+        let salt: Vec<u8> = (0..16).map(|_| fastrand::u8(..)).collect();
+        let salted_password = gen_salted_password(&credentials.password, &salt, SCRAM_ITERATIONS);
+        Self {
+            user: credentials.user.clone(),
+            salt,
+            salted_password,
+        }
+    }
+}
+
+impl fmt::Debug for ScramSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScramSource")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl AuthSource for ScramSource {
+    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
+        match login.user() {
+            Some(user) if user == self.user => Ok(Password::new(
+                Some(self.salt.clone()),
+                self.salted_password.clone(),
+            )),
+            // Same code and wording as a wrong password: which users exist is not told.
+            other => Err(PgWireError::InvalidPassword(
+                other.unwrap_or_default().to_string(),
+            )),
+        }
+    }
+}
+
+/// No authentication (only allowed on loopback addresses).
+pub struct TrustStartup;
+
+impl NoopStartupHandler for TrustStartup {}
+
+/// The per-connection startup handler: refuses plaintext when TLS is required, then trusts
+/// or runs SCRAM. One per connection, because the SCRAM exchange keeps state.
+pub struct StartupGate {
+    tls_required: bool,
+    scram: Option<SASLAuthStartupHandler<DefaultServerParameterProvider>>,
+}
+
+impl StartupGate {
+    /// A gate for one connection; `scram` is `None` for no authentication.
+    pub fn new(tls_required: bool, scram: Option<Arc<ScramSource>>) -> Self {
+        let scram = scram.map(|source| {
+            SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
+                .with_scram(ScramAuth::new(source))
+        });
+        Self {
+            tls_required,
+            scram,
+        }
+    }
+}
+
+#[async_trait]
+impl StartupHandler for StartupGate {
+    async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if self.tls_required
+            && !client.is_secure()
+            && matches!(message, PgWireFrontendMessage::Startup(_))
+        {
+            return Err(fatal_error(
+                "28000",
+                "this server requires TLS (sslmode=require); plaintext connections are refused",
+            ));
+        }
+        match &self.scram {
+            Some(scram) => scram.on_startup(client, message).await,
+            None => TrustStartup.on_startup(client, message).await,
+        }
+    }
+}

@@ -1,0 +1,739 @@
+//! One connection: its own DataFusion session (settings, temporary tables, prepared
+//! statements) over the shared Intercom client, answering the simple and the extended query
+//! protocol. Every statement takes the same road: session statements and datafusion-postgres'
+//! hooks (SET/SHOW, transactions, cursors) first, then policy, `CALL` rewriting, planning and
+//! execution, each guarded against panics and cancel requests.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ParamValues;
+use datafusion::common::config::{ConfigNonZeroUsize, Dialect};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::{DdlStatement, EmptyRelation, Expr, LogicalPlan, WriteOp};
+use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::{Set, Statement};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::ParserError;
+use datafusion_postgres::QueryHook;
+use datafusion_postgres::arrow_pg::datatypes::df::deserialize_parameters_with_server_types;
+use datafusion_postgres::arrow_pg::datatypes::{
+    arrow_schema_to_pg_fields, encode_recordbatch, into_pg_type,
+};
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
+use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::pgwire::api::portal::{Format, Portal};
+use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use datafusion_postgres::pgwire::api::results::{FieldInfo, QueryResponse, Response, Tag};
+use datafusion_postgres::pgwire::api::stmt::QueryParser;
+use datafusion_postgres::pgwire::api::store::PortalStore;
+use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type};
+use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
+use datafusion_postgres::pgwire::messages::data::DataRow;
+use datafusion_postgres::pgwire::types::format::FormatOptions;
+use futures::{Sink, StreamExt, stream};
+
+use super::SessionSetup;
+use super::auth::{ScramSource, StartupGate};
+use super::errors::{from_datafusion, to_pgwire, user_error};
+use super::guard::{
+    CancelRegistry, CancelWatch, ConnectionCancel, GuardedStream, RegistryCancelHandler, guarded,
+};
+use super::policy::{
+    Policy, SessionCommand, files_refused, needs_datafusion_parser, session_command,
+};
+use crate::session::{SessionFactory, new_session_config, rewrite_call};
+
+/// How deep the SQL parser may recurse: deeper statements fail with an error instead of
+/// exhausting the stack.
+pub const RECURSION_LIMIT: usize = 50;
+
+/// What every connection of one server shares.
+pub struct Shared {
+    /// Makes each connection's session over the shared client.
+    pub factory: SessionFactory,
+    /// Limits on statements.
+    pub policy: Policy,
+    /// Cancel signals of all connections.
+    pub cancels: Arc<CancelRegistry>,
+    /// The SCRAM verifier, when authentication is on.
+    pub scram: Option<Arc<ScramSource>>,
+    /// Refuse plaintext clients.
+    pub tls_required: bool,
+    /// The embedder's per-session setup.
+    pub session_setup: Option<SessionSetup>,
+}
+
+/// The statement a prepared statement holds: its text, and the parsed statement with its
+/// plan (the type datafusion-postgres' cursor hook expects in the portal store).
+pub type PreparedStatement = (String, Option<(Statement, LogicalPlan)>);
+
+/// pgwire's handlers for one connection.
+pub struct Connection {
+    shared: Arc<Shared>,
+    session: Arc<SessionHandler>,
+    startup: Arc<StartupGate>,
+}
+
+impl Connection {
+    /// Handlers for a newly accepted connection (its session is built on first use).
+    pub fn new(shared: Arc<Shared>) -> Self {
+        let state = Arc::new(SessionState {
+            ctx: Mutex::new(None),
+            cancel: ConnectionCancel::new(shared.cancels.clone()),
+            sql_parser: PostgresCompatibilityParser::new(),
+            hooks: vec![
+                Arc::new(CursorStatementHook),
+                Arc::new(SetShowHook),
+                Arc::new(TransactionStatementHook),
+            ],
+            shared: shared.clone(),
+        });
+        let startup = Arc::new(StartupGate::new(shared.tls_required, shared.scram.clone()));
+        Self {
+            shared,
+            session: Arc::new(SessionHandler {
+                parser: Arc::new(StatementParser {
+                    state: state.clone(),
+                }),
+                state,
+            }),
+            startup,
+        }
+    }
+}
+
+impl PgWireServerHandlers for Connection {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.session.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.session.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl datafusion_postgres::pgwire::api::auth::StartupHandler> {
+        self.startup.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl datafusion_postgres::pgwire::api::cancel::CancelHandler> {
+        Arc::new(RegistryCancelHandler(self.shared.cancels.clone()))
+    }
+}
+
+/// One connection's session.
+pub struct SessionState {
+    shared: Arc<Shared>,
+    /// Built on first use (a cancel request's connection never needs one); replaced by
+    /// `DISCARD ALL`.
+    ctx: Mutex<Option<Arc<SessionContext>>>,
+    cancel: ConnectionCancel,
+    sql_parser: PostgresCompatibilityParser,
+    hooks: Vec<Arc<dyn QueryHook>>,
+}
+
+impl SessionState {
+    /// The session's context, built on first use.
+    fn context(&self) -> PgWireResult<Arc<SessionContext>> {
+        let mut slot = self
+            .ctx
+            .lock()
+            .map_err(|_| user_error("XX000", "internal error: session lock poisoned"))?;
+        if let Some(ctx) = slot.as_ref() {
+            return Ok(ctx.clone());
+        }
+        let ctx = Arc::new(self.build_context()?);
+        *slot = Some(ctx.clone());
+        Ok(ctx)
+    }
+
+    fn build_context(&self) -> PgWireResult<SessionContext> {
+        let mut config = new_session_config();
+        {
+            let options = config.options_mut();
+            options.sql_parser.recursion_limit =
+                ConfigNonZeroUsize::try_new(RECURSION_LIMIT).map_err(from_datafusion)?;
+            options.sql_parser.dialect = Dialect::PostgreSQL;
+        }
+        let ctx = self
+            .shared
+            .factory
+            .new_context_with(config)
+            .map_err(|e| to_pgwire(&e))?;
+        setup_pg_catalog(&ctx, "intercom", EmptyContextProvider)
+            .map_err(|e| from_datafusion(*e))?;
+        if let Some(setup) = &self.shared.session_setup {
+            setup(&ctx).map_err(|e| to_pgwire(&e))?;
+        }
+        Ok(ctx)
+    }
+
+    /// `DISCARD ALL`: the next statement gets a fresh session.
+    fn reset(&self) {
+        if let Ok(mut slot) = self.ctx.lock() {
+            *slot = None;
+        }
+    }
+
+    /// A query starts: cancel requests with this connection's key reach it from now on.
+    fn start_query<C: ClientInfo>(&self, client: &C) -> CancelWatch {
+        let (pid, secret_key) = client.pid_and_secret_key();
+        self.cancel.register(pid, &secret_key);
+        self.cancel.watch()
+    }
+
+    fn parse(&self, sql: &str) -> PgWireResult<Vec<Statement>> {
+        self.sql_parser.parse(sql).map_err(syntax_error)
+    }
+
+    /// Policy, `CALL` rewriting and planning: the one road from a statement to a plan.
+    async fn plan(&self, ctx: &SessionContext, statement: &Statement) -> PgWireResult<LogicalPlan> {
+        let policy = self.shared.policy;
+        policy.check_statement(statement)?;
+        let state = ctx.state();
+        let df_statement = if needs_datafusion_parser(statement) {
+            // Only reached with --allow-files: COPY … TO and CREATE EXTERNAL TABLE are
+            // DataFusion's own grammar.
+            state
+                .sql_to_statement(&statement.to_string(), &Dialect::PostgreSQL)
+                .map_err(from_datafusion)?
+        } else {
+            DFStatement::Statement(Box::new(rewrite_statement(statement.clone())?))
+        };
+        let plan = state
+            .statement_to_plan(df_statement)
+            .await
+            .map_err(from_datafusion)?;
+        policy.check_plan(&plan)?;
+        Ok(plan)
+    }
+
+    /// `SET intercom.x = …` / `SHOW intercom.x` (any dotted name): DataFusion's settings,
+    /// with errors reported (the SET/SHOW hook would ignore them).
+    fn is_datafusion_setting(statement: &Statement) -> bool {
+        match statement {
+            Statement::Set(Set::SingleAssignment { variable, .. }) => {
+                variable.to_string().contains('.')
+            }
+            Statement::ShowVariable { variable } => {
+                let name: Vec<String> = variable.iter().map(|v| v.value.to_lowercase()).collect();
+                name.join(".").contains('.') || name == ["all"]
+            }
+            _ => false,
+        }
+    }
+
+    /// Runs one statement and answers it. `params` fill `$n` (extended protocol).
+    async fn run<C>(
+        &self,
+        client: &mut C,
+        statement: &Statement,
+        prepared: Option<(&LogicalPlan, &ParamValues)>,
+        format: &Format,
+        cancel: CancelWatch,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(command) = session_command(statement) {
+            if let SessionCommand::Deallocate(Some(_)) = &command {
+                // A statement prepared with SQL `PREPARE` lives in DataFusion, one prepared
+                // over the protocol in pgwire's store: drop whichever there is.
+                let ctx = self.context()?;
+                let dropped = async {
+                    let state = ctx.state();
+                    let plan = state
+                        .statement_to_plan(DFStatement::Statement(Box::new(statement.clone())))
+                        .await?;
+                    ctx.execute_logical_plan(plan).await
+                };
+                let _ = dropped.await;
+            }
+            return Ok(self.run_session_command(client, command));
+        }
+        let ctx = self.context()?;
+        if !Self::is_datafusion_setting(statement) {
+            for hook in &self.hooks {
+                let answer = match prepared {
+                    Some((plan, params)) => {
+                        hook.handle_extended_query(statement, plan, params, &ctx, client)
+                            .await
+                    }
+                    None => hook.handle_simple_query(statement, &ctx, client).await,
+                };
+                if let Some(answer) = answer {
+                    return answer;
+                }
+            }
+        }
+        let plan = match prepared {
+            Some((plan, params)) => plan
+                .clone()
+                .replace_params_with_values(params)
+                .map_err(from_datafusion)?,
+            None => self.plan(&ctx, statement).await?,
+        };
+        let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
+        execute(&ctx, plan, format, options, cancel).await
+    }
+
+    /// Statements only DataFusion's parser reads, all touching files: refused without
+    /// `--allow-files`, else planned and run like any other.
+    async fn run_file_statements(
+        &self,
+        statements: Vec<DFStatement>,
+    ) -> PgWireResult<Vec<Response>> {
+        let policy = self.shared.policy;
+        if !policy.allow_files {
+            return Err(files_refused());
+        }
+        let ctx = self.context()?;
+        let mut responses = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let state = ctx.state();
+            let plan = state
+                .statement_to_plan(statement)
+                .await
+                .map_err(from_datafusion)?;
+            policy.check_plan(&plan)?;
+            let options = Arc::new(FormatOptions::default());
+            responses.push(
+                execute(
+                    &ctx,
+                    plan,
+                    &Format::UnifiedText,
+                    options,
+                    self.cancel.watch(),
+                )
+                .await?,
+            );
+        }
+        Ok(responses)
+    }
+
+    fn run_session_command<C>(&self, client: &mut C, command: SessionCommand) -> Response
+    where
+        C: ClientInfo + ClientPortalStore,
+        C::PortalStore: PortalStore,
+    {
+        match command {
+            SessionCommand::Discard(tag) => {
+                self.reset();
+                Response::Execution(Tag::new(&tag))
+            }
+            SessionCommand::Deallocate(Some(name)) => {
+                client.portal_store().rm_statement(&name);
+                Response::Execution(Tag::new("DEALLOCATE"))
+            }
+            // pgwire's store cannot list statements; they go with the connection.
+            SessionCommand::Deallocate(None) => Response::Execution(Tag::new("DEALLOCATE ALL")),
+            SessionCommand::Acknowledge(tag) => Response::Execution(Tag::new(tag)),
+        }
+    }
+}
+
+/// `CALL P(…)` (also under `EXPLAIN`) → `SELECT * FROM p(…)`.
+fn rewrite_statement(statement: Statement) -> PgWireResult<Statement> {
+    match statement {
+        Statement::Explain {
+            describe_alias,
+            analyze,
+            verbose,
+            query_plan,
+            estimate,
+            statement,
+            format,
+            options,
+        } => Ok(Statement::Explain {
+            describe_alias,
+            analyze,
+            verbose,
+            query_plan,
+            estimate,
+            statement: Box::new(rewrite_statement(*statement)?),
+            format,
+            options,
+        }),
+        other => rewrite_call(other).map_err(|e| to_pgwire(&e)),
+    }
+}
+
+/// `sql` as DataFusion statements, if DataFusion parses it and every statement is a
+/// `COPY … TO` or `CREATE EXTERNAL TABLE`.
+fn datafusion_file_statements(sql: &str) -> Option<Vec<DFStatement>> {
+    let statements = DFParser::parse_sql_with_dialect(sql, &PostgreSqlDialect {}).ok()?;
+    let all_files = !statements.is_empty()
+        && statements.iter().all(|s| {
+            matches!(
+                s,
+                DFStatement::CopyTo(_) | DFStatement::CreateExternalTable(_)
+            )
+        });
+    all_files.then(|| statements.into_iter().collect())
+}
+
+fn syntax_error(e: ParserError) -> PgWireError {
+    from_datafusion(datafusion::error::DataFusionError::SQL(Box::new(e), None))
+}
+
+/// Executes a plan: DML and DDL answer with a command tag, everything else streams rows.
+async fn execute(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    format: &Format,
+    options: Arc<FormatOptions>,
+    cancel: CancelWatch,
+) -> PgWireResult<Response> {
+    let tag = command_tag(&plan);
+    let counted = matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Copy(_));
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(from_datafusion)?;
+    if counted {
+        let rows = rows_affected(df).await?;
+        let tag = match tag.as_deref() {
+            Some("INSERT") => Tag::new("INSERT").with_oid(0).with_rows(rows),
+            Some(other) => Tag::new(other).with_rows(rows),
+            None => Tag::new("SELECT").with_rows(rows),
+        };
+        return Ok(Response::Execution(tag));
+    }
+    if let Some(tag) = tag {
+        return Ok(Response::Execution(Tag::new(&tag)));
+    }
+    let fields = Arc::new(arrow_schema_to_pg_fields(
+        df.schema().as_arrow(),
+        format,
+        Some(options),
+    )?);
+    let batches = df.execute_stream().await.map_err(from_datafusion)?;
+    let row_fields = fields.clone();
+    let rows = batches
+        .map(move |batch| {
+            let rows: Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send + Sync> = match batch {
+                Ok(batch) => encode_recordbatch(row_fields.clone(), batch),
+                Err(e) => Box::new(std::iter::once(Err(from_datafusion(e)))),
+            };
+            stream::iter(rows)
+        })
+        .flatten();
+    Ok(Response::Query(QueryResponse::new(
+        fields,
+        GuardedStream::new(rows, cancel),
+    )))
+}
+
+/// The command tag of a plan that answers with one (`None`: it returns rows).
+fn command_tag(plan: &LogicalPlan) -> Option<String> {
+    use datafusion::logical_expr::Statement as PlanStatement;
+    let tag = match plan {
+        LogicalPlan::Dml(dml) => match dml.op {
+            WriteOp::Insert(_) => "INSERT",
+            WriteOp::Update => "UPDATE",
+            WriteOp::Delete => "DELETE",
+            WriteOp::Ctas => "SELECT",
+            WriteOp::Truncate => "TRUNCATE TABLE",
+            _ => "INSERT",
+        },
+        LogicalPlan::Copy(_) => "COPY",
+        LogicalPlan::Ddl(ddl) => match ddl {
+            DdlStatement::CreateExternalTable(_) | DdlStatement::CreateMemoryTable(_) => {
+                "CREATE TABLE"
+            }
+            DdlStatement::CreateView(_) => "CREATE VIEW",
+            DdlStatement::CreateCatalogSchema(_) => "CREATE SCHEMA",
+            DdlStatement::CreateCatalog(_) => "CREATE DATABASE",
+            DdlStatement::CreateIndex(_) => "CREATE INDEX",
+            DdlStatement::DropTable(_) => "DROP TABLE",
+            DdlStatement::DropView(_) => "DROP VIEW",
+            DdlStatement::DropCatalogSchema(_) => "DROP SCHEMA",
+            DdlStatement::CreateFunction(_) => "CREATE FUNCTION",
+            DdlStatement::DropFunction(_) => "DROP FUNCTION",
+        },
+        LogicalPlan::Statement(PlanStatement::Prepare(_)) => "PREPARE",
+        LogicalPlan::Statement(PlanStatement::Deallocate(_)) => "DEALLOCATE",
+        LogicalPlan::Statement(PlanStatement::SetVariable(_)) => "SET",
+        LogicalPlan::Statement(PlanStatement::ResetVariable(_)) => "RESET",
+        _ => return None,
+    };
+    Some(tag.to_string())
+}
+
+/// The `count` a DML plan returns (one row, UInt64), summed to be safe.
+async fn rows_affected(df: DataFrame) -> PgWireResult<usize> {
+    let batches = df.collect().await.map_err(from_datafusion)?;
+    let mut rows = 0u64;
+    for batch in &batches {
+        if let Some(counts) = batch
+            .column_by_name("count")
+            .and_then(|c| c.as_any().downcast_ref::<UInt64Array>())
+        {
+            rows += (0..counts.len())
+                .filter(|i| counts.is_valid(*i))
+                .map(|i| counts.value(i))
+                .sum::<u64>();
+        }
+    }
+    Ok(usize::try_from(rows).unwrap_or(usize::MAX))
+}
+
+/// The simple and extended query handler of one connection.
+pub struct SessionHandler {
+    state: Arc<SessionState>,
+    parser: Arc<StatementParser>,
+}
+
+#[async_trait]
+impl SimpleQueryHandler for SessionHandler {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let cancel = self.state.start_query(client);
+        let statements = match self.state.parse(query) {
+            Ok(statements) => statements,
+            Err(syntax) => {
+                // PostgreSQL's grammar has no `CREATE EXTERNAL TABLE … STORED AS` or
+                // `COPY … TO … STORED AS`; DataFusion's has.
+                return match datafusion_file_statements(query) {
+                    Some(statements) => {
+                        guarded(self.state.run_file_statements(statements), cancel).await
+                    }
+                    None => Err(syntax),
+                };
+            }
+        };
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let mut responses = Vec::with_capacity(statements.len());
+        for statement in &statements {
+            let answer = guarded(
+                self.state.run(
+                    client,
+                    statement,
+                    None,
+                    &Format::UnifiedText,
+                    cancel.clone(),
+                ),
+                cancel.clone(),
+            )
+            .await;
+            match answer {
+                Ok(response) => responses.push(response),
+                // The first statement's error is the query's error; a later one ends the
+                // script after the statements that ran, as in PostgreSQL.
+                Err(e) if responses.is_empty() => return Err(e),
+                Err(e) => {
+                    responses.push(Response::Error(Box::new(ErrorInfo::from(e))));
+                    break;
+                }
+            }
+        }
+        Ok(responses)
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for SessionHandler {
+    type Statement = PreparedStatement;
+    type QueryParser = StatementParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (_, Some((statement, plan))) = &portal.statement.statement else {
+            return Ok(Response::EmptyQuery);
+        };
+        let cancel = self.state.start_query(client);
+        let params = bound_parameters(portal, plan)?;
+        guarded(
+            self.state.run(
+                client,
+                statement,
+                Some((plan, &params)),
+                &portal.result_column_format,
+                cancel.clone(),
+            ),
+            cancel,
+        )
+        .await
+    }
+}
+
+/// Parses and plans the extended protocol's `Parse` messages in the connection's session.
+pub struct StatementParser {
+    state: Arc<SessionState>,
+}
+
+impl StatementParser {
+    async fn plan_prepared(
+        &self,
+        client: &(dyn ClientInfo + Send + Sync),
+        statement: &Statement,
+    ) -> PgWireResult<LogicalPlan> {
+        if session_command(statement).is_some() {
+            return Ok(empty_plan());
+        }
+        let ctx = self.state.context()?;
+        if !SessionState::is_datafusion_setting(statement) {
+            for hook in &self.state.hooks {
+                if let Some(plan) = hook
+                    .handle_extended_parse_query(statement, &ctx, client)
+                    .await
+                {
+                    return plan;
+                }
+            }
+        }
+        self.state.plan(&ctx, statement).await
+    }
+}
+
+#[async_trait]
+impl QueryParser for StatementParser {
+    type Statement = PreparedStatement;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let mut statements = match self.state.parse(sql) {
+            Ok(statements) => statements,
+            Err(_) if datafusion_file_statements(sql).is_some() => {
+                return Err(if self.state.shared.policy.allow_files {
+                    user_error(
+                        "0A000",
+                        "COPY … TO and CREATE EXTERNAL TABLE run over the simple query protocol only",
+                    )
+                } else {
+                    files_refused()
+                });
+            }
+            Err(syntax) => return Err(syntax),
+        };
+        if statements.is_empty() {
+            return Ok(None);
+        }
+        if statements.len() > 1 {
+            return Err(user_error(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            ));
+        }
+        let statement = statements.remove(0);
+        // Planning may panic too; nothing to cancel yet, so the watch never fires.
+        let idle = self.state.cancel.watch();
+        let plan = guarded(self.plan_prepared(client, &statement), idle).await?;
+        Ok(Some((sql.to_string(), Some((statement, plan)))))
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        match stmt {
+            (_, Some((_, plan))) => parameter_types(plan)?
+                .into_iter()
+                .map(|t| t.map_or(Ok(Type::UNKNOWN), |t| into_pg_type(&t)))
+                .collect(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &Self::Statement,
+        column_format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        match stmt {
+            (_, Some((_, plan))) if command_tag(plan).is_none() => arrow_schema_to_pg_fields(
+                plan.schema().as_arrow(),
+                column_format.unwrap_or(&Format::UnifiedText),
+                None,
+            ),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// A plan for statements answered without DataFusion (no rows, no columns).
+fn empty_plan() -> LogicalPlan {
+    LogicalPlan::EmptyRelation(EmptyRelation {
+        produce_one_row: false,
+        schema: Arc::new(datafusion::common::DFSchema::empty()),
+    })
+}
+
+/// The types of `$1`, `$2`, … in order: what DataFusion inferred, else the type of a cast
+/// around the placeholder (`$1::int`), else unknown.
+fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
+    let mut inferred = plan.get_parameter_types().map_err(from_datafusion)?;
+    if inferred.values().any(Option::is_none) {
+        let _ = plan.apply_with_subqueries(|node| {
+            for expr in node.expressions() {
+                let _ = expr.apply(|e| {
+                    if let Expr::Cast(cast) = e
+                        && let Expr::Placeholder(placeholder) = cast.expr.as_ref()
+                        && let Some(slot @ None) = inferred.get_mut(&placeholder.id)
+                    {
+                        *slot = Some(cast.field.data_type().clone());
+                    }
+                    Ok(TreeNodeRecursion::Continue)
+                });
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+    }
+    let mut entries: Vec<(String, Option<DataType>)> = inferred.into_iter().collect();
+    entries.sort_by_key(|(id, _)| {
+        id.trim_start_matches('$')
+            .parse::<u32>()
+            .unwrap_or(u32::MAX)
+    });
+    Ok(entries.into_iter().map(|(_, t)| t).collect())
+}
+
+/// The portal's parameter values, decoded with the types the statement advertised.
+fn bound_parameters(
+    portal: &Portal<PreparedStatement>,
+    plan: &LogicalPlan,
+) -> PgWireResult<ParamValues> {
+    let types = parameter_types(plan)?;
+    let wire_types: Vec<Type> = types
+        .iter()
+        .map(|t| t.as_ref().map_or(Ok(Type::UNKNOWN), into_pg_type))
+        .collect::<PgWireResult<_>>()?;
+    let inferred: Vec<Option<&DataType>> = types.iter().map(Option::as_ref).collect();
+    let wire: Vec<Option<&Type>> = wire_types.iter().map(Some).collect();
+    deserialize_parameters_with_server_types(portal, &inferred, &wire)
+}

@@ -1,0 +1,172 @@
+//! What a client may do, decided from the statement and its plan before anything runs:
+//! no local files without `--allow-files`, no writes under `--read-only`; and the session
+//! statements (DISCARD, DEALLOCATE, RESET, …) that are answered without DataFusion.
+
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
+use datafusion::sql::sqlparser::ast::{CopyTarget, Statement};
+use datafusion_postgres::pgwire::error::PgWireError;
+
+use super::errors::user_error;
+
+/// The server's limits on statements.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Policy {
+    /// `--allow-files`: `COPY … TO 'file'`, `CREATE EXTERNAL TABLE` and friends are allowed.
+    pub allow_files: bool,
+    /// `--read-only`: `INSERT`, `UPDATE`, `DELETE` are refused (procedures refuse by themselves).
+    pub read_only: bool,
+}
+
+const FILES_REFUSED: &str = "reading or writing files on the server is disabled; start intercom-sql serve with --allow-files to allow it";
+
+/// The refusal of a statement touching the server's files.
+pub fn files_refused() -> PgWireError {
+    user_error("42501", FILES_REFUSED)
+}
+
+impl Policy {
+    /// Refuses a parsed statement that touches the server's files (before planning).
+    pub fn check_statement(&self, statement: &Statement) -> Result<(), PgWireError> {
+        if !self.allow_files && touches_files(statement) {
+            return Err(files_refused());
+        }
+        Ok(())
+    }
+
+    /// Refuses a plan that touches files or writes when it may not. Walks subqueries too.
+    pub fn check_plan(&self, plan: &LogicalPlan) -> Result<(), PgWireError> {
+        let mut refusal = None;
+        let _ = plan.apply_with_subqueries(|node| {
+            match node {
+                LogicalPlan::Copy(_) | LogicalPlan::Ddl(DdlStatement::CreateExternalTable(_))
+                    if !self.allow_files =>
+                {
+                    refusal = Some(files_refused());
+                }
+                LogicalPlan::Dml(dml) if self.read_only => {
+                    let what = match dml.op {
+                        WriteOp::Insert(_) => "INSERT",
+                        WriteOp::Update => "UPDATE",
+                        WriteOp::Delete => "DELETE",
+                        WriteOp::Ctas => "CREATE TABLE AS",
+                        _ => "the write",
+                    };
+                    refusal = Some(user_error(
+                        "25006",
+                        format!("intercom-sql is read-only (--read-only); {what} was not run"),
+                    ));
+                }
+                _ => return Ok(TreeNodeRecursion::Continue),
+            }
+            Ok(TreeNodeRecursion::Stop)
+        });
+        refusal.map_or(Ok(()), Err)
+    }
+}
+
+/// Whether DataFusion's own parser must read this statement: PostgreSQL's grammar has no
+/// `COPY … TO 'file' (FORMAT …)` or `CREATE EXTERNAL TABLE` in DataFusion's sense.
+pub fn needs_datafusion_parser(statement: &Statement) -> bool {
+    touches_files(statement)
+}
+
+fn touches_files(statement: &Statement) -> bool {
+    match statement {
+        Statement::Copy { target, .. } => {
+            matches!(target, CopyTarget::File { .. } | CopyTarget::Program { .. })
+        }
+        Statement::CreateTable(create) => create.external || create.location.is_some(),
+        Statement::Unload { .. }
+        | Statement::Install { .. }
+        | Statement::Load { .. }
+        | Statement::LoadData { .. }
+        | Statement::AttachDatabase { .. }
+        | Statement::AttachDuckDBDatabase { .. }
+        | Statement::CreateStage { .. }
+        | Statement::CopyIntoSnowflake { .. } => true,
+        _ => false,
+    }
+}
+
+/// A session statement answered without DataFusion.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SessionCommand {
+    /// `DISCARD ALL` (and `DISCARD PLANS`/…): a fresh session; the tag names what was discarded.
+    Discard(String),
+    /// `DEALLOCATE [PREPARE] name | ALL`.
+    Deallocate(Option<String>),
+    /// Acknowledged with this command tag and nothing else (RESET, UNLISTEN, SAVEPOINT, …).
+    Acknowledge(&'static str),
+}
+
+/// The session command `statement` is, if it is one.
+pub fn session_command(statement: &Statement) -> Option<SessionCommand> {
+    match statement {
+        Statement::Discard { object_type } => Some(SessionCommand::Discard(format!(
+            "DISCARD {}",
+            object_type.to_string().to_uppercase()
+        ))),
+        Statement::Deallocate { name, .. } => {
+            let name = name.value.clone();
+            Some(SessionCommand::Deallocate(
+                (!name.eq_ignore_ascii_case("all")).then_some(name),
+            ))
+        }
+        Statement::Reset(_) => Some(SessionCommand::Acknowledge("RESET")),
+        Statement::UNLISTEN { .. } => Some(SessionCommand::Acknowledge("UNLISTEN")),
+        Statement::LISTEN { .. } => Some(SessionCommand::Acknowledge("LISTEN")),
+        Statement::Savepoint { .. } => Some(SessionCommand::Acknowledge("SAVEPOINT")),
+        Statement::ReleaseSavepoint { .. } => Some(SessionCommand::Acknowledge("RELEASE")),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
+    fn parse(sql: &str) -> Statement {
+        Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn file_statements_are_refused_unless_allowed() {
+        let closed = Policy::default();
+        let open = Policy {
+            allow_files: true,
+            ..Policy::default()
+        };
+        for sql in [
+            "COPY contacts TO '/tmp/x.csv'",
+            "COPY contacts FROM '/etc/passwd'",
+            "COPY (SELECT 1) TO PROGRAM 'rm -rf /'",
+        ] {
+            let statement = parse(sql);
+            assert!(closed.check_statement(&statement).is_err(), "{sql}");
+            assert!(open.check_statement(&statement).is_ok(), "{sql}");
+        }
+        assert!(closed.check_statement(&parse("SELECT 1")).is_ok());
+    }
+
+    #[test]
+    fn session_statements_are_recognised() {
+        assert_eq!(
+            session_command(&parse("DISCARD ALL")),
+            Some(SessionCommand::Discard("DISCARD ALL".into()))
+        );
+        assert_eq!(
+            session_command(&parse("DEALLOCATE s1")),
+            Some(SessionCommand::Deallocate(Some("s1".into())))
+        );
+        assert_eq!(
+            session_command(&parse("DEALLOCATE ALL")),
+            Some(SessionCommand::Deallocate(None))
+        );
+        assert_eq!(session_command(&parse("SELECT 1")), None);
+    }
+}

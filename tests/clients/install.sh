@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the real-client tests (tests/clients/) need on a Debian 12 machine, quietly and
+# only what is missing: psql, a JDK, Debian's PostgreSQL JDBC driver, and a venv with the
+# Python clients (psycopg 3, SQLAlchemy, pandas) under ~/.cache/intercom-sql/client-venv.
+# Prints the environment the tests read, as `export` lines: eval "$(bash tests/clients/install.sh)".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV="${INTERCOM_SQL_CLIENT_VENV:-$HOME/.cache/intercom-sql/client-venv}"
+JAR=/usr/share/java/postgresql.jar
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo -n "$@"; fi; }
+
+missing=()
+command -v psql >/dev/null || missing+=(postgresql-client)
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+[[ -f $JAR ]] || missing+=(libpostgresql-jdbc-java)
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}" >&2
+  as_root apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+# The venv is rebuilt only when requirements.txt changes (its hash is kept in the venv).
+stamp="$VENV/.requirements.sha256"
+want="$(sha256sum python/requirements.txt | cut -d' ' -f1)"
+if [[ ! -x $VENV/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "creating $VENV" >&2
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r python/requirements.txt >&2
+  echo "$want" >"$stamp"
+fi
+"$VENV/bin/python" -c 'import psycopg, sqlalchemy, pandas' >&2
+
+echo "export INTERCOM_SQL_CLIENT_PYTHON=$VENV/bin/python"
+echo "export INTERCOM_SQL_JDBC_JAR=$JAR"
