@@ -38,6 +38,7 @@ use datafusion_postgres::pgwire::api::{ClientInfo, ClientPortalStore, PgWireServ
 use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
 use datafusion_postgres::pgwire::messages::data::DataRow;
+use datafusion_postgres::pgwire::messages::extendedquery::Execute;
 use datafusion_postgres::pgwire::types::format::FormatOptions;
 use futures::{Sink, StreamExt, stream};
 
@@ -170,6 +171,7 @@ impl SessionState {
             .map_err(|e| to_pgwire(&e))?;
         setup_pg_catalog(&ctx, "intercom", EmptyContextProvider)
             .map_err(|e| from_datafusion(*e))?;
+        super::compat::register(&ctx, "intercom").map_err(from_datafusion)?;
         if let Some(setup) = &self.shared.session_setup {
             setup(&ctx).map_err(|e| to_pgwire(&e))?;
         }
@@ -191,7 +193,8 @@ impl SessionState {
     }
 
     fn parse(&self, sql: &str) -> PgWireResult<Vec<Statement>> {
-        self.sql_parser.parse(sql).map_err(syntax_error)
+        let statements = self.sql_parser.parse(sql).map_err(syntax_error)?;
+        Ok(statements.into_iter().map(super::compat::rewrite).collect())
     }
 
     /// Policy, `CALL` rewriting and planning: the one road from a statement to a plan.
@@ -557,6 +560,21 @@ impl ExtendedQueryHandler for SessionHandler {
         self.parser.clone()
     }
 
+    /// Streams the rows of an `Execute` asking for all of them (see [`super::execute`]);
+    /// pgwire's own handling otherwise.
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: std::fmt::Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match super::execute::streamable(client, &message).await {
+            Some(portal) => super::execute::execute_streaming(self, client, &portal).await,
+            None => self._on_execute(client, message).await,
+        }
+    }
+
     async fn do_query<C>(
         &self,
         client: &mut C,
@@ -695,7 +713,7 @@ fn empty_plan() -> LogicalPlan {
 }
 
 /// The types of `$1`, `$2`, … in order: what DataFusion inferred, else the type of a cast
-/// around the placeholder (`$1::int`), else unknown.
+/// around the placeholder (`$1::int`), else unknown (also for a number the plan lacks).
 fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
     let mut inferred = plan.get_parameter_types().map_err(from_datafusion)?;
     if inferred.values().any(Option::is_none) {
@@ -714,13 +732,18 @@ fn parameter_types(plan: &LogicalPlan) -> PgWireResult<Vec<Option<DataType>>> {
             Ok(TreeNodeRecursion::Continue)
         });
     }
-    let mut entries: Vec<(String, Option<DataType>)> = inferred.into_iter().collect();
-    entries.sort_by_key(|(id, _)| {
-        id.trim_start_matches('$')
-            .parse::<u32>()
-            .unwrap_or(u32::MAX)
-    });
-    Ok(entries.into_iter().map(|(_, t)| t).collect())
+    // By number, not by rank: a placeholder the compatibility rewrite dropped (inside a
+    // sub-select it replaced by NULL) leaves a gap, of unknown type, that keeps `$n` at n - 1.
+    let numbered: Vec<(usize, Option<DataType>)> = inferred
+        .into_iter()
+        .filter_map(|(id, t)| Some((id.trim_start_matches('$').parse::<usize>().ok()?, t)))
+        .filter(|(n, _)| *n >= 1)
+        .collect();
+    let mut types = vec![None; numbered.iter().map(|(n, _)| *n).max().unwrap_or(0)];
+    for (n, t) in numbered {
+        types[n - 1] = t;
+    }
+    Ok(types)
 }
 
 /// The portal's parameter values, decoded with the types the statement advertised.

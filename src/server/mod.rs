@@ -11,7 +11,10 @@
 //! - `guard`: cancel requests and panics; `errors`: SQLSTATEs (the mapping table is there).
 
 mod auth;
+mod catalog;
+mod compat;
 mod errors;
+mod execute;
 mod guard;
 mod handler;
 mod policy;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # psql against an intercom-sql server (or, for capture, a PostgreSQL imitation of its catalog):
-# connects, browses the catalog (\dt, \d contacts, \df), runs a parameterised query and a
-# CALL, in expanded mode too (\x). Prints what psql printed, then checks it; exits non-zero
+# connects, browses the catalog (\dt, \d contacts, \df), runs a parameterised query, in
+# expanded mode too (\x), and a CALL. Prints what psql printed, then checks it; exits non-zero
 # on the first failed check.
 #
 # Connection: libpq's own variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE,
@@ -33,13 +33,14 @@ trap 'rm -f "$out"' EXIT
 SELECT email AS sample_email FROM contacts WHERE email IS NOT NULL LIMIT 1 \gset
 SELECT id, email FROM contacts WHERE email = :'sample_email';
 SELECT count(*) AS contacts FROM contacts;
-\echo '== CALL'
-SELECT id AS sample_id FROM contacts LIMIT 1 \gset
-CALL ArchiveContact(:'sample_id');
 \echo '== x'
 \x
 SELECT id, email, name, created_at FROM contacts WHERE email = :'sample_email';
 \x
+\echo '== CALL'
+-- Last: an archived contact leaves lists and searches (docs/procedures.md, ArchiveContact).
+SELECT id AS sample_id FROM contacts LIMIT 1 \gset
+CALL ArchiveContact(:'sample_id');
 \echo '== done'
 SQL
 

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, modules per feature.
 mod cli;
 mod client;
+mod clients;
 mod common;
 mod dml;
 mod openapi;

@@ -318,6 +318,10 @@ async fn dml_answers_with_command_tags() {
 #[tokio::test]
 async fn psql_sees_the_exact_command_tags_and_the_tables() {
     if which("psql").is_none() {
+        assert!(
+            std::env::var_os("INTERCOM_SQL_CLIENT_TESTS").is_none(),
+            "psql is required when INTERCOM_SQL_CLIENT_TESTS is set"
+        );
         eprintln!("SKIPPED: psql is not installed (apt-get install postgresql-client)");
         return;
     }
@@ -698,4 +702,121 @@ async fn too_deeply_nested_sql_is_an_error_not_a_crash() {
     let code = sqlstate(&client, &sql).await;
     assert!(code == "54001" || code == "42601", "{code}");
     assert_eq!(simple_rows(&client, "SELECT 1").await, vec![vec!["1"]]);
+}
+
+/// Over the extended protocol, an `Execute` for all rows streams them: the first row reaches the
+/// client while most of the listing is still unread (pgwire alone would collect every row
+/// before sending the first).
+#[tokio::test]
+async fn extended_protocol_results_stream() {
+    use futures::{StreamExt, pin_mut};
+    use tokio_postgres::types::ToSql;
+    let config = EmulatorConfig {
+        contacts: 6_000,
+        ..EmulatorConfig::default()
+    };
+    let s = serve_with(config, |_| {}, |_| {}).await;
+    let client = s.connect().await;
+    s.env.emulator.state.clear_requests();
+    let params: Vec<&(dyn ToSql + Sync)> = Vec::new();
+    let rows = client
+        .query_raw("SELECT id FROM contacts", params)
+        .await
+        .expect("query starts");
+    pin_mut!(rows);
+    let first = rows.next().await.expect("a row").expect("no error");
+    assert!(!first.get::<_, &str>(0).is_empty());
+    let pages_so_far = s.env.requests().len();
+    // 6,000 contacts are 40 pages of 150.
+    assert!(
+        pages_so_far < 20,
+        "the first row came after {pages_so_far} of 40 pages"
+    );
+    let mut count = 1;
+    while let Some(row) = rows.next().await {
+        row.expect("no error");
+        count += 1;
+    }
+    assert_eq!(count, 6_000);
+    assert_eq!(s.env.requests().len(), 40);
+}
+
+/// psql's Ctrl-C (SIGINT) sends a cancel request: the scan stops and psql reports the cancel.
+#[tokio::test]
+async fn psql_ctrl_c_cancels_a_long_scan() {
+    if which("psql").is_none() {
+        assert!(
+            std::env::var_os("INTERCOM_SQL_CLIENT_TESTS").is_none(),
+            "psql is required when INTERCOM_SQL_CLIENT_TESTS is set"
+        );
+        eprintln!("SKIPPED: psql is not installed (apt-get install postgresql-client)");
+        return;
+    }
+    let s = serve_with(
+        EmulatorConfig {
+            latency: Duration::from_millis(150),
+            ..EmulatorConfig::default()
+        },
+        |c| c.page_size = 5,
+        |_| {},
+    )
+    .await;
+    let addr = s.server.local_addr();
+    let child = tokio::process::Command::new("psql")
+        .args([
+            "-X",
+            "-h",
+            &addr.ip().to_string(),
+            "-p",
+            &addr.port().to_string(),
+        ])
+        .args([
+            "-U",
+            "tester",
+            "-d",
+            "intercom",
+            "-c",
+            "SELECT * FROM contacts",
+        ])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql starts");
+    let state = s.env.emulator.state.clone();
+    // 200 contacts at 5 a page and 150 ms a page: the whole scan would take ~6 s.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while state.request_count() < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the scan starts");
+    let pid = child.id().expect("psql is running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .expect("psql ends promptly after Ctrl-C")
+        .expect("psql output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "psql should report the cancel");
+    assert!(
+        stderr.contains("ERROR:") && stderr.contains("cancel"),
+        "{stderr}"
+    );
+    let after_cancel = state.request_count();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        state.request_count() <= after_cancel + 1,
+        "requests went on after the cancel: {after_cancel} then {}",
+        state.request_count()
+    );
+    assert!(
+        after_cancel < 20,
+        "{after_cancel} requests: the scan was not stopped early"
+    );
 }

@@ -1,0 +1,411 @@
+//! Patches to datafusion-postgres' `pg_catalog` emulation, per session: `pg_proc` also lists
+//! our procedures; `pg_index` / `pg_constraint` key columns are arrays (PostgreSQL's
+//! `int2vector` / `int2[]`), so `unnest`, subscripts and `_pg_expandarray` over them plan;
+//! `pg_class` has `reloptions`. It only reshapes the emulation's rows, never invents any.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{
+    Array, ArrayRef, Int16Builder, Int32Array, Int64Builder, ListBuilder, RecordBatch, StringArray,
+    StringBuilder, new_null_array,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{MemTable, SchemaProvider};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::datasource::TableType;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::prelude::{Expr, SessionContext};
+
+use crate::procedures;
+
+/// OID of the `public` namespace when the pg_catalog emulation has not listed it. It hands
+/// out OIDs from 16384 on first sight, so the real one is read from `pg_namespace` per scan.
+const PUBLIC_NAMESPACE_OID: i32 = 16384;
+/// First `pg_proc` OID given to our procedures (above the built-in and table OIDs).
+pub(super) const PROCEDURE_OID_BASE: i32 = 90_000;
+/// `pg_type` OID of `record` (procedures with result columns return one).
+const RECORD_TYPE_OID: i32 = 2249;
+
+/// Columns that are arrays in PostgreSQL and text in the emulation (`"1 2"`, `"[1, 2]"`,
+/// `"['a', 'b']"`), by table, with the element type they get. (`indclass` / `indcollation`
+/// are `oidvector`; built-in opclass and collation OIDs fit Int16.) `proallargtypes` is
+/// `oid[]`, which pgjdbc reads as `Long[]`: Int64 elements give it that.
+const ARRAY_COLUMNS: &[(&str, &[(&str, ElementType)])] = &[
+    (
+        "pg_index",
+        &[
+            ("indkey", ElementType::Int16),
+            ("indoption", ElementType::Int16),
+            ("indclass", ElementType::Int16),
+            ("indcollation", ElementType::Int16),
+        ],
+    ),
+    (
+        "pg_constraint",
+        &[
+            ("conkey", ElementType::Int16),
+            ("confkey", ElementType::Int16),
+        ],
+    ),
+    (
+        "pg_proc",
+        &[
+            ("proargnames", ElementType::Text),
+            ("proargmodes", ElementType::Text),
+            ("proallargtypes", ElementType::Int64),
+        ],
+    ),
+];
+
+#[derive(Clone, Copy, Debug)]
+enum ElementType {
+    Int16,
+    Int64,
+    Text,
+}
+
+impl ElementType {
+    fn list(self) -> DataType {
+        let element = match self {
+            ElementType::Int16 => DataType::Int16,
+            ElementType::Int64 => DataType::Int64,
+            ElementType::Text => DataType::Utf8,
+        };
+        DataType::List(Arc::new(Field::new_list_field(element, true)))
+    }
+}
+
+/// Replaces the session's `pg_catalog` schema with the patched one (after `setup_pg_catalog`).
+pub(super) fn patch(ctx: &SessionContext, catalog: &str) -> Result<()> {
+    let Some(catalog) = ctx.catalog(catalog) else {
+        return Ok(());
+    };
+    let Some(inner) = catalog.schema("pg_catalog") else {
+        return Ok(());
+    };
+    catalog.register_schema("pg_catalog", Arc::new(PatchedPgCatalog { inner }))?;
+    Ok(())
+}
+
+#[derive(Debug)]
+struct PatchedPgCatalog {
+    inner: Arc<dyn SchemaProvider>,
+}
+
+#[async_trait]
+impl SchemaProvider for PatchedPgCatalog {
+    fn table_names(&self) -> Vec<String> {
+        self.inner.table_names()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let Some(table) = self.inner.table(name).await? else {
+            return Ok(None);
+        };
+        let name = name.to_ascii_lowercase();
+        let extra = match name.as_str() {
+            "pg_proc" => Extra::Procedures {
+                namespaces: self.inner.table("pg_namespace").await?,
+            },
+            "pg_class" => Extra::Reloptions,
+            _ => Extra::None,
+        };
+        let arrays = ARRAY_COLUMNS
+            .iter()
+            .find(|(t, _)| *t == name)
+            .map_or(&[][..], |(_, columns)| *columns);
+        if arrays.is_empty() && matches!(extra, Extra::None) {
+            return Ok(Some(table));
+        }
+        Ok(Some(Arc::new(PatchedTable::new(table, arrays, extra))))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.inner.table_exist(name)
+    }
+}
+
+/// What a patched table adds to the emulation's rows.
+#[derive(Debug)]
+enum Extra {
+    None,
+    /// Our procedures (`prokind = 'p'`, in `public`): JDBC's getProcedures, psql's `\df`.
+    Procedures {
+        /// `pg_namespace`, to find the OID `public` has in this session.
+        namespaces: Option<Arc<dyn TableProvider>>,
+    },
+    /// A NULL `reloptions text[]` (SQLAlchemy's get_table_options and get_indexes read it).
+    Reloptions,
+}
+
+/// An emulated catalog table, patched: the emulation's rows are a small in-memory table, so
+/// each scan reads them all, adds the [`Extra`] rows or column, turns text into arrays and
+/// scans the result.
+#[derive(Debug)]
+struct PatchedTable {
+    inner: Arc<dyn TableProvider>,
+    arrays: &'static [(&'static str, ElementType)],
+    extra: Extra,
+    schema: SchemaRef,
+}
+
+impl PatchedTable {
+    fn new(
+        inner: Arc<dyn TableProvider>,
+        arrays: &'static [(&'static str, ElementType)],
+        extra: Extra,
+    ) -> Self {
+        let base = inner.schema();
+        let mut fields: Vec<_> = base
+            .fields()
+            .iter()
+            .map(|f| match arrays.iter().find(|(name, _)| name == f.name()) {
+                Some((_, element)) => Arc::new(Field::new(f.name(), element.list(), true)),
+                None => f.clone(),
+            })
+            .collect();
+        if matches!(extra, Extra::Reloptions) && base.field_with_name("reloptions").is_err() {
+            fields.push(Arc::new(Field::new(
+                "reloptions",
+                ElementType::Text.list(),
+                true,
+            )));
+        }
+        let schema = Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()));
+        Self {
+            inner,
+            arrays,
+            extra,
+            schema,
+        }
+    }
+
+    fn patch_batch(&self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let mut columns = Vec::with_capacity(self.schema.fields().len());
+        for field in self.schema.fields() {
+            let column = match batch.column_by_name(field.name()) {
+                Some(column) if column.data_type() == field.data_type() => column.clone(),
+                Some(column) => match self.arrays.iter().find(|(name, _)| name == field.name()) {
+                    Some((_, element)) => array_column(column, *element)?,
+                    None => datafusion::arrow::compute::cast(column, field.data_type())?,
+                },
+                None => new_null_array(field.data_type(), batch.num_rows()),
+            };
+            columns.push(column);
+        }
+        Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
+    }
+}
+
+#[async_trait]
+impl TableProvider for PatchedTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.inner.table_type()
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let all = self.inner.scan(state, None, &[], None).await?;
+        let mut batches = collect(all, state.task_ctx()).await?;
+        if let Extra::Procedures { namespaces } = &self.extra {
+            let namespace = public_namespace_oid(namespaces.as_ref(), state).await?;
+            batches.push(procedure_rows(&self.inner.schema(), namespace)?);
+        }
+        let batches = batches
+            .iter()
+            .map(|b| self.patch_batch(b))
+            .collect::<Result<Vec<_>>>()?;
+        MemTable::try_new(self.schema.clone(), vec![batches])?
+            .scan(state, projection, filters, limit)
+            .await
+    }
+}
+
+/// Array text → arrays: `"1 2"` (int2vector), `"[1, 2]"`, `"{1,2}"`, `"['a', 'b']"`; NULL
+/// stays NULL, an item that does not parse becomes a NULL element.
+fn array_column(column: &ArrayRef, element: ElementType) -> Result<ArrayRef> {
+    let text = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+    let text = datafusion::common::cast::as_string_array(&text)?;
+    let items = |value: &str| -> Vec<String> {
+        let separators: &[char] = match element {
+            ElementType::Text => &[','],
+            _ => &[',', ' ', '\t'],
+        };
+        value
+            .trim()
+            .trim_start_matches(['[', '{'])
+            .trim_end_matches([']', '}'])
+            .split(separators)
+            .map(|s| s.trim().trim_matches(['\'', '"']).to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    Ok(match element {
+        ElementType::Int16 => {
+            let mut out = ListBuilder::new(Int16Builder::new());
+            for value in text.iter() {
+                if let Some(value) = value {
+                    for item in items(value) {
+                        out.values().append_option(item.parse().ok());
+                    }
+                }
+                out.append(value.is_some());
+            }
+            Arc::new(out.finish())
+        }
+        ElementType::Int64 => {
+            let mut out = ListBuilder::new(Int64Builder::new());
+            for value in text.iter() {
+                if let Some(value) = value {
+                    for item in items(value) {
+                        out.values().append_option(item.parse().ok());
+                    }
+                }
+                out.append(value.is_some());
+            }
+            Arc::new(out.finish())
+        }
+        ElementType::Text => {
+            let mut out = ListBuilder::new(StringBuilder::new());
+            for value in text.iter() {
+                if let Some(value) = value {
+                    for item in items(value) {
+                        out.values().append_value(item);
+                    }
+                }
+                out.append(value.is_some());
+            }
+            Arc::new(out.finish())
+        }
+    })
+}
+
+/// The OID `pg_namespace` gives `public` now: the emulation numbers namespaces and tables in
+/// the order it first lists them (`\dt` before `\df` moves `public`).
+async fn public_namespace_oid(
+    namespaces: Option<&Arc<dyn TableProvider>>,
+    state: &dyn Session,
+) -> Result<i32> {
+    let Some(namespaces) = namespaces else {
+        return Ok(PUBLIC_NAMESPACE_OID);
+    };
+    let plan = namespaces.scan(state, None, &[], None).await?;
+    for batch in collect(plan, state.task_ctx()).await? {
+        let (Some(oids), Some(names)) =
+            (batch.column_by_name("oid"), batch.column_by_name("nspname"))
+        else {
+            continue;
+        };
+        let oids = datafusion::arrow::compute::cast(oids, &DataType::Int32)?;
+        let oids = datafusion::common::cast::as_int32_array(&oids)?;
+        let names = datafusion::arrow::compute::cast(names, &DataType::Utf8)?;
+        let names = datafusion::common::cast::as_string_array(&names)?;
+        for row in 0..batch.num_rows() {
+            if names.is_valid(row) && names.value(row) == "public" && oids.is_valid(row) {
+                return Ok(oids.value(row));
+            }
+        }
+    }
+    Ok(PUBLIC_NAMESPACE_OID)
+}
+
+/// One `pg_proc` row per procedure; columns we have nothing for get their type's default
+/// (or NULL where allowed).
+fn procedure_rows(schema: &SchemaRef, namespace: i32) -> Result<RecordBatch> {
+    let all = procedures::all();
+    let n = all.len();
+    let int = |values: Vec<i32>| -> ArrayRef { Arc::new(Int32Array::from(values)) };
+    let text = |values: Vec<String>| -> ArrayRef { Arc::new(StringArray::from(values)) };
+    let mut known: HashMap<&str, ArrayRef> = HashMap::new();
+    known.insert(
+        "oid",
+        int((0..n)
+            .map(|i| PROCEDURE_OID_BASE + i32::try_from(i).unwrap_or(0))
+            .collect()),
+    );
+    known.insert(
+        "proname",
+        text(all.iter().map(|p| p.name.to_ascii_lowercase()).collect()),
+    );
+    known.insert("pronamespace", int(vec![namespace; n]));
+    known.insert("prokind", text(vec!["p".into(); n]));
+    known.insert(
+        "proargtypes",
+        text(
+            all.iter()
+                .map(|p| {
+                    p.params
+                        .iter()
+                        .map(|a| type_oid(a.ty).to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect(),
+        ),
+    );
+    known.insert(
+        "pronargs",
+        Arc::new(datafusion::arrow::array::Int16Array::from(
+            all.iter()
+                .map(|p| i16::try_from(p.params.len()).unwrap_or(i16::MAX))
+                .collect::<Vec<_>>(),
+        )),
+    );
+    known.insert("prorettype", int(vec![RECORD_TYPE_OID; n]));
+    known.insert("provolatile", text(vec!["v".into(); n]));
+    known.insert("proparallel", text(vec!["u".into(); n]));
+    known.insert(
+        "prosrc",
+        text(all.iter().map(|p| p.name.to_string()).collect()),
+    );
+    known.insert(
+        "proargnames",
+        text(
+            all.iter()
+                .map(|p| {
+                    format!(
+                        "{{{}}}",
+                        p.params
+                            .iter()
+                            .map(|a| a.name)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
+                })
+                .collect(),
+        ),
+    );
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let column = match known.remove(field.name().as_str()) {
+            Some(column) if column.data_type() == field.data_type() => column,
+            _ if field.is_nullable() => new_null_array(field.data_type(), n),
+            _ => ScalarValue::new_default(field.data_type())?.to_array_of_size(n)?,
+        };
+        columns.push(column);
+    }
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// The `pg_type` OID of a parameter type (`proargtypes`).
+fn type_oid(ty: procedures::ParamType) -> i32 {
+    match ty {
+        procedures::ParamType::Text => 25,
+        procedures::ParamType::Int => 20,
+        procedures::ParamType::Bool => 16,
+        procedures::ParamType::Timestamp => 1114,
+        procedures::ParamType::Json => 114,
+    }
+}
