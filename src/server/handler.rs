@@ -420,7 +420,10 @@ async fn execute(
         format,
         Some(options),
     )?);
-    let batches = df.execute_stream().await.map_err(from_datafusion)?;
+    // Planned here, run on the query runtime (see `executor`): cancel requests stay prompt.
+    let context = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await.map_err(from_datafusion)?;
+    let batches = super::executor::execute(plan, context).map_err(from_datafusion)?;
     let row_fields = fields.clone();
     let rows = batches
         .map(move |batch| {

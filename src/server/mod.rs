@@ -15,6 +15,7 @@ mod catalog;
 mod compat;
 mod errors;
 mod execute;
+mod executor;
 mod guard;
 mod handler;
 mod policy;

@@ -164,7 +164,7 @@ async fn jdbc_client_check_passes() {
     .await;
     let env = serve().await;
     let classpath = format!("{}:{}", classes.path().display(), jar.display());
-    run(
+    let printed = run(
         "java ClientCheck",
         tokio::process::Command::new("java")
             .arg("-cp")
@@ -173,6 +173,22 @@ async fn jdbc_client_check_passes() {
             .args(env.args()),
     )
     .await;
+    // The last checks ran: the {call} escape, then a cancel and the connection after it.
+    for check in [
+        "ok: ArchiveContact returns archived = true",
+        "ok: Statement.cancel() stops the running query (SQLSTATE 57014",
+        "ok: the connection is usable after the cancel",
+    ] {
+        assert!(printed.contains(check), "{check} missing:\n{printed}");
+    }
+    eprintln!(
+        "{}",
+        printed
+            .lines()
+            .filter(|l| l.contains("cancel"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -248,5 +248,39 @@ public class ClientCheck {
                 System.out.println(rs.getString("id") + " archived=" + rs.getBoolean("archived"));
             }
         }
+
+        System.out.println("== Statement.cancel() (what DBeaver's stop button sends)");
+        try (Statement st = conn.createStatement()) {
+            Thread canceller = new Thread(() -> {
+                try {
+                    Thread.sleep(500);
+                    st.cancel();
+                } catch (Exception e) {
+                    System.out.println("cancel failed: " + e);
+                }
+            });
+            canceller.start();
+            long started = System.nanoTime();
+            String state = null;
+            // Billions of rows: it only ends early if the cancel stops it.
+            try (ResultSet rs = st.executeQuery(
+                    "SELECT count(*) FROM contacts a, contacts b, contacts c, contacts d")) {
+                rs.next();
+            } catch (SQLException e) {
+                state = e.getSQLState();
+            }
+            long ms = (System.nanoTime() - started) / 1_000_000;
+            try {
+                canceller.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // Uncancelled, this query runs for about ten seconds.
+            check("57014".equals(state) && ms < 5000, "Statement.cancel() stops the running query (SQLSTATE "
+                    + state + " after " + ms + " ms)");
+        }
+        try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("SELECT 1")) {
+            check(rs.next() && rs.getInt(1) == 1, "the connection is usable after the cancel");
+        }
     }
 }
