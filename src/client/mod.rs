@@ -359,3 +359,22 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 
 /// Convenience for scans: the client behind an `Arc`.
 pub type SharedClient = Arc<IntercomClient>;
+
+/// One value as one path segment: everything but RFC 3986 unreserved characters is
+/// percent-encoded, so `a/b` stays one segment. `None` for a value that cannot be a segment
+/// at all: empty, `.` or `..` (URL parsers resolve those, encoded or not, and `/contacts/../tags`
+/// would become `/tags`). Ids come from SQL text, so anything can arrive here.
+pub fn path_segment(text: &str) -> Option<String> {
+    if matches!(text, "" | "." | "..") {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Some(out)
+}

@@ -359,10 +359,11 @@ fn listing(items: &[String]) -> String {
     text
 }
 
-/// Whether every following request would fail the same way.
+/// Whether every following request would fail the same way (refused or under-scoped token,
+/// rate limit still exhausted after waiting, Intercom unreachable).
 fn dooms_the_rest(e: &ClientError) -> bool {
     match e {
-        ClientError::Api(api) => api.status == 429 || api.status == 401,
+        ClientError::Api(api) => matches!(api.status, 401 | 403 | 429),
         ClientError::Transport { .. } | ClientError::ReadOnly { .. } => true,
         _ => false,
     }

@@ -13,7 +13,7 @@ pub mod plan;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
-use crate::client::ApiRequest;
+use crate::client::{ApiRequest, path_segment};
 
 pub use plan::{DmlRule, WritePlanner};
 
@@ -176,7 +176,9 @@ impl Write {
             if text.trim().is_empty() {
                 return Err(format!("{column} must not be empty"));
             }
-            path.push_str(&encode_segment(&text));
+            let segment = path_segment(&text)
+                .ok_or_else(|| format!("{column} '{text}' is not a valid id"))?;
+            path.push_str(&segment);
             rest = &rest[start + len + 1..];
         }
         path.push_str(rest);
@@ -248,20 +250,6 @@ fn set_path_parts(body: &mut Map<String, Value>, parts: &[&str], value: Value) {
         node = map;
     }
     node.insert((*last).to_string(), value);
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, so a value can never change
-/// the path.
-fn encode_segment(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// What one table accepts.
@@ -537,6 +525,8 @@ fn ticket_contacts(body: &mut Map<String, Value>) -> Result<(), String> {
     };
     let list = match value {
         Value::String(id) => vec![Value::String(id)],
+        // An all-digit id read as JSON.
+        Value::Number(id) => vec![Value::String(id.to_string())],
         Value::Array(items) => items,
         Value::Object(mut map) => match map.remove("contacts") {
             Some(Value::Array(items)) => items,
@@ -548,6 +538,7 @@ fn ticket_contacts(body: &mut Map<String, Value>) -> Result<(), String> {
     for item in list {
         contacts.push(match item {
             Value::String(id) => serde_json::json!({ "id": id }),
+            Value::Number(id) => serde_json::json!({ "id": id.to_string() }),
             Value::Object(map) => {
                 let wanted = ["id", "external_id", "email"];
                 let picked: Map<String, Value> = map

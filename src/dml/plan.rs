@@ -8,7 +8,7 @@
 //! Statements are checked here, before anything runs: the table and statement kind must be
 //! writable, only settable columns may be given, and UPDATE/DELETE need a WHERE clause.
 //! [`WritePlanner`] makes the node executable ([`super::exec::WriteExec`]); nothing is sent
-//! before the plan runs, so EXPLAIN sends nothing.
+//! before the plan runs, so EXPLAIN sends nothing (EXPLAIN ANALYZE runs the statement).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchemaRef, ScalarValue};
+use datafusion::common::{DFSchemaRef, ScalarValue, TableReference};
 use datafusion::datasource::DefaultTableSource;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
@@ -105,12 +105,13 @@ fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
             writes.kinds()
         ))
     })?;
-    if kind != Kind::Insert && !has_where(&dml.input)? {
+    if kind != Kind::Insert && !has_where(&dml.input) {
         return Err(refuse(format!(
             "{statement} without WHERE is refused: it would act on every row. Add a WHERE clause (WHERE true if you mean every row; intercom.max_write_rows still applies)"
         )));
     }
-    let given = given_columns(kind, &dml.input);
+    let target = target_names(&dml.table_name, &dml.input);
+    let given = given_columns(kind, &dml.input, &target);
     check_given(kind, &statement, writes, write, &given)?;
     let json_columns = def
         .columns
@@ -140,15 +141,23 @@ pub(crate) fn statement_name(kind: Kind, table: &str) -> String {
     }
 }
 
-/// Whether the statement has a WHERE clause (the SQL planner adds a filter only for one).
-fn has_where(input: &LogicalPlan) -> Result<bool> {
-    input.exists(|node| Ok(matches!(node, LogicalPlan::Filter(_))))
+/// Whether the statement has a WHERE clause of its own: the SQL planner puts its filter right
+/// under UPDATE's projection, or at the top of DELETE's input. A filter deeper down (inside an
+/// `UPDATE … FROM (subquery)`) does not count.
+fn has_where(input: &LogicalPlan) -> bool {
+    match input {
+        LogicalPlan::Filter(_) => true,
+        LogicalPlan::Projection(projection) => {
+            matches!(projection.input.as_ref(), LogicalPlan::Filter(_))
+        }
+        _ => false,
+    }
 }
 
 /// The columns the statement gives values for: INSERT's column list (columns left out are
 /// filled with a NULL literal by the SQL planner), UPDATE's SET list (the other columns are
 /// projected unchanged).
-fn given_columns(kind: Kind, input: &LogicalPlan) -> Vec<String> {
+fn given_columns(kind: Kind, input: &LogicalPlan, target: &[TableReference]) -> Vec<String> {
     let LogicalPlan::Projection(projection) = input else {
         return match kind {
             Kind::Delete => Vec::new(),
@@ -172,12 +181,33 @@ fn given_columns(kind: Kind, input: &LogicalPlan) -> Vec<String> {
             };
             let unchanged = match (kind, alias.expr.as_ref()) {
                 (Kind::Insert, inner) => is_null_literal(inner),
-                (_, Expr::Column(c)) => c.name == alias.name,
+                // `SET name = s.name` (UPDATE … FROM) copies another table's column.
+                (_, Expr::Column(c)) => {
+                    c.name == alias.name
+                        && c.relation
+                            .as_ref()
+                            .is_none_or(|r| target.iter().any(|t| r.resolved_eq(t)))
+                }
                 _ => false,
             };
             (!unchanged).then(|| alias.name.clone())
         })
         .collect()
+}
+
+/// The names the target table goes by in the statement: its own, and its alias if it has one.
+fn target_names(table: &TableReference, input: &LogicalPlan) -> Vec<TableReference> {
+    let mut names = vec![table.clone()];
+    let _ = input.apply(|node| {
+        if let LogicalPlan::SubqueryAlias(alias) = node
+            && let LogicalPlan::TableScan(scan) = alias.input.as_ref()
+            && scan.table_name.resolved_eq(table)
+        {
+            names.push(alias.alias.clone());
+        }
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    });
+    names
 }
 
 fn is_null_literal(expr: &Expr) -> bool {
@@ -199,17 +229,24 @@ fn check_given(
 ) -> Result<()> {
     let path_columns = write.path_columns();
     for column in given {
-        let identifies = writes.key.contains(&column.as_str())
-            || path_columns.contains(column)
-            || write.keys.iter().any(|(c, _)| c == column);
+        let in_request =
+            path_columns.contains(column) || write.keys.iter().any(|(c, _)| c == column);
+        let identifies = writes.key.contains(&column.as_str()) || in_request;
         let ok = match kind {
-            Kind::Insert => write.settable(column) || identifies,
+            // INSERT gives the columns its request names (a note's contact_id); Intercom
+            // assigns the new object's own id.
+            Kind::Insert => write.settable(column) || in_request,
             _ => write.settable(column),
         };
         if ok {
             continue;
         }
-        if kind == Kind::Update && identifies {
+        if identifies {
+            if kind == Kind::Insert {
+                return Err(refuse(format!(
+                    "{statement}: {column} is assigned by Intercom and cannot be given"
+                )));
+            }
             return Err(refuse(format!(
                 "{statement}: {column} identifies the row and cannot be changed"
             )));

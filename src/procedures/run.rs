@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::bind::value_text;
 use super::{Args, Procedure, ProcedureError, Source};
-use crate::client::{ApiRequest, IntercomClient};
+use crate::client::{ApiRequest, IntercomClient, path_segment};
 
 /// What Intercom answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -130,25 +130,17 @@ fn fill(procedure: &Procedure, template: &str, args: &Args) -> Result<String, Pr
                 procedure.name
             )));
         }
-        out.push_str(&encode_segment(&value));
+        let segment = path_segment(&value).ok_or_else(|| {
+            ProcedureError::Arguments(format!(
+                "{}: {name} '{value}' is not a valid Intercom id",
+                procedure.name
+            ))
+        })?;
+        out.push_str(&segment);
         rest = &rest[start + len + 1..];
     }
     out.push_str(rest);
     Ok(out)
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, so an id can never change
-/// the path (`../admins` stays one segment).
-fn encode_segment(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 fn internal(procedure: &Procedure, what: &str) -> ProcedureError {

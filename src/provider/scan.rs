@@ -41,6 +41,7 @@ use super::join_keys;
 use crate::client::pagination::pages;
 use crate::client::{
     ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, PageStyle, RequestCounters,
+    path_segment,
 };
 use crate::pushdown::SearchNode;
 use crate::settings::{IntercomOptions, Switch};
@@ -311,9 +312,12 @@ impl ScanPlan {
                 ids,
                 listed_when_positive,
             } => stream::iter(ids)
+                // `.` and `..` are no object's id: no row, and no request that could reach
+                // another path.
+                .filter(|id| futures::future::ready(path_segment(id).is_some()))
                 .map(move |id| {
                     let client = client.clone();
-                    let path = path.replace("{id}", &encode_segment(&id));
+                    let path = path.replace("{id}", &path_segment(&id).unwrap_or_default());
                     let mut request = ApiRequest::get(&path);
                     request.counters = Some(counters.clone());
                     let listed_when_positive = listed_when_positive.clone();
@@ -434,7 +438,11 @@ async fn children_of(
     page_size: u32,
     counters: Arc<RequestCounters>,
 ) -> Result<Vec<RawRows>, ClientError> {
-    let path = listing.path.replace("{id}", &encode_segment(&id));
+    let Some(segment) = path_segment(&id) else {
+        // `.` and `..` are no object's id: no children.
+        return Ok(Vec::new());
+    };
+    let path = listing.path.replace("{id}", &segment);
     let mut request = list_request(&listing, path.clone(), page_size);
     request.counters = Some(counters);
     let parent: Arc<str> = Arc::from(id);
@@ -491,19 +499,6 @@ impl ScanMetrics {
             .add((now.rate_limit_waits - seen.rate_limit_waits) as usize);
         *seen = now;
     }
-}
-
-/// Percent-encodes an id for use as one path segment (ids come from SQL text, so anything goes).
-fn encode_segment(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The columns a scan decodes, the predicate it applies to them, and which of them it returns.
@@ -869,8 +864,12 @@ mod tests {
 
     #[test]
     fn path_segments_are_encoded() {
-        assert_eq!(encode_segment("abc-1_2.3~"), "abc-1_2.3~");
-        assert_eq!(encode_segment("a/b c?"), "a%2Fb%20c%3F");
+        assert_eq!(path_segment("abc-1_2.3~").unwrap(), "abc-1_2.3~");
+        assert_eq!(path_segment("a/b c?").unwrap(), "a%2Fb%20c%3F");
+        assert_eq!(path_segment("..."), Some("...".to_string()));
+        for unsafe_id in ["", ".", ".."] {
+            assert_eq!(path_segment(unsafe_id), None);
+        }
     }
 
     #[test]

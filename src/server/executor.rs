@@ -49,49 +49,67 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Runs `plan` on the query runtime; its batches (and its error, or its panic as an error)
-/// arrive on the returned stream.
+/// A query that panicked (reported as XX000 internal_error).
+#[derive(Debug)]
+struct QueryPanicked(String);
+
+impl std::fmt::Display for QueryPanicked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "internal error: the query panicked ({}); please report it",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for QueryPanicked {}
+
+/// Runs `plan` on the query runtime once the returned stream is first polled (statements of
+/// one simple query run one after another, never at the same time); its batches (and its
+/// error, or its panic as an error) arrive on the stream.
 pub fn execute(
     plan: Arc<dyn ExecutionPlan>,
     context: Arc<TaskContext>,
 ) -> Result<SendableRecordBatchStream> {
     let schema: SchemaRef = plan.schema();
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(CHANNEL_DEPTH);
-    let task = runtime()?.spawn(async move {
-        let work = async {
-            let mut batches = execute_stream(plan, context)?;
-            while let Some(batch) = batches.next().await {
-                if sender.send(batch).await.is_err() {
-                    // Nobody reads any more (cancelled, or the client left).
-                    return Ok(());
+    let runtime = runtime()?;
+    let start = move || {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(CHANNEL_DEPTH);
+        let task = runtime.spawn(async move {
+            let work = async {
+                let mut batches = execute_stream(plan, context)?;
+                while let Some(batch) = batches.next().await {
+                    if sender.send(batch).await.is_err() {
+                        // Nobody reads any more (cancelled, or the client left).
+                        return Ok(());
+                    }
                 }
+                Ok(())
+            };
+            let error = match AssertUnwindSafe(work).catch_unwind().await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e),
+                Err(payload) => {
+                    let what = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".to_string());
+                    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
+                    Some(DataFusionError::External(Box::new(QueryPanicked(what))))
+                }
+            };
+            if let Some(e) = error {
+                let _ = sender.send(Err(e)).await;
             }
-            Ok(())
-        };
-        let error = match AssertUnwindSafe(work).catch_unwind().await {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e),
-            Err(payload) => {
-                let what = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_string());
-                Some(DataFusionError::Internal(format!(
-                    "the query panicked ({}); please report it",
-                    what.split_whitespace().collect::<Vec<_>>().join(" ")
-                )))
-            }
-        };
-        if let Some(e) = error {
-            let _ = sender.send(Err(e)).await;
-        }
-    });
-    let batches = stream::unfold(
-        (receiver, AbortOnDrop(task)),
-        |(mut receiver, task)| async move {
+        });
+        (receiver, AbortOnDrop(task))
+    };
+    let batches = stream::once(async move { start() }).flat_map(|(receiver, task)| {
+        stream::unfold((receiver, task), |(mut receiver, task)| async move {
             receiver.recv().await.map(|batch| (batch, (receiver, task)))
-        },
-    );
+        })
+    });
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
 }

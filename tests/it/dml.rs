@@ -503,3 +503,60 @@ async fn a_statement_failing_half_way_reports_every_row() {
         writes(&env)
     );
 }
+
+#[tokio::test]
+async fn dot_segments_never_reach_another_path() {
+    let env = start().await;
+    let tag = field(&snapshot(&env, "tags")[0], "id");
+    let tags_before = snapshot(&env, "tags").len();
+    // `/contacts/../tags` would be `/tags`: no request may be built from `..`.
+    for id in ["..", "."] {
+        env.emulator.state.clear_requests();
+        let n = count(
+            &env,
+            &format!("DELETE FROM contact_tags WHERE contact_id = '{id}' AND tag_id = '{tag}'"),
+        )
+        .await;
+        assert_eq!(n, 0, "{id}");
+        let rows = env
+            .rows(&format!("SELECT id FROM contacts WHERE id = '{id}'"))
+            .await;
+        assert!(rows.is_empty(), "{id}: {rows:?}");
+        assert!(
+            env.requests().iter().all(|r| !r.contains("/tags")),
+            "{id}: {:?}",
+            env.requests()
+        );
+    }
+    assert_eq!(snapshot(&env, "tags").len(), tags_before);
+    let message = refused(
+        &env,
+        &format!("INSERT INTO contact_tags (contact_id, tag_id) VALUES ('..', '{tag}')"),
+    )
+    .await;
+    assert!(
+        message.contains("contact_id '..' is not a valid id"),
+        "{message}"
+    );
+    let message = refused(&env, "CALL ArchiveContact('..')").await;
+    assert!(message.contains("is not a valid Intercom id"), "{message}");
+}
+
+#[tokio::test]
+async fn update_from_is_refused_and_inserts_cannot_choose_ids() {
+    let env = start().await;
+    // DataFusion 55 cannot plan UPDATE … FROM; the refusal is clear and nothing is sent.
+    let message = refused(
+        &env,
+        "UPDATE contacts SET name = s.name FROM (SELECT 'x' AS name) s WHERE contacts.id = 'a'",
+    )
+    .await;
+    assert!(
+        message.contains("UPDATE ... FROM is not supported"),
+        "{message}"
+    );
+    // Intercom assigns ids.
+    let message = refused(&env, "INSERT INTO tags (id, name) VALUES ('5', 'x')").await;
+    assert!(message.contains("id is assigned by Intercom"), "{message}");
+    assert!(find_by(&env, "tags", "name", "x").is_none());
+}

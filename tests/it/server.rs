@@ -820,3 +820,36 @@ async fn psql_ctrl_c_cancels_a_long_scan() {
         "{after_cancel} requests: the scan was not stopped early"
     );
 }
+
+/// The statements of one simple query run one after another: a statement that fails while its
+/// rows are sent stops the script, and the statements after it never run.
+#[tokio::test]
+async fn a_script_stops_at_the_statement_that_fails_while_running() {
+    let s = serve(|_| {}).await;
+    let client = s.connect().await;
+    let id = s
+        .env
+        .emulator
+        .state
+        .snapshot("contacts")
+        .into_iter()
+        .find(|c| c["role"] == "user")
+        .map(|c| c["id"].as_str().unwrap_or_default().to_string())
+        .expect("a user");
+    let script = format!("SELECT CAST(email AS BIGINT) FROM contacts; CALL ArchiveContact('{id}')");
+    client
+        .simple_query(&script)
+        .await
+        .expect_err("the cast fails at run time");
+    let archive = s
+        .env
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("/archive"))
+        .collect::<Vec<_>>();
+    assert!(
+        archive.is_empty(),
+        "the CALL after the failure ran: {archive:?}"
+    );
+    assert_eq!(simple_rows(&client, "SELECT 1").await, vec![vec!["1"]]);
+}
