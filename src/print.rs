@@ -223,16 +223,7 @@ pub fn format_batches(
 /// psql's answer to INSERT/UPDATE/DELETE (`UPDATE 3`, `INSERT 0 2`), for statements of those
 /// kinds whose result is DataFusion's one-row `count`; `None` for anything else.
 pub fn command_tag(sql: &str, batches: &[RecordBatch]) -> Option<String> {
-    let keyword = sql
-        .trim_start()
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()?
-        .to_ascii_uppercase();
-    let prefix = match keyword.as_str() {
-        "INSERT" => "INSERT 0",
-        "UPDATE" | "DELETE" => keyword.as_str(),
-        _ => return None,
-    };
+    let prefix = dml_tag_prefix(sql)?;
     let batch = batches.iter().find(|b| b.num_rows() > 0)?;
     if batch.num_columns() != 1 || batch.schema().field(0).name() != "count" {
         return None;
@@ -252,7 +243,7 @@ pub async fn print_statement_result(
     format: Format,
     out: &mut (impl Write + Send),
 ) -> Result<usize, Error> {
-    if format != Format::Table || !looks_like_dml(sql) {
+    if format != Format::Table || dml_tag_prefix(sql).is_none() {
         return print_stream(stream, format, out).await;
     }
     let schema = stream.schema();
@@ -272,11 +263,15 @@ pub async fn print_statement_result(
     }
 }
 
-fn looks_like_dml(sql: &str) -> bool {
-    let head: String = sql.trim_start().chars().take(6).collect();
-    ["INSERT", "UPDATE", "DELETE"]
-        .iter()
-        .any(|k| head.eq_ignore_ascii_case(k))
+/// The start of psql's tag for a statement of `sql`'s kind: `INSERT 0`, `UPDATE`, `DELETE`.
+fn dml_tag_prefix(sql: &str) -> Option<&'static str> {
+    let keyword = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()?;
+    ["INSERT 0", "UPDATE", "DELETE"]
+        .into_iter()
+        .find(|tag| tag[..6].eq_ignore_ascii_case(keyword))
 }
 
 /// Runs a script (`-c` or `-f`): splits it into statements, runs them in order and prints each

@@ -147,6 +147,17 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// Whether every following write would fail the same way, so a bulk action should stop:
+    /// the token was refused or lacks the scope (401, 403), the rate limit is still exhausted
+    /// after waiting (429), Intercom is unreachable, or the session is read-only.
+    pub fn dooms_following_requests(&self) -> bool {
+        match self {
+            ClientError::Api(e) => matches!(e.status, 401 | 403 | 429),
+            ClientError::Transport { .. } | ClientError::ReadOnly { .. } => true,
+            _ => false,
+        }
+    }
+
     /// The HTTP status, for API errors.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -360,6 +360,26 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 /// Convenience for scans: the client behind an `Arc`.
 pub type SharedClient = Arc<IntercomClient>;
 
+/// Fills the `{name}` placeholders of a path template with `segment(name)`, the caller's
+/// already encoded value (see [`path_segment`]).
+pub fn fill_path<E>(
+    template: &str,
+    mut segment: impl FnMut(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(&segment(&rest[start + 1..start + len])?);
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// One value as one path segment: everything but RFC 3986 unreserved characters is
 /// percent-encoded, so `a/b` stays one segment. `None` for a value that cannot be a segment
 /// at all: empty, `.` or `..` (URL parsers resolve those, encoded or not, and `/contacts/../tags`

@@ -26,9 +26,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use super::plan::{WriteNode, statement_name};
-use super::{Kind, TableWrites, Write};
-use crate::client::{ApiRequest, ClientError, IntercomClient};
+use super::{Kind, TableWrites, Write, row_value};
+use crate::client::{ApiRequest, IntercomClient};
 use crate::procedures::ProcedureError;
+use crate::procedures::exec::only_child;
 use crate::procedures::plan::external;
 use crate::settings::{DEFAULT_MAX_WRITE_ROWS, IntercomOptions};
 
@@ -116,12 +117,9 @@ impl ExecutionPlan for WriteExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = children
-            .pop()
-            .filter(|_| children.is_empty())
-            .ok_or_else(|| DataFusionError::Internal("IntercomWriteExec has one child".into()))?;
+        let input = only_child(children, "IntercomWriteExec")?;
         Ok(Arc::new(Self {
             input,
             table: self.table.clone(),
@@ -209,7 +207,7 @@ impl Statement {
                     let key: Vec<String> = self
                         .key
                         .iter()
-                        .map(|k| value_of(&row, k).to_string())
+                        .map(|k| row_value(&row, k).to_string())
                         .collect();
                     if !seen.insert(key) {
                         continue;
@@ -266,7 +264,7 @@ impl Statement {
         }
         self.key
             .iter()
-            .map(|k| match value_of(row, k) {
+            .map(|k| match row_value(row, k) {
                 Value::String(s) => format!("{k} {s}"),
                 other => format!("{k} {other}"),
             })
@@ -298,7 +296,7 @@ impl Statement {
                 }),
                 Err(e) => {
                     let message = e.to_string();
-                    if dooms_the_rest(&e) {
+                    if e.dooms_following_requests() {
                         stopped = Some(message.clone());
                     }
                     failed.push(format!("{label}: {message}"));
@@ -357,23 +355,6 @@ fn listing(items: &[String]) -> String {
         text.push_str(&format!("; and {} more", items.len() - SHOWN));
     }
     text
-}
-
-/// Whether every following request would fail the same way (refused or under-scoped token,
-/// rate limit still exhausted after waiting, Intercom unreachable).
-fn dooms_the_rest(e: &ClientError) -> bool {
-    match e {
-        ClientError::Api(api) => matches!(api.status, 401 | 403 | 429),
-        ClientError::Transport { .. } | ClientError::ReadOnly { .. } => true,
-        _ => false,
-    }
-}
-
-fn value_of<'a>(row: &'a Row, name: &str) -> &'a Value {
-    row.iter()
-        .find(|(c, _)| c == name)
-        .map(|(_, v)| v)
-        .unwrap_or(&Value::Null)
 }
 
 /// The JSON value of row `i` of `column`: timestamps as Unix seconds, JSON columns parsed

@@ -13,7 +13,7 @@ pub mod plan;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
-use crate::client::{ApiRequest, path_segment};
+use crate::client::{ApiRequest, fill_path, path_segment};
 
 pub use plan::{DmlRule, WritePlanner};
 
@@ -149,25 +149,13 @@ impl Write {
         row: &[(String, Value)],
         given: &[String],
     ) -> Result<ApiRequest, String> {
-        let value_of = |name: &str| {
-            row.iter()
-                .find(|(c, _)| c == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or(Value::Null)
-        };
+        let value_of = |name: &str| row_value(row, name).clone();
         for column in self.required {
             if value_of(column).is_null() {
                 return Err(format!("{column} must be given (not NULL)"));
             }
         }
-        let mut path = String::new();
-        let mut rest = self.path;
-        while let Some(start) = rest.find('{') {
-            let Some(len) = rest[start..].find('}') else {
-                break;
-            };
-            path.push_str(&rest[..start]);
-            let column = &rest[start + 1..start + len];
+        let path = fill_path(self.path, |column| {
             let text = match value_of(column) {
                 Value::Null => return Err(format!("{column} must not be NULL")),
                 Value::String(s) => s,
@@ -176,12 +164,8 @@ impl Write {
             if text.trim().is_empty() {
                 return Err(format!("{column} must not be empty"));
             }
-            let segment = path_segment(&text)
-                .ok_or_else(|| format!("{column} '{text}' is not a valid id"))?;
-            path.push_str(&segment);
-            rest = &rest[start + len + 1..];
-        }
-        path.push_str(rest);
+            path_segment(&text).ok_or_else(|| format!("{column} '{text}' is not a valid id"))
+        })?;
 
         let mut body = Map::new();
         for (column, target) in self.keys {
@@ -212,6 +196,14 @@ impl Write {
             request
         })
     }
+}
+
+/// The value of column `name` in a row of (column, value) pairs; NULL when absent.
+pub(crate) fn row_value<'a>(row: &'a [(String, Value)], name: &str) -> &'a Value {
+    row.iter()
+        .find(|(c, _)| c == name)
+        .map(|(_, v)| v)
+        .unwrap_or(&Value::Null)
 }
 
 /// The JSON `custom_attributes` column: an object merged under the body's own.

@@ -216,6 +216,17 @@ fn properties(schema: &SchemaRef) -> Arc<PlanProperties> {
     ))
 }
 
+/// The one child of a one-child plan node (`with_new_children`).
+pub(crate) fn only_child(
+    mut children: Vec<Arc<dyn ExecutionPlan>>,
+    node: &str,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    children
+        .pop()
+        .filter(|_| children.is_empty())
+        .ok_or_else(|| DataFusionError::Internal(format!("{node} has one child")))
+}
+
 fn visit_all(
     exprs: &[Arc<dyn PhysicalExpr>],
     f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
@@ -479,12 +490,9 @@ impl ExecutionPlan for ProcedureApplyExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = children
-            .pop()
-            .filter(|_| children.is_empty())
-            .ok_or_else(|| DataFusionError::Internal("ProcedureApplyExec has one child".into()))?;
+        let input = only_child(children, "ProcedureApplyExec")?;
         Ok(Arc::new(Self::new(
             input,
             self.procedure,

@@ -514,16 +514,11 @@ impl ProcedureError {
         }
     }
 
-    /// Whether a bulk call should stop after this error rather than try the next rows: the
-    /// rate limit is still exhausted after waiting, Intercom is unreachable, or the token was
-    /// refused — every following row would fail the same way.
+    /// Whether a bulk call should stop after this error rather than try the next rows: every
+    /// following row would fail the same way (see [`ClientError::dooms_following_requests`]).
     pub fn stops_bulk(&self) -> bool {
         match self {
-            ProcedureError::Request { source, .. } => match source {
-                ClientError::Api(e) => e.status == 429 || e.status == 401,
-                ClientError::Transport { .. } | ClientError::ReadOnly { .. } => true,
-                _ => false,
-            },
+            ProcedureError::Request { source, .. } => source.dooms_following_requests(),
             ProcedureError::ReadOnly { .. } | ProcedureError::WriteReadOnly { .. } => true,
             _ => false,
         }
@@ -620,14 +615,10 @@ pub fn validate_all() -> Result<(), Vec<String>> {
 /// The `{name}` placeholders of a path template.
 pub(crate) fn placeholders(template: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        out.push(rest[start + 1..start + len].to_string());
-        rest = &rest[start + len + 1..];
-    }
+    let _ = crate::client::fill_path(template, |name| {
+        out.push(name.to_string());
+        Ok::<_, ()>(String::new())
+    });
     out
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::bind::value_text;
 use super::{Args, Procedure, ProcedureError, Source};
-use crate::client::{ApiRequest, IntercomClient, path_segment};
+use crate::client::{ApiRequest, IntercomClient, fill_path, path_segment};
 
 /// What Intercom answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,14 +112,7 @@ fn decode_component(text: &str) -> String {
 
 /// Replaces `{param}` placeholders with URL-encoded argument values.
 fn fill(procedure: &Procedure, template: &str, args: &Args) -> Result<String, ProcedureError> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        let name = &rest[start + 1..start + len];
+    fill_path(template, |name| {
         let value = args
             .get(name)
             .map(value_text)
@@ -130,17 +123,13 @@ fn fill(procedure: &Procedure, template: &str, args: &Args) -> Result<String, Pr
                 procedure.name
             )));
         }
-        let segment = path_segment(&value).ok_or_else(|| {
+        path_segment(&value).ok_or_else(|| {
             ProcedureError::Arguments(format!(
                 "{}: {name} '{value}' is not a valid Intercom id",
                 procedure.name
             ))
-        })?;
-        out.push_str(&segment);
-        rest = &rest[start + len + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+        })
+    })
 }
 
 fn internal(procedure: &Procedure, what: &str) -> ProcedureError {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
-    Array, ArrayRef, Int16Builder, Int32Array, Int64Builder, ListBuilder, RecordBatch, StringArray,
-    StringBuilder, new_null_array,
+    Array, ArrayRef, Int32Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
+    new_null_array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{MemTable, SchemaProvider};
@@ -252,44 +252,24 @@ fn array_column(column: &ArrayRef, element: ElementType) -> Result<ArrayRef> {
             .filter(|s| !s.is_empty())
             .collect()
     };
-    Ok(match element {
-        ElementType::Int16 => {
-            let mut out = ListBuilder::new(Int16Builder::new());
-            for value in text.iter() {
-                if let Some(value) = value {
-                    for item in items(value) {
-                        out.values().append_option(item.parse().ok());
-                    }
-                }
-                out.append(value.is_some());
+    let mut out = ListBuilder::new(StringBuilder::new());
+    for value in text.iter() {
+        if let Some(value) = value {
+            for item in items(value) {
+                out.values().append_value(item);
             }
-            Arc::new(out.finish())
         }
-        ElementType::Int64 => {
-            let mut out = ListBuilder::new(Int64Builder::new());
-            for value in text.iter() {
-                if let Some(value) = value {
-                    for item in items(value) {
-                        out.values().append_option(item.parse().ok());
-                    }
-                }
-                out.append(value.is_some());
-            }
-            Arc::new(out.finish())
-        }
-        ElementType::Text => {
-            let mut out = ListBuilder::new(StringBuilder::new());
-            for value in text.iter() {
-                if let Some(value) = value {
-                    for item in items(value) {
-                        out.values().append_value(item);
-                    }
-                }
-                out.append(value.is_some());
-            }
-            Arc::new(out.finish())
-        }
-    })
+        out.append(value.is_some());
+    }
+    let strings: ArrayRef = Arc::new(out.finish());
+    let element_type = match element {
+        ElementType::Int16 => DataType::Int16,
+        ElementType::Int64 => DataType::Int64,
+        ElementType::Text => return Ok(strings),
+    };
+    // A safe cast: an item that is not a number becomes NULL.
+    let list = DataType::List(Arc::new(Field::new("item", element_type, true)));
+    Ok(datafusion::arrow::compute::cast(&strings, &list)?)
 }
 
 /// The OID `pg_namespace` gives `public` now: the emulation numbers namespaces and tables in

@@ -160,16 +160,18 @@ pub fn fatal_error(code: &str, message: impl Into<String>) -> PgWireError {
 
 /// The error a query that panicked returns: the connection and the server carry on.
 pub fn panic_error(payload: &(dyn std::any::Any + Send)) -> PgWireError {
+    user_error("XX000", panic_message(payload))
+}
+
+/// What a panic's payload says, on one line, as the message of the query's error.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string());
     let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
-    user_error(
-        "XX000",
-        format!("internal error: the query panicked ({what}); please report it"),
-    )
+    format!("internal error: the query panicked ({what}); please report it")
 }
 
 /// The error a cancelled query returns (what PostgreSQL sends for a cancel request).

@@ -21,6 +21,8 @@ use futures::{FutureExt, StreamExt, stream};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
+use super::errors::panic_message;
+
 /// Batches in flight between a query and its connection.
 const CHANNEL_DEPTH: usize = 2;
 
@@ -49,17 +51,13 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// A query that panicked (reported as XX000 internal_error).
+/// A query that panicked (reported as XX000 internal_error), with the panic's message.
 #[derive(Debug)]
 struct QueryPanicked(String);
 
 impl std::fmt::Display for QueryPanicked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "internal error: the query panicked ({}); please report it",
-            self.0
-        )
+        f.write_str(&self.0)
     }
 }
 
@@ -90,15 +88,9 @@ pub fn execute(
             let error = match AssertUnwindSafe(work).catch_unwind().await {
                 Ok(Ok(())) => None,
                 Ok(Err(e)) => Some(e),
-                Err(payload) => {
-                    let what = payload
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| payload.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".to_string());
-                    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
-                    Some(DataFusionError::External(Box::new(QueryPanicked(what))))
-                }
+                Err(payload) => Some(DataFusionError::External(Box::new(QueryPanicked(
+                    panic_message(payload.as_ref()),
+                )))),
             };
             if let Some(e) = error {
                 let _ = sender.send(Err(e)).await;
