@@ -78,6 +78,8 @@ pub struct Config {
     pub concurrency: usize,
     /// Refuse every procedure and write (`--read-only`): only reads are sent.
     pub read_only: bool,
+    /// What statements and queries may use (statement size and depth, memory).
+    pub limits: crate::limits::Limits,
 }
 
 impl Config {
@@ -93,6 +95,7 @@ impl Config {
             page_size: 150,
             concurrency: 8,
             read_only: false,
+            limits: crate::limits::Limits::for_this_machine(),
         }
     }
 

@@ -5,6 +5,7 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::parser::ParserError;
 
 use crate::client::ClientError;
+use crate::limits::LimitError;
 use crate::procedures::ProcedureError;
 
 /// Anything that can fail in intercom-sql.
@@ -26,6 +27,9 @@ pub enum Error {
     /// Bad command-line or configuration input.
     #[error("{0}")]
     Config(String),
+    /// A statement or query went past a limit (statement size or depth, memory).
+    #[error(transparent)]
+    Limit(#[from] LimitError),
     /// Reading a file or writing output failed.
     #[error("{context}: {source}")]
     Io {
@@ -61,6 +65,15 @@ impl Error {
         }
     }
 
+    /// The limit this error reports, if it reports one.
+    pub fn limit_error(&self) -> Option<&LimitError> {
+        match self {
+            Error::Limit(e) => Some(e),
+            Error::DataFusion(e) => find_external::<LimitError>(e),
+            _ => None,
+        }
+    }
+
     /// The procedure error inside this error, if there is one.
     pub fn procedure_error(&self) -> Option<&ProcedureError> {
         match self {
@@ -68,6 +81,18 @@ impl Error {
             Error::DataFusion(e) => find_procedure_error(e),
             _ => None,
         }
+    }
+}
+
+/// Finds an error of type `T` wrapped (possibly several times) inside a DataFusion error.
+pub fn find_external<T: std::error::Error + 'static>(e: &DataFusionError) -> Option<&T> {
+    match e {
+        DataFusionError::External(inner) => inner.downcast_ref::<T>(),
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            find_external(inner)
+        }
+        DataFusionError::Shared(inner) => find_external(inner),
+        _ => None,
     }
 }
 
@@ -99,6 +124,9 @@ fn datafusion_message(e: &DataFusionError) -> String {
     }
     if let Some(procedure) = find_procedure_error(e) {
         return procedure.to_string();
+    }
+    if let Some(limit) = find_external::<LimitError>(e) {
+        return limit.to_string();
     }
     match e {
         DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
@@ -162,6 +190,17 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// What a panic's payload says, on one line, as the message of the query's error.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("internal error: the query panicked ({what}); please report it")
 }
 
 fn one_line(text: &str) -> String {

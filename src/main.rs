@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use intercom_sql::emulator::{self, EmulatorConfig};
+use intercom_sql::limits::{self, Limits};
 use intercom_sql::print::{self, Format};
 use intercom_sql::process;
 use intercom_sql::repl::{self, ReplOptions};
@@ -62,6 +63,14 @@ struct ConnectionArgs {
     /// Refuse every procedure (CALL …) and write: only reads are sent to Intercom.
     #[arg(long)]
     read_only: bool,
+    /// Memory one query may hold (sorts, joins, aggregates), e.g. 512MiB; past it the query
+    /// fails (SQLSTATE 53200). Default: a quarter of --max-memory, at most 2 GiB.
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_bytes)]
+    max_query_memory: Option<usize>,
+    /// Memory all queries of the process may hold at once, e.g. 8GiB. Default: half of this
+    /// machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_bytes)]
+    max_memory: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,6 +102,17 @@ struct ServeArgs {
     /// Let clients read and write files on this machine (COPY … TO, CREATE EXTERNAL TABLE).
     #[arg(long)]
     allow_files: bool,
+    /// Connections served at once; one more is refused (SQLSTATE 53300).
+    #[arg(long, value_name = "N", default_value_t = server::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds a connection has to finish TLS, its startup and its login before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = server::DEFAULT_AUTH_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    auth_timeout: u64,
+    /// The longest message a client may send (a query, a Bind with its parameters, a COPY
+    /// chunk), e.g. 64MiB; a longer one ends the connection (SQLSTATE 54000).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = limits::parse_bytes)]
+    max_message_bytes: usize,
 }
 
 #[derive(Args, Debug)]
@@ -133,9 +153,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Deeply nested SQL (some BI tools' catalog queries) recurses deeply in planning;
-        // a large stack keeps that an error for one query instead of a crash of the server.
-        .thread_stack_size(32 * 1024 * 1024)
+        // Queries plan and run on the query runtime; the server's connections parse and
+        // rewrite statements (within the depth limit) here, on stacks as large.
+        .thread_stack_size(limits::runtime::QUERY_STACK_BYTES)
         .build()
     {
         Ok(rt) => rt,
@@ -259,7 +279,28 @@ async fn connection_config(
     config.api_version = args.api_version.clone();
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
     config.read_only = args.read_only;
+    config.limits = memory_limits(args)?;
     Ok((config, demo, banner))
+}
+
+/// This machine's default limits with the memory flags applied.
+fn memory_limits(args: &ConnectionArgs) -> Result<Limits, Error> {
+    let mut limits = Limits::for_this_machine();
+    if let Some(max_memory) = args.max_memory {
+        limits.max_memory = max_memory;
+        limits.max_query_memory = limits.max_query_memory.min(max_memory);
+    }
+    if let Some(max_query_memory) = args.max_query_memory {
+        if max_query_memory > limits.max_memory {
+            return Err(Error::Config(format!(
+                "--max-query-memory ({}) is larger than --max-memory ({})",
+                limits::human_bytes(max_query_memory),
+                limits::human_bytes(limits.max_memory)
+            )));
+        }
+        limits.max_query_memory = max_query_memory;
+    }
+    Ok(limits)
 }
 
 async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
@@ -292,6 +333,8 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
     connection.token = connection.token.take().or_else(|| top.token.clone());
     connection.base_url = connection.base_url.take().or_else(|| top.base_url.clone());
     connection.read_only |= top.read_only;
+    connection.max_memory = connection.max_memory.or(top.max_memory);
+    connection.max_query_memory = connection.max_query_memory.or(top.max_query_memory);
     // The password is read from the environment only, so it never shows up in `ps`.
     let password = std::env::var("INTERCOM_SQL_PASSWORD").ok();
     let credentials = match (args.user.clone(), password) {
@@ -327,6 +370,9 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
         },
         allow_files: args.allow_files,
         read_only: args.connection.read_only,
+        max_connections: args.max_connections,
+        auth_timeout: Duration::from_secs(args.auth_timeout),
+        max_message_bytes: args.max_message_bytes,
         ..ServerOptions::new(args.listen.clone())
     };
     let tls = options.tls.is_some();

@@ -3,10 +3,11 @@
 //!
 //! CSV and JSON print batch by batch as they arrive, so memory stays flat for large results;
 //! the table format collects all batches first, because column widths depend on every row.
+//! Scripts (`-c`, `-f`) show a result only once its statement succeeded (see [`run_script`]).
 //! Timestamps render as ISO-8601 (`2024-01-31T09:30:00Z`) in all three formats.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, Write};
 use std::str::FromStr;
 
 use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
@@ -277,6 +278,12 @@ fn dml_tag_prefix(sql: &str) -> Option<&'static str> {
 /// Runs a script (`-c` or `-f`): splits it into statements, runs them in order and prints each
 /// result to `out`. Stops at the first error and returns it.
 ///
+/// A statement's result is printed only once the statement has succeeded, as psql does: a
+/// scan failing half-way prints none of its rows, so `-c … > out.csv` never leaves a file that
+/// looks complete but is not. CSV and JSON go to an anonymous temporary file first (memory
+/// stays flat) and are copied to `out` at the end; the table format collects its batches
+/// anyway.
+///
 /// If `out` is a closed pipe (`intercom-sql -c … | head`), printing stops quietly with `Ok`:
 /// nobody is reading any more.
 pub async fn run_script(
@@ -288,13 +295,68 @@ pub async fn run_script(
     let mut out = PipeWatcher::new(out);
     for statement in Engine::split_statements(sql)? {
         let stream = engine.execute_stream(&statement).await?;
-        match print_statement_result(&statement, stream, format, &mut out).await {
-            Ok(_) => {}
+        let printed = match format {
+            Format::Table => print_statement_result(&statement, stream, format, &mut out)
+                .await
+                .map(drop),
+            Format::Csv | Format::Json => {
+                let mut spool = Spool::new()?;
+                print_statement_result(&statement, stream, format, &mut spool.writer).await?;
+                spool.copy_to(&mut out)
+            }
+        };
+        match printed {
+            Ok(()) => {}
             Err(_) if out.is_broken() => return Ok(()),
             Err(error) => return Err(error),
         }
     }
     Ok(())
+}
+
+/// A statement's output held in an anonymous temporary file until the statement succeeds.
+/// The file has no name, so it disappears when dropped, whatever happens.
+struct Spool {
+    writer: io::BufWriter<std::fs::File>,
+}
+
+impl Spool {
+    fn new() -> Result<Self, Error> {
+        let file = tempfile::tempfile().map_err(|source| Error::Io {
+            context:
+                "creating a temporary file for the result (set TMPDIR to a writable directory)"
+                    .into(),
+            source,
+        })?;
+        Ok(Self {
+            writer: io::BufWriter::new(file),
+        })
+    }
+
+    /// Copies everything written so far to `out`, and flushes it.
+    fn copy_to(self, out: &mut impl Write) -> Result<(), Error> {
+        let spool_error = |source| Error::Io {
+            context: "reading back the result's temporary file".into(),
+            source,
+        };
+        let mut file = self
+            .writer
+            .into_inner()
+            .map_err(|e| spool_error(e.into_error()))?;
+        file.seek(io::SeekFrom::Start(0)).map_err(spool_error)?;
+        // Read and write errors are told apart: only the latter can be a closed pipe.
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = match file.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(spool_error(e)),
+            };
+            out.write_all(&buffer[..n]).map_err(io_error)?;
+        }
+        out.flush().map_err(io_error)
+    }
 }
 
 /// Remembers whether the reader of `out` went away, because the CSV writer turns I/O errors
@@ -538,6 +600,24 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_spool_is_copied_whole_and_notices_a_closed_pipe() {
+        let mut spool = Spool::new().unwrap();
+        print_batches(schema(), &two_batches(), Format::Csv, &mut spool.writer).unwrap();
+        let mut out = Vec::new();
+        spool.copy_to(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format_batches(schema(), &two_batches(), Format::Csv).unwrap()
+        );
+
+        let mut spool = Spool::new().unwrap();
+        print_batches(schema(), &two_batches(), Format::Json, &mut spool.writer).unwrap();
+        let mut out = PipeWatcher::new(ClosedPipe);
+        assert!(spool.copy_to(&mut out).is_err());
+        assert!(out.is_broken());
     }
 
     #[test]

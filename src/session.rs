@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::session_state::SessionStateBuilder;
@@ -18,6 +19,8 @@ use crate::client::IntercomClient;
 use crate::config::Config;
 use crate::discovery::{CustomAttributePlanner, discover_custom_attributes};
 use crate::error::Error;
+use crate::limits::memory::MemoryBudget;
+use crate::limits::{Limits, complexity, runtime};
 use crate::procedures;
 use crate::provider::IntercomTable;
 use crate::settings::IntercomOptions;
@@ -85,14 +88,35 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
 /// first (DataFusion cannot plan `CALL`), so a procedure runs the same way from `CALL`, from
 /// `SELECT`, with literals or with `$n` parameters. This is the one place SQL text becomes a
 /// plan; the pgwire server reuses [`rewrite_call`] for statements it parses itself.
+///
+/// The statement is refused (SQLSTATE 54000/54001) before planning when it is longer, deeper
+/// or larger than the session's [`Limits`] allow (see [`crate::limits`]). Planning recurses as
+/// deep as the statement nests: call it on a thread with a large stack, or use
+/// [`Engine::execute_stream`], which plans on the query runtime.
 pub async fn plan_sql(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Error> {
     let state = ctx.state();
+    let limits = session_limits(ctx);
+    complexity::check_length(sql, &limits)?;
     let dialect = state.config().options().sql_parser.dialect;
     let statement = state.sql_to_statement(sql, &dialect)?;
+    if let Err(too_complex) = complexity::check_datafusion(&statement, &limits) {
+        complexity::drop_deep(statement, sql.len());
+        return Err(too_complex.into());
+    }
     let statement = rewrite_calls(statement)?;
     let plan = state.statement_to_plan(statement).await?;
     SQLOptions::new().verify_plan(&plan)?;
     Ok(plan)
+}
+
+/// The limits a session was made with ([`SessionFactory`] and [`Engine`] sessions carry
+/// them), else this machine's defaults.
+pub fn session_limits(ctx: &SessionContext) -> Limits {
+    ctx.state_ref()
+        .read()
+        .config()
+        .get_extension::<Limits>()
+        .map_or_else(Limits::for_this_machine, |l| *l)
 }
 
 /// [`rewrite_call`] on a DataFusion statement, including the one inside `EXPLAIN`.
@@ -124,6 +148,8 @@ pub fn rewrite_call(statement: Statement) -> Result<Statement, Error> {
 pub struct Engine {
     ctx: SessionContext,
     client: Arc<IntercomClient>,
+    /// The process's memory budget, shared by every session made here.
+    memory: MemoryBudget,
     /// Tables whose definitions the workspace extended (custom attributes), by name. Shared
     /// with the [`SessionFactory`]s handed out, so later sessions see them too.
     discovered: Arc<std::sync::RwLock<Vec<tables::TableDef>>>,
@@ -136,6 +162,7 @@ pub struct Engine {
 pub struct SessionFactory {
     client: Arc<IntercomClient>,
     discovered: Arc<std::sync::RwLock<Vec<tables::TableDef>>>,
+    memory: MemoryBudget,
 }
 
 impl SessionFactory {
@@ -148,7 +175,7 @@ impl SessionFactory {
     /// [`SessionFactory::new_context`] with a session configuration of the caller's
     /// (the server sets its own parser limits); the Intercom settings are added to it.
     pub fn new_context_with(&self, config: SessionConfig) -> Result<SessionContext, Error> {
-        let ctx = base_context(config)?;
+        let ctx = base_context(config, &self.client.config().limits, &self.memory)?;
         register_with_client(&ctx, &self.client)?;
         let discovered = self
             .discovered
@@ -180,10 +207,17 @@ pub fn new_session_config() -> SessionConfig {
         .with_default_catalog_and_schema("intercom", "public")
 }
 
-/// A context with our planners and functions, but no tables yet.
-fn base_context(session_config: SessionConfig) -> Result<SessionContext, Error> {
+/// A context with our planners and functions, but no tables yet; its queries draw on
+/// `memory` and are held to `limits`.
+fn base_context(
+    session_config: SessionConfig,
+    limits: &Limits,
+    memory: &MemoryBudget,
+) -> Result<SessionContext, Error> {
+    let session_config = session_config.with_extension(Arc::new(*limits));
     let mut state = SessionStateBuilder::new()
         .with_config(session_config)
+        .with_runtime_env(memory.session_runtime()?)
         .with_default_features();
     // `custom_attributes.plan_tier` names a column; ahead of DataFusion's struct-field
     // reading of the dot.
@@ -193,17 +227,20 @@ fn base_context(session_config: SessionConfig) -> Result<SessionContext, Error> 
     let mut ctx = SessionContext::new_with_state(state.build());
     // json_get_str(custom_attributes, 'plan_tier'), `->>` and friends, for the JSON columns.
     datafusion_functions_json::register_all(&mut ctx)?;
+    crate::limits::functions::register(&ctx, limits.max_function_bytes());
     Ok(ctx)
 }
 
 impl Engine {
     /// Builds a session with the Intercom tables registered. Makes no request.
     pub fn connect(config: Config) -> Result<Self, Error> {
-        let ctx = base_context(new_session_config())?;
+        let memory = MemoryBudget::new(&config.limits);
+        let ctx = base_context(new_session_config(), &config.limits, &memory)?;
         let client = register_intercom(&ctx, config)?;
         Ok(Self {
             ctx,
             client,
+            memory,
             discovered: Arc::new(std::sync::RwLock::new(Vec::new())),
         })
     }
@@ -214,6 +251,7 @@ impl Engine {
         SessionFactory {
             client: self.client.clone(),
             discovered: self.discovered.clone(),
+            memory: self.memory.clone(),
         }
     }
 
@@ -247,10 +285,23 @@ impl Engine {
 
     /// Runs one SQL statement and returns its rows as a stream: batches arrive as Intercom pages do.
     /// Dropping the stream stops the scan; no further API calls are made.
+    ///
+    /// The statement plans and runs on the query runtime (see [`crate::limits::runtime`]),
+    /// so the caller's thread and its stack size do not matter.
     pub async fn execute_stream(&self, sql: &str) -> Result<SendableRecordBatchStream, Error> {
-        let plan = plan_sql(&self.ctx, sql).await?;
-        let df = self.ctx.execute_logical_plan(plan).await?;
-        Ok(df.execute_stream().await?)
+        let ctx = self.ctx.clone();
+        let sql = sql.to_string();
+        let planned = runtime::run(async move {
+            let plan = plan_sql(&ctx, &sql)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            let df = ctx.execute_logical_plan(plan).await?;
+            let task = Arc::new(df.task_ctx());
+            Ok((df.create_physical_plan().await?, task))
+        })
+        .await;
+        let (plan, task) = planned.map_err(unwrap_error)?;
+        Ok(runtime::execute(plan, task)?)
     }
 
     /// Runs one SQL statement and collects every row.
@@ -298,6 +349,17 @@ impl Engine {
                 column_descriptions: def.columns.iter().map(|c| c.description.clone()).collect(),
             })
             .collect()
+    }
+}
+
+/// Our own error back out of the DataFusion error that carried it off the query runtime.
+fn unwrap_error(error: DataFusionError) -> Error {
+    match error {
+        DataFusionError::External(inner) => match inner.downcast::<Error>() {
+            Ok(ours) => *ours,
+            Err(other) => Error::from(DataFusionError::External(other)),
+        },
+        other => Error::from(other),
     }
 }
 

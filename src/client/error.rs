@@ -19,7 +19,14 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// The request that failed, as `METHOD /path` (no query string, no token).
     pub request: String,
+    /// The request was a write that is not safe to repeat and the answer was a 5xx or 408:
+    /// Intercom may have applied it anyway (see [`ClientError::may_have_been_applied`]).
+    pub unconfirmed_write: bool,
 }
+
+/// Advice after a write that is not safe to repeat was sent but not confirmed: following the
+/// usual "retry" advice blindly could apply it twice.
+const UNCONFIRMED_WRITE_ADVICE: &str = "The request was sent and may have been applied: check with a SELECT before retrying it, or it may be applied twice.";
 
 impl ApiError {
     /// Decodes an error response body. Bodies that are not an `error.list` (a proxy's HTML page,
@@ -58,12 +65,31 @@ impl ApiError {
             field: text(&first, "field"),
             request_id: parsed.as_ref().and_then(|v| text(v, "request_id")),
             request,
+            unconfirmed_write: false,
         }
     }
 
+    /// The error without the advice: status, code, message, field, request and `request_id`.
+    pub fn summary(&self) -> String {
+        let mut text = format!(
+            "Intercom API {} {}: {}",
+            self.status, self.code, self.message
+        );
+        if let Some(field) = &self.field {
+            text.push_str(&format!(" (field {field})"));
+        }
+        text.push_str(&format!(" [{}", self.request));
+        if let Some(id) = &self.request_id {
+            text.push_str(&format!(", request_id {id}"));
+        }
+        text.push(']');
+        text
+    }
+
     /// What the user should do about this error, if there is something specific.
-    fn advice(&self) -> Option<&'static str> {
+    pub fn advice(&self) -> Option<&'static str> {
         match self.status {
+            408 | 500..=599 if self.unconfirmed_write => Some(UNCONFIRMED_WRITE_ADVICE),
             401 => Some(
                 "Check the access token (INTERCOM_ACCESS_TOKEN or --token) and that --region matches the workspace.",
             ),
@@ -79,19 +105,7 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Intercom API {} {}: {}",
-            self.status, self.code, self.message
-        )?;
-        if let Some(field) = &self.field {
-            write!(f, " (field {field})")?;
-        }
-        write!(f, " [{}", self.request)?;
-        if let Some(id) = &self.request_id {
-            write!(f, ", request_id {id}")?;
-        }
-        write!(f, "]")?;
+        f.write_str(&self.summary())?;
         if let Some(advice) = self.advice() {
             write!(f, ". {advice}")?;
         }
@@ -106,9 +120,7 @@ pub enum ClientError {
     #[error("{0}")]
     Api(Box<ApiError>),
     /// The request never got an answer (connection refused or dropped, timeout, TLS).
-    #[error(
-        "cannot reach Intercom at {base_url} ({request}): {reason}. Check the network, --region or --base-url."
-    )]
+    #[error("{}. {}", transport_summary(.base_url, .request, .reason, .unconfirmed_write), transport_advice(.unconfirmed_write))]
     Transport {
         /// API root that was used.
         base_url: String,
@@ -116,6 +128,10 @@ pub enum ClientError {
         request: String,
         /// Short cause, e.g. `timed out`.
         reason: String,
+        /// The request was a write that is not safe to repeat, and it may have reached Intercom
+        /// before the connection failed (anything but a failure to connect): it may have been
+        /// applied (see [`ClientError::may_have_been_applied`]).
+        unconfirmed_write: bool,
     },
     /// The response was not the JSON we expected.
     #[error("unexpected response from Intercom ({request}): {reason} at {json_path}")]
@@ -125,6 +141,19 @@ pub enum ClientError {
         /// JSON path of the value that failed, e.g. `$.pages.next`.
         json_path: String,
         /// What was wrong.
+        reason: String,
+    },
+    /// A write that is not safe to repeat succeeded (2xx), but its answer could not be read
+    /// (cut short, or not JSON). It was not repeated.
+    #[error(
+        "{}. {}",
+        unreadable_answer_summary(.request, .reason),
+        UNCONFIRMED_WRITE_ADVICE
+    )]
+    UnreadableWriteAnswer {
+        /// `METHOD /path`.
+        request: String,
+        /// What was wrong with the body.
         reason: String,
     },
     /// A paginated endpoint handed back a cursor it had already given: following it would loop.
@@ -165,6 +194,71 @@ impl ClientError {
             _ => None,
         }
     }
+
+    /// Whether the failed request may have been applied anyway: a write that is not safe to
+    /// repeat was sent, and the answer was a 5xx, a 408 or lost. It was not retried, and
+    /// repeating it without checking could apply it twice.
+    pub fn may_have_been_applied(&self) -> bool {
+        match self {
+            ClientError::Api(e) => e.unconfirmed_write,
+            ClientError::Transport {
+                unconfirmed_write, ..
+            } => *unconfirmed_write,
+            ClientError::UnreadableWriteAnswer { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The error without its advice (the message up to the advice sentence), for reports that
+    /// list several errors and give the advice once.
+    pub fn summary(&self) -> String {
+        match self {
+            ClientError::Api(e) => e.summary(),
+            ClientError::Transport {
+                base_url,
+                request,
+                reason,
+                unconfirmed_write,
+            } => transport_summary(base_url, request, reason, unconfirmed_write),
+            ClientError::UnreadableWriteAnswer { request, reason } => {
+                unreadable_answer_summary(request, reason)
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// What the user should do about this error, if there is something specific: the sentence
+    /// [`ClientError::summary`] leaves out.
+    pub fn advice(&self) -> Option<&'static str> {
+        match self {
+            ClientError::Api(e) => e.advice(),
+            ClientError::Transport {
+                unconfirmed_write, ..
+            } => Some(transport_advice(unconfirmed_write)),
+            ClientError::UnreadableWriteAnswer { .. } => Some(UNCONFIRMED_WRITE_ADVICE),
+            _ => None,
+        }
+    }
+}
+
+fn transport_summary(base_url: &str, request: &str, reason: &str, unconfirmed: &bool) -> String {
+    if *unconfirmed {
+        format!("no answer from Intercom at {base_url} ({request}): {reason}")
+    } else {
+        format!("cannot reach Intercom at {base_url} ({request}): {reason}")
+    }
+}
+
+fn unreadable_answer_summary(request: &str, reason: &str) -> String {
+    format!("Intercom accepted {request}, but its answer could not be read ({reason})")
+}
+
+fn transport_advice(unconfirmed: &bool) -> &'static str {
+    if *unconfirmed {
+        UNCONFIRMED_WRITE_ADVICE
+    } else {
+        "Check the network, --region or --base-url."
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +278,68 @@ mod tests {
         );
         assert!(text.contains("request_id req-1"));
         assert!(text.contains("INTERCOM_ACCESS_TOKEN"));
+    }
+
+    #[test]
+    fn writes_sent_but_unconfirmed_say_they_may_have_been_applied() {
+        let mut api = ApiError::from_body(500, "POST /contacts".into(), b"");
+        assert_eq!(
+            api.to_string(),
+            "Intercom API 500 server_error: no error details in the response [POST /contacts]. Intercom had a server error; retry later."
+        );
+        api.unconfirmed_write = true;
+        let error = ClientError::Api(Box::new(api));
+        assert!(error.may_have_been_applied());
+        assert_eq!(
+            error.to_string(),
+            "Intercom API 500 server_error: no error details in the response [POST /contacts]. The request was sent and may have been applied: check with a SELECT before retrying it, or it may be applied twice."
+        );
+        assert_eq!(
+            format!(
+                "{}. {}",
+                error.summary(),
+                error.advice().unwrap_or_default()
+            ),
+            error.to_string()
+        );
+
+        let transport = |unconfirmed_write| ClientError::Transport {
+            base_url: "https://api.intercom.io".into(),
+            request: "POST /conversations/1/reply".into(),
+            reason: "timed out after 30s".into(),
+            unconfirmed_write,
+        };
+        assert!(!transport(false).may_have_been_applied());
+        assert_eq!(
+            transport(false).to_string(),
+            "cannot reach Intercom at https://api.intercom.io (POST /conversations/1/reply): timed out after 30s. Check the network, --region or --base-url."
+        );
+        assert!(transport(true).may_have_been_applied());
+        assert_eq!(
+            transport(true).to_string(),
+            "no answer from Intercom at https://api.intercom.io (POST /conversations/1/reply): timed out after 30s. The request was sent and may have been applied: check with a SELECT before retrying it, or it may be applied twice."
+        );
+        let unreadable = ClientError::UnreadableWriteAnswer {
+            request: "POST /contacts".into(),
+            reason: "EOF while parsing an object at line 1 column 40".into(),
+        };
+        assert!(unreadable.may_have_been_applied());
+        assert_eq!(
+            unreadable.to_string(),
+            "Intercom accepted POST /contacts, but its answer could not be read (EOF while parsing an object at line 1 column 40). The request was sent and may have been applied: check with a SELECT before retrying it, or it may be applied twice."
+        );
+        for error in [transport(false), transport(true), unreadable] {
+            let text = error.to_string();
+            assert!(!text.contains(".."), "{text}");
+            assert_eq!(
+                format!(
+                    "{}. {}",
+                    error.summary(),
+                    error.advice().unwrap_or_default()
+                ),
+                text
+            );
+        }
     }
 
     #[test]

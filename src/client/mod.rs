@@ -60,7 +60,7 @@ impl RequestCounters {
 pub struct ClientStats {
     /// HTTP requests sent, retries included.
     pub requests: u64,
-    /// Requests that were repeated after a 429, 5xx or transport error.
+    /// Requests that were repeated after a 429, 5xx, transport error or cut-short body.
     pub retries: u64,
     /// Retries that waited for the rate-limit window.
     pub rate_limit_waits: u64,
@@ -267,15 +267,31 @@ impl IntercomClient {
                     let headers = response.headers().clone();
                     let bytes = response.bytes().await;
                     match bytes {
-                        Ok(bytes) if status.is_success() => return Ok((status.as_u16(), bytes)),
+                        Ok(bytes) if status.is_success() => {
+                            // Only repeatable requests are checked: a write's answer is not
+                            // worth a second parse, since it would not be sent again anyway.
+                            match request.kind.is_repeatable().then(|| cut_off(&bytes)) {
+                                Some(Some(e)) => (
+                                    Outcome::Truncated,
+                                    ClientError::Decode {
+                                        request: request.describe(),
+                                        json_path: "$".to_string(),
+                                        reason: format!("the response was cut short ({e})"),
+                                    },
+                                ),
+                                _ => return Ok((status.as_u16(), bytes)),
+                            }
+                        }
                         Ok(bytes) => {
                             let outcome = Outcome::Status {
                                 status: status.as_u16(),
                                 reset_epoch: header_u64(&headers, "x-ratelimit-reset"),
                                 retry_after: header_u64(&headers, "retry-after"),
                             };
-                            let error =
+                            let mut error =
                                 ApiError::from_body(status.as_u16(), request.describe(), &bytes);
+                            error.unconfirmed_write = request.kind == RequestKind::Write
+                                && (status.as_u16() == 408 || status.is_server_error());
                             if keep_errors
                                 && retry::decide(&policy, outcome, attempt, request.kind, 0, 0.0)
                                     == Decision::Stop
@@ -323,19 +339,32 @@ impl IntercomClient {
         }
     }
 
-    /// Decodes a JSON body; an empty body is `Value::Null`.
+    /// Decodes a JSON body; an empty body is `Value::Null`. A write that is not safe to repeat
+    /// was applied whatever its answer looks like, and the error says so.
     pub fn decode(&self, request: &ApiRequest, bytes: &[u8]) -> Result<Value, ClientError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(bytes).map_err(|e| ClientError::Decode {
-            request: request.describe(),
-            json_path: format!("$ (line {}, column {})", e.line(), e.column()),
-            reason: e.to_string(),
+        serde_json::from_slice(bytes).map_err(|e| {
+            if request.kind == RequestKind::Write {
+                ClientError::UnreadableWriteAnswer {
+                    request: request.describe(),
+                    reason: e.to_string(),
+                }
+            } else {
+                ClientError::Decode {
+                    request: request.describe(),
+                    json_path: format!("$ (line {}, column {})", e.line(), e.column()),
+                    reason: e.to_string(),
+                }
+            }
         })
     }
 
     fn transport_error(&self, request: &ApiRequest, e: &reqwest::Error) -> ClientError {
+        // A failure to connect sent nothing; any later failure may come after Intercom
+        // received the request.
+        let unconfirmed_write = request.kind == RequestKind::Write && !e.is_connect();
         let reason = if e.is_timeout() {
             format!("timed out after {:?}", self.config.timeout)
         } else if e.is_connect() {
@@ -349,7 +378,22 @@ impl IntercomClient {
             base_url: self.config.base_url.clone(),
             request: request.describe(),
             reason,
+            unconfirmed_write,
         }
+    }
+}
+
+/// The parse error of a body whose JSON ends early (`EOF while parsing …`): a complete HTTP
+/// response cut short on the way (by a proxy, or a server dying mid-write). Other malformed
+/// bodies are not cut short, and an empty body is a valid answer (see
+/// [`IntercomClient::decode`]).
+fn cut_off(bytes: &[u8]) -> Option<serde_json::Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Err(e) if e.classify() == serde_json::error::Category::Eof => Some(e),
+        _ => None,
     }
 }
 

@@ -19,6 +19,9 @@ pub enum Outcome {
     },
     /// No answer: connection refused or dropped, or timed out.
     Transport,
+    /// A complete 2xx response whose JSON body ends early (`EOF while parsing`): cut short on
+    /// the way. For a write Intercom did process the request.
+    Truncated,
 }
 
 /// Whether a request may be repeated without changing the outcome.
@@ -72,8 +75,9 @@ pub struct Policy {
 ///
 /// - 429 (reads and writes: a throttled request was not processed): wait until
 ///   `X-RateLimit-Reset` (or `Retry-After`, or 1 s), plus up to 1 s of jitter.
-/// - 5xx, 408 and transport errors: reads and idempotent writes only, exponential backoff with
-///   jitter (a non-idempotent write may have been processed: repeating it could act twice).
+/// - 5xx, 408, transport errors and 2xx bodies cut short: reads and idempotent writes only,
+///   exponential backoff with jitter (a non-idempotent write may have been processed: repeating
+///   it could act twice).
 /// - anything else (4xx): stop — repeating would give the same answer.
 pub fn decide(
     policy: &Policy,
@@ -109,7 +113,9 @@ pub fn decide(
         {
             backoff(policy, attempt, jitter)
         }
-        Outcome::Transport if kind.is_repeatable() => backoff(policy, attempt, jitter),
+        Outcome::Transport | Outcome::Truncated if kind.is_repeatable() => {
+            backoff(policy, attempt, jitter)
+        }
         _ => Decision::Stop,
     }
 }
@@ -277,6 +283,26 @@ mod tests {
                 },
             ),
             (Outcome::Transport, 0, Write, Stop),
+            (
+                Outcome::Truncated,
+                0,
+                Read,
+                Retry {
+                    wait: Duration::from_millis(50),
+                    rate_limited: false,
+                },
+            ),
+            (
+                Outcome::Truncated,
+                1,
+                IdempotentWrite,
+                Retry {
+                    wait: Duration::from_millis(100),
+                    rate_limited: false,
+                },
+            ),
+            (Outcome::Truncated, 0, Write, Stop),
+            (Outcome::Truncated, 3, Read, Stop),
             (status(400), 0, Read, Stop),
             (status(401), 0, Read, Stop),
             (status(404), 0, Read, Stop),

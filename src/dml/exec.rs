@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::plan::{WriteNode, statement_name};
 use super::{Kind, TableWrites, Write, row_value};
-use crate::client::{ApiRequest, IntercomClient};
+use crate::client::{ApiRequest, ClientError, IntercomClient};
 use crate::procedures::ProcedureError;
 use crate::procedures::exec::only_child;
 use crate::procedures::plan::external;
@@ -151,6 +151,7 @@ impl ExecutionPlan for WriteExec {
             .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows);
         let statement = Statement {
             name: statement_name(self.kind, &self.table),
+            table: self.table.clone(),
             kind: self.kind,
             write: self.write()?,
             key: self.writes.key,
@@ -187,6 +188,8 @@ type Row = Vec<(String, Value)>;
 /// Everything a running statement needs.
 struct Statement {
     name: String,
+    /// The SQL table written to, for advice.
+    table: String,
     kind: Kind,
     write: &'static Write,
     key: &'static [&'static str],
@@ -279,58 +282,111 @@ impl Statement {
         requests: Vec<(String, ApiRequest)>,
     ) -> Result<u64> {
         let total = requests.len();
-        let mut done = Vec::new();
-        let mut failed = Vec::new();
-        let mut stopped: Option<String> = None;
-        let mut skipped = Vec::new();
+        let mut report = Report::default();
         for (label, request) in requests {
-            if stopped.is_some() {
-                skipped.push(label);
+            if report.stopped_after.is_some() {
+                report.skipped.push(label);
                 continue;
             }
             match client.send(&request).await {
-                Ok(response) => done.push(match (self.kind, response.get("id")) {
+                Ok(response) => report.done.push(match (self.kind, response.get("id")) {
                     (Kind::Insert, Some(Value::String(id))) => format!("{label} (id {id})"),
                     (Kind::Insert, Some(id)) if !id.is_null() => format!("{label} (id {id})"),
                     _ => label,
                 }),
                 Err(e) => {
-                    let message = e.to_string();
                     if e.dooms_following_requests() {
-                        stopped = Some(message.clone());
+                        report.stopped_after = Some(label.clone());
                     }
-                    failed.push(format!("{label}: {message}"));
+                    report.failed.push((label, e));
                 }
             }
         }
-        if failed.is_empty() {
-            return Ok(done.len() as u64);
+        if report.failed.is_empty() {
+            return Ok(report.done.len() as u64);
         }
-        let mut message = format!(
-            "{}: {} of {total} rows {}, {} failed",
-            self.name,
-            done.len(),
-            self.kind.past(),
-            failed.len()
-        );
-        if !skipped.is_empty() {
-            message.push_str(&format!(", {} not attempted", skipped.len()));
-        }
-        message.push_str(&format!(". Failed: {}", listing(&failed)));
-        if !done.is_empty() {
-            message.push_str(&format!(
-                ". {}: {}",
-                capitalised(self.kind.past()),
-                listing(&done)
-            ));
-        }
-        if let Some(reason) = stopped {
-            message.push_str(&format!(
-                ". Not attempted (stopped after: {reason}): {}",
-                listing(&skipped)
-            ));
-        }
+        let message = report.message(&self.name, &self.table, self.kind, total);
         Err(external(ProcedureError::PartialWrite(message)))
+    }
+}
+
+/// What happened to the rows of a statement that did not write them all.
+#[derive(Debug, Default)]
+struct Report {
+    /// Rows written (`row 1 (id …)`, `id …`).
+    done: Vec<String>,
+    /// Rows whose request failed, with the error.
+    failed: Vec<(String, ClientError)>,
+    /// Rows not sent because an earlier failure doomed them.
+    skipped: Vec<String>,
+    /// The row whose failure stopped the statement.
+    stopped_after: Option<String>,
+}
+
+impl Report {
+    /// One line: counts, every failed row with its error, the rows written, the rows not
+    /// attempted, then each piece of advice once. Rows whose request was sent but not
+    /// confirmed may have been written: the message says so and how to check, since
+    /// running the statement again could write them twice.
+    fn message(&self, name: &str, table: &str, kind: Kind, total: usize) -> String {
+        let past = kind.past();
+        let mut message = format!(
+            "{name}: {} of {total} rows {past}, {} failed",
+            self.done.len(),
+            self.failed.len()
+        );
+        if !self.skipped.is_empty() {
+            message.push_str(&format!(", {} not attempted", self.skipped.len()));
+        }
+        let failed: Vec<String> = self
+            .failed
+            .iter()
+            .map(|(label, e)| format!("{label}: {}", e.summary()))
+            .collect();
+        message.push_str(&format!(". Failed: {}", listing(&failed)));
+        if !self.done.is_empty() {
+            message.push_str(&format!(". {}: {}", capitalised(past), listing(&self.done)));
+        }
+        if let Some(label) = &self.stopped_after
+            && !self.skipped.is_empty()
+        {
+            message.push_str(&format!(
+                ". Not attempted (stopped after the failure of {label}): {}",
+                listing(&self.skipped)
+            ));
+        }
+        message.push('.');
+        let unconfirmed: Vec<String> = self
+            .failed
+            .iter()
+            .filter(|(_, e)| e.may_have_been_applied())
+            .map(|(label, _)| label.clone())
+            .collect();
+        if !unconfirmed.is_empty() {
+            let (requests, were, they) = if unconfirmed.len() == 1 {
+                ("request", "was", "it")
+            } else {
+                ("requests", "were", "they")
+            };
+            message.push_str(&format!(
+                " The {requests} for {} {were} sent and may have been applied: check with SELECT … FROM {table} before retrying, or {they} may be {past} twice.",
+                listing(&unconfirmed)
+            ));
+        }
+        let mut advice: Vec<&str> = Vec::new();
+        for (_, e) in &self.failed {
+            if let Some(text) = e.advice()
+                && !e.may_have_been_applied()
+                && !advice.contains(&text)
+            {
+                advice.push(text);
+            }
+        }
+        for text in advice {
+            message.push(' ');
+            message.push_str(text);
+        }
+        message
     }
 }
 
@@ -411,4 +467,97 @@ fn json_value(column: &dyn Array, i: usize, json_text: bool) -> Result<Value> {
             Value::String(scalar.to_string())
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::ApiError;
+
+    fn lost(unconfirmed_write: bool) -> ClientError {
+        ClientError::Transport {
+            base_url: "http://127.0.0.1:1".into(),
+            request: "POST /contacts".into(),
+            reason: "the connection closed without a response".into(),
+            unconfirmed_write,
+        }
+    }
+
+    fn server_error(request: &str, unconfirmed_write: bool) -> ClientError {
+        let mut api = ApiError::from_body(500, request.into(), b"");
+        api.unconfirmed_write = unconfirmed_write;
+        ClientError::Api(Box::new(api))
+    }
+
+    #[test]
+    fn an_insert_lost_after_sending_says_once_that_it_may_have_been_applied() {
+        let report = Report {
+            failed: vec![("row 1".into(), lost(true))],
+            stopped_after: Some("row 1".into()),
+            ..Report::default()
+        };
+        assert_eq!(
+            report.message("INSERT INTO contacts", "contacts", Kind::Insert, 1),
+            "INSERT INTO contacts: 0 of 1 rows inserted, 1 failed. Failed: row 1: no answer from \
+             Intercom at http://127.0.0.1:1 (POST /contacts): the connection closed without a \
+             response. The request for row 1 was sent and may have been applied: check with \
+             SELECT … FROM contacts before retrying, or it may be inserted twice."
+        );
+    }
+
+    #[test]
+    fn every_row_is_accounted_for_and_each_advice_given_once() {
+        let report = Report {
+            done: vec!["row 1 (id c1)".into()],
+            failed: vec![
+                ("row 2".into(), server_error("POST /contacts", true)),
+                ("row 3".into(), lost(true)),
+            ],
+            skipped: vec!["row 4".into()],
+            stopped_after: Some("row 3".into()),
+        };
+        let text = report.message("INSERT INTO contacts", "contacts", Kind::Insert, 4);
+        assert_eq!(
+            text,
+            "INSERT INTO contacts: 1 of 4 rows inserted, 2 failed, 1 not attempted. Failed: row 2: \
+             Intercom API 500 server_error: no error details in the response [POST /contacts]; \
+             row 3: no answer from Intercom at http://127.0.0.1:1 (POST /contacts): the \
+             connection closed without a response. Inserted: row 1 (id c1). Not attempted \
+             (stopped after the failure of row 3): row 4. The requests for row 2; row 3 were \
+             sent and may have been applied: check with SELECT … FROM contacts before retrying, \
+             or they may be inserted twice."
+        );
+        assert!(!text.contains(".."), "{text}");
+        assert!(!text.contains("retry later"), "{text}");
+    }
+
+    #[test]
+    fn repeatable_writes_keep_their_advice() {
+        let report = Report {
+            failed: vec![
+                ("id a".into(), server_error("PUT /contacts/a", false)),
+                ("id b".into(), server_error("PUT /contacts/b", false)),
+            ],
+            ..Report::default()
+        };
+        let text = report.message("UPDATE contacts", "contacts", Kind::Update, 2);
+        assert!(
+            text.ends_with("[PUT /contacts/b]. Intercom had a server error; retry later."),
+            "{text}"
+        );
+        assert_eq!(text.matches("retry later").count(), 1, "{text}");
+        assert!(!text.contains("may have been applied"), "{text}");
+
+        let report = Report {
+            failed: vec![("id a".into(), lost(false))],
+            stopped_after: Some("id a".into()),
+            ..Report::default()
+        };
+        let text = report.message("DELETE FROM contacts", "contacts", Kind::Delete, 1);
+        assert!(
+            text.ends_with("response. Check the network, --region or --base-url."),
+            "{text}"
+        );
+        assert!(!text.contains("Not attempted"), "{text}");
+    }
 }

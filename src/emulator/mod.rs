@@ -121,6 +121,9 @@ pub enum Fault {
     Slow(Duration),
     /// On a paginated response, return the request's own cursor as the next cursor.
     CursorLoop,
+    /// Serve the request (a write is applied), then send only the first half of the body in a
+    /// complete response: the JSON ends early, as when a proxy cuts a response short.
+    Truncate,
 }
 
 /// Default `X-RateLimit-Limit` when no budget is configured.
@@ -538,6 +541,7 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
                     (Some(Fault::CursorLoop), Some(cursor)) => {
                         repeat_cursor(response, &cursor).await
                     }
+                    (Some(Fault::Truncate), _) => truncate_body(response).await,
                     _ => response,
                 }
             }
@@ -579,6 +583,18 @@ async fn repeat_cursor(response: Response, cursor: &str) -> Response {
     let body = serde_json::to_vec(&json).unwrap_or_else(|_| bytes.to_vec());
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Keeps the first half of a response's body, with a `Content-Length` to match, so the
+/// response is complete but its JSON ends early (Fault::Truncate).
+async fn truncate_body(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes: Bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(half))
 }
 
 /// A running emulator; shuts down when dropped.

@@ -64,7 +64,7 @@ impl RowResult {
         Self {
             values: column_values(procedure, args, Some(outcome)),
             ok: !failed,
-            error: failed.then(|| raw_error(outcome)),
+            error: failed.then(|| raw_error(args, outcome)),
             response: (!outcome.response.is_null()).then(|| outcome.response.to_string()),
         }
     }
@@ -79,14 +79,22 @@ impl RowResult {
     }
 }
 
-/// `HTTP 404 not_found: User Not Found`, from an `error.list` body when there is one.
-fn raw_error(outcome: &Outcome) -> String {
+/// `HTTP 404 not_found: User Not Found`, from an `error.list` body when there is one. After a
+/// 5xx or 408 to a raw write (never repeated), it adds that the request may have been applied.
+fn raw_error(args: &Args, outcome: &Outcome) -> String {
     let first = &outcome.response["errors"][0];
-    match (first["code"].as_str(), first["message"].as_str()) {
+    let mut text = match (first["code"].as_str(), first["message"].as_str()) {
         (Some(code), Some(message)) => format!("HTTP {} {code}: {message}", outcome.status),
         (Some(code), None) => format!("HTTP {} {code}", outcome.status),
         _ => format!("HTTP {}", outcome.status),
+    };
+    let write = args.text("method").is_some_and(|m| m != "GET");
+    if write && (outcome.status == 408 || outcome.status >= 500) {
+        text.push_str(
+            "; the request was sent and may have been applied: check with a SELECT before retrying it",
+        );
     }
+    text
 }
 
 /// Builds the result columns (procedure columns, then `ok`/`error` when `bulk`, then
@@ -578,5 +586,37 @@ impl ExecutionPlan for ProcedureApplyExec {
             self.schema.clone(),
             batches.boxed(),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn raw_writes_failing_with_a_server_error_say_they_may_have_been_applied() {
+        let outcome = Outcome {
+            status: 500,
+            response: json!({"type": "error.list", "errors": [{"code": "server_error", "message": "Server error"}]}),
+        };
+        let post = Args::from_pairs(&[("method", json!("POST"))]);
+        assert_eq!(
+            raw_error(&post, &outcome),
+            "HTTP 500 server_error: Server error; the request was sent and may have been applied: check with a SELECT before retrying it"
+        );
+        let get = Args::from_pairs(&[("method", json!("GET"))]);
+        assert_eq!(
+            raw_error(&get, &outcome),
+            "HTTP 500 server_error: Server error"
+        );
+        let refused = Outcome {
+            status: 422,
+            ..outcome
+        };
+        assert_eq!(
+            raw_error(&post, &refused),
+            "HTTP 422 server_error: Server error"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! requesting as soon as the consumer drops the stream or a LIMIT is reached, and shows in
 //! `EXPLAIN` the request it will send.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -43,7 +44,7 @@ use crate::client::{
     ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, PageStyle, RequestCounters,
     path_segment,
 };
-use crate::pushdown::SearchNode;
+use crate::pushdown::{self, SearchNode};
 use crate::settings::{IntercomOptions, Switch};
 use crate::tables::{self, ColumnDef, Listing, Source, TableDef};
 
@@ -61,6 +62,19 @@ pub enum ScanPlan {
         /// Rows whose field is not positive are dropped (see `TableDef::listed_when_positive`).
         listed_when_positive: Option<String>,
     },
+    /// Too many keys for a `GET` each: searches for them, many keys a search (see
+    /// [`pushdown::key_queries`]). An object found twice (case variants of a key in two
+    /// searches) is returned once.
+    SearchKeys {
+        /// The search endpoint, page size and items key; its query is set per search.
+        search: ListRequest,
+        /// The key column.
+        column: String,
+        /// Intercom's search field for the key.
+        field: String,
+        /// The keys.
+        ids: Vec<String>,
+    },
     /// A sub-resource per parent id.
     Children {
         /// Where the parent ids come from.
@@ -72,8 +86,9 @@ pub enum ScanPlan {
     },
 }
 
-/// The most keys from a join that a top-level table fetches one `GET` each rather than
-/// listing (a listing returns 150 rows a request).
+/// The most keys (from a join, or a WHERE clause) that a top-level table fetches one `GET`
+/// each. Above it, keys a search can find are searched for, many a request; otherwise the
+/// table is listed (150 rows a request) and the keys filtered locally.
 pub const JOIN_LOOKUP_LIMIT: usize = 20;
 
 /// Parent ids of a child-table scan.
@@ -104,12 +119,22 @@ impl ScanPlan {
         let lookup = keys
             .as_ref()
             .and_then(|(column, _)| def.lookups.iter().find(|l| &l.column == column));
+        // Too many keys for a GET each: a search for them when the search can filter on the
+        // key, else the listing (or the other filters' search), filtered locally.
+        if let (Source::List(_), Some((column, ids)), Some(_)) = (&def.source, &keys, lookup)
+            && ids.len() > JOIN_LOOKUP_LIMIT
+            && let Some(plan) = Self::search_keys(def, column, ids, page_size)
+        {
+            return plan;
+        }
         match (&def.source, keys, lookup) {
-            (Source::List(_), Some((_, ids)), Some(lookup)) => ScanPlan::ByIds {
-                path: lookup.path.clone(),
-                ids,
-                listed_when_positive: def.listed_when_positive.clone(),
-            },
+            (Source::List(_), Some((_, ids)), Some(lookup)) if ids.len() <= JOIN_LOOKUP_LIMIT => {
+                ScanPlan::ByIds {
+                    path: lookup.path.clone(),
+                    ids,
+                    listed_when_positive: def.listed_when_positive.clone(),
+                }
+            }
             (Source::List(listing), _, _) => match (search, &def.search) {
                 (Some(query), Some(endpoint)) => {
                     let style = PageStyle::Search {
@@ -148,6 +173,21 @@ impl ScanPlan {
                 }
             }
         }
+    }
+
+    /// Searches for `ids` of the key `column`, when the table's search can filter on it.
+    fn search_keys(def: &TableDef, column: &str, ids: &[String], page_size: u32) -> Option<Self> {
+        let endpoint = def.search.as_ref()?;
+        let field = pushdown::key_search_field(def, column)?;
+        let style = PageStyle::Search { query: Value::Null };
+        let mut search = ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
+        search.per_page = Some(page_size);
+        Some(ScanPlan::SearchKeys {
+            search,
+            column: column.to_string(),
+            field,
+            ids: ids.to_vec(),
+        })
     }
 
     /// The plan once a join has pinned `column` to `values` at run time (see
@@ -191,6 +231,27 @@ impl ScanPlan {
                     listed_when_positive,
                 }
             }
+            ScanPlan::SearchKeys {
+                search,
+                column: key,
+                field,
+                ids,
+            } if key == column => {
+                let ids = intersect(ids);
+                match def.lookups.iter().find(|l| l.column == column) {
+                    Some(lookup) if ids.len() <= JOIN_LOOKUP_LIMIT => ScanPlan::ByIds {
+                        path: lookup.path.clone(),
+                        ids,
+                        listed_when_positive: def.listed_when_positive.clone(),
+                    },
+                    _ => ScanPlan::SearchKeys {
+                        search,
+                        column: key,
+                        field,
+                        ids,
+                    },
+                }
+            }
             ScanPlan::List(request)
                 if values.len() <= JOIN_LOOKUP_LIMIT
                     && !matches!(request.style, PageStyle::Search { .. }) =>
@@ -214,7 +275,7 @@ impl ScanPlan {
     /// be answered from it.
     fn estimated_rows(&self) -> usize {
         match self {
-            ScanPlan::ByIds { ids, .. } => ids.len(),
+            ScanPlan::ByIds { ids, .. } | ScanPlan::SearchKeys { ids, .. } => ids.len(),
             ScanPlan::Children {
                 parents: Parents::Ids(ids),
                 ..
@@ -270,6 +331,26 @@ impl ScanPlan {
         match self {
             ScanPlan::List(r) => list(r),
             ScanPlan::ByIds { path, ids, .. } => format!("GET {path} for ids {ids:?}"),
+            ScanPlan::SearchKeys {
+                search, field, ids, ..
+            } => {
+                let searches = ids.len().div_ceil(pushdown::MAX_KEYS_PER_SEARCH);
+                let mut text = format!(
+                    "POST {} {{\"query\":{{\"field\":\"{field}\",\"operator\":\"IN\",\"value\":[…]}}}}",
+                    search.path
+                );
+                if let Some(n) = search.per_page {
+                    text.push_str(&format!(" per_page={n}"));
+                }
+                text.push_str(&format!(
+                    " (search pages) for {} ids: {searches} {}, IN lists of at most {} ids, up to {} ORed a search",
+                    ids.len(),
+                    if searches == 1 { "search" } else { "searches" },
+                    pushdown::MAX_IN_VALUES,
+                    pushdown::MAX_GROUP_ITEMS,
+                ));
+                text
+            }
             ScanPlan::Children {
                 parents: Parents::Ids(ids),
                 listing,
@@ -337,6 +418,36 @@ impl ScanPlan {
                 })
                 .buffered(concurrency)
                 .boxed(),
+            ScanPlan::SearchKeys {
+                search, field, ids, ..
+            } => {
+                let path = search.path.clone();
+                let mut seen = HashSet::new();
+                stream::iter(pushdown::key_queries(&field, &ids))
+                    .map(move |query| {
+                        let mut request = search.clone();
+                        request.style = PageStyle::Search {
+                            query: query.to_json(),
+                        };
+                        request.counters = Some(counters.clone());
+                        pages(client.clone(), request)
+                    })
+                    .flatten()
+                    .map(move |page| {
+                        let (body, ranges) = page?.into_parts();
+                        // Case variants of a key in two searches find the same object twice.
+                        let text = std::str::from_utf8(&body).unwrap_or_default();
+                        let ranges = ranges
+                            .into_iter()
+                            .filter(|r| match text.get(r.clone()).and_then(item_id) {
+                                Some(id) => seen.insert(id),
+                                None => true,
+                            })
+                            .collect();
+                        raw_rows(&path, body, ranges, None).map(|r| vec![r])
+                    })
+                    .boxed()
+            }
             ScanPlan::Children {
                 parents, listing, ..
             } => {
@@ -806,8 +917,24 @@ impl Start {
         // page n. Each runs ahead of the next by at most its channel's capacity. Dropping the
         // output stream drops `task`, which drops `fetch`: both abort at once, and no request
         // is sent after cancellation.
+        // With a LIMIT, a page is fetched only once the rows before it are known to fall
+        // short of it: no request is spent on a page the limit will not reach.
+        let demand = exec.limit.map(|_| Arc::new(tokio::sync::Semaphore::new(0)));
+        let wanted = demand.clone();
         let fetch = SpawnedTask::spawn(async move {
-            while let Some(next) = items.next().await {
+            let mut first = true;
+            loop {
+                if let Some(wanted) = &wanted
+                    && !std::mem::take(&mut first)
+                {
+                    match wanted.acquire().await {
+                        Ok(permit) => permit.forget(),
+                        Err(_) => break,
+                    }
+                }
+                let Some(next) = items.next().await else {
+                    break;
+                };
                 let failed = next.is_err();
                 if page_tx.send(next).await.is_err() || failed {
                     break;
@@ -848,6 +975,9 @@ impl Start {
                 if tx.send(batch).await.is_err() || failed || remaining == Some(0) {
                     break;
                 }
+                if let Some(demand) = &demand {
+                    demand.add_permits(1);
+                }
             }
             metrics.sync(&counters);
         });
@@ -869,6 +999,48 @@ mod tests {
         assert_eq!(path_segment("..."), Some("...".to_string()));
         for unsafe_id in ["", ".", ".."] {
             assert_eq!(path_segment(unsafe_id), None);
+        }
+    }
+
+    #[test]
+    fn many_keys_are_searched_for_or_listed_never_fetched_one_by_one() {
+        let ids: Vec<String> = (0..2_000).map(|i| format!("{i:024x}")).collect();
+        let keys = |n: usize| Some(("id".to_string(), ids[..n].to_vec()));
+        let contacts = tables::find("contacts").unwrap();
+        assert!(matches!(
+            ScanPlan::for_table(&contacts, keys(JOIN_LOOKUP_LIMIT), None, 150),
+            ScanPlan::ByIds { .. }
+        ));
+        let plan = ScanPlan::for_table(&contacts, keys(2_000), None, 150);
+        match &plan {
+            ScanPlan::SearchKeys {
+                search, field, ids, ..
+            } => {
+                assert_eq!(
+                    (search.path.as_str(), field.as_str()),
+                    ("/contacts/search", "id")
+                );
+                assert_eq!(ids.len(), 2_000);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            plan.describe(),
+            "POST /contacts/search {\"query\":{\"field\":\"id\",\"operator\":\"IN\",\"value\":[…]}} \
+             per_page=150 (search pages) for 2000 ids: 2 searches, IN lists of at most 100 ids, \
+             up to 15 ORed a search"
+        );
+        // A join narrowing the keys to a few fetches those one by one.
+        let narrowed = plan.with_join_keys(&contacts, "id", ids[..3].to_vec());
+        assert!(
+            matches!(&narrowed, ScanPlan::ByIds { ids, .. } if ids.len() == 3),
+            "{narrowed:?}"
+        );
+
+        let companies = tables::find("companies").unwrap();
+        match ScanPlan::for_table(&companies, keys(2_000), None, 50) {
+            ScanPlan::List(request) => assert_eq!(request.path, "/companies"),
+            other => panic!("{other:?}"),
         }
     }
 

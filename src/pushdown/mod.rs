@@ -30,6 +30,50 @@ use crate::tables::{ColumnDef, SearchType, TableDef};
 /// Two days: one for day truncation, one for the workspace's unknown time zone (§3.4).
 const DATE_SLACK_SECS: i64 = 2 * 86_400;
 
+/// Most values sent in one `IN` filter; longer lists stay local (or, for keys, are split).
+pub const MAX_IN_VALUES: usize = 100;
+
+/// Most keys one search looks for: [`MAX_GROUP_ITEMS`] `IN` filters of [`MAX_IN_VALUES`] keys,
+/// ORed (see [`key_queries`]).
+pub const MAX_KEYS_PER_SEARCH: usize = MAX_GROUP_ITEMS * MAX_IN_VALUES;
+
+/// The search field that finds rows by the key `column`, when the table's search can filter on
+/// it: `id` on every table with a search endpoint (contacts, conversations and tickets all
+/// accept it, though the column is not offered for general pushdown), or a searchable text
+/// column such as contacts' `external_id`.
+pub fn key_search_field(def: &TableDef, column: &str) -> Option<String> {
+    def.search.as_ref()?;
+    if column == "id" {
+        return Some("id".to_string());
+    }
+    let def_column = def.column_named(column)?;
+    (def_column.search? == SearchType::Str)
+        .then(|| def_column.search_field_name())
+        .flatten()
+}
+
+/// The searches that together return every row whose `field` is one of `keys` (a superset,
+/// as string matching may ignore case): one `IN` filter per [`MAX_IN_VALUES`] keys, up to
+/// [`MAX_GROUP_ITEMS`] of them ORed in one search, so within Intercom's limits of one group
+/// level and 15 members a group.
+pub fn key_queries(field: &str, keys: &[String]) -> Vec<SearchNode> {
+    keys.chunks(MAX_KEYS_PER_SEARCH)
+        .map(|keys| {
+            let mut filters: Vec<SearchNode> = keys
+                .chunks(MAX_IN_VALUES)
+                .map(|chunk| SearchNode::filter(field, "IN", json!(chunk)))
+                .collect();
+            match filters.len() {
+                1 => filters.remove(0),
+                _ => SearchNode::Group {
+                    operator: "OR",
+                    items: filters,
+                },
+            }
+        })
+        .collect()
+}
+
 /// The search query for one conjunct of a WHERE clause, if any part of it can be sent.
 /// `levels` is how many group levels it may still use.
 pub fn classify(def: &TableDef, filter: &Expr) -> Option<SearchNode> {
@@ -169,7 +213,7 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
             let (_, kind, field) = searchable(def, &list.expr)?;
             let values: Option<Vec<Literal>> = list.list.iter().map(literal).collect();
             let values = values?;
-            if values.is_empty() || values.len() > 100 {
+            if values.is_empty() || values.len() > MAX_IN_VALUES {
                 return None;
             }
             match kind {

@@ -163,3 +163,63 @@ fn groups_respect_intercom_limits() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn many_keys_become_searches_within_intercoms_limits() {
+    use super::{MAX_DEPTH, MAX_IN_VALUES, key_queries, key_search_field};
+
+    let keys: Vec<String> = (0..2_000).map(|i| format!("k{i}")).collect();
+    let queries = key_queries("id", &keys);
+    assert_eq!(queries.len(), 2);
+    let mut sent = Vec::new();
+    for query in &queries {
+        assert!(
+            query.depth() <= MAX_DEPTH && query.groups_fit(),
+            "{query:?}"
+        );
+        let SearchNode::Group {
+            operator: "OR",
+            items,
+        } = query
+        else {
+            panic!("{query:?}");
+        };
+        for item in items {
+            let SearchNode::Filter {
+                field,
+                operator: "IN",
+                value: Value::Array(values),
+            } = item
+            else {
+                panic!("{item:?}");
+            };
+            assert_eq!(field, "id");
+            assert!(values.len() <= MAX_IN_VALUES);
+            sent.extend(
+                values
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_string()),
+            );
+        }
+    }
+    assert_eq!(sent, keys, "every key exactly once, in order");
+    assert_eq!(
+        key_queries("id", &keys[..3])
+            .iter()
+            .map(SearchNode::to_json)
+            .collect::<Vec<_>>(),
+        vec![json!({"field": "id", "operator": "IN", "value": ["k0", "k1", "k2"]})]
+    );
+    assert!(key_queries("id", &[]).is_empty());
+
+    let field = |table: &str, column: &str| key_search_field(&tables::find(table).unwrap(), column);
+    for table in ["contacts", "conversations", "tickets"] {
+        assert_eq!(field(table, "id").as_deref(), Some("id"), "{table}");
+    }
+    assert_eq!(
+        field("contacts", "external_id").as_deref(),
+        Some("external_id")
+    );
+    assert_eq!(field("contacts", "owner_id"), None);
+    assert_eq!(field("companies", "id"), None);
+}

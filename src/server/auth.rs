@@ -1,11 +1,16 @@
 //! Who may connect: SCRAM-SHA-256 with one configured user and password, or anyone (loopback
 //! only, enforced at startup); and, with TLS configured, only over TLS.
+//!
+//! A login as a user that does not exist goes through the same SCRAM exchange as a wrong
+//! password (as in PostgreSQL: a made-up verifier, with a salt that is the same on every
+//! attempt for that name), and both end with the same `FATAL 28P01 password authentication
+//! failed for user "<name>"`: neither the flow, the timing nor the text tells which users
+//! exist.
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion_postgres::pgwire::api::ClientInfo;
 use datafusion_postgres::pgwire::api::auth::noop::NoopStartupHandler;
 use datafusion_postgres::pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use datafusion_postgres::pgwire::api::auth::sasl::scram::{
@@ -14,6 +19,7 @@ use datafusion_postgres::pgwire::api::auth::sasl::scram::{
 use datafusion_postgres::pgwire::api::auth::{
     AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
 };
+use datafusion_postgres::pgwire::api::{ClientInfo, METADATA_USER};
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use futures::Sink;
@@ -39,24 +45,44 @@ impl fmt::Debug for Credentials {
 }
 
 /// The SCRAM verifier of the configured user: salted once at startup, the password itself is
-/// not kept.
+/// not kept. Other user names get a made-up verifier no password matches.
 pub struct ScramSource {
     user: String,
     salt: Vec<u8>,
     salted_password: Vec<u8>,
+    /// Secret the made-up salts are derived from (per server start).
+    mock_secret: Vec<u8>,
+    /// The made-up salted password: random, so no client proof can match it.
+    mock_salted_password: Vec<u8>,
 }
 
 impl ScramSource {
     /// Salts `credentials`' password with a fresh salt.
     pub fn new(credentials: &Credentials) -> Self {
-        let salt: Vec<u8> = (0..16).map(|_| fastrand::u8(..)).collect();
+        let salt = random_bytes(16);
         let salted_password = gen_salted_password(&credentials.password, &salt, SCRAM_ITERATIONS);
         Self {
             user: credentials.user.clone(),
             salt,
             salted_password,
+            mock_secret: random_bytes(32),
+            mock_salted_password: random_bytes(32),
         }
     }
+
+    /// The salt shown to a user that does not exist: derived from the name and a secret, so
+    /// it is the same on every attempt, like a real user's (PostgreSQL's `scram_mock_salt`).
+    fn mock_salt(&self, user: &str) -> Vec<u8> {
+        // One PBKDF2-HMAC-SHA-256 round keyed by the name: a hash of the name and the secret.
+        let mut salt = gen_salted_password(user, &self.mock_secret, 1);
+        salt.truncate(16);
+        salt
+    }
+}
+
+/// `n` random bytes.
+fn random_bytes(n: usize) -> Vec<u8> {
+    (0..n).map(|_| fastrand::u8(..)).collect()
 }
 
 impl fmt::Debug for ScramSource {
@@ -75,9 +101,10 @@ impl AuthSource for ScramSource {
                 Some(self.salt.clone()),
                 self.salted_password.clone(),
             )),
-            // Same code and wording as a wrong password: which users exist is not told.
-            other => Err(PgWireError::InvalidPassword(
-                other.unwrap_or_default().to_string(),
+            // The exchange goes on as for a wrong password, and fails at the same step.
+            other => Ok(Password::new(
+                Some(self.mock_salt(other.unwrap_or_default())),
+                self.mock_salted_password.clone(),
             )),
         }
     }
@@ -130,9 +157,24 @@ impl StartupHandler for StartupGate {
                 "this server requires TLS (sslmode=require); plaintext connections are refused",
             ));
         }
-        match &self.scram {
+        let result = match &self.scram {
             Some(scram) => scram.on_startup(client, message).await,
             None => TrustStartup.on_startup(client, message).await,
-        }
+        };
+        result.map_err(|e| match e {
+            // pgwire names the user of the SCRAM message (empty from libpq and most drivers);
+            // PostgreSQL names the one of the startup packet.
+            PgWireError::InvalidPassword(_) => {
+                let user = client
+                    .metadata()
+                    .get(METADATA_USER)
+                    .map_or("", String::as_str);
+                fatal_error(
+                    "28P01",
+                    format!("password authentication failed for user \"{user}\""),
+                )
+            }
+            other => other,
+        })
     }
 }

@@ -4,7 +4,7 @@
 //! `pg_class` has `reloptions`. It only reshapes the emulation's rows, never invents any.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
@@ -12,12 +12,17 @@ use datafusion::arrow::array::{
     new_null_array,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::{MemTable, SchemaProvider};
+use datafusion::catalog::{CatalogProviderList, MemTable, SchemaProvider};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::datasource::TableType;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::{Expr, SessionContext};
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::catalog_info::CatalogInfo;
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::{
+    PgCatalogSchemaProvider, PgCatalogStaticTables,
+};
 
 use crate::procedures;
 
@@ -78,16 +83,98 @@ impl ElementType {
     }
 }
 
-/// Replaces the session's `pg_catalog` schema with the patched one (after `setup_pg_catalog`).
+/// Replaces the session's `pg_catalog` schema (after `setup_pg_catalog`) with the patched one,
+/// built over a *weak* reference to the session's catalog list and over static tables shared
+/// by every session of the process.
+///
+/// `setup_pg_catalog` gives the schema a strong reference to the catalog list that holds the
+/// schema: a cycle, so a closed connection's whole session (its tables, the ~1.2 MB of decoded
+/// static catalog tables) was never freed, ~5 MB per connection. While the session lives, its
+/// state holds the list, so the weak reference always resolves when a query reads it.
 pub(super) fn patch(ctx: &SessionContext, catalog: &str) -> Result<()> {
     let Some(catalog) = ctx.catalog(catalog) else {
         return Ok(());
     };
-    let Some(inner) = catalog.schema("pg_catalog") else {
-        return Ok(());
-    };
+    let catalogs = WeakCatalogs(Arc::downgrade(ctx.state_ref().read().catalog_list()));
+    let inner = Arc::new(PgCatalogSchemaProvider::try_new(
+        catalogs,
+        static_tables()?,
+        EmptyContextProvider,
+    )?);
     catalog.register_schema("pg_catalog", Arc::new(PatchedPgCatalog { inner }))?;
     Ok(())
+}
+
+/// The pg_catalog emulation's static tables (pg_type, pg_proc, …), decoded once per process.
+fn static_tables() -> Result<Arc<PgCatalogStaticTables>> {
+    static TABLES: OnceLock<std::result::Result<Arc<PgCatalogStaticTables>, String>> =
+        OnceLock::new();
+    TABLES
+        .get_or_init(|| {
+            PgCatalogStaticTables::try_new()
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(DataFusionError::Internal)
+}
+
+/// The session's catalog list, without keeping it alive (see [`patch`]).
+#[derive(Clone, Debug)]
+struct WeakCatalogs(Weak<dyn CatalogProviderList>);
+
+impl WeakCatalogs {
+    fn get(&self) -> Option<Arc<dyn CatalogProviderList>> {
+        self.0.upgrade()
+    }
+}
+
+#[async_trait]
+impl CatalogInfo for WeakCatalogs {
+    async fn catalog_names(&self) -> Result<Vec<String>> {
+        match self.get() {
+            Some(list) => CatalogInfo::catalog_names(&list).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn schema_names(&self, catalog: &str) -> Result<Option<Vec<String>>> {
+        match self.get() {
+            Some(list) => CatalogInfo::schema_names(&list, catalog).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn table_names(&self, catalog: &str, schema: &str) -> Result<Option<Vec<String>>> {
+        match self.get() {
+            Some(list) => CatalogInfo::table_names(&list, catalog, schema).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn table_schema(
+        &self,
+        catalog: &str,
+        schema: &str,
+        table: &str,
+    ) -> Result<Option<SchemaRef>> {
+        match self.get() {
+            Some(list) => CatalogInfo::table_schema(&list, catalog, schema, table).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn table_type(
+        &self,
+        catalog: &str,
+        schema: &str,
+        table: &str,
+    ) -> Result<Option<TableType>> {
+        match self.get() {
+            Some(list) => CatalogInfo::table_type(&list, catalog, schema, table).await,
+            None => Ok(None),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -23,7 +23,9 @@
 //! | other planning errors | 42000 syntax_error_or_access_rule_violation |
 //! | not implemented by DataFusion | 0A000 feature_not_supported |
 //! | division by zero | 22012 division_by_zero |
-//! | memory limit | 53200 out_of_memory |
+//! | memory limit (`--max-query-memory`, `--max-memory`, one function call) | 53200 out_of_memory |
+//! | statement nests too deep or has too many expressions | 54001 statement_too_complex |
+//! | statement text too long | 54000 program_limit_exceeded |
 //! | `SET` of an unknown or bad setting | 22023 invalid_parameter_value |
 //! | other execution errors | 22000 data_exception |
 //! | internal errors and panics | XX000 internal_error |
@@ -37,7 +39,7 @@ use datafusion::sql::sqlparser::parser::ParserError;
 use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError};
 
 use crate::client::ClientError;
-use crate::error::Error;
+use crate::error::{Error, panic_message};
 
 /// The SQLSTATE for `error` (see the module table).
 pub fn sqlstate(error: &Error) -> &'static str {
@@ -47,6 +49,9 @@ pub fn sqlstate(error: &Error) -> &'static str {
     if let Some(procedure) = error.procedure_error() {
         return procedure.sqlstate();
     }
+    if let Some(limit) = error.limit_error() {
+        return limit.sqlstate();
+    }
     match error {
         Error::DataFusion(e) => datafusion_sqlstate(e),
         Error::Sql(_) => "42601",
@@ -54,6 +59,7 @@ pub fn sqlstate(error: &Error) -> &'static str {
         Error::Io { .. } => "58030",
         Error::Client(c) => client_sqlstate(c),
         Error::Procedure(p) => p.sqlstate(),
+        Error::Limit(l) => l.sqlstate(),
     }
 }
 
@@ -161,17 +167,6 @@ pub fn fatal_error(code: &str, message: impl Into<String>) -> PgWireError {
 /// The error a query that panicked returns: the connection and the server carry on.
 pub fn panic_error(payload: &(dyn std::any::Any + Send)) -> PgWireError {
     user_error("XX000", panic_message(payload))
-}
-
-/// What a panic's payload says, on one line, as the message of the query's error.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("internal error: the query panicked ({what}); please report it")
 }
 
 /// The error a cancelled query returns (what PostgreSQL sends for a cancel request).

@@ -1,50 +1,81 @@
 //! The extended protocol's `Execute`, streamed.
 //!
 //! pgwire 0.41 answers `Execute` by parking the query's row stream in the portal and then
-//! fetching from it; asked for every row (`max_rows = 0`, what drivers send unless a fetch size
-//! is set) the fetch first collects all of them into one `Vec`, so a 300,000-row result sat in
-//! the server's memory before the first row left. Here the rows go out as they are produced,
-//! exactly as with the simple protocol. `Execute` with a row limit (cursors, JDBC fetch size)
-//! keeps pgwire's own handling, whose buffer is bounded by that limit.
+//! fetching from it into a `Vec` sized by the row limit: asked for every row (`max_rows = 0`,
+//! what drivers send unless a fetch size is set) it first collected the whole result in the
+//! server's memory; asked for `i32::MAX` rows it reserved room for that many rows (~80 GB,
+//! the process aborted); and a negative limit, cast to `usize`, overflowed the allocation.
+//!
+//! Here every `Execute` of a portal with rows streams them as they are produced: up to the
+//! limit (`max_rows <= 0` is no limit, as in PostgreSQL), then `PortalSuspended` with the rest
+//! of the stream parked in the portal for the next `Execute`, or `CommandComplete` at the end.
+//! Nothing is buffered beyond the row being sent, whatever the limit. Empty, finished and
+//! unknown portals keep pgwire's own answers, which buffer nothing.
 
 use std::fmt::Debug;
 
 use datafusion_postgres::pgwire::api::portal::{Portal, PortalExecutionState};
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, send_execution_response};
-use datafusion_postgres::pgwire::api::results::{Response, Tag};
+use datafusion_postgres::pgwire::api::results::{QueryResponse, Response, Tag};
 use datafusion_postgres::pgwire::api::store::{Entry, PortalStore};
 use datafusion_postgres::pgwire::api::{
     ClientInfo, ClientPortalStore, DEFAULT_NAME, PgWireConnectionState, copy,
 };
 use datafusion_postgres::pgwire::error::{PgWireError, PgWireResult};
 use datafusion_postgres::pgwire::messages::PgWireBackendMessage;
-use datafusion_postgres::pgwire::messages::extendedquery::Execute;
+use datafusion_postgres::pgwire::messages::extendedquery::{Execute, PortalSuspended};
 use datafusion_postgres::pgwire::messages::response::EmptyQueryResponse;
 use futures::{Sink, SinkExt, StreamExt};
 
-/// The portal `message` executes, when it is one this module streams: a started-fresh portal
-/// asked for all its rows. `None` leaves the message to pgwire.
-pub async fn streamable<C, S>(client: &C, message: &Execute) -> Option<std::sync::Arc<Portal<S>>>
+/// Answers `message`, streaming the rows of its portal (see the module documentation).
+pub async fn execute<H, C>(handler: &H, client: &mut C, mut message: Execute) -> PgWireResult<()>
 where
-    C: ClientPortalStore,
-    C::PortalStore: PortalStore<Statement = S>,
+    H: ExtendedQueryHandler,
+    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::PortalStore: PortalStore<Statement = H::Statement>,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
-    if message.max_rows != 0 {
-        return None;
-    }
+    // PostgreSQL: a limit of zero or less means every row.
+    let max_rows = usize::try_from(message.max_rows).unwrap_or(0);
+    message.max_rows = message.max_rows.max(0);
     let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
     let Some(Entry::Value(portal)) = client.portal_store().get_portal(name) else {
-        return None;
+        return handler._on_execute(client, message).await;
     };
     let fresh = matches!(*portal.state.lock().await, PortalExecutionState::Initial);
-    fresh.then_some(portal)
+    if fresh {
+        return start(handler, client, &portal, max_rows).await;
+    }
+    let mut state = portal.state.lock().await;
+    // Finished unless more rows remain (also when sending fails half-way).
+    let mut results = match std::mem::replace(&mut *state, PortalExecutionState::Finished) {
+        PortalExecutionState::Suspended(results) => results,
+        // Finished: pgwire answers with an empty completion.
+        other => {
+            *state = other;
+            drop(state);
+            return handler._on_execute(client, message).await;
+        }
+    };
+    if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+        *state = PortalExecutionState::Suspended(results);
+        return Err(PgWireError::NotReadyForQuery);
+    }
+    client.set_state(PgWireConnectionState::QueryInProgress);
+    if !send_rows(client, &mut results, max_rows).await? {
+        *state = PortalExecutionState::Suspended(results);
+    }
+    client.set_state(PgWireConnectionState::ReadyForQuery);
+    Ok(())
 }
 
-/// Runs `portal` and sends its whole answer, rows streamed.
-pub async fn execute_streaming<H, C>(
+/// Runs `portal` and sends its answer, at most `max_rows` rows of it (0: all).
+async fn start<H, C>(
     handler: &H,
     client: &mut C,
     portal: &Portal<H::Statement>,
+    max_rows: usize,
 ) -> PgWireResult<()>
 where
     H: ExtendedQueryHandler,
@@ -58,22 +89,13 @@ where
     }
     let mut transaction_status = client.transaction_status();
     client.set_state(PgWireConnectionState::QueryInProgress);
-    let response = handler.do_query(client, portal, 0).await?;
+    let response = handler.do_query(client, portal, max_rows).await?;
     *portal.state.lock().await = PortalExecutionState::Finished;
     match response {
         Response::Query(mut results) => {
-            let tag = results.command_tag().to_string();
-            let rows = results.data_rows();
-            let mut count = 0usize;
-            while let Some(row) = rows.next().await {
-                client.feed(PgWireBackendMessage::DataRow(row?)).await?;
-                count += 1;
+            if !send_rows(client, &mut results, max_rows).await? {
+                *portal.state.lock().await = PortalExecutionState::Suspended(results);
             }
-            client
-                .send(PgWireBackendMessage::CommandComplete(
-                    Tag::new(&tag).with_rows(count).into(),
-                ))
-                .await?;
         }
         Response::EmptyQuery => {
             client
@@ -113,4 +135,37 @@ where
         client.set_transaction_status(transaction_status);
     }
     Ok(())
+}
+
+/// Sends rows of `results` as they come, at most `max_rows` (0: all), then `CommandComplete`
+/// (the rows ran out: `true`) or `PortalSuspended` (the limit was reached: `false`, and
+/// `results` holds the rest).
+async fn send_rows<C>(
+    client: &mut C,
+    results: &mut QueryResponse,
+    max_rows: usize,
+) -> PgWireResult<bool>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let tag = results.command_tag().to_string();
+    let rows = results.data_rows();
+    let mut count = 0usize;
+    while max_rows == 0 || count < max_rows {
+        let Some(row) = rows.next().await else {
+            client
+                .send(PgWireBackendMessage::CommandComplete(
+                    Tag::new(&tag).with_rows(count).into(),
+                ))
+                .await?;
+            return Ok(true);
+        };
+        client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+        count += 1;
+    }
+    client
+        .send(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
+        .await?;
+    Ok(false)
 }

@@ -12,8 +12,10 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ParamValues;
 use datafusion::common::config::{ConfigNonZeroUsize, Dialect};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{DdlStatement, EmptyRelation, Expr, LogicalPlan, WriteOp};
-use datafusion::prelude::{DataFrame, SessionContext};
+use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{Set, Statement};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -49,13 +51,21 @@ use super::guard::{
     CancelRegistry, CancelWatch, ConnectionCancel, GuardedStream, RegistryCancelHandler, guarded,
 };
 use super::policy::{
-    Policy, SessionCommand, files_refused, needs_datafusion_parser, session_command,
+    Policy, SessionCommand, check_setting, files_refused, needs_datafusion_parser, session_command,
 };
+use crate::error::Error;
+use crate::limits::complexity::{self, CheckedParseError};
+use crate::limits::{LimitError, runtime};
 use crate::session::{SessionFactory, new_session_config, rewrite_call};
 
 /// How deep the SQL parser may recurse: deeper statements fail with an error instead of
 /// exhausting the stack.
-pub const RECURSION_LIMIT: usize = 50;
+pub const RECURSION_LIMIT: usize = crate::limits::PARSER_RECURSION_LIMIT;
+
+/// Texts up to this size that only the compatibility parser reads (its token rewrites fix a
+/// few client queries PostgreSQL's grammar in sqlparser refuses) are parsed by it unchecked;
+/// longer ones get the syntax error. Such a text nests at most half as deep as it is long.
+const UNCHECKED_COMPAT_PARSE_BYTES: usize = 64 << 10;
 
 /// What every connection of one server shares.
 pub struct Shared {
@@ -90,7 +100,7 @@ impl Connection {
         let state = Arc::new(SessionState {
             ctx: Mutex::new(None),
             cancel: ConnectionCancel::new(shared.cancels.clone()),
-            sql_parser: PostgresCompatibilityParser::new(),
+            sql_parser: Arc::new(PostgresCompatibilityParser::new()),
             hooks: vec![
                 Arc::new(CursorStatementHook),
                 Arc::new(SetShowHook),
@@ -137,7 +147,7 @@ pub struct SessionState {
     /// `DISCARD ALL`.
     ctx: Mutex<Option<Arc<SessionContext>>>,
     cancel: ConnectionCancel,
-    sql_parser: PostgresCompatibilityParser,
+    sql_parser: Arc<PostgresCompatibilityParser>,
     hooks: Vec<Arc<dyn QueryHook>>,
 }
 
@@ -192,29 +202,49 @@ impl SessionState {
         self.cancel.watch()
     }
 
-    fn parse(&self, sql: &str) -> PgWireResult<Vec<Statement>> {
-        let statements = self.sql_parser.parse(sql).map_err(syntax_error)?;
-        Ok(statements.into_iter().map(super::compat::rewrite).collect())
+    /// The server's statement and memory limits.
+    fn limits(&self) -> crate::limits::Limits {
+        self.shared.factory.client().config().limits
     }
 
-    /// Policy, `CALL` rewriting and planning: the one road from a statement to a plan.
-    async fn plan(&self, ctx: &SessionContext, statement: &Statement) -> PgWireResult<LogicalPlan> {
+    /// Parses `sql` into statements, refusing (54000/54001) what is longer, deeper or larger
+    /// than the limits before anything walks it (see [`crate::limits::complexity`]). Runs on
+    /// the query runtime: the compatibility rewrites recurse as deep as the statement nests.
+    async fn parse(&self, sql: &str) -> PgWireResult<Vec<Statement>> {
+        let parser = self.sql_parser.clone();
+        let limits = self.limits();
+        let sql = sql.to_string();
+        runtime::run(async move { Ok(parse_statements(&parser, &sql, &limits)) })
+            .await
+            .map_err(from_planning)?
+    }
+
+    /// Policy, `CALL` rewriting and planning: the one road from a statement to a plan. Plans
+    /// on the query runtime (see [`crate::limits::runtime`]).
+    async fn plan(
+        &self,
+        ctx: &Arc<SessionContext>,
+        statement: &Statement,
+    ) -> PgWireResult<LogicalPlan> {
         let policy = self.shared.policy;
         policy.check_statement(statement)?;
-        let state = ctx.state();
-        let df_statement = if needs_datafusion_parser(statement) {
-            // Only reached with --allow-files: COPY … TO and CREATE EXTERNAL TABLE are
-            // DataFusion's own grammar.
-            state
-                .sql_to_statement(&statement.to_string(), &Dialect::PostgreSQL)
-                .map_err(from_datafusion)?
-        } else {
-            DFStatement::Statement(Box::new(rewrite_statement(statement.clone())?))
-        };
-        let plan = state
-            .statement_to_plan(df_statement)
-            .await
-            .map_err(from_datafusion)?;
+        let ctx = ctx.clone();
+        let statement = check_setting(statement)?.unwrap_or_else(|| statement.clone());
+        let planned = runtime::run(async move {
+            let state = ctx.state();
+            let df_statement = if needs_datafusion_parser(&statement) {
+                // Only reached with --allow-files: COPY … TO and CREATE EXTERNAL TABLE are
+                // DataFusion's own grammar.
+                state.sql_to_statement(&statement.to_string(), &Dialect::PostgreSQL)?
+            } else {
+                let rewritten = rewrite_statement(statement)
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                DFStatement::Statement(Box::new(rewritten))
+            };
+            state.statement_to_plan(df_statement).await
+        })
+        .await;
+        let plan = planned.map_err(from_planning)?;
         policy.check_plan(&plan)?;
         Ok(plan)
     }
@@ -345,8 +375,43 @@ impl SessionState {
     }
 }
 
+/// [`SessionState::parse`]'s work: checked parse, compatibility parse and rewrites.
+fn parse_statements(
+    parser: &PostgresCompatibilityParser,
+    sql: &str,
+    limits: &crate::limits::Limits,
+) -> PgWireResult<Vec<Statement>> {
+    let checked = match complexity::parse_checked(sql, limits) {
+        Ok(statements) => Some(statements),
+        Err(CheckedParseError::Limit(limit)) => return Err(to_pgwire(&Error::Limit(limit))),
+        Err(CheckedParseError::Syntax(syntax)) if sql.len() > UNCHECKED_COMPAT_PARSE_BYTES => {
+            return Err(syntax_error(syntax));
+        }
+        Err(CheckedParseError::Syntax(_)) => None,
+    };
+    let statements = parser.parse(sql).map_err(syntax_error)?;
+    drop(checked);
+    let checked: Result<(), LimitError> = statements
+        .iter()
+        .try_for_each(|s| complexity::check(s, limits).map(|_| ()));
+    if let Err(limit) = checked {
+        complexity::drop_deep(statements, sql.len());
+        return Err(to_pgwire(&Error::Limit(limit)));
+    }
+    if statements
+        .iter()
+        .any(|s| matches!(s, Statement::ShowVariable { variable } if variable.is_empty()))
+    {
+        return Err(user_error(
+            "42601",
+            "syntax error: SHOW needs a setting name (SHOW ALL lists them)",
+        ));
+    }
+    Ok(statements.into_iter().map(super::compat::rewrite).collect())
+}
+
 /// `CALL P(…)` (also under `EXPLAIN`) → `SELECT * FROM p(…)`.
-fn rewrite_statement(statement: Statement) -> PgWireResult<Statement> {
+fn rewrite_statement(statement: Statement) -> Result<Statement, Error> {
     match statement {
         Statement::Explain {
             describe_alias,
@@ -367,14 +432,50 @@ fn rewrite_statement(statement: Statement) -> PgWireResult<Statement> {
             format,
             options,
         }),
-        other => rewrite_call(other).map_err(|e| to_pgwire(&e)),
+        other => rewrite_call(other),
     }
 }
 
-/// `sql` as DataFusion statements, if DataFusion parses it and every statement is a
-/// `COPY … TO` or `CREATE EXTERNAL TABLE`.
-fn datafusion_file_statements(sql: &str) -> Option<Vec<DFStatement>> {
+/// A planning error that came back from the query runtime: our own error (a procedure's, a
+/// limit's) carried in it keeps its SQLSTATE.
+fn from_planning(error: DataFusionError) -> PgWireError {
+    match error {
+        DataFusionError::External(inner) => match inner.downcast::<Error>() {
+            Ok(ours) => to_pgwire(&ours),
+            Err(other) => from_datafusion(DataFusionError::External(other)),
+        },
+        other => from_datafusion(other),
+    }
+}
+
+/// `sql` as DataFusion statements, if `parse_error` is a syntax error, DataFusion parses the
+/// text and every statement is a `COPY … TO` or `CREATE EXTERNAL TABLE`. Parsed on the query
+/// runtime and checked against the limits like any statement.
+async fn datafusion_file_statements(
+    sql: &str,
+    parse_error: &PgWireError,
+    limits: crate::limits::Limits,
+) -> Option<Vec<DFStatement>> {
+    let syntax = matches!(parse_error, PgWireError::UserError(info) if info.code == "42601");
+    if !syntax || sql.len() > UNCHECKED_COMPAT_PARSE_BYTES {
+        return None;
+    }
+    let sql = sql.to_string();
+    runtime::run(async move { Ok(parse_file_statements(&sql, &limits)) })
+        .await
+        .ok()
+        .flatten()
+}
+
+fn parse_file_statements(sql: &str, limits: &crate::limits::Limits) -> Option<Vec<DFStatement>> {
     let statements = DFParser::parse_sql_with_dialect(sql, &PostgreSqlDialect {}).ok()?;
+    if statements
+        .iter()
+        .any(|s| complexity::check_datafusion(s, limits).is_err())
+    {
+        complexity::drop_deep(statements, sql.len());
+        return None;
+    }
     let all_files = !statements.is_empty()
         && statements.iter().all(|s| {
             matches!(
@@ -390,6 +491,8 @@ fn syntax_error(e: ParserError) -> PgWireError {
 }
 
 /// Executes a plan: DML and DDL answer with a command tag, everything else streams rows.
+/// The physical plan is made and run on the query runtime (see [`crate::limits::runtime`]):
+/// deep plans have its stacks, and cancel requests stay prompt.
 async fn execute(
     ctx: &SessionContext,
     plan: LogicalPlan,
@@ -403,16 +506,7 @@ async fn execute(
         .execute_logical_plan(plan)
         .await
         .map_err(from_datafusion)?;
-    if counted {
-        let rows = rows_affected(df).await?;
-        let tag = match tag.as_deref() {
-            Some("INSERT") => Tag::new("INSERT").with_oid(0).with_rows(rows),
-            Some(other) => Tag::new(other).with_rows(rows),
-            None => Tag::new("SELECT").with_rows(rows),
-        };
-        return Ok(Response::Execution(tag));
-    }
-    if let Some(tag) = tag {
+    if !counted && let Some(tag) = tag {
         return Ok(Response::Execution(Tag::new(&tag)));
     }
     let fields = Arc::new(arrow_schema_to_pg_fields(
@@ -420,16 +514,26 @@ async fn execute(
         format,
         Some(options),
     )?);
-    // Planned here, run on the query runtime (see `executor`): cancel requests stay prompt.
     let context = Arc::new(df.task_ctx());
-    let plan = df.create_physical_plan().await.map_err(from_datafusion)?;
-    let batches = super::executor::execute(plan, context).map_err(from_datafusion)?;
+    let plan = runtime::run(async move { df.create_physical_plan().await })
+        .await
+        .map_err(from_planning)?;
+    let batches = runtime::execute(plan, context).map_err(from_datafusion)?;
+    if counted {
+        let rows = rows_affected(batches).await?;
+        let tag = match tag.as_deref() {
+            Some("INSERT") => Tag::new("INSERT").with_oid(0).with_rows(rows),
+            Some(other) => Tag::new(other).with_rows(rows),
+            None => Tag::new("SELECT").with_rows(rows),
+        };
+        return Ok(Response::Execution(tag));
+    }
     let row_fields = fields.clone();
     let rows = batches
         .map(move |batch| {
             let rows: Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send + Sync> = match batch {
                 Ok(batch) => encode_recordbatch(row_fields.clone(), batch),
-                Err(e) => Box::new(std::iter::once(Err(from_datafusion(e)))),
+                Err(e) => Box::new(std::iter::once(Err(from_planning(e)))),
             };
             stream::iter(rows)
         })
@@ -477,10 +581,10 @@ fn command_tag(plan: &LogicalPlan) -> Option<String> {
 }
 
 /// The `count` a DML plan returns (one row, UInt64), summed to be safe.
-async fn rows_affected(df: DataFrame) -> PgWireResult<usize> {
-    let batches = df.collect().await.map_err(from_datafusion)?;
+async fn rows_affected(mut batches: SendableRecordBatchStream) -> PgWireResult<usize> {
     let mut rows = 0u64;
-    for batch in &batches {
+    while let Some(batch) = batches.next().await {
+        let batch = batch.map_err(from_planning)?;
         if let Some(counts) = batch
             .column_by_name("count")
             .and_then(|c| c.as_any().downcast_ref::<UInt64Array>())
@@ -510,12 +614,13 @@ impl SimpleQueryHandler for SessionHandler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let cancel = self.state.start_query(client);
-        let statements = match self.state.parse(query) {
+        let statements = match self.state.parse(query).await {
             Ok(statements) => statements,
             Err(syntax) => {
                 // PostgreSQL's grammar has no `CREATE EXTERNAL TABLE … STORED AS` or
                 // `COPY … TO … STORED AS`; DataFusion's has.
-                return match datafusion_file_statements(query) {
+                let limits = self.state.limits();
+                return match datafusion_file_statements(query, &syntax, limits).await {
                     Some(statements) => {
                         guarded(self.state.run_file_statements(statements), cancel).await
                     }
@@ -563,8 +668,8 @@ impl ExtendedQueryHandler for SessionHandler {
         self.parser.clone()
     }
 
-    /// Streams the rows of an `Execute` asking for all of them (see [`super::execute`]);
-    /// pgwire's own handling otherwise.
+    /// Streams the rows of every `Execute`, up to its row limit (`max_rows <= 0`: all), never
+    /// buffering them (see [`super::execute`]).
     async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -572,10 +677,7 @@ impl ExtendedQueryHandler for SessionHandler {
         C::Error: std::fmt::Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        match super::execute::streamable(client, &message).await {
-            Some(portal) => super::execute::execute_streaming(self, client, &portal).await,
-            None => self._on_execute(client, message).await,
-        }
+        super::execute::execute(self, client, message).await
     }
 
     async fn do_query<C>(
@@ -651,9 +753,16 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let mut statements = match self.state.parse(sql) {
+        let mut statements = match self.state.parse(sql).await {
             Ok(statements) => statements,
-            Err(_) if datafusion_file_statements(sql).is_some() => {
+            Err(error) => {
+                let limits = self.state.limits();
+                if datafusion_file_statements(sql, &error, limits)
+                    .await
+                    .is_none()
+                {
+                    return Err(error);
+                }
                 return Err(if self.state.shared.policy.allow_files {
                     user_error(
                         "0A000",
@@ -663,7 +772,6 @@ impl QueryParser for StatementParser {
                     files_refused()
                 });
             }
-            Err(syntax) => return Err(syntax),
         };
         if statements.is_empty() {
             return Ok(None);

@@ -7,15 +7,17 @@
 //! tests and embedders run it in-process on `127.0.0.1:0`.
 //!
 //! - `auth`: SCRAM-SHA-256 and the TLS requirement; `tls`: certificate loading;
+//! - `conn`: the connection loop: every frame checked before pgwire decodes it, message size
+//!   and authentication time limits, the answer past `--max-connections`;
 //! - `handler`: the per-connection query handlers; `policy`: what statements may do;
 //! - `guard`: cancel requests and panics; `errors`: SQLSTATEs (the mapping table is there).
 
 mod auth;
 mod catalog;
 mod compat;
+mod conn;
 mod errors;
 mod execute;
-mod executor;
 mod guard;
 mod handler;
 mod policy;
@@ -24,14 +26,15 @@ mod tls;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use datafusion::prelude::SessionContext;
-use datafusion_postgres::pgwire::tokio::process_socket;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 pub use auth::Credentials;
+pub use conn::{DEFAULT_MAX_MESSAGE_BYTES, PROTOCOL_MAX_MESSAGE_BYTES};
 pub use errors::{client_sqlstate, sqlstate};
 pub use handler::RECURSION_LIMIT;
 
@@ -50,6 +53,20 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// The default of [`ServerOptions::max_connections`] (PostgreSQL's `max_connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
+
+/// The default of [`ServerOptions::auth_timeout`] (PostgreSQL's `authentication_timeout`).
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Connections over `max_connections` being answered `53300` (or having their cancel request
+/// served) at once; past this many, further ones are closed without an answer.
+const MAX_PENDING_REFUSALS: usize = 64;
+
+/// How long a connection over `max_connections` may take to send its startup packet (or
+/// cancel request), at most: refusing it should not hold a slot for long.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How to run the server.
 #[derive(Clone)]
 pub struct ServerOptions {
@@ -66,6 +83,16 @@ pub struct ServerOptions {
     pub read_only: bool,
     /// Runs on every new session after the Intercom tables are registered.
     pub session_setup: Option<SessionSetup>,
+    /// Connections served at once (default [`DEFAULT_MAX_CONNECTIONS`]); one more is answered
+    /// `FATAL 53300 sorry, too many clients already` (its cancel request is still served).
+    pub max_connections: usize,
+    /// Time a connection has to finish TLS, its startup packet and authentication (default
+    /// [`DEFAULT_AUTH_TIMEOUT`]); then it is closed.
+    pub auth_timeout: Duration,
+    /// The longest message a client may send (Query, Parse, Bind, CopyData), at most
+    /// [`PROTOCOL_MAX_MESSAGE_BYTES`] (default [`DEFAULT_MAX_MESSAGE_BYTES`]); a longer one
+    /// ends the connection with `FATAL 54000`.
+    pub max_message_bytes: usize,
 }
 
 impl ServerOptions {
@@ -78,6 +105,9 @@ impl ServerOptions {
             allow_files: false,
             read_only: false,
             session_setup: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            auth_timeout: DEFAULT_AUTH_TIMEOUT,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
         }
     }
 }
@@ -91,6 +121,9 @@ impl std::fmt::Debug for ServerOptions {
             .field("allow_files", &self.allow_files)
             .field("read_only", &self.read_only)
             .field("session_setup", &self.session_setup.is_some())
+            .field("max_connections", &self.max_connections)
+            .field("auth_timeout", &self.auth_timeout)
+            .field("max_message_bytes", &self.max_message_bytes)
             .finish()
     }
 }
@@ -126,10 +159,33 @@ impl Drop for RunningServer {
     }
 }
 
+/// The limits of `options` are usable.
+fn check_limits(options: &ServerOptions) -> Result<(), Error> {
+    if options.max_connections == 0 || options.max_connections > Semaphore::MAX_PERMITS {
+        return Err(Error::Config(format!(
+            "--max-connections must be between 1 and {}",
+            Semaphore::MAX_PERMITS
+        )));
+    }
+    if options.auth_timeout.is_zero() {
+        return Err(Error::Config(
+            "--auth-timeout must be at least 1 second".into(),
+        ));
+    }
+    if !(1024..=PROTOCOL_MAX_MESSAGE_BYTES).contains(&options.max_message_bytes) {
+        return Err(Error::Config(format!(
+            "--max-message-bytes must be between 1KiB and {PROTOCOL_MAX_MESSAGE_BYTES} bytes (the wire protocol's limit)"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks the options, binds and starts accepting connections on the current Tokio runtime.
 ///
 /// Refuses to start (with a one-line error) when: a non-loopback address is given without
-/// credentials, the password is empty, or the TLS certificate/key cannot be used.
+/// credentials, the password is empty, the TLS certificate/key cannot be used, or a limit is
+/// out of range (no connections, no time to authenticate, messages under 1 KiB or over
+/// [`PROTOCOL_MAX_MESSAGE_BYTES`]).
 ///
 /// Queries run on the runtime's worker threads: give them a large stack (the `serve`
 /// command uses 32 MiB) so deeply nested plans cannot overflow it.
@@ -152,6 +208,7 @@ pub async fn start(
             "refusing to listen on {open} without authentication: set --user and INTERCOM_SQL_PASSWORD, or listen on 127.0.0.1"
         )));
     }
+    check_limits(&options)?;
     let acceptor = match &options.tls {
         Some(files) => Some(tls::acceptor(&files.cert, &files.key)?),
         None => None,
@@ -178,6 +235,16 @@ pub async fn start(
         tls_required: acceptor.is_some(),
         session_setup: options.session_setup.clone(),
     });
+    let limits = conn::ConnectionLimits {
+        auth_timeout: options.auth_timeout,
+        max_message_bytes: options.max_message_bytes,
+    };
+    let refusal_limits = conn::ConnectionLimits {
+        auth_timeout: options.auth_timeout.min(REFUSAL_TIMEOUT),
+        ..limits
+    };
+    let slots = Arc::new(Semaphore::new(options.max_connections));
+    let refusals = Arc::new(Semaphore::new(MAX_PENDING_REFUSALS));
     let (shutdown, mut stopped) = oneshot::channel();
     let handle = tokio::spawn(async move {
         loop {
@@ -187,12 +254,21 @@ pub async fn start(
             };
             match accepted {
                 Ok((socket, _peer)) => {
+                    let (permit, admission, limits) = match slots.clone().try_acquire_owned() {
+                        Ok(slot) => (slot, conn::Admission::Admitted, limits),
+                        Err(_) => match refusals.clone().try_acquire_owned() {
+                            Ok(refusal) => (refusal, conn::Admission::Full, refusal_limits),
+                            // Too many refusals under way already: close at once.
+                            Err(_) => continue,
+                        },
+                    };
                     let connection = handler::Connection::new(shared.clone());
                     let acceptor = acceptor.clone();
                     // A connection's failure (even a panic outside our guards) ends that
-                    // connection's task only.
+                    // connection's task only; its slot is freed when the task ends.
                     tokio::spawn(async move {
-                        let _ = process_socket(socket, acceptor, connection).await;
+                        conn::serve(socket, acceptor, connection, limits, admission).await;
+                        drop(permit);
                     });
                 }
                 // Transient (e.g. too many open files): back off briefly.

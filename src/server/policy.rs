@@ -4,7 +4,7 @@
 
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
-use datafusion::sql::sqlparser::ast::{CopyTarget, Statement};
+use datafusion::sql::sqlparser::ast::{CopyTarget, Expr, Set, Statement, Value};
 use datafusion_postgres::pgwire::error::PgWireError;
 
 use super::errors::user_error;
@@ -63,6 +63,98 @@ impl Policy {
         });
         refusal.map_or(Ok(()), Err)
     }
+}
+
+/// DataFusion settings a client may change over the wire, by prefix or full name. Every other
+/// `datafusion.*` setting decides what a session may use (memory, spilling, temporary files,
+/// paths, parallelism, parser depth) and is refused with 42501; [`CLAMPED`] ones are held to
+/// a maximum. docs/security.md lists both.
+const SETTABLE: &[&str] = &[
+    "datafusion.explain.",
+    "datafusion.format.",
+    "datafusion.optimizer.",
+    "datafusion.sql_parser.dialect",
+    "datafusion.sql_parser.enable_ident_normalization",
+    "datafusion.sql_parser.enable_options_value_normalization",
+    "datafusion.sql_parser.parse_float_as_decimal",
+    "datafusion.sql_parser.support_varchar_with_length",
+    "datafusion.sql_parser.map_string_types_to_utf8view",
+    "datafusion.sql_parser.collect_spans",
+    "datafusion.sql_parser.default_null_ordering",
+    "datafusion.execution.time_zone",
+    "datafusion.execution.collect_statistics",
+    "datafusion.execution.coalesce_batches",
+    "datafusion.execution.enable_recursive_ctes",
+    "datafusion.execution.skip_partial_aggregation_probe_ratio_threshold",
+    "datafusion.execution.skip_partial_aggregation_probe_rows_threshold",
+    "datafusion.execution.enforce_batch_size_in_joins",
+];
+
+/// The largest value a clamped setting may take.
+type Maximum = fn() -> u64;
+
+/// Settings a client may lower but not raise past a maximum (larger values are clamped).
+const CLAMPED: &[(&str, Maximum)] = &[
+    ("datafusion.execution.target_partitions", max_partitions),
+    ("datafusion.execution.planning_concurrency", max_partitions),
+    ("datafusion.execution.batch_size", || 65_536),
+];
+
+/// Most partitions (and planning threads) a session may ask for: twice the cores.
+fn max_partitions() -> u64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    2 * cores as u64
+}
+
+/// `SET datafusion.x = v` as the server runs it: refused (42501) for the settings that
+/// decide resources, clamped for [`CLAMPED`] ones, unchanged otherwise (and for every other
+/// statement).
+pub fn check_setting(statement: &Statement) -> Result<Option<Statement>, PgWireError> {
+    let Statement::Set(Set::SingleAssignment {
+        scope,
+        hivevar,
+        variable,
+        values,
+    }) = statement
+    else {
+        return Ok(None);
+    };
+    let name = variable.to_string().to_ascii_lowercase();
+    if !name.starts_with("datafusion.") {
+        return Ok(None);
+    }
+    if let Some((_, max)) = CLAMPED.iter().find(|(n, _)| *n == name) {
+        let max = max();
+        let asked = match values.as_slice() {
+            [Expr::Value(v)] => match &v.value {
+                Value::Number(n, _) => n.parse::<u64>().ok(),
+                Value::SingleQuotedString(n) => n.trim().parse::<u64>().ok(),
+                _ => None,
+            },
+            _ => None,
+        };
+        return Ok(match asked {
+            Some(asked) if asked > max => Some(Statement::Set(Set::SingleAssignment {
+                scope: *scope,
+                hivevar: *hivevar,
+                variable: variable.clone(),
+                values: vec![Expr::value(Value::Number(max.to_string(), false))],
+            })),
+            _ => None,
+        });
+    }
+    if SETTABLE
+        .iter()
+        .any(|allowed| name == *allowed || (allowed.ends_with('.') && name.starts_with(allowed)))
+    {
+        return Ok(None);
+    }
+    Err(user_error(
+        "42501",
+        format!(
+            "SET {name} is not allowed over the wire: it decides what a session may use (memory, spilling, files, parallelism); the server's --max-query-memory and --max-memory apply"
+        ),
+    ))
 }
 
 /// Whether DataFusion's own parser must read this statement: PostgreSQL's grammar has no

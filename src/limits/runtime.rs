@@ -1,4 +1,9 @@
-//! Where queries run: a runtime of their own, apart from the one serving connections.
+//! Where queries plan and run: a runtime of their own, apart from the caller's threads.
+//!
+//! Planning and running recurse as deep as the statement nests; on this runtime every thread
+//! has [`QUERY_STACK_BYTES`] of stack, whatever thread the caller (the shell's main thread,
+//! an embedder's runtime, a server connection) has, and the statement depth limit is measured
+//! against that size (`examples/stack_depth.rs`).
 //!
 //! A CPU-bound query (a large cross join, a big aggregate) can keep a DataFusion stream busy
 //! inside one poll for seconds: operators fed from memory never yield. Run on the connection's
@@ -8,6 +13,7 @@
 //! a cancel (or a client going away) ends the query's stream at once, and dropping the stream
 //! aborts the query's task. A panic inside the query becomes an error on the stream.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, OnceLock};
 
@@ -21,9 +27,20 @@ use futures::{FutureExt, StreamExt, stream};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use super::errors::panic_message;
+use crate::error::panic_message;
 
-/// Batches in flight between a query and its connection.
+/// Stack of every query thread. Only the pages a query touches are ever allocated.
+pub const QUERY_STACK_BYTES: usize = 64 << 20;
+
+/// Workers of the query runtime: twice the cores, at least 4. A cancelled CPU-bound operator
+/// (a large cross join) keeps its worker until its current poll returns, which can take
+/// seconds; with spare workers, the statements after it plan and run meanwhile.
+fn worker_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (2 * cores).max(4)
+}
+
+/// Batches in flight between a query and its reader.
 const CHANNEL_DEPTH: usize = 2;
 
 fn runtime() -> Result<&'static Runtime> {
@@ -32,8 +49,8 @@ fn runtime() -> Result<&'static Runtime> {
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .thread_name("intercom-sql-query")
-                // Deep plans recurse; as for the server's own workers.
-                .thread_stack_size(32 * 1024 * 1024)
+                .worker_threads(worker_threads())
+                .thread_stack_size(QUERY_STACK_BYTES)
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())
@@ -43,9 +60,9 @@ fn runtime() -> Result<&'static Runtime> {
 }
 
 /// Aborts the query's task when the stream reading it is dropped.
-struct AbortOnDrop(JoinHandle<()>);
+struct AbortOnDrop<T>(JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -62,6 +79,24 @@ impl std::fmt::Display for QueryPanicked {
 }
 
 impl std::error::Error for QueryPanicked {}
+
+/// Runs `work` (planning) on the query runtime and waits for it; a panic becomes an error.
+pub async fn run<T, F>(work: F) -> Result<T>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let task = runtime()?.spawn(AssertUnwindSafe(work).catch_unwind());
+    // Dropping this future (a cancel) aborts the work.
+    let mut task = AbortOnDrop(task);
+    match (&mut task.0).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(payload)) => Err(DataFusionError::External(Box::new(QueryPanicked(
+            panic_message(payload.as_ref()),
+        )))),
+        Err(e) => Err(DataFusionError::ExecutionJoin(Box::new(e))),
+    }
+}
 
 /// Runs `plan` on the query runtime once the returned stream is first polled (statements of
 /// one simple query run one after another, never at the same time); its batches (and its
