@@ -111,7 +111,7 @@ struct ServeArgs {
     auth_timeout: u64,
     /// The longest message a client may send (a query, a Bind with its parameters, a COPY
     /// chunk), e.g. 64MiB; a longer one ends the connection (SQLSTATE 54000).
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = limits::parse_bytes)]
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = limits::parse_bytes)]
     max_message_bytes: usize,
 }
 

@@ -80,6 +80,25 @@ impl std::fmt::Display for QueryPanicked {
 
 impl std::error::Error for QueryPanicked {}
 
+/// Runs `work` at once on a thread with a query thread's stack, blocking the caller until it
+/// is done: for the synchronous steps that recurse over a borrowed statement or plan (cloning
+/// one, binding parameters into one) where the caller's stack may be small. A thread costs
+/// some tens of microseconds. A panic in `work` becomes an error.
+pub fn on_query_stack<T: Send>(work: impl FnOnce() -> T + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("intercom-sql-plan".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn_scoped(scope, work)
+            .map_err(|e| {
+                DataFusionError::Execution(format!("cannot start a planning thread: {e}"))
+            })?;
+        handle.join().map_err(|payload| {
+            DataFusionError::External(Box::new(QueryPanicked(panic_message(payload.as_ref()))))
+        })
+    })
+}
+
 /// Runs `work` (planning) on the query runtime and waits for it; a panic becomes an error.
 pub async fn run<T, F>(work: F) -> Result<T>
 where

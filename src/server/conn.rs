@@ -47,9 +47,14 @@ use tokio_util::codec::{Decoder, Framed};
 
 use super::errors::user_error;
 
-/// The default of `--max-message-bytes`: room for a statement at the 16 MiB SQL limit
-/// ([`crate::limits::DEFAULT_MAX_STATEMENT_BYTES`]) and for large Bind parameters.
-pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// The default of `--max-message-bytes`: 16 MiB, room for large Bind parameters; a statement's
+/// text is held to [`crate::limits::DEFAULT_MAX_STATEMENT_BYTES`] (1 MiB) after the message
+/// is read, with a plain error (54000) and the session going on.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+/// After a frame larger than this, the read buffer is copied into a fresh one, so the large
+/// allocation goes with the frame instead of staying with the connection.
+const KEEP_BUFFER_BYTES: usize = 1 << 20;
 
 /// The largest message pgwire decodes at all (its `LARGE_PACKET_SIZE_LIMIT`, 1 GiB - 2): the
 /// ceiling of `--max-message-bytes`.
@@ -804,7 +809,11 @@ async fn read_frame(
     if fill(io, buffer, length).await.is_err() {
         return Read::Closed;
     }
-    Read::Frame(buffer.split_to(length))
+    let frame = buffer.split_to(length);
+    if length > KEEP_BUFFER_BYTES {
+        *buffer = BytesMut::from(&buffer[..]);
+    }
+    Read::Frame(frame)
 }
 
 /// Reads until `buffer` holds `wanted` bytes; an error at the end of the stream.

@@ -229,7 +229,11 @@ impl SessionState {
         let policy = self.shared.policy;
         policy.check_statement(statement)?;
         let ctx = ctx.clone();
-        let statement = check_setting(statement)?.unwrap_or_else(|| statement.clone());
+        let statement = match check_setting(statement)? {
+            Some(clamped) => clamped,
+            // The statement may nest as deep as the limit: cloned on a query thread's stack.
+            None => runtime::on_query_stack(|| statement.clone()).map_err(from_datafusion)?,
+        };
         let planned = runtime::run(async move {
             let state = ctx.state();
             let df_statement = if needs_datafusion_parser(&statement) {
@@ -310,10 +314,11 @@ impl SessionState {
             }
         }
         let plan = match prepared {
-            Some((plan, params)) => plan
-                .clone()
-                .replace_params_with_values(params)
-                .map_err(from_datafusion)?,
+            Some((plan, params)) => {
+                runtime::on_query_stack(|| plan.clone().replace_params_with_values(params))
+                    .and_then(|bound| bound)
+                    .map_err(from_datafusion)?
+            }
             None => self.plan(&ctx, statement).await?,
         };
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));

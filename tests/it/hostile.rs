@@ -178,6 +178,15 @@ async fn statements_too_deep_fail_with_54001_and_the_server_goes_on() {
     )
     .await;
     assert!(count.parse::<u64>().is_ok(), "{count}");
+    // A UNION chain just under the limit, the shape needing the most stack per level: planned
+    // on the query runtime, never on the connection's (here the test's small-stack) threads.
+    let near = limits::DEFAULT_MAX_STATEMENT_DEPTH - 10;
+    let union = (0..near)
+        .map(|i| format!("SELECT {i} AS x"))
+        .collect::<Vec<_>>()
+        .join(" UNION ");
+    let counted = value(&client, &format!("SELECT count(*) FROM ({union}) u")).await;
+    assert_eq!(counted, near.to_string());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
