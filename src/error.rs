@@ -134,6 +134,10 @@ fn datafusion_message(e: &DataFusionError) -> String {
         }
         DataFusionError::Shared(inner) => datafusion_message(inner),
         DataFusionError::ArrowError(inner, _) => format!("Arrow error: {inner}"),
+        // Our pools and function caps word their refusals in full ("out of memory: …").
+        DataFusionError::ResourcesExhausted(message) if message.starts_with("out of memory") => {
+            message.clone()
+        }
         DataFusionError::SQL(inner, _) => match inner.as_ref() {
             ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
                 format!("syntax error: {m}")

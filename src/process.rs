@@ -2,10 +2,21 @@
 
 /// Peak resident memory of this process in bytes (`VmHWM` on Linux; `None` elsewhere).
 pub fn peak_memory_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    status_bytes("self", "VmHWM:")
+}
+
+/// Resident memory of process `pid` now, in bytes (`VmRSS` on Linux; `None` elsewhere or when
+/// there is no such process).
+pub fn resident_memory_bytes(pid: u32) -> Option<u64> {
+    status_bytes(&pid.to_string(), "VmRSS:")
+}
+
+/// A `kB` field of `/proc/<process>/status`, in bytes.
+fn status_bytes(process: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: u64 = line
-        .trim_start_matches("VmHWM:")
+        .trim_start_matches(field)
         .trim()
         .trim_end_matches("kB")
         .trim()

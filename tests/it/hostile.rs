@@ -378,18 +378,103 @@ async fn a_closed_connection_frees_its_session() {
     assert_eq!(alive, 1, "sessions of closed connections are still alive");
 }
 
-/// The resident memory of a process, from /proc (Linux).
-fn rss_bytes(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmRSS:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+/// `intercom-sql serve` on a free loopback port (the demo workspace), once it accepts
+/// connections, and its connection string.
+async fn real_server(flags: &[&str]) -> (Child, String) {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        listener.local_addr().expect("addr").port()
+    };
+    let server = Child(
+        binary()
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts"),
+    );
+    let url = format!("host=127.0.0.1 port={port} user=u dbname=intercom");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tokio_postgres::connect(&url, NoTls).await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (server, url)
+}
+
+async fn connect_to(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.expect("connects");
+    tokio::spawn(connection);
+    client
+}
+
+/// The real server process survives what used to abort it or eat its memory: a statement
+/// 40,000 terms long, a 3 GB `repeat`, a `SET` lifting its budgets, and a malformed frame.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_server_survives_hostile_statements_and_frames() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut server, url) = real_server(&["--max-query-memory", "256MiB"]).await;
+    let client = connect_to(&url).await;
+    let deep = format!("SELECT {}", chain("1", "+", 40_000));
+    assert_eq!(refusal(&client, &deep).await.0, "54001");
+    let or = format!("SELECT count(*) FROM contacts WHERE {}", or_chain(20_000));
+    assert_eq!(refusal(&client, &or).await.0, "54001");
+    let (code, message) = refusal(&client, "SELECT length(repeat('x', 3000000000))").await;
+    assert_eq!(code, "53200", "{message}");
+    assert!(message.contains("256 MiB"), "{message}");
+    let (code, _) = refusal(&client, "SET datafusion.runtime.memory_limit = '1T'").await;
+    assert_eq!(code, "42501");
+
+    // A Parse whose parameter-type count is negative, on a raw connection.
+    let address = url
+        .split_whitespace()
+        .find_map(|p| p.strip_prefix("port="))
+        .map(|port| format!("127.0.0.1:{port}"))
+        .expect("port");
+    let mut socket = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("raw connection");
+    let mut startup = 196_608i32.to_be_bytes().to_vec();
+    startup.extend_from_slice(b"user\0u\0database\0intercom\0\0");
+    let mut packet = ((startup.len() + 4) as i32).to_be_bytes().to_vec();
+    packet.extend_from_slice(&startup);
+    socket.write_all(&packet).await.expect("startup sent");
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !seen.windows(6).any(|w| w == [b'Z', 0, 0, 0, 5, b'I']) {
+        let n = socket.read(&mut chunk).await.expect("startup answer");
+        assert!(n > 0, "closed during startup");
+        seen.extend_from_slice(&chunk[..n]);
+    }
+    let mut parse = vec![b'P'];
+    let body = b"\0SELECT 1\0\xff\xff";
+    parse.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
+    parse.extend_from_slice(body);
+    socket.write_all(&parse).await.expect("parse sent");
+    let mut answer = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!("no answer to a malformed Parse"),
+        }
+    }
+    assert_eq!(
+        answer.first(),
+        Some(&b'E'),
+        "an ErrorResponse, then the close"
+    );
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.contains("C08P01") && text.contains("FATAL"), "{text}");
+
+    assert_eq!(value(&client, "SELECT 1").await, "1");
+    assert_eq!(value(&connect_to(&url).await, "SELECT 1").await, "1");
+    assert!(
+        server.0.try_wait().expect("status").is_none(),
+        "the server process is still running"
+    );
 }
 
 /// Kills the server when the test ends, however it ends.
@@ -407,28 +492,7 @@ async fn five_hundred_connections_leave_the_server_rss_flat() {
     if !cfg!(target_os = "linux") {
         return;
     }
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        listener.local_addr().expect("addr").port()
-    };
-    let server = Child(
-        binary()
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts"),
-    );
-    let url = format!("host=127.0.0.1 port={port} user=u dbname=intercom");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if tokio_postgres::connect(&url, NoTls).await.is_ok() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (server, url) = real_server(&[]).await;
     let cycle = || async {
         let (client, connection) = tokio_postgres::connect(&url, NoTls)
             .await
@@ -443,12 +507,12 @@ async fn five_hundred_connections_leave_the_server_rss_flat() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = server.0.id();
-    let after_10 = rss_bytes(pid).expect("rss");
+    let after_10 = intercom_sql::process::resident_memory_bytes(pid).expect("rss");
     for _ in 10..500 {
         cycle().await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after_500 = rss_bytes(pid).expect("rss");
+    let after_500 = intercom_sql::process::resident_memory_bytes(pid).expect("rss");
     let growth = after_500.saturating_sub(after_10);
     eprintln!(
         "server RSS after 10 connections: {}, after 500: {} (+{})",
