@@ -1133,7 +1133,7 @@ mod tests {
         let e = frame_length(b"Q\x04\0\0\x01", Phase::Typed, max).unwrap_err();
         assert_eq!(
             e.message,
-            "message too long: 67108865 bytes, the limit is 67108864 bytes (--max-message-bytes)"
+            "message too long: 67108865 bytes, the limit is 16777216 bytes (--max-message-bytes)"
         );
     }
 }

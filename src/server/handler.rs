@@ -507,10 +507,26 @@ async fn execute(
 ) -> PgWireResult<Response> {
     let tag = command_tag(&plan);
     let counted = matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Copy(_));
+    let setting = match &plan {
+        LogicalPlan::Statement(datafusion::logical_expr::Statement::SetVariable(set)) => {
+            Some(set.variable.clone())
+        }
+        _ => None,
+    };
     let df = ctx
         .execute_logical_plan(plan)
         .await
-        .map_err(from_datafusion)?;
+        .map_err(|e| match &setting {
+            // A value the setting cannot take (`SET …prefer_hash_join = 0`): PostgreSQL's 22023.
+            Some(name) => user_error(
+                "22023",
+                format!(
+                    "invalid value for {name}: {}",
+                    Error::from(e).user_message()
+                ),
+            ),
+            None => from_datafusion(e),
+        })?;
     if !counted && let Some(tag) = tag {
         return Ok(Response::Execution(Tag::new(&tag)));
     }

@@ -6,6 +6,7 @@ mod common;
 mod dml;
 mod hostile;
 mod hostile_faults;
+mod hostile_fuzz;
 mod hostile_wire;
 mod openapi;
 mod procedures;
