@@ -202,9 +202,14 @@ impl SessionFactory {
 /// The session configuration every engine session starts from: `information_schema` on,
 /// tables in `intercom.public`.
 pub fn new_session_config() -> SessionConfig {
-    SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_information_schema(true)
-        .with_default_catalog_and_schema("intercom", "public")
+        .with_default_catalog_and_schema("intercom", "public");
+    // DataFusion's top-k aggregation (`GROUP BY … ORDER BY … LIMIT n`, `DISTINCT … LIMIT n`)
+    // sizes its hash table by `n` before reading a row, outside any memory pool: a LIMIT of
+    // 100,000,000 asked for 32 GB at once and the failed allocation aborted the process.
+    config.options_mut().optimizer.enable_topk_aggregation = false;
+    config
 }
 
 /// A context with our planners and functions, but no tables yet; its queries draw on

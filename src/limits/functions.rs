@@ -113,6 +113,13 @@ impl ScalarUDFImpl for Capped {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if self.growth == Growth::Pad && has_negative(args.args.get(1), args.number_rows) {
+            // DataFusion 55's lpad/rpad panic ("capacity overflow") on a negative length.
+            return Err(DataFusionError::Execution(format!(
+                "{}: the length must not be negative",
+                self.inner.name()
+            )));
+        }
         let bytes = estimate(self.growth, &args.args, args.number_rows);
         if bytes > self.max_bytes as u128 {
             let asked =
@@ -201,6 +208,12 @@ fn estimate(growth: Growth, args: &[ColumnarValue], rows: usize) -> u128 {
         }
     }
     total
+}
+
+/// Whether an integer argument is negative in any row.
+fn has_negative(value: Option<&ColumnarValue>, rows: usize) -> bool {
+    let column = integers(value);
+    (0..rows.max(1)).any(|row| column.signed(row) < 0)
 }
 
 /// One argument's per-row numbers.

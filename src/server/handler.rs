@@ -298,6 +298,8 @@ impl SessionState {
             }
             return Ok(self.run_session_command(client, command));
         }
+        // Before the hooks: the cursor hook plans and runs its query itself.
+        self.shared.policy.check_statement(statement)?;
         let ctx = self.context()?;
         if !Self::is_datafusion_setting(statement) {
             for hook in &self.hooks {
@@ -746,6 +748,7 @@ impl StatementParser {
         if session_command(statement).is_some() {
             return Ok(empty_plan());
         }
+        self.state.shared.policy.check_statement(statement)?;
         let ctx = self.state.context()?;
         if !SessionState::is_datafusion_setting(statement) {
             for hook in &self.state.hooks {

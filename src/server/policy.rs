@@ -4,7 +4,7 @@
 
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
-use datafusion::sql::sqlparser::ast::{CopyTarget, Expr, Set, Statement, Value};
+use datafusion::sql::sqlparser::ast::{CopyTarget, Expr, Set, SetExpr, Statement, Value};
 use datafusion_postgres::pgwire::error::PgWireError;
 
 use super::errors::user_error;
@@ -26,10 +26,22 @@ pub fn files_refused() -> PgWireError {
 }
 
 impl Policy {
-    /// Refuses a parsed statement that touches the server's files (before planning).
+    /// Refuses a parsed statement that touches the server's files (before planning), and a
+    /// cursor over anything but a query (PostgreSQL's rule; such a cursor would also run a
+    /// write past `--read-only`, since cursors are answered before planning).
     pub fn check_statement(&self, statement: &Statement) -> Result<(), PgWireError> {
         if !self.allow_files && touches_files(statement) {
             return Err(files_refused());
+        }
+        if let Statement::Declare { stmts } = statement
+            && stmts
+                .iter()
+                .any(|d| d.for_query.as_ref().is_some_and(|q| !is_read(&q.body)))
+        {
+            return Err(user_error(
+                "42601",
+                "DECLARE CURSOR can only be used with SELECT or VALUES",
+            ));
         }
         Ok(())
     }
@@ -93,6 +105,10 @@ const SETTABLE: &[&str] = &[
 /// The largest value a clamped setting may take.
 type Maximum = fn() -> u64;
 
+/// Settings under an allowed prefix of [`SETTABLE`] that are refused all the same:
+/// top-k aggregation allocates by the LIMIT before reading a row, outside the memory pools.
+const UNSETTABLE: &[&str] = &["datafusion.optimizer.enable_topk_aggregation"];
+
 /// Settings a client may lower but not raise past a maximum (larger values are clamped).
 const CLAMPED: &[(&str, Maximum)] = &[
     ("datafusion.execution.target_partitions", max_partitions),
@@ -143,9 +159,10 @@ pub fn check_setting(statement: &Statement) -> Result<Option<Statement>, PgWireE
             _ => None,
         });
     }
-    if SETTABLE
-        .iter()
-        .any(|allowed| name == *allowed || (allowed.ends_with('.') && name.starts_with(allowed)))
+    if !UNSETTABLE.contains(&name.as_str())
+        && SETTABLE.iter().any(|allowed| {
+            name == *allowed || (allowed.ends_with('.') && name.starts_with(allowed))
+        })
     {
         return Ok(None);
     }
@@ -155,6 +172,23 @@ pub fn check_setting(statement: &Statement) -> Result<Option<Statement>, PgWireE
             "SET {name} is not allowed over the wire: it decides what a session may use (memory, spilling, files, parallelism); the server's --max-query-memory and --max-memory apply"
         ),
     ))
+}
+
+/// Whether a query body only reads (no INSERT, UPDATE, DELETE, MERGE inside it).
+fn is_read(body: &SetExpr) -> bool {
+    let mut pending = vec![body];
+    while let Some(node) = pending.pop() {
+        match node {
+            SetExpr::Select(_) | SetExpr::Values(_) | SetExpr::Table(_) => {}
+            SetExpr::Query(query) => pending.push(&query.body),
+            SetExpr::SetOperation { left, right, .. } => {
+                pending.push(left);
+                pending.push(right);
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Whether DataFusion's own parser must read this statement: PostgreSQL's grammar has no

@@ -290,6 +290,39 @@ async fn memory_budgets_refuse_with_53200_and_the_server_goes_on() {
     .await;
     assert_eq!(code, "53200", "{message}");
     assert!(message.contains("--max-query-memory"), "{message}");
+    // Top-k aggregation sized its hash table by the LIMIT before reading a row (32 GB for
+    // this one) and the failed allocation aborted the process (found by the fuzzer).
+    let distinct = "SELECT DISTINCT x FROM (VALUES (1)) t(x) ORDER BY x LIMIT 100000000";
+    assert_eq!(value(&client, distinct).await, "1");
+    let grouped = "SELECT x FROM (VALUES (1)) t(x) GROUP BY x ORDER BY x LIMIT 1000000000000";
+    assert_eq!(value(&client, grouped).await, "1");
+    let (code, _) = refusal(
+        &client,
+        "SET datafusion.optimizer.enable_topk_aggregation = true",
+    )
+    .await;
+    assert_eq!(code, "42501");
+    // DataFusion's lpad panicked on a negative length.
+    let (code, message) = refusal(&client, "SELECT lpad('x', -1, NULL)").await;
+    assert_eq!(code, "22000", "{message}");
+    assert_alive(&served, &client).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursors_cannot_write_past_read_only() {
+    let served = serve_with(|_| {}, |options| options.read_only = true).await;
+    let client = served.connect().await;
+    let (code, message) = refusal(
+        &client,
+        "DECLARE c CURSOR FOR INSERT INTO tags (name) VALUES ('cursor-bypass')",
+    )
+    .await;
+    assert_eq!(code, "42601", "{message}");
+    assert!(
+        served.env.requests().iter().all(|r| !r.contains("tags")),
+        "{:?}",
+        served.env.requests()
+    );
     assert_alive(&served, &client).await;
 }
 

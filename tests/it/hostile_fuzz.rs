@@ -122,19 +122,21 @@ const FUZZ_NUMERIC_IN_LATER_BRANCHES: bool = false;
 /// only, and counts XX000 from statements that declare or fetch as this known bug.
 const FUZZ_CURSOR_ERRORS: bool = false;
 
-/// `GROUP BY` or `DISTINCT` with `ORDER BY` and a `LIMIT` of `n` runs DataFusion's top-k
+/// Fixed, on as a regression check: sessions run with top-k aggregation off, and it cannot be
+/// set over the wire. Before: `GROUP BY` or `DISTINCT` with `ORDER BY` and a `LIMIT` of `n` ran DataFusion's top-k
 /// aggregation, which allocates room for `n` groups up front: `SELECT DISTINCT x FROM (VALUES
 /// (1)) t(x) ORDER BY x LIMIT 100000000` aborts the whole process ("memory allocation of
 /// 32000000000 bytes failed": no error, no panic to catch), and a LIMIT from 2^62 on panics
 /// ("attempt to multiply with overflow", in a debug build). `false` generates no LIMIT or
 /// OFFSET past 1000 (a mutation may still make one).
-const FUZZ_HUGE_TOP_K_LIMITS: bool = false;
+const FUZZ_HUGE_TOP_K_LIMITS: bool = true;
 
-/// `lpad`/`rpad` with a negative length panic ("capacity overflow") when their arguments are
+/// Fixed, on as a regression check: our capped `lpad`/`rpad` refuse a negative length with an
+/// error. Before: `lpad`/`rpad` with a negative length panicked ("capacity overflow") when their arguments are
 /// columns or the fill is NULL: `SELECT lpad('x', -1, NULL)`, `SELECT rpad(s, -5) FROM (VALUES
 /// ('a')) t(s)` (DataFusion's `lpad_impl` sizes its buffer from the lengths; the query is
 /// answered `XX000 … the query panicked`). `false` gives them lengths of 0 or more.
-const FUZZ_NEGATIVE_PAD_LENGTHS: bool = false;
+const FUZZ_NEGATIVE_PAD_LENGTHS: bool = true;
 
 /// `PREPARE name AS <query>` evaluates constant calls before their arguments are coerced to the
 /// types the function takes, and panics where a SELECT of the same query runs: `PREPARE p AS
