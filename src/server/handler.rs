@@ -532,15 +532,17 @@ async fn execute(
     if !counted && let Some(tag) = tag {
         return Ok(Response::Execution(Tag::new(&tag)));
     }
-    let fields = Arc::new(arrow_schema_to_pg_fields(
-        df.schema().as_arrow(),
-        format,
-        Some(options),
-    )?);
     let context = Arc::new(df.task_ctx());
     let plan = runtime::run(async move { df.create_physical_plan().await })
         .await
         .map_err(from_planning)?;
+    // The columns as the rows will carry them: the optimizer may widen a type (a UNION of
+    // an integer and a numeric is numeric) after the unoptimized plan's schema was fixed.
+    let fields = Arc::new(arrow_schema_to_pg_fields(
+        plan.schema().as_ref(),
+        format,
+        Some(options),
+    )?);
     let batches = runtime::execute(plan, context).map_err(from_datafusion)?;
     if counted {
         let rows = rows_affected(batches).await?;
