@@ -98,24 +98,12 @@ pub fn find_external<T: std::error::Error + 'static>(e: &DataFusionError) -> Opt
 
 /// Finds a [`ProcedureError`] wrapped inside a DataFusion error.
 pub fn find_procedure_error(e: &DataFusionError) -> Option<&ProcedureError> {
-    match e {
-        DataFusionError::External(inner) => inner.downcast_ref::<ProcedureError>(),
-        DataFusionError::Context(_, inner) => find_procedure_error(inner),
-        DataFusionError::Shared(inner) => find_procedure_error(inner),
-        DataFusionError::Diagnostic(_, inner) => find_procedure_error(inner),
-        _ => None,
-    }
+    find_external(e)
 }
 
 /// Finds a [`ClientError`] wrapped (possibly several times) inside a DataFusion error.
 pub fn find_client_error(e: &DataFusionError) -> Option<&ClientError> {
-    match e {
-        DataFusionError::External(inner) => inner.downcast_ref::<ClientError>(),
-        DataFusionError::Context(_, inner) => find_client_error(inner),
-        DataFusionError::Shared(inner) => find_client_error(inner),
-        DataFusionError::Diagnostic(_, inner) => find_client_error(inner),
-        _ => None,
-    }
+    find_external(e)
 }
 
 fn datafusion_message(e: &DataFusionError) -> String {
@@ -209,6 +197,20 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Error {
+    /// An error back from work that had to return a DataFusion error (the query runtime):
+    /// our own error carried inside it comes out as it was, keeping its SQLSTATE.
+    pub fn from_carried(error: DataFusionError) -> Self {
+        match error {
+            DataFusionError::External(inner) => match inner.downcast::<Error>() {
+                Ok(ours) => *ours,
+                Err(other) => Error::from(DataFusionError::External(other)),
+            },
+            other => Error::from(other),
+        }
+    }
 }
 
 impl From<DataFusionError> for Error {

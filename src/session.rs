@@ -305,7 +305,7 @@ impl Engine {
             Ok((df.create_physical_plan().await?, task))
         })
         .await;
-        let (plan, task) = planned.map_err(unwrap_error)?;
+        let (plan, task) = planned.map_err(Error::from_carried)?;
         Ok(runtime::execute(plan, task)?)
     }
 
@@ -354,17 +354,6 @@ impl Engine {
                 column_descriptions: def.columns.iter().map(|c| c.description.clone()).collect(),
             })
             .collect()
-    }
-}
-
-/// Our own error back out of the DataFusion error that carried it off the query runtime.
-fn unwrap_error(error: DataFusionError) -> Error {
-    match error {
-        DataFusionError::External(inner) => match inner.downcast::<Error>() {
-            Ok(ours) => *ours,
-            Err(other) => Error::from(DataFusionError::External(other)),
-        },
-        other => Error::from(other),
     }
 }
 

@@ -446,13 +446,7 @@ fn rewrite_statement(statement: Statement) -> Result<Statement, Error> {
 /// A planning error that came back from the query runtime: our own error (a procedure's, a
 /// limit's) carried in it keeps its SQLSTATE.
 fn from_planning(error: DataFusionError) -> PgWireError {
-    match error {
-        DataFusionError::External(inner) => match inner.downcast::<Error>() {
-            Ok(ours) => to_pgwire(&ours),
-            Err(other) => from_datafusion(DataFusionError::External(other)),
-        },
-        other => from_datafusion(other),
-    }
+    to_pgwire(&Error::from_carried(error))
 }
 
 /// `sql` as DataFusion statements, if `parse_error` is a syntax error, DataFusion parses the

@@ -1,4 +1,4 @@
-//! `admins`: teammates of the workspace (intercom-api.md §4.1).
+//! `admins`: teammates of the workspace (official spec: `listAdmins`, `GET /admins`).
 
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;

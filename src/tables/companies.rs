@@ -1,4 +1,5 @@
-//! `companies` and the per-company sub-resource `company_contacts` (intercom-api.md §4.6–4.7).
+//! `companies` and the per-company sub-resource `company_contacts` (official spec: `GET /companies`, `GET /companies/{id}`,
+//! `GET /companies/{id}/contacts`).
 
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;
@@ -39,7 +40,7 @@ pub(super) fn company_columns(id_name: &str, company_id_name: &str) -> Vec<C> {
     ]
 }
 
-/// `companies`: every company that has at least one contact (Intercom lists no others, §4.6).
+/// `companies`: every company that has at least one contact (Intercom lists no others: `GET /companies`).
 pub(super) fn companies() -> TableDef {
     TableDef::new(
         "companies",
@@ -47,7 +48,7 @@ pub(super) fn companies() -> TableDef {
         Source::List(Listing::new("/companies", PageStyle::PageNumber, "data")),
     )
     .get_by_id("/companies/{id}")
-    // Your own id is unique (the upsert key), and its lookup answers with one company (§4.6).
+    // Your own id is unique (the upsert key), and its lookup answers with one company (`GET /companies?company_id=`).
     // `?name=` is not used: names need not be unique, and that lookup returns one company.
     .lookup("company_id", "/companies?company_id={id}")
     .listed_when_positive("user_count")
@@ -70,7 +71,7 @@ pub(super) fn company_contacts() -> TableDef {
     .columns(columns)
 }
 
-/// A company list filtered by one tag or segment (`GET /companies?tag_id=…`, §4.6): a child
+/// A company list filtered by one tag or segment (`GET /companies?tag_id=…`): a child
 /// table of `parent` keyed by `key`, so `WHERE tag_id = 'x'` is one filtered list, and a join
 /// from `tags` fetches only the joined tags' companies.
 fn filtered_companies(name: &str, description: &str, parent: &str, key: &str) -> TableDef {

@@ -1,5 +1,6 @@
 //! `contacts` (users and leads) and the per-contact sub-resources `contact_tags` and
-//! `contact_companies` (intercom-api.md §4.10–4.12).
+//! `contact_companies` (official spec: `GET /contacts`, `GET /contacts/{id}/tags`,
+//! `GET /contacts/{id}/companies`).
 
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
 use crate::client::PageStyle;
@@ -93,7 +94,7 @@ pub(super) fn contacts() -> TableDef {
         Source::List(Listing::new("/contacts", PageStyle::Cursor, "data")),
     )
     .get_by_id("/contacts/{id}")
-    // Users only (§4.10); leads have no external_id.
+    // Users only; leads have no external_id.
     .lookup("external_id", "/contacts/find_by_external_id/{id}")
     .search("/contacts/search", "data")
     .columns(contact_columns("id"))
@@ -133,7 +134,7 @@ pub(super) fn contact_companies() -> TableDef {
         Source::Children {
             parent_table: "contacts".into(),
             key_column: "contact_id".into(),
-            // Schema says `companies`, the spec's example says `data` (intercom-api.md §8.2).
+            // Schema says `companies`, the spec's example says `data` (official spec: `listCompaniesForAContact`).
             listing: Listing::new("/contacts/{id}/companies", PageStyle::PageNumber, "data")
                 .or_items_at("companies"),
         },

@@ -1,4 +1,5 @@
-//! `conversations` and `conversation_parts` (intercom-api.md §4.16). Parts come only from
+//! `conversations` and `conversation_parts` (official spec: `GET /conversations`,
+//! `GET /conversations/{id}`). Parts come only from
 //! `GET /conversations/{id}` (at most the newest 500), so they are a per-conversation child table.
 
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};

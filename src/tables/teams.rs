@@ -1,4 +1,4 @@
-//! `teams` (intercom-api.md §4.22).
+//! `teams` (official spec: `listTeams`, `GET /teams`).
 
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;

@@ -13,6 +13,7 @@ use intercom_sql::limits::{self, Limits};
 use intercom_sql::server::{self, RunningServer, ServerOptions};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
+use crate::common::frames::{frame, startup};
 use crate::common::{TestEnv, start_with};
 
 struct Served {
@@ -469,10 +470,7 @@ async fn the_real_server_survives_hostile_statements_and_frames() {
     let mut socket = tokio::net::TcpStream::connect(&address)
         .await
         .expect("raw connection");
-    let mut startup = 196_608i32.to_be_bytes().to_vec();
-    startup.extend_from_slice(b"user\0u\0database\0intercom\0\0");
-    let mut packet = ((startup.len() + 4) as i32).to_be_bytes().to_vec();
-    packet.extend_from_slice(&startup);
+    let packet = startup(&[("user", "u"), ("database", "intercom")]);
     socket.write_all(&packet).await.expect("startup sent");
     let mut seen = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -481,10 +479,7 @@ async fn the_real_server_survives_hostile_statements_and_frames() {
         assert!(n > 0, "closed during startup");
         seen.extend_from_slice(&chunk[..n]);
     }
-    let mut parse = vec![b'P'];
-    let body = b"\0SELECT 1\0\xff\xff";
-    parse.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
-    parse.extend_from_slice(body);
+    let parse = frame(b'P', b"\0SELECT 1\0\xff\xff");
     socket.write_all(&parse).await.expect("parse sent");
     let mut answer = Vec::new();
     loop {

@@ -43,6 +43,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
+use crate::common::frames::{cstr, frame, startup};
 use crate::common::{TestEnv, start_with};
 
 /// The seed when `INTERCOM_SQL_FUZZ_SEED` is not set.
@@ -3036,31 +3037,6 @@ const INVALID_UTF8: &[&[u8]] = &[
     b"\xf4\x90\x80\x80",
 ];
 
-fn cstr(text: &[u8]) -> Vec<u8> {
-    let mut out = text.to_vec();
-    out.push(0);
-    out
-}
-
-fn typed_frame(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    out.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
-fn startup_packet(parameters: &[(&str, &str)]) -> Vec<u8> {
-    let mut body = 196_608i32.to_be_bytes().to_vec();
-    for (key, value) in parameters {
-        body.extend(cstr(key.as_bytes()));
-        body.extend(cstr(value.as_bytes()));
-    }
-    body.push(0);
-    let mut out = (body.len() as i32 + 4).to_be_bytes().to_vec();
-    out.extend(body);
-    out
-}
-
 struct FrameGen {
     rng: Rng,
 }
@@ -3593,7 +3569,7 @@ impl FrameGen {
         }
         case.bytes.extend(packet);
         if self.chance(30) {
-            case.bytes.extend(typed_frame(b'Q', b"SELECT 1\0"));
+            case.bytes.extend(frame(b'Q', b"SELECT 1\0"));
             case.label.push('Q');
         }
         case
@@ -3661,10 +3637,7 @@ async fn open_raw(served: &Served) -> Result<TcpStream, String> {
         .await
         .map_err(|e| format!("cannot connect: {e}"))?;
     stream
-        .write_all(&startup_packet(&[
-            ("user", "fuzz"),
-            ("database", "intercom"),
-        ]))
+        .write_all(&startup(&[("user", "fuzz"), ("database", "intercom")]))
         .await
         .map_err(|e| format!("cannot send the startup packet: {e}"))?;
     loop {
@@ -3726,12 +3699,9 @@ async fn run_frame_case(
     // Sync ends an extended-protocol error, ROLLBACK a transaction the case began (after an
     // error in one, PostgreSQL refuses everything else), and then the marker must be answered.
     let follow_up = || {
-        let mut bytes = typed_frame(b'S', b"");
-        bytes.extend(typed_frame(b'Q', b"ROLLBACK\0"));
-        bytes.extend(typed_frame(
-            b'Q',
-            &cstr(format!("SELECT '{marker}'").as_bytes()),
-        ));
+        let mut bytes = frame(b'S', b"");
+        bytes.extend(frame(b'Q', b"ROLLBACK\0"));
+        bytes.extend(frame(b'Q', &cstr(format!("SELECT '{marker}'").as_bytes())));
         bytes
     };
     let framed = case.framed && !case.startup;
@@ -3828,7 +3798,7 @@ async fn run_frame_case(
             // CopyInResponse: end the copy, then ask again.
             b'G' if framed && copies < 3 => {
                 copies += 1;
-                let mut bytes = typed_frame(b'f', b"fuzz\0");
+                let mut bytes = frame(b'f', b"fuzz\0");
                 bytes.extend(follow_up());
                 let _ = stream.write_all(&bytes).await;
             }

@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
+use crate::common::frames::{cstr, frame, startup};
 use crate::common::{TestEnv, start_with};
 
 /// An emulator, an engine and a server over it.
@@ -103,38 +104,10 @@ async fn value(client: &Client, sql: &str) -> String {
 
 // ---- the protocol by hand ----
 
-/// A frame with a type byte: tag, length, body.
-fn frame(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    out.extend_from_slice(&(body.len() as i32 + 4).to_be_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
 /// A frame whose length field says `length`, whatever follows.
 fn header(tag: u8, length: i32) -> Vec<u8> {
     let mut out = vec![tag];
     out.extend_from_slice(&length.to_be_bytes());
-    out
-}
-
-/// `text` and its NUL.
-fn cstr(text: &[u8]) -> Vec<u8> {
-    let mut out = text.to_vec();
-    out.push(0);
-    out
-}
-
-/// A startup packet, protocol 3.0.
-fn startup(parameters: &[(&str, &str)]) -> Vec<u8> {
-    let mut body = 196_608i32.to_be_bytes().to_vec();
-    for (key, value) in parameters {
-        body.extend(cstr(key.as_bytes()));
-        body.extend(cstr(value.as_bytes()));
-    }
-    body.push(0);
-    let mut out = (body.len() as i32 + 4).to_be_bytes().to_vec();
-    out.extend(body);
     out
 }
 

@@ -1,6 +1,8 @@
 //! Shared test fixtures: an emulator on 127.0.0.1:0 and an engine pointed at it, plus helpers
 //! to turn result batches into plain strings for assertions.
 
+pub mod frames;
+
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use intercom_sql::emulator::{self, EmulatorConfig, RunningEmulator};
