@@ -15,7 +15,8 @@
 //!   dates, string operators on strings. `<` and `>` are *inclusive* there, as the 2.15 text
 //!   describes them ("greater (or equal) than").
 //! * case (§3.3, undocumented upstream, our decision): every string comparison (`=`, `!=`, `IN`,
-//!   `NIN`, `~`, `!~`, `^`, `$`) ignores case (Unicode lower-casing of both sides).
+//!   `NIN`, `~`, `!~`, `^`, `$`) ignores case: both sides are compared after Unicode full case folding, character by
+//!   character ([`fold`]: `Σ`, `σ` and `ς` all match; `ß` matches `ss`).
 //! * `source.body` (§3.3) is matched per token: HTML tags are removed, the text is split on
 //!   anything that is not alphanumeric, and `=` is true when the value is one of the tokens (so a
 //!   value with several words never matches); `~`/`^`/`$` test the tag-free text.
@@ -227,7 +228,7 @@ impl Op {
 /// A coerced operand value.
 #[derive(Clone, Debug, PartialEq)]
 enum Scalar {
-    Str(String), // already lower-cased
+    Str(String), // already case-folded ([`fold`])
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -452,7 +453,7 @@ fn coerce_scalar(ty: FieldType, value: &Value) -> Option<Scalar> {
     match ty {
         FieldType::String | FieldType::Tokens | FieldType::Reference | FieldType::StringList => {
             match value {
-                Value::String(s) => Some(Scalar::Str(s.to_lowercase())),
+                Value::String(s) => Some(Scalar::Str(fold(s))),
                 Value::Number(n) if n.is_i64() || n.is_u64() => Some(Scalar::Str(n.to_string())),
                 _ => None,
             }
@@ -545,8 +546,8 @@ fn eval_membership(leaf: &Leaf, value: &FieldValue<'_>) -> bool {
             return false;
         };
         match value {
-            FieldValue::List(items) => items.iter().any(|i| i.to_lowercase() == *needle),
-            FieldValue::Str(s) => s.to_lowercase() == *needle,
+            FieldValue::List(items) => items.iter().any(|i| fold(i) == *needle),
+            FieldValue::Str(s) => fold(s) == *needle,
             _ => false,
         }
     };
@@ -584,7 +585,7 @@ fn eval_tokens(leaf: &Leaf, value: &FieldValue<'_>) -> bool {
     let FieldValue::Str(body) = value else {
         return false;
     };
-    let text = strip_html(body).to_lowercase();
+    let text = fold(&strip_html(body));
     let has_token = |needle: &Scalar| -> bool {
         let Scalar::Str(needle) = needle else {
             return false;
@@ -620,7 +621,7 @@ fn string_op(op: Op, haystack: &str, needle: &str) -> bool {
 /// Compares a record value with one operand scalar; `None` when the types cannot compare.
 fn compare(value: &FieldValue<'_>, operand: &Scalar) -> Option<std::cmp::Ordering> {
     match (value, operand) {
-        (FieldValue::Str(s), Scalar::Str(o)) => Some(s.to_lowercase().as_str().cmp(o.as_str())),
+        (FieldValue::Str(s), Scalar::Str(o)) => Some(fold(s).as_str().cmp(o.as_str())),
         (FieldValue::Int(v), Scalar::Int(o)) => Some(v.cmp(o)),
         (FieldValue::Int(v), Scalar::Float(o)) => (*v as f64).partial_cmp(o),
         (FieldValue::Float(v), Scalar::Float(o)) => v.partial_cmp(o),
@@ -651,9 +652,9 @@ fn eval_scalar(leaf: &Leaf, value: &FieldValue<'_>) -> bool {
         }
         Operand::One(scalar) => {
             if let (FieldValue::Str(s), Scalar::Str(needle)) = (value, scalar) {
-                let lower = s.to_lowercase();
+                let folded = fold(s);
                 if !matches!(leaf.op, Op::Lt | Op::Gt | Op::Le | Op::Ge) {
-                    return string_op(leaf.op, &lower, needle);
+                    return string_op(leaf.op, &folded, needle);
                 }
             }
             let Some(ord) = compare(value, scalar) else {
@@ -672,6 +673,13 @@ fn eval_scalar(leaf: &Leaf, value: &FieldValue<'_>) -> bool {
             }
         }
     }
+}
+
+/// Unicode full case folding (CaseFolding.txt, statuses C and F), character by character. Unlike
+/// `str::to_lowercase` it has no context rules, so folding a needle and folding a text that holds
+/// it agree (`to_lowercase` turns a word-final `Σ` into `ς`, so `ΟΔΥΣ` would miss `Οδυσσέας`).
+fn fold(s: &str) -> String {
+    caseless::default_case_fold_str(s)
 }
 
 #[cfg(test)]

@@ -309,3 +309,20 @@ fn conversations_are_lenient_with_tokens_and_lists() {
         assert!(compile(&bad, &schema).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn strings_compare_after_full_case_folding() {
+    let schema = contacts("UTC");
+    let rec = Rec(vec![("name", s("Οδυσσέας Straße ǆ"))]);
+    for (query, expected) in [
+        // A word-final capital sigma in the needle still matches the σ inside the name.
+        (leaf("name", "^", json!("ΟΔΥΣ")), true),
+        (leaf("name", "~", json!("STRASSE")), true),
+        (leaf("name", "~", json!("ǅ")), true),
+        (leaf("name", "!~", json!("Ǆ")), false),
+        (leaf("name", "~", json!("ΟΔΥΞ")), false),
+    ] {
+        let compiled = compile(&query, &schema).unwrap_or_else(|e| panic!("{query}: {e}"));
+        assert_eq!(compiled.matches(&rec), expected, "{query}");
+    }
+}

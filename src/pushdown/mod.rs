@@ -230,7 +230,7 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
                     let strings = strings?;
                     strings
                         .iter()
-                        .all(|s| !has_cased_letters(s))
+                        .all(|s| case_neutral(s))
                         .then(|| SearchNode::filter(&field, "NIN", json!(strings)))
                 }
                 SearchType::Int => {
@@ -280,7 +280,7 @@ fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Op
             match op {
                 Eq => Some(SearchNode::filter(field, "=", json!(s))),
                 // Case-insensitive `!=` (§3.3) would drop rows differing only in case.
-                NotEq if !has_cased_letters(&s) => Some(SearchNode::filter(field, "!=", json!(s))),
+                NotEq if case_neutral(&s) => Some(SearchNode::filter(field, "!=", json!(s))),
                 _ => None,
             }
         }
@@ -346,14 +346,29 @@ fn like_filter(def: &TableDef, like: &Like) -> Option<SearchNode> {
         (false, false, true) => "^",
         (false, true, false) => "$",
         (false, true, true) => "~",
-        (true, true, true) if !has_cased_letters(core) => "!~",
+        (true, true, true) if case_neutral(core) => "!~",
         _ => return None,
     };
     Some(SearchNode::filter(&field, operator, json!(core)))
 }
 
-fn has_cased_letters(s: &str) -> bool {
-    s.chars().any(|c| c.is_lowercase() || c.is_uppercase())
+/// Whether no case-insensitive comparison can tell `s` from anything SQL's exact comparison
+/// does not: only then may a negative filter (`!=`, `NIN`, `!~`) be pushed, as case-insensitive
+/// matching of a negative drops rows SQL keeps. Letters of every kind (titlecase `ǅ` is neither
+/// lower nor upper case but still matches `ǆ`), modifier letters and the combining marks that
+/// case folding produces (`İ` folds to `i` + U+0307) are all excluded; what is left (digits,
+/// punctuation, symbols, spaces) is nobody's case variant. `case_neutral_chars_fold_to_nothing_else`
+/// checks this against every Unicode character.
+pub(crate) fn case_neutral(s: &str) -> bool {
+    s.chars().all(|c| {
+        !c.is_alphabetic()
+            && !c.is_lowercase()
+            && !c.is_uppercase()
+            && !('\u{0300}'..='\u{036F}').contains(&c)
+            && caseless::default_case_fold_str(c.encode_utf8(&mut [0; 4]))
+                .chars()
+                .eq([c])
+    })
 }
 
 /// A literal's value, reduced to what search values can be.

@@ -106,6 +106,16 @@ fn predicates_that_cannot_be_widened_stay_local() {
         "email <> 'ada@x.io'", // case-insensitive != could drop 'ADA@x.io'
         "name ILIKE 'ad%'",    // Intercom's case rules are undocumented
         "name NOT LIKE '%ad%'",
+        // Titlecase, dotless/dotted i, sharp s, ligatures, final sigma: each matches another
+        // string case-insensitively, so a pushed negative would drop rows SQL keeps.
+        "name NOT LIKE '%ǅ%'",
+        "name <> 'ǅ'",
+        "name NOT IN ('ǲ', '1')",
+        "name NOT LIKE '%ı%'",
+        "name NOT LIKE '%\u{0307}%'",
+        "name <> 'ß'",
+        "name <> 'ﬁ'",
+        "name <> 'ς'",
         "name LIKE 'a_c%'",
         "name LIKE '%'",
         "role = 'lead' OR lower(email) = 'x'",
@@ -222,4 +232,50 @@ fn many_keys_become_searches_within_intercoms_limits() {
     );
     assert_eq!(field("contacts", "owner_id"), None);
     assert_eq!(field("companies", "id"), None);
+}
+
+#[test]
+fn negatives_of_case_neutral_text_are_pushed() {
+    assert_eq!(
+        pushed("contacts", "phone NOT LIKE '%+33%'"),
+        json!({"field": "phone", "operator": "!~", "value": "+33"})
+    );
+    assert_eq!(
+        pushed("contacts", "phone <> '555-01'"),
+        json!({"field": "phone", "operator": "!=", "value": "555-01"})
+    );
+}
+
+/// Proof by exhaustion that [`super::case_neutral`] is sound: no character's case folding
+/// yields, or is, a case-neutral character other than itself. So a case-neutral needle matches
+/// case-insensitively exactly where it matches exactly, and its negatives can be pushed.
+#[test]
+fn case_neutral_chars_fold_to_nothing_else() {
+    let mut problems = Vec::new();
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        let mut buf = [0; 4];
+        let folded = caseless::default_case_fold_str(c.encode_utf8(&mut buf));
+        let upper: String = c.to_uppercase().collect();
+        let lower: String = c.to_lowercase().collect();
+        for variant in [folded, upper, lower] {
+            if variant.chars().eq([c]) {
+                continue;
+            }
+            for v in variant.chars() {
+                if super::case_neutral(v.encode_utf8(&mut buf)) {
+                    problems.push(format!(
+                        "U+{:04X} has case variant U+{:04X}",
+                        c as u32, v as u32
+                    ));
+                }
+            }
+            if super::case_neutral(c.encode_utf8(&mut buf)) {
+                problems.push(format!(
+                    "U+{:04X} is neutral but has a case variant",
+                    c as u32
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:?}");
 }
