@@ -24,15 +24,17 @@ pub async fn discover_custom_attributes(
     ctx: &SessionContext,
     client: &Arc<IntercomClient>,
 ) -> Result<Vec<TableDef>, Error> {
-    let requests = custom::MODELS
+    let requests = tables::all()
         .iter()
-        .map(|&(table, model, searchable)| async move {
-            let request = ApiRequest::get("/data_attributes").with_query("model", model);
+        .filter_map(|def| Some((def, def.custom_attributes?)))
+        .map(|(def, model)| async move {
+            let request = ApiRequest::get("/data_attributes").with_query("model", model.model);
             let body = client.send(&request).await?;
             let attributes = custom::parse(&body);
-            Ok::<_, Error>(
-                tables::find(table).map(|def| def.with_custom_attributes(&attributes, searchable)),
-            )
+            Ok::<_, Error>(Some(
+                def.clone()
+                    .with_custom_attributes(&attributes, model.searchable),
+            ))
         });
     let defs: Vec<TableDef> = futures::future::try_join_all(requests)
         .await?

@@ -156,8 +156,8 @@ fn with_hints(message: &str) -> String {
     {
         let wanted = qualified.rsplit('.').next().unwrap_or(qualified);
         let nearest = crate::tables::all()
-            .into_iter()
-            .map(|t| (edit_distance(wanted, &t.name), t.name))
+            .iter()
+            .map(|t| (edit_distance(wanted, &t.name), t.name.clone()))
             .min()
             .filter(|(d, _)| *d <= 3);
         if let Some((_, name)) = nearest {

@@ -68,7 +68,7 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
         let name = def.name.clone();
         ctx.register_table(
             name.as_str(),
-            Arc::new(IntercomTable::new(def, client.clone())),
+            Arc::new(IntercomTable::new(def.clone(), client.clone())),
         )?;
     }
     // Procedures: CALL, table functions, LATERAL bulk calls, and their metadata tables.
@@ -339,13 +339,13 @@ impl Engine {
             .map(|d| d.clone())
             .unwrap_or_default();
         tables::all()
-            .into_iter()
+            .iter()
             .map(|def| {
                 discovered
                     .iter()
                     .find(|d| d.name == def.name)
                     .cloned()
-                    .unwrap_or(def)
+                    .unwrap_or_else(|| def.clone())
             })
             .map(|def| TableInfo {
                 name: def.name.clone(),

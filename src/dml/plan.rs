@@ -93,7 +93,7 @@ fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
     };
     let statement = statement_name(kind, &name);
     let writes = super::find(&name).ok_or_else(|| {
-        let writable: Vec<&str> = super::all().iter().map(|t| t.table).collect();
+        let writable: Vec<&str> = super::all().map(|t| t.table).collect();
         refuse(format!(
             "{statement}: Intercom has no way to write {name}; writable tables are {}",
             writable.join(", ")

@@ -664,7 +664,13 @@ fn seed_contacts(store: &mut Store, rng: &mut Rng, count: usize) {
             companies,
             segments,
             notes: Vec::new(),
-            subscriptions: Vec::new(),
+            // Explicit choices, by index so the random draws above stay as they were: every
+            // ninth contact opted out of the newsletter, every fourteenth into product updates.
+            subscriptions: [(i % 9 == 4, 0, "opt_out"), (i % 14 == 6, 1, "opt_in")]
+                .into_iter()
+                .filter(|(chosen, _, _)| *chosen)
+                .map(|(_, sub, consent)| (sub, consent))
+                .collect(),
             state: ContactState::Active,
             blocked: false,
         });

@@ -8,56 +8,13 @@
 //!    required parameters, wrong types and values outside an enum. Taking `ScalarValue`s means
 //!    literals, `$1` parameters and columns (bulk calls) all bind the same way.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use datafusion::common::ScalarValue;
 use serde_json::Value;
 
+use crate::tables::action::{Args, value_text};
+
 use super::{ParamType, Procedure, ProcedureError};
-
-/// Bound arguments: parameter name → JSON value, for the parameters that are set (NULL and
-/// omitted optional parameters without a default are absent).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Args {
-    values: BTreeMap<String, Value>,
-}
-
-impl Args {
-    /// The value of `name`, if set.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.values.get(name)
-    }
-    /// The value of `name` as text (numbers are written out), if set.
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.get(name).map(value_text)
-    }
-    /// Whether `name` is set.
-    pub fn has(&self, name: &str) -> bool {
-        self.values.contains_key(name)
-    }
-    /// Sets a value (lookups add resolved ids this way).
-    pub fn insert(&mut self, name: &str, value: Value) {
-        self.values.insert(name.to_string(), value);
-    }
-    /// Builds arguments from pairs, for tests and lookups.
-    pub fn from_pairs(pairs: &[(&str, Value)]) -> Self {
-        Self {
-            values: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        }
-    }
-}
-
-/// JSON scalar as text: strings as they are, other values as JSON.
-pub(crate) fn value_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
 
 /// Puts arguments — `(Some(name), expr)` for `name => expr`, `(None, expr)` for positional —
 /// into one slot per parameter, in parameter order. Unfilled optional slots are `None`.

@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::error::Result;
 
-use super::{Procedure, Source, all};
+use super::{Procedure, ResultSource, all};
 
 /// Name of the table listing procedures.
 pub const PROCEDURES_TABLE: &str = "procedures";
@@ -149,9 +149,9 @@ pub fn reference_markdown() -> String {
             .iter()
             .map(|c| {
                 let from = match c.source {
-                    Source::Response(path) => format!("response `{path}`"),
-                    Source::Arg(arg) => format!("argument `{arg}`"),
-                    Source::Status => "HTTP status".to_string(),
+                    ResultSource::Response(path) => format!("response `{path}`"),
+                    ResultSource::Arg(arg) => format!("argument `{arg}`"),
+                    ResultSource::Status => "HTTP status".to_string(),
                 };
                 format!("`{}` {} ({from})", c.name, c.ty.sql_name())
             })

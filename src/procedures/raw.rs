@@ -1,7 +1,7 @@
 //! `intercom_api(method, path [, body])`: any Intercom request, for what no procedure or table
 //! covers. It returns the status and the JSON body, error statuses included.
 
-use super::{Param, ParamType, Procedure, ResultColumn, Source};
+use super::{Param, ParamType, Procedure, ResultColumn, ResultSource};
 
 pub(super) fn procedures() -> Vec<Procedure> {
     vec![
@@ -25,7 +25,7 @@ pub(super) fn procedures() -> Vec<Procedure> {
         .column(ResultColumn {
             name: "status",
             ty: ParamType::Int,
-            source: Source::Status,
+            source: ResultSource::Status,
         })
         .example("SELECT status, response FROM intercom_api('GET', '/me')"),
     ]

@@ -5,9 +5,9 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use super::bind::value_text;
-use super::{Args, Procedure, ProcedureError, Source};
+use super::{Args, Procedure, ProcedureError, ResultSource};
 use crate::client::{ApiRequest, IntercomClient, fill_path, path_segment};
+use crate::tables::action::value_text;
 
 /// What Intercom answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -188,9 +188,9 @@ pub fn column_values(procedure: &Procedure, args: &Args, outcome: Option<&Outcom
         .columns
         .iter()
         .map(|column| match (column.source, outcome) {
-            (Source::Arg(name), _) => args.get(name).cloned().unwrap_or(Value::Null),
-            (Source::Response(path), Some(o)) => lookup_path(&o.response, path),
-            (Source::Status, Some(o)) => Value::from(o.status),
+            (ResultSource::Arg(name), _) => args.get(name).cloned().unwrap_or(Value::Null),
+            (ResultSource::Response(path), Some(o)) => lookup_path(&o.response, path),
+            (ResultSource::Status, Some(o)) => Value::from(o.status),
             (_, None) => Value::Null,
         })
         .collect()

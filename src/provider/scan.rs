@@ -158,7 +158,7 @@ impl ScanPlan {
             ) => {
                 let parents = match keys {
                     Some((_, ids)) => Parents::Ids(ids),
-                    None => match tables::find(parent_table).map(|p| p.source) {
+                    None => match tables::find(parent_table).map(|p| p.source.clone()) {
                         Some(Source::List(parent)) => {
                             Parents::Walk(list_request(&parent, parent.path.clone(), page_size))
                         }
@@ -1008,10 +1008,10 @@ mod tests {
         let keys = |n: usize| Some(("id".to_string(), ids[..n].to_vec()));
         let contacts = tables::find("contacts").unwrap();
         assert!(matches!(
-            ScanPlan::for_table(&contacts, keys(JOIN_LOOKUP_LIMIT), None, 150),
+            ScanPlan::for_table(contacts, keys(JOIN_LOOKUP_LIMIT), None, 150),
             ScanPlan::ByIds { .. }
         ));
-        let plan = ScanPlan::for_table(&contacts, keys(2_000), None, 150);
+        let plan = ScanPlan::for_table(contacts, keys(2_000), None, 150);
         match &plan {
             ScanPlan::SearchKeys {
                 search, field, ids, ..
@@ -1031,14 +1031,14 @@ mod tests {
              up to 15 ORed a search"
         );
         // A join narrowing the keys to a few fetches those one by one.
-        let narrowed = plan.with_join_keys(&contacts, "id", ids[..3].to_vec());
+        let narrowed = plan.with_join_keys(contacts, "id", ids[..3].to_vec());
         assert!(
             matches!(&narrowed, ScanPlan::ByIds { ids, .. } if ids.len() == 3),
             "{narrowed:?}"
         );
 
         let companies = tables::find("companies").unwrap();
-        match ScanPlan::for_table(&companies, keys(2_000), None, 50) {
+        match ScanPlan::for_table(companies, keys(2_000), None, 50) {
             ScanPlan::List(request) => assert_eq!(request.path, "/companies"),
             other => panic!("{other:?}"),
         }
@@ -1047,7 +1047,7 @@ mod tests {
     #[test]
     fn limits_shrink_pages_and_stop_paging() {
         let contacts = tables::find("contacts").unwrap();
-        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(10), true);
+        let plan = ScanPlan::for_table(contacts, None, None, 150).with_limit(Some(10), true);
         match plan {
             ScanPlan::List(r) => {
                 assert_eq!(r.per_page, Some(10));
@@ -1055,7 +1055,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let plan = ScanPlan::for_table(&contacts, None, None, 150).with_limit(Some(400), true);
+        let plan = ScanPlan::for_table(contacts, None, None, 150).with_limit(Some(400), true);
         match plan {
             ScanPlan::List(r) => assert_eq!((r.per_page, r.max_pages), (Some(150), Some(3))),
             other => panic!("{other:?}"),

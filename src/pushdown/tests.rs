@@ -19,7 +19,7 @@ fn parse(def: &tables::TableDef, predicate: &str) -> datafusion::prelude::Expr {
 
 fn pushed(table: &str, predicate: &str) -> Value {
     let def = tables::find(table).unwrap();
-    translate(&def, &[parse(&def, predicate)])
+    translate(def, &[parse(def, predicate)])
         .map(|n: SearchNode| n.to_json())
         .unwrap_or(Value::Null)
 }
@@ -141,19 +141,19 @@ fn dates_are_widened_by_two_days() {
     // The literal as the optimizer leaves it after coercion.
     let t = |secs: i64| lit(ScalarValue::TimestampSecond(Some(secs), Some("UTC".into())));
     let expr = col("created_at").gt(t(1_700_000_000));
-    let node = translate(&def, &[expr]).map(|n| n.to_json());
+    let node = translate(def, &[expr]).map(|n| n.to_json());
     assert_eq!(
         node,
         Some(json!({"field": "created_at", "operator": ">", "value": 1_700_000_000 - 2 * 86_400}))
     );
-    let node = translate(&def, &[col("last_seen_at").lt_eq(t(1_700_000_000))]).map(|n| n.to_json());
+    let node = translate(def, &[col("last_seen_at").lt_eq(t(1_700_000_000))]).map(|n| n.to_json());
     assert_eq!(
         node,
         Some(
             json!({"field": "last_seen_at", "operator": "<", "value": 1_700_000_000 + 2 * 86_400})
         )
     );
-    let node = translate(&def, &[col("signed_up_at").eq(t(1_700_000_000))]).map(|n| n.to_json());
+    let node = translate(def, &[col("signed_up_at").eq(t(1_700_000_000))]).map(|n| n.to_json());
     assert_eq!(
         node,
         Some(json!({"field": "signed_up_at", "operator": "=", "value": 1_700_000_000}))
@@ -164,9 +164,9 @@ fn dates_are_widened_by_two_days() {
 fn groups_respect_intercom_limits() {
     let def = tables::find("contacts").unwrap();
     let filters: Vec<_> = (0..20)
-        .map(|i| parse(&def, &format!("owner_id <> {i}")))
+        .map(|i| parse(def, &format!("owner_id <> {i}")))
         .collect();
-    let node = translate(&def, &filters).unwrap();
+    let node = translate(def, &filters).unwrap();
     assert!(node.groups_fit() && node.depth() <= super::MAX_DEPTH);
     match node {
         SearchNode::Group { items, .. } => assert_eq!(items.len(), super::MAX_GROUP_ITEMS),
@@ -222,7 +222,7 @@ fn many_keys_become_searches_within_intercoms_limits() {
     );
     assert!(key_queries("id", &[]).is_empty());
 
-    let field = |table: &str, column: &str| key_search_field(&tables::find(table).unwrap(), column);
+    let field = |table: &str, column: &str| key_search_field(tables::find(table).unwrap(), column);
     for table in ["contacts", "conversations", "tickets"] {
         assert_eq!(field(table, "id").as_deref(), Some("id"), "{table}");
     }

@@ -1,6 +1,9 @@
 //! The workspace's data model: `data_attributes` (§4.24) and `ticket_types` with their
 //! `ticket_type_attributes` (§4.25).
 
+use serde_json::{Map, Value};
+
+use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;
 
@@ -29,80 +32,54 @@ pub(super) fn data_attributes() -> TableDef {
         C::timestamp("created_at", "When it was created."),
         C::timestamp("updated_at", "When it was last changed."),
     ])
+    .writes(data_attributes_writes())
 }
 
-/// `ticket_types`: the kinds of ticket the workspace has.
-pub(super) fn ticket_types() -> TableDef {
-    TableDef::new(
-        "ticket_types",
-        "Ticket types (Customer, Back-office, Tracker) and their settings.",
-        Source::List(Listing::new("/ticket_types", PageStyle::Single, "data")),
-    )
-    .get_by_id("/ticket_types/{id}")
-    .columns([
-        C::text("id", "Intercom id of the ticket type."),
-        C::text("name", "Name."),
-        C::text("description", "Description."),
-        C::text("category", "Customer, Back-office or Tracker."),
-        C::text("icon", "Emoji icon."),
-        C::bool("archived", "Whether it is archived."),
-        C::bool("is_internal", "Whether tickets of this type are internal."),
-        C::json(
-            "ticket_states",
-            "States tickets of this type move through, as JSON.",
-        )
-        .at("ticket_states.data"),
-        C::timestamp("created_at", "When it was created."),
-        C::timestamp("updated_at", "When it was last changed."),
-    ])
+/// What INSERT, UPDATE and DELETE on `data_attributes` send.
+fn data_attributes_writes() -> TableWrites {
+    TableWrites {
+        table: "data_attributes",
+        insert: Some(
+            Write::new("POST", "/data_attributes")
+                .fields(&[
+                    ("name", "name"),
+                    ("model", "model"),
+                    ("data_type", "data_type"),
+                    ("description", "description"),
+                    ("options", "options"),
+                    ("messenger_writable", "messenger_writable"),
+                ])
+                .required(&["name", "model", "data_type"])
+                .finish(option_objects),
+        ),
+        update: Some(
+            Write::new("PUT", "/data_attributes/{id}")
+                .fields(&[
+                    ("description", "description"),
+                    ("options", "options"),
+                    ("archived", "archived"),
+                    ("messenger_writable", "messenger_writable"),
+                ])
+                .finish(option_objects)
+                .idempotent(),
+        ),
+        delete: None,
+        key: &["id"],
+    }
 }
 
-/// `ticket_type_attributes`: the fields of each ticket type, read from the ticket type.
-pub(super) fn ticket_type_attributes() -> TableDef {
-    TableDef::new(
-        "ticket_type_attributes",
-        "Fields of each ticket type (one row per ticket type and attribute).",
-        Source::Children {
-            parent_table: "ticket_types".into(),
-            key_column: "ticket_type_id".into(),
-            listing: Listing::new(
-                "/ticket_types/{id}",
-                PageStyle::Single,
-                "ticket_type_attributes.data",
-            ),
-        },
-    )
-    .columns([
-        C::parent_key("ticket_type_id", "Id of the ticket type."),
-        C::text("id", "Intercom id of the attribute."),
-        C::text("name", "Attribute name."),
-        C::text("description", "Description."),
-        C::text(
-            "data_type",
-            "string, list, integer, decimal, boolean, datetime or files.",
-        ),
-        C::json(
-            "input_options",
-            "Options (list items, multiline, …), as JSON.",
-        ),
-        C::int("display_order", "Position in the ticket form.").at("order"),
-        C::bool(
-            "required_to_create",
-            "Required when an admin creates a ticket.",
-        ),
-        C::bool(
-            "required_to_create_for_contacts",
-            "Required when a contact creates a ticket.",
-        ),
-        C::bool("visible_on_create", "Shown on the creation form."),
-        C::bool("visible_to_contacts", "Shown to contacts."),
-        C::bool(
-            "is_default",
-            "One of Intercom's default attributes (title, description).",
-        )
-        .at("default"),
-        C::bool("archived", "Whether it is archived."),
-        C::timestamp("created_at", "When it was created."),
-        C::timestamp("updated_at", "When it was last changed."),
-    ])
+/// `options` of a list attribute: Intercom wants `[{"value": …}]`; plain strings are wrapped.
+fn option_objects(body: &mut Map<String, Value>) -> Result<(), String> {
+    let Some(options) = body.get_mut("options") else {
+        return Ok(());
+    };
+    let Value::Array(items) = options else {
+        return Err("options must be a JSON array, e.g. '[\"Gold\", \"Silver\"]'".into());
+    };
+    for item in items.iter_mut() {
+        if let Value::String(s) = item {
+            *item = serde_json::json!({ "value": s });
+        }
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `companies` and the per-company sub-resource `company_contacts` (official spec: `GET /companies`, `GET /companies/{id}`,
 //! `GET /companies/{id}/contacts`).
 
+use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;
 
@@ -48,11 +49,14 @@ pub(super) fn companies() -> TableDef {
         Source::List(Listing::new("/companies", PageStyle::PageNumber, "data")),
     )
     .get_by_id("/companies/{id}")
+    .custom_attributes("company", false)
     // Your own id is unique (the upsert key), and its lookup answers with one company (`GET /companies?company_id=`).
     // `?name=` is not used: names need not be unique, and that lookup returns one company.
     .lookup("company_id", "/companies?company_id={id}")
     .listed_when_positive("user_count")
     .columns(company_columns("id", "company_id"))
+    .writes(companies_writes())
+    .actions(actions::procedures())
 }
 
 /// `company_contacts`: the contacts attached to each company.
@@ -114,4 +118,97 @@ pub(super) fn segment_companies() -> TableDef {
         "segments",
         "segment_id",
     )
+}
+
+/// What INSERT, UPDATE and DELETE on `companies` send.
+fn companies_writes() -> TableWrites {
+    TableWrites {
+        table: "companies",
+        insert: Some(
+            Write::new("POST", "/companies")
+                .fields(COMPANY_CREATE_FIELDS)
+                .required(&["company_id"])
+                .custom()
+                .idempotent(),
+        ),
+        update: Some(
+            Write::new("PUT", "/companies/{id}")
+                .fields(COMPANY_FIELDS)
+                .custom()
+                .idempotent(),
+        ),
+        delete: Some(Write::new("DELETE", "/companies/{id}").idempotent()),
+        key: &["id"],
+    }
+}
+
+const COMPANY_FIELDS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("plan_name", "plan"),
+    ("size", "size"),
+    ("website", "website"),
+    ("industry", "industry"),
+    ("monthly_spend", "monthly_spend"),
+];
+
+const COMPANY_CREATE_FIELDS: &[(&str, &str)] = &[
+    ("company_id", "company_id"),
+    ("name", "name"),
+    ("plan_name", "plan"),
+    ("size", "size"),
+    ("website", "website"),
+    ("industry", "industry"),
+    ("monthly_spend", "monthly_spend"),
+    ("remote_created_at", "remote_created_at"),
+];
+
+/// Actions on companies, as procedures.
+mod actions {
+    use serde_json::json;
+
+    use crate::tables::action::{Param, Procedure, tag_columns};
+
+    pub(super) fn procedures() -> Vec<Procedure> {
+        vec![tag_company(), untag_company()]
+    }
+
+    /// `POST /tags` with `companies` (intercom-api.md §5.3): tags by name, creating the tag if
+    /// needed; `untag: true` removes it.
+    fn company_tag(name: &'static str, description: &'static str, untag: bool) -> Procedure {
+        let procedure = Procedure::new(name, description, "POST", "/tags")
+            .param(Param::text("company_id", "Intercom id of the company."))
+            .param(Param::text("tag_name", "Name of the tag."))
+            .idempotent()
+            .columns(tag_columns("company_id"));
+        if untag {
+            procedure.body(|a| {
+                Ok(json!({
+                    "name": a.get("tag_name"),
+                    "companies": [{"id": a.get("company_id"), "untag": true}]
+                }))
+            })
+        } else {
+            procedure.body(|a| {
+                Ok(json!({"name": a.get("tag_name"), "companies": [{"id": a.get("company_id")}]}))
+            })
+        }
+    }
+
+    fn tag_company() -> Procedure {
+        company_tag(
+            "TagCompany",
+            "Applies a tag, by name, to a company; Intercom creates the tag if it does not exist.",
+            false,
+        )
+        .example("CALL TagCompany('5f0c0a1b2c3d4e5f60718293', 'VIP')")
+    }
+
+    fn untag_company() -> Procedure {
+        company_tag(
+            "UntagCompany",
+            "Removes a tag, by name, from a company.",
+            true,
+        )
+        .example("CALL UntagCompany('5f0c0a1b2c3d4e5f60718293', 'VIP')")
+    }
 }

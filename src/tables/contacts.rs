@@ -2,6 +2,7 @@
 //! `contact_companies` (official spec: `GET /contacts`, `GET /contacts/{id}/tags`,
 //! `GET /contacts/{id}/companies`).
 
+use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
 use crate::client::PageStyle;
 
@@ -94,10 +95,13 @@ pub(super) fn contacts() -> TableDef {
         Source::List(Listing::new("/contacts", PageStyle::Cursor, "data")),
     )
     .get_by_id("/contacts/{id}")
+    .custom_attributes("contact", true)
     // Users only; leads have no external_id.
     .lookup("external_id", "/contacts/find_by_external_id/{id}")
     .search("/contacts/search", "data")
     .columns(contact_columns("id"))
+    .writes(contacts_writes())
+    .actions(actions::procedures())
 }
 
 /// `contact_tags`: which tags each contact carries.
@@ -119,6 +123,7 @@ pub(super) fn contact_tags() -> TableDef {
         C::text("applied_by_type", "Who applied it (admin, …).").at("applied_by.type"),
         C::text("applied_by_id", "Id of who applied it.").at("applied_by.id"),
     ])
+    .writes(contact_tags_writes())
 }
 
 /// `contact_companies`: the companies each contact belongs to.
@@ -140,4 +145,303 @@ pub(super) fn contact_companies() -> TableDef {
         },
     )
     .columns(columns)
+    .writes(contact_companies_writes())
+}
+
+/// What INSERT, UPDATE and DELETE on `contacts` send.
+fn contacts_writes() -> TableWrites {
+    TableWrites {
+        table: "contacts",
+        insert: Some(
+            Write::new("POST", "/contacts")
+                .fields(CONTACT_FIELDS)
+                .custom(),
+        ),
+        update: Some(
+            Write::new("PUT", "/contacts/{id}")
+                .fields(CONTACT_FIELDS)
+                .custom()
+                .idempotent(),
+        ),
+        delete: Some(Write::new("DELETE", "/contacts/{id}").idempotent()),
+        key: &["id"],
+    }
+}
+
+/// What INSERT, UPDATE and DELETE on `contact_tags` send.
+fn contact_tags_writes() -> TableWrites {
+    TableWrites {
+        table: "contact_tags",
+        insert: Some(
+            Write::new("POST", "/contacts/{contact_id}/tags")
+                .keys(&[("tag_id", "id")])
+                .required(&["contact_id", "tag_id"])
+                .idempotent(),
+        ),
+        update: None,
+        delete: Some(Write::new("DELETE", "/contacts/{contact_id}/tags/{tag_id}").idempotent()),
+        key: &["contact_id", "tag_id"],
+    }
+}
+
+/// What INSERT, UPDATE and DELETE on `contact_companies` send.
+fn contact_companies_writes() -> TableWrites {
+    TableWrites {
+        table: "contact_companies",
+        insert: Some(
+            Write::new("POST", "/contacts/{contact_id}/companies")
+                .keys(&[("company_id", "id")])
+                .required(&["contact_id", "company_id"])
+                .idempotent(),
+        ),
+        update: None,
+        delete: Some(
+            Write::new("DELETE", "/contacts/{contact_id}/companies/{company_id}").idempotent(),
+        ),
+        key: &["contact_id", "company_id"],
+    }
+}
+
+const CONTACT_FIELDS: &[(&str, &str)] = &[
+    ("role", "role"),
+    ("external_id", "external_id"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("name", "name"),
+    ("owner_id", "owner_id"),
+    ("signed_up_at", "signed_up_at"),
+    ("last_seen_at", "last_seen_at"),
+    ("unsubscribed_from_emails", "unsubscribed_from_emails"),
+];
+
+/// Actions on contacts, as procedures.
+mod actions {
+    use serde_json::{Value, json};
+
+    use crate::tables::action::{
+        Args, Param, ParamType, Procedure, ResultColumn, fields, tag_columns,
+    };
+
+    pub(super) fn procedures() -> Vec<Procedure> {
+        vec![
+            contact_flag(
+                "ArchiveContact",
+                "Archives a contact: it disappears from lists and searches until unarchived.",
+                "/contacts/{contact_id}/archive",
+                "archived",
+            )
+            .example("CALL ArchiveContact('6650d1c2e4b0a1f2c3d4e5f6')"),
+            contact_flag(
+                "UnarchiveContact",
+                "Restores an archived contact.",
+                "/contacts/{contact_id}/unarchive",
+                "archived",
+            )
+            .example("CALL UnarchiveContact('6650d1c2e4b0a1f2c3d4e5f6')"),
+            contact_flag(
+                "BlockContact",
+                "Blocks a contact (and archives their conversations). Intercom has no unblock.",
+                "/contacts/{contact_id}/block",
+                "blocked",
+            )
+            .example("CALL BlockContact('6650d1c2e4b0a1f2c3d4e5f6')"),
+            merge(),
+            attach_company(),
+            detach_company(),
+            tag_contact(),
+            untag_contact(),
+            convert_visitor(),
+        ]
+    }
+
+    fn contact_id() -> Param {
+        Param::text("contact_id", "Intercom id of the contact.")
+    }
+
+    /// The archive/unarchive/block family: `POST /contacts/{id}/archive` (and the like), no body, answered with
+    /// `{type, id, external_id, <flag>}`. Repeating one leaves the same state.
+    fn contact_flag(
+        name: &'static str,
+        description: &'static str,
+        path: &'static str,
+        flag: &'static str,
+    ) -> Procedure {
+        Procedure::new(name, description, "POST", path)
+            .param(contact_id())
+            .column(ResultColumn::text("id", "id"))
+            .column(ResultColumn::text("external_id", "external_id"))
+            .column(ResultColumn::typed(flag, ParamType::Bool, flag))
+            .idempotent()
+    }
+
+    /// The company the contact-company endpoints answer with.
+    fn company_columns() -> Vec<ResultColumn> {
+        vec![
+            ResultColumn::arg("contact_id", ParamType::Text, "contact_id"),
+            ResultColumn::text("id", "id"),
+            ResultColumn::text("company_id", "company_id"),
+            ResultColumn::text("name", "name"),
+        ]
+    }
+
+    /// `{"id": <argument>}`, the body of the attach endpoints.
+    fn id_of(args: &Args, param: &str) -> Value {
+        Value::Object(fields(args, &[("id", param)]))
+    }
+
+    fn merge() -> Procedure {
+        Procedure::new(
+            "MergeContacts",
+            "Merges a lead into a user; the lead then no longer exists. Returns the user.",
+            "POST",
+            "/contacts/merge",
+        )
+        .param(Param::text(
+            "lead_id",
+            "Intercom id of the lead to merge (it disappears).",
+        ))
+        .param(Param::text(
+            "user_id",
+            "Intercom id of the user that remains.",
+        ))
+        .body(|a| {
+            let keys = [("from", "lead_id"), ("into", "user_id")];
+            Ok(Value::Object(fields(a, &keys)))
+        })
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::text("role", "role"))
+        .column(ResultColumn::text("email", "email"))
+        .column(ResultColumn::text("external_id", "external_id"))
+        .example(concat!(
+            "CALL MergeContacts(lead_id => '6650d1c2e4b0a1f2c3d4e5f6', ",
+            "user_id => '6650d1c2e4b0a1f2c3d4e5f7')"
+        ))
+    }
+
+    fn attach_company() -> Procedure {
+        Procedure::new(
+            "AttachContactToCompany",
+            "Attaches a contact to a company.",
+            "POST",
+            "/contacts/{contact_id}/companies",
+        )
+        .param(contact_id())
+        .param(Param::text(
+            "company_id",
+            "Intercom id of the company (not your company_id).",
+        ))
+        .body(|a| Ok(id_of(a, "company_id")))
+        .idempotent()
+        .columns(company_columns())
+        .example(concat!(
+            "CALL AttachContactToCompany('6650d1c2e4b0a1f2c3d4e5f6', ",
+            "'5f0c0a1b2c3d4e5f60718293')"
+        ))
+    }
+
+    fn detach_company() -> Procedure {
+        Procedure::new(
+            "DetachContactFromCompany",
+            "Detaches a contact from a company.",
+            "DELETE",
+            "/contacts/{contact_id}/companies/{company_id}",
+        )
+        .param(contact_id())
+        .param(Param::text("company_id", "Intercom id of the company."))
+        .idempotent()
+        .columns(company_columns())
+        .example(concat!(
+            "CALL DetachContactFromCompany('6650d1c2e4b0a1f2c3d4e5f6', ",
+            "'5f0c0a1b2c3d4e5f60718293')"
+        ))
+    }
+
+    fn tag_contact() -> Procedure {
+        Procedure::new(
+            "TagContact",
+            "Applies a tag to a contact.",
+            "POST",
+            "/contacts/{contact_id}/tags",
+        )
+        .param(contact_id())
+        .param(Param::text("tag_id", "Id of the tag (see the tags table)."))
+        .body(|a| Ok(id_of(a, "tag_id")))
+        .idempotent()
+        .columns(tag_columns("contact_id"))
+        .example("CALL TagContact('6650d1c2e4b0a1f2c3d4e5f6', '81')")
+    }
+
+    fn untag_contact() -> Procedure {
+        Procedure::new(
+            "UntagContact",
+            "Removes a tag from a contact.",
+            "DELETE",
+            "/contacts/{contact_id}/tags/{tag_id}",
+        )
+        .param(contact_id())
+        .param(Param::text("tag_id", "Id of the tag."))
+        .idempotent()
+        .columns(tag_columns("contact_id"))
+        .example("CALL UntagContact('6650d1c2e4b0a1f2c3d4e5f6', '81')")
+    }
+
+    fn convert_visitor() -> Procedure {
+        Procedure::new(
+            "ConvertVisitor",
+            "Converts a Messenger visitor into a contact (a lead or a user), or merges it into the \
+             existing contact with that id, user_id or email.",
+            "POST",
+            "/visitors/convert",
+        )
+        .param(Param::text("visitor_id", "Intercom id of the visitor."))
+        .param(
+            Param::text("type", "Role of the resulting contact: lead or user.")
+                .default_value("lead")
+                .one_of(&["lead", "user"]),
+        )
+        .param(
+            Param::text(
+                "contact_id",
+                "Intercom id of an existing contact to merge the visitor into.",
+            )
+            .optional(),
+        )
+        .param(
+            Param::text(
+                "user_id",
+                "Your external id of the contact (an existing one is merged into).",
+            )
+            .optional(),
+        )
+        .param(
+            Param::text(
+                "email",
+                "Email of the contact (an existing one is merged into).",
+            )
+            .optional(),
+        )
+        .check(|a| {
+            if !a.has("contact_id") && !a.has("user_id") && !a.has("email") {
+                return Err(
+                    "say who the visitor becomes: give contact_id, user_id or email".into(),
+                );
+            }
+            Ok(())
+        })
+        .body(|a| {
+            let keys = [
+                ("id", "contact_id"),
+                ("user_id", "user_id"),
+                ("email", "email"),
+            ];
+            let user = Value::Object(fields(a, &keys));
+            Ok(json!({"type": a.get("type"), "visitor": {"id": a.get("visitor_id")}, "user": user}))
+        })
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::text("role", "role"))
+        .column(ResultColumn::text("email", "email"))
+        .example(
+            "CALL ConvertVisitor('6650d1c2e4b0a1f2c3d4e5aa', 'lead', email => 'ann@example.com')",
+        )
+    }
 }

@@ -2,6 +2,7 @@
 //! `GET /conversations/{id}`). Parts come only from
 //! `GET /conversations/{id}` (at most the newest 500), so they are a per-conversation child table.
 
+use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
 use crate::client::PageStyle;
 
@@ -17,6 +18,7 @@ pub(super) fn conversations() -> TableDef {
         )),
     )
     .get_by_id("/conversations/{id}")
+    .custom_attributes("conversation", false)
     .search("/conversations/search", "conversations")
     .columns([
         C::text("id", "Intercom id of the conversation."),
@@ -123,6 +125,8 @@ pub(super) fn conversations() -> TableDef {
             "Conversation attributes, as a JSON object.",
         ),
     ])
+    .writes(conversations_writes())
+    .actions(actions::procedures())
 }
 
 /// `conversation_parts`: messages, notes and actions within each conversation.
@@ -155,4 +159,582 @@ pub(super) fn conversation_parts() -> TableDef {
         C::text("state", "Conversation state after this part."),
         C::json("attachments", "Attachments."),
     ])
+}
+
+/// What INSERT, UPDATE and DELETE on `conversations` send.
+fn conversations_writes() -> TableWrites {
+    TableWrites {
+        table: "conversations",
+        insert: None,
+        update: Some(
+            Write::new("PUT", "/conversations/{id}")
+                .fields(&[("title", "title"), ("read", "read")])
+                .custom()
+                .idempotent(),
+        ),
+        delete: Some(Write::new("DELETE", "/conversations/{id}").idempotent()),
+        key: &["id"],
+    }
+}
+
+/// Actions on conversations, as procedures. State changes and participant changes add
+/// conversation parts (and a closing `body` is a message to the contact), so they are not
+/// repeated after a 5xx; tags and updates are.
+mod actions {
+    use serde_json::{Value, json};
+
+    use crate::tables::action::{Args, Param, ParamType, Procedure, ResultColumn, fields};
+
+    const PARTS: &str = "/conversations/{conversation_id}/parts";
+
+    pub(super) fn procedures() -> Vec<Procedure> {
+        vec![
+            admin_reply(),
+            contact_reply(),
+            close(),
+            snooze(),
+            open(),
+            assign(),
+            tag(
+                "TagConversation",
+                [tag_id(), conversation_admin("Admin applying the tag.")],
+            ),
+            tag(
+                "AddTagToConversation",
+                [conversation_admin("Admin applying the tag."), tag_id()],
+            ),
+            untag("UntagConversation"),
+            untag("RemoveTagFromConversation"),
+            attach_contact(),
+            detach_contact(),
+            mark_read(),
+            update(),
+            convert_to_ticket(),
+            redact_part(),
+            delete(),
+            create(),
+        ]
+    }
+
+    fn conversation_id() -> Param {
+        Param::text("conversation_id", "Id of the conversation.")
+    }
+
+    fn conversation_admin(doc: &'static str) -> Param {
+        Param::text("admin_id", doc)
+    }
+
+    fn tag_id() -> Param {
+        Param::text("tag_id", "Id of the tag.")
+    }
+
+    fn attachment_urls() -> Param {
+        Param::json(
+            "attachment_urls",
+            "JSON array of up to 10 file URLs to attach.",
+        )
+        .optional()
+    }
+
+    /// The conversation that reply and part endpoints answer with.
+    fn conversation_columns() -> Vec<ResultColumn> {
+        vec![
+            ResultColumn::text("id", "id"),
+            ResultColumn::text("state", "state"),
+            ResultColumn::typed("open", ParamType::Bool, "open"),
+        ]
+    }
+
+    /// The conversation plus the part a reply added (the last one).
+    fn reply_columns() -> Vec<ResultColumn> {
+        let mut columns = conversation_columns();
+        columns.push(ResultColumn::text(
+            "part_id",
+            "conversation_parts.conversation_parts.-1.id",
+        ));
+        columns.push(ResultColumn::text(
+            "part_type",
+            "conversation_parts.conversation_parts.-1.part_type",
+        ));
+        columns
+    }
+
+    /// The tag that the conversation tag endpoints answer with.
+    fn tag_columns() -> Vec<ResultColumn> {
+        vec![
+            ResultColumn::arg("conversation_id", ParamType::Text, "conversation_id"),
+            ResultColumn::text("tag_id", "id"),
+            ResultColumn::text("tag_name", "name"),
+        ]
+    }
+
+    /// `admin_id` as the 2.15 conversation request schemas type it: a string.
+    fn admin(args: &Args) -> Value {
+        args.get("admin_id").cloned().unwrap_or(Value::Null)
+    }
+
+    fn check_attachments(args: &Args) -> Result<(), String> {
+        match args.get("attachment_urls") {
+            None => Ok(()),
+            Some(Value::Array(urls)) if urls.len() <= 10 && urls.iter().all(Value::is_string) => {
+                Ok(())
+            }
+            Some(_) => Err("attachment_urls must be a JSON array of at most 10 URL strings".into()),
+        }
+    }
+
+    fn check_object(args: &Args, name: &str, example: &str) -> Result<(), String> {
+        match args.get(name) {
+            None | Some(Value::Object(_)) => Ok(()),
+            Some(_) => Err(format!("{name} must be a JSON object, e.g. '{example}'")),
+        }
+    }
+
+    /// A `POST …/parts` body by an admin: `message_type`, `type: admin`, `admin_id`, and the
+    /// arguments in `extra`.
+    fn part(message_type: &str, args: &Args, extra: &[(&str, &str)]) -> Value {
+        let mut body = fields(args, extra);
+        body.insert("message_type".into(), json!(message_type));
+        body.insert("type".into(), json!("admin"));
+        body.insert("admin_id".into(), admin(args));
+        Value::Object(body)
+    }
+
+    fn admin_reply() -> Procedure {
+        Procedure::new(
+            "AdminReplyToConversation",
+            "Replies to a conversation as an admin: a comment the contact sees, or an internal note.",
+            "POST",
+            "/conversations/{conversation_id}/reply",
+        )
+        .param(conversation_id())
+        .param(
+            Param::text(
+                "message_type",
+                "comment (seen by the contact) or note (internal).",
+            )
+            .one_of(&["comment", "note"]),
+        )
+        .param(conversation_admin("Admin who replies."))
+        .param(Param::text("body", "Text of the reply (HTML allowed)."))
+        .param(attachment_urls())
+        .check(check_attachments)
+        .body(|a| {
+            let keys = [
+                ("message_type", "message_type"),
+                ("body", "body"),
+                ("attachment_urls", "attachment_urls"),
+            ];
+            let mut body = fields(a, &keys);
+            body.insert("type".into(), json!("admin"));
+            body.insert("admin_id".into(), admin(a));
+            Ok(Value::Object(body))
+        })
+        .columns(reply_columns())
+        .example("CALL AdminReplyToConversation('1001', 'comment', '991267460', 'Fixed now!')")
+    }
+
+    fn contact_reply() -> Procedure {
+        Procedure::new(
+            "ContactReplyToConversation",
+            "Replies to a conversation on behalf of a contact.",
+            "POST",
+            "/conversations/{conversation_id}/reply",
+        )
+        .param(conversation_id())
+        .param(Param::text(
+            "intercom_user_id",
+            "Intercom id of the contact who replies.",
+        ))
+        .param(Param::text("body", "Text of the reply."))
+        .param(attachment_urls())
+        .check(check_attachments)
+        .body(|a| {
+            let keys = [
+                ("intercom_user_id", "intercom_user_id"),
+                ("body", "body"),
+                ("attachment_urls", "attachment_urls"),
+            ];
+            let mut body = fields(a, &keys);
+            body.insert("type".into(), json!("user"));
+            body.insert("message_type".into(), json!("comment"));
+            Ok(Value::Object(body))
+        })
+        .columns(reply_columns())
+        .example("CALL ContactReplyToConversation('1001', '6650d1c2e4b0a1f2c3d4e5f6', 'It works')")
+    }
+
+    fn close() -> Procedure {
+        Procedure::new("CloseConversation", "Closes a conversation.", "POST", PARTS)
+            .param(conversation_id())
+            .param(conversation_admin("Admin who closes it."))
+            .param(Param::text("body", "Optional closing message shown to the contact.").optional())
+            .body(|a| Ok(part("close", a, &[("body", "body")])))
+            .columns(conversation_columns())
+            .example("CALL CloseConversation('1001', '991267460')")
+    }
+
+    fn snooze() -> Procedure {
+        Procedure::new(
+            "SnoozeConversation",
+            "Snoozes a conversation until a given time.",
+            "POST",
+            PARTS,
+        )
+        .param(conversation_id())
+        .param(conversation_admin("Admin who snoozes it."))
+        .param(Param::timestamp(
+            "snoozed_until",
+            "When the conversation reopens; Intercom requires it",
+        ))
+        .body(|a| Ok(part("snoozed", a, &[("snoozed_until", "snoozed_until")])))
+        .columns(conversation_columns())
+        .column(ResultColumn::typed(
+            "snoozed_until",
+            ParamType::Timestamp,
+            "snoozed_until",
+        ))
+        .example("CALL SnoozeConversation('1001', '991267460', '2026-03-01T09:00:00Z')")
+    }
+
+    fn open() -> Procedure {
+        Procedure::new(
+            "OpenConversation",
+            "Reopens a closed or snoozed conversation.",
+            "POST",
+            PARTS,
+        )
+        .param(conversation_id())
+        .param(conversation_admin("Admin who opens it."))
+        .body(|a| Ok(part("open", a, &[])))
+        .columns(conversation_columns())
+        .example("CALL OpenConversation('1001', '991267460')")
+    }
+
+    fn assign() -> Procedure {
+        Procedure::new(
+            "AssignConversation",
+            "Assigns a conversation to an admin or a team (assignee_id '0' unassigns).",
+            "POST",
+            PARTS,
+        )
+        .param(conversation_id())
+        .param(
+            Param::text(
+                "type",
+                "admin to assign to an admin, team to assign to a team.",
+            )
+            .one_of(&["admin", "team"]),
+        )
+        .param(conversation_admin("Admin making the assignment."))
+        .param(Param::text(
+            "assignee_id",
+            "Id of the admin or team to assign to; '0' unassigns.",
+        ))
+        .param(Param::text("body", "Optional note added with the assignment.").optional())
+        .body(|a| {
+            let keys = [
+                ("type", "type"),
+                ("assignee_id", "assignee_id"),
+                ("body", "body"),
+            ];
+            let mut body = fields(a, &keys);
+            body.insert("message_type".into(), json!("assignment"));
+            body.insert("admin_id".into(), admin(a));
+            Ok(Value::Object(body))
+        })
+        .columns(conversation_columns())
+        .column(ResultColumn::text("admin_assignee_id", "admin_assignee_id"))
+        .column(ResultColumn::text("team_assignee_id", "team_assignee_id"))
+        .example(concat!(
+            "CALL AssignConversation(conversation_id => '1001', type => 'admin', ",
+            "admin_id => '991267460', assignee_id => '991267461')"
+        ))
+    }
+
+    /// TagConversation, or Skyvia's AddTagToConversation: the same request, with `tag_id` and
+    /// `admin_id` after `conversation_id` in the given order.
+    fn tag(name: &'static str, rest: [Param; 2]) -> Procedure {
+        let (description, example, alias) = if name == "TagConversation" {
+            (
+                "Applies a tag to a conversation.",
+                "CALL TagConversation('1001', '81', '991267460')",
+                None,
+            )
+        } else {
+            (
+                "Skyvia's name for TagConversation, with Skyvia's parameter order.",
+                "CALL AddTagToConversation('1001', '991267460', '81')",
+                Some("TagConversation"),
+            )
+        };
+        let [second, third] = rest;
+        let procedure = Procedure::new(
+            name,
+            description,
+            "POST",
+            "/conversations/{conversation_id}/tags",
+        )
+        .param(conversation_id())
+        .param(second)
+        .param(third)
+        .body(|a| Ok(json!({"id": a.get("tag_id"), "admin_id": admin(a)})))
+        .idempotent()
+        .columns(tag_columns())
+        .example(example);
+        match alias {
+            Some(target) => procedure.alias_of(target),
+            None => procedure,
+        }
+    }
+
+    /// UntagConversation, or Skyvia's RemoveTagFromConversation (same parameter order).
+    fn untag(name: &'static str) -> Procedure {
+        let procedure = Procedure::new(
+            name,
+            "Removes a tag from a conversation.",
+            "DELETE",
+            "/conversations/{conversation_id}/tags/{tag_id}",
+        )
+        .param(conversation_id())
+        .param(tag_id())
+        .param(conversation_admin("Admin removing the tag."))
+        // DELETE with a JSON body (intercom-api.md §8.1).
+        .body(|a| Ok(json!({"admin_id": admin(a)})))
+        .idempotent()
+        .columns(tag_columns());
+        if name == "UntagConversation" {
+            procedure.example("CALL UntagConversation('1001', '81', '991267460')")
+        } else {
+            procedure
+                .alias_of("UntagConversation")
+                .example("CALL RemoveTagFromConversation('1001', '81', '991267460')")
+        }
+    }
+
+    fn participant_columns() -> Vec<ResultColumn> {
+        vec![
+            ResultColumn::arg("conversation_id", ParamType::Text, "conversation_id"),
+            ResultColumn::arg("contact_id", ParamType::Text, "contact_id"),
+            ResultColumn::typed("customers", ParamType::Json, "customers"),
+        ]
+    }
+
+    fn attach_contact() -> Procedure {
+        Procedure::new(
+            "AttachContactToConversation",
+            "Adds a contact as a participant of a conversation.",
+            "POST",
+            "/conversations/{conversation_id}/customers",
+        )
+        .param(conversation_id())
+        .param(conversation_admin("Admin adding the participant."))
+        .param(Param::text(
+            "contact_id",
+            "Intercom id of the contact to add.",
+        ))
+        .body(|a| {
+            Ok(json!({
+                "admin_id": admin(a),
+                "customer": {"intercom_user_id": a.get("contact_id")}
+            }))
+        })
+        .columns(participant_columns())
+        .example(concat!(
+            "CALL AttachContactToConversation('1001', '991267460', ",
+            "'6650d1c2e4b0a1f2c3d4e5f6')"
+        ))
+    }
+
+    fn detach_contact() -> Procedure {
+        Procedure::new(
+            "DetachContactFromConversation",
+            "Removes a participant from a conversation (not the last one).",
+            "DELETE",
+            "/conversations/{conversation_id}/customers/{contact_id}",
+        )
+        .param(conversation_id())
+        .param(conversation_admin("Admin removing the participant."))
+        .param(Param::text(
+            "contact_id",
+            "Intercom id of the contact to remove.",
+        ))
+        // DELETE with a JSON body (intercom-api.md §8.1).
+        .body(|a| Ok(json!({"admin_id": admin(a)})))
+        .columns(participant_columns())
+        .example(concat!(
+            "CALL DetachContactFromConversation('1001', '991267460', ",
+            "'6650d1c2e4b0a1f2c3d4e5f6')"
+        ))
+    }
+
+    fn mark_read() -> Procedure {
+        Procedure::new(
+            "MarkConversationRead",
+            "Marks a conversation as read.",
+            "PUT",
+            "/conversations/{conversation_id}",
+        )
+        .param(conversation_id())
+        .body(|_| Ok(json!({"read": true})))
+        .idempotent()
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::typed("read", ParamType::Bool, "read"))
+        .example("CALL MarkConversationRead('1001')")
+    }
+
+    fn update() -> Procedure {
+        Procedure::new(
+            "UpdateConversation",
+            "Sets a conversation's title and/or custom attributes (the attributes must exist).",
+            "PUT",
+            "/conversations/{conversation_id}",
+        )
+        .param(conversation_id())
+        .param(Param::text("title", "New title.").optional())
+        .param(
+            Param::json(
+                "custom_attributes",
+                "JSON object of attribute name to value.",
+            )
+            .optional(),
+        )
+        .check(|a| {
+            if !a.has("title") && !a.has("custom_attributes") {
+                return Err("give title or custom_attributes (or both)".into());
+            }
+            check_object(a, "custom_attributes", r#"{"Issue type": "Billing"}"#)
+        })
+        .body(|a| {
+            let keys = [
+                ("title", "title"),
+                ("custom_attributes", "custom_attributes"),
+            ];
+            Ok(Value::Object(fields(a, &keys)))
+        })
+        .idempotent()
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::text("title", "title"))
+        .column(ResultColumn::typed(
+            "custom_attributes",
+            ParamType::Json,
+            "custom_attributes",
+        ))
+        .example(
+            r#"CALL UpdateConversation('1001', custom_attributes => '{"Issue type": "Billing"}')"#,
+        )
+    }
+
+    fn convert_to_ticket() -> Procedure {
+        Procedure::new(
+            "ConvertConversationToTicket",
+            "Converts a conversation into a ticket of a Customer ticket type.",
+            "POST",
+            "/conversations/{conversation_id}/convert",
+        )
+        .param(conversation_id())
+        .param(Param::text(
+            "ticket_type_id",
+            "Id of a Customer ticket type.",
+        ))
+        .param(Param::json("attributes", "JSON object of ticket attributes.").optional())
+        .check(|a| check_object(a, "attributes", r#"{"Severity": "High"}"#))
+        .body(|a| {
+            let keys = [
+                ("ticket_type_id", "ticket_type_id"),
+                ("attributes", "attributes"),
+            ];
+            Ok(Value::Object(fields(a, &keys)))
+        })
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::text("ticket_id", "ticket_id"))
+        .column(ResultColumn::text("category", "category"))
+        .example("CALL ConvertConversationToTicket('1001', '62')")
+    }
+
+    fn redact_part() -> Procedure {
+        Procedure::new(
+            "RedactConversationPart",
+            "Redacts the text of one part of a conversation (irreversible).",
+            "POST",
+            "/conversations/redact",
+        )
+        .param(conversation_id())
+        .param(Param::text(
+            "conversation_part_id",
+            "Id of the part to redact (see conversation_parts).",
+        ))
+        .body(|a| {
+            let keys = [
+                ("conversation_id", "conversation_id"),
+                ("conversation_part_id", "conversation_part_id"),
+            ];
+            let mut body = fields(a, &keys);
+            body.insert("type".into(), json!("conversation_part"));
+            Ok(Value::Object(body))
+        })
+        .idempotent()
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::arg(
+            "conversation_part_id",
+            ParamType::Text,
+            "conversation_part_id",
+        ))
+        .example("CALL RedactConversationPart('1001', '40000012')")
+    }
+
+    fn delete() -> Procedure {
+        Procedure::new(
+            "DeleteConversation",
+            "Deletes a conversation (irreversible).",
+            "DELETE",
+            "/conversations/{conversation_id}",
+        )
+        .param(conversation_id())
+        .idempotent()
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::typed("deleted", ParamType::Bool, "deleted"))
+        .example("CALL DeleteConversation('1001')")
+    }
+
+    fn create() -> Procedure {
+        Procedure::new(
+            "CreateConversation",
+            "Starts a conversation from a contact (an in-app message written by the contact).",
+            "POST",
+            "/conversations",
+        )
+        .param(Param::text(
+            "contact_id",
+            "Intercom id of the contact who writes.",
+        ))
+        .param(Param::text("body", "Text of the message."))
+        .param(
+            Param::text("contact_type", "user, lead, or contact (any contact).")
+                .default_value("user")
+                .one_of(&["user", "lead", "contact"]),
+        )
+        .param(Param::text("subject", "Optional subject.").optional())
+        .param(Param::timestamp("created_at", "Optional creation time, for imports.").optional())
+        .body(|a| {
+            let keys = [
+                ("body", "body"),
+                ("subject", "subject"),
+                ("created_at", "created_at"),
+            ];
+            let mut body = fields(a, &keys);
+            let from = json!({"type": a.get("contact_type"), "id": a.get("contact_id")});
+            body.insert("from".into(), from);
+            Ok(Value::Object(body))
+        })
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::text("conversation_id", "conversation_id"))
+        .column(ResultColumn::text("message_type", "message_type"))
+        .column(ResultColumn::typed(
+            "created_at",
+            ParamType::Timestamp,
+            "created_at",
+        ))
+        .example("CALL CreateConversation('6650d1c2e4b0a1f2c3d4e5f6', 'Hi, I cannot log in')")
+    }
 }

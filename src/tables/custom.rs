@@ -27,14 +27,6 @@ pub struct CustomAttribute {
     pub description: String,
 }
 
-/// The tables with custom attributes, with the `model` that `GET /data_attributes` takes and
-/// whether their search endpoint accepts `custom_attributes.<name>` (only contacts do, §7.3).
-pub const MODELS: &[(&str, &str, bool)] = &[
-    ("contacts", "contact", true),
-    ("companies", "company", false),
-    ("conversations", "conversation", false),
-];
-
 /// The live custom attributes of a `GET /data_attributes` response (standard and archived
 /// ones left out), in the order given.
 pub fn parse(body: &Value) -> Vec<CustomAttribute> {
@@ -130,6 +122,7 @@ mod tests {
 
         let contacts = super::super::find("contacts")
             .unwrap()
+            .clone()
             .with_custom_attributes(&attributes, true);
         let tier = contacts
             .column_named("custom_attributes.plan_tier")
@@ -151,6 +144,7 @@ mod tests {
         // Companies cannot be searched by custom attribute; adding twice adds nothing.
         let companies = super::super::find("companies")
             .unwrap()
+            .clone()
             .with_custom_attributes(&attributes, false)
             .with_custom_attributes(&attributes, false);
         let seats = companies.column_named("custom_attributes.seats").unwrap();

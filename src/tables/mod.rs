@@ -2,6 +2,7 @@
 //! flow. The generic provider (`crate::provider`) interprets these definitions; nothing here does
 //! I/O. `validate_all` checks the whole registry in one unit test.
 
+pub mod action;
 mod admins;
 mod attributes;
 mod companies;
@@ -10,15 +11,20 @@ mod conversations;
 pub mod custom;
 mod notes;
 mod segments;
+mod subscriptions;
 mod tags;
 mod teams;
+mod ticket_states;
 mod tickets;
+pub mod write;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::client::PageStyle;
+use action::Procedure;
+use write::TableWrites;
 
 /// The SQL type of a column and how its JSON value is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +222,21 @@ pub struct TableDef {
     pub search: Option<SearchDef>,
     /// Columns in order.
     pub columns: Vec<ColumnDef>,
+    /// What INSERT, UPDATE and DELETE send, when the table is writable.
+    pub writes: Option<TableWrites>,
+    /// The workspace's own attributes on this object, when it has them.
+    pub custom_attributes: Option<CustomModel>,
+    /// The Intercom actions on this object, as procedures (`CALL …`).
+    pub actions: Vec<Procedure>,
+}
+
+/// Where a table's custom attributes are described and whether they can be searched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CustomModel {
+    /// The `model` that `GET /data_attributes` takes (`contact`, `company`, `conversation`).
+    pub model: &'static str,
+    /// Whether the search endpoint accepts `custom_attributes.<name>` (only contacts' does).
+    pub searchable: bool,
 }
 
 impl TableDef {
@@ -229,7 +250,25 @@ impl TableDef {
             listed_when_positive: None,
             search: None,
             columns: Vec::new(),
+            writes: None,
+            custom_attributes: None,
+            actions: Vec::new(),
         }
+    }
+    /// Declares what INSERT, UPDATE and DELETE send.
+    pub fn writes(mut self, writes: TableWrites) -> Self {
+        self.writes = Some(writes);
+        self
+    }
+    /// Declares the object's custom attributes: `model` as `GET /data_attributes` names it.
+    pub fn custom_attributes(mut self, model: &'static str, searchable: bool) -> Self {
+        self.custom_attributes = Some(CustomModel { model, searchable });
+        self
+    }
+    /// Declares the object's actions.
+    pub fn actions(mut self, actions: impl IntoIterator<Item = Procedure>) -> Self {
+        self.actions.extend(actions);
+        self
     }
     /// Declares the get-by-id endpoint (path with `{id}`).
     pub fn get_by_id(self, path: &str) -> Self {
@@ -308,8 +347,13 @@ impl Listing {
     }
 }
 
-/// Every table, sorted by name.
-pub fn all() -> Vec<TableDef> {
+/// Every table, sorted by name: the one registry of objects (reads, writes, custom attributes,
+/// actions).
+pub fn all() -> &'static [TableDef] {
+    &REGISTRY
+}
+
+static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
     let mut tables = vec![
         admins::admins(),
         companies::companies(),
@@ -321,31 +365,34 @@ pub fn all() -> Vec<TableDef> {
         conversations::conversation_parts(),
         attributes::data_attributes(),
         notes::notes(),
-        attributes::ticket_types(),
-        attributes::ticket_type_attributes(),
+        tickets::ticket_types(),
+        tickets::ticket_type_attributes(),
         companies::segment_companies(),
         companies::tag_companies(),
         segments::segments(),
+        subscriptions::contact_subscriptions(),
+        subscriptions::subscription_types(),
         tags::tags(),
         teams::teams(),
+        ticket_states::ticket_states(),
         tickets::tickets(),
     ];
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     tables
-}
+});
 
 /// The table named `name`.
-pub fn find(name: &str) -> Option<TableDef> {
-    all().into_iter().find(|t| t.name == name)
+pub fn find(name: &str) -> Option<&'static TableDef> {
+    all().iter().find(|t| t.name == name)
 }
 
 /// Checks the registry: unique table and column names, parents that exist, `{id}` in child and
 /// get-by-id paths, a docs page per table that lists every column. Returns every problem found.
 pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
     let tables = all();
-    let mut problems = Vec::new();
+    let mut problems = write::validate(tables);
     let mut names = std::collections::HashSet::new();
-    for t in &tables {
+    for t in tables {
         if !names.insert(t.name.clone()) {
             problems.push(format!("table {} is defined twice", t.name));
         }

@@ -1,5 +1,6 @@
 //! `notes` (intercom-api.md §4.13): notes admins leave on contacts.
 
+use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;
 
@@ -22,4 +23,70 @@ pub(super) fn notes() -> TableDef {
         C::text("admin_name", "Name of the admin who wrote it.").at("author.name"),
         C::timestamp("created_at", "When the note was written."),
     ])
+    .writes(notes_writes())
+    .actions(actions::procedures())
+}
+
+/// What INSERT, UPDATE and DELETE on `notes` send.
+fn notes_writes() -> TableWrites {
+    TableWrites {
+        table: "notes",
+        insert: Some(
+            Write::new("POST", "/contacts/{contact_id}/notes")
+                .fields(&[("body", "body"), ("admin_id", "admin_id")])
+                .required(&["body"]),
+        ),
+        update: None,
+        delete: None,
+        key: &["id"],
+    }
+}
+
+/// Actions on notes, as procedures.
+mod actions {
+    use serde_json::Value;
+
+    use crate::tables::action::{Param, ParamType, Procedure, ResultColumn, fields};
+
+    pub(super) fn procedures() -> Vec<Procedure> {
+        vec![create_note()]
+    }
+
+    fn create_note() -> Procedure {
+        Procedure::new(
+            "CreateContactNote",
+            "Adds a note to a contact (Intercom wraps the body in <p>…</p>).",
+            "POST",
+            "/contacts/{contact_id}/notes",
+        )
+        .param(Param::text("contact_id", "Intercom id of the contact."))
+        .param(Param::text("body", "Text of the note (HTML allowed)."))
+        .param(
+            Param::text(
+                "admin_id",
+                "Author of the note; Intercom uses the token's admin when NULL.",
+            )
+            .optional(),
+        )
+        .body(|a| {
+            let keys = [("body", "body"), ("admin_id", "admin_id")];
+            Ok(Value::Object(fields(a, &keys)))
+        })
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::arg(
+            "contact_id",
+            ParamType::Text,
+            "contact_id",
+        ))
+        .column(ResultColumn::text("body", "body"))
+        .column(ResultColumn::typed(
+            "created_at",
+            ParamType::Timestamp,
+            "created_at",
+        ))
+        .example(concat!(
+            "CALL CreateContactNote('6650d1c2e4b0a1f2c3d4e5f6', 'Called about renewal', ",
+            "'991267460')"
+        ))
+    }
 }

@@ -1,5 +1,6 @@
 //! `tags` (intercom-api.md §4.21).
 
+use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;
 
@@ -15,4 +16,26 @@ pub(super) fn tags() -> TableDef {
         C::text("id", "Intercom id of the tag."),
         C::text("name", "Tag name (case-insensitive in Intercom)."),
     ])
+    .writes(tags_writes())
+}
+
+/// What INSERT, UPDATE and DELETE on `tags` send.
+fn tags_writes() -> TableWrites {
+    TableWrites {
+        table: "tags",
+        insert: Some(
+            Write::new("POST", "/tags")
+                .fields(&[("name", "name")])
+                .required(&["name"])
+                .idempotent(),
+        ),
+        update: Some(
+            Write::new("POST", "/tags")
+                .fields(&[("name", "name")])
+                .keys(&[("id", "id")])
+                .idempotent(),
+        ),
+        delete: Some(Write::new("DELETE", "/tags/{id}").idempotent()),
+        key: &["id"],
+    }
 }
