@@ -560,3 +560,92 @@ async fn update_from_is_refused_and_inserts_cannot_choose_ids() {
     assert!(message.contains("id is assigned by Intercom"), "{message}");
     assert!(find_by(&env, "tags", "name", "x").is_none());
 }
+
+#[tokio::test]
+async fn contact_subscriptions_are_inserted_and_deleted_like_the_procedures() {
+    let env = start().await;
+    let user = user_ids(&env, 1).remove(0);
+    let types = env
+        .rows("SELECT id, name FROM subscription_types ORDER BY id")
+        .await;
+    assert_eq!(types.len(), 3, "{types:?}");
+    let (newsletter, updates) = (types[0][0].clone(), types[1][0].clone());
+    let mine = format!(
+        "SELECT subscription_type_id, consent_type FROM contact_subscriptions \
+         WHERE contact_id = '{user}' ORDER BY 1"
+    );
+    // Start from no explicit choices (the seed gives some contacts one).
+    env.rows(&format!(
+        "DELETE FROM contact_subscriptions WHERE contact_id = '{user}'"
+    ))
+    .await;
+
+    env.emulator.state.clear_requests();
+    let n = count(
+        &env,
+        &format!(
+            "INSERT INTO contact_subscriptions (contact_id, subscription_type_id) \
+             VALUES ('{user}', '{updates}')"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    assert_eq!(
+        writes(&env),
+        [format!("POST /contacts/{user}/subscriptions")]
+    );
+    let n = count(
+        &env,
+        &format!(
+            "INSERT INTO contact_subscriptions (contact_id, subscription_type_id, consent_type) \
+             VALUES ('{user}', '{newsletter}', 'opt_out')"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let after = env.rows(&mine).await;
+    assert!(
+        after.contains(&vec![updates.clone(), "opt_in".into()]),
+        "{after:?}"
+    );
+    assert!(after.iter().any(|r| r[0] == newsletter), "{after:?}");
+
+    let message = refused(
+        &env,
+        &format!(
+            "INSERT INTO contact_subscriptions (contact_id, subscription_type_id, consent_type) \
+             VALUES ('{user}', '{newsletter}', 'maybe')"
+        ),
+    )
+    .await;
+    assert!(
+        message.contains("consent_type must be opt_in or opt_out"),
+        "{message}"
+    );
+
+    env.emulator.state.clear_requests();
+    let n = count(
+        &env,
+        &format!("DELETE FROM contact_subscriptions WHERE contact_id = '{user}'"),
+    )
+    .await;
+    assert_eq!(n, 2);
+    let mut deleted = writes(&env);
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        [
+            format!("DELETE /contacts/{user}/subscriptions/{newsletter}"),
+            format!("DELETE /contacts/{user}/subscriptions/{updates}"),
+        ]
+    );
+    assert!(env.rows(&mine).await.is_empty());
+    // The procedure sends the same request as the INSERT.
+    env.emulator.state.clear_requests();
+    env.rows(&format!("CALL SubscribeContact('{user}', '{updates}')"))
+        .await;
+    assert_eq!(
+        writes(&env),
+        [format!("POST /contacts/{user}/subscriptions")]
+    );
+}

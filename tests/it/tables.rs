@@ -28,7 +28,7 @@ fn expected(env: &crate::common::TestEnv, kind: &str, fields: &[&str]) -> Vec<Ve
 async fn every_top_level_table_matches_the_seed() {
     // page_size 7 makes every paginated listing take several pages.
     let env = start_with(EmulatorConfig::default(), |c| c.page_size = 7).await;
-    let cases: [(&str, &str, &[&str]); 7] = [
+    let cases: [(&str, &str, &[&str]); 8] = [
         (
             "contacts",
             "id, email, name, role, location_country, owner_id",
@@ -55,6 +55,11 @@ async fn every_top_level_table_matches_the_seed() {
         ("admins", "id, name, email", &["id", "name", "email"]),
         ("teams", "id, name", &["id", "name"]),
         ("tags", "id, name", &["id", "name"]),
+        (
+            "subscription_types",
+            "id, name, consent_type",
+            &["id", "default_translation.name", "consent_type"],
+        ),
         (
             "segments",
             "id, name, person_type",
@@ -294,8 +299,11 @@ async fn every_table_is_listed_and_readable() {
         "conversation_parts",
         "conversations",
         "segments",
+        "subscription_types",
+        "contact_subscriptions",
         "tags",
         "teams",
+        "ticket_states",
         "tickets",
     ] {
         assert!(
@@ -346,4 +354,59 @@ async fn explain_shows_the_requests_a_scan_will_send() {
     );
     // EXPLAIN plans only: nothing was sent.
     assert_eq!(env.emulator.state.request_count(), 0);
+}
+
+#[tokio::test]
+async fn ticket_states_are_the_states_tickets_are_in() {
+    let env = start().await;
+    // Every ticket's state is one of ticket_states, with the same category.
+    let orphans = env
+        .rows(
+            "SELECT t.id FROM tickets t LEFT JOIN ticket_states s ON s.id = t.ticket_state_id \
+             WHERE s.id IS NULL OR s.category <> t.ticket_state_category",
+        )
+        .await;
+    assert!(orphans.is_empty(), "{orphans:?}");
+    let categories = env
+        .rows("SELECT DISTINCT category FROM ticket_states ORDER BY 1")
+        .await;
+    assert_eq!(
+        categories,
+        [
+            ["in_progress"],
+            ["resolved"],
+            ["submitted"],
+            ["waiting_on_customer"]
+        ]
+        .map(|r| r.map(String::from).to_vec())
+    );
+    let requests = env.requests();
+    assert!(
+        requests.contains(&"GET /ticket_states".to_string()),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn contact_subscriptions_are_each_contacts_choices() {
+    let env = start().await;
+    // The contact objects list their explicit choices; the table must show the same pairs.
+    let mut want = BTreeSet::new();
+    for c in env.emulator.state.snapshot("contacts") {
+        for key in [
+            "opted_in_subscription_types",
+            "opted_out_subscription_types",
+        ] {
+            for s in c[key]["data"].as_array().into_iter().flatten() {
+                want.insert(vec![field(&c, "id"), field(s, "id")]);
+            }
+        }
+    }
+    assert!(!want.is_empty(), "the seed has no subscription choices");
+    let got: BTreeSet<Vec<String>> = env
+        .rows("SELECT contact_id, subscription_type_id FROM contact_subscriptions")
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(got, want);
 }
