@@ -5,6 +5,7 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::sqlparser::parser::ParserError;
 
 use crate::client::ClientError;
+use crate::dml::DmlError;
 use crate::limits::LimitError;
 use crate::procedures::ProcedureError;
 
@@ -74,6 +75,14 @@ impl Error {
         }
     }
 
+    /// The INSERT/UPDATE/DELETE error inside this error, if there is one.
+    pub fn dml_error(&self) -> Option<&DmlError> {
+        match self {
+            Error::DataFusion(e) => find_external(e),
+            _ => None,
+        }
+    }
+
     /// The procedure error inside this error, if there is one.
     pub fn procedure_error(&self) -> Option<&ProcedureError> {
         match self {
@@ -112,6 +121,9 @@ fn datafusion_message(e: &DataFusionError) -> String {
     }
     if let Some(procedure) = find_procedure_error(e) {
         return procedure.to_string();
+    }
+    if let Some(write) = find_external::<DmlError>(e) {
+        return write.to_string();
     }
     if let Some(limit) = find_external::<LimitError>(e) {
         return limit.to_string();
@@ -155,33 +167,12 @@ fn with_hints(message: &str) -> String {
         && let Some((qualified, _)) = rest.split_once("' not found")
     {
         let wanted = qualified.rsplit('.').next().unwrap_or(qualified);
-        let nearest = crate::tables::all()
-            .iter()
-            .map(|t| (edit_distance(wanted, &t.name), t.name.clone()))
-            .min()
-            .filter(|(d, _)| *d <= 3);
-        if let Some((_, name)) = nearest {
-            return format!("{message}; did you mean {name}?");
+        if let Some(table) = crate::tables::suggest(wanted) {
+            return format!("{message}; did you mean {}?", table.name);
         }
         return format!("{message}; \\dt lists the tables");
     }
     message.to_string()
-}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// What a panic's payload says, on one line, as the message of the query's error.
@@ -273,7 +264,7 @@ mod tests {
             "{}",
             e.user_message()
         );
-        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
+        assert_eq!(crate::suggest::edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod repl;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod suggest;
 pub mod tables;
 
 pub use config::{AccessToken, Config, Region};

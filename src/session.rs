@@ -7,9 +7,12 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::Statement;
@@ -37,6 +40,31 @@ pub struct TableInfo {
     pub schema: SchemaRef,
     /// Per-column descriptions, in schema order.
     pub column_descriptions: Vec<String>,
+}
+
+/// DataFusion's physical planner with the planners of our own nodes (procedure calls, writes).
+struct IntercomQueryPlanner {
+    extensions: Vec<Arc<dyn ExtensionPlanner + Send + Sync>>,
+}
+
+impl std::fmt::Debug for IntercomQueryPlanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntercomQueryPlanner")
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl QueryPlanner for IntercomQueryPlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn datafusion::catalog::Session,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        DefaultPhysicalPlanner::with_extension_planners(self.extensions.clone())
+            .create_physical_plan(logical_plan, session)
+            .await
+    }
 }
 
 /// Registers every Intercom table into `ctx` (default catalog and schema) and returns the
@@ -71,8 +99,23 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
             Arc::new(IntercomTable::new(def.clone(), client.clone())),
         )?;
     }
+    // One physical planner for the session: procedure calls and writes are siblings.
+    let planner = Arc::new(IntercomQueryPlanner {
+        extensions: vec![
+            procedures::plan::extension_planner(client.clone()),
+            Arc::new(crate::dml::WritePlanner {
+                client: client.clone(),
+            }),
+        ],
+    });
+    let state = SessionStateBuilder::new_from_existing(ctx.state())
+        .with_query_planner(planner)
+        .build();
+    *ctx.state_ref().write() = state;
     // Procedures: CALL, table functions, LATERAL bulk calls, and their metadata tables.
     procedures::register(ctx, client.clone())?;
+    // INSERT, UPDATE and DELETE on Intercom tables.
+    crate::dml::register(ctx);
     ctx.register_table(
         procedures::catalog::PROCEDURES_TABLE,
         Arc::new(procedures::catalog::procedures_table()?),

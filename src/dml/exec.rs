@@ -25,12 +25,11 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
+use super::DmlError;
+use super::error::external;
 use super::plan::{WriteNode, statement_name};
 use super::{Kind, TableWrites, Write, row_value};
 use crate::client::{ApiRequest, ClientError, IntercomClient};
-use crate::procedures::ProcedureError;
-use crate::procedures::exec::only_child;
-use crate::procedures::plan::external;
 use crate::settings::{DEFAULT_MAX_WRITE_ROWS, IntercomOptions};
 
 /// Executes a write statement; see the module docs.
@@ -119,7 +118,8 @@ impl ExecutionPlan for WriteExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let input = only_child(children, "IntercomWriteExec")?;
+        let [input] = <[_; 1]>::try_from(children)
+            .map_err(|_| DataFusionError::Internal("IntercomWriteExec has one child".into()))?;
         Ok(Arc::new(Self {
             input,
             table: self.table.clone(),
@@ -164,7 +164,7 @@ impl ExecutionPlan for WriteExec {
         let input = self.input.clone();
         let start = async move {
             if client.config().read_only {
-                return Err(external(ProcedureError::WriteReadOnly {
+                return Err(external(DmlError::ReadOnly {
                     statement: statement.name,
                 }));
             }
@@ -218,7 +218,7 @@ impl Statement {
                 }
                 rows.push(row);
                 if rows.len() as u64 > self.limit {
-                    return Err(external(ProcedureError::TooManyWriteRows {
+                    return Err(external(DmlError::TooManyRows {
                         statement: self.name.clone(),
                         rows: rows.len(),
                         limit: self.limit,
@@ -251,7 +251,7 @@ impl Statement {
                     .request(self.kind, row, &self.given)
                     .map(|request| (label.clone(), request))
                     .map_err(|m| {
-                        external(ProcedureError::Arguments(format!(
+                        external(DmlError::Row(format!(
                             "{}: {label}: {m}; nothing was sent",
                             self.name
                         )))
@@ -306,7 +306,7 @@ impl Statement {
             return Ok(report.done.len() as u64);
         }
         let message = report.message(&self.name, &self.table, self.kind, total);
-        Err(external(ProcedureError::PartialWrite(message)))
+        Err(external(DmlError::Partial(message)))
     }
 }
 

@@ -8,11 +8,21 @@
 //!
 //! [`Write::request`] turns one row into one request.
 
+mod error;
 pub mod exec;
 pub mod plan;
 
+pub use error::DmlError;
+
 pub use crate::tables::write::{Kind, TableWrites, Write, row_value};
 pub use plan::{DmlRule, WritePlanner};
+
+/// Installs INSERT/UPDATE/DELETE on Intercom tables into `ctx` (the analyzer rule that turns
+/// DataFusion's DML nodes into ours). Their nodes become execution plans through
+/// [`WritePlanner`], which the session's query planner installs.
+pub fn register(ctx: &datafusion::prelude::SessionContext) {
+    ctx.add_analyzer_rule(std::sync::Arc::new(DmlRule));
+}
 
 /// Every writable table, in table-name order.
 pub fn all() -> impl Iterator<Item = &'static TableWrites> {

@@ -34,11 +34,11 @@ use datafusion::sql::sqlparser::ast::{
     AssignmentTarget, Ident, ObjectName, ObjectNamePart, Statement,
 };
 
+use super::DmlError;
+use super::error::external;
 use super::exec::WriteExec;
 use super::{Kind, TableWrites, Write};
 use crate::client::IntercomClient;
-use crate::procedures::ProcedureError;
-use crate::procedures::plan::external;
 use crate::provider::IntercomTable;
 use crate::tables::ColumnType;
 
@@ -61,7 +61,7 @@ impl AnalyzerRule for DmlRule {
 }
 
 fn refuse(message: String) -> DataFusionError {
-    external(ProcedureError::Unsupported(message))
+    external(DmlError::Unsupported(message))
 }
 
 fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {

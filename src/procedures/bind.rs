@@ -107,7 +107,7 @@ fn unknown_param_message(procedure: &Procedure, name: &str) -> String {
         .iter()
         .map(|n| {
             (
-                crate::error::edit_distance(&name.to_ascii_lowercase(), n),
+                crate::suggest::edit_distance(&name.to_ascii_lowercase(), n),
                 *n,
             )
         })

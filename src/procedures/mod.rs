@@ -57,12 +57,8 @@ pub fn find(name: &str) -> Option<&'static Procedure> {
 /// The procedure whose name is nearest to `name`, if one is close enough to be a typo.
 pub fn suggest(name: &str) -> Option<&'static Procedure> {
     let wanted = squash(name);
-    all()
-        .iter()
-        .map(|p| (crate::error::edit_distance(&wanted, &squash(p.name)), p))
-        .min_by_key(|(distance, _)| *distance)
-        .filter(|(distance, _)| *distance <= 3.max(wanted.len() / 4))
-        .map(|(_, p)| p)
+    let max_distance = 3.max(wanted.len() / 4);
+    crate::suggest::nearest(&wanted, all(), |p| squash(p.name), max_distance)
 }
 
 /// Lower case without underscores, so `archive_contacts` is near `ArchiveContact`.
@@ -120,27 +116,6 @@ pub enum ProcedureError {
     /// Intercom's answer lacked something the procedure needs (e.g. the named attribute).
     #[error("{0}")]
     NotFound(String),
-    /// INSERT/UPDATE/DELETE on a read-only session.
-    #[error("intercom-sql is read-only (--read-only); {statement} was not run")]
-    WriteReadOnly {
-        /// `UPDATE contacts`, …
-        statement: String,
-    },
-    /// INSERT/UPDATE/DELETE acting on more rows than `intercom.max_write_rows`.
-    #[error(
-        "{statement} would act on more than intercom.max_write_rows ({limit}) rows (at least {rows}); nothing was sent. Narrow the statement, or allow it for this session with SET intercom.max_write_rows = <rows>"
-    )]
-    TooManyWriteRows {
-        /// `UPDATE contacts`, …
-        statement: String,
-        /// Rows read before stopping (more than the limit).
-        rows: usize,
-        /// The limit in force.
-        limit: u64,
-    },
-    /// INSERT/UPDATE/DELETE that wrote some rows but not all: which were, which were not, why.
-    #[error("{0}")]
-    PartialWrite(String),
 }
 
 fn unknown_message(name: &str, suggestion: Option<&str>) -> String {
@@ -174,9 +149,6 @@ impl ProcedureError {
                 _ => "58000",
             },
             ProcedureError::NotFound(_) => "42704",
-            ProcedureError::WriteReadOnly { .. } => "25006",
-            ProcedureError::TooManyWriteRows { .. } => "54000",
-            ProcedureError::PartialWrite(_) => "58000",
         }
     }
 
@@ -185,7 +157,7 @@ impl ProcedureError {
     pub fn stops_bulk(&self) -> bool {
         match self {
             ProcedureError::Request { source, .. } => source.dooms_following_requests(),
-            ProcedureError::ReadOnly { .. } | ProcedureError::WriteReadOnly { .. } => true,
+            ProcedureError::ReadOnly { .. } => true,
             _ => false,
         }
     }

@@ -26,8 +26,7 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, ScalarValue};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::context::{QueryPlanner, SessionContext};
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::planner::{
     PlannedRelation, RelationPlanner, RelationPlannerContext, RelationPlanning,
 };
@@ -37,7 +36,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
+use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use datafusion::sql::sqlparser::ast::{
     Expr as SqlExpr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
     SetExpr, Statement, TableFactor,
@@ -49,21 +48,12 @@ use super::exec::{ProcedureApplyExec, ProcedureExec};
 use super::{ParamType, Procedure, ProcedureError, bind, find};
 use crate::client::IntercomClient;
 
-/// Installs procedures into `ctx`: the relation planner, the LATERAL rule, the physical
-/// planner for procedure nodes (replacing the session's query planner) and one table function
-/// per procedure.
+/// Installs procedures into `ctx`: the relation planner, the LATERAL rule and one table
+/// function per procedure. Their nodes become execution plans through [`extension_planner`],
+/// which the session's query planner (`crate::session`) installs beside the DML one.
 pub fn register(ctx: &SessionContext, client: Arc<IntercomClient>) -> Result<()> {
-    let planner = Arc::new(ProcedureQueryPlanner {
-        client: client.clone(),
-    });
-    let state = SessionStateBuilder::new_from_existing(ctx.state())
-        .with_query_planner(planner)
-        .build();
-    *ctx.state_ref().write() = state;
     ctx.register_relation_planner(Arc::new(ProcedureRelationPlanner))?;
     ctx.add_analyzer_rule(Arc::new(LateralProcedureRule));
-    // INSERT/UPDATE/DELETE on Intercom tables run through the same physical planner.
-    ctx.add_analyzer_rule(Arc::new(crate::dml::DmlRule));
     for procedure in super::all() {
         ctx.register_udtf(
             &procedure.function_name,
@@ -691,30 +681,9 @@ fn rewrite_lateral(node: LogicalPlan, next: &mut usize) -> Result<Transformed<Lo
     Ok(Transformed::yes(plan))
 }
 
-/// The session's physical planner, plus procedure nodes.
-#[derive(Debug)]
-struct ProcedureQueryPlanner {
-    client: Arc<IntercomClient>,
-}
-
-#[async_trait]
-impl QueryPlanner for ProcedureQueryPlanner {
-    async fn create_physical_plan(
-        &self,
-        logical_plan: &LogicalPlan,
-        session: &dyn Session,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        DefaultPhysicalPlanner::with_extension_planners(vec![
-            Arc::new(ProcedureExtensionPlanner {
-                client: self.client.clone(),
-            }),
-            Arc::new(crate::dml::WritePlanner {
-                client: self.client.clone(),
-            }),
-        ])
-        .create_physical_plan(logical_plan, session)
-        .await
-    }
+/// Turns procedure nodes into execution plans.
+pub fn extension_planner(client: Arc<IntercomClient>) -> Arc<dyn ExtensionPlanner + Send + Sync> {
+    Arc::new(ProcedureExtensionPlanner { client })
 }
 
 #[derive(Debug)]

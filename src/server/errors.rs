@@ -6,6 +6,7 @@
 //! | Failure | SQLSTATE |
 //! |---|---|
 //! | procedure error (`CALL …`, `archive_contact(…)`), not an API error | [`crate::procedures::ProcedureError::sqlstate`]: unknown 42883, arguments 22023, read-only 25006, too many rows 54000, unsupported 0A000, not found 42704 |
+//! | INSERT/UPDATE/DELETE error, not an API error | [`crate::dml::DmlError::sqlstate`]: bad row value 22023, read-only 25006, too many rows 54000, unsupported 0A000, partly written 58000 |
 //! | Intercom API 401 (token refused) | 28000 invalid_authorization_specification |
 //! | Intercom API 403 | 42501 insufficient_privilege |
 //! | Intercom API 404 | P0002 no_data_found |
@@ -48,6 +49,9 @@ pub fn sqlstate(error: &Error) -> &'static str {
     }
     if let Some(procedure) = error.procedure_error() {
         return procedure.sqlstate();
+    }
+    if let Some(write) = error.dml_error() {
+        return write.sqlstate();
     }
     if let Some(limit) = error.limit_error() {
         return limit.sqlstate();

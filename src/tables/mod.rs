@@ -386,6 +386,11 @@ pub fn find(name: &str) -> Option<&'static TableDef> {
     all().iter().find(|t| t.name == name)
 }
 
+/// The table whose name is nearest to `name`, if one is close enough to be a typo.
+pub fn suggest(name: &str) -> Option<&'static TableDef> {
+    crate::suggest::nearest(name, all(), |t| t.name.clone(), 3)
+}
+
 /// Checks the registry: unique table and column names, parents that exist, `{id}` in child and
 /// get-by-id paths, a docs page per table that lists every column. Returns every problem found.
 pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
