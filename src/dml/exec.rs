@@ -11,17 +11,21 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, execute_stream,
 };
+use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
@@ -559,5 +563,38 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("Not attempted"), "{text}");
+    }
+}
+
+/// Plans [`WriteNode`]s.
+#[derive(Debug)]
+pub struct WritePlanner {
+    /// The client requests go through.
+    pub client: Arc<IntercomClient>,
+}
+
+#[async_trait]
+impl ExtensionPlanner for WritePlanner {
+    async fn plan_extension(
+        &self,
+        _planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        _logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        _session: &dyn Session,
+        _planning_ctx: &datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let Some(write) = node.as_any().downcast_ref::<WriteNode>() else {
+            return Ok(None);
+        };
+        let input = physical_inputs
+            .first()
+            .cloned()
+            .ok_or_else(|| DataFusionError::Internal("IntercomWrite without input".into()))?;
+        Ok(Some(Arc::new(WriteExec::new(
+            input,
+            write,
+            self.client.clone(),
+        )?)))
     }
 }

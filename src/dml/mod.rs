@@ -15,7 +15,8 @@ pub mod plan;
 pub use error::DmlError;
 
 pub use crate::tables::write::{Kind, TableWrites, Write, row_value};
-pub use plan::{DmlRule, WritePlanner};
+pub use exec::WritePlanner;
+pub use plan::DmlRule;
 
 /// Installs INSERT/UPDATE/DELETE on Intercom tables into `ctx` (the analyzer rule that turns
 /// DataFusion's DML nodes into ours). Their nodes become execution plans through

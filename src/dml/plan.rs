@@ -7,7 +7,7 @@
 //! exactly as a SELECT would find them — same pushdown, same results — and only then written.
 //! Statements are checked here, before anything runs: the table and statement kind must be
 //! writable, only settable columns may be given, and UPDATE/DELETE need a WHERE clause.
-//! [`WritePlanner`] makes the node executable ([`super::exec::WriteExec`]); nothing is sent
+//! [`super::exec::WritePlanner`] makes the node executable ([`super::exec::WriteExec`]); nothing is sent
 //! before the plan runs, so EXPLAIN sends nothing (EXPLAIN ANALYZE runs the statement).
 
 use std::cmp::Ordering;
@@ -15,8 +15,6 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use datafusion::catalog::Session;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchemaRef, ScalarValue, TableReference};
@@ -24,21 +22,16 @@ use datafusion::datasource::DefaultTableSource;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{
-    DmlStatement, Expr, Extension, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
-    WriteOp,
+    DmlStatement, Expr, Extension, LogicalPlan, UserDefinedLogicalNodeCore, WriteOp,
 };
 use datafusion::optimizer::AnalyzerRule;
-use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 use datafusion::sql::sqlparser::ast::{
     AssignmentTarget, Ident, ObjectName, ObjectNamePart, Statement,
 };
 
 use super::DmlError;
 use super::error::external;
-use super::exec::WriteExec;
 use super::{Kind, TableWrites, Write};
-use crate::client::IntercomClient;
 use crate::provider::IntercomTable;
 use crate::tables::ColumnType;
 
@@ -354,39 +347,6 @@ impl UserDefinedLogicalNodeCore for WriteNode {
             input,
             ..self.clone()
         })
-    }
-}
-
-/// Plans [`WriteNode`]s.
-#[derive(Debug)]
-pub struct WritePlanner {
-    /// The client requests go through.
-    pub client: Arc<IntercomClient>,
-}
-
-#[async_trait]
-impl ExtensionPlanner for WritePlanner {
-    async fn plan_extension(
-        &self,
-        _planner: &dyn PhysicalPlanner,
-        node: &dyn UserDefinedLogicalNode,
-        _logical_inputs: &[&LogicalPlan],
-        physical_inputs: &[Arc<dyn ExecutionPlan>],
-        _session: &dyn Session,
-        _planning_ctx: &datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext,
-    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let Some(write) = node.as_any().downcast_ref::<WriteNode>() else {
-            return Ok(None);
-        };
-        let input = physical_inputs
-            .first()
-            .cloned()
-            .ok_or_else(|| DataFusionError::Internal("IntercomWrite without input".into()))?;
-        Ok(Some(Arc::new(WriteExec::new(
-            input,
-            write,
-            self.client.clone(),
-        )?)))
     }
 }
 

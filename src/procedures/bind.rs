@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::tables::action::{Args, value_text};
 
-use super::{ParamType, Procedure, ProcedureError};
+use super::{ColumnType, Procedure, ProcedureError};
 
 /// Puts arguments — `(Some(name), expr)` for `name => expr`, `(None, expr)` for positional —
 /// into one slot per parameter, in parameter order. Unfilled optional slots are `None`.
@@ -193,30 +193,31 @@ pub fn bind_values(procedure: &Procedure, values: &[ScalarValue]) -> Result<Args
     Ok(args)
 }
 
-fn expected(ty: ParamType) -> &'static str {
+fn expected(ty: ColumnType) -> &'static str {
     match ty {
-        ParamType::Text => "text",
-        ParamType::Int => "an integer",
-        ParamType::Bool => "a boolean",
-        ParamType::Timestamp => {
+        ColumnType::Text => "text",
+        ColumnType::Int => "an integer",
+        ColumnType::Float => "a number",
+        ColumnType::Bool => "a boolean",
+        ColumnType::Timestamp => {
             "a timestamp (ISO-8601 text such as '2026-03-01T09:00:00Z', or Unix seconds)"
         }
-        ParamType::Json => "JSON text",
+        ColumnType::Json => "JSON text",
     }
 }
 
 /// Converts one non-null value; `Err` describes what was given.
-fn convert(ty: ParamType, value: &ScalarValue) -> Result<Value, String> {
+fn convert(ty: ColumnType, value: &ScalarValue) -> Result<Value, String> {
     let text = scalar_text(value);
     let integer = scalar_int(value);
     let described = || describe(value);
     match ty {
-        ParamType::Text => match (text, integer) {
+        ColumnType::Text => match (text, integer) {
             (Some(s), _) => Ok(Value::String(s)),
             (None, Some(i)) => Ok(Value::String(i.to_string())),
             _ => Err(described()),
         },
-        ParamType::Int => match (integer, text) {
+        ColumnType::Int => match (integer, text) {
             (Some(i), _) => Ok(Value::from(i)),
             (None, Some(s)) => s
                 .trim()
@@ -225,7 +226,21 @@ fn convert(ty: ParamType, value: &ScalarValue) -> Result<Value, String> {
                 .map_err(|_| described()),
             _ => Err(described()),
         },
-        ParamType::Bool => match (value, text, integer) {
+        ColumnType::Float => match (value, integer, text) {
+            (ScalarValue::Float64(Some(f)), _, _) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .ok_or_else(described),
+            (_, Some(i), _) => Ok(Value::from(i)),
+            (_, None, Some(s)) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(described),
+            _ => Err(described()),
+        },
+        ColumnType::Bool => match (value, text, integer) {
             (ScalarValue::Boolean(Some(b)), _, _) => Ok(Value::Bool(*b)),
             (_, Some(s), _) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" | "t" | "yes" | "on" | "1" => Ok(Value::Bool(true)),
@@ -236,7 +251,7 @@ fn convert(ty: ParamType, value: &ScalarValue) -> Result<Value, String> {
             (_, None, Some(1)) => Ok(Value::Bool(true)),
             _ => Err(described()),
         },
-        ParamType::Timestamp => {
+        ColumnType::Timestamp => {
             if let Some(seconds) = timestamp_seconds(value) {
                 return Ok(Value::from(seconds));
             }
@@ -246,7 +261,7 @@ fn convert(ty: ParamType, value: &ScalarValue) -> Result<Value, String> {
                 _ => Err(described()),
             }
         }
-        ParamType::Json => match (text, value) {
+        ColumnType::Json => match (text, value) {
             (Some(s), _) => serde_json::from_str::<Value>(&s)
                 .map_err(|e| format!("text that is not JSON ({e}): {}", shorten(&s))),
             (None, ScalarValue::Boolean(Some(b))) => Ok(Value::Bool(*b)),

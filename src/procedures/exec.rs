@@ -13,8 +13,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Int64Builder, RecordBatch, RecordBatchOptions, StringBuilder,
-    TimestampSecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, RecordBatchOptions,
+    StringBuilder, TimestampSecondBuilder,
 };
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::ScalarValue;
@@ -33,9 +33,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use super::bind::{bind_values, parse_time};
-use super::plan::external;
+use super::external;
 use super::run::{Outcome, column_values, is_raw, run};
-use super::{Args, ParamType, Procedure, ProcedureError};
+use super::{Args, ColumnType, Procedure, ProcedureError};
 use crate::client::IntercomClient;
 use crate::settings::{DEFAULT_MAX_WRITE_ROWS, IntercomOptions};
 
@@ -124,9 +124,9 @@ fn result_arrays(procedure: &Procedure, bulk: bool, rows: &[RowResult]) -> Vec<A
 }
 
 /// JSON values as an Arrow array of the column's type; values of another shape become NULL.
-fn typed_array<'a>(ty: ParamType, values: impl Iterator<Item = &'a Value>) -> ArrayRef {
+fn typed_array<'a>(ty: ColumnType, values: impl Iterator<Item = &'a Value>) -> ArrayRef {
     match ty {
-        ParamType::Text => {
+        ColumnType::Text => {
             let mut b = StringBuilder::new();
             for v in values {
                 match v {
@@ -137,7 +137,7 @@ fn typed_array<'a>(ty: ParamType, values: impl Iterator<Item = &'a Value>) -> Ar
             }
             Arc::new(b.finish())
         }
-        ParamType::Json => {
+        ColumnType::Json => {
             let mut b = StringBuilder::new();
             for v in values {
                 match v {
@@ -147,7 +147,7 @@ fn typed_array<'a>(ty: ParamType, values: impl Iterator<Item = &'a Value>) -> Ar
             }
             Arc::new(b.finish())
         }
-        ParamType::Int => {
+        ColumnType::Int => {
             let mut b = Int64Builder::new();
             for v in values {
                 b.append_option(match v {
@@ -158,7 +158,18 @@ fn typed_array<'a>(ty: ParamType, values: impl Iterator<Item = &'a Value>) -> Ar
             }
             Arc::new(b.finish())
         }
-        ParamType::Bool => {
+        ColumnType::Float => {
+            let mut b = Float64Builder::new();
+            for v in values {
+                b.append_option(match v {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                });
+            }
+            Arc::new(b.finish())
+        }
+        ColumnType::Bool => {
             let mut b = BooleanBuilder::new();
             for v in values {
                 b.append_option(match v {
@@ -170,7 +181,7 @@ fn typed_array<'a>(ty: ParamType, values: impl Iterator<Item = &'a Value>) -> Ar
             }
             Arc::new(b.finish())
         }
-        ParamType::Timestamp => {
+        ColumnType::Timestamp => {
             let mut b = TimestampSecondBuilder::new().with_timezone("UTC");
             for v in values {
                 b.append_option(match v {
@@ -261,7 +272,7 @@ pub struct ProcedureExec {
 }
 
 impl ProcedureExec {
-    /// A call of `procedure` whose result has `schema` (from [`super::plan::result_fields`]).
+    /// A call of `procedure` whose result has `schema` (from `super::plan::result_fields`).
     pub fn new(
         procedure: &'static Procedure,
         args: Vec<Arc<dyn PhysicalExpr>>,
@@ -300,7 +311,7 @@ impl ProcedureExec {
             return Err(read_only_error(procedure));
         }
         let (args, outcome) = run(procedure, args, &client).await.map_err(external)?;
-        let bulk = schema.field_with_name(super::plan::OK).is_ok();
+        let bulk = schema.field_with_name(super::OK).is_ok();
         let row = RowResult::success(procedure, &args, &outcome);
         let batch = RecordBatch::try_new(schema, result_arrays(procedure, bulk, &[row]))?;
         match projection {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Args, Param, ParamType, Procedure, ResultColumn, fields};
+use super::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
 
 pub(super) fn procedures() -> Vec<Procedure> {
     vec![email(), in_app(), submit_event()]
@@ -83,7 +83,7 @@ fn message(name: &'static str, description: &'static str, email: bool) -> Proced
         .column(ResultColumn::text("conversation_id", "conversation_id"))
         .column(ResultColumn::typed(
             "created_at",
-            ParamType::Timestamp,
+            ColumnType::Timestamp,
             "created_at",
         ))
 }
@@ -158,17 +158,17 @@ fn submit_event() -> Procedure {
     .idempotent()
     .column(ResultColumn::arg(
         "event_name",
-        ParamType::Text,
+        ColumnType::Text,
         "event_name",
     ))
     .column(ResultColumn::arg(
         "created_at",
-        ParamType::Timestamp,
+        ColumnType::Timestamp,
         "created_at",
     ))
-    .column(ResultColumn::arg("id", ParamType::Text, "id"))
-    .column(ResultColumn::arg("user_id", ParamType::Text, "user_id"))
-    .column(ResultColumn::arg("email", ParamType::Text, "email"))
+    .column(ResultColumn::arg("id", ColumnType::Text, "id"))
+    .column(ResultColumn::arg("user_id", ColumnType::Text, "user_id"))
+    .column(ResultColumn::arg("email", ColumnType::Text, "email"))
     .example(concat!(
         "CALL SubmitEvent('invited-friend', '2026-02-01T10:00:00Z', ",
         r#"'6650d1c2e4b0a1f2c3d4e5f6', '{"invitee": "bob@example.com"}')"#

@@ -25,9 +25,16 @@ use serde_json::Value;
 use crate::client::ClientError;
 
 pub use crate::tables::action::{
-    ArgLookup, Args, Param, ParamType, Procedure, ResultColumn, ResultSource, fields, placeholders,
+    ArgLookup, Args, ColumnType, Param, Procedure, ResultColumn, ResultSource, fields, placeholders,
 };
 pub use plan::register;
+
+/// Names of the columns every call adds after the procedure's own.
+pub const RESPONSE: &str = "response";
+/// `ok` and `error`: added to bulk (LATERAL) calls, which report failures row by row.
+pub const OK: &str = "ok";
+/// See [`OK`].
+pub const ERROR: &str = "error";
 
 /// Every procedure: each table's actions (in table order), then those that belong to no
 /// table (messages, workspace, the raw `intercom_api`).
@@ -161,6 +168,11 @@ impl ProcedureError {
             _ => false,
         }
     }
+}
+
+/// Wraps a procedure error for DataFusion; `Error::user_message` unwraps it again.
+pub(crate) fn external(e: ProcedureError) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::External(Box::new(e))
 }
 
 /// Problems in the registry itself: duplicate names, path placeholders without a parameter,

@@ -20,7 +20,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -45,7 +45,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use super::exec::{ProcedureApplyExec, ProcedureExec};
-use super::{ParamType, Procedure, ProcedureError, bind, find};
+use super::{ColumnType, ERROR, OK, Procedure, ProcedureError, RESPONSE, bind, external, find};
 use crate::client::IntercomClient;
 
 /// Installs procedures into `ctx`: the relation planner, the LATERAL rule and one table
@@ -64,11 +64,6 @@ pub fn register(ctx: &SessionContext, client: Arc<IntercomClient>) -> Result<()>
         );
     }
     Ok(())
-}
-
-/// Wraps a procedure error for DataFusion; `Error::user_message` unwraps it again.
-pub(crate) fn external(e: ProcedureError) -> DataFusionError {
-    DataFusionError::External(Box::new(e))
 }
 
 /// The last part of a possibly qualified name.
@@ -129,30 +124,13 @@ pub fn call_to_query(call: &Function) -> Result<Statement, ProcedureError> {
     })
 }
 
-/// Names of the columns every call adds after the procedure's own.
-pub const RESPONSE: &str = "response";
-/// `ok` and `error`: added to bulk (LATERAL) calls, which report failures row by row.
-pub const OK: &str = "ok";
-/// See [`OK`].
-pub const ERROR: &str = "error";
-
-/// Arrow type of a result column.
-pub fn arrow_type(ty: ParamType) -> DataType {
-    match ty {
-        ParamType::Text | ParamType::Json => DataType::Utf8,
-        ParamType::Int => DataType::Int64,
-        ParamType::Bool => DataType::Boolean,
-        ParamType::Timestamp => DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
-    }
-}
-
 /// The result fields of a call: the procedure's columns, then `ok` and `error` for bulk calls,
 /// then `response`.
 pub fn result_fields(procedure: &Procedure, bulk: bool) -> Vec<Field> {
     let mut fields: Vec<Field> = procedure
         .columns
         .iter()
-        .map(|c| Field::new(c.name, arrow_type(c.ty), true))
+        .map(|c| Field::new(c.name, c.ty.data_type(), true))
         .collect();
     if bulk {
         fields.push(Field::new(OK, DataType::Boolean, false));
@@ -392,12 +370,12 @@ impl UserDefinedLogicalNodeCore for ProcedureApplyNode {
 /// `SELECT * FROM archive_contact($1)` (pgjdbc's `{call …}` escape) learns what to send.
 /// Timestamps are declared as text: ISO-8601 text is what clients send most easily, and
 /// binding also accepts Unix seconds in it.
-fn typed_placeholder(expr: Expr, ty: ParamType) -> Expr {
+fn typed_placeholder(expr: Expr, ty: ColumnType) -> Expr {
     match expr {
         Expr::Placeholder(mut placeholder) if placeholder.field.is_none() => {
             let data_type = match ty {
-                ParamType::Timestamp => DataType::Utf8,
-                other => arrow_type(other),
+                ColumnType::Timestamp => DataType::Utf8,
+                other => other.data_type(),
             };
             placeholder.field = Some(Arc::new(Field::new(
                 placeholder.id.clone(),

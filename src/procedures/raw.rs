@@ -1,7 +1,7 @@
 //! `intercom_api(method, path [, body])`: any Intercom request, for what no procedure or table
 //! covers. It returns the status and the JSON body, error statuses included.
 
-use super::{Param, ParamType, Procedure, ResultColumn, ResultSource};
+use super::{ColumnType, Param, Procedure, ResultColumn, ResultSource};
 
 pub(super) fn procedures() -> Vec<Procedure> {
     vec![
@@ -24,7 +24,7 @@ pub(super) fn procedures() -> Vec<Procedure> {
         .param(Param::json("body", "JSON body for POST, PUT or DELETE.").optional())
         .column(ResultColumn {
             name: "status",
-            ty: ParamType::Int,
+            ty: ColumnType::Int,
             source: ResultSource::Status,
         })
         .example("SELECT status, response FROM intercom_api('GET', '/me')"),

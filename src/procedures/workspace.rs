@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Args, Param, ParamType, Procedure, ResultColumn, fields};
+use super::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
 
 pub(super) fn procedures() -> Vec<Procedure> {
     vec![
@@ -15,12 +15,12 @@ pub(super) fn procedures() -> Vec<Procedure> {
 
 fn attribute_columns() -> Vec<ResultColumn> {
     vec![
-        ResultColumn::typed("id", ParamType::Int, "id"),
+        ResultColumn::typed("id", ColumnType::Int, "id"),
         ResultColumn::text("name", "name"),
         ResultColumn::text("full_name", "full_name"),
         ResultColumn::text("model", "model"),
         ResultColumn::text("data_type", "data_type"),
-        ResultColumn::typed("archived", ParamType::Bool, "archived"),
+        ResultColumn::typed("archived", ColumnType::Bool, "archived"),
     ]
 }
 
@@ -91,12 +91,12 @@ fn set_admin_away() -> Procedure {
     .column(ResultColumn::text("id", "id"))
     .column(ResultColumn::typed(
         "away_mode_enabled",
-        ParamType::Bool,
+        ColumnType::Bool,
         "away_mode_enabled",
     ))
     .column(ResultColumn::typed(
         "away_mode_reassign",
-        ParamType::Bool,
+        ColumnType::Bool,
         "away_mode_reassign",
     ))
     .example("CALL SetAdminAway('991267460', true)")

@@ -467,12 +467,13 @@ fn procedure_rows(schema: &SchemaRef, namespace: i32) -> Result<RecordBatch> {
 }
 
 /// The `pg_type` OID of a parameter type (`proargtypes`).
-fn type_oid(ty: procedures::ParamType) -> i32 {
+fn type_oid(ty: procedures::ColumnType) -> i32 {
     match ty {
-        procedures::ParamType::Text => 25,
-        procedures::ParamType::Int => 20,
-        procedures::ParamType::Bool => 16,
-        procedures::ParamType::Timestamp => 1114,
-        procedures::ParamType::Json => 114,
+        procedures::ColumnType::Text => 25,
+        procedures::ColumnType::Int => 20,
+        procedures::ColumnType::Float => 701,
+        procedures::ColumnType::Bool => 16,
+        procedures::ColumnType::Timestamp => 1114,
+        procedures::ColumnType::Json => 114,
     }
 }

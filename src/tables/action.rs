@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+pub use super::ColumnType;
+
 /// Bound arguments: parameter name → JSON value, for the parameters that are set (NULL and
 /// omitted optional parameters without a default are absent).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -50,42 +52,13 @@ pub fn value_text(value: &Value) -> String {
     }
 }
 
-/// SQL type of a parameter or a result column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ParamType {
-    /// Text. Integers are accepted too (ids are often typed as numbers).
-    Text,
-    /// 64-bit integer. Numeric text is accepted too.
-    Int,
-    /// Boolean. `'true'`/`'false'` text and 0/1 are accepted too.
-    Bool,
-    /// A point in time, sent to Intercom as Unix seconds. Accepts timestamps, ISO-8601 text
-    /// (`'2026-03-01T09:00:00Z'`, `'2026-03-01'`) and integers (Unix seconds).
-    Timestamp,
-    /// JSON, written as text (`'{"plan": "pro"}'`).
-    Json,
-}
-
-impl ParamType {
-    /// The SQL spelling shown in signatures.
-    pub fn sql_name(self) -> &'static str {
-        match self {
-            ParamType::Text => "text",
-            ParamType::Int => "bigint",
-            ParamType::Bool => "boolean",
-            ParamType::Timestamp => "timestamp",
-            ParamType::Json => "json",
-        }
-    }
-}
-
 /// One parameter of a procedure.
 #[derive(Clone, Debug)]
 pub struct Param {
     /// Name, used for named arguments (`name => value`).
     pub name: &'static str,
     /// SQL type.
-    pub ty: ParamType,
+    pub ty: ColumnType,
     /// A required parameter must be given and must not be NULL.
     pub required: bool,
     /// Value used when an optional parameter is omitted or NULL.
@@ -98,7 +71,7 @@ pub struct Param {
 }
 
 impl Param {
-    fn new(name: &'static str, ty: ParamType, doc: &'static str) -> Self {
+    fn new(name: &'static str, ty: ColumnType, doc: &'static str) -> Self {
         Self {
             name,
             ty,
@@ -110,23 +83,23 @@ impl Param {
     }
     /// A required text parameter.
     pub fn text(name: &'static str, doc: &'static str) -> Self {
-        Self::new(name, ParamType::Text, doc)
+        Self::new(name, ColumnType::Text, doc)
     }
     /// A required integer parameter.
     pub fn int(name: &'static str, doc: &'static str) -> Self {
-        Self::new(name, ParamType::Int, doc)
+        Self::new(name, ColumnType::Int, doc)
     }
     /// A required boolean parameter.
     pub fn bool(name: &'static str, doc: &'static str) -> Self {
-        Self::new(name, ParamType::Bool, doc)
+        Self::new(name, ColumnType::Bool, doc)
     }
     /// A required timestamp parameter.
     pub fn timestamp(name: &'static str, doc: &'static str) -> Self {
-        Self::new(name, ParamType::Timestamp, doc)
+        Self::new(name, ColumnType::Timestamp, doc)
     }
     /// A required JSON parameter.
     pub fn json(name: &'static str, doc: &'static str) -> Self {
-        Self::new(name, ParamType::Json, doc)
+        Self::new(name, ColumnType::Json, doc)
     }
     /// Makes the parameter optional (NULL when omitted).
     pub fn optional(mut self) -> Self {
@@ -180,7 +153,7 @@ pub struct ResultColumn {
     /// Column name.
     pub name: &'static str,
     /// SQL type (JSON columns are text holding JSON).
-    pub ty: ParamType,
+    pub ty: ColumnType,
     /// Where the value comes from.
     pub source: ResultSource,
 }
@@ -190,12 +163,12 @@ impl ResultColumn {
     pub fn text(name: &'static str, path: &'static str) -> Self {
         Self {
             name,
-            ty: ParamType::Text,
+            ty: ColumnType::Text,
             source: ResultSource::Response(path),
         }
     }
     /// A column of type `ty` read from the response at `path`.
-    pub fn typed(name: &'static str, ty: ParamType, path: &'static str) -> Self {
+    pub fn typed(name: &'static str, ty: ColumnType, path: &'static str) -> Self {
         Self {
             name,
             ty,
@@ -203,7 +176,7 @@ impl ResultColumn {
         }
     }
     /// A column that repeats the argument `param`.
-    pub fn arg(name: &'static str, ty: ParamType, param: &'static str) -> Self {
+    pub fn arg(name: &'static str, ty: ColumnType, param: &'static str) -> Self {
         Self {
             name,
             ty,
@@ -414,7 +387,7 @@ pub fn fields(args: &Args, pairs: &[(&str, &str)]) -> Map<String, Value> {
 /// The tag the tag endpoints answer with, after the tagged object's id.
 pub fn tag_columns(object: &'static str) -> Vec<ResultColumn> {
     vec![
-        ResultColumn::arg(object, ParamType::Text, object),
+        ResultColumn::arg(object, ColumnType::Text, object),
         ResultColumn::text("tag_id", "id"),
         ResultColumn::text("tag_name", "name"),
     ]

@@ -1,5 +1,6 @@
-//! `companies` and the per-company sub-resource `company_contacts` (official spec: `GET /companies`, `GET /companies/{id}`,
-//! `GET /companies/{id}/contacts`).
+//! `companies`, and every table whose rows are companies: `contact_companies` (the companies of
+//! each contact), `segment_companies`, `tag_companies` (official spec: `GET /companies`,
+//! `GET /companies/{id}`, `GET /contacts/{id}/companies`), with writes and actions.
 
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
@@ -7,7 +8,7 @@ use crate::client::PageStyle;
 
 /// Columns of a company object. `id_name` and `company_id_name` rename Intercom's `id` and the
 /// customer's own `company_id` where a junction table needs `company_id` for the Intercom id.
-pub(super) fn company_columns(id_name: &str, company_id_name: &str) -> Vec<C> {
+fn company_columns(id_name: &str, company_id_name: &str) -> Vec<C> {
     vec![
         C::text(id_name, "Intercom id of the company.").at("id"),
         C::text(
@@ -57,22 +58,6 @@ pub(super) fn companies() -> TableDef {
     .columns(company_columns("id", "company_id"))
     .writes(companies_writes())
     .actions(actions::procedures())
-}
-
-/// `company_contacts`: the contacts attached to each company.
-pub(super) fn company_contacts() -> TableDef {
-    let mut columns = vec![C::parent_key("company_id", "Intercom id of the company.")];
-    columns.extend(super::contacts::contact_columns("contact_id"));
-    TableDef::new(
-        "company_contacts",
-        "Contacts attached to each company (one row per company and contact).",
-        Source::Children {
-            parent_table: "companies".into(),
-            key_column: "company_id".into(),
-            listing: Listing::new("/companies/{id}/contacts", PageStyle::PageNumber, "data"),
-        },
-    )
-    .columns(columns)
 }
 
 /// A company list filtered by one tag or segment (`GET /companies?tag_id=…`): a child
@@ -161,6 +146,43 @@ const COMPANY_CREATE_FIELDS: &[(&str, &str)] = &[
     ("monthly_spend", "monthly_spend"),
     ("remote_created_at", "remote_created_at"),
 ];
+
+/// `contact_companies`: the companies each contact belongs to.
+pub(super) fn contact_companies() -> TableDef {
+    let mut columns = vec![C::parent_key("contact_id", "Id of the contact.")];
+    columns.extend(company_columns("company_id", "external_company_id"));
+    TableDef::new(
+        "contact_companies",
+        "Companies each contact is attached to (one row per contact and company).",
+        Source::Children {
+            parent_table: "contacts".into(),
+            key_column: "contact_id".into(),
+            // Schema says `companies`, the spec's example says `data` (official spec: `listCompaniesForAContact`).
+            listing: Listing::new("/contacts/{id}/companies", PageStyle::PageNumber, "data")
+                .or_items_at("companies"),
+        },
+    )
+    .columns(columns)
+    .writes(contact_companies_writes())
+}
+
+/// What INSERT, UPDATE and DELETE on `contact_companies` send.
+fn contact_companies_writes() -> TableWrites {
+    TableWrites {
+        table: "contact_companies",
+        insert: Some(
+            Write::new("POST", "/contacts/{contact_id}/companies")
+                .keys(&[("company_id", "id")])
+                .required(&["contact_id", "company_id"])
+                .idempotent(),
+        ),
+        update: None,
+        delete: Some(
+            Write::new("DELETE", "/contacts/{contact_id}/companies/{company_id}").idempotent(),
+        ),
+        key: &["contact_id", "company_id"],
+    }
+}
 
 /// Actions on companies, as procedures.
 mod actions {

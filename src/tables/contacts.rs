@@ -1,13 +1,13 @@
-//! `contacts` (users and leads) and the per-contact sub-resources `contact_tags` and
-//! `contact_companies` (official spec: `GET /contacts`, `GET /contacts/{id}/tags`,
-//! `GET /contacts/{id}/companies`).
+//! `contacts` (users and leads), the per-contact sub-resource `contact_tags`, and
+//! `company_contacts` (the contacts of each company), with writes and actions (official spec:
+//! `GET /contacts`, `GET /contacts/{id}/tags`, `GET /companies/{id}/contacts`).
 
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
 use crate::client::PageStyle;
 
-/// Columns of a contact object, shared with `company_contacts` (which renames `id`).
-pub(super) fn contact_columns(id_name: &str) -> Vec<C> {
+/// Columns of a contact object, for `contacts` and `company_contacts` (which renames `id`).
+fn contact_columns(id_name: &str) -> Vec<C> {
     vec![
         C::text(id_name, "Intercom id of the contact (24 hex digits).").at("id"),
         C::text("workspace_id", "Workspace (app) id."),
@@ -126,28 +126,6 @@ pub(super) fn contact_tags() -> TableDef {
     .writes(contact_tags_writes())
 }
 
-/// `contact_companies`: the companies each contact belongs to.
-pub(super) fn contact_companies() -> TableDef {
-    let mut columns = vec![C::parent_key("contact_id", "Id of the contact.")];
-    columns.extend(super::companies::company_columns(
-        "company_id",
-        "external_company_id",
-    ));
-    TableDef::new(
-        "contact_companies",
-        "Companies each contact is attached to (one row per contact and company).",
-        Source::Children {
-            parent_table: "contacts".into(),
-            key_column: "contact_id".into(),
-            // Schema says `companies`, the spec's example says `data` (official spec: `listCompaniesForAContact`).
-            listing: Listing::new("/contacts/{id}/companies", PageStyle::PageNumber, "data")
-                .or_items_at("companies"),
-        },
-    )
-    .columns(columns)
-    .writes(contact_companies_writes())
-}
-
 /// What INSERT, UPDATE and DELETE on `contacts` send.
 fn contacts_writes() -> TableWrites {
     TableWrites {
@@ -184,24 +162,6 @@ fn contact_tags_writes() -> TableWrites {
     }
 }
 
-/// What INSERT, UPDATE and DELETE on `contact_companies` send.
-fn contact_companies_writes() -> TableWrites {
-    TableWrites {
-        table: "contact_companies",
-        insert: Some(
-            Write::new("POST", "/contacts/{contact_id}/companies")
-                .keys(&[("company_id", "id")])
-                .required(&["contact_id", "company_id"])
-                .idempotent(),
-        ),
-        update: None,
-        delete: Some(
-            Write::new("DELETE", "/contacts/{contact_id}/companies/{company_id}").idempotent(),
-        ),
-        key: &["contact_id", "company_id"],
-    }
-}
-
 const CONTACT_FIELDS: &[(&str, &str)] = &[
     ("role", "role"),
     ("external_id", "external_id"),
@@ -214,12 +174,28 @@ const CONTACT_FIELDS: &[(&str, &str)] = &[
     ("unsubscribed_from_emails", "unsubscribed_from_emails"),
 ];
 
+/// `company_contacts`: the contacts attached to each company.
+pub(super) fn company_contacts() -> TableDef {
+    let mut columns = vec![C::parent_key("company_id", "Intercom id of the company.")];
+    columns.extend(contact_columns("contact_id"));
+    TableDef::new(
+        "company_contacts",
+        "Contacts attached to each company (one row per company and contact).",
+        Source::Children {
+            parent_table: "companies".into(),
+            key_column: "company_id".into(),
+            listing: Listing::new("/companies/{id}/contacts", PageStyle::PageNumber, "data"),
+        },
+    )
+    .columns(columns)
+}
+
 /// Actions on contacts, as procedures.
 mod actions {
     use serde_json::{Value, json};
 
     use crate::tables::action::{
-        Args, Param, ParamType, Procedure, ResultColumn, fields, tag_columns,
+        Args, ColumnType, Param, Procedure, ResultColumn, fields, tag_columns,
     };
 
     pub(super) fn procedures() -> Vec<Procedure> {
@@ -270,14 +246,14 @@ mod actions {
             .param(contact_id())
             .column(ResultColumn::text("id", "id"))
             .column(ResultColumn::text("external_id", "external_id"))
-            .column(ResultColumn::typed(flag, ParamType::Bool, flag))
+            .column(ResultColumn::typed(flag, ColumnType::Bool, flag))
             .idempotent()
     }
 
     /// The company the contact-company endpoints answer with.
     fn company_columns() -> Vec<ResultColumn> {
         vec![
-            ResultColumn::arg("contact_id", ParamType::Text, "contact_id"),
+            ResultColumn::arg("contact_id", ColumnType::Text, "contact_id"),
             ResultColumn::text("id", "id"),
             ResultColumn::text("company_id", "company_id"),
             ResultColumn::text("name", "name"),

@@ -183,7 +183,7 @@ fn conversations_writes() -> TableWrites {
 mod actions {
     use serde_json::{Value, json};
 
-    use crate::tables::action::{Args, Param, ParamType, Procedure, ResultColumn, fields};
+    use crate::tables::action::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
 
     const PARTS: &str = "/conversations/{conversation_id}/parts";
 
@@ -241,7 +241,7 @@ mod actions {
         vec![
             ResultColumn::text("id", "id"),
             ResultColumn::text("state", "state"),
-            ResultColumn::typed("open", ParamType::Bool, "open"),
+            ResultColumn::typed("open", ColumnType::Bool, "open"),
         ]
     }
 
@@ -262,7 +262,7 @@ mod actions {
     /// The tag that the conversation tag endpoints answer with.
     fn tag_columns() -> Vec<ResultColumn> {
         vec![
-            ResultColumn::arg("conversation_id", ParamType::Text, "conversation_id"),
+            ResultColumn::arg("conversation_id", ColumnType::Text, "conversation_id"),
             ResultColumn::text("tag_id", "id"),
             ResultColumn::text("tag_name", "name"),
         ]
@@ -391,7 +391,7 @@ mod actions {
         .columns(conversation_columns())
         .column(ResultColumn::typed(
             "snoozed_until",
-            ParamType::Timestamp,
+            ColumnType::Timestamp,
             "snoozed_until",
         ))
         .example("CALL SnoozeConversation('1001', '991267460', '2026-03-01T09:00:00Z')")
@@ -514,9 +514,9 @@ mod actions {
 
     fn participant_columns() -> Vec<ResultColumn> {
         vec![
-            ResultColumn::arg("conversation_id", ParamType::Text, "conversation_id"),
-            ResultColumn::arg("contact_id", ParamType::Text, "contact_id"),
-            ResultColumn::typed("customers", ParamType::Json, "customers"),
+            ResultColumn::arg("conversation_id", ColumnType::Text, "conversation_id"),
+            ResultColumn::arg("contact_id", ColumnType::Text, "contact_id"),
+            ResultColumn::typed("customers", ColumnType::Json, "customers"),
         ]
     }
 
@@ -579,7 +579,7 @@ mod actions {
         .body(|_| Ok(json!({"read": true})))
         .idempotent()
         .column(ResultColumn::text("id", "id"))
-        .column(ResultColumn::typed("read", ParamType::Bool, "read"))
+        .column(ResultColumn::typed("read", ColumnType::Bool, "read"))
         .example("CALL MarkConversationRead('1001')")
     }
 
@@ -617,7 +617,7 @@ mod actions {
         .column(ResultColumn::text("title", "title"))
         .column(ResultColumn::typed(
             "custom_attributes",
-            ParamType::Json,
+            ColumnType::Json,
             "custom_attributes",
         ))
         .example(
@@ -677,7 +677,7 @@ mod actions {
         .column(ResultColumn::text("id", "id"))
         .column(ResultColumn::arg(
             "conversation_part_id",
-            ParamType::Text,
+            ColumnType::Text,
             "conversation_part_id",
         ))
         .example("CALL RedactConversationPart('1001', '40000012')")
@@ -693,7 +693,7 @@ mod actions {
         .param(conversation_id())
         .idempotent()
         .column(ResultColumn::text("id", "id"))
-        .column(ResultColumn::typed("deleted", ParamType::Bool, "deleted"))
+        .column(ResultColumn::typed("deleted", ColumnType::Bool, "deleted"))
         .example("CALL DeleteConversation('1001')")
     }
 
@@ -732,7 +732,7 @@ mod actions {
         .column(ResultColumn::text("message_type", "message_type"))
         .column(ResultColumn::typed(
             "created_at",
-            ParamType::Timestamp,
+            ColumnType::Timestamp,
             "created_at",
         ))
         .example("CALL CreateConversation('6650d1c2e4b0a1f2c3d4e5f6', 'Hi, I cannot log in')")

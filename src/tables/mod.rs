@@ -26,7 +26,8 @@ use crate::client::PageStyle;
 use action::Procedure;
 use write::TableWrites;
 
-/// The SQL type of a column and how its JSON value is read.
+/// The SQL type of a column, a procedure parameter or a procedure result column, and how its
+/// JSON value is read and written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColumnType {
     /// Text; JSON numbers are rendered as text (ids are text even where Intercom sends integers).
@@ -44,6 +45,17 @@ pub enum ColumnType {
 }
 
 impl ColumnType {
+    /// The SQL spelling shown in signatures.
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            ColumnType::Text => "text",
+            ColumnType::Int => "bigint",
+            ColumnType::Float => "double precision",
+            ColumnType::Bool => "boolean",
+            ColumnType::Timestamp => "timestamp",
+            ColumnType::Json => "json",
+        }
+    }
     /// The Arrow type of the column.
     pub fn data_type(self) -> DataType {
         match self {
@@ -357,9 +369,9 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
     let mut tables = vec![
         admins::admins(),
         companies::companies(),
-        companies::company_contacts(),
+        contacts::company_contacts(),
         contacts::contacts(),
-        contacts::contact_companies(),
+        companies::contact_companies(),
         contacts::contact_tags(),
         conversations::conversations(),
         conversations::conversation_parts(),

@@ -46,7 +46,7 @@ fn notes_writes() -> TableWrites {
 mod actions {
     use serde_json::Value;
 
-    use crate::tables::action::{Param, ParamType, Procedure, ResultColumn, fields};
+    use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields};
 
     pub(super) fn procedures() -> Vec<Procedure> {
         vec![create_note()]
@@ -75,13 +75,13 @@ mod actions {
         .column(ResultColumn::text("id", "id"))
         .column(ResultColumn::arg(
             "contact_id",
-            ParamType::Text,
+            ColumnType::Text,
             "contact_id",
         ))
         .column(ResultColumn::text("body", "body"))
         .column(ResultColumn::typed(
             "created_at",
-            ParamType::Timestamp,
+            ColumnType::Timestamp,
             "created_at",
         ))
         .example(concat!(

@@ -115,7 +115,7 @@ mod actions {
     use serde_json::Value;
 
     use super::{ATTACH, DETACH};
-    use crate::tables::action::{Param, ParamType, Procedure, ResultColumn, fields};
+    use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields};
 
     fn contact_id() -> Param {
         Param::text("contact_id", "Intercom id of the contact.")
@@ -128,7 +128,7 @@ mod actions {
     /// The subscription type the subscription endpoints answer with.
     fn subscription_columns() -> Vec<ResultColumn> {
         vec![
-            ResultColumn::arg("contact_id", ParamType::Text, "contact_id"),
+            ResultColumn::arg("contact_id", ColumnType::Text, "contact_id"),
             ResultColumn::text("id", "id"),
             ResultColumn::text("consent_type", "consent_type"),
             ResultColumn::text("name", "default_translation.name"),

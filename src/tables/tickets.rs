@@ -236,7 +236,7 @@ pub(super) fn ticket_type_attributes() -> TableDef {
 mod actions {
     use serde_json::{Map, Value, json};
 
-    use crate::tables::action::{Args, Param, ParamType, Procedure, ResultColumn, fields};
+    use crate::tables::action::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
 
     pub(super) fn procedures() -> Vec<Procedure> {
         vec![create(), update(), reply(), delete(), tag(), untag()]
@@ -270,14 +270,14 @@ mod actions {
             ResultColumn::text("id", "id"),
             ResultColumn::text("ticket_id", "ticket_id"),
             ResultColumn::text("category", "category"),
-            ResultColumn::typed("open", ParamType::Bool, "open"),
+            ResultColumn::typed("open", ColumnType::Bool, "open"),
             ResultColumn::text("state", "ticket_state.category"),
         ]
     }
 
     fn tag_columns() -> Vec<ResultColumn> {
         vec![
-            ResultColumn::arg("ticket_id", ParamType::Text, "ticket_id"),
+            ResultColumn::arg("ticket_id", ColumnType::Text, "ticket_id"),
             ResultColumn::text("tag_id", "id"),
             ResultColumn::text("tag_name", "name"),
         ]
@@ -288,7 +288,7 @@ mod actions {
             ResultColumn::text("id", "id"),
             ResultColumn::text("name", "name"),
             ResultColumn::text("category", "category"),
-            ResultColumn::typed("archived", ParamType::Bool, "archived"),
+            ResultColumn::typed("archived", ColumnType::Bool, "archived"),
         ]
     }
 
@@ -297,8 +297,8 @@ mod actions {
             ResultColumn::text("id", "id"),
             ResultColumn::text("name", "name"),
             ResultColumn::text("data_type", "data_type"),
-            ResultColumn::arg("ticket_type_id", ParamType::Text, "ticket_type_id"),
-            ResultColumn::typed("archived", ParamType::Bool, "archived"),
+            ResultColumn::arg("ticket_type_id", ColumnType::Text, "ticket_type_id"),
+            ResultColumn::typed("archived", ColumnType::Bool, "archived"),
         ]
     }
 
@@ -489,11 +489,15 @@ mod actions {
             Ok(body)
         })
         .column(ResultColumn::text("id", "id"))
-        .column(ResultColumn::arg("ticket_id", ParamType::Text, "ticket_id"))
+        .column(ResultColumn::arg(
+            "ticket_id",
+            ColumnType::Text,
+            "ticket_id",
+        ))
         .column(ResultColumn::text("part_type", "part_type"))
         .column(ResultColumn::typed(
             "created_at",
-            ParamType::Timestamp,
+            ColumnType::Timestamp,
             "created_at",
         ))
         .example("CALL ReplyToTicket('8537', 'note', '991267460', 'Escalated to billing')")
@@ -509,7 +513,7 @@ mod actions {
         .param(ticket_id())
         .idempotent()
         .column(ResultColumn::text("id", "id"))
-        .column(ResultColumn::typed("deleted", ParamType::Bool, "deleted"))
+        .column(ResultColumn::typed("deleted", ColumnType::Bool, "deleted"))
         .example("CALL DeleteTicket('8537')")
     }
 
