@@ -221,10 +221,10 @@ pub fn format_batches(
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// psql's answer to INSERT/UPDATE/DELETE (`UPDATE 3`, `INSERT 0 2`), for statements of those
-/// kinds whose result is DataFusion's one-row `count`; `None` for anything else.
-pub fn command_tag(sql: &str, batches: &[RecordBatch]) -> Option<String> {
-    let prefix = dml_tag_prefix(sql)?;
+/// psql's answer to INSERT/UPDATE/DELETE (`UPDATE 3`, `INSERT 0 2`): the plan's command tag
+/// with DataFusion's one-row `count`; `None` for anything else.
+pub fn command_tag(command: Option<&str>, batches: &[RecordBatch]) -> Option<String> {
+    let prefix = dml_tag_prefix(command)?;
     let batch = batches.iter().find(|b| b.num_rows() > 0)?;
     if batch.num_columns() != 1 || batch.schema().field(0).name() != "count" {
         return None;
@@ -236,20 +236,21 @@ pub fn command_tag(sql: &str, batches: &[RecordBatch]) -> Option<String> {
     Some(format!("{prefix} {}", counts.value(0)))
 }
 
-/// Prints the result of `sql`: `UPDATE 3` for INSERT/UPDATE/DELETE in table format, the
+/// Prints the result of a statement whose plan answered with `command` (see
+/// [`Engine::execute_statement`]): `UPDATE 3` for INSERT/UPDATE/DELETE in table format, the
 /// rows otherwise. Returns the number of rows printed.
 pub async fn print_statement_result(
-    sql: &str,
+    command: Option<&str>,
     stream: SendableRecordBatchStream,
     format: Format,
     out: &mut (impl Write + Send),
 ) -> Result<usize, Error> {
-    if format != Format::Table || dml_tag_prefix(sql).is_none() {
+    if format != Format::Table || dml_tag_prefix(command).is_none() {
         return print_stream(stream, format, out).await;
     }
     let schema = stream.schema();
     let batches: Vec<RecordBatch> = stream.try_collect().await?;
-    match command_tag(sql, &batches) {
+    match command_tag(command, &batches) {
         Some(tag) => {
             writeln!(out, "{tag}").map_err(|e| Error::Io {
                 context: "writing the result".into(),
@@ -264,15 +265,14 @@ pub async fn print_statement_result(
     }
 }
 
-/// The start of psql's tag for a statement of `sql`'s kind: `INSERT 0`, `UPDATE`, `DELETE`.
-fn dml_tag_prefix(sql: &str) -> Option<&'static str> {
-    let keyword = sql
-        .trim_start()
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .next()?;
-    ["INSERT 0", "UPDATE", "DELETE"]
-        .into_iter()
-        .find(|tag| tag[..6].eq_ignore_ascii_case(keyword))
+/// The start of psql's tag for a write: `INSERT 0`, `UPDATE`, `DELETE`.
+fn dml_tag_prefix(command: Option<&str>) -> Option<&'static str> {
+    match command? {
+        "INSERT" => Some("INSERT 0"),
+        "UPDATE" => Some("UPDATE"),
+        "DELETE" => Some("DELETE"),
+        _ => None,
+    }
 }
 
 /// Runs a script (`-c` or `-f`): splits it into statements, runs them in order and prints each
@@ -294,14 +294,15 @@ pub async fn run_script(
 ) -> Result<(), Error> {
     let mut out = PipeWatcher::new(out);
     for statement in Engine::split_statements(sql)? {
-        let stream = engine.execute_stream(&statement).await?;
+        let executed = engine.execute_statement(&statement).await?;
+        let (command, stream) = (executed.command, executed.stream);
         let printed = match format {
-            Format::Table => print_statement_result(&statement, stream, format, &mut out)
+            Format::Table => print_statement_result(command, stream, format, &mut out)
                 .await
                 .map(drop),
             Format::Csv | Format::Json => {
                 let mut spool = Spool::new()?;
-                print_statement_result(&statement, stream, format, &mut spool.writer).await?;
+                print_statement_result(command, stream, format, &mut spool.writer).await?;
                 spool.copy_to(&mut out)
             }
         };

@@ -10,7 +10,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -146,10 +146,57 @@ pub async fn plan_sql(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Er
         complexity::drop_deep(statement, sql.len());
         return Err(too_complex.into());
     }
+    prepare(&state, statement).await
+}
+
+/// The one road from a parsed statement to a logical plan, taken by the shell, `-c`/`-f`, the
+/// library ([`plan_sql`]) and the PostgreSQL server: procedure calls and custom-attribute
+/// targets rewritten ([`rewrite_calls`]), then DataFusion's planner with our planners and
+/// rules. The caller has already checked the statement against the session's limits.
+pub async fn prepare(
+    state: &datafusion::execution::session_state::SessionState,
+    statement: DFStatement,
+) -> Result<LogicalPlan, Error> {
     let statement = rewrite_calls(statement)?;
     let plan = state.statement_to_plan(statement).await?;
     SQLOptions::new().verify_plan(&plan)?;
     Ok(plan)
+}
+
+/// The command tag of a plan that answers with one (`None`: it returns rows).
+pub fn command_tag(plan: &LogicalPlan) -> Option<&'static str> {
+    use datafusion::logical_expr::Statement as PlanStatement;
+    let tag = match plan {
+        LogicalPlan::Dml(dml) => match dml.op {
+            WriteOp::Insert(_) => "INSERT",
+            WriteOp::Update => "UPDATE",
+            WriteOp::Delete => "DELETE",
+            WriteOp::Ctas => "SELECT",
+            WriteOp::Truncate => "TRUNCATE TABLE",
+            _ => "INSERT",
+        },
+        LogicalPlan::Copy(_) => "COPY",
+        LogicalPlan::Ddl(ddl) => match ddl {
+            DdlStatement::CreateExternalTable(_) | DdlStatement::CreateMemoryTable(_) => {
+                "CREATE TABLE"
+            }
+            DdlStatement::CreateView(_) => "CREATE VIEW",
+            DdlStatement::CreateCatalogSchema(_) => "CREATE SCHEMA",
+            DdlStatement::CreateCatalog(_) => "CREATE DATABASE",
+            DdlStatement::CreateIndex(_) => "CREATE INDEX",
+            DdlStatement::DropTable(_) => "DROP TABLE",
+            DdlStatement::DropView(_) => "DROP VIEW",
+            DdlStatement::DropCatalogSchema(_) => "DROP SCHEMA",
+            DdlStatement::CreateFunction(_) => "CREATE FUNCTION",
+            DdlStatement::DropFunction(_) => "DROP FUNCTION",
+        },
+        LogicalPlan::Statement(PlanStatement::Prepare(_)) => "PREPARE",
+        LogicalPlan::Statement(PlanStatement::Deallocate(_)) => "DEALLOCATE",
+        LogicalPlan::Statement(PlanStatement::SetVariable(_)) => "SET",
+        LogicalPlan::Statement(PlanStatement::ResetVariable(_)) => "RESET",
+        _ => return None,
+    };
+    Some(tag)
 }
 
 /// The limits a session was made with ([`SessionFactory`] and [`Engine`] sessions carry
@@ -174,17 +221,45 @@ pub fn rewrite_calls(statement: DFStatement) -> Result<DFStatement, Error> {
     })
 }
 
-/// `CALL P(args)` → `SELECT * FROM p(args)`, and `UPDATE … SET custom_attributes.x = …` names
-/// the custom-attribute column; any other statement unchanged. Unknown procedures
-/// are reported with the nearest name.
+/// `CALL P(args)` → `SELECT * FROM p(args)` (also under `EXPLAIN`), and
+/// `UPDATE … SET custom_attributes.x = …` names the custom-attribute column; any other
+/// statement unchanged. Unknown procedures are reported with the nearest name.
 pub fn rewrite_call(statement: Statement) -> Result<Statement, Error> {
     match statement {
+        Statement::Explain {
+            describe_alias,
+            analyze,
+            verbose,
+            query_plan,
+            estimate,
+            statement,
+            format,
+            options,
+        } => Ok(Statement::Explain {
+            describe_alias,
+            analyze,
+            verbose,
+            query_plan,
+            estimate,
+            statement: Box::new(rewrite_call(*statement)?),
+            format,
+            options,
+        }),
         Statement::Call(function) => Ok(procedures::plan::call_to_query(&function)?),
         update @ Statement::Update(_) => {
             Ok(crate::dml::plan::rewrite_custom_attribute_targets(update))
         }
         other => Ok(other),
     }
+}
+
+/// One statement run by [`Engine::execute_statement`].
+pub struct Executed {
+    /// The command tag of a statement that answers with one (`INSERT`, `UPDATE`, `DELETE`,
+    /// `SET`, `CREATE TABLE`, …), `None` for a query.
+    pub command: Option<&'static str>,
+    /// The rows: DataFusion's one-row `count` for INSERT/UPDATE/DELETE.
+    pub stream: SendableRecordBatchStream,
 }
 
 /// A ready-to-use SQL session over one Intercom workspace.
@@ -337,19 +412,29 @@ impl Engine {
     /// The statement plans and runs on the query runtime (see [`crate::limits::runtime`]),
     /// so the caller's thread and its stack size do not matter.
     pub async fn execute_stream(&self, sql: &str) -> Result<SendableRecordBatchStream, Error> {
+        Ok(self.execute_statement(sql).await?.stream)
+    }
+
+    /// Runs one SQL statement: its rows, and the command tag its plan answers with
+    /// ([`command_tag`]: `INSERT`, `UPDATE`, `SET`, …; `None` for a query).
+    pub async fn execute_statement(&self, sql: &str) -> Result<Executed, Error> {
         let ctx = self.ctx.clone();
         let sql = sql.to_string();
         let planned = runtime::run(async move {
             let plan = plan_sql(&ctx, &sql)
                 .await
                 .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            let command = command_tag(&plan);
             let df = ctx.execute_logical_plan(plan).await?;
             let task = Arc::new(df.task_ctx());
-            Ok((df.create_physical_plan().await?, task))
+            Ok((df.create_physical_plan().await?, task, command))
         })
         .await;
-        let (plan, task) = planned.map_err(Error::from_carried)?;
-        Ok(runtime::execute(plan, task)?)
+        let (plan, task, command) = planned.map_err(Error::from_carried)?;
+        Ok(Executed {
+            command,
+            stream: runtime::execute(plan, task)?,
+        })
     }
 
     /// Runs one SQL statement and collects every row.

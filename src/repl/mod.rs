@@ -184,8 +184,9 @@ impl Session<'_> {
     async fn run_sql(&self, sql: &str) -> Result<Outcome, String> {
         let started = Instant::now();
         let query = async {
-            let stream = self.engine.execute_stream(sql).await?;
-            print_statement_result(sql, stream, self.format, &mut io::stdout()).await
+            let executed = self.engine.execute_statement(sql).await?;
+            let stdout = &mut io::stdout();
+            print_statement_result(executed.command, executed.stream, self.format, stdout).await
         };
         let rows = tokio::select! {
             result = query => result.map_err(|e| e.user_message())?,

@@ -14,7 +14,7 @@ use datafusion::common::config::{ConfigNonZeroUsize, Dialect};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::{DdlStatement, EmptyRelation, Expr, LogicalPlan, WriteOp};
+use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{Set, Statement};
@@ -56,7 +56,7 @@ use super::policy::{
 use crate::error::Error;
 use crate::limits::complexity::{self, CheckedParseError};
 use crate::limits::{LimitError, runtime};
-use crate::session::{SessionFactory, new_session_config, rewrite_call};
+use crate::session::{SessionFactory, command_tag, new_session_config, prepare};
 
 /// How deep the SQL parser may recurse: deeper statements fail with an error instead of
 /// exhausting the stack.
@@ -241,11 +241,11 @@ impl SessionState {
                 // DataFusion's own grammar.
                 state.sql_to_statement(&statement.to_string(), &Dialect::PostgreSQL)?
             } else {
-                let rewritten = rewrite_statement(statement)
-                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                DFStatement::Statement(Box::new(rewritten))
+                DFStatement::Statement(Box::new(statement))
             };
-            state.statement_to_plan(df_statement).await
+            prepare(&state, df_statement)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))
         })
         .await;
         let plan = planned.map_err(from_planning)?;
@@ -417,34 +417,6 @@ fn parse_statements(
     Ok(statements.into_iter().map(super::compat::rewrite).collect())
 }
 
-/// `CALL P(…)` (also under `EXPLAIN`) → `SELECT * FROM p(…)`.
-fn rewrite_statement(statement: Statement) -> Result<Statement, Error> {
-    match statement {
-        Statement::Explain {
-            describe_alias,
-            analyze,
-            verbose,
-            query_plan,
-            estimate,
-            statement,
-            format,
-            options,
-        } => Ok(Statement::Explain {
-            describe_alias,
-            analyze,
-            verbose,
-            query_plan,
-            estimate,
-            statement: Box::new(rewrite_statement(*statement)?),
-            format,
-            options,
-        }),
-        other => rewrite_call(other),
-    }
-}
-
-/// A planning error that came back from the query runtime: our own error (a procedure's, a
-/// limit's) carried in it keeps its SQLSTATE.
 fn from_planning(error: DataFusionError) -> PgWireError {
     to_pgwire(&Error::from_carried(error))
 }
@@ -561,42 +533,6 @@ async fn execute(
         fields,
         GuardedStream::new(rows, cancel),
     )))
-}
-
-/// The command tag of a plan that answers with one (`None`: it returns rows).
-fn command_tag(plan: &LogicalPlan) -> Option<String> {
-    use datafusion::logical_expr::Statement as PlanStatement;
-    let tag = match plan {
-        LogicalPlan::Dml(dml) => match dml.op {
-            WriteOp::Insert(_) => "INSERT",
-            WriteOp::Update => "UPDATE",
-            WriteOp::Delete => "DELETE",
-            WriteOp::Ctas => "SELECT",
-            WriteOp::Truncate => "TRUNCATE TABLE",
-            _ => "INSERT",
-        },
-        LogicalPlan::Copy(_) => "COPY",
-        LogicalPlan::Ddl(ddl) => match ddl {
-            DdlStatement::CreateExternalTable(_) | DdlStatement::CreateMemoryTable(_) => {
-                "CREATE TABLE"
-            }
-            DdlStatement::CreateView(_) => "CREATE VIEW",
-            DdlStatement::CreateCatalogSchema(_) => "CREATE SCHEMA",
-            DdlStatement::CreateCatalog(_) => "CREATE DATABASE",
-            DdlStatement::CreateIndex(_) => "CREATE INDEX",
-            DdlStatement::DropTable(_) => "DROP TABLE",
-            DdlStatement::DropView(_) => "DROP VIEW",
-            DdlStatement::DropCatalogSchema(_) => "DROP SCHEMA",
-            DdlStatement::CreateFunction(_) => "CREATE FUNCTION",
-            DdlStatement::DropFunction(_) => "DROP FUNCTION",
-        },
-        LogicalPlan::Statement(PlanStatement::Prepare(_)) => "PREPARE",
-        LogicalPlan::Statement(PlanStatement::Deallocate(_)) => "DEALLOCATE",
-        LogicalPlan::Statement(PlanStatement::SetVariable(_)) => "SET",
-        LogicalPlan::Statement(PlanStatement::ResetVariable(_)) => "RESET",
-        _ => return None,
-    };
-    Some(tag.to_string())
 }
 
 /// The `count` a DML plan returns (one row, UInt64), summed to be safe.

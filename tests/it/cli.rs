@@ -40,6 +40,21 @@ fn demo_count_prints_the_seeded_number_of_contacts() {
 }
 
 #[test]
+fn writes_print_the_tag_their_plan_answers_with() {
+    // The tag comes from the plan, not from the statement's first word: a leading comment or
+    // a different case does not hide it, and a SELECT that mentions UPDATE prints rows.
+    let (code, stdout, stderr) = run(binary().args([
+        "-c",
+        "/* tidy up */ update tags SET name = 'VIP2' WHERE name = 'VIP'; \
+         SELECT 'UPDATE' AS word",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"UPDATE 1"), "{stdout}");
+    assert!(stdout.contains("| word   |"), "{stdout}");
+}
+
+#[test]
 fn file_statements_run_in_order_in_one_session() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.sql");
