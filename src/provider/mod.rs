@@ -2,10 +2,9 @@
 //! ([`IntercomTable`]) and one generic `ExecutionPlan` ([`IntercomScanExec`]) for every table.
 
 mod convert;
-mod join_keys;
 mod scan;
 mod table;
 
 pub use convert::{BatchDecoder, RawRows};
-pub use scan::{IntercomScanExec, ScanPlan};
+pub use scan::IntercomScanExec;
 pub use table::IntercomTable;

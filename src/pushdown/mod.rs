@@ -1,12 +1,18 @@
-//! Filter pushdown: which SQL predicates become an Intercom search query. Pure: takes a
-//! [`TableDef`] and DataFusion `Expr`s, returns plain data; no I/O, no session.
+//! Pushdown: the one pure step from a table's declaration and a WHERE clause to the requests a
+//! scan sends. [`plan`] turns (table, filters, LIMIT) into a [`ScanPlan`] — a get per id, the
+//! sub-resources of some parents, a search, or a listing — and [`support`] tells DataFusion
+//! which filters those requests use; both decide through [`use_of`], so they cannot disagree.
+//! A join's keys narrow the plan at run time ([`ScanPlan::with_join_keys`], keys read by
+//! [`join_keys`]). Nothing here does I/O; `crate::provider` executes the plan and EXPLAIN
+//! prints [`ScanPlan::describe`].
 //!
 //! **Superset rule.** The rows Intercom returns must include every row the SQL wants, so each
-//! pushed predicate is a *widening* of the SQL one and is reported `Inexact`: DataFusion applies
-//! the exact predicate to what comes back. Where Intercom is coarser than SQL the request is
-//! widened on purpose (dates match by calendar day in the workspace's time zone, §3.4; string
-//! case rules are undocumented, §3.3); where widening is impossible the predicate stays local.
-//! Running out of pushdown is never an error.
+//! pushed predicate is a *widening* of the SQL one; the scan applies the exact predicate to
+//! what comes back, which is why the filters are reported `Exact` (and a LIMIT can be handed
+//! to the scan). Where Intercom is coarser than SQL the request is widened on purpose: contacts'
+//! dates match by calendar day in the workspace's time zone, and string comparisons ignore
+//! case (only case-neutral text is pushed under a negation, see [`case_neutral`]). Where
+//! widening is impossible the predicate stays local. Running out of pushdown is never an error.
 //!
 //! Examples (contacts):
 //! - `email = 'ada@x.io'`            → `{"field":"email","operator":"=","value":"ada@x.io"}`
@@ -16,10 +22,20 @@
 //! - `a = 1 OR (b = 2 AND c = 3)`    → an OR group whose AND member is widened to `b = 2` when
 //!   nesting would exceed Intercom's 2 levels
 //! - `lower(email) = 'x'`            → not pushed
+//! - `id IN ('a', 'b')`              → `GET /contacts/a`, `GET /contacts/b`
 
+pub mod join_keys;
+mod keys;
+pub mod plan;
 mod search_query;
 
+pub use keys::key_values;
+pub use plan::{JOIN_LOOKUP_LIMIT, Parents, ScanPlan};
 pub use search_query::{MAX_DEPTH, MAX_GROUP_ITEMS, SearchNode};
+
+use std::collections::BTreeSet;
+
+use datafusion::logical_expr::TableProviderFilterPushDown;
 
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{BinaryExpr, Expr, Like, Operator};
@@ -74,8 +90,71 @@ pub fn key_queries(field: &str, keys: &[String]) -> Vec<SearchNode> {
         .collect()
 }
 
+/// What the requests make of one conjunct of a WHERE clause.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FilterUse {
+    /// It pins a key column (a lookup key, or a child table's parent key) to these values.
+    Key(String, BTreeSet<String>),
+    /// (A widening of) it goes into the search query.
+    Search(SearchNode),
+    /// The requests ignore it; only the scan's own check applies it.
+    Local,
+}
+
+/// What the requests make of `filter`: the first key column it pins, else its search query.
+pub fn use_of(def: &TableDef, filter: &Expr) -> FilterUse {
+    for column in def.key_columns() {
+        if let Some(values) = key_values(filter, column) {
+            return FilterUse::Key(column.to_string(), values);
+        }
+    }
+    match classify(def, filter) {
+        Some(node) => FilterUse::Search(node),
+        None => FilterUse::Local,
+    }
+}
+
+/// How DataFusion should treat `filter`: `Exact` when the requests use it (the scan re-checks
+/// every filter on what comes back), `Unsupported` otherwise.
+pub fn support(def: &TableDef, filter: &Expr) -> TableProviderFilterPushDown {
+    match use_of(def, filter) {
+        FilterUse::Local => TableProviderFilterPushDown::Unsupported,
+        FilterUse::Key(..) | FilterUse::Search(_) => TableProviderFilterPushDown::Exact,
+    }
+}
+
+/// The requests a scan of `def` sends for the conjuncts `filters` and a `limit`, with pages of
+/// `page_size`. With `enabled` false (`SET intercom.pushdown = off`) the filters shape nothing:
+/// the table is listed whole and the scan applies them.
+pub fn plan(
+    def: &TableDef,
+    filters: &[Expr],
+    enabled: bool,
+    limit: Option<usize>,
+    page_size: u32,
+) -> ScanPlan {
+    let pushed = if enabled { filters } else { &[] };
+    // The first key column the filters pin, in the table's order of preference; several
+    // filters on it are ANDed. A key filter is also sent in the search when it can be.
+    let mut keys: Option<(String, BTreeSet<String>)> = None;
+    for column in def.key_columns() {
+        for values in pushed.iter().filter_map(|f| key_values(f, column)) {
+            keys = Some(match keys {
+                Some((c, k)) => (c, k.intersection(&values).cloned().collect()),
+                None => (column.to_string(), values),
+            });
+        }
+        if keys.is_some() {
+            break;
+        }
+    }
+    let search = translate(def, pushed);
+    let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
+    // Without a residual predicate every fetched row is returned, so a LIMIT bounds the pages.
+    ScanPlan::for_table(def, keys, search, page_size).with_limit(limit, filters.is_empty())
+}
+
 /// The search query for one conjunct of a WHERE clause, if any part of it can be sent.
-/// `levels` is how many group levels it may still use.
 pub fn classify(def: &TableDef, filter: &Expr) -> Option<SearchNode> {
     def.search.as_ref()?;
     widen(def, filter, MAX_DEPTH - 1)

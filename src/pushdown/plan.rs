@@ -1,0 +1,398 @@
+//! [`ScanPlan`]: the requests a scan sends, decided from the table's declaration, the keys and
+//! search the WHERE clause gave, a join's keys and a LIMIT. Pure data; `crate::provider`
+//! executes it, and EXPLAIN prints [`ScanPlan::describe`].
+
+use serde_json::Value;
+
+use super::SearchNode;
+use crate::client::{ListRequest, PageStyle};
+use crate::tables::{self, Listing, Source, TableDef};
+
+/// Which requests a scan sends.
+#[derive(Clone, Debug)]
+pub enum ScanPlan {
+    /// Page through a list endpoint.
+    List(ListRequest),
+    /// One `GET` per key (404 = no row).
+    ByIds {
+        /// Path with `{id}` for the key.
+        path: String,
+        /// The keys.
+        ids: Vec<String>,
+        /// Rows whose field is not positive are dropped (see `TableDef::listed_when_positive`).
+        listed_when_positive: Option<String>,
+    },
+    /// Too many keys for a `GET` each: searches for them, many keys a search (see
+    /// [`super::key_queries`]). An object found twice (case variants of a key in two
+    /// searches) is returned once.
+    SearchKeys {
+        /// The search endpoint, page size and items key; its query is set per search.
+        search: ListRequest,
+        /// The key column.
+        column: String,
+        /// Intercom's search field for the key.
+        field: String,
+        /// The keys.
+        ids: Vec<String>,
+    },
+    /// A sub-resource per parent id.
+    Children {
+        /// Where the parent ids come from.
+        parents: Parents,
+        /// The sub-resource listing (path with `{id}`).
+        listing: Listing,
+        /// Name of the parent table, for EXPLAIN.
+        parent_table: String,
+    },
+}
+
+/// The most keys (from a join, or a WHERE clause) that a top-level table fetches one `GET`
+/// each. Above it, keys a search can find are searched for, many a request; otherwise the
+/// table is listed (150 rows a request) and the keys filtered locally.
+pub const JOIN_LOOKUP_LIMIT: usize = 20;
+
+/// Parent ids of a child-table scan.
+#[derive(Clone, Debug)]
+pub enum Parents {
+    /// Given by the query (`WHERE contact_id IN (…)`).
+    Ids(Vec<String>),
+    /// Every row of the parent table, listed with this request.
+    Walk(ListRequest),
+}
+
+/// The request listing `listing` at `path` (a child listing's path has its parent's id).
+pub fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequest {
+    let mut request = ListRequest::new(path, listing.style.clone(), &listing.items_keys[0]);
+    request.items_keys = listing.items_keys.clone();
+    request.per_page = listing.sized.then_some(page_size);
+    request
+}
+
+impl ScanPlan {
+    /// The plan for `def`, with the key values the query pinned (`id` for top-level tables,
+    /// the parent key for child tables), if any.
+    pub fn for_table(
+        def: &TableDef,
+        keys: Option<(String, Vec<String>)>,
+        search: Option<SearchNode>,
+        page_size: u32,
+    ) -> Self {
+        let lookup = keys
+            .as_ref()
+            .and_then(|(column, _)| def.lookups.iter().find(|l| &l.column == column));
+        // Too many keys for a GET each: a search for them when the search can filter on the
+        // key, else the listing (or the other filters' search), filtered locally.
+        if let (Source::List(_), Some((column, ids)), Some(_)) = (&def.source, &keys, lookup)
+            && ids.len() > JOIN_LOOKUP_LIMIT
+            && let Some(plan) = Self::search_keys(def, column, ids, page_size)
+        {
+            return plan;
+        }
+        match (&def.source, keys, lookup) {
+            (Source::List(_), Some((_, ids)), Some(lookup)) if ids.len() <= JOIN_LOOKUP_LIMIT => {
+                ScanPlan::ByIds {
+                    path: lookup.path.clone(),
+                    ids,
+                    listed_when_positive: def.listed_when_positive.clone(),
+                }
+            }
+            (Source::List(listing), _, _) => match (search, &def.search) {
+                (Some(query), Some(endpoint)) => {
+                    let style = PageStyle::Search {
+                        query: query.to_json(),
+                    };
+                    let mut request =
+                        ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
+                    request.per_page = Some(page_size);
+                    ScanPlan::List(request)
+                }
+                _ => ScanPlan::List(list_request(listing, listing.path.clone(), page_size)),
+            },
+            (
+                Source::Children {
+                    parent_table,
+                    listing,
+                    ..
+                },
+                keys,
+                _,
+            ) => {
+                let parents = match keys {
+                    Some((_, ids)) => Parents::Ids(ids),
+                    None => match tables::find(parent_table).map(|p| p.source.clone()) {
+                        Some(Source::List(parent)) => {
+                            Parents::Walk(list_request(&parent, parent.path.clone(), page_size))
+                        }
+                        // validate_all() guarantees parents are listable top-level tables.
+                        _ => Parents::Ids(Vec::new()),
+                    },
+                };
+                ScanPlan::Children {
+                    parents,
+                    listing: listing.clone(),
+                    parent_table: parent_table.clone(),
+                }
+            }
+        }
+    }
+
+    /// Searches for `ids` of the key `column`, when the table's search can filter on it.
+    fn search_keys(def: &TableDef, column: &str, ids: &[String], page_size: u32) -> Option<Self> {
+        let endpoint = def.search.as_ref()?;
+        let field = super::key_search_field(def, column)?;
+        let style = PageStyle::Search { query: Value::Null };
+        let mut search = ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
+        search.per_page = Some(page_size);
+        Some(ScanPlan::SearchKeys {
+            search,
+            column: column.to_string(),
+            field,
+            ids: ids.to_vec(),
+        })
+    }
+
+    /// The plan once a join has pinned `column` to `values` at run time (see
+    /// [`super::join_keys`]): a child table fetches only those parents; a top-level table whose
+    /// `column` has a lookup fetches those objects instead of listing everything, when there
+    /// are at most [`JOIN_LOOKUP_LIMIT`] of them. Otherwise the plan is unchanged (the join
+    /// still drops the rows it does not need).
+    pub fn with_join_keys(self, def: &TableDef, column: &str, values: Vec<String>) -> Self {
+        let intersect = |known: Vec<String>| -> Vec<String> {
+            known.into_iter().filter(|k| values.contains(k)).collect()
+        };
+        match self {
+            ScanPlan::Children {
+                parents,
+                listing,
+                parent_table,
+            } if matches!(&def.source, Source::Children { key_column, .. } if key_column == column) =>
+            {
+                let ids = match parents {
+                    Parents::Ids(known) => intersect(known),
+                    Parents::Walk(_) => values.clone(),
+                };
+                ScanPlan::Children {
+                    parents: Parents::Ids(ids),
+                    listing,
+                    parent_table,
+                }
+            }
+            ScanPlan::ByIds {
+                path,
+                ids,
+                listed_when_positive,
+            } if def
+                .lookups
+                .iter()
+                .any(|l| l.column == column && l.path == path) =>
+            {
+                ScanPlan::ByIds {
+                    path,
+                    ids: intersect(ids),
+                    listed_when_positive,
+                }
+            }
+            ScanPlan::SearchKeys {
+                search,
+                column: key,
+                field,
+                ids,
+            } if key == column => {
+                let ids = intersect(ids);
+                match def.lookups.iter().find(|l| l.column == column) {
+                    Some(lookup) if ids.len() <= JOIN_LOOKUP_LIMIT => ScanPlan::ByIds {
+                        path: lookup.path.clone(),
+                        ids,
+                        listed_when_positive: def.listed_when_positive.clone(),
+                    },
+                    _ => ScanPlan::SearchKeys {
+                        search,
+                        column: key,
+                        field,
+                        ids,
+                    },
+                }
+            }
+            ScanPlan::List(request)
+                if values.len() <= JOIN_LOOKUP_LIMIT
+                    && !matches!(request.style, PageStyle::Search { .. }) =>
+            {
+                match def.lookups.iter().find(|l| l.column == column) {
+                    Some(lookup) => ScanPlan::ByIds {
+                        path: lookup.path.clone(),
+                        ids: values.clone(),
+                        listed_when_positive: def.listed_when_positive.clone(),
+                    },
+                    None => ScanPlan::List(request),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// A rough row count for the join planner, which builds its hash table from the smaller
+    /// side: a few rows per looked-up key, more for a search, most for a full listing, and
+    /// most of all for walking every parent's sub-resource. Never exact: `count(*)` must not
+    /// be answered from it.
+    pub fn estimated_rows(&self) -> usize {
+        match self {
+            ScanPlan::ByIds { ids, .. } | ScanPlan::SearchKeys { ids, .. } => ids.len(),
+            ScanPlan::Children {
+                parents: Parents::Ids(ids),
+                ..
+            } => ids.len() * 10,
+            ScanPlan::List(r) if matches!(r.style, PageStyle::Search { .. }) => 10_000,
+            ScanPlan::List(_) => 1_000_000,
+            ScanPlan::Children {
+                parents: Parents::Walk(_),
+                ..
+            } => 10_000_000,
+        }
+    }
+
+    /// Applies a row limit to a listing: ask for no bigger pages and no more pages than needed.
+    pub fn with_limit(mut self, limit: Option<usize>, every_row_returned: bool) -> Self {
+        if let (ScanPlan::List(request), Some(limit)) = (&mut self, limit) {
+            let limit = limit.max(1) as u64;
+            if let Some(per_page) = request.per_page {
+                let per_page = u64::from(per_page).min(limit);
+                request.per_page = Some(per_page as u32);
+                if every_row_returned {
+                    request.max_pages = Some(limit.div_ceil(per_page));
+                }
+            }
+        }
+        self
+    }
+
+    pub fn describe(&self) -> String {
+        fn list(r: &ListRequest) -> String {
+            let (method, body, style) = match &r.style {
+                PageStyle::Search { query } => (
+                    "POST",
+                    format!(" {}", serde_json::json!({ "query": query })),
+                    "search",
+                ),
+                PageStyle::Cursor => ("GET", String::new(), "cursor"),
+                PageStyle::PageNumber => ("GET", String::new(), "page-number"),
+                PageStyle::Scroll => ("GET", String::new(), "scroll"),
+                PageStyle::Single => ("GET", String::new(), "single"),
+            };
+            let mut text = format!("{method} {}{body}", r.path);
+            if let Some(n) = r.per_page {
+                text.push_str(&format!(" per_page={n}"));
+            }
+            text.push_str(&format!(" ({style} pages"));
+            if let Some(max) = r.max_pages {
+                text.push_str(&format!(", at most {max}"));
+            }
+            text.push(')');
+            text
+        }
+        match self {
+            ScanPlan::List(r) => list(r),
+            ScanPlan::ByIds { path, ids, .. } => format!("GET {path} for ids {ids:?}"),
+            ScanPlan::SearchKeys {
+                search, field, ids, ..
+            } => {
+                let searches = ids.len().div_ceil(super::MAX_KEYS_PER_SEARCH);
+                let mut text = format!(
+                    "POST {} {{\"query\":{{\"field\":\"{field}\",\"operator\":\"IN\",\"value\":[…]}}}}",
+                    search.path
+                );
+                if let Some(n) = search.per_page {
+                    text.push_str(&format!(" per_page={n}"));
+                }
+                text.push_str(&format!(
+                    " (search pages) for {} ids: {searches} {}, IN lists of at most {} ids, up to {} ORed a search",
+                    ids.len(),
+                    if searches == 1 { "search" } else { "searches" },
+                    super::MAX_IN_VALUES,
+                    super::MAX_GROUP_ITEMS,
+                ));
+                text
+            }
+            ScanPlan::Children {
+                parents: Parents::Ids(ids),
+                listing,
+                ..
+            } => format!("GET {} for ids {ids:?}", listing.path),
+            ScanPlan::Children {
+                parents: Parents::Walk(r),
+                listing,
+                parent_table,
+            } => {
+                format!(
+                    "GET {} for every row of {parent_table} (listed by {})",
+                    listing.path,
+                    list(r)
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_keys_are_searched_for_or_listed_never_fetched_one_by_one() {
+        let ids: Vec<String> = (0..2_000).map(|i| format!("{i:024x}")).collect();
+        let keys = |n: usize| Some(("id".to_string(), ids[..n].to_vec()));
+        let contacts = tables::find("contacts").unwrap();
+        assert!(matches!(
+            ScanPlan::for_table(contacts, keys(JOIN_LOOKUP_LIMIT), None, 150),
+            ScanPlan::ByIds { .. }
+        ));
+        let plan = ScanPlan::for_table(contacts, keys(2_000), None, 150);
+        match &plan {
+            ScanPlan::SearchKeys {
+                search, field, ids, ..
+            } => {
+                assert_eq!(
+                    (search.path.as_str(), field.as_str()),
+                    ("/contacts/search", "id")
+                );
+                assert_eq!(ids.len(), 2_000);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            plan.describe(),
+            "POST /contacts/search {\"query\":{\"field\":\"id\",\"operator\":\"IN\",\"value\":[…]}} \
+             per_page=150 (search pages) for 2000 ids: 2 searches, IN lists of at most 100 ids, \
+             up to 15 ORed a search"
+        );
+        // A join narrowing the keys to a few fetches those one by one.
+        let narrowed = plan.with_join_keys(contacts, "id", ids[..3].to_vec());
+        assert!(
+            matches!(&narrowed, ScanPlan::ByIds { ids, .. } if ids.len() == 3),
+            "{narrowed:?}"
+        );
+
+        let companies = tables::find("companies").unwrap();
+        match ScanPlan::for_table(companies, keys(2_000), None, 50) {
+            ScanPlan::List(request) => assert_eq!(request.path, "/companies"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn limits_shrink_pages_and_stop_paging() {
+        let contacts = tables::find("contacts").unwrap();
+        let plan = ScanPlan::for_table(contacts, None, None, 150).with_limit(Some(10), true);
+        match plan {
+            ScanPlan::List(r) => {
+                assert_eq!(r.per_page, Some(10));
+                assert_eq!(r.max_pages, Some(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        let plan = ScanPlan::for_table(contacts, None, None, 150).with_limit(Some(400), true);
+        match plan {
+            ScanPlan::List(r) => assert_eq!((r.per_page, r.max_pages), (Some(150), Some(3))),
+            other => panic!("{other:?}"),
+        }
+    }
+}
