@@ -9,9 +9,10 @@ are (they all point into `#/components/schemas/`) and are resolved by `tests/it/
 
 Regenerate (from the repository root):
 
-    python3 tools/extract_openapi.py [SPEC] [OUT]
+    python3 tools/extract_openapi.py SPEC [OUT]
 
-SPEC defaults to /work/shared/intercom-openapi/api.intercom.io.2.15.json and OUT to
+SPEC is Intercom's official OpenAPI description of version 2.15, as JSON (Intercom publishes it
+in its Intercom-OpenAPI repository on GitHub); OUT defaults to
 tests/fixtures/intercom-openapi-2.15-extract.json. Python 3 standard library only.
 
 Extract layout:
@@ -28,7 +29,6 @@ import json
 import os
 import sys
 
-DEFAULT_SPEC = "/work/shared/intercom-openapi/api.intercom.io.2.15.json"
 DEFAULT_OUT = os.path.normpath(os.path.join(
     os.path.dirname(os.path.abspath(__file__)),
     "..",
@@ -142,7 +142,9 @@ def extract(spec):
 
 
 def main(argv):
-    spec_path = argv[1] if len(argv) > 1 else DEFAULT_SPEC
+    if len(argv) < 2:
+        sys.exit("usage: extract_openapi.py SPEC [OUT] (SPEC: Intercom's OpenAPI 2.15 JSON)")
+    spec_path = argv[1]
     out_path = argv[2] if len(argv) > 2 else DEFAULT_OUT
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
