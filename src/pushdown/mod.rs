@@ -134,14 +134,21 @@ pub fn plan(
     page_size: u32,
 ) -> ScanPlan {
     let pushed = if enabled { filters } else { &[] };
+    let uses: Vec<FilterUse> = pushed.iter().map(|f| use_of(def, f)).collect();
     // The first key column the filters pin, in the table's order of preference; several
-    // filters on it are ANDed. A key filter is also sent in the search when it can be.
+    // filters on it are ANDed.
     let mut keys: Option<(String, BTreeSet<String>)> = None;
     for column in def.key_columns() {
-        for values in pushed.iter().filter_map(|f| key_values(f, column)) {
+        for used in &uses {
+            let FilterUse::Key(key, values) = used else {
+                continue;
+            };
+            if key != column {
+                continue;
+            }
             keys = Some(match keys {
-                Some((c, k)) => (c, k.intersection(&values).cloned().collect()),
-                None => (column.to_string(), values),
+                Some((c, k)) => (c, k.intersection(values).cloned().collect()),
+                None => (column.to_string(), values.clone()),
             });
         }
         if keys.is_some() {

@@ -279,3 +279,118 @@ fn case_neutral_chars_fold_to_nothing_else() {
     }
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+/// The one table of pushdown: for every table, typical predicates → the request line EXPLAIN
+/// prints, and whether DataFusion is told the filter is used (Exact) or not (Unsupported).
+#[test]
+fn every_table_predicate_becomes_its_request_line() {
+    use datafusion::logical_expr::TableProviderFilterPushDown::{Exact, Unsupported};
+    let cases = [
+        (
+            "contacts",
+            "",
+            "GET /contacts per_page=150 (cursor pages)",
+            Exact,
+        ),
+        (
+            "contacts",
+            "id = 'a1'",
+            "GET /contacts/{id} for ids [\"a1\"]",
+            Exact,
+        ),
+        (
+            "contacts",
+            "external_id IN ('u1', 'u2')",
+            "GET /contacts/find_by_external_id/{id} for ids [\"u1\", \"u2\"]",
+            Exact,
+        ),
+        (
+            "contacts",
+            "email = 'ada@x.io'",
+            "POST /contacts/search {\"query\":{\"field\":\"email\",\"operator\":\"=\",\"value\":\"ada@x.io\"}} per_page=150 (search pages)",
+            Exact,
+        ),
+        (
+            "contacts",
+            "lower(email) = 'x'",
+            "GET /contacts per_page=150 (cursor pages)",
+            Unsupported,
+        ),
+        (
+            "contact_tags",
+            "contact_id = 'c1'",
+            "GET /contacts/{id}/tags for ids [\"c1\"]",
+            Exact,
+        ),
+        (
+            "contact_tags",
+            "tag_name = 'VIP'",
+            "GET /contacts/{id}/tags for every row of contacts (listed by GET /contacts per_page=150 \
+             (cursor pages))",
+            Unsupported,
+        ),
+        (
+            "conversations",
+            "state = 'open'",
+            "POST /conversations/search {\"query\":{\"field\":\"state\",\"operator\":\"=\",\"value\":\"open\"}} per_page=150 (search pages)",
+            Exact,
+        ),
+        (
+            "tickets",
+            "ticket_type_id = '95'",
+            "POST /tickets/search {\"query\":{\"field\":\"ticket_type_id\",\"operator\":\"=\",\"value\":\"95\"}} per_page=150 (search pages)",
+            Exact,
+        ),
+        (
+            "companies",
+            "id = 'k1'",
+            "GET /companies/{id} for ids [\"k1\"]",
+            Exact,
+        ),
+        (
+            "tags",
+            "name = 'VIP'",
+            "GET /tags (single pages)",
+            Unsupported,
+        ),
+        (
+            "ticket_states",
+            "category = 'resolved'",
+            "GET /ticket_states (single pages)",
+            Unsupported,
+        ),
+        (
+            "subscription_types",
+            "",
+            "GET /subscription_types (single pages)",
+            Exact,
+        ),
+        (
+            "contact_subscriptions",
+            "contact_id IN ('c1', 'c2')",
+            "GET /contacts/{id}/subscriptions for ids [\"c1\", \"c2\"]",
+            Exact,
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (table, predicate, line, support) in cases {
+        let def = tables::find(table).unwrap();
+        let filters: Vec<_> = if predicate.is_empty() {
+            Vec::new()
+        } else {
+            vec![parse(def, predicate)]
+        };
+        let got = super::plan(def, &filters, true, None, 150).describe();
+        if got != line {
+            problems.push(format!(
+                "{table} WHERE {predicate}:\n  got  {got}\n  want {line}"
+            ));
+        }
+        if let Some(f) = filters.first()
+            && super::support(def, f) != support
+        {
+            problems.push(format!("{table} WHERE {predicate}: not {support:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
