@@ -15,7 +15,6 @@ mod messages;
 pub mod plan;
 mod raw;
 pub mod run;
-mod workspace;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -44,7 +43,6 @@ static REGISTRY: LazyLock<Vec<Procedure>> = LazyLock::new(|| {
         .flat_map(|t| t.actions.iter().cloned())
         .collect();
     all.extend(messages::procedures());
-    all.extend(workspace::procedures());
     all.extend(raw::procedures());
     all
 });

@@ -496,7 +496,7 @@ async fn execute(
             None => from_datafusion(e),
         })?;
     if !counted && let Some(tag) = tag {
-        return Ok(Response::Execution(Tag::new(&tag)));
+        return Ok(Response::Execution(Tag::new(tag)));
     }
     let context = Arc::new(df.task_ctx());
     let plan = runtime::run(async move { df.create_physical_plan().await })
@@ -512,7 +512,7 @@ async fn execute(
     let batches = runtime::execute(plan, context).map_err(from_datafusion)?;
     if counted {
         let rows = rows_affected(batches).await?;
-        let tag = match tag.as_deref() {
+        let tag = match tag {
             Some("INSERT") => Tag::new("INSERT").with_oid(0).with_rows(rows),
             Some(other) => Tag::new(other).with_rows(rows),
             None => Tag::new("SELECT").with_rows(rows),

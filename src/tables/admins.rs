@@ -27,4 +27,65 @@ pub(super) fn admins() -> TableDef {
         C::json("avatar", "Avatar."),
         C::json("team_priority_level", "Primary and secondary team ids."),
     ])
+    .actions(actions::procedures())
+}
+
+/// Actions on admins, as procedures.
+mod actions {
+    use serde_json::Value;
+
+    use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields};
+
+    pub(super) fn procedures() -> Vec<Procedure> {
+        vec![set_admin_away()]
+    }
+
+    fn set_admin_away() -> Procedure {
+        Procedure::new(
+            "SetAdminAway",
+            "Turns an admin's away mode on or off.",
+            "PUT",
+            "/admins/{admin_id}/away",
+        )
+        .param(Param::text("admin_id", "Id of the admin."))
+        .param(Param::bool(
+            "away_mode_enabled",
+            "true sets the admin away, false back.",
+        ))
+        .param(
+            Param::bool(
+                "away_mode_reassign",
+                "Reassign new replies to the default inbox while away.",
+            )
+            .default_value(false),
+        )
+        .param(
+            Param::int(
+                "away_status_reason_id",
+                "Away reason (some workspaces require one).",
+            )
+            .optional(),
+        )
+        .body(|a| {
+            let keys = [
+                ("away_mode_enabled", "away_mode_enabled"),
+                ("away_mode_reassign", "away_mode_reassign"),
+                ("away_status_reason_id", "away_status_reason_id"),
+            ];
+            Ok(Value::Object(fields(a, &keys)))
+        })
+        .idempotent()
+        .column(ResultColumn::text("id", "id"))
+        .column(ResultColumn::typed(
+            "away_mode_enabled",
+            ColumnType::Bool,
+            "away_mode_enabled",
+        ))
+        .column(ResultColumn::typed(
+            "away_mode_reassign",
+            ColumnType::Bool,
+            "away_mode_reassign",
+        ))
+        .example("CALL SetAdminAway('991267460', true)")
+    }
 }

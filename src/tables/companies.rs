@@ -164,31 +164,39 @@ pub(super) fn contact_companies() -> TableDef {
     )
     .columns(columns)
     .writes(contact_companies_writes())
+    .actions(actions::contact_company_procedures())
 }
+
+/// Attaches a contact to a company (body `{id}`); shared by INSERT into `contact_companies`
+/// and `AttachContactToCompany`.
+const COMPANIES: &str = "/contacts/{contact_id}/companies";
+/// Detaches a contact from a company; shared by DELETE and `DetachContactFromCompany`.
+const COMPANY: &str = "/contacts/{contact_id}/companies/{company_id}";
 
 /// What INSERT, UPDATE and DELETE on `contact_companies` send.
 fn contact_companies_writes() -> TableWrites {
     TableWrites {
         table: "contact_companies",
         insert: Some(
-            Write::new("POST", "/contacts/{contact_id}/companies")
+            Write::new("POST", COMPANIES)
                 .keys(&[("company_id", "id")])
                 .required(&["contact_id", "company_id"])
                 .idempotent(),
         ),
         update: None,
-        delete: Some(
-            Write::new("DELETE", "/contacts/{contact_id}/companies/{company_id}").idempotent(),
-        ),
+        delete: Some(Write::new("DELETE", COMPANY).idempotent()),
         key: &["contact_id", "company_id"],
     }
 }
 
-/// Actions on companies, as procedures.
+/// Actions on companies and on the contacts they are attached to, as procedures.
 mod actions {
     use serde_json::json;
 
-    use crate::tables::action::{Param, Procedure, tag_columns};
+    use serde_json::Value;
+
+    use super::{COMPANIES, COMPANY};
+    use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields, tag_columns};
 
     pub(super) fn procedures() -> Vec<Procedure> {
         vec![tag_company(), untag_company()]
@@ -232,5 +240,57 @@ mod actions {
             true,
         )
         .example("CALL UntagCompany('5f0c0a1b2c3d4e5f60718293', 'VIP')")
+    }
+
+    pub(super) fn contact_company_procedures() -> Vec<Procedure> {
+        vec![attach_company(), detach_company()]
+    }
+
+    /// The company the contact-company endpoints answer with.
+    fn contact_company_columns() -> Vec<ResultColumn> {
+        vec![
+            ResultColumn::arg("contact_id", ColumnType::Text, "contact_id"),
+            ResultColumn::text("id", "id"),
+            ResultColumn::text("company_id", "company_id"),
+            ResultColumn::text("name", "name"),
+        ]
+    }
+
+    fn attach_company() -> Procedure {
+        Procedure::new(
+            "AttachContactToCompany",
+            "Attaches a contact to a company.",
+            "POST",
+            COMPANIES,
+        )
+        .param(Param::text("contact_id", "Intercom id of the contact."))
+        .param(Param::text(
+            "company_id",
+            "Intercom id of the company (not your company_id).",
+        ))
+        .body(|a| Ok(Value::Object(fields(a, &[("id", "company_id")]))))
+        .idempotent()
+        .columns(contact_company_columns())
+        .example(concat!(
+            "CALL AttachContactToCompany('6650d1c2e4b0a1f2c3d4e5f6', ",
+            "'5f0c0a1b2c3d4e5f60718293')"
+        ))
+    }
+
+    fn detach_company() -> Procedure {
+        Procedure::new(
+            "DetachContactFromCompany",
+            "Detaches a contact from a company.",
+            "DELETE",
+            COMPANY,
+        )
+        .param(Param::text("contact_id", "Intercom id of the contact."))
+        .param(Param::text("company_id", "Intercom id of the company."))
+        .idempotent()
+        .columns(contact_company_columns())
+        .example(concat!(
+            "CALL DetachContactFromCompany('6650d1c2e4b0a1f2c3d4e5f6', ",
+            "'5f0c0a1b2c3d4e5f60718293')"
+        ))
     }
 }

@@ -146,18 +146,23 @@ fn contacts_writes() -> TableWrites {
     }
 }
 
+/// Tags a contact (body `{id}`); shared by INSERT into `contact_tags` and `TagContact`.
+const TAGS: &str = "/contacts/{contact_id}/tags";
+/// Untags a contact; shared by DELETE from `contact_tags` and `UntagContact`.
+const TAG: &str = "/contacts/{contact_id}/tags/{tag_id}";
+
 /// What INSERT, UPDATE and DELETE on `contact_tags` send.
 fn contact_tags_writes() -> TableWrites {
     TableWrites {
         table: "contact_tags",
         insert: Some(
-            Write::new("POST", "/contacts/{contact_id}/tags")
+            Write::new("POST", TAGS)
                 .keys(&[("tag_id", "id")])
                 .required(&["contact_id", "tag_id"])
                 .idempotent(),
         ),
         update: None,
-        delete: Some(Write::new("DELETE", "/contacts/{contact_id}/tags/{tag_id}").idempotent()),
+        delete: Some(Write::new("DELETE", TAG).idempotent()),
         key: &["contact_id", "tag_id"],
     }
 }
@@ -194,6 +199,7 @@ pub(super) fn company_contacts() -> TableDef {
 mod actions {
     use serde_json::{Value, json};
 
+    use super::{TAG, TAGS};
     use crate::tables::action::{
         Args, ColumnType, Param, Procedure, ResultColumn, fields, tag_columns,
     };
@@ -222,8 +228,6 @@ mod actions {
             )
             .example("CALL BlockContact('6650d1c2e4b0a1f2c3d4e5f6')"),
             merge(),
-            attach_company(),
-            detach_company(),
             tag_contact(),
             untag_contact(),
             convert_visitor(),
@@ -248,16 +252,6 @@ mod actions {
             .column(ResultColumn::text("external_id", "external_id"))
             .column(ResultColumn::typed(flag, ColumnType::Bool, flag))
             .idempotent()
-    }
-
-    /// The company the contact-company endpoints answer with.
-    fn company_columns() -> Vec<ResultColumn> {
-        vec![
-            ResultColumn::arg("contact_id", ColumnType::Text, "contact_id"),
-            ResultColumn::text("id", "id"),
-            ResultColumn::text("company_id", "company_id"),
-            ResultColumn::text("name", "name"),
-        ]
     }
 
     /// `{"id": <argument>}`, the body of the attach endpoints.
@@ -294,57 +288,14 @@ mod actions {
         ))
     }
 
-    fn attach_company() -> Procedure {
-        Procedure::new(
-            "AttachContactToCompany",
-            "Attaches a contact to a company.",
-            "POST",
-            "/contacts/{contact_id}/companies",
-        )
-        .param(contact_id())
-        .param(Param::text(
-            "company_id",
-            "Intercom id of the company (not your company_id).",
-        ))
-        .body(|a| Ok(id_of(a, "company_id")))
-        .idempotent()
-        .columns(company_columns())
-        .example(concat!(
-            "CALL AttachContactToCompany('6650d1c2e4b0a1f2c3d4e5f6', ",
-            "'5f0c0a1b2c3d4e5f60718293')"
-        ))
-    }
-
-    fn detach_company() -> Procedure {
-        Procedure::new(
-            "DetachContactFromCompany",
-            "Detaches a contact from a company.",
-            "DELETE",
-            "/contacts/{contact_id}/companies/{company_id}",
-        )
-        .param(contact_id())
-        .param(Param::text("company_id", "Intercom id of the company."))
-        .idempotent()
-        .columns(company_columns())
-        .example(concat!(
-            "CALL DetachContactFromCompany('6650d1c2e4b0a1f2c3d4e5f6', ",
-            "'5f0c0a1b2c3d4e5f60718293')"
-        ))
-    }
-
     fn tag_contact() -> Procedure {
-        Procedure::new(
-            "TagContact",
-            "Applies a tag to a contact.",
-            "POST",
-            "/contacts/{contact_id}/tags",
-        )
-        .param(contact_id())
-        .param(Param::text("tag_id", "Id of the tag (see the tags table)."))
-        .body(|a| Ok(id_of(a, "tag_id")))
-        .idempotent()
-        .columns(tag_columns("contact_id"))
-        .example("CALL TagContact('6650d1c2e4b0a1f2c3d4e5f6', '81')")
+        Procedure::new("TagContact", "Applies a tag to a contact.", "POST", TAGS)
+            .param(contact_id())
+            .param(Param::text("tag_id", "Id of the tag (see the tags table)."))
+            .body(|a| Ok(id_of(a, "tag_id")))
+            .idempotent()
+            .columns(tag_columns("contact_id"))
+            .example("CALL TagContact('6650d1c2e4b0a1f2c3d4e5f6', '81')")
     }
 
     fn untag_contact() -> Procedure {
@@ -352,7 +303,7 @@ mod actions {
             "UntagContact",
             "Removes a tag from a contact.",
             "DELETE",
-            "/contacts/{contact_id}/tags/{tag_id}",
+            TAG,
         )
         .param(contact_id())
         .param(Param::text("tag_id", "Id of the tag."))

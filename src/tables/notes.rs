@@ -27,12 +27,15 @@ pub(super) fn notes() -> TableDef {
     .actions(actions::procedures())
 }
 
+/// Adds a note to a contact; shared by INSERT into `notes` and `CreateContactNote`.
+const NOTES: &str = "/contacts/{contact_id}/notes";
+
 /// What INSERT, UPDATE and DELETE on `notes` send.
 fn notes_writes() -> TableWrites {
     TableWrites {
         table: "notes",
         insert: Some(
-            Write::new("POST", "/contacts/{contact_id}/notes")
+            Write::new("POST", NOTES)
                 .fields(&[("body", "body"), ("admin_id", "admin_id")])
                 .required(&["body"]),
         ),
@@ -46,6 +49,7 @@ fn notes_writes() -> TableWrites {
 mod actions {
     use serde_json::Value;
 
+    use super::NOTES;
     use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields};
 
     pub(super) fn procedures() -> Vec<Procedure> {
@@ -57,7 +61,7 @@ mod actions {
             "CreateContactNote",
             "Adds a note to a contact (Intercom wraps the body in <p>…</p>).",
             "POST",
-            "/contacts/{contact_id}/notes",
+            NOTES,
         )
         .param(Param::text("contact_id", "Intercom id of the contact."))
         .param(Param::text("body", "Text of the note (HTML allowed)."))

@@ -71,12 +71,15 @@ pub(super) fn tickets() -> TableDef {
     .actions(actions::procedures())
 }
 
+/// Creates a ticket; shared by INSERT into `tickets` and `CreateTicket`.
+const TICKETS: &str = "/tickets";
+
 /// What INSERT, UPDATE and DELETE on `tickets` send.
 fn tickets_writes() -> TableWrites {
     TableWrites {
         table: "tickets",
         insert: Some(
-            Write::new("POST", "/tickets")
+            Write::new("POST", TICKETS)
                 .fields(&[
                     ("ticket_type_id", "ticket_type_id"),
                     ("contacts", "contacts"),
@@ -236,6 +239,7 @@ pub(super) fn ticket_type_attributes() -> TableDef {
 mod actions {
     use serde_json::{Map, Value, json};
 
+    use super::TICKETS;
     use crate::tables::action::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
 
     pub(super) fn procedures() -> Vec<Procedure> {
@@ -332,7 +336,7 @@ mod actions {
             "CreateTicket",
             "Creates a ticket for a contact.",
             "POST",
-            "/tickets",
+            TICKETS,
         )
         .param(ticket_type_id())
         .param(Param::text(
