@@ -153,7 +153,7 @@ impl ExecutionPlan for WriteExec {
             .extensions
             .get::<IntercomOptions>()
             .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows);
-        let statement = Statement {
+        let statement = WriteStatement {
             name: statement_name(self.kind, &self.table),
             table: self.table.clone(),
             kind: self.kind,
@@ -190,7 +190,7 @@ impl ExecutionPlan for WriteExec {
 type Row = Vec<(String, Value)>;
 
 /// Everything a running statement needs.
-struct Statement {
+struct WriteStatement {
     name: String,
     /// The SQL table written to, for advice.
     table: String,
@@ -202,7 +202,7 @@ struct Statement {
     limit: u64,
 }
 
-impl Statement {
+impl WriteStatement {
     /// Reads the rows to write, stopping as soon as there are more than the limit. UPDATE and
     /// DELETE act once per key (a join may repeat a row).
     async fn read_rows(&self, mut input: SendableRecordBatchStream) -> Result<Vec<Row>> {

@@ -498,14 +498,15 @@ async fn every_route_answers() {
     })
     .await;
     let c = Client::new(&emu);
-    let st = &emu.state;
+    let emulator = &emu.state;
     let first = |kind: &str, key: &str| -> String {
-        st.snapshot(kind)
+        emulator
+            .snapshot(kind)
             .first()
             .and_then(|x| x[key].as_str().map(str::to_string))
             .unwrap_or_default()
     };
-    let external = st
+    let external = emulator
         .snapshot("contacts")
         .iter()
         .find_map(|x| x["external_id"].as_str().map(str::to_string))
@@ -601,11 +602,11 @@ fn same_seed_same_workspace_and_snapshots_match_get() {
 #[ignore]
 fn seeds_100k_contacts_quickly() {
     let started = std::time::Instant::now();
-    let st = EmulatorState::new(EmulatorConfig {
+    let emulator = EmulatorState::new(EmulatorConfig {
         contacts: 100_000,
         ..EmulatorConfig::default()
     });
-    assert_eq!(st.store().contacts.len(), 100_000);
+    assert_eq!(emulator.store().contacts.len(), 100_000);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "{:?}",
@@ -643,11 +644,11 @@ async fn serves_100k_contacts_quickly() {
 #[test]
 #[ignore]
 fn bench_render_100k() {
-    let st = EmulatorState::new(EmulatorConfig {
+    let emulator = EmulatorState::new(EmulatorConfig {
         contacts: 100_000,
         ..EmulatorConfig::default()
     });
-    let db = st.store();
+    let db = emulator.store();
     let s: &store::Store = &db;
     let started = std::time::Instant::now();
     let mut bytes = 0;

@@ -97,7 +97,7 @@ pub struct Connection {
 impl Connection {
     /// Handlers for a newly accepted connection (its session is built on first use).
     pub fn new(shared: Arc<Shared>) -> Self {
-        let state = Arc::new(SessionState {
+        let state = Arc::new(ConnectionSession {
             ctx: Mutex::new(None),
             cancel: ConnectionCancel::new(shared.cancels.clone()),
             sql_parser: Arc::new(PostgresCompatibilityParser::new()),
@@ -141,7 +141,7 @@ impl PgWireServerHandlers for Connection {
 }
 
 /// One connection's session.
-pub struct SessionState {
+pub struct ConnectionSession {
     shared: Arc<Shared>,
     /// Built on first use (a cancel request's connection never needs one); replaced by
     /// `DISCARD ALL`.
@@ -151,7 +151,7 @@ pub struct SessionState {
     hooks: Vec<Arc<dyn QueryHook>>,
 }
 
-impl SessionState {
+impl ConnectionSession {
     /// The session's context, built on first use.
     fn context(&self) -> PgWireResult<Arc<SessionContext>> {
         let mut slot = self
@@ -382,7 +382,7 @@ impl SessionState {
     }
 }
 
-/// [`SessionState::parse`]'s work: checked parse, compatibility parse and rewrites.
+/// [`ConnectionSession::parse`]'s work: checked parse, compatibility parse and rewrites.
 fn parse_statements(
     parser: &PostgresCompatibilityParser,
     sql: &str,
@@ -555,7 +555,7 @@ async fn rows_affected(mut batches: SendableRecordBatchStream) -> PgWireResult<u
 
 /// The simple and extended query handler of one connection.
 pub struct SessionHandler {
-    state: Arc<SessionState>,
+    state: Arc<ConnectionSession>,
     parser: Arc<StatementParser>,
 }
 
@@ -668,7 +668,7 @@ impl ExtendedQueryHandler for SessionHandler {
 
 /// Parses and plans the extended protocol's `Parse` messages in the connection's session.
 pub struct StatementParser {
-    state: Arc<SessionState>,
+    state: Arc<ConnectionSession>,
 }
 
 impl StatementParser {
@@ -682,7 +682,7 @@ impl StatementParser {
         }
         self.state.shared.policy.check_statement(statement)?;
         let ctx = self.state.context()?;
-        if !SessionState::is_datafusion_setting(statement) {
+        if !ConnectionSession::is_datafusion_setting(statement) {
             for hook in &self.state.hooks {
                 if let Some(plan) = hook
                     .handle_extended_parse_query(statement, &ctx, client)

@@ -14,16 +14,16 @@ use crate::emulator::render;
 use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
 
-pub(super) async fn me(State(st): State<EmulatorState>) -> Json<Value> {
-    Json(render::me(&st.store()))
+pub(super) async fn me(State(emulator): State<EmulatorState>) -> Json<Value> {
+    Json(render::me(&emulator.store()))
 }
 
 pub(super) async fn list_admins(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> Json<Value> {
     let avatar = params(q).get("display_avatar").is_some_and(|v| v == "true");
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let admins: Vec<Value> = (0..s.admins.len())
         .map(|i| render::admin(s, i, avatar))
@@ -32,24 +32,27 @@ pub(super) async fn list_admins(
 }
 
 pub(super) async fn get_admin(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s.admin_index(&id).ok_or_else(admin_not_found)?;
     Ok(Json(render::admin(s, i, false)).into_response())
 }
 
-pub(super) async fn list_teams(State(st): State<EmulatorState>) -> Json<Value> {
-    let db = st.store();
+pub(super) async fn list_teams(State(emulator): State<EmulatorState>) -> Json<Value> {
+    let db = emulator.store();
     let s: &Store = &db;
     let teams: Vec<Value> = (0..s.teams.len()).map(|i| render::team(s, i)).collect();
     Json(json!({"type": "team.list", "teams": teams}))
 }
 
-pub(super) async fn get_team(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    let db = st.store();
+pub(super) async fn get_team(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s
         .team_index(&id)
@@ -60,20 +63,20 @@ pub(super) async fn get_team(State(st): State<EmulatorState>, Path(id): Path<Str
 /// `PUT /admins/{id}/away` `{away_mode_enabled, away_mode_reassign, away_status_reason_id?}`:
 /// the admin. Leaving away mode clears the reason.
 pub(super) async fn set_away(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&[
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&[
         "away_mode_enabled",
         "away_mode_reassign",
         "away_status_reason_id",
     ])?;
-    let enabled = b.req_bool("away_mode_enabled")?;
-    let reassign = b.req_bool("away_mode_reassign")?;
-    let reason = b.int("away_status_reason_id")?;
-    st.write(|s| {
+    let enabled = body_fields.req_bool("away_mode_enabled")?;
+    let reassign = body_fields.req_bool("away_mode_reassign")?;
+    let reason = body_fields.int("away_status_reason_id")?;
+    emulator.write(|s| {
         let i = s.admin_index(&id).ok_or_else(|| {
             ApiError::not_found("admin_not_found", "Admin for admin_id not found")
         })?;

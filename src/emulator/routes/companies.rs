@@ -33,11 +33,11 @@ fn companies_page(s: &Store, list: &[u32], page: usize, per_page: usize) -> Resp
 /// `GET /companies`: exact lookup (`company_id`/`name` -> one company) or a page-number list
 /// of companies with contacts, optionally by `tag_id`/`segment_id` (§4.6).
 pub(super) async fn list_companies(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     if let Some(company_id) = p.get("company_id") {
         let i = s
@@ -79,12 +79,12 @@ pub(super) async fn list_companies(
 /// `POST /companies/list`: query params `page`, `per_page`, `order` (by `last_request_at`,
 /// newest first by default).
 pub(super) async fn post_companies_list(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 15)?);
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let mut list = s.visible_companies.clone();
     list.sort_by_key(|&i| (s.companies[i as usize].last_request_at, i));
@@ -107,13 +107,13 @@ const SCROLL_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// `GET /companies/scroll`: one open scroll per app, 60 s idle expiry, empty page at the end.
 pub(super) async fn scroll_companies(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
-    let mut scroll = st.scroll();
+    let mut scroll = emulator.scroll();
     if scroll
         .as_ref()
         .is_some_and(|sc| sc.last_used.elapsed() > SCROLL_TTL)
@@ -170,23 +170,23 @@ pub(super) async fn scroll_companies(
 }
 
 pub(super) async fn get_company(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s.company_index(&id).ok_or_else(company_not_found)?;
     Ok(Json(render::company(s, i)).into_response())
 }
 
 pub(super) async fn company_contacts(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
     let live: Vec<u32> = c
@@ -209,10 +209,10 @@ pub(super) async fn company_contacts(
 }
 
 pub(super) async fn company_segments(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
     let data: Vec<Value> = c
@@ -224,11 +224,11 @@ pub(super) async fn company_segments(
 }
 
 pub(super) async fn company_notes(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
     notes_page(s, &c.notes, &params(q))

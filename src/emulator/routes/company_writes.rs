@@ -44,20 +44,20 @@ struct CompanyChanges {
     custom: Vec<(u32, Option<AttrValue>)>,
 }
 
-fn company_changes(s: &Store, b: &Body) -> Result<CompanyChanges, ApiError> {
-    let custom = match b.object("custom_attributes")? {
+fn company_changes(s: &Store, body_fields: &Body) -> Result<CompanyChanges, ApiError> {
+    let custom = match body_fields.object("custom_attributes")? {
         Some(values) => custom_changes(s, "company", values, unknown_attribute)?,
         None => Vec::new(),
     };
     Ok(CompanyChanges {
-        name: b.str("name")?,
-        plan: b.str("plan")?,
-        size: b.int("size")?,
-        website: b.str("website")?,
-        industry: b.str("industry")?,
+        name: body_fields.str("name")?,
+        plan: body_fields.str("plan")?,
+        size: body_fields.int("size")?,
+        website: body_fields.str("website")?,
+        industry: body_fields.str("industry")?,
         // §5.2: floats are truncated to an integer.
-        monthly_spend: b.truncated("monthly_spend")?,
-        remote_created_at: b.int("remote_created_at")?,
+        monthly_spend: body_fields.truncated("monthly_spend")?,
+        remote_created_at: body_fields.int("remote_created_at")?,
         custom,
     })
 }
@@ -113,14 +113,14 @@ fn apply_changes(s: &mut Store, i: usize, ch: CompanyChanges) {
 }
 
 /// `POST /companies`: looked up by `company_id`, updated if found, else created (§5.2).
-pub(super) async fn upsert(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
+pub(super) async fn upsert(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
     let mut keys = UPDATE_KEYS.to_vec();
     keys.extend(["company_id", "remote_created_at"]);
-    b.allow(&keys)?;
-    let company_id = b.req_text("company_id")?;
-    st.write(|s| {
-        let ch = company_changes(s, &b)?;
+    body_fields.allow(&keys)?;
+    let company_id = body_fields.req_text("company_id")?;
+    emulator.write(|s| {
+        let ch = company_changes(s, &body_fields)?;
         let existing = s
             .companies
             .iter()
@@ -165,23 +165,26 @@ pub(super) async fn upsert(State(st): State<EmulatorState>, body: Bytes) -> ApiR
 
 /// `PUT /companies/{id}` (Intercom id); `company_id` can never change.
 pub(super) async fn update(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(UPDATE_KEYS)?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(UPDATE_KEYS)?;
+    emulator.write(|s| {
         let i = s.company_index(&id).ok_or_else(company_not_found)?;
-        let ch = company_changes(s, &b)?;
+        let ch = company_changes(s, &body_fields)?;
         apply_changes(s, i, ch);
         Ok(Json(render::company(s, i)).into_response())
     })
 }
 
 /// `DELETE /companies/{id}`: `{id, object: "company", deleted: true}`.
-pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    st.write(|s| {
+pub(super) async fn delete(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    emulator.write(|s| {
         let i = s.company_index(&id).ok_or_else(company_not_found)?;
         let contacts = std::mem::take(&mut s.companies[i].contacts);
         for c in contacts {

@@ -54,16 +54,16 @@ struct ContactChanges {
     custom: Vec<(u32, Option<AttrValue>)>,
 }
 
-fn nullable_int(b: &Body, key: &str) -> Result<Option<Option<i64>>, ApiError> {
-    if b.has(key) && b.get(key).is_none() {
+fn nullable_int(body_fields: &Body, key: &str) -> Result<Option<Option<i64>>, ApiError> {
+    if body_fields.has(key) && body_fields.get(key).is_none() {
         return Ok(Some(None));
     }
-    Ok(b.int(key)?.map(Some))
+    Ok(body_fields.int(key)?.map(Some))
 }
 
-fn contact_changes(s: &Store, b: &Body) -> Result<ContactChanges, ApiError> {
-    b.allow(CONTACT_KEYS)?;
-    let owner_id = match nullable_int(b, "owner_id")? {
+fn contact_changes(s: &Store, body_fields: &Body) -> Result<ContactChanges, ApiError> {
+    body_fields.allow(CONTACT_KEYS)?;
+    let owner_id = match nullable_int(body_fields, "owner_id")? {
         Some(Some(id)) => {
             let a = admin(s, &id.to_string())
                 .ok_or_else(|| ApiError::invalid(format!("owner_id {id} is not a teammate")))?;
@@ -72,23 +72,23 @@ fn contact_changes(s: &Store, b: &Body) -> Result<ContactChanges, ApiError> {
         Some(None) => Some(None),
         None => None,
     };
-    let custom = match b.object("custom_attributes")? {
+    let custom = match body_fields.object("custom_attributes")? {
         Some(values) => custom_changes(s, "contact", values, unknown_attribute)?,
         None => Vec::new(),
     };
     Ok(ContactChanges {
-        role: b.enumerated("role", &["user", "lead"])?,
-        email: b.nullable_str("email")?,
-        external_id: b
+        role: body_fields.enumerated("role", &["user", "lead"])?,
+        email: body_fields.nullable_str("email")?,
+        external_id: body_fields
             .nullable_str("external_id")?
             .map(|e| e.filter(|e| !e.is_empty())),
-        phone: b.nullable_str("phone")?,
-        name: b.nullable_str("name")?,
-        avatar: b.nullable_str("avatar")?,
-        signed_up_at: nullable_int(b, "signed_up_at")?,
-        last_seen_at: nullable_int(b, "last_seen_at")?,
+        phone: body_fields.nullable_str("phone")?,
+        name: body_fields.nullable_str("name")?,
+        avatar: body_fields.nullable_str("avatar")?,
+        signed_up_at: nullable_int(body_fields, "signed_up_at")?,
+        last_seen_at: nullable_int(body_fields, "last_seen_at")?,
         owner_id,
-        unsubscribed_from_emails: b.bool("unsubscribed_from_emails")?,
+        unsubscribed_from_emails: body_fields.bool("unsubscribed_from_emails")?,
         custom,
     })
 }
@@ -184,10 +184,10 @@ fn render_contact(s: &Store, i: usize) -> ApiResult {
 }
 
 /// `POST /contacts`: at least one of `email`, `external_id`, `role`; role defaults to `user`.
-pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    st.write(|s| {
-        let ch = contact_changes(s, &b)?;
+pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    emulator.write(|s| {
+        let ch = contact_changes(s, &body_fields)?;
         if ch.role.is_none()
             && ch.email.clone().flatten().is_none()
             && ch.external_id.clone().flatten().is_none()
@@ -223,14 +223,14 @@ pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiR
 
 /// `PUT /contacts/{id}`: partial update of a live contact.
 pub(super) async fn update(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let ch = contact_changes(s, &b)?;
+        let ch = contact_changes(s, &body_fields)?;
         let c = &s.contacts[i];
         let role = ch.role.unwrap_or(c.role);
         let email = ch.email.clone().unwrap_or_else(|| c.email.clone());
@@ -273,8 +273,11 @@ fn leave_companies(s: &mut Store, i: usize) {
 }
 
 /// `DELETE /contacts/{id}` (archived contacts can be deleted too).
-pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    st.write(|s| {
+pub(super) async fn delete(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    emulator.write(|s| {
         let i = s.contact_index_any(&id).ok_or_else(user_not_found)?;
         leave_companies(s, i);
         let c = &mut s.contacts[i];
@@ -289,20 +292,23 @@ pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<Strin
 }
 
 /// `POST /contacts/{id}/archive` (idempotent).
-pub(super) async fn archive(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    set_archived(&st, &id, true)
+pub(super) async fn archive(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    set_archived(&emulator, &id, true)
 }
 
 /// `POST /contacts/{id}/unarchive` (idempotent).
 pub(super) async fn unarchive(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    set_archived(&st, &id, false)
+    set_archived(&emulator, &id, false)
 }
 
-fn set_archived(st: &EmulatorState, id: &str, archived: bool) -> ApiResult {
-    st.write(|s| {
+fn set_archived(emulator: &EmulatorState, id: &str, archived: bool) -> ApiResult {
+    emulator.write(|s| {
         let i = s.contact_index_any(id).ok_or_else(user_not_found)?;
         let c = &mut s.contacts[i];
         c.state = if archived {
@@ -319,8 +325,11 @@ fn set_archived(st: &EmulatorState, id: &str, archived: bool) -> ApiResult {
 
 /// `POST /contacts/{id}/block`: also archives the contact's conversations (§5.1), which then
 /// leave lists, search and get-by-id. There is no unblock in 2.15.
-pub(super) async fn block(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    st.write(|s| {
+pub(super) async fn block(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    emulator.write(|s| {
         let i = s.contact_index_any(&id).ok_or_else(user_not_found)? as u32;
         for conv in s.conversations.iter_mut() {
             if conv.contacts.contains(&i) {
@@ -336,12 +345,12 @@ pub(super) async fn block(State(st): State<EmulatorState>, Path(id): Path<String
 
 /// `POST /contacts/merge`: a lead (`from`) into a user (`into`). Tags, companies, notes,
 /// subscriptions, conversations and tickets move to `into`; `from` then 404s everywhere.
-pub(super) async fn merge(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["from", "into"])?;
-    let from_id = b.req_id("from")?;
-    let into_id = b.req_id("into")?;
-    st.write(|s| {
+pub(super) async fn merge(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["from", "into"])?;
+    let from_id = body_fields.req_id("from")?;
+    let into_id = body_fields.req_id("into")?;
+    emulator.write(|s| {
         let from = s.contact_index(&from_id).ok_or_else(user_not_found)?;
         let into = s.contact_index(&into_id).ok_or_else(user_not_found)?;
         if from == into {
@@ -408,14 +417,14 @@ pub(super) async fn merge(State(st): State<EmulatorState>, body: Bytes) -> ApiRe
 
 /// `POST /contacts/{id}/tags` `{id}`: the tag with `applied_at`/`applied_by`.
 pub(super) async fn attach_tag(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["id"])?;
-    let tag_id = b.req_id("id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["id"])?;
+    let tag_id = body_fields.req_id("id")?;
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
         let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
         let at = now();
@@ -426,10 +435,10 @@ pub(super) async fn attach_tag(
 
 /// `DELETE /contacts/{id}/tags/{tag_id}`: the removed tag.
 pub(super) async fn detach_tag(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path((id, tag_id)): Path<(String, String)>,
 ) -> ApiResult {
-    st.write(|s| {
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
         let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
         remove_tag(&mut s.contacts[i].tags, tag as u32);
@@ -442,17 +451,17 @@ const MAX_CONTACT_COMPANIES: usize = 1000;
 
 /// `POST /contacts/{id}/companies` `{id}` (Intercom company id): the company.
 pub(super) async fn attach_company(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["id"])?;
-    let company_id = b
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["id"])?;
+    let company_id = body_fields
         .id("id")?
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::new(400, "parameter_not_found", "company not specified"))?;
-    st.write(|s| {
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
         let company = s
             .company_index(&company_id)
@@ -475,10 +484,10 @@ pub(super) async fn attach_company(
 
 /// `DELETE /contacts/{id}/companies/{company_id}`: the company.
 pub(super) async fn detach_company(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path((id, company_id)): Path<(String, String)>,
 ) -> ApiResult {
-    st.write(|s| {
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
         let company = s
             .company_index(&company_id)
@@ -493,10 +502,10 @@ pub(super) async fn detach_company(
 
 /// `GET /contacts/{id}/subscriptions`: the contact's explicit choices only (§4.15).
 pub(super) async fn list_subscriptions(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(user_not_found)?];
     let data: Vec<Value> = c
@@ -510,15 +519,15 @@ pub(super) async fn list_subscriptions(
 
 /// `POST /contacts/{id}/subscriptions` `{id, consent_type}`: the subscription type.
 pub(super) async fn attach_subscription(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["id", "consent_type"])?;
-    let sub_id = b.req_id("id")?;
-    let consent = b.req_enumerated("consent_type", &["opt_in", "opt_out"])?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["id", "consent_type"])?;
+    let sub_id = body_fields.req_id("id")?;
+    let consent = body_fields.req_enumerated("consent_type", &["opt_in", "opt_out"])?;
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
         let sub = s
             .subscription_type_index(&sub_id)
@@ -535,10 +544,10 @@ pub(super) async fn attach_subscription(
 
 /// `DELETE /contacts/{id}/subscriptions/{subscription_id}`: the subscription type.
 pub(super) async fn detach_subscription(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path((id, sub_id)): Path<(String, String)>,
 ) -> ApiResult {
-    st.write(|s| {
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
         let sub = s
             .subscription_type_index(&sub_id)
@@ -552,15 +561,15 @@ pub(super) async fn detach_subscription(
 
 /// `POST /contacts/{id}/notes` `{body, admin_id?}`: the note, body wrapped in `<p>…</p>`.
 pub(super) async fn create_note(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["body", "admin_id", "contact_id"])?;
-    let text = b.req_text("body")?;
-    let admin_id = b.id("admin_id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["body", "admin_id", "contact_id"])?;
+    let text = body_fields.req_text("body")?;
+    let admin_id = body_fields.id("admin_id")?;
+    emulator.write(|s| {
         let i = s.contact_index(&id).ok_or_else(user_not_found)?;
         // Without `admin_id` the note is by the token's admin (`/me`, admin #1).
         let author = match &admin_id {
@@ -582,8 +591,8 @@ pub(super) async fn create_note(
 }
 
 /// `GET /subscription_types` (§4.20).
-pub(super) async fn list_subscription_types(State(st): State<EmulatorState>) -> ApiResult {
-    let db = st.store();
+pub(super) async fn list_subscription_types(State(emulator): State<EmulatorState>) -> ApiResult {
+    let db = emulator.store();
     let data: Vec<Value> = db
         .subscription_types
         .iter()

@@ -33,12 +33,12 @@ pub(super) struct ContactPage<'a> {
 
 /// `GET /contacts`: cursor list, default 10 per page on the wire (§2.2), max 150.
 pub(super) async fn list_contacts(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
     let per_page = per_page_param(&p, 10)?;
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let len = s.contacts.len();
     let (page, start) = match p.get("starting_after").filter(|c| !c.is_empty()) {
@@ -65,20 +65,20 @@ pub(super) async fn list_contacts(
 }
 
 pub(super) async fn get_contact(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s.contact_index(&id).ok_or_else(contact_not_found)?;
     Ok(Json(render::contact(s, i)).into_response())
 }
 
 pub(super) async fn find_contact_by_external_id(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(external_id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s
         .contact_by_external_id
@@ -93,10 +93,10 @@ pub(super) async fn find_contact_by_external_id(
 }
 
 pub(super) async fn contact_tags(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
     let tags: Vec<Value> = c
@@ -108,10 +108,10 @@ pub(super) async fn contact_tags(
 }
 
 pub(super) async fn contact_segments(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
     let segments: Vec<Value> = c
@@ -124,14 +124,14 @@ pub(super) async fn contact_segments(
 
 /// `GET /contacts/{id}/companies`: page-number list with link-style `pages.next` (a URL).
 pub(super) async fn contact_companies(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
     let total = c.companies.len();
@@ -158,24 +158,27 @@ pub(super) async fn contact_companies(
 }
 
 pub(super) async fn contact_notes(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
     notes_page(s, &c.notes, &params(q))
 }
 
 /// `POST /contacts/search` (default 50 per page).
-pub(super) async fn search_contacts(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+pub(super) async fn search_contacts(
+    State(emulator): State<EmulatorState>,
+    body: Bytes,
+) -> ApiResult {
     let req = parse_search(&body, 50)?;
-    let db = st.store();
+    let db = emulator.store();
     let query = compile(&req.query, &db.contact_schema)?;
     let s: &Store = &db;
     let key = format!("contacts:{}:{}", s.generation, req.query);
-    let matches = st.cached_matches(key, || {
+    let matches = emulator.cached_matches(key, || {
         s.contacts
             .iter()
             .enumerate()

@@ -32,8 +32,8 @@ fn render_full(s: &Store, i: usize) -> ApiResult {
 }
 
 /// The admin a body's `admin_id` names (required).
-fn body_admin(s: &Store, b: &Body) -> Result<u32, ApiError> {
-    let id = b.req_id("admin_id")?;
+fn body_admin(s: &Store, body_fields: &Body) -> Result<u32, ApiError> {
+    let id = body_fields.req_id("admin_id")?;
     admin(s, &id).ok_or_else(admin_not_found)
 }
 
@@ -67,18 +67,18 @@ fn push_part(
 }
 
 /// `POST /conversations`: a contact starts a conversation; answers the `user_message`.
-pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["from", "body", "subject", "attachment_urls", "created_at"])?;
-    let from = b.req_nested("from")?;
+pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["from", "body", "subject", "attachment_urls", "created_at"])?;
+    let from = body_fields.req_nested("from")?;
     from.allow(&["type", "id"])?;
     let from_type = from.req_enumerated("type", &["user", "lead", "contact"])?;
     let from_id = from.req_id("id")?;
-    let text = b.req_text("body")?;
-    let subject = b.str("subject")?;
-    b.bounded_array("attachment_urls", 10)?;
-    let created_at = b.int("created_at")?;
-    st.write(|s| {
+    let text = body_fields.req_text("body")?;
+    let subject = body_fields.str("subject")?;
+    body_fields.bounded_array("attachment_urls", 10)?;
+    let created_at = body_fields.int("created_at")?;
+    emulator.write(|s| {
         let contact = match s.contact_index(&from_id) {
             Some(i) => i as u32,
             // §5.5: a visitor id with type `contact` converts the visitor to a lead.
@@ -155,20 +155,20 @@ pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiR
 
 /// `PUT /conversations/{id}`: `read`, `title`, `custom_attributes`, `company_id` (null removes).
 pub(super) async fn update(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["read", "title", "custom_attributes", "company_id"])?;
-    let read = b.bool("read")?;
-    let title = b.nullable_str("title")?;
-    let company_id = b.nullable_str("company_id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["read", "title", "custom_attributes", "company_id"])?;
+    let read = body_fields.bool("read")?;
+    let title = body_fields.nullable_str("title")?;
+    let company_id = body_fields.nullable_str("company_id")?;
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        let custom = match b.object("custom_attributes")? {
+        let custom = match body_fields.object("custom_attributes")? {
             Some(values) => super::shared::custom_changes(s, "conversation", values, |name| {
                 ApiError::invalid(format!("Conversation attribute '{name}' does not exist"))
             })?,
@@ -205,8 +205,11 @@ pub(super) async fn update(
 }
 
 /// `DELETE /conversations/{id}`: `{id, object: "conversation", deleted: true}` (irreversible).
-pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    st.write(|s| {
+pub(super) async fn delete(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
@@ -222,9 +225,12 @@ pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<Strin
 }
 
 /// A contact's reply identifier: exactly one of `intercom_user_id`, `user_id`, `email`.
-pub(super) fn replying_contact(s: &Store, b: &Body) -> Result<u32, ApiError> {
+pub(super) fn replying_contact(s: &Store, body_fields: &Body) -> Result<u32, ApiError> {
     let keys = ["intercom_user_id", "user_id", "email"];
-    let given: Vec<&str> = keys.into_iter().filter(|k| b.get(k).is_some()).collect();
+    let given: Vec<&str> = keys
+        .into_iter()
+        .filter(|k| body_fields.get(k).is_some())
+        .collect();
     let [key] = given.as_slice() else {
         return Err(ApiError::new(
             400,
@@ -232,7 +238,7 @@ pub(super) fn replying_contact(s: &Store, b: &Body) -> Result<u32, ApiError> {
             "exactly one of intercom_user_id, user_id or email is required",
         ));
     };
-    let value = b.req_str(key)?;
+    let value = body_fields.req_str(key)?;
     contact_by(s, key, &value).ok_or_else(user_not_found)
 }
 
@@ -247,22 +253,22 @@ pub(super) struct ReplyContent {
 }
 
 /// The content of an admin (`kind` = `admin`) or contact reply, with at most 10 attachments.
-pub(super) fn reply_content(b: &Body, kind: &str) -> Result<ReplyContent, ApiError> {
+pub(super) fn reply_content(body_fields: &Body, kind: &str) -> Result<ReplyContent, ApiError> {
     let message_type = if kind == "admin" {
-        b.req_enumerated("message_type", &["comment", "note", "quick_reply"])?
+        body_fields.req_enumerated("message_type", &["comment", "note", "quick_reply"])?
     } else {
-        b.req_enumerated("message_type", &["comment"])?
+        body_fields.req_enumerated("message_type", &["comment"])?
     };
-    let text = b.str("body")?.filter(|t| !t.trim().is_empty());
-    let options = reply_options(b)?;
+    let text = body_fields.str("body")?.filter(|t| !t.trim().is_empty());
+    let options = reply_options(body_fields)?;
     if message_type == "quick_reply" && options.is_none() {
         return Err(super::body::missing("reply_options"));
     }
     if message_type != "quick_reply" && text.is_none() {
         return Err(super::body::missing("body"));
     }
-    b.bounded_array("attachment_urls", 10)?;
-    b.bounded_array("attachment_files", 10)?;
+    body_fields.bounded_array("attachment_urls", 10)?;
+    body_fields.bounded_array("attachment_files", 10)?;
     Ok(ReplyContent {
         message_type,
         text,
@@ -271,13 +277,13 @@ pub(super) fn reply_content(b: &Body, kind: &str) -> Result<ReplyContent, ApiErr
 }
 
 /// Validated `reply_options` of a quick reply: `[{text, uuid}]`, at least one.
-pub(super) fn reply_options(b: &Body) -> Result<Option<Value>, ApiError> {
-    let Some(items) = b.array("reply_options")? else {
+pub(super) fn reply_options(body_fields: &Body) -> Result<Option<Value>, ApiError> {
+    let Some(items) = body_fields.array("reply_options")? else {
         return Ok(None);
     };
     let mut options = Vec::new();
     for item in items {
-        let o = b.item("reply_options", item)?;
+        let o = body_fields.item("reply_options", item)?;
         o.allow(&["text", "uuid"])?;
         options.push(json!({"text": o.req_text("text")?, "uuid": o.req_text("uuid")?}));
     }
@@ -316,28 +322,28 @@ const CONTACT_REPLY_KEYS: &[&str] = &[
 /// conversation). Admin comments stop the wait; contact comments reopen a closed or snoozed
 /// conversation and start the wait.
 pub(super) async fn reply(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    let kind = b.req_enumerated("type", &["admin", "user"])?;
+    let body_fields = Body::parse(&body)?;
+    let kind = body_fields.req_enumerated("type", &["admin", "user"])?;
     if kind == "admin" {
-        b.allow(ADMIN_REPLY_KEYS)?;
+        body_fields.allow(ADMIN_REPLY_KEYS)?;
     } else {
-        b.allow(CONTACT_REPLY_KEYS)?;
+        body_fields.allow(CONTACT_REPLY_KEYS)?;
     }
     let ReplyContent {
         message_type,
         text,
         options,
-    } = reply_content(&b, kind)?;
-    let created_at = b.int("created_at")?;
-    st.write(|s| {
+    } = reply_content(&body_fields, kind)?;
+    let created_at = body_fields.int("created_at")?;
+    emulator.write(|s| {
         let author = if kind == "admin" {
-            Author::Admin(body_admin(s, &b)?)
+            Author::Admin(body_admin(s, &body_fields)?)
         } else {
-            Author::Contact(replying_contact(s, &b)?)
+            Author::Contact(replying_contact(s, &body_fields)?)
         };
         let i = if id == "last" {
             let Author::Contact(contact) = author else {
@@ -356,25 +362,25 @@ pub(super) async fn reply(
         let at = created_at.unwrap_or_else(now);
         {
             let c = &mut s.conversations[i];
-            let st = &mut c.statistics;
+            let stats = &mut c.statistics;
             match (author, message_type) {
                 (Author::Contact(_), _) => {
                     if c.state == "closed" {
-                        st.count_reopens += 1;
+                        stats.count_reopens += 1;
                     }
                     c.state = "open";
                     c.snoozed_until = None;
                     c.waiting_since = Some(at);
-                    st.first_contact_reply_at.get_or_insert(at);
-                    st.last_contact_reply_at = Some(at);
+                    stats.first_contact_reply_at.get_or_insert(at);
+                    stats.last_contact_reply_at = Some(at);
                 }
                 (_, "comment" | "quick_reply") => {
                     c.waiting_since = None;
-                    if st.first_admin_reply_at.is_none() {
-                        st.first_admin_reply_at = Some(at);
-                        st.time_to_admin_reply = Some(at.saturating_sub(c.created_at));
+                    if stats.first_admin_reply_at.is_none() {
+                        stats.first_admin_reply_at = Some(at);
+                        stats.time_to_admin_reply = Some(at.saturating_sub(c.created_at));
                     }
-                    st.last_admin_reply_at = Some(at);
+                    stats.last_admin_reply_at = Some(at);
                 }
                 _ => {}
             }
@@ -399,38 +405,38 @@ pub(super) async fn reply(
 /// `POST /conversations/{id}/parts`: `close`, `snoozed` (needs `snoozed_until`), `open`,
 /// `assignment` (`type` admin|team, `assignee_id`, `"0"` unassigns).
 pub(super) async fn manage(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
+    let body_fields = Body::parse(&body)?;
     let message_type =
-        b.req_enumerated("message_type", &["close", "snoozed", "open", "assignment"])?;
+        body_fields.req_enumerated("message_type", &["close", "snoozed", "open", "assignment"])?;
     match message_type {
         "close" | "assignment" => {
-            b.allow(&["message_type", "type", "admin_id", "assignee_id", "body"])?
+            body_fields.allow(&["message_type", "type", "admin_id", "assignee_id", "body"])?
         }
-        _ => b.allow(&["message_type", "type", "admin_id", "snoozed_until"])?,
+        _ => body_fields.allow(&["message_type", "type", "admin_id", "snoozed_until"])?,
     }
     let kind = match message_type {
-        "close" => Some(b.req_enumerated("type", &["admin"])?),
-        "assignment" => Some(b.req_enumerated("type", &["admin", "team"])?),
-        _ => b.enumerated("type", &["admin"])?,
+        "close" => Some(body_fields.req_enumerated("type", &["admin"])?),
+        "assignment" => Some(body_fields.req_enumerated("type", &["admin", "team"])?),
+        _ => body_fields.enumerated("type", &["admin"])?,
     };
     let snoozed_until = match message_type {
-        "snoozed" => Some(b.req_int("snoozed_until")?),
+        "snoozed" => Some(body_fields.req_int("snoozed_until")?),
         _ => None,
     };
     let assignee_id = match message_type {
-        "assignment" => Some(b.req_id("assignee_id")?),
+        "assignment" => Some(body_fields.req_id("assignee_id")?),
         _ => None,
     };
-    let text = b.str("body")?.filter(|t| !t.trim().is_empty());
-    st.write(|s| {
+    let text = body_fields.str("body")?.filter(|t| !t.trim().is_empty());
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        let actor = body_admin(s, &b)?;
+        let actor = body_admin(s, &body_fields)?;
         let assignee = match (&assignee_id, kind) {
             (Some(a), _) if a == "0" => Some(None),
             (Some(a), Some("team")) => Some(Some(Author::Team(
@@ -451,14 +457,14 @@ pub(super) async fn manage(
                 c.state = "closed";
                 c.snoozed_until = None;
                 c.waiting_since = None;
-                let st = &mut c.statistics;
-                if st.first_close_at.is_none() {
-                    st.first_close_at = Some(at);
-                    st.time_to_first_close = Some(at.saturating_sub(c.created_at));
+                let stats = &mut c.statistics;
+                if stats.first_close_at.is_none() {
+                    stats.first_close_at = Some(at);
+                    stats.time_to_first_close = Some(at.saturating_sub(c.created_at));
                 }
-                st.last_close_at = Some(at);
-                st.time_to_last_close = Some(at.saturating_sub(c.created_at));
-                st.last_closed_by_id = Some(s.admins[actor as usize].id.to_string());
+                stats.last_close_at = Some(at);
+                stats.time_to_last_close = Some(at.saturating_sub(c.created_at));
+                stats.last_closed_by_id = Some(s.admins[actor as usize].id.to_string());
                 "close"
             }
             "snoozed" => {
@@ -486,17 +492,17 @@ pub(super) async fn manage(
                     _ if kind == Some("team") => c.team_assignee = None,
                     _ => c.admin_assignee = None,
                 }
-                let st = &mut c.statistics;
-                st.count_assignments += 1;
-                if st.first_assignment_at.is_none() {
-                    st.first_assignment_at = Some(at);
-                    st.time_to_assignment = Some(at.saturating_sub(c.created_at));
+                let stats = &mut c.statistics;
+                stats.count_assignments += 1;
+                if stats.first_assignment_at.is_none() {
+                    stats.first_assignment_at = Some(at);
+                    stats.time_to_assignment = Some(at.saturating_sub(c.created_at));
                 }
-                st.last_assignment_at = Some(at);
+                stats.last_assignment_at = Some(at);
                 if was_closed {
                     // Assigning a closed conversation reopens it.
                     c.state = "open";
-                    st.count_reopens += 1;
+                    stats.count_reopens += 1;
                     "assign_and_reopen"
                 } else {
                     "assignment"
@@ -519,19 +525,19 @@ pub(super) async fn manage(
 
 /// `POST /conversations/{id}/tags` `{id, admin_id}`: the tag with `applied_at`/`applied_by`.
 pub(super) async fn attach_tag(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["id", "admin_id"])?;
-    let tag_id = b.req_id("id")?;
-    b.req_id("admin_id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["id", "admin_id"])?;
+    let tag_id = body_fields.req_id("id")?;
+    body_fields.req_id("admin_id")?;
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(|| ApiError::not_found("not_found", "Conversation not found"))?;
-        let actor = body_admin(s, &b)?;
+        let actor = body_admin(s, &body_fields)?;
         let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
         let tagging = add_tag(&mut s.conversations[i].tags, tag as u32, actor, now());
         Ok(Json(render::tag(s, tag, Some(&tagging))).into_response())
@@ -540,18 +546,18 @@ pub(super) async fn attach_tag(
 
 /// `DELETE /conversations/{id}/tags/{tag_id}` with a JSON body `{admin_id}` (§8.1).
 pub(super) async fn detach_tag(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path((id, tag_id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["admin_id"])?;
-    b.req_id("admin_id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["admin_id"])?;
+    body_fields.req_id("admin_id")?;
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(|| ApiError::not_found("not_found", "Conversation not found"))?;
-        body_admin(s, &b)?;
+        body_admin(s, &body_fields)?;
         let tag = s
             .tag_index(&tag_id)
             .filter(|&t| s.conversations[i].tags.iter().any(|x| x.tag == t as u32))
@@ -578,21 +584,21 @@ fn customers(s: &Store, i: usize) -> ApiResult {
 /// `POST /conversations/{id}/customers` `{admin_id, customer: {intercom_user_id | user_id |
 /// email}}`; an unknown email creates a lead (§5.5).
 pub(super) async fn attach_customer(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["admin_id", "customer"])?;
-    b.req_id("admin_id")?;
-    let customer = b.req_nested("customer")?;
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["admin_id", "customer"])?;
+    body_fields.req_id("admin_id")?;
+    let customer = body_fields.req_nested("customer")?;
     customer.allow(&["intercom_user_id", "user_id", "email", "customer"])?;
     let email = customer.str("email")?;
-    st.write(|s| {
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        body_admin(s, &b)?;
+        body_admin(s, &body_fields)?;
         let contact = match (
             email.as_deref(),
             customer.get("intercom_user_id"),
@@ -621,18 +627,18 @@ pub(super) async fn attach_customer(
 /// `DELETE /conversations/{id}/customers/{contact_id}` with a JSON body `{admin_id}`; the last
 /// participant cannot be removed (`422`).
 pub(super) async fn detach_customer(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path((id, contact_id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["admin_id", "customer"])?;
-    b.req_id("admin_id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["admin_id", "customer"])?;
+    body_fields.req_id("admin_id")?;
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        body_admin(s, &b)?;
+        body_admin(s, &body_fields)?;
         let contact = s
             .contact_index(&contact_id)
             .map(|c| c as u32)
@@ -654,15 +660,18 @@ pub(super) async fn detach_customer(
 /// `POST /conversations/{id}/convert` `{ticket_type_id, attributes?}`: a new ticket of a
 /// Customer ticket type, linked both ways with the conversation.
 pub(super) async fn convert(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["ticket_type_id", "attributes"])?;
-    let type_id = b.req_id("ticket_type_id")?;
-    let attributes = b.object("attributes")?.cloned().unwrap_or_default();
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["ticket_type_id", "attributes"])?;
+    let type_id = body_fields.req_id("ticket_type_id")?;
+    let attributes = body_fields
+        .object("attributes")?
+        .cloned()
+        .unwrap_or_default();
+    emulator.write(|s| {
         let i = s
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
@@ -737,18 +746,18 @@ fn not_redactable() -> ApiError {
 
 /// `POST /conversations/redact`: a part (`conversation_part_id`) or the source (`source_id`,
 /// only when a contact wrote it); the text is removed and `redacted` set.
-pub(super) async fn redact(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    let kind = b.req_enumerated("type", &["conversation_part", "source"])?;
+pub(super) async fn redact(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    let kind = body_fields.req_enumerated("type", &["conversation_part", "source"])?;
     let target_key = if kind == "source" {
         "source_id"
     } else {
         "conversation_part_id"
     };
-    b.allow(&["type", "conversation_id", target_key])?;
-    let conversation_id = b.req_id("conversation_id")?;
-    let target = b.req_id(target_key)?;
-    st.write(|s| {
+    body_fields.allow(&["type", "conversation_id", target_key])?;
+    let conversation_id = body_fields.req_id("conversation_id")?;
+    let target = body_fields.req_id(target_key)?;
+    emulator.write(|s| {
         let i = s
             .conversation_index(&conversation_id)
             .ok_or_else(part_not_found)?;

@@ -19,12 +19,12 @@ use crate::emulator::store::Store;
 
 /// `GET /conversations`: cursor list, default 20, never with parts (§2.2).
 pub(super) async fn list_conversations(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
     let per_page = per_page_param(&p, 20)?;
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let len = s.conversations.len();
     let (page, start) = match p.get("starting_after").filter(|c| !c.is_empty()) {
@@ -53,10 +53,10 @@ pub(super) async fn list_conversations(
 }
 
 pub(super) async fn get_conversation(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s.conversation_index(&id).ok_or_else(resource_not_found)?;
     Ok(Json(render::conversation(s, i, true)).into_response())
@@ -64,15 +64,15 @@ pub(super) async fn get_conversation(
 
 /// `POST /conversations/search` (default 20, no parts).
 pub(super) async fn search_conversations(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     body: Bytes,
 ) -> ApiResult {
     let req = parse_search(&body, 20)?;
-    let db = st.store();
+    let db = emulator.store();
     let query = compile(&req.query, &db.conversation_schema)?;
     let s: &Store = &db;
     let key = format!("conversations:{}:{}", s.generation, req.query);
-    let matches: Arc<Vec<u32>> = st.cached_matches(key, || {
+    let matches: Arc<Vec<u32>> = emulator.cached_matches(key, || {
         (0..s.conversations.len())
             .filter(|&i| {
                 s.conversations[i].is_live()

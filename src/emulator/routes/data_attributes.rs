@@ -15,7 +15,7 @@ use crate::emulator::store::{DataAttribute, Store};
 use crate::emulator::{ApiError, EmulatorState};
 
 pub(super) async fn list_data_attributes(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
@@ -28,7 +28,7 @@ pub(super) async fn list_data_attributes(
         )));
     }
     let archived = p.get("include_archived").is_some_and(|v| v == "true");
-    let data: Vec<Value> = st
+    let data: Vec<Value> = emulator
         .store()
         .data_attributes
         .iter()
@@ -39,17 +39,17 @@ pub(super) async fn list_data_attributes(
 }
 
 /// `options` of a list attribute: `[{value}]` with at least two entries (§5.8).
-fn options(b: &Body) -> Result<Option<Vec<String>>, ApiError> {
-    if b.get("options").is_some() && b.array("options").is_err() {
+fn options(body_fields: &Body) -> Result<Option<Vec<String>>, ApiError> {
+    if body_fields.get("options").is_some() && body_fields.array("options").is_err() {
         return Err(ApiError::invalid("Options isn't an array"));
     }
-    let Some(items) = b.array("options")? else {
+    let Some(items) = body_fields.array("options")? else {
         return Ok(None);
     };
     let values = items
         .iter()
         .map(|item| {
-            let o = b.item("options", item)?;
+            let o = body_fields.item("options", item)?;
             o.allow(&["value"])?;
             o.req_text("value")
         })
@@ -101,11 +101,11 @@ fn name_clash(s: &Store, model: &str, name: &str) -> Option<String> {
 /// messenger_writable?}`. `options` lists are reported as `string` with `options`, `datetime`
 /// as `date` (§7.2).
 pub(super) async fn create_data_attribute(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&[
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&[
         "name",
         "model",
         "data_type",
@@ -113,13 +113,13 @@ pub(super) async fn create_data_attribute(
         "description",
         "messenger_writable",
     ])?;
-    let name = b.req_str("name")?;
+    let name = body_fields.req_str("name")?;
     if !valid_name(&name) {
         return Err(ApiError::invalid(
             "Your name for this attribute must only contain alphanumeric characters, currency symbols, and hyphens",
         ));
     }
-    let model = match b.str("model")?.as_deref() {
+    let model = match body_fields.str("model")?.as_deref() {
         Some("contact") => "contact",
         Some("company") => "company",
         Some(_) => {
@@ -129,7 +129,7 @@ pub(super) async fn create_data_attribute(
         }
         None => return Err(super::body::missing("model")),
     };
-    let data_type = b.req_str("data_type")?;
+    let data_type = body_fields.req_str("data_type")?;
     let reported = match data_type.as_str() {
         "string" | "options" => "string",
         "integer" => "integer",
@@ -138,7 +138,7 @@ pub(super) async fn create_data_attribute(
         "date" | "datetime" => "date",
         _ => return Err(ApiError::invalid("Data Type isn't an option")),
     };
-    let options = options(&b)?;
+    let options = options(&body_fields)?;
     if data_type == "options" && options.is_none() {
         return Err(ApiError::invalid(
             "A list attribute needs at least two options",
@@ -147,9 +147,9 @@ pub(super) async fn create_data_attribute(
     if data_type != "options" && options.is_some() {
         return Err(ApiError::invalid("Only options attributes take options"));
     }
-    let description = b.str("description")?.unwrap_or_default();
-    let messenger_writable = b.bool("messenger_writable")?.unwrap_or(false);
-    st.write(|s| {
+    let description = body_fields.str("description")?.unwrap_or_default();
+    let messenger_writable = body_fields.bool("messenger_writable")?.unwrap_or(false);
+    emulator.write(|s| {
         if let Some(clash) = name_clash(s, model, &name) {
             return Err(ApiError::invalid(clash));
         }
@@ -198,17 +198,17 @@ fn field_not_found() -> ApiError {
 /// `PUT /data_attributes/{id}` `{archived?, description?, messenger_writable?, options?}`; the
 /// data type cannot change.
 pub(super) async fn update_data_attribute(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["archived", "description", "messenger_writable", "options"])?;
-    let archived = b.bool("archived")?;
-    let description = b.str("description")?;
-    let messenger_writable = b.bool("messenger_writable")?;
-    let options = options(&b)?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["archived", "description", "messenger_writable", "options"])?;
+    let archived = body_fields.bool("archived")?;
+    let description = body_fields.str("description")?;
+    let messenger_writable = body_fields.bool("messenger_writable")?;
+    let options = options(&body_fields)?;
+    emulator.write(|s| {
         let wanted: i64 = id.trim().parse().map_err(|_| field_not_found())?;
         let i = s
             .data_attributes

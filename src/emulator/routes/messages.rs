@@ -15,8 +15,8 @@ use crate::emulator::store::{Author, Conversation, DataEvent, Statistics, Store,
 use crate::emulator::{ApiError, EmulatorState};
 
 /// The contacts of `to`/`cc`/`bcc`: one recipient `{type: user|lead, id}` or an array of them.
-fn recipients(s: &Store, b: &Body, key: &str) -> Result<Vec<u32>, ApiError> {
-    let items: Vec<&Value> = match b.get(key) {
+fn recipients(s: &Store, body_fields: &Body, key: &str) -> Result<Vec<u32>, ApiError> {
+    let items: Vec<&Value> = match body_fields.get(key) {
         None => return Ok(Vec::new()),
         Some(Value::Array(items)) => items.iter().collect(),
         Some(one) => vec![one],
@@ -24,7 +24,7 @@ fn recipients(s: &Store, b: &Body, key: &str) -> Result<Vec<u32>, ApiError> {
     items
         .into_iter()
         .map(|item| {
-            let r = b.item(key, item)?;
+            let r = body_fields.item(key, item)?;
             r.allow(&["type", "id"])?;
             r.req_enumerated("type", &["user", "lead"])?;
             let id = r.req_id("id")?;
@@ -36,9 +36,9 @@ fn recipients(s: &Store, b: &Body, key: &str) -> Result<Vec<u32>, ApiError> {
 /// `POST /messages`: answers the `admin_message`. `message_type` `in_app` is accepted and
 /// answered as `inapp` (§8.2); email needs `subject` and `template`. With
 /// `create_conversation_without_contact_reply` the conversation exists at once.
-pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&[
+pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&[
         "message_type",
         "subject",
         "body",
@@ -50,18 +50,18 @@ pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiR
         "created_at",
         "create_conversation_without_contact_reply",
     ])?;
-    let message_type = b.req_enumerated("message_type", &["in_app", "inapp", "email"])?;
+    let message_type = body_fields.req_enumerated("message_type", &["in_app", "inapp", "email"])?;
     let message_type = if message_type == "email" {
         "email"
     } else {
         "inapp"
     };
-    let text = b
+    let text = body_fields
         .str("body")?
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| ApiError::invalid("Body is required"))?;
-    let subject = b.str("subject")?;
-    let template = b.enumerated("template", &["plain", "personal"])?;
+    let subject = body_fields.str("subject")?;
+    let template = body_fields.enumerated("template", &["plain", "personal"])?;
     if message_type == "email" {
         if subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
             return Err(ApiError::new(
@@ -78,25 +78,25 @@ pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiR
             ));
         }
     }
-    let from = b.req_nested("from")?;
+    let from = body_fields.req_nested("from")?;
     from.allow(&["type", "id"])?;
     from.req_enumerated("type", &["admin"])?;
     let from_id = from.req_id("id")?;
-    if b.get("to").is_none() {
+    if body_fields.get("to").is_none() {
         return Err(super::body::missing("to"));
     }
-    let created_at = b.int("created_at")?;
-    let with_conversation = b
+    let created_at = body_fields.int("created_at")?;
+    let with_conversation = body_fields
         .bool("create_conversation_without_contact_reply")?
         .unwrap_or(false);
-    st.write(|s| {
+    emulator.write(|s| {
         let owner = admin(s, &from_id).ok_or_else(admin_not_found)?;
-        let to = recipients(s, &b, "to")?;
+        let to = recipients(s, &body_fields, "to")?;
         if to.is_empty() {
             return Err(super::body::missing("to"));
         }
-        recipients(s, &b, "cc")?;
-        recipients(s, &b, "bcc")?;
+        recipients(s, &body_fields, "cc")?;
+        recipients(s, &body_fields, "bcc")?;
         let at = created_at.unwrap_or_else(now);
         let id = s.next_message_id;
         s.next_message_id += 1;
@@ -168,9 +168,9 @@ const MAX_METADATA_KEYS: usize = 10;
 
 /// `POST /events`: `202` with an empty body; unknown user `404`. A duplicate (same contact,
 /// name and `created_at`) is accepted and ignored.
-pub(super) async fn create_event(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&[
+pub(super) async fn create_event(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&[
         "event_name",
         "created_at",
         "user_id",
@@ -178,9 +178,9 @@ pub(super) async fn create_event(State(st): State<EmulatorState>, body: Bytes) -
         "email",
         "metadata",
     ])?;
-    let name = b.req_text("event_name")?;
-    let created_at = b.req_int("created_at")?;
-    let metadata: serde_json::Map<String, Value> = b
+    let name = body_fields.req_text("event_name")?;
+    let created_at = body_fields.req_int("created_at")?;
+    let metadata: serde_json::Map<String, Value> = body_fields
         .object("metadata")?
         .map(|m| {
             m.iter()
@@ -189,9 +189,9 @@ pub(super) async fn create_event(State(st): State<EmulatorState>, body: Bytes) -
                 .collect()
         })
         .unwrap_or_default();
-    let id = b.id("id")?;
-    let user_id = b.str("user_id")?;
-    let email = b.str("email")?;
+    let id = body_fields.id("id")?;
+    let user_id = body_fields.str("user_id")?;
+    let email = body_fields.str("email")?;
     if id.is_none() && user_id.is_none() && email.is_none() {
         return Err(ApiError::new(
             400,
@@ -199,7 +199,7 @@ pub(super) async fn create_event(State(st): State<EmulatorState>, body: Bytes) -
             "one of id, user_id or email is required",
         ));
     }
-    st.write(|s| {
+    emulator.write(|s| {
         let contact = match (&id, &user_id, &email) {
             (Some(id), _, _) => contact_by(s, "id", id),
             (None, Some(u), _) => contact_by(s, "user_id", u),

@@ -13,8 +13,11 @@ use crate::emulator::EmulatorState;
 use crate::emulator::render;
 use crate::emulator::store::Store;
 
-pub(super) async fn get_note(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    let db = st.store();
+pub(super) async fn get_note(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s.note_index(&id).ok_or_else(resource_not_found)?;
     Ok(Json(render::note(s, i)).into_response())

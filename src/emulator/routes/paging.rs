@@ -25,14 +25,14 @@ pub fn percent_decode(s: &str) -> String {
             b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
                 match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
+                    Some(byte) => {
+                        out.push(byte);
                         i += 2;
                     }
                     None => out.push(b'%'),
                 }
             }
-            b => out.push(b),
+            byte => out.push(byte),
         }
         i += 1;
     }

@@ -24,11 +24,11 @@ fn segment_count(s: &Store, segment: usize) -> usize {
 }
 
 pub(super) async fn list_segments(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> Json<Value> {
     let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let segments: Vec<Value> = (0..s.segments.len())
         .map(|i| render::segment(s, i, with_count.then(|| segment_count(s, i))))
@@ -37,12 +37,12 @@ pub(super) async fn list_segments(
 }
 
 pub(super) async fn get_segment(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s.segment_index(&id).ok_or_else(resource_not_found)?;
     let count = with_count.then(|| segment_count(s, i));

@@ -86,7 +86,7 @@ pub(super) fn attr_value(
             _ => return Err(bad()),
         }),
         "boolean" => AttrValue::Bool(match value {
-            Value::Bool(b) => *b,
+            Value::Bool(body_fields) => *body_fields,
             Value::String(s) if s == "true" => true,
             Value::String(s) if s == "false" => false,
             _ => return Err(bad()),

@@ -14,8 +14,8 @@ use crate::emulator::render;
 use crate::emulator::store::{Store, Tag, next_numeric_id};
 use crate::emulator::{ApiError, EmulatorState};
 
-pub(super) async fn list_tags(State(st): State<EmulatorState>) -> Json<Value> {
-    let db = st.store();
+pub(super) async fn list_tags(State(emulator): State<EmulatorState>) -> Json<Value> {
+    let db = emulator.store();
     let s: &Store = &db;
     let tags: Vec<Value> = (0..s.tags.len())
         .filter(|&i| !s.tags[i].deleted)
@@ -24,8 +24,11 @@ pub(super) async fn list_tags(State(st): State<EmulatorState>) -> Json<Value> {
     Json(json!({"type": "list", "data": tags}))
 }
 
-pub(super) async fn get_tag(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    let db = st.store();
+pub(super) async fn get_tag(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s.tag_index(&id).ok_or_else(resource_not_found)?;
     Ok(Json(render::tag(s, i, None)).into_response())
@@ -53,8 +56,8 @@ fn tag_named(s: &mut Store, name: &str) -> usize {
 }
 
 /// A company of a `companies` item: `{id}` (Intercom id) or `{company_id}`; plus `untag`.
-fn company_item(s: &Store, b: &Body, item: &Value) -> Result<(usize, bool), ApiError> {
-    let item = b.item("companies", item)?;
+fn company_item(s: &Store, body_fields: &Body, item: &Value) -> Result<(usize, bool), ApiError> {
+    let item = body_fields.item("companies", item)?;
     item.allow(&["id", "company_id", "untag"])?;
     let untag = item.bool("untag")?.unwrap_or(false);
     let found = match (item.id("id")?, item.id("company_id")?) {
@@ -73,29 +76,30 @@ fn company_item(s: &Store, b: &Body, item: &Value) -> Result<(usize, bool), ApiE
 /// companies `{name, companies: [...]}`, tag contacts `{name, users: [{id}]}`. Every form
 /// answers `{type: "tag", id, name}`; bodies that fit none are `400 parameter_invalid`
 /// "invalid tag parameters".
-pub(super) async fn post_tags(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    if b.keys()
+pub(super) async fn post_tags(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    if body_fields
+        .keys()
         .any(|k| !["name", "id", "companies", "users"].contains(&k))
     {
         return Err(invalid_tag_parameters());
     }
-    let name = b
+    let name = body_fields
         .str("name")?
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(invalid_tag_parameters)?;
-    let companies = b.array("companies")?;
-    let users = b.array("users")?;
-    let id = b.id("id")?;
+    let companies = body_fields.array("companies")?;
+    let users = body_fields.array("users")?;
+    let id = body_fields.id("id")?;
     if companies.is_some() && users.is_some() {
         return Err(invalid_tag_parameters());
     }
-    st.write(|s| {
+    emulator.write(|s| {
         let at = now();
         let tag = if let Some(items) = companies {
             let targets = items
                 .iter()
-                .map(|item| company_item(s, &b, item))
+                .map(|item| company_item(s, &body_fields, item))
                 .collect::<Result<Vec<_>, _>>()?;
             let tag = tag_named(s, &name);
             for (company, untag) in targets {
@@ -111,7 +115,7 @@ pub(super) async fn post_tags(State(st): State<EmulatorState>, body: Bytes) -> A
             let targets = items
                 .iter()
                 .map(|item| {
-                    let item = b.item("users", item)?;
+                    let item = body_fields.item("users", item)?;
                     item.allow(&["id"])?;
                     let id = item.req_id("id")?;
                     s.contact_index(&id).ok_or_else(user_not_found)
@@ -136,10 +140,10 @@ pub(super) async fn post_tags(State(st): State<EmulatorState>, body: Bytes) -> A
 
 /// `DELETE /tags/{id}`: `200` with an empty body (§1.3); the tag leaves every object.
 pub(super) async fn delete_tag(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    st.write(|s| {
+    emulator.write(|s| {
         let tag = s.tag_index(&id).ok_or_else(resource_not_found)? as u32;
         s.tags[tag as usize].deleted = true;
         for c in s.contacts.iter_mut() {

@@ -16,8 +16,8 @@ use crate::emulator::store::{Store, TicketType, TicketTypeAttribute, next_numeri
 use crate::emulator::{ApiError, EmulatorState};
 
 /// `GET /ticket_types` (§4.24).
-pub(super) async fn list_types(State(st): State<EmulatorState>) -> ApiResult {
-    let db = st.store();
+pub(super) async fn list_types(State(emulator): State<EmulatorState>) -> ApiResult {
+    let db = emulator.store();
     let s: &Store = &db;
     let data: Vec<Value> = s
         .ticket_types
@@ -28,16 +28,19 @@ pub(super) async fn list_types(State(st): State<EmulatorState>) -> ApiResult {
 }
 
 /// `GET /ticket_types/{id}`.
-pub(super) async fn get_type(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    let db = st.store();
+pub(super) async fn get_type(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let db = emulator.store();
     let s: &Store = &db;
     let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
     Ok(Json(render::ticket_type(s, &s.ticket_types[t])).into_response())
 }
 
 /// `GET /ticket_states` (§4.25), each with the (slim) ticket types it belongs to.
-pub(super) async fn list_states(State(st): State<EmulatorState>) -> ApiResult {
-    let db = st.store();
+pub(super) async fn list_states(State(emulator): State<EmulatorState>) -> ApiResult {
+    let db = emulator.store();
     let s: &Store = &db;
     let types: Vec<Value> = s
         .ticket_types
@@ -65,15 +68,17 @@ const CATEGORIES: &[&str] = &["Customer", "Back-office", "Tracker"];
 
 /// `POST /ticket_types` `{name, description?, category?, icon?, is_internal?}`; starts with
 /// `_default_title_` and `_default_description_` (§5.7).
-pub(super) async fn create_type(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["name", "description", "category", "icon", "is_internal"])?;
-    let name = b.req_text("name")?;
-    let description = b.str("description")?.unwrap_or_default();
-    let category = b.enumerated("category", CATEGORIES)?.unwrap_or("Customer");
-    let icon = b.str("icon")?.unwrap_or_else(|| "🎟️".to_string());
-    let is_internal = b.bool("is_internal")?.unwrap_or(false);
-    st.write(|s| {
+pub(super) async fn create_type(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["name", "description", "category", "icon", "is_internal"])?;
+    let name = body_fields.req_text("name")?;
+    let description = body_fields.str("description")?.unwrap_or_default();
+    let category = body_fields
+        .enumerated("category", CATEGORIES)?
+        .unwrap_or("Customer");
+    let icon = body_fields.str("icon")?.unwrap_or_else(|| "🎟️".to_string());
+    let is_internal = body_fields.bool("is_internal")?.unwrap_or(false);
+    emulator.write(|s| {
         let at = now();
         let first_attr = next_attribute_id(s);
         s.ticket_types.push(TicketType {
@@ -95,12 +100,12 @@ pub(super) async fn create_type(State(st): State<EmulatorState>, body: Bytes) ->
 
 /// `PUT /ticket_types/{id}`.
 pub(super) async fn update_type(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&[
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&[
         "name",
         "description",
         "category",
@@ -108,13 +113,13 @@ pub(super) async fn update_type(
         "archived",
         "is_internal",
     ])?;
-    let name = b.str("name")?.filter(|n| !n.trim().is_empty());
-    let description = b.str("description")?;
-    let category = b.enumerated("category", CATEGORIES)?;
-    let icon = b.str("icon")?;
-    let archived = b.bool("archived")?;
-    let is_internal = b.bool("is_internal")?;
-    st.write(|s| {
+    let name = body_fields.str("name")?.filter(|n| !n.trim().is_empty());
+    let description = body_fields.str("description")?;
+    let category = body_fields.enumerated("category", CATEGORIES)?;
+    let icon = body_fields.str("icon")?;
+    let archived = body_fields.bool("archived")?;
+    let is_internal = body_fields.bool("is_internal")?;
+    emulator.write(|s| {
         let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
         let ty = &mut s.ticket_types[t];
         if let Some(v) = name {
@@ -155,9 +160,9 @@ const DATA_TYPES: &[&str] = &[
 
 /// `input_options` from `multiline` (strings), `list_items` (lists, comma-separated) and
 /// `allow_multiple_values` (files); `None` when the body sets none of them.
-fn input_options(b: &Body, data_type: &str) -> Result<Option<Value>, ApiError> {
+fn input_options(body_fields: &Body, data_type: &str) -> Result<Option<Value>, ApiError> {
     let mut options = Map::new();
-    if let Some(m) = b.bool("multiline")? {
+    if let Some(m) = body_fields.bool("multiline")? {
         if data_type != "string" {
             return Err(ApiError::invalid(
                 "'multiline' only applies to string attributes",
@@ -165,7 +170,7 @@ fn input_options(b: &Body, data_type: &str) -> Result<Option<Value>, ApiError> {
         }
         options.insert("multiline".into(), json!(m));
     }
-    if let Some(items) = b.str("list_items")? {
+    if let Some(items) = body_fields.str("list_items")? {
         if data_type != "list" {
             return Err(ApiError::invalid(
                 "'list_items' only applies to list attributes",
@@ -184,7 +189,7 @@ fn input_options(b: &Body, data_type: &str) -> Result<Option<Value>, ApiError> {
         }
         options.insert("list_items".into(), json!(items));
     }
-    if let Some(m) = b.bool("allow_multiple_values")? {
+    if let Some(m) = body_fields.bool("allow_multiple_values")? {
         if data_type != "files" {
             return Err(ApiError::invalid(
                 "'allow_multiple_values' only applies to files attributes",
@@ -204,11 +209,11 @@ const ATTRIBUTE_FLAGS: &[&str] = &[
 
 /// `POST /ticket_types/{id}/attributes` `{name, description, data_type, …}`.
 pub(super) async fn create_attribute(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
+    let body_fields = Body::parse(&body)?;
     let mut keys = vec![
         "name",
         "description",
@@ -218,11 +223,11 @@ pub(super) async fn create_attribute(
         "allow_multiple_values",
     ];
     keys.extend(ATTRIBUTE_FLAGS);
-    b.allow(&keys)?;
-    let name = b.req_text("name")?;
-    let description = b.req_str("description")?;
-    let data_type = b.req_enumerated("data_type", DATA_TYPES)?;
-    let mut options = input_options(&b, data_type)?;
+    body_fields.allow(&keys)?;
+    let name = body_fields.req_text("name")?;
+    let description = body_fields.req_str("description")?;
+    let data_type = body_fields.req_enumerated("data_type", DATA_TYPES)?;
+    let mut options = input_options(&body_fields, data_type)?;
     if data_type == "list" && options.is_none() {
         return Err(super::body::missing("list_items"));
     }
@@ -231,9 +236,9 @@ pub(super) async fn create_attribute(
     }
     let flags = ATTRIBUTE_FLAGS
         .iter()
-        .map(|k| b.bool(k))
+        .map(|k| body_fields.bool(k))
         .collect::<Result<Vec<_>, _>>()?;
-    st.write(|s| {
+    emulator.write(|s| {
         let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
         if s.ticket_types[t]
             .attributes
@@ -273,11 +278,11 @@ pub(super) async fn create_attribute(
 /// `PUT /ticket_types/{id}/attributes/{attribute_id}`: as create minus `data_type`, plus
 /// `archived`.
 pub(super) async fn update_attribute(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path((id, attribute_id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
+    let body_fields = Body::parse(&body)?;
     let mut keys = vec![
         "name",
         "description",
@@ -287,22 +292,22 @@ pub(super) async fn update_attribute(
         "archived",
     ];
     keys.extend(ATTRIBUTE_FLAGS);
-    b.allow(&keys)?;
-    let name = b.str("name")?.filter(|n| !n.trim().is_empty());
-    let description = b.str("description")?;
-    let archived = b.bool("archived")?;
+    body_fields.allow(&keys)?;
+    let name = body_fields.str("name")?.filter(|n| !n.trim().is_empty());
+    let description = body_fields.str("description")?;
+    let archived = body_fields.bool("archived")?;
     let flags = ATTRIBUTE_FLAGS
         .iter()
-        .map(|k| b.bool(k))
+        .map(|k| body_fields.bool(k))
         .collect::<Result<Vec<_>, _>>()?;
-    st.write(|s| {
+    emulator.write(|s| {
         let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
         let a = s.ticket_types[t]
             .attributes
             .iter()
             .position(|a| a.id.to_string() == attribute_id.trim())
             .ok_or_else(resource_not_found)?;
-        let options = input_options(&b, s.ticket_types[t].attributes[a].data_type)?;
+        let options = input_options(&body_fields, s.ticket_types[t].attributes[a].data_type)?;
         let at = now();
         let attr = &mut s.ticket_types[t].attributes[a];
         if let Some(v) = name {

@@ -154,9 +154,9 @@ fn live_ticket_type(s: &Store, id: &str) -> Result<usize, ApiError> {
 
 /// `POST /tickets`: `ticket_type_id`, `contacts` (exactly one identifier each; an unknown
 /// email creates a lead), optional attributes, company, link, assignment.
-pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&[
+pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&[
         "ticket_type_id",
         "contacts",
         "ticket_attributes",
@@ -166,14 +166,14 @@ pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiR
         "assignment",
         "skip_notifications",
     ])?;
-    let type_id = b.req_id("ticket_type_id")?;
-    let contacts = b
+    let type_id = body_fields.req_id("ticket_type_id")?;
+    let contacts = body_fields
         .array("contacts")?
         .filter(|c| !c.is_empty())
         .ok_or_else(|| super::body::missing("contacts"))?;
     let mut refs = Vec::new();
     for item in contacts {
-        let c = b.item("contacts", item)?;
+        let c = body_fields.item("contacts", item)?;
         c.allow(&["id", "external_id", "email"])?;
         let given: Vec<&str> = ["id", "external_id", "email"]
             .into_iter()
@@ -186,15 +186,18 @@ pub(super) async fn create(State(st): State<EmulatorState>, body: Bytes) -> ApiR
         };
         refs.push((*key, c.req_str(key)?));
     }
-    let attributes = b.object("ticket_attributes")?.cloned().unwrap_or_default();
-    let company_id = b.id("company_id")?;
-    let link = b.id("conversation_to_link_id")?;
-    let created_at = b.int("created_at")?;
-    let assignment = b.nested("assignment")?;
+    let attributes = body_fields
+        .object("ticket_attributes")?
+        .cloned()
+        .unwrap_or_default();
+    let company_id = body_fields.id("company_id")?;
+    let link = body_fields.id("conversation_to_link_id")?;
+    let created_at = body_fields.int("created_at")?;
+    let assignment = body_fields.nested("assignment")?;
     if let Some(a) = &assignment {
         a.allow(&["admin_assignee_id", "team_assignee_id"])?;
     }
-    st.write(|s| {
+    emulator.write(|s| {
         let ty = live_ticket_type(s, &type_id)?;
         check_attributes(&s.ticket_types[ty], &attributes, true)?;
         let company = match &company_id {
@@ -291,12 +294,12 @@ fn push_part(s: &mut Store, t: usize, mut part: TicketPart) -> usize {
 /// `PUT /tickets/{id}`: attributes, state (a `ticket_state_updated_by_admin` part), `open`
 /// (false closes: resolved and unsnoozed), sharing, snooze, company, assignee.
 pub(super) async fn update(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&[
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&[
         "ticket_attributes",
         "ticket_state_id",
         "company_id",
@@ -307,15 +310,15 @@ pub(super) async fn update(
         "assignee_id",
         "skip_notifications",
     ])?;
-    let attributes = b.object("ticket_attributes")?.cloned();
-    let state_id = b.id("ticket_state_id")?;
-    let company_id = b.nullable_str("company_id")?;
-    let open = b.bool("open")?;
-    let is_shared = b.bool("is_shared")?;
-    let snoozed_until = b.int("snoozed_until")?;
-    let admin_id = b.id("admin_id")?;
-    let assignee_id = b.id("assignee_id")?;
-    st.write(|s| {
+    let attributes = body_fields.object("ticket_attributes")?.cloned();
+    let state_id = body_fields.id("ticket_state_id")?;
+    let company_id = body_fields.nullable_str("company_id")?;
+    let open = body_fields.bool("open")?;
+    let is_shared = body_fields.bool("is_shared")?;
+    let snoozed_until = body_fields.int("snoozed_until")?;
+    let admin_id = body_fields.id("admin_id")?;
+    let assignee_id = body_fields.id("assignee_id")?;
+    emulator.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
         let ty = s.tickets[t].ticket_type as usize;
         if let Some(values) = &attributes {
@@ -433,8 +436,11 @@ pub(super) async fn update(
 }
 
 /// `DELETE /tickets/{id}`: `{id, object: "ticket", deleted: true}`.
-pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<String>) -> ApiResult {
-    st.write(|s| {
+pub(super) async fn delete(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    emulator.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
         s.tickets[t].deleted = true;
         if let Some(c) = s.tickets[t].linked_conversation.take()
@@ -449,12 +455,12 @@ pub(super) async fn delete(State(st): State<EmulatorState>, Path(id): Path<Strin
 
 /// `POST /tickets/{id}/reply`: answers the new `ticket_part`, not the ticket (§5.7).
 pub(super) async fn reply(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    let kind = b.req_enumerated("type", &["admin", "user"])?;
+    let body_fields = Body::parse(&body)?;
+    let kind = body_fields.req_enumerated("type", &["admin", "user"])?;
     let mut keys = vec![
         "type",
         "message_type",
@@ -469,15 +475,15 @@ pub(super) async fn reply(
     } else {
         keys.extend(["intercom_user_id", "user_id", "email"]);
     }
-    b.allow(&keys)?;
+    body_fields.allow(&keys)?;
     let ReplyContent {
         message_type, text, ..
-    } = reply_content(&b, kind)?;
-    let created_at = b.int("created_at")?;
-    st.write(|s| {
+    } = reply_content(&body_fields, kind)?;
+    let created_at = body_fields.int("created_at")?;
+    emulator.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(resource_not_found)?;
         let author = if kind == "admin" {
-            let id = b.req_id("admin_id")?;
+            let id = body_fields.req_id("admin_id")?;
             Author::Admin(admin(s, &id).ok_or_else(admin_not_found)?)
         } else {
             let category = s.ticket_types[s.tickets[t].ticket_type as usize].category;
@@ -488,7 +494,7 @@ pub(super) async fn reply(
                     "User replies are not allowed on Backoffice tickets",
                 ));
             }
-            Author::Contact(replying_contact(s, &b)?)
+            Author::Contact(replying_contact(s, &body_fields)?)
         };
         let at = created_at.unwrap_or_else(now);
         let current = s.ticket_states[s.tickets[t].state as usize].category;
@@ -506,15 +512,15 @@ pub(super) async fn reply(
 
 /// `POST /tickets/{id}/tags` `{id, admin_id}`.
 pub(super) async fn attach_tag(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["id", "admin_id"])?;
-    let tag_id = b.req_id("id")?;
-    let admin_id = b.req_id("admin_id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["id", "admin_id"])?;
+    let tag_id = body_fields.req_id("id")?;
+    let admin_id = body_fields.req_id("admin_id")?;
+    emulator.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
         let actor = admin(s, &admin_id).ok_or_else(admin_not_found)?;
         let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
@@ -525,14 +531,14 @@ pub(super) async fn attach_tag(
 
 /// `DELETE /tickets/{id}/tags/{tag_id}` with a JSON body `{admin_id}`.
 pub(super) async fn detach_tag(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path((id, tag_id)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["admin_id"])?;
-    let admin_id = b.req_id("admin_id")?;
-    st.write(|s| {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["admin_id"])?;
+    let admin_id = body_fields.req_id("admin_id")?;
+    emulator.write(|s| {
         let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
         admin(s, &admin_id).ok_or_else(admin_not_found)?;
         let tag = s

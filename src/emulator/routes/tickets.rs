@@ -13,13 +13,16 @@ use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
 
 /// `POST /tickets/search` (default 20, parts included).
-pub(super) async fn search_tickets(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
+pub(super) async fn search_tickets(
+    State(emulator): State<EmulatorState>,
+    body: Bytes,
+) -> ApiResult {
     let req = parse_search(&body, 20)?;
-    let db = st.store();
+    let db = emulator.store();
     let query = compile(&req.query, &db.ticket_schema)?;
     let s: &Store = &db;
     let key = format!("tickets:{}:{}", s.generation, req.query);
-    let matches = st.cached_matches(key, || {
+    let matches = emulator.cached_matches(key, || {
         (0..s.tickets.len())
             .filter(|&i| {
                 !s.tickets[i].deleted
@@ -38,10 +41,10 @@ pub(super) async fn search_tickets(State(st): State<EmulatorState>, body: Bytes)
 }
 
 pub(super) async fn get_ticket(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = s
         .ticket_index(&id)

@@ -31,7 +31,7 @@ fn find(s: &Store, key: &str, value: &str) -> Option<usize> {
 
 /// `GET /visitors?user_id=…` (no list, no search).
 pub(super) async fn get_visitor(
-    State(st): State<EmulatorState>,
+    State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
@@ -39,7 +39,7 @@ pub(super) async fn get_visitor(
         .get("user_id")
         .filter(|u| !u.is_empty())
         .ok_or_else(|| super::body::missing("user_id"))?;
-    let db = st.store();
+    let db = emulator.store();
     let s: &Store = &db;
     let i = find(s, "user_id", user_id).ok_or_else(visitor_not_found)?;
     Ok(Json(render::visitor(s, i)).into_response())
@@ -48,13 +48,13 @@ pub(super) async fn get_visitor(
 /// `POST /visitors/convert` `{type: user|lead, visitor: {id|user_id|email}, user: {id|user_id,
 /// email?}}`: merged into the contact `user` names when it exists, otherwise promoted to a new
 /// contact carrying `user`'s identifiers. The visitor is gone afterwards.
-pub(super) async fn convert(State(st): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let b = Body::parse(&body)?;
-    b.allow(&["type", "user", "visitor"])?;
-    let role = b.req_enumerated("type", &["user", "lead"])?;
-    let visitor = b.req_nested("visitor")?;
+pub(super) async fn convert(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["type", "user", "visitor"])?;
+    let role = body_fields.req_enumerated("type", &["user", "lead"])?;
+    let visitor = body_fields.req_nested("visitor")?;
     visitor.allow(&["id", "user_id", "email"])?;
-    let user = b.req_nested("user")?;
+    let user = body_fields.req_nested("user")?;
     user.allow(&["id", "user_id", "email"])?;
     let mut visitor_ref = None;
     for key in ["id", "user_id", "email"] {
@@ -70,7 +70,7 @@ pub(super) async fn convert(State(st): State<EmulatorState>, body: Bytes) -> Api
     if user_id.is_none() && external_id.is_none() && email.is_none() {
         return Err(super::body::missing("user.id"));
     }
-    st.write(|s| {
+    emulator.write(|s| {
         let v = find(s, visitor_ref.0, &visitor_ref.1).ok_or_else(visitor_not_found)?;
         let existing = match &user_id {
             Some(id) => Some(
