@@ -7,10 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Column, DFSchema};
+use datafusion::common::DFSchema;
 use datafusion::error::{DataFusionError, Result};
-use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
@@ -43,20 +41,6 @@ impl IntercomTable {
     pub fn def(&self) -> &TableDef {
         &self.def
     }
-}
-
-/// The expression with column references stripped of their table qualifier (the scan's own
-/// schema is unqualified).
-fn unqualified(expr: Expr) -> Result<Expr> {
-    expr.transform_up(|e| {
-        Ok(match e {
-            Expr::Column(c) if c.relation.is_some() => {
-                Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))
-            }
-            other => Transformed::no(other),
-        })
-    })
-    .map(|t| t.data)
 }
 
 #[async_trait]
@@ -107,23 +91,18 @@ impl TableProvider for IntercomTable {
         let projection = projection
             .cloned()
             .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
-        // Decode the projected columns plus those the filters read.
+        // Decode the projected columns plus those the exact predicate reads.
+        let residual = pushdown::residual(filters)?;
         let mut decoded: BTreeSet<usize> = projection.iter().copied().collect();
-        for filter in filters {
-            for column in filter.column_refs() {
-                if let Ok(i) = self.schema.index_of(&column.name) {
-                    decoded.insert(i);
-                }
+        for column in &residual.columns {
+            if let Ok(i) = self.schema.index_of(column) {
+                decoded.insert(i);
             }
         }
         let decoded: Vec<usize> = decoded.into_iter().collect();
         let decoded_schema = DFSchema::try_from(self.schema.project(&decoded)?)?;
-        let unqualified_filters = filters
-            .iter()
-            .cloned()
-            .map(unqualified)
-            .collect::<Result<Vec<_>>>()?;
-        let predicate = conjunction(unqualified_filters)
+        let predicate = residual
+            .predicate
             .map(|e| state.create_physical_expr(e, &decoded_schema))
             .transpose()?;
         let output = projection

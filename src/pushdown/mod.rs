@@ -35,6 +35,7 @@ pub use search_query::{MAX_DEPTH, MAX_GROUP_ITEMS, SearchNode};
 
 use std::collections::BTreeSet;
 
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::logical_expr::TableProviderFilterPushDown;
 
 use datafusion::common::ScalarValue;
@@ -159,6 +160,48 @@ pub fn plan(
     let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
     // Without a residual predicate every fetched row is returned, so a LIMIT bounds the pages.
     ScanPlan::for_table(def, keys, search, page_size).with_limit(limit, filters.is_empty())
+}
+
+/// What the scan itself checks on every row it fetches: the conjunction of all the filters it
+/// was given (pushed or not, which is what makes them Exact), over its own unqualified columns.
+#[derive(Clone, Debug)]
+pub struct Residual {
+    /// The exact predicate, `None` when there is no filter.
+    pub predicate: Option<Expr>,
+    /// The columns it reads.
+    pub columns: BTreeSet<String>,
+}
+
+/// The [`Residual`] of `filters`.
+pub fn residual(filters: &[Expr]) -> datafusion::error::Result<Residual> {
+    let columns = filters
+        .iter()
+        .flat_map(|f| f.column_refs())
+        .map(|c| c.name.clone())
+        .collect();
+    let unqualified = filters
+        .iter()
+        .cloned()
+        .map(unqualified)
+        .collect::<datafusion::error::Result<Vec<_>>>()?;
+    Ok(Residual {
+        predicate: datafusion::logical_expr::utils::conjunction(unqualified),
+        columns,
+    })
+}
+
+/// The expression with column references stripped of their table qualifier (the scan's own
+/// schema is unqualified).
+fn unqualified(expr: Expr) -> datafusion::error::Result<Expr> {
+    expr.transform_up(|e| {
+        Ok(match e {
+            Expr::Column(c) if c.relation.is_some() => Transformed::yes(Expr::Column(
+                datafusion::common::Column::new_unqualified(c.name),
+            )),
+            other => Transformed::no(other),
+        })
+    })
+    .map(|t| t.data)
 }
 
 /// The search query for one conjunct of a WHERE clause, if any part of it can be sent.
