@@ -19,6 +19,7 @@ mod data_attributes;
 mod messages;
 mod notes;
 mod paging;
+mod replies;
 mod segments;
 mod shared;
 mod tags;

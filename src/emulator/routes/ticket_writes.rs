@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::ApiResult;
 use super::body::Body;
-use super::conversation_writes::{ReplyContent, reply_content, replying_contact};
+use super::replies::{ReplyContent, reply_content, replying_contact};
 use super::shared::{
     NewContact, add_tag, admin, admin_not_found, contact_by, create_contact, html, now, remove_tag,
     resource_not_found, user_not_found,
