@@ -175,17 +175,6 @@ fn with_hints(message: &str) -> String {
     message.to_string()
 }
 
-/// What a panic's payload says, on one line, as the message of the query's error.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
-    format!("internal error: the query panicked ({what}); please report it")
-}
-
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -27,8 +27,6 @@ use futures::{FutureExt, StreamExt, stream};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use crate::error::panic_message;
-
 /// Stack of every query thread. Only the pages a query touches are ever allocated.
 pub const QUERY_STACK_BYTES: usize = 64 << 20;
 
@@ -158,4 +156,15 @@ pub fn execute(
         })
     });
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+}
+
+/// What a panic's payload says, on one line, as the message of the query's error.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    let what = what.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("internal error: the query panicked ({what}); please report it")
 }

@@ -40,7 +40,8 @@ use datafusion::sql::sqlparser::parser::ParserError;
 use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError};
 
 use crate::client::ClientError;
-use crate::error::{Error, panic_message};
+use crate::error::Error;
+use crate::limits::runtime::panic_message;
 
 /// The SQLSTATE for `error` (see the module table).
 pub fn sqlstate(error: &Error) -> &'static str {
