@@ -382,7 +382,10 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
             let (_, kind, field) = searchable(def, inner)?;
             (kind != SearchType::Date).then(|| SearchNode::filter(&field, "=", Value::Null))
         }
+        // DataFusion simplifies `flag = true` to `flag` and `flag = false` to `NOT flag`.
+        Expr::Column(_) => boolean(def, expr, true),
         Expr::Not(inner) => match inner.as_ref() {
+            Expr::Column(_) => boolean(def, inner, false),
             Expr::BinaryExpr(BinaryExpr {
                 left,
                 op: Operator::Eq,
@@ -399,6 +402,12 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
         },
         _ => None,
     }
+}
+
+/// A boolean column used as a condition: `flag` (`= true`) or `NOT flag` (`= false`).
+fn boolean(def: &TableDef, column: &Expr, value: bool) -> Option<SearchNode> {
+    let (_, kind, field) = searchable(def, column)?;
+    (kind == SearchType::Bool).then(|| SearchNode::filter(&field, "=", json!(value)))
 }
 
 fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Option<SearchNode> {

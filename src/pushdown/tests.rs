@@ -235,6 +235,20 @@ fn many_keys_become_searches_within_intercoms_limits() {
 }
 
 #[test]
+fn boolean_columns_as_conditions_are_pushed() {
+    // What DataFusion leaves of `has_hard_bounced = true` / `= false` after simplification.
+    assert_eq!(
+        pushed("contacts", "has_hard_bounced"),
+        json!({"field": "has_hard_bounced", "operator": "=", "value": true})
+    );
+    assert_eq!(
+        pushed("contacts", "NOT has_hard_bounced"),
+        json!({"field": "has_hard_bounced", "operator": "=", "value": false})
+    );
+    assert_eq!(pushed("contacts", "marked_email_as_spam"), Value::Null);
+}
+
+#[test]
 fn negatives_of_case_neutral_text_are_pushed() {
     assert_eq!(
         pushed("contacts", "phone NOT LIKE '%+33%'"),

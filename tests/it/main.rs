@@ -13,5 +13,6 @@ mod procedures;
 mod pushdown;
 mod repl;
 mod server;
+mod slt;
 mod spec_fidelity;
 mod tables;
