@@ -31,7 +31,7 @@ impl fmt::Display for AccessToken {
     }
 }
 
-/// Intercom's data-hosting regions, each with its own API host (intercom-api.md §1.1).
+/// Intercom's data-hosting regions, each with its own API host (docs/intercom-notes.md, "Regions").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Region {
     /// United States (the default).

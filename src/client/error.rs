@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-/// One error answered by Intercom, decoded from its `error.list` body (intercom-api.md §6).
+/// One error answered by Intercom, decoded from its `error.list` body (docs/intercom-notes.md, "Errors and rate limits").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status.

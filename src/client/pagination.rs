@@ -1,4 +1,4 @@
-//! Intercom's pagination styles as one lazy stream of pages (intercom-api.md §2): a page is
+//! Intercom's pagination styles as one lazy stream of pages (docs/intercom-notes.md, "Paging"): a page is
 //! requested only when the consumer asks for the next one, so a LIMIT or a cancelled query
 //! stops the requests. A cursor that repeats is an error, never an endless loop.
 
@@ -39,7 +39,7 @@ pub struct ListRequest {
     /// The pagination style.
     pub style: PageStyle,
     /// Where the items are, tried in order (`data`, `conversations`, `conversation_parts.conversation_parts`);
-    /// dotted keys walk nested objects. Several alternatives cover spec/example conflicts (§8.2).
+    /// dotted keys walk nested objects. Several alternatives cover spec/example conflicts (docs/intercom-notes.md, "Where the schema and the examples disagree").
     pub items_keys: Vec<String>,
     /// Extra query parameters.
     pub query: Vec<(String, String)>,

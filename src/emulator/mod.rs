@@ -7,7 +7,7 @@
 //! goes through one middleware (auth, rate limit, latency, faults, request log); admin routes
 //! under `/__emulator/` skip it.
 //!
-//! The workspace is writable (intercom-api.md §5): the store sits behind one `RwLock`. Reads
+//! The workspace is writable (docs/intercom-notes.md, "Writes"): the store sits behind one `RwLock`. Reads
 //! take the shared lock for the duration of one handler; writes go through
 //! [`EmulatorState::write`], which validates and mutates under the exclusive lock, then bumps
 //! the store generation, rebuilds the search schemas (custom attributes may have changed) and
@@ -128,7 +128,7 @@ pub enum Fault {
 
 /// Default `X-RateLimit-Limit` when no budget is configured.
 const UNLIMITED_WINDOW: u32 = 10_000;
-/// Rate-limit window (intercom-api.md §6.3).
+/// Rate-limit window (docs/intercom-notes.md, "Errors and rate limits").
 const WINDOW_SECS: u64 = 10;
 
 struct RateWindow {

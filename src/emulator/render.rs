@@ -35,7 +35,8 @@ struct Embedded<'a> {
     has_more: bool,
 }
 
-/// The capped reference list of §2.8: at most 10 items plus `has_more`.
+/// A capped reference list: at most 10 items plus `has_more` (docs/intercom-notes.md,
+/// "Capped lists inside objects").
 fn embedded<'a>(
     contact_id: &str,
     sub: &str,
@@ -71,7 +72,7 @@ struct Location<'a> {
     continent_code: Option<&'a str>,
 }
 
-/// Custom attribute values as a JSON object keyed by attribute name (§7.1).
+/// Custom attribute values as a JSON object keyed by attribute name (docs/intercom-notes.md, "Custom attributes").
 struct CustomView<'a> {
     store: &'a Store,
     values: &'a [(u32, AttrValue)],
@@ -317,7 +318,7 @@ pub fn tag(store: &Store, index: usize, tagging: Option<&Tagging>) -> Value {
     v
 }
 
-/// A subscription type (`type` is `subscription`, §4.20).
+/// A subscription type (`type` is `subscription`, official spec: `GET /subscription_types`).
 pub fn subscription_type(t: &SubscriptionType) -> Value {
     let translation = json!({"name": t.name, "description": t.description, "locale": "en"});
     json!({
@@ -328,7 +329,7 @@ pub fn subscription_type(t: &SubscriptionType) -> Value {
 }
 
 /// A visitor as `GET /visitors?user_id=` renders it (the example's `last_request_at`, not the
-/// schema's misspelt `las_request_at`, §8.2).
+/// schema's misspelt `las_request_at`, docs/intercom-notes.md, "Where the schema and the examples disagree").
 pub fn visitor(store: &Store, index: usize) -> Value {
     let v = &store.visitors[index];
     json!({
@@ -664,7 +665,7 @@ pub fn conversation(store: &Store, index: usize, with_parts: bool) -> Value {
             obj.insert("company".into(), company(store, company_index as usize));
         }
         if with_parts {
-            // §2.8: at most the 500 most recent parts.
+            // docs/intercom-notes.md, "Capped lists inside objects": at most the 500 most recent parts.
             let skip = c.parts.len().saturating_sub(500);
             let parts: Vec<Value> = c.parts[skip..]
                 .iter()
@@ -811,7 +812,7 @@ fn data_type_field(data_type: &str) -> Option<FieldType> {
     })
 }
 
-/// Searchable contact fields (§3.7) plus the workspace's contact custom attributes.
+/// Searchable contact fields (docs/intercom-notes.md, "Searchable fields") plus the workspace's contact custom attributes.
 pub fn contact_schema(store: &Store, tz: Tz) -> SearchSchema {
     use FieldType::*;
     let mut schema = SearchSchema::new(Strictness::Strict, tz);
@@ -879,7 +880,7 @@ fn add_custom(schema: &mut SearchSchema, store: &Store, model: &str) {
     }
 }
 
-/// Searchable conversation fields (§3.7); custom attributes accepted too.
+/// Searchable conversation fields (docs/intercom-notes.md, "Searchable fields"); custom attributes accepted too.
 pub fn conversation_schema(store: &Store, tz: Tz) -> SearchSchema {
     use FieldType::*;
     let mut schema = SearchSchema::new(Strictness::Lenient, tz);
@@ -960,7 +961,7 @@ const STAT_DATES: &[&str] = &[
     "statistics.last_close_at",
 ];
 
-/// Searchable ticket fields (§3.7), with `ticket_attribute.<id>` for every type attribute.
+/// Searchable ticket fields (docs/intercom-notes.md, "Searchable fields"), with `ticket_attribute.<id>` for every type attribute.
 pub fn ticket_schema(store: &Store, tz: Tz) -> SearchSchema {
     use FieldType::*;
     let mut schema = SearchSchema::new(Strictness::Lenient, tz);

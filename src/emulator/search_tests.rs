@@ -1,4 +1,4 @@
-//! Table-driven tests of the search language against the documented semantics (§3).
+//! Table-driven tests of the search language against the documented semantics (docs/intercom-notes.md, "Search: query shape").
 
 use super::*;
 use serde_json::json;
@@ -197,7 +197,7 @@ fn contact_dates_are_day_granular_in_the_workspace_timezone() {
         day_bounds(1_710_048_600, "America/New_York".parse().unwrap()),
         Some((day_start_ny, next_day_ny))
     );
-    // Timestamps sent as strings are accepted (§3.1).
+    // Timestamps sent as strings are accepted (docs/intercom-notes.md, "Search: query shape").
     assert!(compile(&leaf("created_at", "=", json!("1710048600")), &ny).is_ok());
 }
 

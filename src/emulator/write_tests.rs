@@ -1,4 +1,4 @@
-//! Tests of the write routes (intercom-api.md §5) over HTTP: validation answers, that a
+//! Tests of the write routes (docs/intercom-notes.md, "Writes") over HTTP: validation answers, that a
 //! rejected request leaves the store unchanged, and that writes show in later reads.
 
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Outbound messages and data events (intercom-api.md §5.6, §5.9): CreateEmailMessage,
+//! Outbound messages and data events (docs/intercom-notes.md, "Writes"): CreateEmailMessage,
 //! CreateInAppMessage (Skyvia's parameter lists) and SubmitEvent. Declarations only.
 
 use serde_json::{Value, json};
@@ -108,7 +108,7 @@ fn in_app() -> Procedure {
         false,
     )
     // The 2.15 schema's enum says `in_app`, its examples and responses say `inapp`
-    // (intercom-api.md §5.6, §8.2); Intercom accepts `inapp`.
+    // (docs/intercom-notes.md, "Where the schema and the examples disagree"); Intercom accepts `inapp`.
     .body(|a| Ok(message_body(a, "inapp")))
     .example(concat!(
         "CALL CreateInAppMessage(NULL, 'New: exports', NULL, '991267460', 'user', ",
@@ -153,7 +153,7 @@ fn submit_event() -> Procedure {
         ];
         Ok(Value::Object(fields(a, &keys)))
     })
-    // Intercom drops exact duplicates (same contact, name and created_at; §5.9), so repeating
+    // Intercom drops exact duplicates (same contact, name and created_at; docs/intercom-notes.md, "Writes"), so repeating
     // is safe.
     .idempotent()
     .column(ResultColumn::arg(

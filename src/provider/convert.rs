@@ -343,7 +343,7 @@ fn parse_i64(text: &str) -> Option<i64> {
 }
 
 /// Unix seconds from an integer, a numeric string or an ISO-8601 string (conversation date
-/// attributes and a few objects use ISO strings, intercom-api.md §1.4).
+/// attributes and a few objects use ISO strings, docs/intercom-notes.md, "Ids and timestamps").
 fn epoch_seconds(text: &str) -> Option<i64> {
     parse_i64(text).or_else(|| {
         chrono::DateTime::parse_from_rfc3339(text.trim())

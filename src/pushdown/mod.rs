@@ -44,7 +44,7 @@ use serde_json::{Value, json};
 
 use crate::tables::{ColumnDef, SearchType, TableDef};
 
-/// Two days: one for day truncation, one for the workspace's unknown time zone (§3.4).
+/// Two days: one for day truncation, one for the workspace's unknown time zone (docs/intercom-notes.md, "Search: dates").
 const DATE_SLACK_SECS: i64 = 2 * 86_400;
 
 /// Most values sent in one `IN` filter; longer lists stay local (or, for keys, are split).
@@ -351,7 +351,7 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
                         values.into_iter().map(Literal::into_string).collect();
                     Some(SearchNode::filter(&field, "IN", json!(strings?)))
                 }
-                // NIN keeps rows whose value differs; with case-insensitive matching (§3.3) that
+                // NIN keeps rows whose value differs; with case-insensitive matching (docs/intercom-notes.md, "Search: string matching") that
                 // drops rows SQL keeps unless no value has letters.
                 SearchType::Str => {
                     let strings: Option<Vec<String>> =
@@ -371,12 +371,12 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
                         json!(ints?),
                     ))
                 }
-                // IN/NIN are rejected on dates (§3.2); booleans gain nothing.
+                // IN/NIN are rejected on dates (docs/intercom-notes.md, "Search: operators"); booleans gain nothing.
                 SearchType::Date | SearchType::Bool => None,
             }
         }
         Expr::Like(like) => like_filter(def, like),
-        // §3.5: `= null` matches unset fields. Never for dates (§3.5), and not IS NOT NULL:
+        // `= null` matches unset fields (docs/intercom-notes.md, "Search: nulls"). Never for dates, and not IS NOT NULL:
         // Intercom may count an empty string as unset, which SQL does not.
         Expr::IsNull(inner) => {
             let (_, kind, field) = searchable(def, inner)?;
@@ -417,14 +417,14 @@ fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Op
             let s = value.into_string()?;
             match op {
                 Eq => Some(SearchNode::filter(field, "=", json!(s))),
-                // Case-insensitive `!=` (§3.3) would drop rows differing only in case.
+                // Case-insensitive `!=` (docs/intercom-notes.md, "Search: string matching") would drop rows differing only in case.
                 NotEq if case_neutral(&s) => Some(SearchNode::filter(field, "!=", json!(s))),
                 _ => None,
             }
         }
         SearchType::Int => {
             let v = value.into_int()?;
-            // `<`/`>` may be inclusive on some endpoints (§3.2); either way they widen.
+            // `<`/`>` may be inclusive on some endpoints (docs/intercom-notes.md, "Search: operators"); either way they widen.
             match op {
                 Eq => Some(SearchNode::filter(field, "=", json!(v))),
                 NotEq => Some(SearchNode::filter(field, "!=", json!(v))),
@@ -445,7 +445,7 @@ fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Op
         }
         SearchType::Date => {
             let t = value.into_seconds()?;
-            // §3.4: contacts compare by calendar day in the workspace's zone: `=` t matches t's
+            // docs/intercom-notes.md, "Search: dates": contacts compare by calendar day in the workspace's zone: `=` t matches t's
             // whole day; `>` v starts at the day after v; `<` v ends before v's day. Widen by
             // two days so the request holds every row whatever the zone.
             match op {
@@ -459,7 +459,7 @@ fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Op
 }
 
 /// `LIKE 'x%'` → `^`, `LIKE '%x'` → `$`, `LIKE '%x%'` → `~`, `LIKE 'x'` → `=`; `NOT LIKE '%x%'`
-/// → `!~` only when `x` has no letters (case rules, §3.3). ILIKE is not pushed: were Intercom's
+/// → `!~` only when `x` has no letters (case rules, docs/intercom-notes.md, "Search: string matching"). ILIKE is not pushed: were Intercom's
 /// matching case-sensitive, the request would miss rows.
 fn like_filter(def: &TableDef, like: &Like) -> Option<SearchNode> {
     if like.case_insensitive || like.escape_char.is_some() {

@@ -1,4 +1,4 @@
-//! Intercom's search query (intercom-api.md §3.1) as a small tree, rendered to the JSON body of
+//! Intercom's search query (docs/intercom-notes.md, "Search: query shape") as a small tree, rendered to the JSON body of
 //! `POST /contacts/search` and friends.
 
 use serde_json::{Value, json};
@@ -24,9 +24,9 @@ pub enum SearchNode {
     },
 }
 
-/// Most filters or groups Intercom accepts in one group (§3.1).
+/// Most filters or groups Intercom accepts in one group (docs/intercom-notes.md, "Search: query shape").
 pub const MAX_GROUP_ITEMS: usize = 15;
-/// Most levels of nested groups Intercom accepts (§3.1).
+/// Most levels of nested groups Intercom accepts (docs/intercom-notes.md, "Search: query shape").
 pub const MAX_DEPTH: usize = 2;
 
 impl SearchNode {

@@ -202,7 +202,7 @@ mod actions {
         vec![tag_company(), untag_company()]
     }
 
-    /// `POST /tags` with `companies` (intercom-api.md §5.3): tags by name, creating the tag if
+    /// `POST /tags` with `companies` (docs/intercom-notes.md, "Writes"): tags by name, creating the tag if
     /// needed; `untag: true` removes it.
     fn company_tag(name: &'static str, description: &'static str, untag: bool) -> Procedure {
         let procedure = Procedure::new(name, description, "POST", "/tags")

@@ -499,7 +499,7 @@ mod actions {
         .param(conversation_id())
         .param(tag_id())
         .param(conversation_admin("Admin removing the tag."))
-        // DELETE with a JSON body (intercom-api.md §8.1).
+        // DELETE with a JSON body (docs/intercom-notes.md, "Writes").
         .body(|a| Ok(json!({"admin_id": admin(a)})))
         .idempotent()
         .columns(tag_columns());
@@ -559,7 +559,7 @@ mod actions {
             "contact_id",
             "Intercom id of the contact to remove.",
         ))
-        // DELETE with a JSON body (intercom-api.md §8.1).
+        // DELETE with a JSON body (docs/intercom-notes.md, "Writes").
         .body(|a| Ok(json!({"admin_id": admin(a)})))
         .columns(participant_columns())
         .example(concat!(

@@ -68,7 +68,7 @@ impl ColumnType {
     }
 }
 
-/// How Intercom's search endpoint compares a field (intercom-api.md §3.2 operator matrix).
+/// How Intercom's search endpoint compares a field (docs/intercom-notes.md, "Search: operators" operator matrix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchType {
     /// String field: `= != IN NIN ~ !~ ^ $`.
@@ -77,7 +77,7 @@ pub enum SearchType {
     Int,
     /// Boolean field: `= !=`.
     Bool,
-    /// Timestamp field: `= < >`, compared by calendar day on contacts (§3.4).
+    /// Timestamp field: `= < >`, compared by calendar day on contacts (docs/intercom-notes.md, "Search: dates").
     Date,
 }
 
@@ -228,7 +228,7 @@ pub struct TableDef {
     /// order when the WHERE clause pins that column.
     pub lookups: Vec<Lookup>,
     /// A numeric field that must be positive for Intercom's lists to show an object (companies
-    /// need a contact, §4.6); lookups drop other objects so results match a listing.
+    /// need a contact, docs/intercom-notes.md, "Companies without contacts"); lookups drop other objects so results match a listing.
     pub listed_when_positive: Option<String>,
     /// The search endpoint, when the API has one.
     pub search: Option<SearchDef>,
@@ -352,7 +352,7 @@ impl Listing {
             sized,
         }
     }
-    /// Another place the items may be (spec/example conflicts, intercom-api.md §8.2).
+    /// Another place the items may be (spec/example conflicts, docs/intercom-notes.md, "Where the schema and the examples disagree").
     pub fn or_items_at(mut self, key: &str) -> Self {
         self.items_keys.push(key.to_string());
         self

@@ -1,4 +1,4 @@
-//! `notes` (intercom-api.md §4.13): notes admins leave on contacts.
+//! `notes` (official spec: `GET /contacts/{id}/notes`): notes admins leave on contacts.
 
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};

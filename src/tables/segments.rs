@@ -1,4 +1,4 @@
-//! `segments` (intercom-api.md §4.19).
+//! `segments` (official spec: `GET /segments`).
 
 use super::{ColumnDef as C, Listing, Source, TableDef};
 use crate::client::PageStyle;

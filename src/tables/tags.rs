@@ -1,4 +1,4 @@
-//! `tags` (intercom-api.md §4.21).
+//! `tags` (official spec: `GET /tags`).
 
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};

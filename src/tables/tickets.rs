@@ -1,4 +1,4 @@
-//! `tickets` (intercom-api.md §4.23). Intercom has no ticket list endpoint: the table is read
+//! `tickets` (official spec: `POST /tickets/search`). Intercom has no ticket list endpoint: the table is read
 //! through `POST /tickets/search`, with a catch-all query when the WHERE clause gives none.
 
 use serde_json::{Map, Value, json};
@@ -9,7 +9,7 @@ use crate::client::PageStyle;
 
 /// `tickets`: every ticket.
 pub(super) fn tickets() -> TableDef {
-    // Every ticket has a creation time after the epoch (§4.23's usual catch-all).
+    // Every ticket has a creation time after the epoch (official spec: `POST /tickets/search`'s usual catch-all).
     let everything = json!({"field": "created_at", "operator": ">", "value": 0});
     TableDef::new(
         "tickets",
@@ -550,7 +550,7 @@ mod actions {
         .param(ticket_id())
         .param(Param::text("tag_id", "Id of the tag."))
         .param(Param::text("admin_id", "Admin removing the tag."))
-        // DELETE with a JSON body (intercom-api.md §8.1).
+        // DELETE with a JSON body (docs/intercom-notes.md, "Writes").
         .body(|a| Ok(same_names(a, &["admin_id"])))
         .idempotent()
         .columns(tag_columns())
@@ -744,7 +744,7 @@ mod actions {
     /// Finds the attribute called `name` in a ticket type (`GET /ticket_types/{id}`), exact name
     /// first, then ignoring case. The 2.15 schema lists attributes under
     /// `ticket_type_attributes.ticket_type_attributes`, its example under
-    /// `ticket_type_attributes.data` (intercom-api.md §8.2); both are read.
+    /// `ticket_type_attributes.data` (docs/intercom-notes.md, "Where the schema and the examples disagree"); both are read.
     fn resolve_attribute(args: &mut Args, ticket_type: &Value) -> Result<(), String> {
         let wanted = args.text("name").unwrap_or_default();
         let list = &ticket_type["ticket_type_attributes"];

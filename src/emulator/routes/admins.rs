@@ -1,4 +1,4 @@
-//! `/me`, admins (incl. away mode, §5.10) and teams.
+//! `/me`, admins (incl. away mode, docs/intercom-notes.md, "Writes") and teams.
 
 use axum::Json;
 use axum::body::Bytes;

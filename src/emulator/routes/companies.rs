@@ -31,7 +31,7 @@ fn companies_page(s: &Store, list: &[u32], page: usize, per_page: usize) -> Resp
 }
 
 /// `GET /companies`: exact lookup (`company_id`/`name` -> one company) or a page-number list
-/// of companies with contacts, optionally by `tag_id`/`segment_id` (§4.6).
+/// of companies with contacts, optionally by `tag_id`/`segment_id` (docs/intercom-notes.md, "Companies without contacts").
 pub(super) async fn list_companies(
     State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
@@ -100,9 +100,9 @@ pub(super) async fn post_companies_list(
     Ok(companies_page(s, &list, page, per_page))
 }
 
-/// Companies per scroll page (server-chosen, §2.5).
+/// Companies per scroll page (server-chosen, docs/intercom-notes.md, "Paging").
 const SCROLL_PAGE: usize = 50;
-/// Idle time after which a scroll expires (§2.5).
+/// Idle time after which a scroll expires (docs/intercom-notes.md, "Paging").
 const SCROLL_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// `GET /companies/scroll`: one open scroll per app, 60 s idle expiry, empty page at the end.
@@ -156,7 +156,7 @@ pub(super) async fn scroll_companies(
         .map(|sc| sc.param.clone())
         .unwrap_or_default();
     if data.is_empty() {
-        // End of data: the scroll closes (§2.5).
+        // End of data: the scroll closes (docs/intercom-notes.md, "Paging").
         *scroll = None;
     } else if let Some(sc) = scroll.as_mut() {
         sc.next = end;

@@ -1,6 +1,6 @@
-//! Company writes (intercom-api.md §5.2): upsert by `company_id`, update, delete.
+//! Company writes (docs/intercom-notes.md, "Writes"): upsert by `company_id`, update, delete.
 //!
-//! A created company stays out of list endpoints until a contact is attached (§4.6); a deleted
+//! A created company stays out of list endpoints until a contact is attached (docs/intercom-notes.md, "Companies without contacts"); a deleted
 //! one is archived: its contacts are detached (they survive) and it is never found again.
 
 use axum::Json;
@@ -55,7 +55,7 @@ fn company_changes(s: &Store, body_fields: &Body) -> Result<CompanyChanges, ApiE
         size: body_fields.int("size")?,
         website: body_fields.str("website")?,
         industry: body_fields.str("industry")?,
-        // §5.2: floats are truncated to an integer.
+        // docs/intercom-notes.md, "Writes": floats are truncated to an integer.
         monthly_spend: body_fields.truncated("monthly_spend")?,
         remote_created_at: body_fields.int("remote_created_at")?,
         custom,
@@ -112,7 +112,7 @@ fn apply_changes(s: &mut Store, i: usize, ch: CompanyChanges) {
     c.updated_at = now();
 }
 
-/// `POST /companies`: looked up by `company_id`, updated if found, else created (§5.2).
+/// `POST /companies`: looked up by `company_id`, updated if found, else created (docs/intercom-notes.md, "Writes").
 pub(super) async fn upsert(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
     let body_fields = Body::parse(&body)?;
     let mut keys = UPDATE_KEYS.to_vec();

@@ -1,11 +1,10 @@
-//! Contact writes (intercom-api.md §5.1): create, update, delete, merge, archive, unarchive,
+//! Contact writes (docs/intercom-notes.md, "Writes"): create, update, delete, merge, archive, unarchive,
 //! block, and attaching tags, companies, subscriptions and notes.
 //!
 //! Emulator decisions where Intercom's behaviour is unconfirmed: archived contacts are hidden
 //! like deleted ones (lists, search, get-by-id, sub-resources) but can be unarchived or deleted;
 //! duplicate detection on create/update covers `external_id` on any contact and `email` among
-//! users (leads may share an email), archived contacts included (§5.1's "An archived contact
-//! matching…").
+//! users (leads may share an email), archived contacts included (docs/intercom-notes.md, "Writes").
 
 use axum::Json;
 use axum::body::Bytes;
@@ -94,7 +93,7 @@ fn contact_changes(s: &Store, body_fields: &Body) -> Result<ContactChanges, ApiE
 }
 
 /// `409 conflict` when another (live or archived) contact already holds the external id, or,
-/// for users, the email (§5.1).
+/// for users, the email (docs/intercom-notes.md, "Writes").
 fn check_duplicates(
     s: &Store,
     me: Option<usize>,
@@ -323,7 +322,7 @@ fn set_archived(emulator: &EmulatorState, id: &str, archived: bool) -> ApiResult
     })
 }
 
-/// `POST /contacts/{id}/block`: also archives the contact's conversations (§5.1), which then
+/// `POST /contacts/{id}/block`: also archives the contact's conversations (docs/intercom-notes.md, "Writes"), which then
 /// leave lists, search and get-by-id. There is no unblock in 2.15.
 pub(super) async fn block(
     State(emulator): State<EmulatorState>,
@@ -446,7 +445,7 @@ pub(super) async fn detach_tag(
     })
 }
 
-/// Company associations one contact may hold (§4.11).
+/// Company associations one contact may hold (official spec: `GET /contacts/{id}/companies`).
 const MAX_CONTACT_COMPANIES: usize = 1000;
 
 /// `POST /contacts/{id}/companies` `{id}` (Intercom company id): the company.
@@ -500,7 +499,7 @@ pub(super) async fn detach_company(
     })
 }
 
-/// `GET /contacts/{id}/subscriptions`: the contact's explicit choices only (§4.15).
+/// `GET /contacts/{id}/subscriptions`: the contact's explicit choices only (official spec: `GET /contacts/{id}/subscriptions`).
 pub(super) async fn list_subscriptions(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
@@ -590,7 +589,7 @@ pub(super) async fn create_note(
     })
 }
 
-/// `GET /subscription_types` (§4.20).
+/// `GET /subscription_types` (official spec: `GET /subscription_types`).
 pub(super) async fn list_subscription_types(State(emulator): State<EmulatorState>) -> ApiResult {
     let db = emulator.store();
     let data: Vec<Value> = db

@@ -31,7 +31,7 @@ pub(super) struct ContactPage<'a> {
     pub(super) pages: Value,
 }
 
-/// `GET /contacts`: cursor list, default 10 per page on the wire (§2.2), max 150.
+/// `GET /contacts`: cursor list, default 10 per page on the wire (docs/intercom-notes.md, "Paging"), max 150.
 pub(super) async fn list_contacts(
     State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,
@@ -48,7 +48,7 @@ pub(super) async fn list_contacts(
         }
         None => (1, 0),
     };
-    // Archived, deleted and merged-away contacts are not listed (§2.2, §5.1).
+    // Archived, deleted and merged-away contacts are not listed (docs/intercom-notes.md, "Writes").
     let (items, more) = live_window(len, start, per_page, |i| s.contacts[i].is_live());
     let next = items
         .last()

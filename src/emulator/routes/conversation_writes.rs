@@ -1,4 +1,4 @@
-//! Conversation writes (intercom-api.md §5.5): create (contact-initiated), update (incl. mark
+//! Conversation writes (docs/intercom-notes.md, "Writes"): create (contact-initiated), update (incl. mark
 //! read), delete, reply (admin comment/note/quick reply, contact comment), manage (close,
 //! snooze, open, assign), tags, participants, convert to a ticket and redact.
 //!
@@ -82,7 +82,7 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
     emulator.write(|s| {
         let contact = match s.contact_index(&from_id) {
             Some(i) => i as u32,
-            // §5.5: a visitor id with type `contact` converts the visitor to a lead.
+            // docs/intercom-notes.md, "Writes": a visitor id with type `contact` converts the visitor to a lead.
             None if from_type == "contact" => {
                 let v = s
                     .visitors
@@ -476,7 +476,7 @@ pub(super) async fn attach_tag(
     })
 }
 
-/// `DELETE /conversations/{id}/tags/{tag_id}` with a JSON body `{admin_id}` (§8.1).
+/// `DELETE /conversations/{id}/tags/{tag_id}` with a JSON body `{admin_id}` (docs/intercom-notes.md, "Writes").
 pub(super) async fn detach_tag(
     State(emulator): State<EmulatorState>,
     Path((id, tag_id)): Path<(String, String)>,
@@ -500,7 +500,7 @@ pub(super) async fn detach_tag(
 }
 
 /// `{customers: [contact_reference]}`: what attaching or detaching a participant answers
-/// (the examples' shape, §8.2).
+/// (the examples' shape, docs/intercom-notes.md, "Where the schema and the examples disagree").
 fn customers(s: &Store, i: usize) -> ApiResult {
     let list: Vec<Value> = s.conversations[i]
         .contacts
@@ -514,7 +514,7 @@ fn customers(s: &Store, i: usize) -> ApiResult {
 }
 
 /// `POST /conversations/{id}/customers` `{admin_id, customer: {intercom_user_id | user_id |
-/// email}}`; an unknown email creates a lead (§5.5).
+/// email}}`; an unknown email creates a lead (docs/intercom-notes.md, "Writes").
 pub(super) async fn attach_customer(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,

@@ -1,4 +1,4 @@
-//! Data attributes: list (§7.2), create and update (§5.8).
+//! Data attributes: list (docs/intercom-notes.md, "Custom attributes"), create and update (docs/intercom-notes.md, "Writes").
 
 use axum::Json;
 use axum::body::Bytes;
@@ -38,7 +38,7 @@ pub(super) async fn list_data_attributes(
     Ok(Json(json!({"type": "list", "data": data})).into_response())
 }
 
-/// `options` of a list attribute: `[{value}]` with at least two entries (§5.8).
+/// `options` of a list attribute: `[{value}]` with at least two entries (docs/intercom-notes.md, "Writes").
 fn options(body_fields: &Body) -> Result<Option<Vec<String>>, ApiError> {
     if body_fields.get("options").is_some() && body_fields.array("options").is_err() {
         return Err(ApiError::invalid("Options isn't an array"));
@@ -62,7 +62,7 @@ fn options(body_fields: &Body) -> Result<Option<Vec<String>>, ApiError> {
     Ok(Some(values))
 }
 
-/// Letters, digits, currency symbols and hyphens (§5.8); spaces and underscores also occur.
+/// Letters, digits, currency symbols and hyphens (docs/intercom-notes.md, "Writes"); spaces and underscores also occur.
 fn valid_name(name: &str) -> bool {
     !name.trim().is_empty()
         && name.chars().all(|c| {
@@ -70,7 +70,7 @@ fn valid_name(name: &str) -> bool {
         })
 }
 
-/// Why `name` cannot be a new `model` attribute, if it cannot (§5.8).
+/// Why `name` cannot be a new `model` attribute, if it cannot (docs/intercom-notes.md, "Writes").
 fn name_clash(s: &Store, model: &str, name: &str) -> Option<String> {
     let noun = |m: &str| if m == "company" { "company" } else { "people" };
     if s.data_attributes
@@ -99,7 +99,7 @@ fn name_clash(s: &Store, model: &str, name: &str) -> Option<String> {
 
 /// `POST /data_attributes` `{name, model: contact|company, data_type, options?, description?,
 /// messenger_writable?}`. `options` lists are reported as `string` with `options`, `datetime`
-/// as `date` (§7.2).
+/// as `date` (docs/intercom-notes.md, "Custom attributes").
 pub(super) async fn create_data_attribute(
     State(emulator): State<EmulatorState>,
     body: Bytes,

@@ -1,5 +1,5 @@
-//! Admin-initiated messages (`POST /messages`, intercom-api.md §5.6) and data events
-//! (`POST /events`, §5.9).
+//! Admin-initiated messages (`POST /messages`, docs/intercom-notes.md, "Writes") and data events
+//! (`POST /events`, docs/intercom-notes.md, "Writes").
 
 use axum::Json;
 use axum::body::Bytes;
@@ -34,7 +34,7 @@ fn recipients(s: &Store, body_fields: &Body, key: &str) -> Result<Vec<u32>, ApiE
 }
 
 /// `POST /messages`: answers the `admin_message`. `message_type` `in_app` is accepted and
-/// answered as `inapp` (§8.2); email needs `subject` and `template`. With
+/// answered as `inapp` (docs/intercom-notes.md, "Where the schema and the examples disagree"); email needs `subject` and `template`. With
 /// `create_conversation_without_contact_reply` the conversation exists at once.
 pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
     let body_fields = Body::parse(&body)?;
@@ -163,7 +163,7 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
     })
 }
 
-/// Metadata keys kept per event; the rest are dropped silently (§5.9).
+/// Metadata keys kept per event; the rest are dropped silently (docs/intercom-notes.md, "Writes").
 const MAX_METADATA_KEYS: usize = 10;
 
 /// `POST /events`: `202` with an empty body; unknown user `404`. A duplicate (same contact,

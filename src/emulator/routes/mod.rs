@@ -1,5 +1,5 @@
 //! HTTP handlers of the emulated Intercom API, one file per resource, and their pagination
-//! (intercom-api.md §2). This module holds the route table and the router wiring.
+//! (docs/intercom-notes.md, "Paging"). This module holds the route table and the router wiring.
 //!
 //! Read handlers take the store's shared lock and shape envelopes; write handlers parse their
 //! body ([`body`]), then validate and mutate inside one `EmulatorState::write` (so a rejected
@@ -71,7 +71,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/tickets/{ticket_id}"),
     ("GET", "/notes/{note_id}"),
     ("GET", "/data_attributes"),
-    // Writes (intercom-api.md §5) and the reads they need.
+    // Writes (docs/intercom-notes.md, "Writes") and the reads they need.
     ("POST", "/contacts"),
     ("PUT", "/contacts/{contact_id}"),
     ("DELETE", "/contacts/{contact_id}"),
@@ -327,7 +327,7 @@ pub fn api_routes() -> Router<EmulatorState> {
         .method_not_allowed_fallback(unknown_route)
 }
 
-/// Intercom answers unknown paths and unsupported methods with 404 (§6.2).
+/// Intercom answers unknown paths and unsupported methods with 404 (docs/intercom-notes.md, "Errors and rate limits").
 async fn unknown_route() -> ApiError {
     ApiError::not_found("not_found", "Resource Not Found")
 }

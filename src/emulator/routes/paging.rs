@@ -1,5 +1,5 @@
 //! Query strings, cursors, `pages` envelopes and search request bodies shared by the
-//! resource handlers (intercom-api.md §2).
+//! resource handlers (docs/intercom-notes.md, "Paging").
 //!
 //! Cursors are opaque URL-safe base64 of `kind|page|index-of-last-item`, so a page resumes in
 //! O(1) (lists) or O(log n) (search, by binary search in the cached match list).
@@ -50,7 +50,7 @@ pub(super) fn params(raw: Option<String>) -> HashMap<String, String> {
         .collect()
 }
 
-/// `per_page`: absent -> default; not a positive integer -> 400; above 150 -> 150 (§2.2).
+/// `per_page`: absent -> default; not a positive integer -> 400; above 150 -> 150 (docs/intercom-notes.md, "Paging").
 pub(super) fn per_page(value: Option<&Value>, default: usize) -> Result<usize, ApiError> {
     let n = match value {
         None | Some(Value::Null) => return Ok(default),
@@ -132,7 +132,7 @@ pub(super) fn live_window(
     (items, more)
 }
 
-/// `pages` of a cursor list (§2.1); `next` only when more rows remain.
+/// `pages` of a cursor list (docs/intercom-notes.md, "Paging"); `next` only when more rows remain.
 pub(super) fn cursor_pages(
     page: usize,
     per_page: usize,
@@ -152,7 +152,7 @@ pub(super) fn cursor_pages(
     pages
 }
 
-/// `pages` of a page-number list (§2.4): `next` is `{page, per_page}` or null.
+/// `pages` of a page-number list (docs/intercom-notes.md, "Paging"): `next` is `{page, per_page}` or null.
 pub(super) fn number_pages(page: usize, per_page: usize, total: usize) -> Value {
     let pages = total_pages(total, per_page);
     let next = if page < pages {
@@ -169,7 +169,7 @@ pub(super) fn page_range(page: usize, per_page: usize, total: usize) -> std::ops
     start..(start + per_page).min(total)
 }
 
-/// Parsed body of a search request (§2.3: pagination only in the body).
+/// Parsed body of a search request (docs/intercom-notes.md, "Paging": pagination only in the body).
 pub(super) struct SearchRequest {
     pub(super) query: Value,
     pub(super) per_page: usize,

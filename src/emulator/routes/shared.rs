@@ -1,5 +1,5 @@
 //! Helpers shared by the write routes: the clock, lookups of the objects a body refers to,
-//! custom attribute values (§7.1), tagging, and creating contacts (which several writes do as
+//! custom attribute values (docs/intercom-notes.md, "Custom attributes"), tagging, and creating contacts (which several writes do as
 //! a side effect, e.g. an unknown email in `POST /tickets`).
 
 use std::borrow::Cow;
@@ -17,7 +17,7 @@ pub(super) fn now() -> i64 {
     crate::emulator::now_secs() as i64
 }
 
-/// Plain text as Intercom stores it: wrapped in `<p>…</p>` unless it already is HTML (§5.1).
+/// Plain text as Intercom stores it: wrapped in `<p>…</p>` unless it already is HTML (docs/intercom-notes.md, "Writes").
 pub(super) fn html(body: &str) -> String {
     if body.trim_start().starts_with('<') {
         body.to_string()
@@ -36,7 +36,7 @@ pub(super) fn admin_not_found() -> ApiError {
     ApiError::not_found("admin_not_found", "Admin not found")
 }
 
-/// `404 not_found` "User Not Found" (§5.1).
+/// `404 not_found` "User Not Found" (docs/intercom-notes.md, "Writes").
 pub(super) fn user_not_found() -> ApiError {
     ApiError::not_found("not_found", "User Not Found")
 }
@@ -143,7 +143,7 @@ pub(super) fn apply_custom(custom: &mut Custom, changes: Vec<(u32, Option<AttrVa
     }
 }
 
-/// Unknown contact/company custom attribute (§7.1: 400, exact code unconfirmed).
+/// Unknown contact/company custom attribute (docs/intercom-notes.md, "Custom attributes": 400, exact code unconfirmed).
 pub(super) fn unknown_attribute(name: &str) -> ApiError {
     ApiError::invalid(format!("Custom attribute '{name}' does not exist"))
 }

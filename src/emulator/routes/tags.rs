@@ -1,4 +1,4 @@
-//! Tags: list, get, the `POST /tags` multiplexer and delete (§4.21, §5.3).
+//! Tags: list, get, the `POST /tags` multiplexer and delete (official spec: `GET /tags`, docs/intercom-notes.md, "Writes").
 
 use axum::Json;
 use axum::body::Bytes;
@@ -38,7 +38,7 @@ fn invalid_tag_parameters() -> ApiError {
     ApiError::invalid("invalid tag parameters")
 }
 
-/// The tag named `name` (case-insensitive, §4.21), created when missing.
+/// The tag named `name` (case-insensitive, official spec: `GET /tags`), created when missing.
 fn tag_named(s: &mut Store, name: &str) -> usize {
     if let Some(i) = s
         .tags
@@ -72,7 +72,7 @@ fn company_item(s: &Store, body_fields: &Body, item: &Value) -> Result<(usize, b
     Ok((i, untag))
 }
 
-/// `POST /tags`, a multiplexer (§5.3): create `{name}`, rename `{id, name}`, tag or untag
+/// `POST /tags`, a multiplexer (docs/intercom-notes.md, "Writes"): create `{name}`, rename `{id, name}`, tag or untag
 /// companies `{name, companies: [...]}`, tag contacts `{name, users: [{id}]}`. Every form
 /// answers `{type: "tag", id, name}`; bodies that fit none are `400 parameter_invalid`
 /// "invalid tag parameters".
@@ -138,7 +138,7 @@ pub(super) async fn post_tags(State(emulator): State<EmulatorState>, body: Bytes
     })
 }
 
-/// `DELETE /tags/{id}`: `200` with an empty body (§1.3); the tag leaves every object.
+/// `DELETE /tags/{id}`: `200` with an empty body (docs/intercom-notes.md, "Ids and timestamps"); the tag leaves every object.
 pub(super) async fn delete_tag(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,

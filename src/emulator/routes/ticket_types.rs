@@ -1,5 +1,5 @@
-//! Ticket types and their attributes (intercom-api.md §4.24, §5.7): list, get, create,
-//! update; attribute create and update; and `GET /ticket_states` (§4.25).
+//! Ticket types and their attributes (official spec: `GET /ticket_types`, docs/intercom-notes.md, "Writes"): list, get, create,
+//! update; attribute create and update; and `GET /ticket_states` (official spec: `GET /ticket_types/{id}`).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -15,7 +15,7 @@ use crate::emulator::seed::default_ticket_attributes;
 use crate::emulator::store::{Store, TicketType, TicketTypeAttribute, next_numeric_id};
 use crate::emulator::{ApiError, EmulatorState};
 
-/// `GET /ticket_types` (§4.24).
+/// `GET /ticket_types` (official spec: `GET /ticket_types`).
 pub(super) async fn list_types(State(emulator): State<EmulatorState>) -> ApiResult {
     let db = emulator.store();
     let s: &Store = &db;
@@ -38,7 +38,7 @@ pub(super) async fn get_type(
     Ok(Json(render::ticket_type(s, &s.ticket_types[t])).into_response())
 }
 
-/// `GET /ticket_states` (§4.25), each with the (slim) ticket types it belongs to.
+/// `GET /ticket_states` (official spec: `GET /ticket_types/{id}`), each with the (slim) ticket types it belongs to.
 pub(super) async fn list_states(State(emulator): State<EmulatorState>) -> ApiResult {
     let db = emulator.store();
     let s: &Store = &db;
@@ -67,7 +67,7 @@ pub(super) async fn list_states(State(emulator): State<EmulatorState>) -> ApiRes
 const CATEGORIES: &[&str] = &["Customer", "Back-office", "Tracker"];
 
 /// `POST /ticket_types` `{name, description?, category?, icon?, is_internal?}`; starts with
-/// `_default_title_` and `_default_description_` (§5.7).
+/// `_default_title_` and `_default_description_` (docs/intercom-notes.md, "Writes").
 pub(super) async fn create_type(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
     let body_fields = Body::parse(&body)?;
     body_fields.allow(&["name", "description", "category", "icon", "is_internal"])?;

@@ -1,4 +1,4 @@
-//! Ticket writes (intercom-api.md §5.7): create, update, delete, reply, tags. Ticket types
+//! Ticket writes (docs/intercom-notes.md, "Writes"): create, update, delete, reply, tags. Ticket types
 //! and their attributes are in `ticket_types`.
 //!
 //! Ticket attributes are checked against the ticket type: unknown names, wrong value types and
@@ -453,7 +453,7 @@ pub(super) async fn delete(
     })
 }
 
-/// `POST /tickets/{id}/reply`: answers the new `ticket_part`, not the ticket (§5.7).
+/// `POST /tickets/{id}/reply`: answers the new `ticket_part`, not the ticket (docs/intercom-notes.md, "Writes").
 pub(super) async fn reply(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,

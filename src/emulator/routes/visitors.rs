@@ -1,4 +1,4 @@
-//! Visitors (intercom-api.md §4.27, §5.10): look up by `user_id`, convert to a contact.
+//! Visitors (official spec: `GET /visitors`, docs/intercom-notes.md, "Writes"): look up by `user_id`, convert to a contact.
 
 use axum::Json;
 use axum::body::Bytes;
