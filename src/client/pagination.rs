@@ -13,23 +13,7 @@ use serde_json::{Value, json};
 
 use super::{ApiRequest, ClientError, IntercomClient};
 
-/// How an endpoint pages.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PageStyle {
-    /// Style A: `GET ?per_page=&starting_after=`, next cursor in `pages.next.starting_after`.
-    Cursor,
-    /// Style B: `POST` search with `{"query": …, "pagination": {"per_page", "starting_after"}}`.
-    Search {
-        /// The search query (`{"field","operator","value"}` or a group).
-        query: Value,
-    },
-    /// Style C: `?page=&per_page=`, continue while `page < pages.total_pages`.
-    PageNumber,
-    /// Style D: `GET /companies/scroll`, then `?scroll_param=` until a page is empty.
-    Scroll,
-    /// Style F: everything in one response.
-    Single,
-}
+pub use crate::tables::PageStyle;
 
 /// A paginated read: where, how it pages, and where the items are in each response.
 #[derive(Clone, Debug)]

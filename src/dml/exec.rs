@@ -253,7 +253,7 @@ impl WriteStatement {
                 let label = self.label(i, row);
                 self.write
                     .request(self.kind, row, &self.given)
-                    .map(|request| (label.clone(), request))
+                    .map(|request| (label.clone(), ApiRequest::from(request)))
                     .map_err(|m| {
                         external(DmlError::Row(format!(
                             "{}: {label}: {m}; nothing was sent",

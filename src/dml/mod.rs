@@ -40,6 +40,7 @@ pub fn find(table: &str) -> Option<&'static TableWrites> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::ApiRequest;
     use serde_json::{Value, json};
 
     fn row(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
@@ -70,7 +71,10 @@ mod tests {
                 &given(&["name", "phone", "custom_attributes.plan tier"]),
             )
             .unwrap();
-        assert_eq!(request.describe(), "PUT /contacts/a%2Fb");
+        assert_eq!(
+            ApiRequest::from(request.clone()).describe(),
+            "PUT /contacts/a%2Fb"
+        );
         assert_eq!(
             request.body.unwrap(),
             json!({"name": "Ada", "phone": null, "custom_attributes": {"plan tier": "gold"}})
@@ -114,14 +118,20 @@ mod tests {
             .unwrap()
             .request(Kind::Insert, &r, &given(&["contact_id", "tag_id"]))
             .unwrap();
-        assert_eq!(insert.describe(), "POST /contacts/c1/tags");
+        assert_eq!(
+            ApiRequest::from(insert.clone()).describe(),
+            "POST /contacts/c1/tags"
+        );
         assert_eq!(insert.body.unwrap(), json!({"id": "t 1"}));
         let delete = t
             .write(Kind::Delete)
             .unwrap()
             .request(Kind::Delete, &r, &[])
             .unwrap();
-        assert_eq!(delete.describe(), "DELETE /contacts/c1/tags/t%201");
+        assert_eq!(
+            ApiRequest::from(delete.clone()).describe(),
+            "DELETE /contacts/c1/tags/t%201"
+        );
         assert!(delete.body.is_none());
     }
 

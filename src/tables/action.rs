@@ -366,7 +366,7 @@ impl fmt::Display for Procedure {
 /// The `{name}` placeholders of a path template.
 pub fn placeholders(template: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let _ = crate::client::fill_path(template, |name| {
+    let _ = super::path::fill_path(template, |name| {
         out.push(name.to_string());
         Ok::<_, ()>(String::new())
     });

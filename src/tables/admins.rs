@@ -1,7 +1,7 @@
 //! `admins`: teammates of the workspace (official spec: `listAdmins`, `GET /admins`).
 
+use super::PageStyle;
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `admins`: every teammate.
 pub(super) fn admins() -> TableDef {

@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `data_attributes`: standard and custom attributes of contacts, companies and conversations.
 pub(super) fn data_attributes() -> TableDef {

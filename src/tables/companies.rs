@@ -2,9 +2,9 @@
 //! each contact), `segment_companies`, `tag_companies` (official spec: `GET /companies`,
 //! `GET /companies/{id}`, `GET /contacts/{id}/companies`), with writes and actions.
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// Columns of a company object. `id_name` and `company_id_name` rename Intercom's `id` and the
 /// customer's own `company_id` where a junction table needs `company_id` for the Intercom id.

@@ -2,9 +2,9 @@
 //! `company_contacts` (the contacts of each company), with writes and actions (official spec:
 //! `GET /contacts`, `GET /contacts/{id}/tags`, `GET /companies/{id}/contacts`).
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
-use crate::client::PageStyle;
 
 /// Columns of a contact object, for `contacts` and `company_contacts` (which renames `id`).
 fn contact_columns(id_name: &str) -> Vec<C> {

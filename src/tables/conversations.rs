@@ -2,9 +2,9 @@
 //! `GET /conversations/{id}`). Parts come only from
 //! `GET /conversations/{id}` (at most the newest 500), so they are a per-conversation child table.
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `conversations`: every conversation (without parts).
 pub(super) fn conversations() -> TableDef {

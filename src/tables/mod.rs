@@ -10,6 +10,7 @@ mod contacts;
 mod conversations;
 pub mod custom;
 mod notes;
+pub mod path;
 mod segments;
 mod subscriptions;
 mod tags;
@@ -21,8 +22,8 @@ pub mod write;
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use serde_json::Value;
 
-use crate::client::PageStyle;
 use action::Procedure;
 use write::TableWrites;
 
@@ -174,6 +175,24 @@ impl ColumnDef {
     pub fn parent_key(name: &str, description: &str) -> Self {
         Self::text(name, description).at(PARENT_KEY)
     }
+}
+
+/// How an endpoint pages.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PageStyle {
+    /// Style A: `GET ?per_page=&starting_after=`, next cursor in `pages.next.starting_after`.
+    Cursor,
+    /// Style B: `POST` search with `{"query": …, "pagination": {"per_page", "starting_after"}}`.
+    Search {
+        /// The search query (`{"field","operator","value"}` or a group).
+        query: Value,
+    },
+    /// Style C: `?page=&per_page=`, continue while `page < pages.total_pages`.
+    PageNumber,
+    /// Style D: `GET /companies/scroll`, then `?scroll_param=` until a page is empty.
+    Scroll,
+    /// Style F: everything in one response.
+    Single,
 }
 
 /// How to list every row of a top-level table.

@@ -1,8 +1,8 @@
 //! `notes` (official spec: `GET /contacts/{id}/notes`): notes admins leave on contacts.
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `notes`: the notes on each contact, read per contact like `contact_tags`.
 pub(super) fn notes() -> TableDef {

@@ -1,7 +1,7 @@
 //! `segments` (official spec: `GET /segments`).
 
+use super::PageStyle;
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `segments`: every segment.
 pub(super) fn segments() -> TableDef {

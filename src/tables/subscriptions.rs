@@ -8,9 +8,9 @@
 
 use serde_json::{Map, Value};
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// Subscribes a contact (body `{id, consent_type}`); shared by INSERT and `SubscribeContact`.
 const ATTACH: &str = "/contacts/{contact_id}/subscriptions";

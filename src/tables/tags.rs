@@ -1,8 +1,8 @@
 //! `tags` (official spec: `GET /tags`).
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `tags`: every tag.
 pub(super) fn tags() -> TableDef {

@@ -1,7 +1,7 @@
 //! `teams` (official spec: `listTeams`, `GET /teams`).
 
+use super::PageStyle;
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `teams`: every team.
 pub(super) fn teams() -> TableDef {

@@ -1,8 +1,8 @@
 //! `ticket_states`: the states a ticket can be in (official spec: `listTicketStates`,
 //! `GET /ticket_states`). Read-only.
 
+use super::PageStyle;
 use super::{ColumnDef as C, Listing, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `ticket_states`: every ticket state of the workspace, with the ticket types using it.
 pub(super) fn ticket_states() -> TableDef {

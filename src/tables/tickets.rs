@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
+use super::PageStyle;
 use super::write::{TableWrites, Write};
 use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
-use crate::client::PageStyle;
 
 /// `tickets`: every ticket.
 pub(super) fn tickets() -> TableDef {

@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{Map, Value};
 
-use crate::client::{ApiRequest, fill_path, path_segment};
+use super::path::{fill_path, path_segment};
 
 /// How custom-attribute columns are named: `custom_attributes.<name>`.
 const CUSTOM_PREFIX: &str = "custom_attributes.";
@@ -44,6 +44,19 @@ impl Kind {
 /// Finishes a body from the row's values, e.g. turns a contact id into `contacts: [{id}]`. An
 /// `Err` is a one-line message about the row.
 pub type FinishFn = fn(&mut Map<String, Value>) -> Result<(), String>;
+
+/// One row's request, as data (the client sends it as an `ApiRequest`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriteRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path with the row's values filled in.
+    pub path: String,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+    /// Repeating the request leaves the same state.
+    pub idempotent: bool,
+}
 
 /// The request one row of one statement kind becomes.
 #[derive(Clone, Debug)]
@@ -139,7 +152,7 @@ impl Write {
         kind: Kind,
         row: &[(String, Value)],
         given: &[String],
-    ) -> Result<ApiRequest, String> {
+    ) -> Result<WriteRequest, String> {
         let value_of = |name: &str| row_value(row, name).clone();
         for column in self.required {
             if value_of(column).is_null() {
@@ -180,11 +193,11 @@ impl Write {
         }
         let method = Method::from_bytes(self.method.as_bytes()).map_err(|e| e.to_string())?;
         let body = (method != Method::DELETE || !body.is_empty()).then_some(Value::Object(body));
-        let request = ApiRequest::write(method, path, body);
-        Ok(if self.idempotent {
-            request.idempotent()
-        } else {
-            request
+        Ok(WriteRequest {
+            method,
+            path,
+            body,
+            idempotent: self.idempotent,
         })
     }
 }
