@@ -129,6 +129,10 @@ impl ApiRequest {
         }
         self
     }
+    /// Whether the request changes the workspace (anything but a read).
+    pub fn is_write(&self) -> bool {
+        self.kind != RequestKind::Read
+    }
     /// Adds a query parameter.
     pub fn with_query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_string(), value.to_string()));
@@ -228,6 +232,13 @@ impl IntercomClient {
         Ok((status, value))
     }
 
+    /// The one read-only rule: a read-only client sends no request that writes. Every write
+    /// path (DML, procedures, `intercom_api`) asks this before it reads its rows, so a refused
+    /// statement sends nothing at all; [`IntercomClient::send`] asks it again for every request.
+    pub fn refuses(&self, request: &ApiRequest) -> bool {
+        self.config.read_only && request.is_write()
+    }
+
     /// Like [`IntercomClient::send`], but returns the body undecoded, for the scan's fast path.
     pub async fn send_raw(&self, request: &ApiRequest) -> Result<Bytes, ClientError> {
         Ok(self.exchange(request, false).await?.1)
@@ -240,7 +251,7 @@ impl IntercomClient {
         request: &ApiRequest,
         keep_errors: bool,
     ) -> Result<(u16, Bytes), ClientError> {
-        if self.config.read_only && request.kind != RequestKind::Read {
+        if self.refuses(request) {
             return Err(ClientError::ReadOnly {
                 request: request.describe(),
             });

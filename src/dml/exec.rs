@@ -167,6 +167,8 @@ impl ExecutionPlan for WriteExec {
         let schema = self.schema.clone();
         let input = self.input.clone();
         let start = async move {
+            // Every INSERT/UPDATE/DELETE request is a write, which a read-only client refuses
+            // (`IntercomClient::refuses`): refuse the statement before reading its rows.
             if client.config().read_only {
                 return Err(external(DmlError::ReadOnly {
                     statement: statement.name,

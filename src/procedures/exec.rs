@@ -34,14 +34,21 @@ use serde_json::Value;
 
 use super::bind::{bind_values, parse_time};
 use super::external;
-use super::run::{Outcome, column_values, is_raw, run};
+use super::run::{Outcome, build_request, column_values, is_raw, run};
 use super::{Args, ColumnType, Procedure, ProcedureError};
 use crate::client::IntercomClient;
 use crate::settings::{DEFAULT_MAX_WRITE_ROWS, IntercomOptions};
 
-/// Whether a read-only session must refuse this call (only `intercom_api('GET', …)` is a read).
-fn refused_when_read_only(procedure: &Procedure, args: &Args) -> bool {
-    !(is_raw(procedure) && args.text("method").as_deref() == Some("GET"))
+/// Whether the client refuses this call's request (see [`IntercomClient::refuses`]); a call
+/// whose arguments make no request is left to fail on them.
+fn refused(client: &IntercomClient, procedure: &Procedure, args: &Args) -> bool {
+    build_request(procedure, args).is_ok_and(|request| client.refuses(&request))
+}
+
+/// Whether every call of `procedure` writes, whatever its arguments (all but `intercom_api`,
+/// whose method is an argument).
+fn always_writes(procedure: &Procedure) -> bool {
+    !is_raw(procedure) && procedure.method != "GET"
 }
 
 fn read_only_error(procedure: &'static Procedure) -> DataFusionError {
@@ -307,7 +314,7 @@ impl ProcedureExec {
         projection: Option<Vec<usize>>,
     ) -> Result<RecordBatch> {
         let args = bind_values(procedure, &values).map_err(external)?;
-        if client.config().read_only && refused_when_read_only(procedure, &args) {
+        if refused(&client, procedure, &args) {
             return Err(read_only_error(procedure));
         }
         let (args, outcome) = run(procedure, args, &client).await.map_err(external)?;
@@ -543,7 +550,7 @@ impl ExecutionPlan for ProcedureApplyExec {
             .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows);
         let input = execute_stream(self.input.clone(), context)?;
         let start = async move {
-            if client.config().read_only && !is_raw(procedure) {
+            if client.config().read_only && always_writes(procedure) {
                 return Err(read_only_error(procedure));
             }
             // Stop reading as soon as the limit is passed: no point paging through a whole
@@ -574,7 +581,7 @@ impl ExecutionPlan for ProcedureApplyExec {
                             "row {row_number}: {e}; nothing was sent"
                         )))
                     })?;
-                    if client.config().read_only && refused_when_read_only(procedure, &bound_row) {
+                    if refused(&client, procedure, &bound_row) {
                         return Err(read_only_error(procedure));
                     }
                     bound.push(bound_row);
