@@ -58,6 +58,22 @@ pub struct IntercomOptions {
 /// Default of `intercom.max_write_rows`.
 pub const DEFAULT_MAX_WRITE_ROWS: u64 = 100;
 
+/// The one row-limit guard's limit: how many rows one INSERT/UPDATE/DELETE or one bulk procedure
+/// call may act on in the session running `context` (`intercom.max_write_rows`).
+pub fn max_write_rows(context: &datafusion::execution::TaskContext) -> u64 {
+    context
+        .session_config()
+        .options()
+        .extensions
+        .get::<IntercomOptions>()
+        .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows)
+}
+
+/// Whether `rows` rows pass the limit `limit` (a statement stops reading as soon as they do).
+pub fn over_write_limit(rows: usize, limit: u64) -> bool {
+    rows as u64 > limit
+}
+
 impl Default for IntercomOptions {
     fn default() -> Self {
         Self {

@@ -34,7 +34,7 @@ use super::error::external;
 use super::plan::{WriteNode, statement_name};
 use super::{Kind, TableWrites, Write, row_value};
 use crate::client::{ApiRequest, ClientError, IntercomClient};
-use crate::settings::{DEFAULT_MAX_WRITE_ROWS, IntercomOptions};
+use crate::settings::{max_write_rows, over_write_limit};
 
 /// Executes a write statement; see the module docs.
 #[derive(Debug)]
@@ -147,12 +147,7 @@ impl ExecutionPlan for WriteExec {
                 "IntercomWriteExec has one partition, asked for {partition}"
             )));
         }
-        let limit = context
-            .session_config()
-            .options()
-            .extensions
-            .get::<IntercomOptions>()
-            .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows);
+        let limit = max_write_rows(&context);
         let statement = WriteStatement {
             name: statement_name(self.kind, &self.table),
             table: self.table.clone(),
@@ -223,7 +218,7 @@ impl WriteStatement {
                     }
                 }
                 rows.push(row);
-                if rows.len() as u64 > self.limit {
+                if over_write_limit(rows.len(), self.limit) {
                     return Err(external(DmlError::TooManyRows {
                         statement: self.name.clone(),
                         rows: rows.len(),

@@ -37,7 +37,7 @@ use super::external;
 use super::run::{Outcome, build_request, column_values, is_raw, run};
 use super::{Args, ColumnType, Procedure, ProcedureError};
 use crate::client::IntercomClient;
-use crate::settings::{DEFAULT_MAX_WRITE_ROWS, IntercomOptions};
+use crate::settings::{max_write_rows, over_write_limit};
 
 /// Whether the client refuses this call's request (see [`IntercomClient::refuses`]); a call
 /// whose arguments make no request is left to fail on them.
@@ -542,12 +542,7 @@ impl ExecutionPlan for ProcedureApplyExec {
         let client = self.client.clone();
         let schema = self.schema.clone();
         let args = self.args.clone();
-        let limit = context
-            .session_config()
-            .options()
-            .extensions
-            .get::<IntercomOptions>()
-            .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows);
+        let limit = max_write_rows(&context);
         let input = execute_stream(self.input.clone(), context)?;
         let start = async move {
             if client.config().read_only && always_writes(procedure) {
@@ -560,7 +555,7 @@ impl ExecutionPlan for ProcedureApplyExec {
             let mut input = input;
             while let Some(batch) = input.try_next().await? {
                 rows += batch.num_rows();
-                if rows as u64 > limit {
+                if over_write_limit(rows, limit) {
                     return Err(external(ProcedureError::TooManyRows {
                         procedure: procedure.name,
                         rows,
