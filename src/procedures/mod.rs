@@ -19,8 +19,6 @@ pub mod run;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use serde_json::Value;
-
 use crate::client::ClientError;
 
 pub use crate::tables::action::{
@@ -187,60 +185,7 @@ pub fn validate_all() -> Result<(), Vec<String>> {
                 problems.push(format!("{} and {other} share the name {key}", p.name));
             }
         }
-        if p.description.is_empty() || p.example.is_empty() {
-            problems.push(format!("{} needs a description and an example", p.name));
-        }
-        if !p.example.contains(p.name) && !p.example.contains(&p.function_name) {
-            problems.push(format!("{}: the example does not call it", p.name));
-        }
-        let provided: Vec<&str> = p.params.iter().map(|x| x.name).collect();
-        let mut seen = Vec::new();
-        for param in &p.params {
-            if seen.contains(&param.name) {
-                problems.push(format!("{}: parameter {} twice", p.name, param.name));
-            }
-            seen.push(param.name);
-            if param.doc.is_empty() {
-                problems.push(format!("{}: parameter {} has no doc", p.name, param.name));
-            }
-            if let Some(Value::String(d)) = &param.default
-                && !param.allowed.is_empty()
-                && !param.allowed.contains(&d.as_str())
-            {
-                problems.push(format!(
-                    "{}: default of {} is not allowed",
-                    p.name, param.name
-                ));
-            }
-        }
-        let lookup_path = p.lookup.map(|l| l.path).unwrap_or("");
-        for template in [p.path, lookup_path] {
-            for placeholder in placeholders(template) {
-                let from_lookup = p.lookup.is_some() && !lookup_path.contains(&placeholder);
-                if !provided.contains(&placeholder.as_str()) && !from_lookup {
-                    problems.push(format!(
-                        "{}: {{{placeholder}}} in {template} is not a parameter",
-                        p.name
-                    ));
-                }
-            }
-        }
-        for column in &p.columns {
-            if let ResultSource::Arg(arg) = column.source
-                && !provided.contains(&arg)
-            {
-                problems.push(format!(
-                    "{}: column {} reads unknown argument {arg}",
-                    p.name, column.name
-                ));
-            }
-            if ["response", "ok", "error"].contains(&column.name) {
-                problems.push(format!(
-                    "{}: column name {} is reserved",
-                    p.name, column.name
-                ));
-            }
-        }
+        problems.extend(crate::tables::action::validate(p));
         if let Some(target) = p.alias_of
             && find(target).is_none_or(|t| t.alias_of.is_some())
         {

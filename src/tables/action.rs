@@ -392,3 +392,92 @@ pub fn tag_columns(object: &'static str) -> Vec<ResultColumn> {
         ResultColumn::text("tag_name", "name"),
     ]
 }
+
+/// Problems in one action's declaration: no description or example, an example that does not
+/// call it, parameters twice or undocumented, defaults outside the allowed values, path
+/// placeholders without a parameter, result columns reading unknown arguments or using a
+/// reserved name. `tables::validate_all` runs it for every table's actions.
+pub fn validate(p: &Procedure) -> Vec<String> {
+    let mut problems = Vec::new();
+    if p.description.is_empty() || p.example.is_empty() {
+        problems.push(format!("{} needs a description and an example", p.name));
+    }
+    if !p.example.contains(p.name) && !p.example.contains(&p.function_name) {
+        problems.push(format!("{}: the example does not call it", p.name));
+    }
+    let provided: Vec<&str> = p.params.iter().map(|x| x.name).collect();
+    let mut seen = Vec::new();
+    for param in &p.params {
+        if seen.contains(&param.name) {
+            problems.push(format!("{}: parameter {} twice", p.name, param.name));
+        }
+        seen.push(param.name);
+        if param.doc.is_empty() {
+            problems.push(format!("{}: parameter {} has no doc", p.name, param.name));
+        }
+        if let Some(Value::String(d)) = &param.default
+            && !param.allowed.is_empty()
+            && !param.allowed.contains(&d.as_str())
+        {
+            problems.push(format!(
+                "{}: default of {} is not allowed",
+                p.name, param.name
+            ));
+        }
+    }
+    let lookup_path = p.lookup.map(|l| l.path).unwrap_or("");
+    for template in [p.path, lookup_path] {
+        for placeholder in placeholders(template) {
+            let from_lookup = p.lookup.is_some() && !lookup_path.contains(&placeholder);
+            if !provided.contains(&placeholder.as_str()) && !from_lookup {
+                problems.push(format!(
+                    "{}: {{{placeholder}}} in {template} is not a parameter",
+                    p.name
+                ));
+            }
+        }
+    }
+    for column in &p.columns {
+        if let ResultSource::Arg(arg) = column.source
+            && !provided.contains(&arg)
+        {
+            problems.push(format!(
+                "{}: column {} reads unknown argument {arg}",
+                p.name, column.name
+            ));
+        }
+        if ["response", "ok", "error"].contains(&column.name) {
+            problems.push(format!(
+                "{}: column name {} is reserved",
+                p.name, column.name
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_action_is_reported() {
+        let broken = Procedure::new("TagThing", "", "POST", "/things/{thing_id}/tags")
+            .param(Param::text("tag_id", ""))
+            .column(ResultColumn::arg("thing", ColumnType::Text, "thing_id"))
+            .example("CALL Other()");
+        let problems = validate(&broken);
+        for expected in [
+            "TagThing needs a description and an example",
+            "TagThing: the example does not call it",
+            "TagThing: parameter tag_id has no doc",
+            "TagThing: {thing_id} in /things/{thing_id}/tags is not a parameter",
+            "TagThing: column thing reads unknown argument thing_id",
+        ] {
+            assert!(
+                problems.iter().any(|p| p == expected),
+                "{expected}: {problems:?}"
+            );
+        }
+    }
+}

@@ -422,11 +422,14 @@ pub fn suggest(name: &str) -> Option<&'static TableDef> {
     crate::suggest::nearest(name, all(), |t| t.name.clone(), 3)
 }
 
-/// Checks the registry: unique table and column names, parents that exist, `{id}` in child and
+/// Checks the registry (reads, writes and actions together): unique table and column names, parents that exist, `{id}` in child and
 /// get-by-id paths, a docs page per table that lists every column. Returns every problem found.
 pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
     let tables = all();
     let mut problems = write::validate(tables);
+    for action in tables.iter().flat_map(|t| &t.actions) {
+        problems.extend(action::validate(action));
+    }
     let mut names = std::collections::HashSet::new();
     for t in tables {
         if !names.insert(t.name.clone()) {
