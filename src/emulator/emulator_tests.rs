@@ -648,8 +648,8 @@ fn bench_render_100k() {
         contacts: 100_000,
         ..EmulatorConfig::default()
     });
-    let db = emulator.store();
-    let s: &store::Store = &db;
+    let guard = emulator.store();
+    let s: &store::Store = &guard;
     let started = std::time::Instant::now();
     let mut bytes = 0;
     for chunk in (0..s.contacts.len()).collect::<Vec<_>>().chunks(150) {

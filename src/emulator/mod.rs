@@ -252,8 +252,8 @@ impl EmulatorState {
     /// is empty. Objects the API no longer shows (deleted, archived, merged, converted) are
     /// left out.
     pub fn snapshot(&self, kind: &str) -> Vec<Value> {
-        let db = self.store();
-        let s: &store::Store = &db;
+        let guard = self.store();
+        let s: &store::Store = &guard;
         let mut out: Vec<Value> = match kind {
             "contacts" => (0..s.contacts.len())
                 .filter(|&i| s.contacts[i].is_live())

@@ -23,10 +23,10 @@ pub(super) async fn list_admins(
     RawQuery(q): RawQuery,
 ) -> Json<Value> {
     let avatar = params(q).get("display_avatar").is_some_and(|v| v == "true");
-    let db = emulator.store();
-    let s: &Store = &db;
-    let admins: Vec<Value> = (0..s.admins.len())
-        .map(|i| render::admin(s, i, avatar))
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let admins: Vec<Value> = (0..store.admins.len())
+        .map(|i| render::admin(store, i, avatar))
         .collect();
     Json(json!({"type": "admin.list", "admins": admins}))
 }
@@ -35,16 +35,18 @@ pub(super) async fn get_admin(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s.admin_index(&id).ok_or_else(admin_not_found)?;
-    Ok(Json(render::admin(s, i, false)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store.admin_index(&id).ok_or_else(admin_not_found)?;
+    Ok(Json(render::admin(store, i, false)).into_response())
 }
 
 pub(super) async fn list_teams(State(emulator): State<EmulatorState>) -> Json<Value> {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let teams: Vec<Value> = (0..s.teams.len()).map(|i| render::team(s, i)).collect();
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let teams: Vec<Value> = (0..store.teams.len())
+        .map(|i| render::team(store, i))
+        .collect();
     Json(json!({"type": "team.list", "teams": teams}))
 }
 
@@ -52,12 +54,12 @@ pub(super) async fn get_team(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store
         .team_index(&id)
         .ok_or_else(|| ApiError::not_found("team_not_found", "Team not found"))?;
-    Ok(Json(render::team(s, i)).into_response())
+    Ok(Json(render::team(store, i)).into_response())
 }
 
 /// `PUT /admins/{id}/away` `{away_mode_enabled, away_mode_reassign, away_status_reason_id?}`:
@@ -76,14 +78,14 @@ pub(super) async fn set_away(
     let enabled = body_fields.req_bool("away_mode_enabled")?;
     let reassign = body_fields.req_bool("away_mode_reassign")?;
     let reason = body_fields.int("away_status_reason_id")?;
-    emulator.write(|s| {
-        let i = s.admin_index(&id).ok_or_else(|| {
+    emulator.write(|store| {
+        let i = store.admin_index(&id).ok_or_else(|| {
             ApiError::not_found("admin_not_found", "Admin for admin_id not found")
         })?;
-        let a = &mut s.admins[i];
+        let a = &mut store.admins[i];
         a.away_mode_enabled = enabled;
         a.away_mode_reassign = reassign;
         a.away_status_reason_id = if enabled { reason } else { None };
-        Ok(Json(render::admin(s, i, false)).into_response())
+        Ok(Json(render::admin(store, i, false)).into_response())
     })
 }

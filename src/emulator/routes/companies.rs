@@ -18,10 +18,10 @@ fn company_not_found() -> ApiError {
     ApiError::not_found("company_not_found", "Company Not Found")
 }
 
-fn companies_page(s: &Store, list: &[u32], page: usize, per_page: usize) -> Response {
+fn companies_page(store: &Store, list: &[u32], page: usize, per_page: usize) -> Response {
     let data: Vec<Value> = list[page_range(page, per_page, list.len())]
         .iter()
-        .map(|i| render::company(s, *i as usize))
+        .map(|i| render::company(store, *i as usize))
         .collect();
     Json(json!({
         "type": "list", "data": data, "total_count": list.len(),
@@ -37,43 +37,43 @@ pub(super) async fn list_companies(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    let db = emulator.store();
-    let s: &Store = &db;
+    let guard = emulator.store();
+    let store: &Store = &guard;
     if let Some(company_id) = p.get("company_id") {
-        let i = s
+        let i = store
             .companies
             .iter()
             .position(|c| !c.deleted && c.company_id == *company_id)
             .ok_or_else(company_not_found)?;
-        return Ok(Json(render::company(s, i)).into_response());
+        return Ok(Json(render::company(store, i)).into_response());
     }
     if let Some(name) = p.get("name") {
-        let i = s
+        let i = store
             .companies
             .iter()
             .position(|c| !c.deleted && c.name.eq_ignore_ascii_case(name))
             .ok_or_else(company_not_found)?;
-        return Ok(Json(render::company(s, i)).into_response());
+        return Ok(Json(render::company(store, i)).into_response());
     }
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 15)?);
     // An unknown tag or segment matches no company (an empty list, not an error).
     let tag = p
         .get("tag_id")
-        .map(|t| s.tag_index(t).map_or(u32::MAX, |i| i as u32));
+        .map(|t| store.tag_index(t).map_or(u32::MAX, |i| i as u32));
     let segment = p
         .get("segment_id")
-        .map(|id| s.segment_index(id).map_or(u32::MAX, |i| i as u32));
-    let list: Vec<u32> = s
+        .map(|id| store.segment_index(id).map_or(u32::MAX, |i| i as u32));
+    let list: Vec<u32> = store
         .visible_companies
         .iter()
         .copied()
         .filter(|&i| {
-            let c = &s.companies[i as usize];
+            let c = &store.companies[i as usize];
             tag.is_none_or(|t| c.tags.iter().any(|x| x.tag == t))
                 && segment.is_none_or(|seg| c.segments.contains(&seg))
         })
         .collect();
-    Ok(companies_page(s, &list, page, per_page))
+    Ok(companies_page(store, &list, page, per_page))
 }
 
 /// `POST /companies/list`: query params `page`, `per_page`, `order` (by `last_request_at`,
@@ -84,10 +84,10 @@ pub(super) async fn post_companies_list(
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 15)?);
-    let db = emulator.store();
-    let s: &Store = &db;
-    let mut list = s.visible_companies.clone();
-    list.sort_by_key(|&i| (s.companies[i as usize].last_request_at, i));
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let mut list = store.visible_companies.clone();
+    list.sort_by_key(|&i| (store.companies[i as usize].last_request_at, i));
     match p.get("order").map(String::as_str) {
         None | Some("desc") => list.reverse(),
         Some("asc") => {}
@@ -97,7 +97,7 @@ pub(super) async fn post_companies_list(
             )));
         }
     }
-    Ok(companies_page(s, &list, page, per_page))
+    Ok(companies_page(store, &list, page, per_page))
 }
 
 /// Companies per scroll page (server-chosen, docs/intercom-notes.md, "Paging").
@@ -111,8 +111,8 @@ pub(super) async fn scroll_companies(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let p = params(q);
-    let db = emulator.store();
-    let s: &Store = &db;
+    let guard = emulator.store();
+    let store: &Store = &guard;
     let mut scroll = emulator.scroll();
     if scroll
         .as_ref()
@@ -145,11 +145,11 @@ pub(super) async fn scroll_companies(
             }
         },
     };
-    let list = &s.visible_companies;
+    let list = &store.visible_companies;
     let end = (start + SCROLL_PAGE).min(list.len());
     let data: Vec<Value> = list[start.min(end)..end]
         .iter()
-        .map(|i| render::company(s, *i as usize))
+        .map(|i| render::company(store, *i as usize))
         .collect();
     let param = scroll
         .as_ref()
@@ -173,10 +173,10 @@ pub(super) async fn get_company(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s.company_index(&id).ok_or_else(company_not_found)?;
-    Ok(Json(render::company(s, i)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store.company_index(&id).ok_or_else(company_not_found)?;
+    Ok(Json(render::company(store, i)).into_response())
 }
 
 pub(super) async fn company_contacts(
@@ -186,21 +186,21 @@ pub(super) async fn company_contacts(
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.companies[store.company_index(&id).ok_or_else(company_not_found)?];
     let live: Vec<u32> = c
         .contacts
         .iter()
         .copied()
-        .filter(|&i| s.contacts[i as usize].is_live())
+        .filter(|&i| store.contacts[i as usize].is_live())
         .collect();
     let total = live.len();
     let body = ContactPage {
         kind: "list",
         data: live[page_range(page, per_page, total)]
             .iter()
-            .map(|i| render::contact(s, *i as usize))
+            .map(|i| render::contact(store, *i as usize))
             .collect(),
         total_count: total,
         pages: number_pages(page, per_page, total),
@@ -212,13 +212,13 @@ pub(super) async fn company_segments(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.companies[store.company_index(&id).ok_or_else(company_not_found)?];
     let data: Vec<Value> = c
         .segments
         .iter()
-        .map(|i| render::segment(s, *i as usize, None))
+        .map(|i| render::segment(store, *i as usize, None))
         .collect();
     Ok(Json(json!({"type": "list", "data": data})).into_response())
 }
@@ -228,8 +228,8 @@ pub(super) async fn company_notes(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.companies[s.company_index(&id).ok_or_else(company_not_found)?];
-    notes_page(s, &c.notes, &params(q))
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.companies[store.company_index(&id).ok_or_else(company_not_found)?];
+    notes_page(store, &c.notes, &params(q))
 }

@@ -44,9 +44,9 @@ struct CompanyChanges {
     custom: Vec<(u32, Option<AttrValue>)>,
 }
 
-fn company_changes(s: &Store, body_fields: &Body) -> Result<CompanyChanges, ApiError> {
+fn company_changes(store: &Store, body_fields: &Body) -> Result<CompanyChanges, ApiError> {
     let custom = match body_fields.object("custom_attributes")? {
-        Some(values) => custom_changes(s, "company", values, unknown_attribute)?,
+        Some(values) => custom_changes(store, "company", values, unknown_attribute)?,
         None => Vec::new(),
     };
     Ok(CompanyChanges {
@@ -63,15 +63,15 @@ fn company_changes(s: &Store, body_fields: &Body) -> Result<CompanyChanges, ApiE
 }
 
 /// The id of a plan by name: the one companies already use, else a new one.
-fn plan_id(s: &Store, name: &str) -> String {
-    let known = s
+fn plan_id(store: &Store, name: &str) -> String {
+    let known = store
         .companies
         .iter()
         .filter_map(|c| c.plan.as_ref())
         .find(|(_, n)| n == name)
         .map(|(id, _)| id.clone());
     known.unwrap_or_else(|| {
-        let max = s
+        let max = store
             .companies
             .iter()
             .filter_map(|c| c.plan.as_ref().and_then(|(id, _)| id.parse::<u64>().ok()))
@@ -81,12 +81,12 @@ fn plan_id(s: &Store, name: &str) -> String {
     })
 }
 
-fn apply_changes(s: &mut Store, i: usize, ch: CompanyChanges) {
+fn apply_changes(store: &mut Store, i: usize, ch: CompanyChanges) {
     let plan = ch
         .plan
         .filter(|p| !p.is_empty())
-        .map(|p| (plan_id(s, &p), p));
-    let c = &mut s.companies[i];
+        .map(|p| (plan_id(store, &p), p));
+    let c = &mut store.companies[i];
     if let Some(v) = ch.name {
         c.name = v;
     }
@@ -119,9 +119,9 @@ pub(super) async fn upsert(State(emulator): State<EmulatorState>, body: Bytes) -
     keys.extend(["company_id", "remote_created_at"]);
     body_fields.allow(&keys)?;
     let company_id = body_fields.req_text("company_id")?;
-    emulator.write(|s| {
-        let ch = company_changes(s, &body_fields)?;
-        let existing = s
+    emulator.write(|store| {
+        let ch = company_changes(store, &body_fields)?;
+        let existing = store
             .companies
             .iter()
             .position(|c| !c.deleted && c.company_id == company_id);
@@ -130,11 +130,11 @@ pub(super) async fn upsert(State(emulator): State<EmulatorState>, body: Bytes) -
             None => {
                 let at = now();
                 let id = next_hex_id(
-                    s.companies.last().map(|c| c.id.as_str()),
+                    store.companies.last().map(|c| c.id.as_str()),
                     at,
-                    0xc0 + s.companies.len() as u64,
+                    0xc0 + store.companies.len() as u64,
                 );
-                s.companies.push(Company {
+                store.companies.push(Company {
                     id,
                     company_id: company_id.clone(),
                     name: String::new(),
@@ -155,11 +155,11 @@ pub(super) async fn upsert(State(emulator): State<EmulatorState>, body: Bytes) -
                     notes: Vec::new(),
                     deleted: false,
                 });
-                s.companies.len() - 1
+                store.companies.len() - 1
             }
         };
-        apply_changes(s, i, ch);
-        Ok(Json(render::company(s, i)).into_response())
+        apply_changes(store, i, ch);
+        Ok(Json(render::company(store, i)).into_response())
     })
 }
 
@@ -171,11 +171,11 @@ pub(super) async fn update(
 ) -> ApiResult {
     let body_fields = Body::parse(&body)?;
     body_fields.allow(UPDATE_KEYS)?;
-    emulator.write(|s| {
-        let i = s.company_index(&id).ok_or_else(company_not_found)?;
-        let ch = company_changes(s, &body_fields)?;
-        apply_changes(s, i, ch);
-        Ok(Json(render::company(s, i)).into_response())
+    emulator.write(|store| {
+        let i = store.company_index(&id).ok_or_else(company_not_found)?;
+        let ch = company_changes(store, &body_fields)?;
+        apply_changes(store, i, ch);
+        Ok(Json(render::company(store, i)).into_response())
     })
 }
 
@@ -184,28 +184,28 @@ pub(super) async fn delete(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let i = s.company_index(&id).ok_or_else(company_not_found)?;
-        let contacts = std::mem::take(&mut s.companies[i].contacts);
+    emulator.write(|store| {
+        let i = store.company_index(&id).ok_or_else(company_not_found)?;
+        let contacts = std::mem::take(&mut store.companies[i].contacts);
         for c in contacts {
-            if let Some(contact) = s.contacts.get_mut(c as usize) {
+            if let Some(contact) = store.contacts.get_mut(c as usize) {
                 remove_value(&mut contact.companies, i as u32);
             }
         }
-        for conv in s.conversations.iter_mut() {
+        for conv in store.conversations.iter_mut() {
             if conv.company == Some(i as u32) {
                 conv.company = None;
             }
         }
-        for ticket in s.tickets.iter_mut() {
+        for ticket in store.tickets.iter_mut() {
             if ticket.company == Some(i as u32) {
                 ticket.company = None;
             }
         }
-        s.companies[i].deleted = true;
-        s.refresh_indexes();
+        store.companies[i].deleted = true;
+        store.refresh_indexes();
         Ok(
-            Json(json!({"id": s.companies[i].id, "object": "company", "deleted": true}))
+            Json(json!({"id": store.companies[i].id, "object": "company", "deleted": true}))
                 .into_response(),
         )
     })

@@ -60,19 +60,19 @@ fn nullable_int(body_fields: &Body, key: &str) -> Result<Option<Option<i64>>, Ap
     Ok(body_fields.int(key)?.map(Some))
 }
 
-fn contact_changes(s: &Store, body_fields: &Body) -> Result<ContactChanges, ApiError> {
+fn contact_changes(store: &Store, body_fields: &Body) -> Result<ContactChanges, ApiError> {
     body_fields.allow(CONTACT_KEYS)?;
     let owner_id = match nullable_int(body_fields, "owner_id")? {
         Some(Some(id)) => {
-            let a = admin(s, &id.to_string())
+            let a = admin(store, &id.to_string())
                 .ok_or_else(|| ApiError::invalid(format!("owner_id {id} is not a teammate")))?;
-            Some(Some(s.admins[a as usize].id))
+            Some(Some(store.admins[a as usize].id))
         }
         Some(None) => Some(None),
         None => None,
     };
     let custom = match body_fields.object("custom_attributes")? {
-        Some(values) => custom_changes(s, "contact", values, unknown_attribute)?,
+        Some(values) => custom_changes(store, "contact", values, unknown_attribute)?,
         None => Vec::new(),
     };
     Ok(ContactChanges {
@@ -178,15 +178,15 @@ fn apply_changes(c: &mut Contact, ch: ContactChanges, at: i64) {
     c.updated_at = at;
 }
 
-fn render_contact(s: &Store, i: usize) -> ApiResult {
-    Ok(Json(render::contact(s, i)).into_response())
+fn render_contact(store: &Store, i: usize) -> ApiResult {
+    Ok(Json(render::contact(store, i)).into_response())
 }
 
 /// `POST /contacts`: at least one of `email`, `external_id`, `role`; role defaults to `user`.
 pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
     let body_fields = Body::parse(&body)?;
-    emulator.write(|s| {
-        let ch = contact_changes(s, &body_fields)?;
+    emulator.write(|store| {
+        let ch = contact_changes(store, &body_fields)?;
         if ch.role.is_none()
             && ch.email.clone().flatten().is_none()
             && ch.external_id.clone().flatten().is_none()
@@ -200,10 +200,10 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
         let role = ch.role.unwrap_or("user");
         let email = ch.email.clone().flatten();
         let external_id = ch.external_id.clone().flatten();
-        check_duplicates(s, None, role, email.as_deref(), external_id.as_deref())?;
+        check_duplicates(store, None, role, email.as_deref(), external_id.as_deref())?;
         let at = now();
         let i = create_contact(
-            s,
+            store,
             NewContact {
                 role,
                 email: None,
@@ -213,10 +213,10 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
             at,
         ) as usize;
         if let Some(ext) = &external_id {
-            s.contact_by_external_id.insert(ext.clone(), i as u32);
+            store.contact_by_external_id.insert(ext.clone(), i as u32);
         }
-        apply_changes(&mut s.contacts[i], ch, at);
-        render_contact(s, i)
+        apply_changes(&mut store.contacts[i], ch, at);
+        render_contact(store, i)
     })
 }
 
@@ -227,28 +227,34 @@ pub(super) async fn update(
     body: Bytes,
 ) -> ApiResult {
     let body_fields = Body::parse(&body)?;
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let ch = contact_changes(s, &body_fields)?;
-        let c = &s.contacts[i];
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
+        let ch = contact_changes(store, &body_fields)?;
+        let c = &store.contacts[i];
         let role = ch.role.unwrap_or(c.role);
         let email = ch.email.clone().unwrap_or_else(|| c.email.clone());
         let external_id = ch
             .external_id
             .clone()
             .unwrap_or_else(|| c.external_id.clone());
-        check_duplicates(s, Some(i), role, email.as_deref(), external_id.as_deref())?;
+        check_duplicates(
+            store,
+            Some(i),
+            role,
+            email.as_deref(),
+            external_id.as_deref(),
+        )?;
         if let Some(old) = &c.external_id
             && external_id.as_ref() != Some(old)
         {
             let old = old.clone();
-            s.contact_by_external_id.remove(&old);
+            store.contact_by_external_id.remove(&old);
         }
         if let Some(ext) = &external_id {
-            s.contact_by_external_id.insert(ext.clone(), i as u32);
+            store.contact_by_external_id.insert(ext.clone(), i as u32);
         }
-        apply_changes(&mut s.contacts[i], ch, now());
-        render_contact(s, i)
+        apply_changes(&mut store.contacts[i], ch, now());
+        render_contact(store, i)
     })
 }
 
@@ -262,10 +268,10 @@ fn contact_flag(c: &Contact, flag: &str, value: bool) -> Value {
 }
 
 /// Detaches a contact that leaves the workspace from its companies' member lists.
-fn leave_companies(s: &mut Store, i: usize) {
-    let companies = std::mem::take(&mut s.contacts[i].companies);
+fn leave_companies(store: &mut Store, i: usize) {
+    let companies = std::mem::take(&mut store.contacts[i].companies);
     for company in companies {
-        if let Some(c) = s.companies.get_mut(company as usize) {
+        if let Some(c) = store.companies.get_mut(company as usize) {
             remove_value(&mut c.contacts, i as u32);
         }
     }
@@ -276,16 +282,16 @@ pub(super) async fn delete(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let i = s.contact_index_any(&id).ok_or_else(user_not_found)?;
-        leave_companies(s, i);
-        let c = &mut s.contacts[i];
+    emulator.write(|store| {
+        let i = store.contact_index_any(&id).ok_or_else(user_not_found)?;
+        leave_companies(store, i);
+        let c = &mut store.contacts[i];
         c.state = ContactState::Deleted;
         let body = contact_flag(c, "deleted", true);
         if let Some(ext) = c.external_id.clone() {
-            s.contact_by_external_id.remove(&ext);
+            store.contact_by_external_id.remove(&ext);
         }
-        s.refresh_indexes();
+        store.refresh_indexes();
         Ok(Json(body).into_response())
     })
 }
@@ -307,9 +313,9 @@ pub(super) async fn unarchive(
 }
 
 fn set_archived(emulator: &EmulatorState, id: &str, archived: bool) -> ApiResult {
-    emulator.write(|s| {
-        let i = s.contact_index_any(id).ok_or_else(user_not_found)?;
-        let c = &mut s.contacts[i];
+    emulator.write(|store| {
+        let i = store.contact_index_any(id).ok_or_else(user_not_found)?;
+        let c = &mut store.contacts[i];
         c.state = if archived {
             ContactState::Archived
         } else {
@@ -317,7 +323,7 @@ fn set_archived(emulator: &EmulatorState, id: &str, archived: bool) -> ApiResult
         };
         c.updated_at = now();
         let body = contact_flag(c, "archived", archived);
-        s.refresh_indexes();
+        store.refresh_indexes();
         Ok(Json(body).into_response())
     })
 }
@@ -328,14 +334,14 @@ pub(super) async fn block(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let i = s.contact_index_any(&id).ok_or_else(user_not_found)? as u32;
-        for conv in s.conversations.iter_mut() {
+    emulator.write(|store| {
+        let i = store.contact_index_any(&id).ok_or_else(user_not_found)? as u32;
+        for conv in store.conversations.iter_mut() {
             if conv.contacts.contains(&i) {
                 conv.archived = true;
             }
         }
-        let c = &mut s.contacts[i as usize];
+        let c = &mut store.contacts[i as usize];
         c.blocked = true;
         c.updated_at = now();
         Ok(Json(contact_flag(c, "blocked", true)).into_response())
@@ -349,68 +355,68 @@ pub(super) async fn merge(State(emulator): State<EmulatorState>, body: Bytes) ->
     body_fields.allow(&["from", "into"])?;
     let from_id = body_fields.req_id("from")?;
     let into_id = body_fields.req_id("into")?;
-    emulator.write(|s| {
-        let from = s.contact_index(&from_id).ok_or_else(user_not_found)?;
-        let into = s.contact_index(&into_id).ok_or_else(user_not_found)?;
+    emulator.write(|store| {
+        let from = store.contact_index(&from_id).ok_or_else(user_not_found)?;
+        let into = store.contact_index(&into_id).ok_or_else(user_not_found)?;
         if from == into {
             return Err(ApiError::invalid(
                 "from and into must be different contacts",
             ));
         }
-        if s.contacts[from].role != "lead" {
+        if store.contacts[from].role != "lead" {
             return Err(ApiError::invalid(
                 "the contact to merge from must be a lead",
             ));
         }
-        if s.contacts[into].role != "user" {
+        if store.contacts[into].role != "user" {
             return Err(ApiError::invalid(
                 "the contact to merge into must be a user",
             ));
         }
         let (from32, into32) = (from as u32, into as u32);
-        let moved = std::mem::take(&mut s.contacts[from].tags);
+        let moved = std::mem::take(&mut store.contacts[from].tags);
         for t in moved {
-            add_tag(&mut s.contacts[into].tags, t.tag, t.admin, t.applied_at);
+            add_tag(&mut store.contacts[into].tags, t.tag, t.admin, t.applied_at);
         }
-        let companies = std::mem::take(&mut s.contacts[from].companies);
+        let companies = std::mem::take(&mut store.contacts[from].companies);
         for company in companies {
-            insert_sorted(&mut s.contacts[into].companies, company);
-            if let Some(c) = s.companies.get_mut(company as usize) {
+            insert_sorted(&mut store.contacts[into].companies, company);
+            if let Some(c) = store.companies.get_mut(company as usize) {
                 remove_value(&mut c.contacts, from32);
                 insert_sorted(&mut c.contacts, into32);
             }
         }
-        let notes = std::mem::take(&mut s.contacts[from].notes);
+        let notes = std::mem::take(&mut store.contacts[from].notes);
         for n in &notes {
-            if let Some(note) = s.notes.get_mut(*n as usize) {
+            if let Some(note) = store.notes.get_mut(*n as usize) {
                 note.contact = Some(into32);
             }
         }
-        s.contacts[into].notes.extend(notes);
-        let subscriptions = std::mem::take(&mut s.contacts[from].subscriptions);
+        store.contacts[into].notes.extend(notes);
+        let subscriptions = std::mem::take(&mut store.contacts[from].subscriptions);
         for (sub, consent) in subscriptions {
-            let target = &mut s.contacts[into].subscriptions;
+            let target = &mut store.contacts[into].subscriptions;
             if !target.iter().any(|(x, _)| *x == sub) {
                 target.push((sub, consent));
             }
         }
-        for conv in s.conversations.iter_mut() {
+        for conv in store.conversations.iter_mut() {
             if remove_value(&mut conv.contacts, from32) {
                 insert_sorted(&mut conv.contacts, into32);
             }
         }
-        for ticket in s.tickets.iter_mut() {
+        for ticket in store.tickets.iter_mut() {
             if remove_value(&mut ticket.contacts, from32) {
                 insert_sorted(&mut ticket.contacts, into32);
             }
         }
-        s.contacts[from].state = ContactState::Merged(into32);
-        if let Some(ext) = s.contacts[from].external_id.clone() {
-            s.contact_by_external_id.remove(&ext);
+        store.contacts[from].state = ContactState::Merged(into32);
+        if let Some(ext) = store.contacts[from].external_id.clone() {
+            store.contact_by_external_id.remove(&ext);
         }
-        s.contacts[into].updated_at = now();
-        s.refresh_indexes();
-        render_contact(s, into)
+        store.contacts[into].updated_at = now();
+        store.refresh_indexes();
+        render_contact(store, into)
     })
 }
 
@@ -423,12 +429,12 @@ pub(super) async fn attach_tag(
     let body_fields = Body::parse(&body)?;
     body_fields.allow(&["id"])?;
     let tag_id = body_fields.req_id("id")?;
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
+        let tag = store.tag_index(&tag_id).ok_or_else(resource_not_found)?;
         let at = now();
-        let tagging = add_tag(&mut s.contacts[i].tags, tag as u32, 0, at);
-        Ok(Json(render::tag(s, tag, Some(&tagging))).into_response())
+        let tagging = add_tag(&mut store.contacts[i].tags, tag as u32, 0, at);
+        Ok(Json(render::tag(store, tag, Some(&tagging))).into_response())
     })
 }
 
@@ -437,11 +443,11 @@ pub(super) async fn detach_tag(
     State(emulator): State<EmulatorState>,
     Path((id, tag_id)): Path<(String, String)>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
-        remove_tag(&mut s.contacts[i].tags, tag as u32);
-        Ok(Json(render::tag(s, tag, None)).into_response())
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
+        let tag = store.tag_index(&tag_id).ok_or_else(resource_not_found)?;
+        remove_tag(&mut store.contacts[i].tags, tag as u32);
+        Ok(Json(render::tag(store, tag, None)).into_response())
     })
 }
 
@@ -460,12 +466,12 @@ pub(super) async fn attach_company(
         .id("id")?
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::new(400, "parameter_not_found", "company not specified"))?;
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let company = s
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
+        let company = store
             .company_index(&company_id)
             .ok_or_else(|| ApiError::not_found("company_not_found", "Company Not Found"))?;
-        let c = &s.contacts[i];
+        let c = &store.contacts[i];
         if c.companies.len() >= MAX_CONTACT_COMPANIES && !c.companies.contains(&(company as u32)) {
             return Err(ApiError::new(
                 400,
@@ -473,11 +479,11 @@ pub(super) async fn attach_company(
                 "Contact has reached the maximum of 1000 company associations",
             ));
         }
-        insert_sorted(&mut s.contacts[i].companies, company as u32);
-        insert_sorted(&mut s.companies[company].contacts, i as u32);
-        s.companies[company].updated_at = now();
-        s.refresh_indexes();
-        Ok(Json(render::company(s, company)).into_response())
+        insert_sorted(&mut store.contacts[i].companies, company as u32);
+        insert_sorted(&mut store.companies[company].contacts, i as u32);
+        store.companies[company].updated_at = now();
+        store.refresh_indexes();
+        Ok(Json(render::company(store, company)).into_response())
     })
 }
 
@@ -486,16 +492,16 @@ pub(super) async fn detach_company(
     State(emulator): State<EmulatorState>,
     Path((id, company_id)): Path<(String, String)>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let company = s
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
+        let company = store
             .company_index(&company_id)
-            .filter(|&c| s.contacts[i].companies.contains(&(c as u32)))
+            .filter(|&c| store.contacts[i].companies.contains(&(c as u32)))
             .ok_or_else(|| ApiError::not_found("company_not_found", "Company Not Found"))?;
-        remove_value(&mut s.contacts[i].companies, company as u32);
-        remove_value(&mut s.companies[company].contacts, i as u32);
-        s.refresh_indexes();
-        Ok(Json(render::company(s, company)).into_response())
+        remove_value(&mut store.contacts[i].companies, company as u32);
+        remove_value(&mut store.companies[company].contacts, i as u32);
+        store.refresh_indexes();
+        Ok(Json(render::company(store, company)).into_response())
     })
 }
 
@@ -504,13 +510,13 @@ pub(super) async fn list_subscriptions(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.contacts[s.contact_index(&id).ok_or_else(user_not_found)?];
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.contacts[store.contact_index(&id).ok_or_else(user_not_found)?];
     let data: Vec<Value> = c
         .subscriptions
         .iter()
-        .filter_map(|(sub, _)| s.subscription_types.get(*sub as usize))
+        .filter_map(|(sub, _)| store.subscription_types.get(*sub as usize))
         .map(render::subscription_type)
         .collect();
     Ok(Json(json!({"type": "list", "data": data})).into_response())
@@ -526,18 +532,18 @@ pub(super) async fn attach_subscription(
     body_fields.allow(&["id", "consent_type"])?;
     let sub_id = body_fields.req_id("id")?;
     let consent = body_fields.req_enumerated("consent_type", &["opt_in", "opt_out"])?;
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let sub = s
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
+        let sub = store
             .subscription_type_index(&sub_id)
             .ok_or_else(resource_not_found)?;
-        let choices = &mut s.contacts[i].subscriptions;
+        let choices = &mut store.contacts[i].subscriptions;
         match choices.iter_mut().find(|(x, _)| *x == sub as u32) {
             Some(choice) => choice.1 = consent,
             None => choices.push((sub as u32, consent)),
         }
-        s.contacts[i].updated_at = now();
-        Ok(Json(render::subscription_type(&s.subscription_types[sub])).into_response())
+        store.contacts[i].updated_at = now();
+        Ok(Json(render::subscription_type(&store.subscription_types[sub])).into_response())
     })
 }
 
@@ -546,15 +552,15 @@ pub(super) async fn detach_subscription(
     State(emulator): State<EmulatorState>,
     Path((id, sub_id)): Path<(String, String)>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
-        let sub = s
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
+        let sub = store
             .subscription_type_index(&sub_id)
             .ok_or_else(resource_not_found)?;
-        s.contacts[i]
+        store.contacts[i]
             .subscriptions
             .retain(|(x, _)| *x != sub as u32);
-        Ok(Json(render::subscription_type(&s.subscription_types[sub])).into_response())
+        Ok(Json(render::subscription_type(&store.subscription_types[sub])).into_response())
     })
 }
 
@@ -568,31 +574,31 @@ pub(super) async fn create_note(
     body_fields.allow(&["body", "admin_id", "contact_id"])?;
     let text = body_fields.req_text("body")?;
     let admin_id = body_fields.id("admin_id")?;
-    emulator.write(|s| {
-        let i = s.contact_index(&id).ok_or_else(user_not_found)?;
+    emulator.write(|store| {
+        let i = store.contact_index(&id).ok_or_else(user_not_found)?;
         // Without `admin_id` the note is by the token's admin (`/me`, admin #1).
         let author = match &admin_id {
-            Some(a) => admin(s, a).ok_or_else(resource_not_found)?,
+            Some(a) => admin(store, a).ok_or_else(resource_not_found)?,
             None => 0,
         };
-        let note = s.notes.len() as u32;
-        s.notes.push(Note {
-            id: next_numeric_id(&s.notes, |n| n.id, 3_100_001),
+        let note = store.notes.len() as u32;
+        store.notes.push(Note {
+            id: next_numeric_id(&store.notes, |n| n.id, 3_100_001),
             created_at: now(),
             contact: Some(i as u32),
             company: None,
             author,
             body: html(&text),
         });
-        s.contacts[i].notes.push(note);
-        Ok(Json(render::note(s, note as usize)).into_response())
+        store.contacts[i].notes.push(note);
+        Ok(Json(render::note(store, note as usize)).into_response())
     })
 }
 
 /// `GET /subscription_types` (official spec: `GET /subscription_types`).
 pub(super) async fn list_subscription_types(State(emulator): State<EmulatorState>) -> ApiResult {
-    let db = emulator.store();
-    let data: Vec<Value> = db
+    let guard = emulator.store();
+    let data: Vec<Value> = guard
         .subscription_types
         .iter()
         .map(render::subscription_type)

@@ -38,9 +38,9 @@ pub(super) async fn list_contacts(
 ) -> ApiResult {
     let p = params(q);
     let per_page = per_page_param(&p, 10)?;
-    let db = emulator.store();
-    let s: &Store = &db;
-    let len = s.contacts.len();
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let len = store.contacts.len();
     let (page, start) = match p.get("starting_after").filter(|c| !c.is_empty()) {
         Some(cursor) => {
             let (page, last) = decode_cursor("contacts", cursor)?;
@@ -49,15 +49,18 @@ pub(super) async fn list_contacts(
         None => (1, 0),
     };
     // Archived, deleted and merged-away contacts are not listed (docs/intercom-notes.md, "Writes").
-    let (items, more) = live_window(len, start, per_page, |i| s.contacts[i].is_live());
+    let (items, more) = live_window(len, start, per_page, |i| store.contacts[i].is_live());
     let next = items
         .last()
         .filter(|_| more)
         .map(|&last| encode_cursor("contacts", page.saturating_add(1), last));
-    let total = s.live_contacts;
+    let total = store.live_contacts;
     let body = ContactPage {
         kind: "list",
-        data: items.into_iter().map(|i| render::contact(s, i)).collect(),
+        data: items
+            .into_iter()
+            .map(|i| render::contact(store, i))
+            .collect(),
         total_count: total,
         pages: cursor_pages(page, per_page, total, next),
     };
@@ -68,41 +71,41 @@ pub(super) async fn get_contact(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s.contact_index(&id).ok_or_else(contact_not_found)?;
-    Ok(Json(render::contact(s, i)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store.contact_index(&id).ok_or_else(contact_not_found)?;
+    Ok(Json(render::contact(store, i)).into_response())
 }
 
 pub(super) async fn find_contact_by_external_id(
     State(emulator): State<EmulatorState>,
     Path(external_id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store
         .contact_by_external_id
         .get(&external_id)
         .copied()
         .filter(|i| {
-            let c = &s.contacts[*i as usize];
+            let c = &store.contacts[*i as usize];
             c.is_live() && c.role == "user"
         })
         .ok_or_else(contact_not_found)?;
-    Ok(Json(render::contact(s, i as usize)).into_response())
+    Ok(Json(render::contact(store, i as usize)).into_response())
 }
 
 pub(super) async fn contact_tags(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.contacts[store.contact_index(&id).ok_or_else(contact_not_found)?];
     let tags: Vec<Value> = c
         .tags
         .iter()
-        .map(|t| render::tag(s, t.tag as usize, Some(t)))
+        .map(|t| render::tag(store, t.tag as usize, Some(t)))
         .collect();
     Ok(Json(json!({"type": "list", "data": tags})).into_response())
 }
@@ -111,13 +114,13 @@ pub(super) async fn contact_segments(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.contacts[store.contact_index(&id).ok_or_else(contact_not_found)?];
     let segments: Vec<Value> = c
         .segments
         .iter()
-        .map(|i| render::segment(s, *i as usize, None))
+        .map(|i| render::segment(store, *i as usize, None))
         .collect();
     Ok(Json(json!({"type": "list", "data": segments})).into_response())
 }
@@ -131,13 +134,13 @@ pub(super) async fn contact_companies(
 ) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, 50)?);
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.contacts[store.contact_index(&id).ok_or_else(contact_not_found)?];
     let total = c.companies.len();
     let data: Vec<Value> = c.companies[page_range(page, per_page, total)]
         .iter()
-        .map(|i| render::company(s, *i as usize))
+        .map(|i| render::company(store, *i as usize))
         .collect();
     let pages = total_pages(total, per_page);
     let host = headers
@@ -162,10 +165,10 @@ pub(super) async fn contact_notes(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let c = &s.contacts[s.contact_index(&id).ok_or_else(contact_not_found)?];
-    notes_page(s, &c.notes, &params(q))
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let c = &store.contacts[store.contact_index(&id).ok_or_else(contact_not_found)?];
+    notes_page(store, &c.notes, &params(q))
 }
 
 /// `POST /contacts/search` (default 50 per page).
@@ -174,28 +177,26 @@ pub(super) async fn search_contacts(
     body: Bytes,
 ) -> ApiResult {
     let req = parse_search(&body, 50)?;
-    let db = emulator.store();
-    let query = compile(&req.query, &db.contact_schema)?;
-    let s: &Store = &db;
-    let key = format!("contacts:{}:{}", s.generation, req.query);
+    let guard = emulator.store();
+    let query = compile(&req.query, &guard.contact_schema)?;
+    let store: &Store = &guard;
+    let key = format!("contacts:{}:{}", store.generation, req.query);
     let matches = emulator.cached_matches(key, || {
-        s.contacts
+        store
+            .contacts
             .iter()
             .enumerate()
-            .filter(|(_, c)| {
-                c.is_live()
-                    && query.matches(&ContactRecord {
-                        store: s,
-                        contact: c,
-                    })
-            })
+            .filter(|(_, c)| c.is_live() && query.matches(&ContactRecord { store, contact: c }))
             .map(|(i, _)| i as u32)
             .collect()
     });
     let (page, items, next) = search_page("contacts.search", &matches, &req)?;
     let body = ContactPage {
         kind: "list",
-        data: items.into_iter().map(|i| render::contact(s, i)).collect(),
+        data: items
+            .into_iter()
+            .map(|i| render::contact(store, i))
+            .collect(),
         total_count: matches.len(),
         pages: cursor_pages(page, req.per_page, matches.len(), next),
     };

@@ -28,14 +28,14 @@ fn conversation_not_found() -> ApiError {
 }
 
 /// The conversation with its parts, as every conversation write answers.
-fn render_full(s: &Store, i: usize) -> ApiResult {
-    Ok(Json(render::conversation(s, i, true)).into_response())
+fn render_full(store: &Store, i: usize) -> ApiResult {
+    Ok(Json(render::conversation(store, i, true)).into_response())
 }
 
 /// The admin a body's `admin_id` names (required).
-fn body_admin(s: &Store, body_fields: &Body) -> Result<u32, ApiError> {
+fn body_admin(store: &Store, body_fields: &Body) -> Result<u32, ApiError> {
     let id = body_fields.req_id("admin_id")?;
-    admin(s, &id).ok_or_else(admin_not_found)
+    admin(store, &id).ok_or_else(admin_not_found)
 }
 
 /// Appends a part in the conversation's current state.
@@ -79,35 +79,35 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
     let subject = body_fields.str("subject")?;
     body_fields.bounded_array("attachment_urls", 10)?;
     let created_at = body_fields.int("created_at")?;
-    emulator.write(|s| {
-        let contact = match s.contact_index(&from_id) {
+    emulator.write(|store| {
+        let contact = match store.contact_index(&from_id) {
             Some(i) => i as u32,
             // docs/intercom-notes.md, "Writes": a visitor id with type `contact` converts the visitor to a lead.
             None if from_type == "contact" => {
-                let v = s
+                let v = store
                     .visitors
                     .iter()
                     .position(|v| v.id == from_id && v.converted_to.is_none())
                     .ok_or_else(user_not_found)?;
                 let new = NewContact {
                     role: "lead",
-                    email: s.visitors[v].email.clone(),
+                    email: store.visitors[v].email.clone(),
                     external_id: None,
-                    name: s.visitors[v].name.clone(),
+                    name: store.visitors[v].name.clone(),
                 };
-                let lead = create_contact(s, new, now());
-                s.visitors[v].converted_to = Some(lead);
+                let lead = create_contact(store, new, now());
+                store.visitors[v].converted_to = Some(lead);
                 lead
             }
             None => return Err(user_not_found()),
         };
         let at = created_at.unwrap_or_else(now);
-        let message_id = s.next_message_id;
-        s.next_message_id += 1;
+        let message_id = store.next_message_id;
+        store.next_message_id += 1;
         let body = html(&text);
-        let company = s.contacts[contact as usize].companies.first().copied();
-        s.conversations.push(Conversation {
-            id: next_numeric_id(&s.conversations, |c| c.id, 1_000),
+        let company = store.contacts[contact as usize].companies.first().copied();
+        store.conversations.push(Conversation {
+            id: next_numeric_id(&store.conversations, |c| c.id, 1_000),
             title: None,
             created_at: at,
             updated_at: at,
@@ -143,12 +143,12 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
             deleted: false,
             archived: false,
         });
-        s.contacts[contact as usize].last_replied_at = Some(at);
-        let conv = s.conversations.len() - 1;
+        store.contacts[contact as usize].last_replied_at = Some(at);
+        let conv = store.conversations.len() - 1;
         Ok(Json(json!({
             "type": "user_message", "id": message_id.to_string(), "created_at": at,
             "body": body, "message_type": "inapp",
-            "conversation_id": s.conversations[conv].id.to_string(),
+            "conversation_id": store.conversations[conv].id.to_string(),
         }))
         .into_response())
     })
@@ -165,12 +165,12 @@ pub(super) async fn update(
     let read = body_fields.bool("read")?;
     let title = body_fields.nullable_str("title")?;
     let company_id = body_fields.nullable_str("company_id")?;
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
         let custom = match body_fields.object("custom_attributes")? {
-            Some(values) => super::shared::custom_changes(s, "conversation", values, |name| {
+            Some(values) => super::shared::custom_changes(store, "conversation", values, |name| {
                 ApiError::invalid(format!("Conversation attribute '{name}' does not exist"))
             })?,
             None => Vec::new(),
@@ -179,8 +179,9 @@ pub(super) async fn update(
             None => None,
             Some(None) => Some(None),
             Some(Some(cid)) => {
-                let found = s.company_index(&cid).or_else(|| {
-                    s.companies
+                let found = store.company_index(&cid).or_else(|| {
+                    store
+                        .companies
                         .iter()
                         .position(|c| !c.deleted && c.company_id == cid)
                 });
@@ -189,7 +190,7 @@ pub(super) async fn update(
                 Some(Some(c as u32))
             }
         };
-        let c = &mut s.conversations[i];
+        let c = &mut store.conversations[i];
         if let Some(read) = read {
             c.read = read;
         }
@@ -201,7 +202,7 @@ pub(super) async fn update(
         }
         super::shared::apply_custom(&mut c.custom, custom);
         c.updated_at = now();
-        render_full(s, i)
+        render_full(store, i)
     })
 }
 
@@ -210,17 +211,17 @@ pub(super) async fn delete(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        s.conversations[i].deleted = true;
-        if let Some(t) = s.conversations[i].linked_ticket.take()
-            && let Some(ticket) = s.tickets.get_mut(t as usize)
+        store.conversations[i].deleted = true;
+        if let Some(t) = store.conversations[i].linked_ticket.take()
+            && let Some(ticket) = store.tickets.get_mut(t as usize)
         {
             ticket.linked_conversation = None;
         }
-        let id = s.conversations[i].id.to_string();
+        let id = store.conversations[i].id.to_string();
         Ok(Json(json!({"id": id, "object": "conversation", "deleted": true})).into_response())
     })
 }
@@ -271,29 +272,31 @@ pub(super) async fn reply(
         options,
     } = reply_content(&body_fields, kind)?;
     let created_at = body_fields.int("created_at")?;
-    emulator.write(|s| {
+    emulator.write(|store| {
         let author = if kind == "admin" {
-            Author::Admin(body_admin(s, &body_fields)?)
+            Author::Admin(body_admin(store, &body_fields)?)
         } else {
-            Author::Contact(replying_contact(s, &body_fields)?)
+            Author::Contact(replying_contact(store, &body_fields)?)
         };
         let i = if id == "last" {
             let Author::Contact(contact) = author else {
                 return Err(conversation_not_found());
             };
-            (0..s.conversations.len())
+            (0..store.conversations.len())
                 .filter(|&i| {
-                    s.conversations[i].is_live() && s.conversations[i].contacts.contains(&contact)
+                    store.conversations[i].is_live()
+                        && store.conversations[i].contacts.contains(&contact)
                 })
-                .max_by_key(|&i| (s.conversations[i].created_at, i))
+                .max_by_key(|&i| (store.conversations[i].created_at, i))
                 .ok_or_else(conversation_not_found)?
         } else {
-            s.conversation_index(&id)
+            store
+                .conversation_index(&id)
                 .ok_or_else(conversation_not_found)?
         };
         let at = created_at.unwrap_or_else(now);
         {
-            let c = &mut s.conversations[i];
+            let c = &mut store.conversations[i];
             let stats = &mut c.statistics;
             match (author, message_type) {
                 (Author::Contact(_), _) => {
@@ -318,7 +321,7 @@ pub(super) async fn reply(
             }
         }
         let part = push_part(
-            s,
+            store,
             i,
             message_type,
             text.as_deref().map(html),
@@ -326,11 +329,11 @@ pub(super) async fn reply(
             None,
             at,
         );
-        s.conversations[i].parts[part].metadata = options;
+        store.conversations[i].parts[part].metadata = options;
         if let Author::Contact(contact) = author {
-            s.contacts[contact as usize].last_replied_at = Some(at);
+            store.contacts[contact as usize].last_replied_at = Some(at);
         }
-        render_full(s, i)
+        render_full(store, i)
     })
 }
 
@@ -364,25 +367,26 @@ pub(super) async fn manage(
         _ => None,
     };
     let text = body_fields.str("body")?.filter(|t| !t.trim().is_empty());
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        let actor = body_admin(s, &body_fields)?;
+        let actor = body_admin(store, &body_fields)?;
         let assignee = match (&assignee_id, kind) {
             (Some(a), _) if a == "0" => Some(None),
             (Some(a), Some("team")) => Some(Some(Author::Team(
-                s.team_index(a)
+                store
+                    .team_index(a)
                     .ok_or_else(|| ApiError::not_found("team_not_found", "Team not found"))?
                     as u32,
             ))),
             (Some(a), _) => Some(Some(Author::Admin(
-                admin(s, a).ok_or_else(admin_not_found)?,
+                admin(store, a).ok_or_else(admin_not_found)?,
             ))),
             (None, _) => None,
         };
         let at = now();
-        let c = &mut s.conversations[i];
+        let c = &mut store.conversations[i];
         let was_closed = c.state == "closed";
         let part_type = match message_type {
             "close" => {
@@ -396,7 +400,7 @@ pub(super) async fn manage(
                 }
                 stats.last_close_at = Some(at);
                 stats.time_to_last_close = Some(at.saturating_sub(c.created_at));
-                stats.last_closed_by_id = Some(s.admins[actor as usize].id.to_string());
+                stats.last_closed_by_id = Some(store.admins[actor as usize].id.to_string());
                 "close"
             }
             "snoozed" => {
@@ -443,7 +447,7 @@ pub(super) async fn manage(
         };
         let assigned_to = assignee.flatten();
         push_part(
-            s,
+            store,
             i,
             part_type,
             text.as_deref().map(html),
@@ -451,7 +455,7 @@ pub(super) async fn manage(
             assigned_to,
             at,
         );
-        render_full(s, i)
+        render_full(store, i)
     })
 }
 
@@ -465,14 +469,14 @@ pub(super) async fn attach_tag(
     body_fields.allow(&["id", "admin_id"])?;
     let tag_id = body_fields.req_id("id")?;
     body_fields.req_id("admin_id")?;
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(|| ApiError::not_found("not_found", "Conversation not found"))?;
-        let actor = body_admin(s, &body_fields)?;
-        let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
-        let tagging = add_tag(&mut s.conversations[i].tags, tag as u32, actor, now());
-        Ok(Json(render::tag(s, tag, Some(&tagging))).into_response())
+        let actor = body_admin(store, &body_fields)?;
+        let tag = store.tag_index(&tag_id).ok_or_else(resource_not_found)?;
+        let tagging = add_tag(&mut store.conversations[i].tags, tag as u32, actor, now());
+        Ok(Json(render::tag(store, tag, Some(&tagging))).into_response())
     })
 }
 
@@ -485,28 +489,33 @@ pub(super) async fn detach_tag(
     let body_fields = Body::parse(&body)?;
     body_fields.allow(&["admin_id"])?;
     body_fields.req_id("admin_id")?;
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(|| ApiError::not_found("not_found", "Conversation not found"))?;
-        body_admin(s, &body_fields)?;
-        let tag = s
+        body_admin(store, &body_fields)?;
+        let tag = store
             .tag_index(&tag_id)
-            .filter(|&t| s.conversations[i].tags.iter().any(|x| x.tag == t as u32))
+            .filter(|&t| {
+                store.conversations[i]
+                    .tags
+                    .iter()
+                    .any(|x| x.tag == t as u32)
+            })
             .ok_or_else(|| ApiError::not_found("tag_not_found", "Tag not found"))?;
-        remove_tag(&mut s.conversations[i].tags, tag as u32);
-        Ok(Json(render::tag(s, tag, None)).into_response())
+        remove_tag(&mut store.conversations[i].tags, tag as u32);
+        Ok(Json(render::tag(store, tag, None)).into_response())
     })
 }
 
 /// `{customers: [contact_reference]}`: what attaching or detaching a participant answers
 /// (the examples' shape, docs/intercom-notes.md, "Where the schema and the examples disagree").
-fn customers(s: &Store, i: usize) -> ApiResult {
-    let list: Vec<Value> = s.conversations[i]
+fn customers(store: &Store, i: usize) -> ApiResult {
+    let list: Vec<Value> = store.conversations[i]
         .contacts
         .iter()
         .map(|c| {
-            let c = &s.contacts[*c as usize];
+            let c = &store.contacts[*c as usize];
             json!({"type": "contact", "id": c.id, "external_id": c.external_id})
         })
         .collect();
@@ -526,17 +535,17 @@ pub(super) async fn attach_customer(
     let customer = body_fields.req_nested("customer")?;
     customer.allow(&["intercom_user_id", "user_id", "email", "customer"])?;
     let email = customer.str("email")?;
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        body_admin(s, &body_fields)?;
+        body_admin(store, &body_fields)?;
         let contact = match (
             email.as_deref(),
             customer.get("intercom_user_id"),
             customer.get("user_id"),
         ) {
-            (Some(email), None, None) => match s.contact_by_email(email) {
+            (Some(email), None, None) => match store.contact_by_email(email) {
                 Some(c) => c as u32,
                 None => {
                     let new = NewContact {
@@ -545,14 +554,14 @@ pub(super) async fn attach_customer(
                         external_id: None,
                         name: None,
                     };
-                    create_contact(s, new, now())
+                    create_contact(store, new, now())
                 }
             },
-            _ => replying_contact(s, &customer)?,
+            _ => replying_contact(store, &customer)?,
         };
-        insert_sorted(&mut s.conversations[i].contacts, contact);
-        s.conversations[i].updated_at = now();
-        customers(s, i)
+        insert_sorted(&mut store.conversations[i].contacts, contact);
+        store.conversations[i].updated_at = now();
+        customers(store, i)
     })
 }
 
@@ -566,26 +575,26 @@ pub(super) async fn detach_customer(
     let body_fields = Body::parse(&body)?;
     body_fields.allow(&["admin_id", "customer"])?;
     body_fields.req_id("admin_id")?;
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        body_admin(s, &body_fields)?;
-        let contact = s
+        body_admin(store, &body_fields)?;
+        let contact = store
             .contact_index(&contact_id)
             .map(|c| c as u32)
-            .filter(|c| s.conversations[i].contacts.contains(c))
+            .filter(|c| store.conversations[i].contacts.contains(c))
             .ok_or_else(user_not_found)?;
-        if s.conversations[i].contacts.len() <= 1 {
+        if store.conversations[i].contacts.len() <= 1 {
             return Err(ApiError::new(
                 422,
                 "parameter_invalid",
                 "Removing the last customer is not allowed",
             ));
         }
-        remove_value(&mut s.conversations[i].contacts, contact);
-        s.conversations[i].updated_at = now();
-        customers(s, i)
+        remove_value(&mut store.conversations[i].contacts, contact);
+        store.conversations[i].updated_at = now();
+        customers(store, i)
     })
 }
 
@@ -603,20 +612,20 @@ pub(super) async fn convert(
         .object("attributes")?
         .cloned()
         .unwrap_or_default();
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&id)
             .ok_or_else(conversation_not_found)?;
-        let ty = s
+        let ty = store
             .ticket_type_index(&type_id)
-            .filter(|&t| !s.ticket_types[t].archived)
+            .filter(|&t| !store.ticket_types[t].archived)
             .ok_or_else(|| ApiError::invalid("Ticket type not found"))?;
-        if s.ticket_types[ty].category != "Customer" {
+        if store.ticket_types[ty].category != "Customer" {
             return Err(ApiError::invalid(
                 "Ticket type is not a customer ticket type",
             ));
         }
-        let c = &s.conversations[i];
+        let c = &store.conversations[i];
         let mut attributes = attributes;
         // The ticket's title and description come from the conversation unless given.
         let text = plain_text(&c.body);
@@ -640,9 +649,9 @@ pub(super) async fn convert(
             team_assignee: c.team_assignee,
             linked_conversation: Some(i as u32),
         };
-        let ticket = create_ticket(s, draft)?;
-        s.conversations[i].linked_ticket = Some(ticket as u32);
-        Ok(Json(render::ticket(s, ticket)).into_response())
+        let ticket = create_ticket(store, draft)?;
+        store.conversations[i].linked_ticket = Some(ticket as u32);
+        Ok(Json(render::ticket(store, ticket)).into_response())
     })
 }
 
@@ -689,11 +698,11 @@ pub(super) async fn redact(State(emulator): State<EmulatorState>, body: Bytes) -
     body_fields.allow(&["type", "conversation_id", target_key])?;
     let conversation_id = body_fields.req_id("conversation_id")?;
     let target = body_fields.req_id(target_key)?;
-    emulator.write(|s| {
-        let i = s
+    emulator.write(|store| {
+        let i = store
             .conversation_index(&conversation_id)
             .ok_or_else(part_not_found)?;
-        let c = &mut s.conversations[i];
+        let c = &mut store.conversations[i];
         if kind == "source" {
             if c.source_id.to_string() != target {
                 return Err(part_not_found());
@@ -716,6 +725,6 @@ pub(super) async fn redact(State(emulator): State<EmulatorState>, body: Bytes) -
             p.redacted = true;
         }
         c.updated_at = now();
-        render_full(s, i)
+        render_full(store, i)
     })
 }

@@ -24,9 +24,9 @@ pub(super) async fn list_conversations(
 ) -> ApiResult {
     let p = params(q);
     let per_page = per_page_param(&p, 20)?;
-    let db = emulator.store();
-    let s: &Store = &db;
-    let len = s.conversations.len();
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let len = store.conversations.len();
     let (page, start) = match p.get("starting_after").filter(|c| !c.is_empty()) {
         Some(cursor) => {
             let (page, last) = decode_cursor("conversations", cursor)?;
@@ -34,7 +34,7 @@ pub(super) async fn list_conversations(
         }
         None => (1, 0),
     };
-    let live = |i: usize| s.conversations[i].is_live();
+    let live = |i: usize| store.conversations[i].is_live();
     let total = (0..len).filter(|&i| live(i)).count();
     let (items, more) = live_window(len, start, per_page, live);
     let next = items
@@ -43,7 +43,7 @@ pub(super) async fn list_conversations(
         .map(|&last| encode_cursor("conversations", page.saturating_add(1), last));
     let items: Vec<Value> = items
         .into_iter()
-        .map(|i| render::conversation(s, i, false))
+        .map(|i| render::conversation(store, i, false))
         .collect();
     Ok(Json(json!({
         "type": "conversation.list", "conversations": items, "total_count": total,
@@ -56,10 +56,12 @@ pub(super) async fn get_conversation(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s.conversation_index(&id).ok_or_else(resource_not_found)?;
-    Ok(Json(render::conversation(s, i, true)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store
+        .conversation_index(&id)
+        .ok_or_else(resource_not_found)?;
+    Ok(Json(render::conversation(store, i, true)).into_response())
 }
 
 /// `POST /conversations/search` (default 20, no parts).
@@ -68,15 +70,15 @@ pub(super) async fn search_conversations(
     body: Bytes,
 ) -> ApiResult {
     let req = parse_search(&body, 20)?;
-    let db = emulator.store();
-    let query = compile(&req.query, &db.conversation_schema)?;
-    let s: &Store = &db;
-    let key = format!("conversations:{}:{}", s.generation, req.query);
+    let guard = emulator.store();
+    let query = compile(&req.query, &guard.conversation_schema)?;
+    let store: &Store = &guard;
+    let key = format!("conversations:{}:{}", store.generation, req.query);
     let matches: Arc<Vec<u32>> = emulator.cached_matches(key, || {
-        (0..s.conversations.len())
+        (0..store.conversations.len())
             .filter(|&i| {
-                s.conversations[i].is_live()
-                    && query.matches(&JsonRecord(&render::conversation(s, i, false)))
+                store.conversations[i].is_live()
+                    && query.matches(&JsonRecord(&render::conversation(store, i, false)))
             })
             .map(|i| i as u32)
             .collect()
@@ -84,7 +86,7 @@ pub(super) async fn search_conversations(
     let (page, items, next) = search_page("conversations.search", &matches, &req)?;
     let items: Vec<Value> = items
         .into_iter()
-        .map(|i| render::conversation(s, i, false))
+        .map(|i| render::conversation(store, i, false))
         .collect();
     Ok(Json(json!({
         "type": "conversation.list", "conversations": items, "total_count": matches.len(),

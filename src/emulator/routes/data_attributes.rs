@@ -71,9 +71,10 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// Why `name` cannot be a new `model` attribute, if it cannot (docs/intercom-notes.md, "Writes").
-fn name_clash(s: &Store, model: &str, name: &str) -> Option<String> {
+fn name_clash(store: &Store, model: &str, name: &str) -> Option<String> {
     let noun = |m: &str| if m == "company" { "company" } else { "people" };
-    if s.data_attributes
+    if store
+        .data_attributes
         .iter()
         .any(|a| !a.custom && a.model == model && a.name.eq_ignore_ascii_case(name))
     {
@@ -81,7 +82,7 @@ fn name_clash(s: &Store, model: &str, name: &str) -> Option<String> {
             "'{name}' is a standard attribute and cannot be created"
         ));
     }
-    s.data_attributes
+    store.data_attributes
         .iter()
         .find(|a| {
             a.custom
@@ -149,18 +150,18 @@ pub(super) async fn create_data_attribute(
     }
     let description = body_fields.str("description")?.unwrap_or_default();
     let messenger_writable = body_fields.bool("messenger_writable")?.unwrap_or(false);
-    emulator.write(|s| {
-        if let Some(clash) = name_clash(s, model, &name) {
+    emulator.write(|store| {
+        if let Some(clash) = name_clash(store, model, &name) {
             return Err(ApiError::invalid(clash));
         }
         let at = now();
-        let id = s
+        let id = store
             .data_attributes
             .iter()
             .filter_map(|a| a.id)
             .max()
             .map_or(15_000_001, |m| m + 1);
-        s.data_attributes.push(DataAttribute {
+        store.data_attributes.push(DataAttribute {
             id: Some(id),
             model,
             full_name: format!("custom_attributes.{name}"),
@@ -177,13 +178,14 @@ pub(super) async fn create_data_attribute(
             created_at: Some(at),
             updated_at: Some(at),
             admin_id: Some(
-                s.admins
+                store
+                    .admins
                     .first()
                     .map(|a| a.id.to_string())
                     .unwrap_or_default(),
             ),
         });
-        let attr = s.data_attributes.last().ok_or_else(field_not_found)?;
+        let attr = store.data_attributes.last().ok_or_else(field_not_found)?;
         Ok(Json(render::data_attribute(attr)).into_response())
     })
 }
@@ -208,14 +210,14 @@ pub(super) async fn update_data_attribute(
     let description = body_fields.str("description")?;
     let messenger_writable = body_fields.bool("messenger_writable")?;
     let options = options(&body_fields)?;
-    emulator.write(|s| {
+    emulator.write(|store| {
         let wanted: i64 = id.trim().parse().map_err(|_| field_not_found())?;
-        let i = s
+        let i = store
             .data_attributes
             .iter()
             .position(|a| a.id == Some(wanted))
             .ok_or_else(field_not_found)?;
-        let attr = &mut s.data_attributes[i];
+        let attr = &mut store.data_attributes[i];
         if options.is_some() && attr.options.is_none() {
             return Err(ApiError::invalid("Only options attributes take options"));
         }
@@ -232,6 +234,6 @@ pub(super) async fn update_data_attribute(
             attr.options = options;
         }
         attr.updated_at = Some(now());
-        Ok(Json(render::data_attribute(&s.data_attributes[i])).into_response())
+        Ok(Json(render::data_attribute(&store.data_attributes[i])).into_response())
     })
 }

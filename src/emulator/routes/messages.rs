@@ -15,7 +15,7 @@ use crate::emulator::store::{Author, Conversation, DataEvent, Statistics, Store,
 use crate::emulator::{ApiError, EmulatorState};
 
 /// The contacts of `to`/`cc`/`bcc`: one recipient `{type: user|lead, id}` or an array of them.
-fn recipients(s: &Store, body_fields: &Body, key: &str) -> Result<Vec<u32>, ApiError> {
+fn recipients(store: &Store, body_fields: &Body, key: &str) -> Result<Vec<u32>, ApiError> {
     let items: Vec<&Value> = match body_fields.get(key) {
         None => return Ok(Vec::new()),
         Some(Value::Array(items)) => items.iter().collect(),
@@ -28,7 +28,7 @@ fn recipients(s: &Store, body_fields: &Body, key: &str) -> Result<Vec<u32>, ApiE
             r.allow(&["type", "id"])?;
             r.req_enumerated("type", &["user", "lead"])?;
             let id = r.req_id("id")?;
-            contact_by(s, "id", &id).ok_or_else(user_not_found)
+            contact_by(store, "id", &id).ok_or_else(user_not_found)
         })
         .collect()
 }
@@ -89,22 +89,22 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
     let with_conversation = body_fields
         .bool("create_conversation_without_contact_reply")?
         .unwrap_or(false);
-    emulator.write(|s| {
-        let owner = admin(s, &from_id).ok_or_else(admin_not_found)?;
-        let to = recipients(s, &body_fields, "to")?;
+    emulator.write(|store| {
+        let owner = admin(store, &from_id).ok_or_else(admin_not_found)?;
+        let to = recipients(store, &body_fields, "to")?;
         if to.is_empty() {
             return Err(super::body::missing("to"));
         }
-        recipients(s, &body_fields, "cc")?;
-        recipients(s, &body_fields, "bcc")?;
+        recipients(store, &body_fields, "cc")?;
+        recipients(store, &body_fields, "bcc")?;
         let at = created_at.unwrap_or_else(now);
-        let id = s.next_message_id;
-        s.next_message_id += 1;
+        let id = store.next_message_id;
+        store.next_message_id += 1;
         let body = html(&text);
         let mut conversation_id = None;
         if with_conversation {
-            let conv_id = next_numeric_id(&s.conversations, |c| c.id, 1_000);
-            s.conversations.push(Conversation {
+            let conv_id = next_numeric_id(&store.conversations, |c| c.id, 1_000);
+            store.conversations.push(Conversation {
                 id: conv_id,
                 title: None,
                 created_at: at,
@@ -146,9 +146,9 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
             conversation_id = Some(conv_id.to_string());
         }
         for c in &to {
-            s.contacts[*c as usize].last_contacted_at = Some(at);
+            store.contacts[*c as usize].last_contacted_at = Some(at);
         }
-        let a = &s.admins[owner as usize];
+        let a = &store.admins[owner as usize];
         let mut v = json!({
             "type": "admin_message", "id": id.to_string(), "created_at": at,
             "subject": subject.unwrap_or_default(), "body": body, "message_type": message_type,
@@ -199,20 +199,20 @@ pub(super) async fn create_event(State(emulator): State<EmulatorState>, body: By
             "one of id, user_id or email is required",
         ));
     }
-    emulator.write(|s| {
+    emulator.write(|store| {
         let contact = match (&id, &user_id, &email) {
-            (Some(id), _, _) => contact_by(s, "id", id),
-            (None, Some(u), _) => contact_by(s, "user_id", u),
-            (None, None, Some(e)) => contact_by(s, "email", e),
+            (Some(id), _, _) => contact_by(store, "id", id),
+            (None, Some(u), _) => contact_by(store, "user_id", u),
+            (None, None, Some(e)) => contact_by(store, "email", e),
             (None, None, None) => None,
         }
         .ok_or_else(user_not_found)?;
-        let duplicate = s
+        let duplicate = store
             .events
             .iter()
             .any(|e| e.contact == contact && e.event_name == name && e.created_at == created_at);
         if !duplicate {
-            s.events.push(DataEvent {
+            store.events.push(DataEvent {
                 contact,
                 event_name: name.clone(),
                 created_at,

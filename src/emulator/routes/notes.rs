@@ -17,17 +17,17 @@ pub(super) async fn get_note(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s.note_index(&id).ok_or_else(resource_not_found)?;
-    Ok(Json(render::note(s, i)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store.note_index(&id).ok_or_else(resource_not_found)?;
+    Ok(Json(render::note(store, i)).into_response())
 }
 
-pub(super) fn notes_page(s: &Store, notes: &[u32], p: &HashMap<String, String>) -> ApiResult {
+pub(super) fn notes_page(store: &Store, notes: &[u32], p: &HashMap<String, String>) -> ApiResult {
     let (page, per_page) = (page_param(p)?, per_page_param(p, 50)?);
     let data: Vec<Value> = notes[page_range(page, per_page, notes.len())]
         .iter()
-        .map(|i| render::note(s, *i as usize))
+        .map(|i| render::note(store, *i as usize))
         .collect();
     Ok(Json(json!({
         "type": "list", "data": data, "total_count": notes.len(),

@@ -9,7 +9,7 @@ use crate::emulator::ApiError;
 use crate::emulator::store::Store;
 
 /// A contact's reply identifier: exactly one of `intercom_user_id`, `user_id`, `email`.
-pub(super) fn replying_contact(s: &Store, body_fields: &Body) -> Result<u32, ApiError> {
+pub(super) fn replying_contact(store: &Store, body_fields: &Body) -> Result<u32, ApiError> {
     let keys = ["intercom_user_id", "user_id", "email"];
     let given: Vec<&str> = keys
         .into_iter()
@@ -23,7 +23,7 @@ pub(super) fn replying_contact(s: &Store, body_fields: &Body) -> Result<u32, Api
         ));
     };
     let value = body_fields.req_str(key)?;
-    contact_by(s, key, &value).ok_or_else(user_not_found)
+    contact_by(store, key, &value).ok_or_else(user_not_found)
 }
 
 /// What a reply says, validated the same way for conversations and tickets.

@@ -11,13 +11,15 @@ use crate::emulator::EmulatorState;
 use crate::emulator::render;
 use crate::emulator::store::Store;
 
-fn segment_count(s: &Store, segment: usize) -> usize {
+fn segment_count(store: &Store, segment: usize) -> usize {
     let seg = segment as u32;
-    s.contacts
+    store
+        .contacts
         .iter()
         .filter(|c| c.is_live() && c.segments.contains(&seg))
         .count()
-        + s.companies
+        + store
+            .companies
             .iter()
             .filter(|c| !c.deleted && c.segments.contains(&seg))
             .count()
@@ -28,10 +30,10 @@ pub(super) async fn list_segments(
     RawQuery(q): RawQuery,
 ) -> Json<Value> {
     let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
-    let db = emulator.store();
-    let s: &Store = &db;
-    let segments: Vec<Value> = (0..s.segments.len())
-        .map(|i| render::segment(s, i, with_count.then(|| segment_count(s, i))))
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let segments: Vec<Value> = (0..store.segments.len())
+        .map(|i| render::segment(store, i, with_count.then(|| segment_count(store, i))))
         .collect();
     Json(json!({"type": "segment.list", "segments": segments, "pages": {}}))
 }
@@ -42,9 +44,9 @@ pub(super) async fn get_segment(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     let with_count = params(q).get("include_count").is_some_and(|v| v == "true");
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s.segment_index(&id).ok_or_else(resource_not_found)?;
-    let count = with_count.then(|| segment_count(s, i));
-    Ok(Json(render::segment(s, i, count)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store.segment_index(&id).ok_or_else(resource_not_found)?;
+    let count = with_count.then(|| segment_count(store, i));
+    Ok(Json(render::segment(store, i, count)).into_response())
 }

@@ -27,8 +27,8 @@ pub(super) fn html(body: &str) -> String {
 }
 
 /// The admin a body names (`admin_id`, string or number).
-pub(super) fn admin(s: &Store, id: &str) -> Option<u32> {
-    s.admin_index(id).map(|i| i as u32)
+pub(super) fn admin(store: &Store, id: &str) -> Option<u32> {
+    store.admin_index(id).map(|i| i as u32)
 }
 
 /// `404 admin_not_found` "Admin not found".
@@ -48,15 +48,15 @@ pub(super) fn resource_not_found() -> ApiError {
 
 /// A live contact by one of the identifiers replies and participants use:
 /// `intercom_user_id` (Intercom id), `user_id` (external id) or `email`.
-pub(super) fn contact_by(s: &Store, key: &str, value: &str) -> Option<u32> {
+pub(super) fn contact_by(store: &Store, key: &str, value: &str) -> Option<u32> {
     let i = match key {
-        "intercom_user_id" | "id" => s.contact_index(value),
-        "user_id" | "external_id" => s
+        "intercom_user_id" | "id" => store.contact_index(value),
+        "user_id" | "external_id" => store
             .contact_by_external_id
             .get(value)
             .map(|i| *i as usize)
-            .filter(|&i| s.contacts[i].is_live()),
-        "email" => s.contact_by_email(value),
+            .filter(|&i| store.contacts[i].is_live()),
+        "email" => store.contact_by_email(value),
         _ => None,
     };
     i.map(|i| i as u32)
@@ -194,17 +194,17 @@ pub(super) struct NewContact {
 
 /// Appends a contact with a fresh id (sorted after every existing one) and updates the
 /// indexes; its index.
-pub(super) fn create_contact(s: &mut Store, new: NewContact, at: i64) -> u32 {
+pub(super) fn create_contact(store: &mut Store, new: NewContact, at: i64) -> u32 {
     let id = next_hex_id(
-        s.contacts.last().map(|c| c.id.as_str()),
+        store.contacts.last().map(|c| c.id.as_str()),
         at,
-        s.generation.wrapping_mul(0x9E37_79B9) ^ s.contacts.len() as u64,
+        store.generation.wrapping_mul(0x9E37_79B9) ^ store.contacts.len() as u64,
     );
-    let index = s.contacts.len() as u32;
+    let index = store.contacts.len() as u32;
     if let Some(ext) = &new.external_id {
-        s.contact_by_external_id.insert(ext.clone(), index);
+        store.contact_by_external_id.insert(ext.clone(), index);
     }
-    s.contacts.push(Contact {
+    store.contacts.push(Contact {
         id,
         external_id: new.external_id,
         role: new.role,
@@ -239,6 +239,6 @@ pub(super) fn create_contact(s: &mut Store, new: NewContact, at: i64) -> u32 {
         state: ContactState::Active,
         blocked: false,
     });
-    s.live_contacts += 1;
+    store.live_contacts += 1;
     index
 }

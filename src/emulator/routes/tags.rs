@@ -15,11 +15,11 @@ use crate::emulator::store::{Store, Tag, next_numeric_id};
 use crate::emulator::{ApiError, EmulatorState};
 
 pub(super) async fn list_tags(State(emulator): State<EmulatorState>) -> Json<Value> {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let tags: Vec<Value> = (0..s.tags.len())
-        .filter(|&i| !s.tags[i].deleted)
-        .map(|i| render::tag(s, i, None))
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let tags: Vec<Value> = (0..store.tags.len())
+        .filter(|&i| !store.tags[i].deleted)
+        .map(|i| render::tag(store, i, None))
         .collect();
     Json(json!({"type": "list", "data": tags}))
 }
@@ -28,10 +28,10 @@ pub(super) async fn get_tag(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s.tag_index(&id).ok_or_else(resource_not_found)?;
-    Ok(Json(render::tag(s, i, None)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store.tag_index(&id).ok_or_else(resource_not_found)?;
+    Ok(Json(render::tag(store, i, None)).into_response())
 }
 
 fn invalid_tag_parameters() -> ApiError {
@@ -39,30 +39,34 @@ fn invalid_tag_parameters() -> ApiError {
 }
 
 /// The tag named `name` (case-insensitive, official spec: `GET /tags`), created when missing.
-fn tag_named(s: &mut Store, name: &str) -> usize {
-    if let Some(i) = s
+fn tag_named(store: &mut Store, name: &str) -> usize {
+    if let Some(i) = store
         .tags
         .iter()
         .position(|t| !t.deleted && t.name.eq_ignore_ascii_case(name))
     {
         return i;
     }
-    s.tags.push(Tag {
-        id: next_numeric_id(&s.tags, |t| t.id, 8_000_001),
+    store.tags.push(Tag {
+        id: next_numeric_id(&store.tags, |t| t.id, 8_000_001),
         name: name.to_string(),
         deleted: false,
     });
-    s.tags.len() - 1
+    store.tags.len() - 1
 }
 
 /// A company of a `companies` item: `{id}` (Intercom id) or `{company_id}`; plus `untag`.
-fn company_item(s: &Store, body_fields: &Body, item: &Value) -> Result<(usize, bool), ApiError> {
+fn company_item(
+    store: &Store,
+    body_fields: &Body,
+    item: &Value,
+) -> Result<(usize, bool), ApiError> {
     let item = body_fields.item("companies", item)?;
     item.allow(&["id", "company_id", "untag"])?;
     let untag = item.bool("untag")?.unwrap_or(false);
     let found = match (item.id("id")?, item.id("company_id")?) {
-        (Some(id), _) => s.company_index(&id),
-        (None, Some(company_id)) => s
+        (Some(id), _) => store.company_index(&id),
+        (None, Some(company_id)) => store
             .companies
             .iter()
             .position(|c| !c.deleted && c.company_id == company_id),
@@ -94,16 +98,16 @@ pub(super) async fn post_tags(State(emulator): State<EmulatorState>, body: Bytes
     if companies.is_some() && users.is_some() {
         return Err(invalid_tag_parameters());
     }
-    emulator.write(|s| {
+    emulator.write(|store| {
         let at = now();
         let tag = if let Some(items) = companies {
             let targets = items
                 .iter()
-                .map(|item| company_item(s, &body_fields, item))
+                .map(|item| company_item(store, &body_fields, item))
                 .collect::<Result<Vec<_>, _>>()?;
-            let tag = tag_named(s, &name);
+            let tag = tag_named(store, &name);
             for (company, untag) in targets {
-                let tags = &mut s.companies[company].tags;
+                let tags = &mut store.companies[company].tags;
                 if untag {
                     remove_tag(tags, tag as u32);
                 } else {
@@ -118,22 +122,22 @@ pub(super) async fn post_tags(State(emulator): State<EmulatorState>, body: Bytes
                     let item = body_fields.item("users", item)?;
                     item.allow(&["id"])?;
                     let id = item.req_id("id")?;
-                    s.contact_index(&id).ok_or_else(user_not_found)
+                    store.contact_index(&id).ok_or_else(user_not_found)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let tag = tag_named(s, &name);
+            let tag = tag_named(store, &name);
             for contact in targets {
-                add_tag(&mut s.contacts[contact].tags, tag as u32, 0, at);
+                add_tag(&mut store.contacts[contact].tags, tag as u32, 0, at);
             }
             tag
         } else if let Some(id) = id {
-            let tag = s.tag_index(&id).ok_or_else(resource_not_found)?;
-            s.tags[tag].name = name.clone();
+            let tag = store.tag_index(&id).ok_or_else(resource_not_found)?;
+            store.tags[tag].name = name.clone();
             tag
         } else {
-            tag_named(s, &name)
+            tag_named(store, &name)
         };
-        let t = &s.tags[tag];
+        let t = &store.tags[tag];
         Ok(Json(json!({"type": "tag", "id": t.id.to_string(), "name": t.name})).into_response())
     })
 }
@@ -143,19 +147,19 @@ pub(super) async fn delete_tag(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let tag = s.tag_index(&id).ok_or_else(resource_not_found)? as u32;
-        s.tags[tag as usize].deleted = true;
-        for c in s.contacts.iter_mut() {
+    emulator.write(|store| {
+        let tag = store.tag_index(&id).ok_or_else(resource_not_found)? as u32;
+        store.tags[tag as usize].deleted = true;
+        for c in store.contacts.iter_mut() {
             remove_tag(&mut c.tags, tag);
         }
-        for c in s.companies.iter_mut() {
+        for c in store.companies.iter_mut() {
             remove_tag(&mut c.tags, tag);
         }
-        for c in s.conversations.iter_mut() {
+        for c in store.conversations.iter_mut() {
             remove_tag(&mut c.tags, tag);
         }
-        for t in s.tickets.iter_mut() {
+        for t in store.tickets.iter_mut() {
             remove_tag(&mut t.tags, tag);
         }
         Ok(StatusCode::OK.into_response())

@@ -17,12 +17,12 @@ use crate::emulator::{ApiError, EmulatorState};
 
 /// `GET /ticket_types` (official spec: `GET /ticket_types`).
 pub(super) async fn list_types(State(emulator): State<EmulatorState>) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let data: Vec<Value> = s
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let data: Vec<Value> = store
         .ticket_types
         .iter()
-        .map(|t| render::ticket_type(s, t))
+        .map(|t| render::ticket_type(store, t))
         .collect();
     Ok(Json(json!({"type": "list", "data": data})).into_response())
 }
@@ -32,17 +32,19 @@ pub(super) async fn get_type(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
-    Ok(Json(render::ticket_type(s, &s.ticket_types[t])).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let t = store
+        .ticket_type_index(&id)
+        .ok_or_else(resource_not_found)?;
+    Ok(Json(render::ticket_type(store, &store.ticket_types[t])).into_response())
 }
 
 /// `GET /ticket_states` (official spec: `GET /ticket_types/{id}`), each with the (slim) ticket types it belongs to.
 pub(super) async fn list_states(State(emulator): State<EmulatorState>) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let types: Vec<Value> = s
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let types: Vec<Value> = store
         .ticket_types
         .iter()
         .map(|t| {
@@ -51,7 +53,7 @@ pub(super) async fn list_states(State(emulator): State<EmulatorState>) -> ApiRes
                    "is_internal": t.is_internal, "category": t.category})
         })
         .collect();
-    let data: Vec<Value> = s
+    let data: Vec<Value> = store
         .ticket_states
         .iter()
         .map(|x| {
@@ -78,11 +80,11 @@ pub(super) async fn create_type(State(emulator): State<EmulatorState>, body: Byt
         .unwrap_or("Customer");
     let icon = body_fields.str("icon")?.unwrap_or_else(|| "🎟️".to_string());
     let is_internal = body_fields.bool("is_internal")?.unwrap_or(false);
-    emulator.write(|s| {
+    emulator.write(|store| {
         let at = now();
-        let first_attr = next_attribute_id(s);
-        s.ticket_types.push(TicketType {
-            id: next_numeric_id(&s.ticket_types, |t| t.id, 95),
+        let first_attr = next_attribute_id(store);
+        store.ticket_types.push(TicketType {
+            id: next_numeric_id(&store.ticket_types, |t| t.id, 95),
             name,
             description,
             icon,
@@ -93,8 +95,8 @@ pub(super) async fn create_type(State(emulator): State<EmulatorState>, body: Byt
             updated_at: at,
             attributes: default_ticket_attributes(first_attr, at),
         });
-        let t = s.ticket_types.last().ok_or_else(resource_not_found)?;
-        Ok(Json(render::ticket_type(s, t)).into_response())
+        let t = store.ticket_types.last().ok_or_else(resource_not_found)?;
+        Ok(Json(render::ticket_type(store, t)).into_response())
     })
 }
 
@@ -119,9 +121,11 @@ pub(super) async fn update_type(
     let icon = body_fields.str("icon")?;
     let archived = body_fields.bool("archived")?;
     let is_internal = body_fields.bool("is_internal")?;
-    emulator.write(|s| {
-        let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
-        let ty = &mut s.ticket_types[t];
+    emulator.write(|store| {
+        let t = store
+            .ticket_type_index(&id)
+            .ok_or_else(resource_not_found)?;
+        let ty = &mut store.ticket_types[t];
         if let Some(v) = name {
             ty.name = v;
         }
@@ -141,13 +145,14 @@ pub(super) async fn update_type(
             ty.is_internal = v;
         }
         ty.updated_at = now();
-        Ok(Json(render::ticket_type(s, &s.ticket_types[t])).into_response())
+        Ok(Json(render::ticket_type(store, &store.ticket_types[t])).into_response())
     })
 }
 
 /// Attribute ids are unique across ticket types.
-fn next_attribute_id(s: &Store) -> u64 {
-    s.ticket_types
+fn next_attribute_id(store: &Store) -> u64 {
+    store
+        .ticket_types
         .iter()
         .flat_map(|t| t.attributes.iter().map(|a| a.id + 1))
         .max()
@@ -238,9 +243,11 @@ pub(super) async fn create_attribute(
         .iter()
         .map(|k| body_fields.bool(k))
         .collect::<Result<Vec<_>, _>>()?;
-    emulator.write(|s| {
-        let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
-        if s.ticket_types[t]
+    emulator.write(|store| {
+        let t = store
+            .ticket_type_index(&id)
+            .ok_or_else(resource_not_found)?;
+        if store.ticket_types[t]
             .attributes
             .iter()
             .any(|a| a.name.eq_ignore_ascii_case(&name))
@@ -251,12 +258,12 @@ pub(super) async fn create_attribute(
         }
         let at = now();
         let attr = TicketTypeAttribute {
-            id: next_attribute_id(s),
+            id: next_attribute_id(store),
             name,
             description,
             data_type,
             input_options: options,
-            order: s.ticket_types[t].attributes.len() as i64,
+            order: store.ticket_types[t].attributes.len() as i64,
             required_to_create: flags[0].unwrap_or(false),
             required_to_create_for_contacts: flags[1].unwrap_or(false),
             visible_on_create: flags[2].unwrap_or(true),
@@ -266,12 +273,12 @@ pub(super) async fn create_attribute(
             created_at: at,
             updated_at: at,
         };
-        let ty = &mut s.ticket_types[t];
+        let ty = &mut store.ticket_types[t];
         ty.attributes.push(attr);
         ty.updated_at = at;
-        let ty = &s.ticket_types[t];
+        let ty = &store.ticket_types[t];
         let a = ty.attributes.last().ok_or_else(resource_not_found)?;
-        Ok(Json(render::ticket_type_attribute(s, ty, a)).into_response())
+        Ok(Json(render::ticket_type_attribute(store, ty, a)).into_response())
     })
 }
 
@@ -300,16 +307,18 @@ pub(super) async fn update_attribute(
         .iter()
         .map(|k| body_fields.bool(k))
         .collect::<Result<Vec<_>, _>>()?;
-    emulator.write(|s| {
-        let t = s.ticket_type_index(&id).ok_or_else(resource_not_found)?;
-        let a = s.ticket_types[t]
+    emulator.write(|store| {
+        let t = store
+            .ticket_type_index(&id)
+            .ok_or_else(resource_not_found)?;
+        let a = store.ticket_types[t]
             .attributes
             .iter()
             .position(|a| a.id.to_string() == attribute_id.trim())
             .ok_or_else(resource_not_found)?;
-        let options = input_options(&body_fields, s.ticket_types[t].attributes[a].data_type)?;
+        let options = input_options(&body_fields, store.ticket_types[t].attributes[a].data_type)?;
         let at = now();
-        let attr = &mut s.ticket_types[t].attributes[a];
+        let attr = &mut store.ticket_types[t].attributes[a];
         if let Some(v) = name {
             attr.name = v;
         }
@@ -334,7 +343,7 @@ pub(super) async fn update_attribute(
             }
         }
         attr.updated_at = at;
-        let ty = &s.ticket_types[t];
-        Ok(Json(render::ticket_type_attribute(s, ty, &ty.attributes[a])).into_response())
+        let ty = &store.ticket_types[t];
+        Ok(Json(render::ticket_type_attribute(store, ty, &ty.attributes[a])).into_response())
     })
 }

@@ -109,18 +109,18 @@ pub(super) struct TicketDraft {
 }
 
 /// Validates the draft's attributes and appends the ticket (state `submitted`); its index.
-pub(super) fn create_ticket(s: &mut Store, d: TicketDraft) -> Result<usize, ApiError> {
-    check_attributes(&s.ticket_types[d.ticket_type], &d.attributes, true)?;
-    let state = s
+pub(super) fn create_ticket(store: &mut Store, d: TicketDraft) -> Result<usize, ApiError> {
+    check_attributes(&store.ticket_types[d.ticket_type], &d.attributes, true)?;
+    let state = store
         .ticket_states
         .iter()
         .position(|t| t.category == "submitted")
         .unwrap_or(0) as u32;
     let mut attributes = Vec::new();
     merge_attributes(&mut attributes, d.attributes);
-    s.tickets.push(Ticket {
-        id: next_numeric_id(&s.tickets, |t| t.id, 600),
-        ticket_id: s
+    store.tickets.push(Ticket {
+        id: next_numeric_id(&store.tickets, |t| t.id, 600),
+        ticket_id: store
             .tickets
             .iter()
             .map(|t| t.ticket_id + 1)
@@ -143,12 +143,13 @@ pub(super) fn create_ticket(s: &mut Store, d: TicketDraft) -> Result<usize, ApiE
         linked_conversation: d.linked_conversation,
         deleted: false,
     });
-    Ok(s.tickets.len() - 1)
+    Ok(store.tickets.len() - 1)
 }
 
-fn live_ticket_type(s: &Store, id: &str) -> Result<usize, ApiError> {
-    s.ticket_type_index(id)
-        .filter(|&t| !s.ticket_types[t].archived)
+fn live_ticket_type(store: &Store, id: &str) -> Result<usize, ApiError> {
+    store
+        .ticket_type_index(id)
+        .filter(|&t| !store.ticket_types[t].archived)
         .ok_or_else(|| ApiError::invalid(format!("Ticket type '{id}' not found")))
 }
 
@@ -197,34 +198,35 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
     if let Some(a) = &assignment {
         a.allow(&["admin_assignee_id", "team_assignee_id"])?;
     }
-    emulator.write(|s| {
-        let ty = live_ticket_type(s, &type_id)?;
-        check_attributes(&s.ticket_types[ty], &attributes, true)?;
+    emulator.write(|store| {
+        let ty = live_ticket_type(store, &type_id)?;
+        check_attributes(&store.ticket_types[ty], &attributes, true)?;
         let company = match &company_id {
             Some(c) => Some(
-                s.company_index(c)
+                store
+                    .company_index(c)
                     .ok_or_else(|| ApiError::not_found("company_not_found", "Company Not Found"))?
                     as u32,
             ),
             None => None,
         };
         let linked = match &link {
-            Some(c) => Some(s.conversation_index(c).ok_or_else(resource_not_found)? as u32),
+            Some(c) => Some(store.conversation_index(c).ok_or_else(resource_not_found)? as u32),
             None => None,
         };
         let (mut admin_assignee, mut team_assignee) = (None, None);
         if let Some(a) = &assignment {
             if let Some(id) = a.id("admin_assignee_id")?.filter(|id| id != "0") {
-                admin_assignee = Some(admin(s, &id).ok_or_else(assignee_not_found)?);
+                admin_assignee = Some(admin(store, &id).ok_or_else(assignee_not_found)?);
             }
             if let Some(id) = a.id("team_assignee_id")?.filter(|id| id != "0") {
-                team_assignee = Some(s.team_index(&id).ok_or_else(assignee_not_found)? as u32);
+                team_assignee = Some(store.team_index(&id).ok_or_else(assignee_not_found)? as u32);
             }
         }
         let mut new_emails = Vec::new();
         let mut found = Vec::new();
         for (key, value) in &refs {
-            match contact_by(s, key, value) {
+            match contact_by(store, key, value) {
                 Some(c) => found.push(c),
                 None if *key == "email" => new_emails.push(value.clone()),
                 None => return Err(user_not_found()),
@@ -238,7 +240,7 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
                 external_id: None,
                 name: None,
             };
-            found.push(create_contact(s, new, now()));
+            found.push(create_contact(store, new, now()));
         }
         found.dedup();
         let draft = TicketDraft {
@@ -251,11 +253,11 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
             team_assignee,
             linked_conversation: linked,
         };
-        let t = create_ticket(s, draft)?;
+        let t = create_ticket(store, draft)?;
         if let Some(c) = linked {
-            s.conversations[c as usize].linked_ticket = Some(t as u32);
+            store.conversations[c as usize].linked_ticket = Some(t as u32);
         }
-        Ok(Json(render::ticket(s, t)).into_response())
+        Ok(Json(render::ticket(store, t)).into_response())
     })
 }
 
@@ -281,11 +283,11 @@ fn part(
 }
 
 /// Appends a ticket part in the ticket's current state; its position.
-fn push_part(s: &mut Store, t: usize, mut part: TicketPart) -> usize {
-    part.id = s.next_ticket_part_id;
-    s.next_ticket_part_id += 1;
-    part.state = s.ticket_states[s.tickets[t].state as usize].category;
-    let ticket = &mut s.tickets[t];
+fn push_part(store: &mut Store, t: usize, mut part: TicketPart) -> usize {
+    part.id = store.next_ticket_part_id;
+    store.next_ticket_part_id += 1;
+    part.state = store.ticket_states[store.tickets[t].state as usize].category;
+    let ticket = &mut store.tickets[t];
     ticket.updated_at = part.created_at;
     ticket.parts.push(part);
     ticket.parts.len() - 1
@@ -318,19 +320,19 @@ pub(super) async fn update(
     let snoozed_until = body_fields.int("snoozed_until")?;
     let admin_id = body_fields.id("admin_id")?;
     let assignee_id = body_fields.id("assignee_id")?;
-    emulator.write(|s| {
-        let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
-        let ty = s.tickets[t].ticket_type as usize;
+    emulator.write(|store| {
+        let t = store.ticket_index(&id).ok_or_else(ticket_not_found)?;
+        let ty = store.tickets[t].ticket_type as usize;
         if let Some(values) = &attributes {
-            check_attributes(&s.ticket_types[ty], values, false)?;
+            check_attributes(&store.ticket_types[ty], values, false)?;
         }
         let actor = match &admin_id {
-            Some(a) => admin(s, a).ok_or_else(assignee_not_found)?,
+            Some(a) => admin(store, a).ok_or_else(assignee_not_found)?,
             None => 0,
         };
         let new_state = match &state_id {
             Some(sid) => Some(
-                s.ticket_states
+                store.ticket_states
                     .iter()
                     .position(|x| x.id.to_string() == *sid)
                     .ok_or_else(|| {
@@ -347,7 +349,7 @@ pub(super) async fn update(
             None => None,
             Some(None) => Some(None),
             Some(Some(c)) => Some(Some(
-                s.company_index(&c)
+                store.company_index(&c)
                     .ok_or_else(|| ApiError::not_found("company_not_found", "Company Not Found"))?
                     as u32,
             )),
@@ -355,31 +357,31 @@ pub(super) async fn update(
         let assignee = match assignee_id.as_deref() {
             None => None,
             Some("0") => Some(None),
-            Some(a) => match (admin(s, a), s.team_index(a)) {
+            Some(a) => match (admin(store, a), store.team_index(a)) {
                 (Some(x), _) => Some(Some(Author::Admin(x))),
                 (None, Some(x)) => Some(Some(Author::Team(x as u32))),
                 (None, None) => return Err(assignee_not_found()),
             },
         };
         let at = now();
-        let resolved = s
+        let resolved = store
             .ticket_states
             .iter()
             .position(|x| x.category == "resolved")
             .map(|x| x as u32);
-        let submitted = s
+        let submitted = store
             .ticket_states
             .iter()
             .position(|x| x.category == "submitted")
             .map(|x| x as u32);
-        let previous = s.ticket_states[s.tickets[t].state as usize].category;
+        let previous = store.ticket_states[store.tickets[t].state as usize].category;
         let target_state = match (new_state, open) {
             (Some(state), _) => Some(state),
             (None, Some(false)) => resolved,
-            (None, Some(true)) if Some(s.tickets[t].state) == resolved => submitted,
+            (None, Some(true)) if Some(store.tickets[t].state) == resolved => submitted,
             _ => None,
         };
-        let ticket = &mut s.tickets[t];
+        let ticket = &mut store.tickets[t];
         if let Some(values) = attributes {
             merge_attributes(&mut ticket.attributes, values);
         }
@@ -412,8 +414,8 @@ pub(super) async fn update(
         }
         ticket.updated_at = at;
         if let Some(state) = target_state {
-            let category = s.ticket_states[state as usize].category;
-            s.tickets[t].open = category != "resolved";
+            let category = store.ticket_states[state as usize].category;
+            store.tickets[t].open = category != "resolved";
             if category != previous {
                 let p = part(
                     "ticket_state_updated_by_admin",
@@ -423,15 +425,15 @@ pub(super) async fn update(
                     None,
                     at,
                 );
-                push_part(s, t, p);
+                push_part(store, t, p);
             }
         }
         if let Some(to) = assignee {
-            let current = s.ticket_states[s.tickets[t].state as usize].category;
+            let current = store.ticket_states[store.tickets[t].state as usize].category;
             let p = part("assignment", None, Author::Admin(actor), current, to, at);
-            push_part(s, t, p);
+            push_part(store, t, p);
         }
-        Ok(Json(render::ticket(s, t)).into_response())
+        Ok(Json(render::ticket(store, t)).into_response())
     })
 }
 
@@ -440,15 +442,15 @@ pub(super) async fn delete(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    emulator.write(|s| {
-        let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
-        s.tickets[t].deleted = true;
-        if let Some(c) = s.tickets[t].linked_conversation.take()
-            && let Some(conv) = s.conversations.get_mut(c as usize)
+    emulator.write(|store| {
+        let t = store.ticket_index(&id).ok_or_else(ticket_not_found)?;
+        store.tickets[t].deleted = true;
+        if let Some(c) = store.tickets[t].linked_conversation.take()
+            && let Some(conv) = store.conversations.get_mut(c as usize)
         {
             conv.linked_ticket = None;
         }
-        let id = s.tickets[t].id.to_string();
+        let id = store.tickets[t].id.to_string();
         Ok(Json(json!({"id": id, "object": "ticket", "deleted": true})).into_response())
     })
 }
@@ -480,13 +482,13 @@ pub(super) async fn reply(
         message_type, text, ..
     } = reply_content(&body_fields, kind)?;
     let created_at = body_fields.int("created_at")?;
-    emulator.write(|s| {
-        let t = s.ticket_index(&id).ok_or_else(resource_not_found)?;
+    emulator.write(|store| {
+        let t = store.ticket_index(&id).ok_or_else(resource_not_found)?;
         let author = if kind == "admin" {
             let id = body_fields.req_id("admin_id")?;
-            Author::Admin(admin(s, &id).ok_or_else(admin_not_found)?)
+            Author::Admin(admin(store, &id).ok_or_else(admin_not_found)?)
         } else {
-            let category = s.ticket_types[s.tickets[t].ticket_type as usize].category;
+            let category = store.ticket_types[store.tickets[t].ticket_type as usize].category;
             if category != "Customer" {
                 return Err(ApiError::new(
                     400,
@@ -494,13 +496,17 @@ pub(super) async fn reply(
                     "User replies are not allowed on Backoffice tickets",
                 ));
             }
-            Author::Contact(replying_contact(s, &body_fields)?)
+            Author::Contact(replying_contact(store, &body_fields)?)
         };
         let at = created_at.unwrap_or_else(now);
-        let current = s.ticket_states[s.tickets[t].state as usize].category;
+        let current = store.ticket_states[store.tickets[t].state as usize].category;
         let body = text.as_deref().map(html);
-        let p = push_part(s, t, part(message_type, body, author, current, None, at));
-        let mut v = render::ticket_part(s, &s.tickets[t].parts[p]);
+        let p = push_part(
+            store,
+            t,
+            part(message_type, body, author, current, None, at),
+        );
+        let mut v = render::ticket_part(store, &store.tickets[t].parts[p]);
         if let Some(obj) = v.as_object_mut() {
             // The reply schema (`ticket_reply`) has no state fields; keep to its shape.
             obj.remove("previous_ticket_state");
@@ -520,12 +526,12 @@ pub(super) async fn attach_tag(
     body_fields.allow(&["id", "admin_id"])?;
     let tag_id = body_fields.req_id("id")?;
     let admin_id = body_fields.req_id("admin_id")?;
-    emulator.write(|s| {
-        let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
-        let actor = admin(s, &admin_id).ok_or_else(admin_not_found)?;
-        let tag = s.tag_index(&tag_id).ok_or_else(resource_not_found)?;
-        let tagging = add_tag(&mut s.tickets[t].tags, tag as u32, actor, now());
-        Ok(Json(render::tag(s, tag, Some(&tagging))).into_response())
+    emulator.write(|store| {
+        let t = store.ticket_index(&id).ok_or_else(ticket_not_found)?;
+        let actor = admin(store, &admin_id).ok_or_else(admin_not_found)?;
+        let tag = store.tag_index(&tag_id).ok_or_else(resource_not_found)?;
+        let tagging = add_tag(&mut store.tickets[t].tags, tag as u32, actor, now());
+        Ok(Json(render::tag(store, tag, Some(&tagging))).into_response())
     })
 }
 
@@ -538,14 +544,14 @@ pub(super) async fn detach_tag(
     let body_fields = Body::parse(&body)?;
     body_fields.allow(&["admin_id"])?;
     let admin_id = body_fields.req_id("admin_id")?;
-    emulator.write(|s| {
-        let t = s.ticket_index(&id).ok_or_else(ticket_not_found)?;
-        admin(s, &admin_id).ok_or_else(admin_not_found)?;
-        let tag = s
+    emulator.write(|store| {
+        let t = store.ticket_index(&id).ok_or_else(ticket_not_found)?;
+        admin(store, &admin_id).ok_or_else(admin_not_found)?;
+        let tag = store
             .tag_index(&tag_id)
-            .filter(|&x| s.tickets[t].tags.iter().any(|y| y.tag == x as u32))
+            .filter(|&x| store.tickets[t].tags.iter().any(|y| y.tag == x as u32))
             .ok_or_else(|| ApiError::not_found("tag_not_found", "Tag not found"))?;
-        remove_tag(&mut s.tickets[t].tags, tag as u32);
-        Ok(Json(render::tag(s, tag, None)).into_response())
+        remove_tag(&mut store.tickets[t].tags, tag as u32);
+        Ok(Json(render::tag(store, tag, None)).into_response())
     })
 }

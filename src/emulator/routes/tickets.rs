@@ -18,21 +18,24 @@ pub(super) async fn search_tickets(
     body: Bytes,
 ) -> ApiResult {
     let req = parse_search(&body, 20)?;
-    let db = emulator.store();
-    let query = compile(&req.query, &db.ticket_schema)?;
-    let s: &Store = &db;
-    let key = format!("tickets:{}:{}", s.generation, req.query);
+    let guard = emulator.store();
+    let query = compile(&req.query, &guard.ticket_schema)?;
+    let store: &Store = &guard;
+    let key = format!("tickets:{}:{}", store.generation, req.query);
     let matches = emulator.cached_matches(key, || {
-        (0..s.tickets.len())
+        (0..store.tickets.len())
             .filter(|&i| {
-                !s.tickets[i].deleted
-                    && query.matches(&JsonRecord(&render::ticket_search_json(s, i)))
+                !store.tickets[i].deleted
+                    && query.matches(&JsonRecord(&render::ticket_search_json(store, i)))
             })
             .map(|i| i as u32)
             .collect()
     });
     let (page, items, next) = search_page("tickets.search", &matches, &req)?;
-    let items: Vec<Value> = items.into_iter().map(|i| render::ticket(s, i)).collect();
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|i| render::ticket(store, i))
+        .collect();
     Ok(Json(json!({
         "type": "ticket.list", "tickets": items, "total_count": matches.len(),
         "pages": cursor_pages(page, req.per_page, matches.len(), next),
@@ -44,10 +47,10 @@ pub(super) async fn get_ticket(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = s
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store
         .ticket_index(&id)
         .ok_or_else(|| ApiError::not_found("ticket_not_found", "Ticket not found"))?;
-    Ok(Json(render::ticket(s, i)).into_response())
+    Ok(Json(render::ticket(store, i)).into_response())
 }

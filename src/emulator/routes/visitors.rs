@@ -18,8 +18,8 @@ fn visitor_not_found() -> ApiError {
 }
 
 /// A visitor that has not been converted yet, by `id`, `user_id` or `email`.
-fn find(s: &Store, key: &str, value: &str) -> Option<usize> {
-    s.visitors.iter().position(|v| {
+fn find(store: &Store, key: &str, value: &str) -> Option<usize> {
+    store.visitors.iter().position(|v| {
         v.converted_to.is_none()
             && match key {
                 "id" => v.id == value,
@@ -39,10 +39,10 @@ pub(super) async fn get_visitor(
         .get("user_id")
         .filter(|u| !u.is_empty())
         .ok_or_else(|| super::body::missing("user_id"))?;
-    let db = emulator.store();
-    let s: &Store = &db;
-    let i = find(s, "user_id", user_id).ok_or_else(visitor_not_found)?;
-    Ok(Json(render::visitor(s, i)).into_response())
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = find(store, "user_id", user_id).ok_or_else(visitor_not_found)?;
+    Ok(Json(render::visitor(store, i)).into_response())
 }
 
 /// `POST /visitors/convert` `{type: user|lead, visitor: {id|user_id|email}, user: {id|user_id,
@@ -70,33 +70,33 @@ pub(super) async fn convert(State(emulator): State<EmulatorState>, body: Bytes) 
     if user_id.is_none() && external_id.is_none() && email.is_none() {
         return Err(super::body::missing("user.id"));
     }
-    emulator.write(|s| {
-        let v = find(s, visitor_ref.0, &visitor_ref.1).ok_or_else(visitor_not_found)?;
+    emulator.write(|store| {
+        let v = find(store, visitor_ref.0, &visitor_ref.1).ok_or_else(visitor_not_found)?;
         let existing = match &user_id {
             Some(id) => Some(
-                contact_by(s, "id", id)
+                contact_by(store, "id", id)
                     .ok_or_else(|| ApiError::not_found("not_found", "User Not Found"))?,
             ),
             None => external_id
                 .as_deref()
-                .and_then(|e| contact_by(s, "user_id", e))
-                .or_else(|| email.as_deref().and_then(|e| contact_by(s, "email", e))),
+                .and_then(|e| contact_by(store, "user_id", e))
+                .or_else(|| email.as_deref().and_then(|e| contact_by(store, "email", e))),
         };
         let contact = match existing {
             Some(c) => c,
             None => {
-                let visitor = &s.visitors[v];
+                let visitor = &store.visitors[v];
                 let new = NewContact {
                     role,
                     email: email.clone().or_else(|| visitor.email.clone()),
                     external_id: external_id.clone().filter(|_| role == "user"),
                     name: visitor.name.clone(),
                 };
-                create_contact(s, new, now())
+                create_contact(store, new, now())
             }
         };
-        s.visitors[v].converted_to = Some(contact);
-        s.contacts[contact as usize].updated_at = now();
-        Ok(Json(render::contact(s, contact as usize)).into_response())
+        store.visitors[v].converted_to = Some(contact);
+        store.contacts[contact as usize].updated_at = now();
+        Ok(Json(render::contact(store, contact as usize)).into_response())
     })
 }
