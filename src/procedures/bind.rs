@@ -8,11 +8,11 @@
 //!    required parameters, wrong types and values outside an enum. Taking `ScalarValue`s means
 //!    literals, `$1` parameters and columns (bulk calls) all bind the same way.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use datafusion::common::ScalarValue;
 use serde_json::Value;
 
 use crate::tables::action::{Args, value_text};
+pub(crate) use crate::tables::value::parse_time;
 
 use super::{ColumnType, Procedure, ProcedureError};
 
@@ -348,36 +348,6 @@ fn timestamp_seconds(value: &ScalarValue) -> Option<i64> {
         ScalarValue::Date32(Some(days)) => Some(i64::from(*days) * 86_400),
         _ => None,
     }
-}
-
-/// ISO-8601 / RFC 3339 text (UTC when no offset is given), a plain date, or Unix seconds.
-pub(crate) fn parse_time(text: &str) -> Option<i64> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Some(seconds);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.timestamp());
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(t.and_utc().timestamp());
-        }
-    }
-    for format in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
-        if let Ok(t) = DateTime::parse_from_str(text, format) {
-            return Some(t.timestamp());
-        }
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc().timestamp())
 }
 
 #[cfg(test)]

@@ -13,8 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch, RecordBatchOptions,
-    StringBuilder, TimestampSecondBuilder,
+    ArrayRef, BooleanBuilder, RecordBatch, RecordBatchOptions, StringBuilder,
 };
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::ScalarValue;
@@ -32,12 +31,13 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
-use super::bind::{bind_values, parse_time};
+use super::bind::bind_values;
 use super::external;
 use super::run::{Outcome, build_request, column_values, is_raw, run};
 use super::{Args, ColumnType, Procedure, ProcedureError};
 use crate::client::IntercomClient;
 use crate::settings::{max_write_rows, over_write_limit};
+use crate::tables::value::ColumnBuilder;
 
 /// Whether the client refuses this call's request (see [`IntercomClient::refuses`]); a call
 /// whose arguments make no request is left to fail on them.
@@ -130,76 +130,18 @@ fn result_arrays(procedure: &Procedure, bulk: bool, rows: &[RowResult]) -> Vec<A
     arrays
 }
 
-/// JSON values as an Arrow array of the column's type; values of another shape become NULL.
+/// JSON values as an Arrow array of the column's type, built like a scan's columns
+/// ([`ColumnBuilder`]); values of another shape become NULL.
 fn typed_array<'a>(ty: ColumnType, values: impl Iterator<Item = &'a Value>) -> ArrayRef {
-    match ty {
-        ColumnType::Text => {
-            let mut b = StringBuilder::new();
-            for v in values {
-                match v {
-                    Value::Null => b.append_null(),
-                    Value::String(s) => b.append_value(s),
-                    other => b.append_value(other.to_string()),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        ColumnType::Json => {
-            let mut b = StringBuilder::new();
-            for v in values {
-                match v {
-                    Value::Null => b.append_null(),
-                    other => b.append_value(other.to_string()),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        ColumnType::Int => {
-            let mut b = Int64Builder::new();
-            for v in values {
-                b.append_option(match v {
-                    Value::Number(n) => n.as_i64(),
-                    Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                });
-            }
-            Arc::new(b.finish())
-        }
-        ColumnType::Float => {
-            let mut b = Float64Builder::new();
-            for v in values {
-                b.append_option(match v {
-                    Value::Number(n) => n.as_f64(),
-                    Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                });
-            }
-            Arc::new(b.finish())
-        }
-        ColumnType::Bool => {
-            let mut b = BooleanBuilder::new();
-            for v in values {
-                b.append_option(match v {
-                    Value::Bool(x) => Some(*x),
-                    Value::String(s) if s == "true" => Some(true),
-                    Value::String(s) if s == "false" => Some(false),
-                    _ => None,
-                });
-            }
-            Arc::new(b.finish())
-        }
-        ColumnType::Timestamp => {
-            let mut b = TimestampSecondBuilder::new().with_timezone("UTC");
-            for v in values {
-                b.append_option(match v {
-                    Value::Number(n) => n.as_i64(),
-                    Value::String(s) => parse_time(s),
-                    _ => None,
-                });
-            }
-            Arc::new(b.finish())
+    let values: Vec<&Value> = values.collect();
+    let mut builder = ColumnBuilder::new(ty, values.len());
+    for value in values {
+        match value {
+            Value::Null => builder.append_null(),
+            other => builder.append_raw(&other.to_string()),
         }
     }
+    builder.finish()
 }
 
 /// Evaluates argument expressions that need no input row.

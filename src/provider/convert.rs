@@ -12,16 +12,15 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampSecondBuilder,
-};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::tables::{ColumnDef, ColumnType, PARENT_KEY};
+use crate::tables::value::ColumnBuilder;
+use crate::tables::{ColumnDef, PARENT_KEY};
 
 /// Items as JSON text inside a response body, plus the parent id for child-table rows.
 #[derive(Clone, Debug)]
@@ -226,130 +225,6 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
         }
         deserializer.deserialize_str(KeyVisitor)
     }
-}
-
-/// An Arrow builder for one column, fed with raw JSON value text.
-enum ColumnBuilder {
-    Text(StringBuilder),
-    Json(StringBuilder),
-    Int(Int64Builder),
-    Float(Float64Builder),
-    Bool(BooleanBuilder),
-    Timestamp(TimestampSecondBuilder),
-}
-
-impl ColumnBuilder {
-    fn new(kind: ColumnType, rows: usize) -> Self {
-        match kind {
-            ColumnType::Text => ColumnBuilder::Text(StringBuilder::with_capacity(rows, rows * 16)),
-            ColumnType::Json => ColumnBuilder::Json(StringBuilder::with_capacity(rows, rows * 32)),
-            ColumnType::Int => ColumnBuilder::Int(Int64Builder::with_capacity(rows)),
-            ColumnType::Float => ColumnBuilder::Float(Float64Builder::with_capacity(rows)),
-            ColumnType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(rows)),
-            ColumnType::Timestamp => ColumnBuilder::Timestamp(
-                TimestampSecondBuilder::with_capacity(rows).with_timezone("UTC"),
-            ),
-        }
-    }
-
-    fn append_null(&mut self) {
-        match self {
-            ColumnBuilder::Text(b) | ColumnBuilder::Json(b) => b.append_null(),
-            ColumnBuilder::Int(b) => b.append_null(),
-            ColumnBuilder::Float(b) => b.append_null(),
-            ColumnBuilder::Bool(b) => b.append_null(),
-            ColumnBuilder::Timestamp(b) => b.append_null(),
-        }
-    }
-
-    /// Appends a plain string (the parent key); only text columns hold one.
-    fn append_text(&mut self, text: &str) {
-        match self {
-            ColumnBuilder::Text(b) => b.append_value(text),
-            other => other.append_null(),
-        }
-    }
-
-    /// Appends one value given as JSON text (`"x"`, `12`, `true`, `null`, `{…}`).
-    fn append_raw(&mut self, raw: &str) {
-        let raw = raw.trim();
-        match self {
-            ColumnBuilder::Text(b) => match raw.as_bytes().first() {
-                None | Some(b'n') => b.append_null(),
-                Some(b'"') => b.append_value(unquote(raw).as_ref()),
-                // Numbers, booleans, and nested values as their JSON text.
-                Some(_) => b.append_value(raw),
-            },
-            ColumnBuilder::Json(b) => match raw.as_bytes().first() {
-                None | Some(b'n') => b.append_null(),
-                Some(_) => b.append_value(raw),
-            },
-            ColumnBuilder::Int(b) => b.append_option(scalar_text(raw).and_then(|t| parse_i64(&t))),
-            ColumnBuilder::Float(b) => {
-                b.append_option(scalar_text(raw).and_then(|t| t.trim().parse().ok()))
-            }
-            ColumnBuilder::Bool(b) => b.append_option(match scalar_text(raw).as_deref() {
-                Some("true") => Some(true),
-                Some("false") => Some(false),
-                _ => None,
-            }),
-            ColumnBuilder::Timestamp(b) => {
-                b.append_option(scalar_text(raw).and_then(|t| epoch_seconds(&t)))
-            }
-        }
-    }
-
-    fn finish(self) -> ArrayRef {
-        match self {
-            ColumnBuilder::Text(mut b) | ColumnBuilder::Json(mut b) => Arc::new(b.finish()),
-            ColumnBuilder::Int(mut b) => Arc::new(b.finish()),
-            ColumnBuilder::Float(mut b) => Arc::new(b.finish()),
-            ColumnBuilder::Bool(mut b) => Arc::new(b.finish()),
-            ColumnBuilder::Timestamp(mut b) => Arc::new(b.finish()),
-        }
-    }
-}
-
-/// The text of a JSON string (unescaped only when it has escapes).
-fn unquote(raw: &str) -> Cow<'_, str> {
-    let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
-    if inner.contains('\\') {
-        serde_json::from_str::<String>(raw)
-            .map(Cow::Owned)
-            .unwrap_or(Cow::Borrowed(inner))
-    } else {
-        Cow::Borrowed(inner)
-    }
-}
-
-/// A scalar's text: strings unquoted, numbers and booleans as written; objects, arrays and null
-/// have none.
-fn scalar_text(raw: &str) -> Option<Cow<'_, str>> {
-    match raw.as_bytes().first()? {
-        b'"' => Some(unquote(raw)),
-        b'{' | b'[' | b'n' => None,
-        _ => Some(Cow::Borrowed(raw)),
-    }
-}
-
-fn parse_i64(text: &str) -> Option<i64> {
-    let text = text.trim();
-    text.parse().ok().or_else(|| {
-        text.parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map(|f| f as i64)
-    })
-}
-
-/// Unix seconds from an integer, a numeric string or an ISO-8601 string (conversation date
-/// attributes and a few objects use ISO strings, docs/intercom-notes.md, "Ids and timestamps").
-fn epoch_seconds(text: &str) -> Option<i64> {
-    parse_i64(text).or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(text.trim())
-            .ok()
-            .map(|d| d.timestamp())
-    })
 }
 
 #[cfg(test)]

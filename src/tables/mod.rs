@@ -17,6 +17,7 @@ mod tags;
 mod teams;
 mod ticket_states;
 mod tickets;
+pub mod value;
 pub mod write;
 
 use std::sync::{Arc, LazyLock};
