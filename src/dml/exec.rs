@@ -12,8 +12,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
@@ -35,6 +35,8 @@ use super::plan::{WriteNode, statement_name};
 use super::{Kind, TableWrites, Write, row_value};
 use crate::client::{ApiRequest, ClientError, IntercomClient};
 use crate::settings::{max_write_rows, over_write_limit};
+use crate::tables::ColumnType;
+use crate::tables::value::to_json;
 
 /// Executes a write statement; see the module docs.
 #[derive(Debug)]
@@ -414,59 +416,24 @@ fn listing(items: &[String]) -> String {
     text
 }
 
-/// The JSON value of row `i` of `column`: timestamps as Unix seconds, JSON columns parsed
-/// (text that is not JSON stays text).
+/// The JSON value of row `i` of `column`, by the one SQL → JSON conversion
+/// ([`crate::tables::value::to_json`], timestamps as Unix seconds). A JSON column's text is
+/// parsed, and kept as text when it is not JSON (a ticket's `contacts` may be one plain id).
 fn json_value(column: &dyn Array, i: usize, json_text: bool) -> Result<Value> {
     if column.is_null(i) {
         return Ok(Value::Null);
     }
-    Ok(match column.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            let text = match column.data_type() {
-                DataType::Utf8 => column.as_string::<i32>().value(i).to_string(),
-                DataType::LargeUtf8 => column.as_string::<i64>().value(i).to_string(),
-                _ => column.as_string_view().value(i).to_string(),
-            };
-            if json_text {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            } else {
-                Value::String(text)
-            }
+    let scalar = datafusion::common::ScalarValue::try_from_array(column, i)?;
+    let ty = match ColumnType::of(column.data_type()) {
+        ColumnType::Text | ColumnType::Json => ColumnType::Text,
+        other => other,
+    };
+    let value = to_json(ty, &scalar).unwrap_or_else(|_| Value::String(scalar.to_string()));
+    Ok(match value {
+        Value::String(text) if json_text => {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
         }
-        DataType::Boolean => Value::Bool(column.as_boolean().value(i)),
-        DataType::Int64 => Value::from(
-            column
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .value(i),
-        ),
-        DataType::Float64 => Value::from(
-            column
-                .as_primitive::<datafusion::arrow::datatypes::Float64Type>()
-                .value(i),
-        ),
-        DataType::Timestamp(unit, _) => {
-            use datafusion::arrow::datatypes::{
-                TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-                TimestampSecondType,
-            };
-            let seconds = match unit {
-                TimeUnit::Second => column.as_primitive::<TimestampSecondType>().value(i),
-                TimeUnit::Millisecond => {
-                    column.as_primitive::<TimestampMillisecondType>().value(i) / 1_000
-                }
-                TimeUnit::Microsecond => {
-                    column.as_primitive::<TimestampMicrosecondType>().value(i) / 1_000_000
-                }
-                TimeUnit::Nanosecond => {
-                    column.as_primitive::<TimestampNanosecondType>().value(i) / 1_000_000_000
-                }
-            };
-            Value::from(seconds)
-        }
-        _ => {
-            let scalar = datafusion::common::ScalarValue::try_from_array(column, i)?;
-            Value::String(scalar.to_string())
-        }
+        other => other,
     })
 }
 

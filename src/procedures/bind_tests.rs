@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::procedures::find;
+use crate::tables::value::parse_time;
 
 fn proc(name: &str) -> &'static Procedure {
     find(name).unwrap()

@@ -58,6 +58,16 @@ impl ColumnType {
             ColumnType::Json => "json",
         }
     }
+    /// The column type that holds values of an Arrow type (text for anything else).
+    pub fn of(data_type: &DataType) -> Self {
+        match data_type {
+            DataType::Boolean => ColumnType::Bool,
+            DataType::Float16 | DataType::Float32 | DataType::Float64 => ColumnType::Float,
+            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => ColumnType::Timestamp,
+            t if t.is_integer() => ColumnType::Int,
+            _ => ColumnType::Text,
+        }
+    }
     /// The Arrow type of the column.
     pub fn data_type(self) -> DataType {
         match self {
