@@ -1,4 +1,5 @@
-//! Connection settings: token, base URL (region), API version, timeouts. `Debug` never shows the token.
+//! Connection settings: token, base URL (region), API version, timeouts. `Debug` never shows the
+//! token.
 
 use std::fmt;
 use std::time::Duration;

@@ -406,8 +406,8 @@ impl Engine {
         &self.client
     }
 
-    /// Runs one SQL statement and returns its rows as a stream: batches arrive as Intercom pages do.
-    /// Dropping the stream stops the scan; no further API calls are made.
+    /// Runs one SQL statement and returns its rows as a stream: batches arrive as Intercom pages
+    /// do. Dropping the stream stops the scan; no further API calls are made.
     ///
     /// The statement plans and runs on the query runtime (see [`crate::limits::runtime`]),
     /// so the caller's thread and its stack size do not matter.

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-/// One error answered by Intercom, decoded from its `error.list` body (docs/intercom-notes.md, "Errors and rate limits").
+/// One error answered by Intercom, decoded from its `error.list` body (docs/intercom-notes.md,
+/// "Errors and rate limits").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status.

@@ -1,5 +1,5 @@
-//! Intercom's pagination styles as one lazy stream of pages (docs/intercom-notes.md, "Paging"): a page is
-//! requested only when the consumer asks for the next one, so a LIMIT or a cancelled query
+//! Intercom's pagination styles as one lazy stream of pages (docs/intercom-notes.md, "Paging"): a
+//! page is requested only when the consumer asks for the next one, so a LIMIT or a cancelled query
 //! stops the requests. A cursor that repeats is an error, never an endless loop.
 
 use std::collections::{HashMap, HashSet};
@@ -22,8 +22,10 @@ pub struct ListRequest {
     pub path: String,
     /// The pagination style.
     pub style: PageStyle,
-    /// Where the items are, tried in order (`data`, `conversations`, `conversation_parts.conversation_parts`);
-    /// dotted keys walk nested objects. Several alternatives cover spec/example conflicts (docs/intercom-notes.md, "Where the schema and the examples disagree").
+    /// Where the items are, tried in order (`data`, `conversations`,
+    /// `conversation_parts.conversation_parts`); dotted keys walk nested objects. Several
+    /// alternatives cover spec/example conflicts (docs/intercom-notes.md, "Where the schema and the
+    /// examples disagree").
     pub items_keys: Vec<String>,
     /// Extra query parameters.
     pub query: Vec<(String, String)>,

@@ -7,8 +7,8 @@
 //! exactly as a SELECT would find them — same pushdown, same results — and only then written.
 //! Statements are checked here, before anything runs: the table and statement kind must be
 //! writable, only settable columns may be given, and UPDATE/DELETE need a WHERE clause.
-//! [`super::exec::WritePlanner`] makes the node executable ([`super::exec::WriteExec`]); nothing is sent
-//! before the plan runs, so EXPLAIN sends nothing (EXPLAIN ANALYZE runs the statement).
+//! [`super::exec::WritePlanner`] makes the node executable ([`super::exec::WriteExec`]); nothing is
+//! sent before the plan runs, so EXPLAIN sends nothing (EXPLAIN ANALYZE runs the statement).
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -1,4 +1,5 @@
-//! The emulator's error response: Intercom's `error.list` envelope (docs/intercom-notes.md, "Errors and rate limits").
+//! The emulator's error response: Intercom's `error.list` envelope (docs/intercom-notes.md, "Errors
+//! and rate limits").
 //!
 //! This is the one place that turns an emulator error into HTTP; handlers return
 //! `Result<_, ApiError>` and never build error bodies themselves.

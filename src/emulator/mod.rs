@@ -7,8 +7,8 @@
 //! goes through one middleware (auth, rate limit, latency, faults, request log); admin routes
 //! under `/__emulator/` skip it.
 //!
-//! The workspace is writable (docs/intercom-notes.md, "Writes"): the store sits behind one `RwLock`. Reads
-//! take the shared lock for the duration of one handler; writes go through
+//! The workspace is writable (docs/intercom-notes.md, "Writes"): the store sits behind one
+//! `RwLock`. Reads take the shared lock for the duration of one handler; writes go through
 //! [`EmulatorState::write`], which validates and mutates under the exclusive lock, then bumps
 //! the store generation, rebuilds the search schemas (custom attributes may have changed) and
 //! drops the search cache.

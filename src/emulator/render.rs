@@ -72,7 +72,8 @@ struct Location<'a> {
     continent_code: Option<&'a str>,
 }
 
-/// Custom attribute values as a JSON object keyed by attribute name (docs/intercom-notes.md, "Custom attributes").
+/// Custom attribute values as a JSON object keyed by attribute name (docs/intercom-notes.md,
+/// "Custom attributes").
 struct CustomView<'a> {
     store: &'a Store,
     values: &'a [(u32, AttrValue)],
@@ -329,7 +330,8 @@ pub fn subscription_type(t: &SubscriptionType) -> Value {
 }
 
 /// A visitor as `GET /visitors?user_id=` renders it (the example's `last_request_at`, not the
-/// schema's misspelt `las_request_at`, docs/intercom-notes.md, "Where the schema and the examples disagree").
+/// schema's misspelt `las_request_at`, docs/intercom-notes.md, "Where the schema and the examples
+/// disagree").
 pub fn visitor(store: &Store, index: usize) -> Value {
     let v = &store.visitors[index];
     json!({
@@ -665,7 +667,8 @@ pub fn conversation(store: &Store, index: usize, with_parts: bool) -> Value {
             obj.insert("company".into(), company(store, company_index as usize));
         }
         if with_parts {
-            // docs/intercom-notes.md, "Capped lists inside objects": at most the 500 most recent parts.
+            // docs/intercom-notes.md, "Capped lists inside objects": at most the 500 most recent
+            // parts.
             let skip = c.parts.len().saturating_sub(500);
             let parts: Vec<Value> = c.parts[skip..]
                 .iter()
@@ -812,7 +815,8 @@ fn data_type_field(data_type: &str) -> Option<FieldType> {
     })
 }
 
-/// Searchable contact fields (docs/intercom-notes.md, "Searchable fields") plus the workspace's contact custom attributes.
+/// Searchable contact fields (docs/intercom-notes.md, "Searchable fields") plus the workspace's
+/// contact custom attributes.
 pub fn contact_schema(store: &Store, tz: Tz) -> SearchSchema {
     use FieldType::*;
     let mut schema = SearchSchema::new(Strictness::Strict, tz);
@@ -880,7 +884,8 @@ fn add_custom(schema: &mut SearchSchema, store: &Store, model: &str) {
     }
 }
 
-/// Searchable conversation fields (docs/intercom-notes.md, "Searchable fields"); custom attributes accepted too.
+/// Searchable conversation fields (docs/intercom-notes.md, "Searchable fields"); custom attributes
+/// accepted too.
 pub fn conversation_schema(store: &Store, tz: Tz) -> SearchSchema {
     use FieldType::*;
     let mut schema = SearchSchema::new(Strictness::Lenient, tz);
@@ -961,7 +966,8 @@ const STAT_DATES: &[&str] = &[
     "statistics.last_close_at",
 ];
 
-/// Searchable ticket fields (docs/intercom-notes.md, "Searchable fields"), with `ticket_attribute.<id>` for every type attribute.
+/// Searchable ticket fields (docs/intercom-notes.md, "Searchable fields"), with
+/// `ticket_attribute.<id>` for every type attribute.
 pub fn ticket_schema(store: &Store, tz: Tz) -> SearchSchema {
     use FieldType::*;
     let mut schema = SearchSchema::new(Strictness::Lenient, tz);

@@ -1,4 +1,5 @@
-//! Table-driven tests of the search language against the documented semantics (docs/intercom-notes.md, "Search: query shape").
+//! Table-driven tests of the search language against the documented semantics
+//! (docs/intercom-notes.md, "Search: query shape").
 
 use super::*;
 use serde_json::json;

@@ -1261,7 +1261,8 @@ fn data_attributes() -> Vec<DataAttribute> {
     out
 }
 
-/// The two attributes every ticket type starts with (official spec: `GET /ticket_types`), ids `base` and `base + 1`.
+/// The two attributes every ticket type starts with (official spec: `GET /ticket_types`), ids
+/// `base` and `base + 1`.
 pub fn default_ticket_attributes(base: u64, created: i64) -> Vec<TicketTypeAttribute> {
     [
         ("_default_title_", "Title of the ticket"),

@@ -84,7 +84,8 @@ pub struct Place {
     pub continent_code: &'static str,
 }
 
-/// One custom attribute value (docs/intercom-notes.md, "Custom attributes"); dates are Unix seconds in `Int`.
+/// One custom attribute value (docs/intercom-notes.md, "Custom attributes"); dates are Unix seconds
+/// in `Int`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum AttrValue {
@@ -111,7 +112,8 @@ pub fn set_custom(custom: &mut Custom, attr: u32, value: Option<AttrValue>) {
 }
 
 /// Lifecycle of a contact. Only `Active` contacts appear in lists, search and get-by-id;
-/// `Archived` ones can still be unarchived or deleted; the others are gone for good (docs/intercom-notes.md, "Writes").
+/// `Archived` ones can still be unarchived or deleted; the others are gone for good
+/// (docs/intercom-notes.md, "Writes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContactState {
     Active,
@@ -197,7 +199,8 @@ pub struct Company {
     /// Contact indexes, ascending (archived contacts included; they are filtered when shown).
     pub contacts: Vec<u32>,
     pub notes: Vec<u32>,
-    /// `DELETE /companies/{id}` (docs/intercom-notes.md, "Writes"): archived and detached; never found again.
+    /// `DELETE /companies/{id}` (docs/intercom-notes.md, "Writes"): archived and detached; never
+    /// found again.
     pub deleted: bool,
 }
 
@@ -474,7 +477,8 @@ pub struct Store {
     pub events: Vec<DataEvent>,
     /// external_id -> contact index (live and archived contacts).
     pub contact_by_external_id: HashMap<String, u32>,
-    /// Indexes of companies with at least one live contact, in id order (docs/intercom-notes.md, "Companies without contacts").
+    /// Indexes of companies with at least one live contact, in id order (docs/intercom-notes.md,
+    /// "Companies without contacts").
     pub visible_companies: Vec<u32>,
     /// Number of live contacts (`total_count` of `GET /contacts`).
     pub live_contacts: usize,
@@ -582,7 +586,8 @@ impl Store {
         find_numeric(&self.subscription_types, id, |t| t.id)
     }
 
-    /// Custom data attribute of a model by name (case-sensitive, docs/intercom-notes.md, "Custom attributes").
+    /// Custom data attribute of a model by name (case-sensitive, docs/intercom-notes.md, "Custom
+    /// attributes").
     pub fn custom_attribute(&self, model: &str, name: &str) -> Option<usize> {
         self.data_attributes
             .iter()
@@ -600,7 +605,8 @@ impl Store {
     }
 
     /// Recomputes the derived indexes after contacts or companies changed: the live-contact
-    /// count and the companies that list endpoints show (docs/intercom-notes.md, "Companies without contacts").
+    /// count and the companies that list endpoints show (docs/intercom-notes.md, "Companies without
+    /// contacts").
     pub fn refresh_indexes(&mut self) {
         self.live_contacts = self.contacts.iter().filter(|c| c.is_live()).count();
         let contacts = &self.contacts;

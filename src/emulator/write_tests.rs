@@ -1,5 +1,5 @@
-//! Tests of the write routes (docs/intercom-notes.md, "Writes") over HTTP: validation answers, that a
-//! rejected request leaves the store unchanged, and that writes show in later reads.
+//! Tests of the write routes (docs/intercom-notes.md, "Writes") over HTTP: validation answers, that
+//! a rejected request leaves the store unchanged, and that writes show in later reads.
 
 use serde_json::{Value, json};
 

@@ -108,7 +108,8 @@ fn in_app() -> Procedure {
         false,
     )
     // The 2.15 schema's enum says `in_app`, its examples and responses say `inapp`
-    // (docs/intercom-notes.md, "Where the schema and the examples disagree"); Intercom accepts `inapp`.
+    // (docs/intercom-notes.md, "Where the schema and the examples disagree"); Intercom accepts
+    // `inapp`.
     .body(|a| Ok(message_body(a, "inapp")))
     .example(concat!(
         "CALL CreateInAppMessage(NULL, 'New: exports', NULL, '991267460', 'user', ",
@@ -153,8 +154,8 @@ fn submit_event() -> Procedure {
         ];
         Ok(Value::Object(fields(a, &keys)))
     })
-    // Intercom drops exact duplicates (same contact, name and created_at; docs/intercom-notes.md, "Writes"), so repeating
-    // is safe.
+    // Intercom drops exact duplicates (same contact, name and created_at; docs/intercom-notes.md,
+    // "Writes"), so repeating is safe.
     .idempotent()
     .column(ResultColumn::arg(
         "event_name",

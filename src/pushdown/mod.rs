@@ -18,7 +18,8 @@
 //! - `email = 'ada@x.io'`            → `{"field":"email","operator":"=","value":"ada@x.io"}`
 //! - `role IN ('user','lead')`       → `{"field":"role","operator":"IN","value":["user","lead"]}`
 //! - `name LIKE 'Ad%'`               → `{"field":"name","operator":"^","value":"Ad"}`
-//! - `created_at > 1700000000`       → `{"field":"created_at","operator":">","value":1699827200}` (−2 days)
+//! - `created_at > 1700000000`       → `{"field":"created_at","operator":">","value":1699827200}`
+//!   (−2 days)
 //! - `a = 1 OR (b = 2 AND c = 3)`    → an OR group whose AND member is widened to `b = 2` when
 //!   nesting would exceed Intercom's 2 levels
 //! - `lower(email) = 'x'`            → not pushed
@@ -44,7 +45,8 @@ use serde_json::{Value, json};
 
 use crate::tables::{ColumnDef, SearchType, TableDef};
 
-/// Two days: one for day truncation, one for the workspace's unknown time zone (docs/intercom-notes.md, "Search: dates").
+/// Two days: one for day truncation, one for the workspace's unknown time zone
+/// (docs/intercom-notes.md, "Search: dates").
 const DATE_SLACK_SECS: i64 = 2 * 86_400;
 
 /// Most values sent in one `IN` filter; longer lists stay local (or, for keys, are split).
@@ -351,8 +353,9 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
                         values.into_iter().map(Literal::into_string).collect();
                     Some(SearchNode::filter(&field, "IN", json!(strings?)))
                 }
-                // NIN keeps rows whose value differs; with case-insensitive matching (docs/intercom-notes.md, "Search: string matching") that
-                // drops rows SQL keeps unless no value has letters.
+                // NIN keeps rows whose value differs; with case-insensitive matching
+                // (docs/intercom-notes.md, "Search: string matching") that drops rows SQL keeps
+                // unless no value has letters.
                 SearchType::Str => {
                     let strings: Option<Vec<String>> =
                         values.into_iter().map(Literal::into_string).collect();
@@ -371,13 +374,14 @@ fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
                         json!(ints?),
                     ))
                 }
-                // IN/NIN are rejected on dates (docs/intercom-notes.md, "Search: operators"); booleans gain nothing.
+                // IN/NIN are rejected on dates (docs/intercom-notes.md, "Search: operators");
+                // booleans gain nothing.
                 SearchType::Date | SearchType::Bool => None,
             }
         }
         Expr::Like(like) => like_filter(def, like),
-        // `= null` matches unset fields (docs/intercom-notes.md, "Search: nulls"). Never for dates, and not IS NOT NULL:
-        // Intercom may count an empty string as unset, which SQL does not.
+        // `= null` matches unset fields (docs/intercom-notes.md, "Search: nulls"). Never for dates,
+        // and not IS NOT NULL: Intercom may count an empty string as unset, which SQL does not.
         Expr::IsNull(inner) => {
             let (_, kind, field) = searchable(def, inner)?;
             (kind != SearchType::Date).then(|| SearchNode::filter(&field, "=", Value::Null))
@@ -417,14 +421,16 @@ fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Op
             let s = value.into_string()?;
             match op {
                 Eq => Some(SearchNode::filter(field, "=", json!(s))),
-                // Case-insensitive `!=` (docs/intercom-notes.md, "Search: string matching") would drop rows differing only in case.
+                // Case-insensitive `!=` (docs/intercom-notes.md, "Search: string matching") would
+                // drop rows differing only in case.
                 NotEq if case_neutral(&s) => Some(SearchNode::filter(field, "!=", json!(s))),
                 _ => None,
             }
         }
         SearchType::Int => {
             let v = value.into_int()?;
-            // `<`/`>` may be inclusive on some endpoints (docs/intercom-notes.md, "Search: operators"); either way they widen.
+            // `<`/`>` may be inclusive on some endpoints (docs/intercom-notes.md, "Search:
+            // operators"); either way they widen.
             match op {
                 Eq => Some(SearchNode::filter(field, "=", json!(v))),
                 NotEq => Some(SearchNode::filter(field, "!=", json!(v))),
@@ -445,9 +451,10 @@ fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Op
         }
         SearchType::Date => {
             let t = value.into_seconds()?;
-            // docs/intercom-notes.md, "Search: dates": contacts compare by calendar day in the workspace's zone: `=` t matches t's
-            // whole day; `>` v starts at the day after v; `<` v ends before v's day. Widen by
-            // two days so the request holds every row whatever the zone.
+            // docs/intercom-notes.md, "Search: dates": contacts compare by calendar day in the
+            // workspace's zone: `=` t matches t's whole day; `>` v starts at the day after v; `<` v
+            // ends before v's day. Widen by two days so the request holds every row whatever the
+            // zone.
             match op {
                 Eq => Some(SearchNode::filter(field, "=", json!(t))),
                 Gt | GtEq => Some(SearchNode::filter(field, ">", json!(t - DATE_SLACK_SECS))),
@@ -459,8 +466,9 @@ fn comparison(kind: SearchType, field: &str, op: Operator, value: Literal) -> Op
 }
 
 /// `LIKE 'x%'` → `^`, `LIKE '%x'` → `$`, `LIKE '%x%'` → `~`, `LIKE 'x'` → `=`; `NOT LIKE '%x%'`
-/// → `!~` only when `x` has no letters (case rules, docs/intercom-notes.md, "Search: string matching"). ILIKE is not pushed: were Intercom's
-/// matching case-sensitive, the request would miss rows.
+/// → `!~` only when `x` has no letters (case rules, docs/intercom-notes.md, "Search: string
+/// matching"). ILIKE is not pushed: were Intercom's matching case-sensitive, the request would miss
+/// rows.
 fn like_filter(def: &TableDef, like: &Like) -> Option<SearchNode> {
     if like.case_insensitive || like.escape_char.is_some() {
         return None;
@@ -495,8 +503,8 @@ fn like_filter(def: &TableDef, like: &Like) -> Option<SearchNode> {
 /// matching of a negative drops rows SQL keeps. Letters of every kind (titlecase `ǅ` is neither
 /// lower nor upper case but still matches `ǆ`), modifier letters and the combining marks that
 /// case folding produces (`İ` folds to `i` + U+0307) are all excluded; what is left (digits,
-/// punctuation, symbols, spaces) is nobody's case variant. `case_neutral_chars_fold_to_nothing_else`
-/// checks this against every Unicode character.
+/// punctuation, symbols, spaces) is nobody's case variant.
+/// `case_neutral_chars_fold_to_nothing_else` checks this against every Unicode character.
 pub(crate) fn case_neutral(s: &str) -> bool {
     s.chars().all(|c| {
         !c.is_alphabetic()

@@ -1,5 +1,5 @@
-//! Intercom's search query (docs/intercom-notes.md, "Search: query shape") as a small tree, rendered to the JSON body of
-//! `POST /contacts/search` and friends.
+//! Intercom's search query (docs/intercom-notes.md, "Search: query shape") as a small tree,
+//! rendered to the JSON body of `POST /contacts/search` and friends.
 
 use serde_json::{Value, json};
 
@@ -24,7 +24,8 @@ pub enum SearchNode {
     },
 }
 
-/// Most filters or groups Intercom accepts in one group (docs/intercom-notes.md, "Search: query shape").
+/// Most filters or groups Intercom accepts in one group (docs/intercom-notes.md, "Search: query
+/// shape").
 pub const MAX_GROUP_ITEMS: usize = 15;
 /// Most levels of nested groups Intercom accepts (docs/intercom-notes.md, "Search: query shape").
 pub const MAX_DEPTH: usize = 2;

@@ -1,5 +1,5 @@
-//! The workspace's data model: `data_attributes` (official spec: `GET /ticket_types`) and `ticket_types` with their
-//! `ticket_type_attributes` (official spec: `GET /ticket_types/{id}`).
+//! The workspace's data model: `data_attributes` (official spec: `GET /ticket_types`) and
+//! `ticket_types` with their `ticket_type_attributes` (official spec: `GET /ticket_types/{id}`).
 
 use serde_json::{Map, Value};
 

@@ -42,7 +42,8 @@ fn company_columns(id_name: &str, company_id_name: &str) -> Vec<C> {
     ]
 }
 
-/// `companies`: every company that has at least one contact (Intercom lists no others: `GET /companies`).
+/// `companies`: every company that has at least one contact (Intercom lists no others: `GET
+/// /companies`).
 pub(super) fn companies() -> TableDef {
     TableDef::new(
         "companies",
@@ -51,8 +52,9 @@ pub(super) fn companies() -> TableDef {
     )
     .get_by_id("/companies/{id}")
     .custom_attributes("company", false)
-    // Your own id is unique (the upsert key), and its lookup answers with one company (`GET /companies?company_id=`).
-    // `?name=` is not used: names need not be unique, and that lookup returns one company.
+    // Your own id is unique (the upsert key), and its lookup answers with one company (`GET
+    // /companies?company_id=`). `?name=` is not used: names need not be unique, and that lookup
+    // returns one company.
     .lookup("company_id", "/companies?company_id={id}")
     .listed_when_positive("user_count")
     .columns(company_columns("id", "company_id"))
@@ -157,7 +159,8 @@ pub(super) fn contact_companies() -> TableDef {
         Source::Children {
             parent_table: "contacts".into(),
             key_column: "contact_id".into(),
-            // Schema says `companies`, the spec's example says `data` (official spec: `listCompaniesForAContact`).
+            // Schema says `companies`, the spec's example says `data` (official spec:
+            // `listCompaniesForAContact`).
             listing: Listing::new("/contacts/{id}/companies", PageStyle::PageNumber, "data")
                 .or_items_at("companies"),
         },
@@ -202,8 +205,8 @@ mod actions {
         vec![tag_company(), untag_company()]
     }
 
-    /// `POST /tags` with `companies` (docs/intercom-notes.md, "Writes"): tags by name, creating the tag if
-    /// needed; `untag: true` removes it.
+    /// `POST /tags` with `companies` (docs/intercom-notes.md, "Writes"): tags by name, creating the
+    /// tag if needed; `untag: true` removes it.
     fn company_tag(name: &'static str, description: &'static str, untag: bool) -> Procedure {
         let procedure = Procedure::new(name, description, "POST", "/tags")
             .param(Param::text("company_id", "Intercom id of the company."))

@@ -238,8 +238,8 @@ mod actions {
         Param::text("contact_id", "Intercom id of the contact.")
     }
 
-    /// The archive/unarchive/block family: `POST /contacts/{id}/archive` (and the like), no body, answered with
-    /// `{type, id, external_id, <flag>}`. Repeating one leaves the same state.
+    /// The archive/unarchive/block family: `POST /contacts/{id}/archive` (and the like), no body,
+    /// answered with `{type, id, external_id, <flag>}`. Repeating one leaves the same state.
     fn contact_flag(
         name: &'static str,
         description: &'static str,

@@ -3,11 +3,11 @@
 //! A workspace defines its own attributes on contacts, companies and conversations;
 //! `GET /data_attributes?model=…` names them and gives their types. Each becomes a column named
 //! like its search field, `custom_attributes.<name>`, typed from its data type and read from
-//! `obj.custom_attributes[<name>]` (absent = NULL). On contacts they are searchable too (docs/intercom-notes.md, "Custom attributes"),
-//! so `WHERE custom_attributes.plan_tier = 'gold'` is pushed down like any other filter.
-//! In SQL the column reads as `custom_attributes.plan_tier` (see `session`) or quoted,
-//! `"custom_attributes.plan_tier"`; names with spaces or capitals need quotes:
-//! `custom_attributes."Plan Tier"`.
+//! `obj.custom_attributes[<name>]` (absent = NULL). On contacts they are searchable too
+//! (docs/intercom-notes.md, "Custom attributes"), so `WHERE custom_attributes.plan_tier = 'gold'`
+//! is pushed down like any other filter. In SQL the column reads as `custom_attributes.plan_tier`
+//! (see `session`) or quoted, `"custom_attributes.plan_tier"`; names with spaces or capitals need
+//! quotes: `custom_attributes."Plan Tier"`.
 
 use serde_json::Value;
 

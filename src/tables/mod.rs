@@ -80,7 +80,8 @@ impl ColumnType {
     }
 }
 
-/// How Intercom's search endpoint compares a field (docs/intercom-notes.md, "Search: operators" operator matrix).
+/// How Intercom's search endpoint compares a field (docs/intercom-notes.md, "Search: operators"
+/// operator matrix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchType {
     /// String field: `= != IN NIN ~ !~ ^ $`.
@@ -89,7 +90,8 @@ pub enum SearchType {
     Int,
     /// Boolean field: `= !=`.
     Bool,
-    /// Timestamp field: `= < >`, compared by calendar day on contacts (docs/intercom-notes.md, "Search: dates").
+    /// Timestamp field: `= < >`, compared by calendar day on contacts (docs/intercom-notes.md,
+    /// "Search: dates").
     Date,
 }
 
@@ -258,7 +260,8 @@ pub struct TableDef {
     /// order when the WHERE clause pins that column.
     pub lookups: Vec<Lookup>,
     /// A numeric field that must be positive for Intercom's lists to show an object (companies
-    /// need a contact, docs/intercom-notes.md, "Companies without contacts"); lookups drop other objects so results match a listing.
+    /// need a contact, docs/intercom-notes.md, "Companies without contacts"); lookups drop other
+    /// objects so results match a listing.
     pub listed_when_positive: Option<String>,
     /// The search endpoint, when the API has one.
     pub search: Option<SearchDef>,
@@ -382,7 +385,8 @@ impl Listing {
             sized,
         }
     }
-    /// Another place the items may be (spec/example conflicts, docs/intercom-notes.md, "Where the schema and the examples disagree").
+    /// Another place the items may be (spec/example conflicts, docs/intercom-notes.md, "Where the
+    /// schema and the examples disagree").
     pub fn or_items_at(mut self, key: &str) -> Self {
         self.items_keys.push(key.to_string());
         self
@@ -433,8 +437,9 @@ pub fn suggest(name: &str) -> Option<&'static TableDef> {
     crate::suggest::nearest(name, all(), |t| t.name.clone(), 3)
 }
 
-/// Checks the registry (reads, writes and actions together): unique table and column names, parents that exist, `{id}` in child and
-/// get-by-id paths, a docs page per table that lists every column. Returns every problem found.
+/// Checks the registry (reads, writes and actions together): unique table and column names, parents
+/// that exist, `{id}` in child and get-by-id paths, a docs page per table that lists every column.
+/// Returns every problem found.
 pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
     let tables = all();
     let mut problems = write::validate(tables);

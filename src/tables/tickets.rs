@@ -1,5 +1,6 @@
-//! `tickets` (official spec: `POST /tickets/search`). Intercom has no ticket list endpoint: the table is read
-//! through `POST /tickets/search`, with a catch-all query when the WHERE clause gives none.
+//! `tickets` (official spec: `POST /tickets/search`). Intercom has no ticket list endpoint: the
+//! table is read through `POST /tickets/search`, with a catch-all query when the WHERE clause gives
+//! none.
 
 use serde_json::{Map, Value, json};
 
@@ -9,7 +10,8 @@ use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
 
 /// `tickets`: every ticket.
 pub(super) fn tickets() -> TableDef {
-    // Every ticket has a creation time after the epoch (official spec: `POST /tickets/search`'s usual catch-all).
+    // Every ticket has a creation time after the epoch (official spec: `POST /tickets/search`'s
+    // usual catch-all).
     let everything = json!({"field": "created_at", "operator": ">", "value": 0});
     TableDef::new(
         "tickets",
@@ -744,7 +746,8 @@ mod actions {
     /// Finds the attribute called `name` in a ticket type (`GET /ticket_types/{id}`), exact name
     /// first, then ignoring case. The 2.15 schema lists attributes under
     /// `ticket_type_attributes.ticket_type_attributes`, its example under
-    /// `ticket_type_attributes.data` (docs/intercom-notes.md, "Where the schema and the examples disagree"); both are read.
+    /// `ticket_type_attributes.data` (docs/intercom-notes.md, "Where the schema and the examples
+    /// disagree"); both are read.
     fn resolve_attribute(args: &mut Args, ticket_type: &Value) -> Result<(), String> {
         let wanted = args.text("name").unwrap_or_default();
         let list = &ticket_type["ticket_type_attributes"];

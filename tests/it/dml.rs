@@ -132,8 +132,8 @@ async fn companies_and_tags_are_written() {
     assert_eq!(company["name"], "DML Ltd");
     assert_eq!(company["size"], 12);
     let id = field(&company, "id");
-    // Intercom lists no company without contacts (docs/intercom-notes.md, "Companies without contacts"), so neither SELECT nor UPDATE sees
-    // it yet; attached to a contact, it is.
+    // Intercom lists no company without contacts (docs/intercom-notes.md, "Companies without
+    // contacts"), so neither SELECT nor UPDATE sees it yet; attached to a contact, it is.
     let update = format!("UPDATE companies SET size = 99 WHERE id = '{id}'");
     assert_eq!(count(&env, &update).await, 0);
     let contact = user_ids(&env, 1).remove(0);

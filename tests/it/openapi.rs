@@ -16,9 +16,9 @@
 //! (or the `$ref` it points through) says `nullable: true`, or where the schema constrains
 //! nothing at all (`{}`).
 //!
-//! Known spec-vs-reality conflicts (docs/docs/intercom-notes.md, "Where the schema and the examples disagree", and the custom-attribute value
-//! types in docs/intercom-notes.md, "Custom attributes") are accepted through the explicit [`KNOWN_CONFLICTS`] allow-list; nothing else
-//! is relaxed.
+//! Known spec-vs-reality conflicts (docs/docs/intercom-notes.md, "Where the schema and the examples
+//! disagree", and the custom-attribute value types in docs/intercom-notes.md, "Custom attributes")
+//! are accepted through the explicit [`KNOWN_CONFLICTS`] allow-list; nothing else is relaxed.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -63,11 +63,12 @@ pub struct KnownConflict {
     pub reason: &'static str,
 }
 
-/// The allow-list: exactly the conflicts listed in docs/docs/intercom-notes.md, "Where the schema and the examples disagree" that concern
-/// response bodies, plus the custom-attribute value types (docs/intercom-notes.md, "Custom attributes"). Request-only conflicts
+/// The allow-list: exactly the conflicts listed in docs/docs/intercom-notes.md, "Where the schema
+/// and the examples disagree" that concern response bodies, plus the custom-attribute value types
+/// (docs/intercom-notes.md, "Custom attributes"). Request-only conflicts
 /// (`create_message_request.message_type`, search operators, page-size prose) cannot occur in a
-/// response and are not listed. Each entry accepts the *documented real* shape in addition to
-/// the schema's, never "anything".
+/// response and are not listed. Each entry accepts the *documented real* shape in addition to the
+/// schema's, never "anything".
 ///
 /// Schema/example conflicts (docs/intercom-notes.md, "Where the schema and the examples
 /// disagree") that need no entry because the schema already tolerates the real shape
@@ -75,8 +76,9 @@ pub struct KnownConflict {
 /// `conversions` in the schema), `visitor.last_request_at` (typo `las_request_at`), and the extra
 /// contact/conversation fields seen in examples (`utm_*`, `referrer`, `topics`, `ticket`, …).
 pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "GET /companies 200 schema is company_list but exact lookups return a single company"
-    // (`?company_id=` / `?name=`).
+    // docs/intercom-notes.md, "Where the schema and the examples disagree": "GET /companies 200
+    // schema is company_list but exact lookups return a single company" (`?company_id=` /
+    // `?name=`).
     KnownConflict {
         site: Site::Response {
             method: "get",
@@ -86,7 +88,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
         also_accept: r##"{"$ref":"#/components/schemas/company"}"##,
         reason: "GET /companies?company_id= returns a single company",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "contact_attached_companies: schema key `companies`, example key `data`".
+    // docs/intercom-notes.md, "Where the schema and the examples disagree":
+    // "contact_attached_companies: schema key `companies`, example key `data`".
     KnownConflict {
         site: Site::Schema("contact_attached_companies"),
         also_accept: r##"{"type":"object","required":["data"],"properties":{
@@ -96,7 +99,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
             "pages":{"$ref":"#/components/schemas/pages_link"}}}"##,
         reason: "contact_attached_companies lists items under `data` (example) not `companies`",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "ticket_type.ticket_type_attributes: schema {type:"ticket_type_attributes.list",
+    // docs/intercom-notes.md, "Where the schema and the examples disagree":
+    // "ticket_type.ticket_type_attributes: schema {type:"ticket_type_attributes.list",
     // ticket_type_attributes:[…]}, example {type:"list", data:[…]}".
     KnownConflict {
         site: Site::Property {
@@ -108,8 +112,9 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
             "data":{"type":"array","items":{"$ref":"#/components/schemas/ticket_type_attribute"}}}}"##,
         reason: "ticket_type.ticket_type_attributes is {type:list, data:[…]} in the examples",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "POST /conversations/{id}/customers and its DELETE: schema says conversation,
-    // example returns {customers:[…]}".
+    // docs/intercom-notes.md, "Where the schema and the examples disagree": "POST
+    // /conversations/{id}/customers and its DELETE: schema says conversation, example returns
+    // {customers:[…]}".
     KnownConflict {
         site: Site::Response {
             method: "post",
@@ -130,7 +135,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
             "customers":{"type":"array","items":{"$ref":"#/components/schemas/contact_reference"}}}}"##,
         reason: "detaching a conversation customer returns {customers:[…]}",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "admin.away_status_reason_id: schema int, example string".
+    // docs/intercom-notes.md, "Where the schema and the examples disagree":
+    // "admin.away_status_reason_id: schema int, example string".
     KnownConflict {
         site: Site::Property {
             schema: "admin",
@@ -139,7 +145,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
         also_accept: r##"{"type":"string","nullable":true}"##,
         reason: "admin.away_status_reason_id is a string in the examples",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "admin.avatar: schema URI string, examples an object" ({type:"avatar", image_url}).
+    // docs/intercom-notes.md, "Where the schema and the examples disagree": "admin.avatar: schema
+    // URI string, examples an object" ({type:"avatar", image_url}).
     KnownConflict {
         site: Site::Property {
             schema: "admin",
@@ -149,7 +156,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
             "type":{"type":"string"},"image_url":{"type":"string","nullable":true}}}"##,
         reason: "admin.avatar is an object {type, image_url} in the examples",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "conversation_part.id: schema string, one example uses integers".
+    // docs/intercom-notes.md, "Where the schema and the examples disagree": "conversation_part.id:
+    // schema string, one example uses integers".
     KnownConflict {
         site: Site::Property {
             schema: "conversation_part",
@@ -158,7 +166,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
         also_accept: r##"{"type":"integer"}"##,
         reason: "conversation_part.id is an integer in one example",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "data_attribute.model enum lacks conversation although the list filter accepts it".
+    // docs/intercom-notes.md, "Where the schema and the examples disagree": "data_attribute.model
+    // enum lacks conversation although the list filter accepts it".
     KnownConflict {
         site: Site::Property {
             schema: "data_attribute",
@@ -167,7 +176,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
         also_accept: r##"{"type":"string","enum":["contact","company","conversation"]}"##,
         reason: "data_attribute.model may be `conversation`",
     },
-    // docs/intercom-notes.md, "Where the schema and the examples disagree": "data_type enum lacks datetime/options that creation accepts".
+    // docs/intercom-notes.md, "Where the schema and the examples disagree": "data_type enum lacks
+    // datetime/options that creation accepts".
     KnownConflict {
         site: Site::Property {
             schema: "data_attribute",
@@ -176,9 +186,10 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
         also_accept: r##"{"type":"string","enum":["string","integer","float","boolean","date","datetime","options"]}"##,
         reason: "data_attribute.data_type may be `datetime` or `options`",
     },
-    // docs/intercom-notes.md, "Custom attributes": company custom attributes hold str, int, num (float), bool and date (ts int) values,
-    // as their `data_attribute.data_type` (string/integer/float/boolean/date) says; the schema
-    // types every value as a string. Scalars only: no arrays or objects.
+    // docs/intercom-notes.md, "Custom attributes": company custom attributes hold str, int, num
+    // (float), bool and date (ts int) values, as their `data_attribute.data_type`
+    // (string/integer/float/boolean/date) says; the schema types every value as a string. Scalars
+    // only: no arrays or objects.
     KnownConflict {
         site: Site::Property {
             schema: "company",
@@ -188,8 +199,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
             {"type":"string"},{"type":"integer"},{"type":"number"},{"type":"boolean"}]}}"##,
         reason: "company.custom_attributes values may be integer, number or boolean (docs/intercom-notes.md, 'Custom attributes')",
     },
-    // docs/intercom-notes.md, "Custom attributes": conversation custom attributes also hold num (float) and bool values; the schema
-    // (`custom_attributes`) allows string | integer | datetime | custom_object_instance_list.
+    // docs/intercom-notes.md, "Custom attributes": conversation custom attributes also hold num
+    // (float) and bool values; the schema (`custom_attributes`) allows string | integer | datetime | custom_object_instance_list.
     // The alternative is the schema's own branches plus number and boolean. Both the full
     // conversation and the list item carry it.
     KnownConflict {
@@ -210,8 +221,8 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
     },
 ];
 
-/// `custom_attributes` of a conversation as real workspaces return it (docs/intercom-notes.md, "Custom attributes"): the spec's value
-/// types plus `number` and `boolean`.
+/// `custom_attributes` of a conversation as real workspaces return it (docs/intercom-notes.md,
+/// "Custom attributes"): the spec's value types plus `number` and `boolean`.
 const CONVERSATION_CUSTOM_ATTRIBUTES: &str = r##"{"type":"object","additionalProperties":{"anyOf":[
     {"type":"string"},{"type":"integer"},{"type":"number"},{"type":"boolean"},
     {"$ref":"#/components/schemas/datetime"},
@@ -1262,8 +1273,8 @@ mod tests {
         );
     }
 
-    /// docs/intercom-notes.md, "Custom attributes" custom-attribute value types: scalars accepted in `custom_attributes` of companies
-    /// and conversations, nothing else relaxed.
+    /// docs/intercom-notes.md, "Custom attributes" custom-attribute value types: scalars accepted
+    /// in `custom_attributes` of companies and conversations, nothing else relaxed.
     #[test]
     fn custom_attribute_conflicts_are_narrow() {
         let spec = Spec::global();
@@ -1419,7 +1430,8 @@ mod tests {
                 .contains("$.location.city: expected string, got integer 42"),
             "{e}"
         );
-        // docs/intercom-notes.md, "Where the schema and the examples disagree": GET /companies?company_id= returns one company
+        // docs/intercom-notes.md, "Where the schema and the examples disagree": GET
+        // /companies?company_id= returns one company
         let company = json!({"type": "company", "id": "1", "company_id": "acme", "name": "Acme"});
         let ok = spec
             .validate_response("GET", "/companies?company_id=acme", 200, &company)

@@ -167,8 +167,9 @@ fn nonzero(counts: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
 async fn child_tables_match_the_parents_embedded_lists() {
     let env = start_with(EmulatorConfig::default(), |c| c.page_size = 20).await;
     let contacts = env.emulator.state.snapshot("contacts");
-    // Embedded lists hold at most 10 references (docs/intercom-notes.md, "Capped lists inside objects"): every listed pair must be
-    // in the child table, and each contact must have exactly `total_count` rows there.
+    // Embedded lists hold at most 10 references (docs/intercom-notes.md, "Capped lists inside
+    // objects"): every listed pair must be in the child table, and each contact must have exactly
+    // `total_count` rows there.
     let mut tag_pairs = BTreeSet::new();
     let mut company_pairs = BTreeSet::new();
     let mut tag_counts = BTreeMap::new();

@@ -1,8 +1,10 @@
 //! Request bodies of the write routes: a JSON object read field by field, answering bad input
-//! the way Intercom does (docs/intercom-notes.md, "Writes" and "Errors and rate limits") and never panicking.
+//! the way Intercom does (docs/intercom-notes.md, "Writes" and "Errors and rate limits") and never
+//! panicking.
 //!
 //! * not JSON, or not an object: `400 parameter_invalid`;
-//! * a key the operation does not document: `400 bad_request` "bad '<key>' parameter" (docs/intercom-notes.md, "Writes");
+//! * a key the operation does not document: `400 bad_request` "bad '<key>' parameter"
+//!   (docs/intercom-notes.md, "Writes");
 //! * a required field missing (or `null`): `400 parameter_not_found` "'<key>' is a required
 //!   parameter";
 //! * a field of the wrong JSON type or outside its enum: `400 parameter_invalid`.
@@ -60,7 +62,8 @@ impl<'a> Body<'a> {
         ApiError::invalid(format!("'{}' must be {what}", self.name(key)))
     }
 
-    /// Rejects keys outside `allowed` with `400 bad_request` (docs/intercom-notes.md, "Writes": "bad '<key>' parameter").
+    /// Rejects keys outside `allowed` with `400 bad_request` (docs/intercom-notes.md, "Writes":
+    /// "bad '<key>' parameter").
     pub(super) fn allow(&self, allowed: &[&str]) -> Result<(), ApiError> {
         match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
             Some(key) => Err(ApiError::new(
@@ -153,8 +156,8 @@ impl<'a> Body<'a> {
             .ok_or_else(|| missing(&self.name(key)))
     }
 
-    /// An optional identifier: a string, or an integer written as a number (docs/intercom-notes.md, "Ids and timestamps": path and
-    /// body ids are sometimes typed `integer`; both are accepted).
+    /// An optional identifier: a string, or an integer written as a number (docs/intercom-notes.md,
+    /// "Ids and timestamps": path and body ids are sometimes typed `integer`; both are accepted).
     pub(super) fn id(&self, key: &str) -> Result<Option<String>, ApiError> {
         match self.get(key) {
             None => Ok(None),
@@ -181,7 +184,8 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// An optional number, truncated to an integer (`monthly_spend`, docs/intercom-notes.md, "Writes").
+    /// An optional number, truncated to an integer (`monthly_spend`, docs/intercom-notes.md,
+    /// "Writes").
     pub(super) fn truncated(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.get(key) {
             None => Ok(None),

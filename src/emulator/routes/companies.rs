@@ -31,7 +31,8 @@ fn companies_page(store: &Store, list: &[u32], page: usize, per_page: usize) -> 
 }
 
 /// `GET /companies`: exact lookup (`company_id`/`name` -> one company) or a page-number list
-/// of companies with contacts, optionally by `tag_id`/`segment_id` (docs/intercom-notes.md, "Companies without contacts").
+/// of companies with contacts, optionally by `tag_id`/`segment_id` (docs/intercom-notes.md,
+/// "Companies without contacts").
 pub(super) async fn list_companies(
     State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,

@@ -1,7 +1,8 @@
 //! Company writes (docs/intercom-notes.md, "Writes"): upsert by `company_id`, update, delete.
 //!
-//! A created company stays out of list endpoints until a contact is attached (docs/intercom-notes.md, "Companies without contacts"); a deleted
-//! one is archived: its contacts are detached (they survive) and it is never found again.
+//! A created company stays out of list endpoints until a contact is attached
+//! (docs/intercom-notes.md, "Companies without contacts"); a deleted one is archived: its contacts
+//! are detached (they survive) and it is never found again.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -112,7 +113,8 @@ fn apply_changes(store: &mut Store, i: usize, ch: CompanyChanges) {
     c.updated_at = now();
 }
 
-/// `POST /companies`: looked up by `company_id`, updated if found, else created (docs/intercom-notes.md, "Writes").
+/// `POST /companies`: looked up by `company_id`, updated if found, else created
+/// (docs/intercom-notes.md, "Writes").
 pub(super) async fn upsert(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
     let body_fields = Body::parse(&body)?;
     let mut keys = UPDATE_KEYS.to_vec();

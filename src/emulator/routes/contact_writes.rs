@@ -1,5 +1,5 @@
-//! Contact writes (docs/intercom-notes.md, "Writes"): create, update, delete, merge, archive, unarchive,
-//! block, and attaching tags, companies, subscriptions and notes.
+//! Contact writes (docs/intercom-notes.md, "Writes"): create, update, delete, merge, archive,
+//! unarchive, block, and attaching tags, companies, subscriptions and notes.
 //!
 //! Emulator decisions where Intercom's behaviour is unconfirmed: archived contacts are hidden
 //! like deleted ones (lists, search, get-by-id, sub-resources) but can be unarchived or deleted;
@@ -328,8 +328,8 @@ fn set_archived(emulator: &EmulatorState, id: &str, archived: bool) -> ApiResult
     })
 }
 
-/// `POST /contacts/{id}/block`: also archives the contact's conversations (docs/intercom-notes.md, "Writes"), which then
-/// leave lists, search and get-by-id. There is no unblock in 2.15.
+/// `POST /contacts/{id}/block`: also archives the contact's conversations (docs/intercom-notes.md,
+/// "Writes"), which then leave lists, search and get-by-id. There is no unblock in 2.15.
 pub(super) async fn block(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,
@@ -505,7 +505,8 @@ pub(super) async fn detach_company(
     })
 }
 
-/// `GET /contacts/{id}/subscriptions`: the contact's explicit choices only (official spec: `GET /contacts/{id}/subscriptions`).
+/// `GET /contacts/{id}/subscriptions`: the contact's explicit choices only (official spec: `GET
+/// /contacts/{id}/subscriptions`).
 pub(super) async fn list_subscriptions(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,

@@ -31,7 +31,8 @@ pub(super) struct ContactPage<'a> {
     pub(super) pages: Value,
 }
 
-/// `GET /contacts`: cursor list, default 10 per page on the wire (docs/intercom-notes.md, "Paging"), max 150.
+/// `GET /contacts`: cursor list, default 10 per page on the wire (docs/intercom-notes.md,
+/// "Paging"), max 150.
 pub(super) async fn list_contacts(
     State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,

@@ -1,6 +1,6 @@
-//! Conversation writes (docs/intercom-notes.md, "Writes"): create (contact-initiated), update (incl. mark
-//! read), delete, reply (admin comment/note/quick reply, contact comment), manage (close,
-//! snooze, open, assign), tags, participants, convert to a ticket and redact.
+//! Conversation writes (docs/intercom-notes.md, "Writes"): create (contact-initiated), update
+//! (incl. mark read), delete, reply (admin comment/note/quick reply, contact comment), manage
+//! (close, snooze, open, assign), tags, participants, convert to a ticket and redact.
 //!
 //! Every change appends the conversation part Intercom would show and keeps `state`, `open`,
 //! `snoozed_until`, `waiting_since`, assignees and the main `statistics` counters consistent.
@@ -82,7 +82,8 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
     emulator.write(|store| {
         let contact = match store.contact_index(&from_id) {
             Some(i) => i as u32,
-            // docs/intercom-notes.md, "Writes": a visitor id with type `contact` converts the visitor to a lead.
+            // docs/intercom-notes.md, "Writes": a visitor id with type `contact` converts the
+            // visitor to a lead.
             None if from_type == "contact" => {
                 let v = store
                     .visitors
@@ -480,7 +481,8 @@ pub(super) async fn attach_tag(
     })
 }
 
-/// `DELETE /conversations/{id}/tags/{tag_id}` with a JSON body `{admin_id}` (docs/intercom-notes.md, "Writes").
+/// `DELETE /conversations/{id}/tags/{tag_id}` with a JSON body `{admin_id}`
+/// (docs/intercom-notes.md, "Writes").
 pub(super) async fn detach_tag(
     State(emulator): State<EmulatorState>,
     Path((id, tag_id)): Path<(String, String)>,

@@ -17,7 +17,8 @@ use crate::emulator::EmulatorState;
 use crate::emulator::render::{self, JsonRecord};
 use crate::emulator::store::Store;
 
-/// `GET /conversations`: cursor list, default 20, never with parts (docs/intercom-notes.md, "Paging").
+/// `GET /conversations`: cursor list, default 20, never with parts (docs/intercom-notes.md,
+/// "Paging").
 pub(super) async fn list_conversations(
     State(emulator): State<EmulatorState>,
     RawQuery(q): RawQuery,

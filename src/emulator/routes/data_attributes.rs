@@ -1,4 +1,5 @@
-//! Data attributes: list (docs/intercom-notes.md, "Custom attributes"), create and update (docs/intercom-notes.md, "Writes").
+//! Data attributes: list (docs/intercom-notes.md, "Custom attributes"), create and update
+//! (docs/intercom-notes.md, "Writes").
 
 use axum::Json;
 use axum::body::Bytes;
@@ -38,7 +39,8 @@ pub(super) async fn list_data_attributes(
     Ok(Json(json!({"type": "list", "data": data})).into_response())
 }
 
-/// `options` of a list attribute: `[{value}]` with at least two entries (docs/intercom-notes.md, "Writes").
+/// `options` of a list attribute: `[{value}]` with at least two entries (docs/intercom-notes.md,
+/// "Writes").
 fn options(body_fields: &Body) -> Result<Option<Vec<String>>, ApiError> {
     if body_fields.get("options").is_some() && body_fields.array("options").is_err() {
         return Err(ApiError::invalid("Options isn't an array"));
@@ -62,7 +64,8 @@ fn options(body_fields: &Body) -> Result<Option<Vec<String>>, ApiError> {
     Ok(Some(values))
 }
 
-/// Letters, digits, currency symbols and hyphens (docs/intercom-notes.md, "Writes"); spaces and underscores also occur.
+/// Letters, digits, currency symbols and hyphens (docs/intercom-notes.md, "Writes"); spaces and
+/// underscores also occur.
 fn valid_name(name: &str) -> bool {
     !name.trim().is_empty()
         && name.chars().all(|c| {

@@ -34,8 +34,9 @@ fn recipients(store: &Store, body_fields: &Body, key: &str) -> Result<Vec<u32>, 
 }
 
 /// `POST /messages`: answers the `admin_message`. `message_type` `in_app` is accepted and
-/// answered as `inapp` (docs/intercom-notes.md, "Where the schema and the examples disagree"); email needs `subject` and `template`. With
-/// `create_conversation_without_contact_reply` the conversation exists at once.
+/// answered as `inapp` (docs/intercom-notes.md, "Where the schema and the examples disagree");
+/// email needs `subject` and `template`. With `create_conversation_without_contact_reply` the
+/// conversation exists at once.
 pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
     let body_fields = Body::parse(&body)?;
     body_fields.allow(&[

@@ -327,7 +327,8 @@ pub fn api_routes() -> Router<EmulatorState> {
         .method_not_allowed_fallback(unknown_route)
 }
 
-/// Intercom answers unknown paths and unsupported methods with 404 (docs/intercom-notes.md, "Errors and rate limits").
+/// Intercom answers unknown paths and unsupported methods with 404 (docs/intercom-notes.md, "Errors
+/// and rate limits").
 async fn unknown_route() -> ApiError {
     ApiError::not_found("not_found", "Resource Not Found")
 }

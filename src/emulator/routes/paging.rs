@@ -50,7 +50,8 @@ pub(super) fn params(raw: Option<String>) -> HashMap<String, String> {
         .collect()
 }
 
-/// `per_page`: absent -> default; not a positive integer -> 400; above 150 -> 150 (docs/intercom-notes.md, "Paging").
+/// `per_page`: absent -> default; not a positive integer -> 400; above 150 -> 150
+/// (docs/intercom-notes.md, "Paging").
 pub(super) fn per_page(value: Option<&Value>, default: usize) -> Result<usize, ApiError> {
     let n = match value {
         None | Some(Value::Null) => return Ok(default),
@@ -152,7 +153,8 @@ pub(super) fn cursor_pages(
     pages
 }
 
-/// `pages` of a page-number list (docs/intercom-notes.md, "Paging"): `next` is `{page, per_page}` or null.
+/// `pages` of a page-number list (docs/intercom-notes.md, "Paging"): `next` is `{page, per_page}`
+/// or null.
 pub(super) fn number_pages(page: usize, per_page: usize, total: usize) -> Value {
     let pages = total_pages(total, per_page);
     let next = if page < pages {

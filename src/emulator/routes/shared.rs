@@ -1,6 +1,6 @@
 //! Helpers shared by the write routes: the clock, lookups of the objects a body refers to,
-//! custom attribute values (docs/intercom-notes.md, "Custom attributes"), tagging, and creating contacts (which several writes do as
-//! a side effect, e.g. an unknown email in `POST /tickets`).
+//! custom attribute values (docs/intercom-notes.md, "Custom attributes"), tagging, and creating
+//! contacts (which several writes do as a side effect, e.g. an unknown email in `POST /tickets`).
 
 use std::borrow::Cow;
 
@@ -17,7 +17,8 @@ pub(super) fn now() -> i64 {
     crate::emulator::now_secs() as i64
 }
 
-/// Plain text as Intercom stores it: wrapped in `<p>…</p>` unless it already is HTML (docs/intercom-notes.md, "Writes").
+/// Plain text as Intercom stores it: wrapped in `<p>…</p>` unless it already is HTML
+/// (docs/intercom-notes.md, "Writes").
 pub(super) fn html(body: &str) -> String {
     if body.trim_start().starts_with('<') {
         body.to_string()
@@ -143,7 +144,8 @@ pub(super) fn apply_custom(custom: &mut Custom, changes: Vec<(u32, Option<AttrVa
     }
 }
 
-/// Unknown contact/company custom attribute (docs/intercom-notes.md, "Custom attributes": 400, exact code unconfirmed).
+/// Unknown contact/company custom attribute (docs/intercom-notes.md, "Custom attributes": 400,
+/// exact code unconfirmed).
 pub(super) fn unknown_attribute(name: &str) -> ApiError {
     ApiError::invalid(format!("Custom attribute '{name}' does not exist"))
 }

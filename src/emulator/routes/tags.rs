@@ -1,4 +1,5 @@
-//! Tags: list, get, the `POST /tags` multiplexer and delete (official spec: `GET /tags`, docs/intercom-notes.md, "Writes").
+//! Tags: list, get, the `POST /tags` multiplexer and delete (official spec: `GET /tags`,
+//! docs/intercom-notes.md, "Writes").
 
 use axum::Json;
 use axum::body::Bytes;
@@ -76,9 +77,9 @@ fn company_item(
     Ok((i, untag))
 }
 
-/// `POST /tags`, a multiplexer (docs/intercom-notes.md, "Writes"): create `{name}`, rename `{id, name}`, tag or untag
-/// companies `{name, companies: [...]}`, tag contacts `{name, users: [{id}]}`. Every form
-/// answers `{type: "tag", id, name}`; bodies that fit none are `400 parameter_invalid`
+/// `POST /tags`, a multiplexer (docs/intercom-notes.md, "Writes"): create `{name}`, rename `{id,
+/// name}`, tag or untag companies `{name, companies: [...]}`, tag contacts `{name, users: [{id}]}`.
+/// Every form answers `{type: "tag", id, name}`; bodies that fit none are `400 parameter_invalid`
 /// "invalid tag parameters".
 pub(super) async fn post_tags(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
     let body_fields = Body::parse(&body)?;
@@ -142,7 +143,8 @@ pub(super) async fn post_tags(State(emulator): State<EmulatorState>, body: Bytes
     })
 }
 
-/// `DELETE /tags/{id}`: `200` with an empty body (docs/intercom-notes.md, "Ids and timestamps"); the tag leaves every object.
+/// `DELETE /tags/{id}`: `200` with an empty body (docs/intercom-notes.md, "Ids and timestamps");
+/// the tag leaves every object.
 pub(super) async fn delete_tag(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,

@@ -1,5 +1,6 @@
-//! Ticket types and their attributes (official spec: `GET /ticket_types`, docs/intercom-notes.md, "Writes"): list, get, create,
-//! update; attribute create and update; and `GET /ticket_states` (official spec: `GET /ticket_types/{id}`).
+//! Ticket types and their attributes (official spec: `GET /ticket_types`, docs/intercom-notes.md,
+//! "Writes"): list, get, create, update; attribute create and update; and `GET /ticket_states`
+//! (official spec: `GET /ticket_types/{id}`).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -40,7 +41,8 @@ pub(super) async fn get_type(
     Ok(Json(render::ticket_type(store, &store.ticket_types[t])).into_response())
 }
 
-/// `GET /ticket_states` (official spec: `GET /ticket_types/{id}`), each with the (slim) ticket types it belongs to.
+/// `GET /ticket_states` (official spec: `GET /ticket_types/{id}`), each with the (slim) ticket
+/// types it belongs to.
 pub(super) async fn list_states(State(emulator): State<EmulatorState>) -> ApiResult {
     let guard = emulator.store();
     let store: &Store = &guard;

@@ -1,5 +1,5 @@
-//! Ticket writes (docs/intercom-notes.md, "Writes"): create, update, delete, reply, tags. Ticket types
-//! and their attributes are in `ticket_types`.
+//! Ticket writes (docs/intercom-notes.md, "Writes"): create, update, delete, reply, tags. Ticket
+//! types and their attributes are in `ticket_types`.
 //!
 //! Ticket attributes are checked against the ticket type: unknown names, wrong value types and
 //! missing `required_to_create` attributes are `400 parameter_invalid`. Every ticket state
@@ -455,7 +455,8 @@ pub(super) async fn delete(
     })
 }
 
-/// `POST /tickets/{id}/reply`: answers the new `ticket_part`, not the ticket (docs/intercom-notes.md, "Writes").
+/// `POST /tickets/{id}/reply`: answers the new `ticket_part`, not the ticket
+/// (docs/intercom-notes.md, "Writes").
 pub(super) async fn reply(
     State(emulator): State<EmulatorState>,
     Path(id): Path<String>,

@@ -1,4 +1,5 @@
-//! Visitors (official spec: `GET /visitors`, docs/intercom-notes.md, "Writes"): look up by `user_id`, convert to a contact.
+//! Visitors (official spec: `GET /visitors`, docs/intercom-notes.md, "Writes"): look up by
+//! `user_id`, convert to a contact.
 
 use axum::Json;
 use axum::body::Bytes;
