@@ -22,6 +22,22 @@ pub enum Error {
     /// A procedure call was refused or failed (`CALL`, outside DataFusion's planning).
     #[error(transparent)]
     Procedure(#[from] ProcedureError),
+    /// A table the statement names does not exist.
+    #[error("table '{name}' not found; {}", nearest(suggestion.as_deref(), "\\dt lists the tables"))]
+    UnknownTable {
+        /// The name as resolved (`intercom.public.contacs`).
+        name: String,
+        /// The nearest Intercom table, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A table function the statement calls does not exist.
+    #[error("table function '{name}' not found; {}", nearest(suggestion.as_deref(), "\\procs lists the procedures"))]
+    UnknownTableFunction {
+        /// The name as written.
+        name: String,
+        /// The nearest procedure's table-function name, if one is close.
+        suggestion: Option<String>,
+    },
     /// SQL that could not even be split into statements.
     #[error("SQL error: {0}")]
     Sql(String),
@@ -41,6 +57,14 @@ pub enum Error {
     },
 }
 
+/// `did you mean x?`, or where to look.
+fn nearest(suggestion: Option<&str>, otherwise: &str) -> String {
+    match suggestion {
+        Some(name) => format!("did you mean {name}?"),
+        None => otherwise.to_string(),
+    }
+}
+
 impl Error {
     /// The message for the person who typed the SQL: one line, the innermost useful cause.
     pub fn user_message(&self) -> String {
@@ -48,7 +72,7 @@ impl Error {
             Error::DataFusion(e) => datafusion_message(e),
             other => other.to_string(),
         };
-        with_hints(&one_line(&text))
+        one_line(&text)
     }
 
     /// The Intercom client error inside this error, if there is one.
@@ -134,6 +158,17 @@ fn datafusion_message(e: &DataFusionError) -> String {
         }
         DataFusionError::Shared(inner) => datafusion_message(inner),
         DataFusionError::ArrowError(inner, _) => format!("Arrow error: {inner}"),
+        // A wide table's every column would fill the screen: name the missing one only.
+        DataFusionError::SchemaError(inner, _) => match inner.as_ref() {
+            datafusion::common::SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } if valid_fields.len() > 10 => format!(
+                "Schema error: No field named {}. Run \\d <table> to list its columns.",
+                field.quoted_flat_name()
+            ),
+            _ => e.strip_backtrace(),
+        },
         // Our pools and function caps word their refusals in full ("out of memory: …").
         DataFusionError::ResourcesExhausted(message) if message.starts_with("out of memory") => {
             message.clone()
@@ -146,33 +181,6 @@ fn datafusion_message(e: &DataFusionError) -> String {
         },
         other => other.strip_backtrace(),
     }
-}
-
-/// Shortens DataFusion's long field lists and suggests the nearest table name.
-fn with_hints(message: &str) -> String {
-    if let Some(at) = message.find(" Valid fields are ")
-        && message.len() > 200
-    {
-        return format!("{} Run \\d <table> to list its columns.", &message[..at]);
-    }
-    if let Some(rest) = message.split_once("table function '").map(|(_, r)| r)
-        && let Some((wanted, _)) = rest.split_once("' not found")
-    {
-        return match crate::procedures::suggest(wanted) {
-            Some(p) => format!("{message}; did you mean {}?", p.function_name),
-            None => format!("{message}; \\procs lists the procedures"),
-        };
-    }
-    if let Some(rest) = message.split_once("table '").map(|(_, r)| r)
-        && let Some((qualified, _)) = rest.split_once("' not found")
-    {
-        let wanted = qualified.rsplit('.').next().unwrap_or(qualified);
-        if let Some(table) = crate::tables::suggest(wanted) {
-            return format!("{message}; did you mean {}?", table.name);
-        }
-        return format!("{message}; \\dt lists the tables");
-    }
-    message.to_string()
 }
 
 fn one_line(text: &str) -> String {
@@ -238,16 +246,18 @@ mod tests {
 
     #[test]
     fn unknown_tables_get_the_nearest_name() {
-        let e = Error::from(DataFusionError::Plan(
-            "table 'intercom.public.contactz' not found".into(),
-        ));
+        let e = Error::UnknownTable {
+            name: "intercom.public.contactz".into(),
+            suggestion: crate::tables::suggest("contactz").map(|t| t.name.clone()),
+        };
         assert_eq!(
             e.user_message(),
-            "Error during planning: table 'intercom.public.contactz' not found; did you mean contacts?"
+            "table 'intercom.public.contactz' not found; did you mean contacts?"
         );
-        let e = Error::from(DataFusionError::Plan(
-            "table 'intercom.public.zzzzzzzzzz' not found".into(),
-        ));
+        let e = Error::UnknownTable {
+            name: "intercom.public.zzzzzzzzzz".into(),
+            suggestion: crate::tables::suggest("zzzzzzzzzz").map(|t| t.name.clone()),
+        };
         assert!(
             e.user_message().ends_with("\\dt lists the tables"),
             "{}",
@@ -258,17 +268,20 @@ mod tests {
 
     #[test]
     fn long_field_lists_are_cut() {
-        let fields: Vec<String> = (0..40).map(|i| format!("contacts.field_{i}")).collect();
-        let text = format!(
-            "Schema error: No field named nope. Valid fields are {}.",
-            fields.join(", ")
-        );
-        let e = Error::from(DataFusionError::Plan(text));
-        assert!(
-            e.user_message()
-                .ends_with("No field named nope. Run \\d <table> to list its columns."),
-            "{}",
-            e.user_message()
+        use datafusion::common::{Column, SchemaError};
+        let valid_fields = (0..40)
+            .map(|i| Column::new(Some("contacts"), format!("field_{i}")))
+            .collect();
+        let e = Error::from(DataFusionError::SchemaError(
+            Box::new(SchemaError::FieldNotFound {
+                field: Box::new(Column::new_unqualified("nope")),
+                valid_fields,
+            }),
+            Box::new(None),
+        ));
+        assert_eq!(
+            e.user_message(),
+            "Schema error: No field named nope. Run \\d <table> to list its columns."
         );
     }
 

@@ -158,9 +158,114 @@ pub async fn prepare(
     statement: DFStatement,
 ) -> Result<LogicalPlan, Error> {
     let statement = rewrite_calls(statement)?;
-    let plan = state.statement_to_plan(statement).await?;
+    let names = Names::of(state, &statement);
+    let plan = match state.statement_to_plan(statement).await {
+        Ok(plan) => plan,
+        Err(e) => return Err(names.unknown(state).await.unwrap_or_else(|| e.into())),
+    };
     SQLOptions::new().verify_plan(&plan)?;
     Ok(plan)
+}
+
+/// The tables and table functions a statement names, read before planning so that a planning
+/// failure can be explained from the catalog rather than from DataFusion's message.
+struct Names {
+    tables: Vec<datafusion::common::TableReference>,
+    functions: std::collections::HashSet<String>,
+    created: Option<String>,
+}
+
+impl Names {
+    fn of(
+        state: &datafusion::execution::session_state::SessionState,
+        statement: &DFStatement,
+    ) -> Self {
+        use datafusion::sql::sqlparser::ast::{ObjectName, TableFactor, Visit, Visitor};
+        use std::ops::ControlFlow;
+        struct Functions(std::collections::HashSet<String>);
+        impl Visitor for Functions {
+            type Break = ();
+            fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<()> {
+                if let TableFactor::Table {
+                    name,
+                    args: Some(_),
+                    ..
+                } = factor
+                    && let Some(last) = name.0.last().and_then(|p| p.as_ident())
+                {
+                    self.0.insert(last.value.to_lowercase());
+                }
+                ControlFlow::Continue(())
+            }
+        }
+        let last = |name: &ObjectName| {
+            name.0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.to_lowercase())
+        };
+        let mut functions = Functions(Default::default());
+        let mut created = None;
+        let mut inner = statement;
+        while let DFStatement::Explain(explain) = inner {
+            inner = &explain.statement;
+        }
+        if let DFStatement::Statement(s) = inner {
+            let _ = s.visit(&mut functions);
+            created = match s.as_ref() {
+                Statement::CreateTable(create) => last(&create.name),
+                Statement::CreateView(view) => last(&view.name),
+                _ => None,
+            };
+        }
+        Self {
+            tables: state
+                .resolve_table_references(statement)
+                .unwrap_or_default(),
+            functions: functions.0,
+            created,
+        }
+    }
+
+    /// The first named table or table function that does not exist, as our own error with the
+    /// nearest name; `None` when everything named exists (the failure is something else).
+    async fn unknown(
+        &self,
+        state: &datafusion::execution::session_state::SessionState,
+    ) -> Option<Error> {
+        let options = state.config().options();
+        let (catalog, schema) = (
+            options.catalog.default_catalog.as_str(),
+            options.catalog.default_schema.as_str(),
+        );
+        for reference in &self.tables {
+            let name = reference.table().to_lowercase();
+            if self.functions.contains(&name) {
+                if !state.table_functions().contains_key(&name) {
+                    return Some(Error::UnknownTableFunction {
+                        name: reference.table().to_string(),
+                        suggestion: procedures::suggest(&name).map(|p| p.function_name.clone()),
+                    });
+                }
+                continue;
+            }
+            if self.created.as_deref() == Some(name.as_str()) {
+                continue;
+            }
+            // Looked up as DataFusion's planner looks it up, so the two cannot disagree.
+            let exists = match state.schema_for_ref(reference.clone()) {
+                Ok(schema) => matches!(schema.table(reference.table()).await, Ok(Some(_))),
+                Err(_) => false,
+            };
+            if !exists {
+                return Some(Error::UnknownTable {
+                    name: reference.clone().resolve(catalog, schema).to_string(),
+                    suggestion: tables::suggest(reference.table()).map(|t| t.name.clone()),
+                });
+            }
+        }
+        None
+    }
 }
 
 /// The command tag of a plan that answers with one (`None`: it returns rows).

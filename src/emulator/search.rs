@@ -7,33 +7,34 @@
 //! [`Searchable`] trait.
 //!
 //! Rules implemented (each names the section of docs/intercom-notes.md it comes from):
-//! * shape (docs/intercom-notes.md, "Search: query shape"): a single filter `{field, operator, value}` or a group `{operator: "AND"|"OR",
-//!   value: [...]}`; a group may mix filters and groups; at most 2 levels of groups and at most 15
-//!   items in one group, otherwise 400.
-//! * operators (docs/intercom-notes.md, "Search: operators"): contacts are strict (string `= != IN
-//!   NIN ~ !~ ^ $`; boolean `= != IN NIN`; integer/float `= != IN NIN < > <= >=`; date `= < >`;
-//! `tag_id`/`segment_id` `= !=`). Conversations and tickets are lenient: `= != IN NIN` everywhere,
-//! `< > <= >=` on numbers and dates, string operators on strings. `<` and `>` are *inclusive*
-//! there, as the 2.15 text describes them ("greater (or equal) than").
-//! * case (docs/intercom-notes.md, "Search: string matching", undocumented upstream, our decision):
-//!   every string comparison (`=`, `!=`, `IN`, `NIN`, `~`, `!~`, `^`, `$`) ignores case: both sides
-//! are compared after Unicode full case folding, character by character ([`fold`]: `Σ`, `σ` and `ς`
-//! all match; `ß` matches `ss`).
-//! * `source.body` (docs/intercom-notes.md, "Search: string matching") is matched per token: HTML
-//!   tags are removed, the text is split on anything that is not alphanumeric, and `=` is true when
-//! the value is one of the tokens (so a value with several words never matches); `~`/`^`/`$` test
-//! the tag-free text.
+//! * shape (docs/intercom-notes.md, "Search: query shape"): a single filter
+//!   `{field, operator, value}` or a group `{operator: "AND"|"OR", value: [...]}`; a group may
+//!   mix filters and groups; at most 2 levels of groups and at most 15 items in one group,
+//!   otherwise 400.
+//! * operators (docs/intercom-notes.md, "Search: operators"): contacts are strict (string
+//!   `= != IN NIN ~ !~ ^ $`; boolean `= != IN NIN`; integer/float `= != IN NIN < > <= >=`; date
+//!   `= < >`; `tag_id`/`segment_id` `= !=`). Conversations and tickets are lenient: `= != IN NIN`
+//!   everywhere, `< > <= >=` on numbers and dates, string operators on strings. `<` and `>` are
+//!   *inclusive* there, as the 2.15 text describes them ("greater (or equal) than").
+//! * case (docs/intercom-notes.md, "Search: string matching", undocumented upstream, our
+//!   decision): every string comparison (`=`, `!=`, `IN`, `NIN`, `~`, `!~`, `^`, `$`) ignores
+//!   case: both sides are compared after Unicode full case folding, character by character
+//!   ([`fold`]: `Σ`, `σ` and `ς` all match; `ß` matches `ss`).
+//! * `source.body` (docs/intercom-notes.md, "Search: string matching") is matched per token:
+//!   HTML tags are removed, the text is split on anything that is not alphanumeric, and `=` is
+//!   true when the value is one of the tokens (so a value with several words never matches);
+//!   `~`/`^`/`$` test the tag-free text.
 //! * array fields (`tag_ids`, `contact_ids`, `teammate_ids`, contacts' `tag_id`/`segment_id`):
 //!   `=` means "contains", `!=` "does not contain", `IN` "contains any", `NIN` "contains none".
-//! * contact dates (docs/intercom-notes.md, "Search: dates"): the value is truncated to the start
-//!   of its calendar day in the workspace time zone, `d0`; `d1` is the start of the next calendar
-//! day. `=` ⇒ `d0 <= x < d1`, `>` ⇒ `x >= d1`, `<` ⇒ `x < d0`.
-//! * nulls (docs/intercom-notes.md, "Search: nulls"): `= null` matches unset fields (empty lists
-//!   count as unset), `!= null` matches set fields; the negative operators `!=`, `NIN` and `!~`
-//! also match unset fields; every other operator never matches an unset field. `null` is only
-//! accepted with `=` and `!=`.
-//! * values (docs/intercom-notes.md, "Search: query shape"): timestamps and numbers may be sent as
-//!   strings; a value that cannot be coerced to the field's type is a 400.
+//! * contact dates (docs/intercom-notes.md, "Search: dates"): the value is truncated to the
+//!   start of its calendar day in the workspace time zone, `d0`; `d1` is the start of the next
+//!   calendar day. `=` ⇒ `d0 <= x < d1`, `>` ⇒ `x >= d1`, `<` ⇒ `x < d0`.
+//! * nulls (docs/intercom-notes.md, "Search: nulls"): `= null` matches unset fields (empty
+//!   lists count as unset), `!= null` matches set fields; the negative operators `!=`, `NIN` and
+//!   `!~` also match unset fields; every other operator never matches an unset field. `null` is
+//!   only accepted with `=` and `!=`.
+//! * values (docs/intercom-notes.md, "Search: query shape"): timestamps and numbers may be sent
+//!   as strings; a value that cannot be coerced to the field's type is a 400.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -60,6 +60,8 @@ pub fn sqlstate(error: &Error) -> &'static str {
     match error {
         Error::DataFusion(e) => datafusion_sqlstate(e),
         Error::Sql(_) => "42601",
+        Error::UnknownTable { .. } => "42P01",
+        Error::UnknownTableFunction { .. } => "42883",
         Error::Config(_) => "22023",
         Error::Io { .. } => "58030",
         Error::Client(c) => client_sqlstate(c),

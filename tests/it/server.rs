@@ -416,6 +416,16 @@ async fn errors_carry_sqlstates() {
         sqlstate(&client, "SELECT nope FROM contacts").await,
         "42703"
     );
+    // A wrong column of a catalog table is still a wrong column, not a missing table; a
+    // misspelt table function is an undefined function.
+    assert_eq!(
+        sqlstate(&client, "SELECT nope FROM pg_catalog.pg_class").await,
+        "42703"
+    );
+    assert_eq!(
+        sqlstate(&client, "SELECT * FROM archive_contactz('x')").await,
+        "42883"
+    );
     assert_eq!(
         sqlstate(&client, "CALL ArchiveContact('a', 'b')").await,
         "22023"
