@@ -416,6 +416,16 @@ impl SessionFactory {
         Ok(ctx)
     }
 
+    /// This factory with a client that refuses every write (same connections, counters and
+    /// table definitions): a read-only server's sessions.
+    pub fn read_only(&self) -> SessionFactory {
+        SessionFactory {
+            client: Arc::new(self.client.read_only()),
+            discovered: self.discovered.clone(),
+            memory: self.memory.clone(),
+        }
+    }
+
     /// The shared Intercom client.
     pub fn client(&self) -> &Arc<IntercomClient> {
         &self.client

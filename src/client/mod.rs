@@ -149,7 +149,7 @@ impl ApiRequest {
 pub struct IntercomClient {
     http: reqwest::Client,
     config: Config,
-    counters: RequestCounters,
+    counters: Arc<RequestCounters>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -188,13 +188,25 @@ impl IntercomClient {
         Ok(Self {
             http,
             config,
-            counters: RequestCounters::default(),
+            counters: Arc::default(),
         })
     }
 
     /// The configuration the client was built with.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The same client (connection pool, counters) refusing every write
+    /// ([`IntercomClient::refuses`]): what a read-only server hands its sessions.
+    pub fn read_only(&self) -> Self {
+        let mut config = self.config.clone();
+        config.read_only = true;
+        Self {
+            http: self.http.clone(),
+            config,
+            counters: self.counters.clone(),
+        }
     }
 
     /// A snapshot of the request counters.

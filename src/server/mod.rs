@@ -79,7 +79,8 @@ pub struct ServerOptions {
     /// Allow statements that read or write the server's files (`COPY … TO`, `CREATE
     /// EXTERNAL TABLE`).
     pub allow_files: bool,
-    /// Refuse INSERT/UPDATE/DELETE (procedures refuse through the client's `read_only`).
+    /// Send no write to Intercom: INSERT/UPDATE/DELETE on Intercom tables and procedures that
+    /// write are refused (the sessions' client refuses writes, see `IntercomClient::refuses`).
     pub read_only: bool,
     /// Runs on every new session after the Intercom tables are registered.
     pub session_setup: Option<SessionSetup>,
@@ -220,12 +221,16 @@ pub async fn start(
             source,
         })?;
     let local_addr = listener.local_addr()?;
-    let read_only = options.read_only || factory.client().config().read_only;
+    // One read-only rule: a read-only server's sessions get a client that refuses writes.
+    let factory = if options.read_only {
+        factory.read_only()
+    } else {
+        factory
+    };
     let shared = Arc::new(handler::Shared {
         factory,
         policy: policy::Policy {
             allow_files: options.allow_files,
-            read_only,
         },
         cancels: Arc::new(guard::CancelRegistry::default()),
         scram: options

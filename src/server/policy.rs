@@ -3,7 +3,7 @@
 //! statements (DISCARD, DEALLOCATE, RESET, …) that are answered without DataFusion.
 
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::logical_expr::{DdlStatement, LogicalPlan, WriteOp};
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::sql::sqlparser::ast::{CopyTarget, Expr, Set, SetExpr, Statement, Value};
 use datafusion_postgres::pgwire::error::PgWireError;
 
@@ -14,8 +14,6 @@ use super::errors::user_error;
 pub struct Policy {
     /// `--allow-files`: `COPY … TO 'file'`, `CREATE EXTERNAL TABLE` and friends are allowed.
     pub allow_files: bool,
-    /// `--read-only`: `INSERT`, `UPDATE`, `DELETE` are refused (procedures refuse by themselves).
-    pub read_only: bool,
 }
 
 const FILES_REFUSED: &str = "reading or writing files on the server is disabled; start intercom-sql serve with --allow-files to allow it";
@@ -46,7 +44,8 @@ impl Policy {
         Ok(())
     }
 
-    /// Refuses a plan that touches files or writes when it may not. Walks subqueries too.
+    /// Refuses a plan that touches files when it may not. Walks subqueries too. (Writes to
+    /// Intercom are refused by the sessions' client: see `IntercomClient::refuses`.)
     pub fn check_plan(&self, plan: &LogicalPlan) -> Result<(), PgWireError> {
         let mut refusal = None;
         let _ = plan.apply_with_subqueries(|node| {
@@ -55,19 +54,6 @@ impl Policy {
                     if !self.allow_files =>
                 {
                     refusal = Some(files_refused());
-                }
-                LogicalPlan::Dml(dml) if self.read_only => {
-                    let what = match dml.op {
-                        WriteOp::Insert(_) => "INSERT",
-                        WriteOp::Update => "UPDATE",
-                        WriteOp::Delete => "DELETE",
-                        WriteOp::Ctas => "CREATE TABLE AS",
-                        _ => "the write",
-                    };
-                    refusal = Some(user_error(
-                        "25006",
-                        format!("intercom-sql is read-only (--read-only); {what} was not run"),
-                    ));
                 }
                 _ => return Ok(TreeNodeRecursion::Continue),
             }
@@ -263,10 +249,7 @@ mod tests {
     #[test]
     fn file_statements_are_refused_unless_allowed() {
         let closed = Policy::default();
-        let open = Policy {
-            allow_files: true,
-            ..Policy::default()
-        };
+        let open = Policy { allow_files: true };
         for sql in [
             "COPY contacts TO '/tmp/x.csv'",
             "COPY contacts FROM '/etc/passwd'",

@@ -598,14 +598,20 @@ async fn read_only_refuses_procedures_and_writes_before_any_request() {
         .expect_err("refused");
     assert_eq!(e.code(), Some(&SqlState::READ_ONLY_SQL_TRANSACTION));
     assert_eq!(
-        sqlstate(&client, "INSERT INTO scores VALUES (1)").await,
+        sqlstate(&client, "DELETE FROM tags WHERE name = 'VIP'").await,
         "25006"
     );
     assert!(s.env.requests().is_empty(), "{:?}", s.env.requests());
-    // Reads still work.
+    // Reads still work, and a session's own in-memory table is not Intercom: the one read-only
+    // rule is about requests that write (IntercomClient::refuses).
     assert_eq!(
         simple_rows(&client, "SELECT count(*) FROM scores").await,
         vec![vec!["3"]]
+    );
+    simple_rows(&client, "INSERT INTO scores VALUES (1)").await;
+    assert_eq!(
+        simple_rows(&client, "SELECT count(*) FROM scores").await,
+        vec![vec!["4"]]
     );
 }
 
@@ -862,4 +868,42 @@ async fn a_script_stops_at_the_statement_that_fails_while_running() {
         "the CALL after the failure ran: {archive:?}"
     );
     assert_eq!(simple_rows(&client, "SELECT 1").await, vec![vec!["1"]]);
+}
+
+#[tokio::test]
+async fn a_read_only_server_sends_no_write_however_it_is_asked() {
+    // Only the server is read-only; the engine's own configuration is not.
+    let s = serve(|options| options.read_only = true).await;
+    let client = s.connect().await;
+    s.env.emulator.state.clear_requests();
+    for sql in [
+        "UPDATE tags SET name = 'x' WHERE name = 'VIP'",
+        "INSERT INTO tags (name) VALUES ('new')",
+        "CALL ArchiveContact('6650d1c2e4b0a1f2c3d4e5f6')",
+        "SELECT * FROM archive_contact('6650d1c2e4b0a1f2c3d4e5f6')",
+        "CALL intercom_api('POST', '/tags', '{\"name\": \"x\"}')",
+    ] {
+        assert_eq!(sqlstate(&client, sql).await, "25006", "{sql}");
+    }
+    let writes: Vec<String> = s
+        .env
+        .requests()
+        .into_iter()
+        .filter(|r| !r.starts_with("GET ") && !r.ends_with("/search"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    // Reads, including intercom_api's GET, and the session's own scratch tables still work.
+    assert_eq!(
+        simple_rows(&client, "SELECT count(*) > 0 FROM tags").await,
+        vec![vec!["t"]]
+    );
+    assert_eq!(
+        simple_rows(&client, "SELECT status FROM intercom_api('GET', '/me')").await,
+        vec![vec!["200"]]
+    );
+    simple_rows(&client, "CREATE TABLE scratch AS SELECT 1 AS a").await;
+    assert_eq!(
+        simple_rows(&client, "SELECT a FROM scratch").await,
+        vec![vec!["1"]]
+    );
 }
