@@ -107,9 +107,9 @@ pub(super) fn patch(ctx: &SessionContext, catalog: &str) -> Result<()> {
 
 /// The pg_catalog emulation's static tables (pg_type, pg_proc, …), decoded once per process.
 fn static_tables() -> Result<Arc<PgCatalogStaticTables>> {
-    static TABLES: OnceLock<std::result::Result<Arc<PgCatalogStaticTables>, String>> =
+    static PG_STATIC_TABLES: OnceLock<std::result::Result<Arc<PgCatalogStaticTables>, String>> =
         OnceLock::new();
-    TABLES
+    PG_STATIC_TABLES
         .get_or_init(|| {
             PgCatalogStaticTables::try_new()
                 .map(Arc::new)
