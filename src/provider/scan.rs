@@ -71,6 +71,7 @@ impl ScanPlan {
                 path,
                 ids,
                 listed_when_positive,
+                parent_at,
             } => stream::iter(ids)
                 // `.` and `..` are no object's id: no row, and no request that could reach
                 // another path.
@@ -81,15 +82,25 @@ impl ScanPlan {
                     let mut request = ApiRequest::get(&path);
                     request.counters = Some(counters.clone());
                     let listed_when_positive = listed_when_positive.clone();
+                    let parent_at = parent_at.clone();
                     async move {
                         match client.get_optional(&request).await? {
                             Some(body) if !is_listed(&body, listed_when_positive.as_deref()) => {
                                 Ok(Vec::new())
                             }
                             Some(body) => {
+                                // A child table's row carries its parent's id; an object
+                                // without a parent is not one of its rows.
+                                let parent = match parent_at.as_deref() {
+                                    None => None,
+                                    Some(at) => match parent_of(&body, at) {
+                                        Some(parent) => Some(parent),
+                                        None => return Ok(Vec::new()),
+                                    },
+                                };
                                 let len = body.len();
                                 let whole = std::iter::once(0..len).collect();
-                                Ok(vec![raw_rows(&path, body, whole, None)?])
+                                Ok(vec![raw_rows(&path, body, whole, parent)?])
                             }
                             None => Ok(Vec::new()),
                         }
@@ -204,6 +215,17 @@ fn raw_rows(
         json_path: "$".into(),
         reason: e.to_string(),
     })
+}
+
+/// The text at the dotted path `at` of a JSON object (a string, or a number written out).
+fn parent_of(body: &[u8], at: &str) -> Option<Arc<str>> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    let found = at.split('.').try_fold(&value, |node, key| node.get(key))?;
+    match found {
+        Value::String(s) => Some(Arc::from(s.as_str())),
+        Value::Number(n) => Some(Arc::from(n.to_string().as_str())),
+        _ => None,
+    }
 }
 
 /// The `id` of one item's JSON text (ids are strings, or numbers in a few places).

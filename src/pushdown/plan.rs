@@ -21,6 +21,8 @@ pub enum ScanPlan {
         ids: Vec<String>,
         /// Rows whose field is not positive are dropped (see `TableDef::listed_when_positive`).
         listed_when_positive: Option<String>,
+        /// A child table's lookup: where the object names its parent (see `Lookup::parent_at`).
+        parent_at: Option<String>,
     },
     /// Too many keys for a `GET` each: searches for them, many keys a search (see
     /// [`super::key_queries`]). An object found twice (case variants of a key in two
@@ -94,6 +96,18 @@ impl ScanPlan {
                     path: lookup.path.clone(),
                     ids,
                     listed_when_positive: def.listed_when_positive.clone(),
+                    parent_at: None,
+                }
+            }
+            // A child table looked up by its own key (not the parent's): one GET per key.
+            (Source::Children { .. }, Some((_, ids)), Some(lookup))
+                if lookup.parent_at.is_some() && ids.len() <= JOIN_LOOKUP_LIMIT =>
+            {
+                ScanPlan::ByIds {
+                    path: lookup.path.clone(),
+                    ids,
+                    listed_when_positive: None,
+                    parent_at: lookup.parent_at.clone(),
                 }
             }
             (Source::List(listing), _, _) => match (search, &def.search) {
@@ -181,6 +195,7 @@ impl ScanPlan {
                 path,
                 ids,
                 listed_when_positive,
+                parent_at,
             } if def
                 .lookups
                 .iter()
@@ -190,6 +205,7 @@ impl ScanPlan {
                     path,
                     ids: intersect(ids),
                     listed_when_positive,
+                    parent_at,
                 }
             }
             ScanPlan::SearchKeys {
@@ -204,6 +220,7 @@ impl ScanPlan {
                         path: lookup.path.clone(),
                         ids,
                         listed_when_positive: def.listed_when_positive.clone(),
+                        parent_at: lookup.parent_at.clone(),
                     },
                     _ => ScanPlan::SearchKeys {
                         search,
@@ -222,6 +239,7 @@ impl ScanPlan {
                         path: lookup.path.clone(),
                         ids: values.clone(),
                         listed_when_positive: def.listed_when_positive.clone(),
+                        parent_at: lookup.parent_at.clone(),
                     },
                     None => ScanPlan::List(request),
                 }

@@ -405,6 +405,12 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "notes",
+            "id = 'n1'",
+            "GET /notes/{id} for ids [\"n1\"]",
+            Exact,
+        ),
+        (
             "segment_companies",
             "segment_id = 'p1'",
             "GET /companies?segment_id={id} for ids [\"p1\"]",

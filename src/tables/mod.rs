@@ -245,6 +245,9 @@ pub struct Lookup {
     pub column: String,
     /// `GET` path with `{id}` standing for the key.
     pub path: String,
+    /// For a child table: where the fetched object names its parent (`contact.id`), which
+    /// fills the parent-key column; an object without one is not a row of the table.
+    pub parent_at: Option<String>,
 }
 
 /// A complete table definition.
@@ -324,6 +327,17 @@ impl TableDef {
         self.lookups.push(Lookup {
             column: column.to_string(),
             path: path.to_string(),
+            parent_at: None,
+        });
+        self
+    }
+    /// Declares a child table's get-by-key endpoint: the object it returns names its parent at
+    /// `parent_at` (dotted path).
+    pub fn child_lookup(mut self, column: &str, path: &str, parent_at: &str) -> Self {
+        self.lookups.push(Lookup {
+            column: column.to_string(),
+            path: path.to_string(),
+            parent_at: Some(parent_at.to_string()),
         });
         self
     }
@@ -364,7 +378,9 @@ impl TableDef {
     /// table's parent key (only those parents' sub-resources are fetched).
     pub fn key_columns(&self) -> Vec<&str> {
         match &self.source {
-            Source::Children { key_column, .. } => vec![key_column.as_str()],
+            Source::Children { key_column, .. } => std::iter::once(key_column.as_str())
+                .chain(self.lookups.iter().map(|l| l.column.as_str()))
+                .collect(),
             Source::List(_) => self.lookups.iter().map(|l| l.column.as_str()).collect(),
         }
     }

@@ -1,4 +1,5 @@
-//! `notes` (official spec: `GET /contacts/{id}/notes`): notes admins leave on contacts.
+//! `notes` (official spec: `GET /contacts/{id}/notes`, `GET /notes/{id}`): notes admins leave on
+//! contacts.
 
 use super::PageStyle;
 use super::write::{TableWrites, Write};
@@ -15,6 +16,8 @@ pub(super) fn notes() -> TableDef {
             listing: Listing::new("/contacts/{id}/notes", PageStyle::PageNumber, "data"),
         },
     )
+    // A note fetched by id names its contact; a company's note has none and is no row here.
+    .child_lookup("id", "/notes/{id}", "contact.id")
     .columns([
         C::parent_key("contact_id", "Id of the contact the note is on."),
         C::text("id", "Intercom id of the note."),

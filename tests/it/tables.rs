@@ -411,3 +411,45 @@ async fn contact_subscriptions_are_each_contacts_choices() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[tokio::test]
+async fn notes_by_id_are_one_get_each_with_their_contact() {
+    let env = start().await;
+    let notes = env.emulator.state.snapshot("notes");
+    let on_contacts: Vec<&serde_json::Value> =
+        notes.iter().filter(|n| n["contact"].is_object()).collect();
+    assert!(!on_contacts.is_empty(), "the seed has no contact notes");
+    for note in on_contacts.iter().take(5) {
+        let id = field(note, "id");
+        env.emulator.state.clear_requests();
+        let rows = env
+            .rows(&format!(
+                "SELECT contact_id, id, body FROM notes WHERE id = '{id}'"
+            ))
+            .await;
+        assert_eq!(
+            rows,
+            vec![vec![
+                field(note, "contact.id"),
+                id.clone(),
+                field(note, "body")
+            ]]
+        );
+        assert_eq!(env.requests(), vec![format!("GET /notes/{id}")]);
+    }
+    // A note on a company only is not a row of `notes` (the listing per contact never shows it).
+    if let Some(note) = notes.iter().find(|n| !n["contact"].is_object()) {
+        let id = field(note, "id");
+        assert!(
+            env.rows(&format!("SELECT id FROM notes WHERE id = '{id}'"))
+                .await
+                .is_empty()
+        );
+    }
+    // An unknown id is zero rows.
+    assert!(
+        env.rows("SELECT id FROM notes WHERE id = '999999999'")
+            .await
+            .is_empty()
+    );
+}
