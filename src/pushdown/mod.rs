@@ -158,7 +158,12 @@ pub fn plan(
             break;
         }
     }
-    let search = translate(def, pushed);
+    // Each conjunct was classified once, above: a key filter is answered by the key plan (ids,
+    // parents, or a search for the keys), the others by the search.
+    let search = all_of(uses.into_iter().filter_map(|used| match used {
+        FilterUse::Search(node) => Some(node),
+        _ => None,
+    }));
     let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
     // Without a residual predicate every fetched row is returned, so a LIMIT bounds the pages.
     ScanPlan::for_table(def, keys, search, page_size).with_limit(limit, filters.is_empty())
@@ -215,8 +220,12 @@ pub fn classify(def: &TableDef, filter: &Expr) -> Option<SearchNode> {
 /// The search query for all the conjuncts of a WHERE clause: an AND of the pushable ones (at
 /// most [`MAX_GROUP_ITEMS`]; the rest stay local). `None` when nothing can be pushed.
 pub fn translate(def: &TableDef, filters: &[Expr]) -> Option<SearchNode> {
-    let mut nodes: Vec<SearchNode> = filters.iter().filter_map(|f| classify(def, f)).collect();
-    nodes.truncate(MAX_GROUP_ITEMS);
+    all_of(filters.iter().filter_map(|f| classify(def, f)))
+}
+
+/// An AND of `nodes` (at most [`MAX_GROUP_ITEMS`]; dropping members of an AND only widens it).
+fn all_of(nodes: impl Iterator<Item = SearchNode>) -> Option<SearchNode> {
+    let mut nodes: Vec<SearchNode> = nodes.take(MAX_GROUP_ITEMS).collect();
     match nodes.len() {
         0 => None,
         1 => nodes.pop(),
