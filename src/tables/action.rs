@@ -101,6 +101,10 @@ impl Param {
     pub fn json(name: &'static str, doc: &'static str) -> Self {
         Self::new(name, ColumnType::Json, doc)
     }
+    /// `contact_id text`: the contact an action is on (shared by the tables whose actions take it).
+    pub fn contact_id() -> Self {
+        Self::text("contact_id", "Intercom id of the contact.")
+    }
     /// Makes the parameter optional (NULL when omitted).
     pub fn optional(mut self) -> Self {
         self.required = false;

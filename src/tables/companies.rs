@@ -266,7 +266,7 @@ mod actions {
             "POST",
             COMPANIES,
         )
-        .param(Param::text("contact_id", "Intercom id of the contact."))
+        .param(Param::contact_id())
         .param(Param::text(
             "company_id",
             "Intercom id of the company (not your company_id).",
@@ -287,7 +287,7 @@ mod actions {
             "DELETE",
             COMPANY,
         )
-        .param(Param::text("contact_id", "Intercom id of the contact."))
+        .param(Param::contact_id())
         .param(Param::text("company_id", "Intercom id of the company."))
         .idempotent()
         .columns(contact_company_columns())

@@ -234,10 +234,6 @@ mod actions {
         ]
     }
 
-    fn contact_id() -> Param {
-        Param::text("contact_id", "Intercom id of the contact.")
-    }
-
     /// The archive/unarchive/block family: `POST /contacts/{id}/archive` (and the like), no body,
     /// answered with `{type, id, external_id, <flag>}`. Repeating one leaves the same state.
     fn contact_flag(
@@ -247,7 +243,7 @@ mod actions {
         flag: &'static str,
     ) -> Procedure {
         Procedure::new(name, description, "POST", path)
-            .param(contact_id())
+            .param(Param::contact_id())
             .column(ResultColumn::text("id", "id"))
             .column(ResultColumn::text("external_id", "external_id"))
             .column(ResultColumn::typed(flag, ColumnType::Bool, flag))
@@ -290,7 +286,7 @@ mod actions {
 
     fn tag_contact() -> Procedure {
         Procedure::new("TagContact", "Applies a tag to a contact.", "POST", TAGS)
-            .param(contact_id())
+            .param(Param::contact_id())
             .param(Param::text("tag_id", "Id of the tag (see the tags table)."))
             .body(|a| Ok(id_of(a, "tag_id")))
             .idempotent()
@@ -305,7 +301,7 @@ mod actions {
             "DELETE",
             TAG,
         )
-        .param(contact_id())
+        .param(Param::contact_id())
         .param(Param::text("tag_id", "Id of the tag."))
         .idempotent()
         .columns(tag_columns("contact_id"))

@@ -66,7 +66,7 @@ mod actions {
             "POST",
             NOTES,
         )
-        .param(Param::text("contact_id", "Intercom id of the contact."))
+        .param(Param::contact_id())
         .param(Param::text("body", "Text of the note (HTML allowed)."))
         .param(
             Param::text(

@@ -117,10 +117,6 @@ mod actions {
     use super::{ATTACH, DETACH};
     use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields};
 
-    fn contact_id() -> Param {
-        Param::text("contact_id", "Intercom id of the contact.")
-    }
-
     pub(super) fn procedures() -> Vec<Procedure> {
         vec![subscribe(), unsubscribe()]
     }
@@ -142,7 +138,7 @@ mod actions {
             "POST",
             ATTACH,
         )
-        .param(contact_id())
+        .param(Param::contact_id())
         .param(Param::text(
             "subscription_type_id",
             "Id of the subscription type.",
@@ -174,7 +170,7 @@ mod actions {
             "DELETE",
             DETACH,
         )
-        .param(contact_id())
+        .param(Param::contact_id())
         .param(Param::text(
             "subscription_type_id",
             "Id of the subscription type.",
