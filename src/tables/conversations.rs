@@ -183,7 +183,9 @@ fn conversations_writes() -> TableWrites {
 mod actions {
     use serde_json::{Value, json};
 
-    use crate::tables::action::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
+    use crate::tables::action::{
+        Args, ColumnType, Param, Procedure, ResultColumn, fields, tag_columns,
+    };
 
     const PARTS: &str = "/conversations/{conversation_id}/parts";
 
@@ -260,14 +262,6 @@ mod actions {
     }
 
     /// The tag that the conversation tag endpoints answer with.
-    fn tag_columns() -> Vec<ResultColumn> {
-        vec![
-            ResultColumn::arg("conversation_id", ColumnType::Text, "conversation_id"),
-            ResultColumn::text("tag_id", "id"),
-            ResultColumn::text("tag_name", "name"),
-        ]
-    }
-
     /// `admin_id` as the 2.15 conversation request schemas type it: a string.
     fn admin(args: &Args) -> Value {
         args.get("admin_id").cloned().unwrap_or(Value::Null)
@@ -480,7 +474,7 @@ mod actions {
         .param(third)
         .body(|a| Ok(json!({"id": a.get("tag_id"), "admin_id": admin(a)})))
         .idempotent()
-        .columns(tag_columns())
+        .columns(tag_columns("conversation_id"))
         .example(example);
         match alias {
             Some(target) => procedure.alias_of(target),
@@ -502,7 +496,7 @@ mod actions {
         // DELETE with a JSON body (docs/intercom-notes.md, "Writes").
         .body(|a| Ok(json!({"admin_id": admin(a)})))
         .idempotent()
-        .columns(tag_columns());
+        .columns(tag_columns("conversation_id"));
         if name == "UntagConversation" {
             procedure.example("CALL UntagConversation('1001', '81', '991267460')")
         } else {

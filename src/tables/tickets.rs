@@ -242,7 +242,9 @@ mod actions {
     use serde_json::{Map, Value, json};
 
     use super::TICKETS;
-    use crate::tables::action::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
+    use crate::tables::action::{
+        Args, ColumnType, Param, Procedure, ResultColumn, fields, tag_columns,
+    };
 
     pub(super) fn procedures() -> Vec<Procedure> {
         vec![create(), update(), reply(), delete(), tag(), untag()]
@@ -278,14 +280,6 @@ mod actions {
             ResultColumn::text("category", "category"),
             ResultColumn::typed("open", ColumnType::Bool, "open"),
             ResultColumn::text("state", "ticket_state.category"),
-        ]
-    }
-
-    fn tag_columns() -> Vec<ResultColumn> {
-        vec![
-            ResultColumn::arg("ticket_id", ColumnType::Text, "ticket_id"),
-            ResultColumn::text("tag_id", "id"),
-            ResultColumn::text("tag_name", "name"),
         ]
     }
 
@@ -538,7 +532,7 @@ mod actions {
             Ok(Value::Object(fields(a, &keys)))
         })
         .idempotent()
-        .columns(tag_columns())
+        .columns(tag_columns("ticket_id"))
         .example("CALL TagTicket('8537', '81', '991267460')")
     }
 
@@ -555,7 +549,7 @@ mod actions {
         // DELETE with a JSON body (docs/intercom-notes.md, "Writes").
         .body(|a| Ok(same_names(a, &["admin_id"])))
         .idempotent()
-        .columns(tag_columns())
+        .columns(tag_columns("ticket_id"))
         .example("CALL UntagTicket('8537', '81', '991267460')")
     }
 
