@@ -58,6 +58,10 @@ impl Region {
 /// The API version this crate is written against (the OpenAPI description in shared/).
 pub const DEFAULT_API_VERSION: &str = "2.15";
 
+/// Default of [`Config::concurrency`]: enough requests in flight for a scan to reach
+/// Intercom's rate limit (~166 a second for a private app) at 200–300 ms a request.
+pub const DEFAULT_CONCURRENCY: usize = 48;
+
 /// Everything needed to talk to one Intercom workspace.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -75,8 +79,12 @@ pub struct Config {
     pub max_retry_wait: Duration,
     /// Page size asked of list and search endpoints (Intercom's maximum is 150).
     pub page_size: u32,
-    /// Most get-by-id / sub-resource requests in flight at once for one scan.
+    /// Most requests in flight at once for this app (API root and token), across every scan
+    /// and session of the process (`--max-concurrency`; see `client::budget`).
     pub concurrency: usize,
+    /// Most requests a second for this app, when set (`--max-rps`); otherwise Intercom's
+    /// `X-RateLimit-*` headers alone pace the requests.
+    pub max_rps: Option<f64>,
     /// Refuse every procedure and write (`--read-only`): only reads are sent.
     pub read_only: bool,
     /// What statements and queries may use (statement size and depth, memory).
@@ -94,7 +102,8 @@ impl Config {
             max_retries: 5,
             max_retry_wait: Duration::from_secs(60),
             page_size: 150,
-            concurrency: 8,
+            concurrency: DEFAULT_CONCURRENCY,
+            max_rps: None,
             read_only: false,
             limits: crate::limits::Limits::for_this_machine(),
         }

@@ -63,6 +63,13 @@ struct ConnectionArgs {
     /// Refuse every procedure (CALL …) and write: only reads are sent to Intercom.
     #[arg(long)]
     read_only: bool,
+    /// Most requests in flight to Intercom at once, shared by every query and session of the
+    /// process. Default 48.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_concurrency: Option<u32>,
+    /// Most requests a second to Intercom (default: as many as its X-RateLimit headers allow).
+    #[arg(long, value_name = "N", value_parser = parse_rps)]
+    max_rps: Option<f64>,
     /// Memory one query may hold (sorts, joins, aggregates), e.g. 512MiB; past it the query
     /// fails (SQLSTATE 53200). Default: a quarter of --max-memory, at most 2 GiB.
     #[arg(long, value_name = "SIZE", value_parser = limits::parse_bytes)]
@@ -138,6 +145,9 @@ struct EmulatorArgs {
     /// Latency added to every response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Up to this many milliseconds more latency, drawn at random for each response.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
     /// Requests allowed per 10-second window before answering 429 (default: unlimited).
     #[arg(long)]
     rate_limit: Option<u32>,
@@ -279,8 +289,22 @@ async fn connection_config(
     config.api_version = args.api_version.clone();
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
     config.read_only = args.read_only;
+    if let Some(n) = args.max_concurrency {
+        config.concurrency = n as usize;
+    }
+    config.max_rps = args.max_rps;
     config.limits = memory_limits(args)?;
     Ok((config, demo, banner))
+}
+
+/// `--max-rps`: a positive number of requests a second.
+fn parse_rps(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a positive number of requests a second"
+        )),
+    }
 }
 
 /// This machine's default limits with the memory flags applied.
@@ -312,6 +336,7 @@ async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
         tickets: args.tickets,
         token: args.token,
         latency: Duration::from_millis(args.latency_ms),
+        jitter: Duration::from_millis(args.jitter_ms),
         rate_limit_per_window: args.rate_limit,
         timezone: args.timezone,
     };
@@ -335,6 +360,8 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
     connection.read_only |= top.read_only;
     connection.max_memory = connection.max_memory.or(top.max_memory);
     connection.max_query_memory = connection.max_query_memory.or(top.max_query_memory);
+    connection.max_concurrency = connection.max_concurrency.or(top.max_concurrency);
+    connection.max_rps = connection.max_rps.or(top.max_rps);
     // The password is read from the environment only, so it never shows up in `ps`.
     let password = std::env::var("INTERCOM_SQL_PASSWORD").ok();
     let credentials = match (args.user.clone(), password) {

@@ -45,6 +45,50 @@ impl ConfigField for Switch {
 }
 
 /// intercom-sql's own settings.
+/// How a whole-table read of a table with a search endpoint is sent (`SET intercom.scan`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanMode {
+    /// The list endpoint, switching to [`ScanMode::Partitioned`] when its first page says the
+    /// table is larger than a few pages: small reads stay current to the last write, large
+    /// ones go as fast as the rate limit allows.
+    Auto,
+    /// Split into creation-time windows of the search endpoint, read concurrently: fast, but
+    /// Intercom's search index trails writes by seconds to a minute.
+    Partitioned,
+    /// The list endpoint, one page after another: slower, but current to the last write.
+    List,
+}
+
+impl fmt::Display for ScanMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScanMode::Auto => "auto",
+            ScanMode::Partitioned => "partitioned",
+            ScanMode::List => "list",
+        })
+    }
+}
+
+impl ConfigField for ScanMode {
+    fn visit<V: Visit>(&self, v: &mut V, key: &str, description: &'static str) {
+        v.some(key, self, description)
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        *self = match value.trim().to_ascii_lowercase().as_str() {
+            "auto" => ScanMode::Auto,
+            "partitioned" => ScanMode::Partitioned,
+            "list" => ScanMode::List,
+            other => {
+                return Err(DataFusionError::Configuration(format!(
+                    "intercom.{key} takes auto, partitioned or list, not '{other}'"
+                )));
+            }
+        };
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct IntercomOptions {
     /// Send WHERE clauses to Intercom as search queries and get-by-id requests. `off` lists
@@ -53,6 +97,8 @@ pub struct IntercomOptions {
     /// Most input rows one bulk procedure call (`FROM t, LATERAL archive_contact(t.id)`) may act
     /// on. A larger bulk call is refused before any request is sent.
     pub max_write_rows: u64,
+    /// How a whole table with a search endpoint is read (see [`ScanMode`]).
+    pub scan: ScanMode,
 }
 
 /// Default of `intercom.max_write_rows`.
@@ -79,6 +125,7 @@ impl Default for IntercomOptions {
         Self {
             pushdown: Switch::On,
             max_write_rows: DEFAULT_MAX_WRITE_ROWS,
+            scan: ScanMode::Auto,
         }
     }
 }
@@ -93,6 +140,8 @@ fn parse_row_limit(key: &str, value: &str) -> Result<u64> {
         ))
     })
 }
+
+const SCAN_DESCRIPTION: &str = "How a whole table with a search endpoint is read: auto (the list endpoint, or partitioned when its first page shows more than a few pages), partitioned (creation-time windows of the search, read concurrently; the search index may trail the last seconds of writes) or list (the list endpoint, page after page, current to the last write).";
 
 const PUSHDOWN_DESCRIPTION: &str = "Send WHERE clauses to Intercom as searches and lookups (on), or list everything and filter locally (off).";
 
@@ -115,12 +164,13 @@ impl ExtensionOptions for IntercomOptions {
     fn set(&mut self, key: &str, value: &str) -> Result<()> {
         match key {
             "pushdown" => self.pushdown.set(key, value),
+            "scan" => self.scan.set(key, value),
             "max_write_rows" => {
                 self.max_write_rows = parse_row_limit(key, value)?;
                 Ok(())
             }
             other => Err(DataFusionError::Configuration(format!(
-                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.max_write_rows"
+                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.scan, intercom.max_write_rows"
             ))),
         }
     }
@@ -131,6 +181,11 @@ impl ExtensionOptions for IntercomOptions {
                 key: format!("{}.pushdown", Self::PREFIX),
                 value: Some(self.pushdown.to_string()),
                 description: PUSHDOWN_DESCRIPTION,
+            },
+            ConfigEntry {
+                key: format!("{}.scan", Self::PREFIX),
+                value: Some(self.scan.to_string()),
+                description: SCAN_DESCRIPTION,
             },
             ConfigEntry {
                 key: format!("{}.max_write_rows", Self::PREFIX),

@@ -1,6 +1,7 @@
 //! The Intercom HTTP client: bearer auth, `Intercom-Version`, timeouts, retries and request
 //! counters. It knows nothing of DataFusion; the provider layer turns its JSON into Arrow.
 
+pub mod budget;
 mod error;
 pub mod pagination;
 pub mod retry;
@@ -29,6 +30,8 @@ pub struct RequestCounters {
     retries: AtomicU64,
     rate_limit_waits: AtomicU64,
     waited_ms: AtomicU64,
+    throttled: AtomicU64,
+    throttled_ms: AtomicU64,
 }
 
 impl RequestCounters {
@@ -39,6 +42,16 @@ impl RequestCounters {
             retries: self.retries.load(Ordering::Relaxed),
             rate_limit_waits: self.rate_limit_waits.load(Ordering::Relaxed),
             waited: Duration::from_millis(self.waited_ms.load(Ordering::Relaxed)),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            throttled_for: Duration::from_millis(self.throttled_ms.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn throttle(&self, wait: Duration) {
+        if !wait.is_zero() {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+            self.throttled_ms
+                .fetch_add(wait.as_millis() as u64, Ordering::Relaxed);
         }
     }
 
@@ -67,6 +80,11 @@ pub struct ClientStats {
     pub rate_limit_waits: u64,
     /// Total time spent waiting before retries.
     pub waited: Duration,
+    /// Requests held back by the shared budget (a spent rate-limit window, or `--max-rps`)
+    /// before they were sent.
+    pub throttled: u64,
+    /// Total time those requests were held.
+    pub throttled_for: Duration,
 }
 
 /// One API call: method, path relative to the base URL, query and JSON body.
@@ -150,6 +168,7 @@ pub struct IntercomClient {
     http: reqwest::Client,
     config: Config,
     counters: Arc<RequestCounters>,
+    budget: Arc<budget::Budget>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -182,11 +201,12 @@ impl IntercomClient {
             .user_agent(concat!("intercom-sql/", env!("CARGO_PKG_VERSION")))
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(16)
+            .pool_max_idle_per_host(config.concurrency.max(1))
             .build()
             .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             http,
+            budget: budget::Budget::shared(&config),
             config,
             counters: Arc::default(),
         })
@@ -206,7 +226,13 @@ impl IntercomClient {
             http: self.http.clone(),
             config,
             counters: self.counters.clone(),
+            budget: self.budget.clone(),
         }
+    }
+
+    /// The request budget this client shares with every other client of the same app.
+    pub fn budget(&self) -> &budget::Budget {
+        &self.budget
     }
 
     /// A snapshot of the request counters.
@@ -276,6 +302,11 @@ impl IntercomClient {
             if let Some(extra) = &request.counters {
                 extra.request();
             }
+            let admission = self.budget.admit().await;
+            self.counters.throttle(admission.waited);
+            if let Some(extra) = &request.counters {
+                extra.throttle(admission.waited);
+            }
             let mut builder = self.http.request(request.method.clone(), &url);
             if !request.query.is_empty() {
                 builder = builder.query(&request.query);
@@ -289,6 +320,11 @@ impl IntercomClient {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
+                    self.budget.observe(
+                        header_u64(&headers, "x-ratelimit-limit"),
+                        header_u64(&headers, "x-ratelimit-remaining"),
+                        header_u64(&headers, "x-ratelimit-reset"),
+                    );
                     let bytes = response.bytes().await;
                     match bytes {
                         Ok(bytes) if status.is_success() => {
@@ -329,6 +365,8 @@ impl IntercomClient {
                 }
                 Err(e) => (Outcome::Transport, self.transport_error(request, &e)),
             };
+            // The slot is free again while the retry waits.
+            drop(admission);
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs())

@@ -62,6 +62,8 @@ pub struct Page {
     pub total_count: Option<u64>,
     /// 1-based page number within this stream.
     pub number: u64,
+    /// Whether the answer says more pages follow.
+    pub more: bool,
 }
 
 impl Page {
@@ -117,13 +119,17 @@ pub fn pages(
     client: Arc<IntercomClient>,
     list: ListRequest,
 ) -> BoxStream<'static, Result<Page, ClientError>> {
-    let state = State {
+    follow(State {
         client,
         list,
         next: Next::First,
         seen: HashSet::new(),
         pages: 0,
-    };
+    })
+}
+
+/// The pages from `state` on, one after another.
+fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
     stream::try_unfold(state, |mut state| async move {
         if matches!(state.next, Next::Done)
             || state.list.max_pages.is_some_and(|max| state.pages >= max)
@@ -140,10 +146,99 @@ pub fn pages(
             total_count: envelope.rest.get("total_count").and_then(Value::as_u64),
             number: state.pages,
             body,
+            more: !matches!(state.next, Next::Done),
         };
         Ok(Some((page, state)))
     })
     .boxed()
+}
+
+/// Streams the pages of a page-numbered `list` in order: the first page tells how many there
+/// are, and the rest are fetched up to `concurrency` at a time. Without a page count in the
+/// first answer, the pages are followed one after another like [`pages`].
+pub fn numbered_pages(
+    client: Arc<IntercomClient>,
+    list: ListRequest,
+    concurrency: usize,
+) -> BoxStream<'static, Result<Page, ClientError>> {
+    let first = {
+        let (client, list) = (client.clone(), list.clone());
+        async move { fetch_numbered(&client, &list, 1).await }
+    };
+    stream::once(first)
+        .map(move |first| match first {
+            Err(e) => stream::iter([Err(e)]).boxed(),
+            Ok((page, None)) => {
+                // No total: follow `pages.next` from page 2 as usual.
+                let mut rest = list.clone();
+                rest.max_pages = None;
+                let state = State {
+                    client: client.clone(),
+                    list: rest,
+                    next: Next::PageNumber(2),
+                    seen: HashSet::new(),
+                    pages: 1,
+                };
+                let more = !page.is_empty() && page.more;
+                let tail = if more {
+                    follow(state)
+                } else {
+                    stream::empty().boxed()
+                };
+                stream::iter([Ok(page)]).chain(tail).boxed()
+            }
+            Ok((page, Some(total))) => {
+                let (client, list) = (client.clone(), list.clone());
+                let last = list.max_pages.map_or(total, |max| total.min(max));
+                let rest = stream::iter(2..=last)
+                    .map(move |number| {
+                        let (client, list) = (client.clone(), list.clone());
+                        async move { fetch_numbered(&client, &list, number).await.map(|(p, _)| p) }
+                    })
+                    .buffered(concurrency.max(1));
+                stream::iter([Ok(page)]).chain(rest).boxed()
+            }
+        })
+        .flatten()
+        .boxed()
+}
+
+/// Page `number` of a page-numbered list, with `pages.total_pages` when the answer has it.
+async fn fetch_numbered(
+    client: &Arc<IntercomClient>,
+    list: &ListRequest,
+    number: u64,
+) -> Result<(Page, Option<u64>), ClientError> {
+    let mut state = State {
+        client: client.clone(),
+        list: list.clone(),
+        next: Next::PageNumber(number),
+        seen: HashSet::new(),
+        pages: number - 1,
+    };
+    let request = state.request();
+    let body = client.send_raw(&request).await?;
+    let envelope = parse_envelope(&body, &list.items_keys, &request)?;
+    let total = envelope
+        .rest
+        .get("pages")
+        .and_then(|p| p.get("total_pages"))
+        .and_then(Value::as_u64);
+    state.pages = number;
+    let more = !matches!(
+        state.advance(&envelope.rest, envelope.items.is_empty(), &request)?,
+        Next::Done
+    );
+    Ok((
+        Page {
+            items: envelope.items,
+            total_count: envelope.rest.get("total_count").and_then(Value::as_u64),
+            number,
+            body,
+            more,
+        },
+        total,
+    ))
 }
 
 impl State {

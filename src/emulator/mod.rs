@@ -55,6 +55,8 @@ pub struct EmulatorConfig {
     pub token: String,
     /// Fixed latency added to every API response (default 0).
     pub latency: Duration,
+    /// Up to this much more latency, drawn uniformly for each response (default 0).
+    pub jitter: Duration,
     /// Requests per 10-second window before 429; `None` = unlimited (headers still sent).
     pub rate_limit_per_window: Option<u32>,
     /// Workspace time zone (IANA name, default `UTC`): `/me` and contact-search day truncation.
@@ -71,6 +73,7 @@ impl Default for EmulatorConfig {
             tickets: 20,
             token: "demo-token".to_string(),
             latency: Duration::ZERO,
+            jitter: Duration::ZERO,
             rate_limit_per_window: None,
             timezone: "UTC".to_string(),
         }
@@ -495,7 +498,13 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         &path,
         cursor.is_some(),
     );
-    let latency = state.inner.config.latency;
+    let jitter = state.inner.config.jitter;
+    let latency = state.inner.config.latency
+        + jitter.mul_f64(if jitter.is_zero() {
+            0.0
+        } else {
+            fastrand::f64()
+        });
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }

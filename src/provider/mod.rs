@@ -2,6 +2,7 @@
 //! ([`IntercomTable`]) and one generic `ExecutionPlan` ([`IntercomScanExec`]) for every table.
 
 mod convert;
+mod partition;
 mod scan;
 mod table;
 

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -38,7 +39,8 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::convert::{BatchDecoder, RawRows};
-use crate::client::pagination::pages;
+use super::partition::partitioned;
+use crate::client::pagination::{numbered_pages, pages};
 use crate::client::{
     ApiRequest, ClientError, ClientStats, IntercomClient, PageStyle, RequestCounters, path_segment,
 };
@@ -54,9 +56,33 @@ impl ScanPlan {
         self,
         client: Arc<IntercomClient>,
         counters: Arc<RequestCounters>,
+        windows: Arc<AtomicU64>,
     ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
         let concurrency = client.config().concurrency.max(1);
         match self {
+            ScanPlan::Partitioned {
+                search,
+                key,
+                list_first,
+            } => partitioned(
+                client,
+                search,
+                key,
+                list_first,
+                concurrency,
+                counters,
+                windows,
+            ),
+            ScanPlan::Pages(mut request) => {
+                request.counters = Some(counters);
+                let path = request.path.clone();
+                numbered_pages(client, request, concurrency)
+                    .and_then(move |page| {
+                        let (body, ranges) = page.into_parts();
+                        futures::future::ready(raw_rows(&path, body, ranges, None).map(|r| vec![r]))
+                    })
+                    .boxed()
+            }
             ScanPlan::List(mut request) => {
                 request.counters = Some(counters);
                 let path = request.path.clone();
@@ -279,6 +305,8 @@ struct ScanMetrics {
     requests: Count,
     retries: Count,
     rate_limit_waits: Count,
+    throttled: Count,
+    windows: Count,
     pages: Count,
     rows_fetched: Count,
     output_rows: Count,
@@ -292,6 +320,8 @@ impl ScanMetrics {
             requests: counter("requests"),
             retries: counter("retries"),
             rate_limit_waits: counter("rate_limit_waits"),
+            throttled: counter("throttled"),
+            windows: counter("windows"),
             pages: counter("pages"),
             rows_fetched: counter("rows_fetched"),
             output_rows: MetricBuilder::new(set).output_rows(partition),
@@ -300,11 +330,15 @@ impl ScanMetrics {
     }
 
     /// Adds what the scan's request counters gained since the last call.
-    fn sync(&self, counters: &RequestCounters) {
+    fn sync(&self, counters: &RequestCounters, windows: &AtomicU64) {
         let now = counters.snapshot();
         let Ok(mut seen) = self.seen.lock() else {
             return;
         };
+        let read = windows.load(Ordering::Relaxed) as usize;
+        self.windows.add(read.saturating_sub(self.windows.value()));
+        self.throttled
+            .add((now.throttled - seen.throttled) as usize);
         self.requests.add((now.requests - seen.requests) as usize);
         self.retries.add((now.retries - seen.retries) as usize);
         self.rate_limit_waits
@@ -451,6 +485,13 @@ impl DisplayAs for IntercomScanExec {
             write!(f, ", ran={ran}")?;
         } else if !self.join_filters.is_empty() {
             write!(f, ", join_keys=[{}]", self.join_key_columns().join(", "))?;
+        }
+        if self.plan.is_concurrent() {
+            let budget = self.client.budget();
+            write!(f, ", concurrency={}", budget.concurrency())?;
+        }
+        if let Some(rps) = self.client.budget().max_rps() {
+            write!(f, ", max_rps={rps}")?;
         }
         if let Some(limit) = self.limit {
             write!(f, ", limit={limit}")?;
@@ -606,7 +647,8 @@ impl Start {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (page_tx, mut page_rx) = tokio::sync::mpsc::channel(2);
         let counters = Arc::new(RequestCounters::default());
-        let mut items = plan.items(exec.client.clone(), counters.clone());
+        let windows = Arc::new(AtomicU64::new(0));
+        let mut items = plan.items(exec.client.clone(), counters.clone(), windows.clone());
         let decoder = BatchDecoder::new(exec.columns.clone(), exec.decoded_schema.clone());
         let predicate = exec.predicate.clone();
         let output = exec.output.clone();
@@ -669,7 +711,7 @@ impl Start {
                 if let Ok(batch) = &batch {
                     metrics.output_rows.add(batch.num_rows());
                 }
-                metrics.sync(&counters);
+                metrics.sync(&counters, &windows);
                 let failed = batch.is_err();
                 if tx.send(batch).await.is_err() || failed || remaining == Some(0) {
                     break;
@@ -678,7 +720,7 @@ impl Start {
                     demand.add_permits(1);
                 }
             }
-            metrics.sync(&counters);
+            metrics.sync(&counters, &windows);
         });
         stream::unfold((rx, task), |(mut rx, task)| async move {
             rx.recv().await.map(|b| (b, (rx, task)))

@@ -15,7 +15,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use super::scan::{IntercomScanExec, ScanColumns};
 use crate::client::IntercomClient;
 use crate::pushdown;
-use crate::settings::{IntercomOptions, Switch};
+use crate::settings::{IntercomOptions, ScanMode, Switch};
 use crate::tables::TableDef;
 
 /// A table of one Intercom object type.
@@ -73,11 +73,9 @@ impl TableProvider for IntercomTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let enabled = state
-            .config_options()
-            .extensions
-            .get::<IntercomOptions>()
-            .is_none_or(|o| o.pushdown == Switch::On);
+        let options = state.config_options().extensions.get::<IntercomOptions>();
+        let enabled = options.is_none_or(|o| o.pushdown == Switch::On);
+        let scan = options.map_or(ScanMode::Auto, |o| o.scan);
         // The filters shape the requests only with pushdown on; the scan re-checks all of them
         // either way, which is what makes them Exact.
         let plan = pushdown::plan(
@@ -86,6 +84,7 @@ impl TableProvider for IntercomTable {
             enabled,
             limit,
             self.client.config().page_size,
+            scan,
         );
 
         let projection = projection

@@ -27,6 +27,7 @@
 
 pub mod join_keys;
 mod keys;
+pub mod partition;
 pub mod plan;
 mod search_query;
 
@@ -43,6 +44,7 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{BinaryExpr, Expr, Like, Operator};
 use serde_json::{Value, json};
 
+use crate::settings::ScanMode;
 use crate::tables::{ColumnDef, SearchType, TableDef};
 
 /// Two days: one for day truncation, one for the workspace's unknown time zone
@@ -127,7 +129,9 @@ pub fn support(def: &TableDef, filter: &Expr) -> TableProviderFilterPushDown {
 }
 
 /// The requests a scan of `def` sends for the conjuncts `filters` and a `limit`, with pages of
-/// `page_size`. With `enabled` false (`SET intercom.pushdown = off`) the filters shape nothing:
+/// `page_size`; without a limit, searches and whole tables may be read in concurrent windows
+/// as `scan` says (see [`ScanPlan::spread`]). With `enabled` false (`SET intercom.pushdown = off`) the
+/// filters shape nothing:
 /// the table is listed whole and the scan applies them.
 pub fn plan(
     def: &TableDef,
@@ -135,6 +139,7 @@ pub fn plan(
     enabled: bool,
     limit: Option<usize>,
     page_size: u32,
+    scan: ScanMode,
 ) -> ScanPlan {
     let pushed = if enabled { filters } else { &[] };
     let uses: Vec<FilterUse> = pushed.iter().map(|f| use_of(def, f)).collect();
@@ -166,7 +171,9 @@ pub fn plan(
     }));
     let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
     // Without a residual predicate every fetched row is returned, so a LIMIT bounds the pages.
-    ScanPlan::for_table(def, keys, search, page_size).with_limit(limit, filters.is_empty())
+    ScanPlan::for_table(def, keys, search, page_size)
+        .with_limit(limit, filters.is_empty())
+        .spread(def, scan, limit.is_some())
 }
 
 /// What the scan itself checks on every row it fetches: the conjunction of all the filters it

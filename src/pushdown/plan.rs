@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::SearchNode;
 use crate::client::{ListRequest, PageStyle};
-use crate::tables::{self, Listing, Source, TableDef};
+use crate::settings::ScanMode;
+use crate::tables::{self, Listing, PartitionKey, Source, TableDef};
 
 /// Which requests a scan sends.
 #[derive(Clone, Debug)]
@@ -37,6 +38,22 @@ pub enum ScanPlan {
         /// The keys.
         ids: Vec<String>,
     },
+    /// A search (the WHERE clause's, or every object) split into windows of the table's
+    /// creation time, read concurrently; windows are sized from the search's `total_count`
+    /// (see `crate::provider::partition`).
+    Partitioned {
+        /// The search endpoint, page size and items key; its query (`null` for every object)
+        /// is kept in every window.
+        search: ListRequest,
+        /// The field the windows split.
+        key: PartitionKey,
+        /// Start on this listing instead, and switch to the windows only when its first page
+        /// shows more than [`super::partition::SPLIT_PAGES`] pages (`intercom.scan = auto`).
+        list_first: Option<ListRequest>,
+    },
+    /// A page-numbered listing: the first page tells how many there are, and the rest are
+    /// fetched concurrently, in order.
+    Pages(ListRequest),
     /// A sub-resource per parent id.
     Children {
         /// Where the parent ids come from.
@@ -150,6 +167,51 @@ impl ScanPlan {
         }
     }
 
+    /// The plan for reading without a LIMIT (`limited` false), as `SET intercom.scan` says: a
+    /// search or a whole-table read becomes windows of the table's creation time read
+    /// concurrently (`partitioned`; `auto` reads a whole table from its list endpoint unless
+    /// the first page shows it is large), and a page-numbered listing fetches its pages
+    /// concurrently. With a LIMIT, pages are fetched one after another so that none is sent
+    /// past the limit.
+    pub fn spread(self, def: &TableDef, scan: ScanMode, limited: bool) -> Self {
+        let ScanPlan::List(request) = self else {
+            return self;
+        };
+        if limited {
+            return ScanPlan::List(request);
+        }
+        let key = def
+            .search
+            .as_ref()
+            .filter(|_| scan != ScanMode::List)
+            .and_then(|s| Some((s, s.partition.clone()?)));
+        match (&request.style, key) {
+            (PageStyle::PageNumber, _) => ScanPlan::Pages(request),
+            (PageStyle::Search { query }, Some((_, key)))
+                if super::partition::can_split(query, &key) =>
+            {
+                ScanPlan::Partitioned {
+                    search: request,
+                    key,
+                    list_first: None,
+                }
+            }
+            (PageStyle::Cursor, Some((endpoint, key))) => {
+                let style = PageStyle::Search { query: Value::Null };
+                let mut search =
+                    ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
+                search.per_page = request.per_page;
+                let list_first = (scan == ScanMode::Auto).then_some(request);
+                ScanPlan::Partitioned {
+                    search,
+                    key,
+                    list_first,
+                }
+            }
+            _ => ScanPlan::List(request),
+        }
+    }
+
     /// Searches for `ids` of the key `column`, when the table's search can filter on it.
     fn search_keys(def: &TableDef, column: &str, ids: &[String], page_size: u32) -> Option<Self> {
         let endpoint = def.search.as_ref()?;
@@ -230,10 +292,8 @@ impl ScanPlan {
                     },
                 }
             }
-            ScanPlan::List(request)
-                if values.len() <= JOIN_LOOKUP_LIMIT
-                    && !matches!(request.style, PageStyle::Search { .. }) =>
-            {
+            // A whole-table read: the keys' objects instead, when there are few.
+            whole if values.len() <= JOIN_LOOKUP_LIMIT && whole.reads_whole_table() => {
                 match def.lookups.iter().find(|l| l.column == column) {
                     Some(lookup) => ScanPlan::ByIds {
                         path: lookup.path.clone(),
@@ -241,10 +301,39 @@ impl ScanPlan {
                         listed_when_positive: def.listed_when_positive.clone(),
                         parent_at: lookup.parent_at.clone(),
                     },
-                    None => ScanPlan::List(request),
+                    None => whole,
                 }
             }
             other => other,
+        }
+    }
+
+    /// Whether the plan sends several requests at once (up to the client's concurrency).
+    pub fn is_concurrent(&self) -> bool {
+        match self {
+            ScanPlan::List(_) | ScanPlan::SearchKeys { .. } => false,
+            ScanPlan::ByIds { ids, .. }
+            | ScanPlan::Children {
+                parents: Parents::Ids(ids),
+                ..
+            } => ids.len() > 1,
+            ScanPlan::Pages(_)
+            | ScanPlan::Partitioned { .. }
+            | ScanPlan::Children {
+                parents: Parents::Walk(_),
+                ..
+            } => true,
+        }
+    }
+
+    /// Whether the plan reads every row of a top-level table (no search narrows it).
+    fn reads_whole_table(&self) -> bool {
+        match self {
+            ScanPlan::List(r) | ScanPlan::Pages(r) => !matches!(r.style, PageStyle::Search { .. }),
+            ScanPlan::Partitioned { search, .. } => {
+                matches!(&search.style, PageStyle::Search { query } if query.is_null())
+            }
+            _ => false,
         }
     }
 
@@ -259,8 +348,8 @@ impl ScanPlan {
                 parents: Parents::Ids(ids),
                 ..
             } => ids.len() * 10,
-            ScanPlan::List(r) if matches!(r.style, PageStyle::Search { .. }) => 10_000,
-            ScanPlan::List(_) => 1_000_000,
+            whole if whole.reads_whole_table() => 1_000_000,
+            ScanPlan::List(_) | ScanPlan::Pages(_) | ScanPlan::Partitioned { .. } => 10_000,
             ScanPlan::Children {
                 parents: Parents::Walk(_),
                 ..
@@ -309,6 +398,39 @@ impl ScanPlan {
         }
         match self {
             ScanPlan::List(r) => list(r),
+            ScanPlan::Pages(r) => {
+                format!("{}, pages after the first fetched concurrently", list(r))
+            }
+            ScanPlan::Partitioned {
+                search,
+                key,
+                list_first,
+            } => {
+                let mut windows = list(search);
+                if let PageStyle::Search { query } = &search.style
+                    && query.is_null()
+                {
+                    windows = windows.replacen(" {\"query\":null}", "", 1);
+                }
+                let split = super::partition::SPLIT_PAGES;
+                let field = &key.field;
+                match list_first {
+                    // The pages' closing parenthesis makes room for what follows.
+                    Some(first) => {
+                        let mut text = list(first);
+                        text.pop();
+                        // Only the request line of the search: its paging is the same.
+                        let search_line = windows.split(" per_page=").next().unwrap_or_default();
+                        format!(
+                            "{text}; over {split} pages: {search_line} in {field} windows read concurrently)"
+                        )
+                    }
+                    None => {
+                        windows.pop();
+                        format!("{windows}; over {split} pages: {field} windows read concurrently)")
+                    }
+                }
+            }
             ScanPlan::ByIds { path, ids, .. } => format!("GET {path} for ids {ids:?}"),
             ScanPlan::SearchKeys {
                 search, field, ids, ..

@@ -303,7 +303,7 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "contacts",
             "",
-            "GET /contacts per_page=150 (cursor pages)",
+            "GET /contacts per_page=150 (cursor pages; over 6 pages: POST /contacts/search in created_at windows read concurrently)",
             Exact,
         ),
         (
@@ -321,13 +321,13 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "contacts",
             "email = 'ada@x.io'",
-            "POST /contacts/search {\"query\":{\"field\":\"email\",\"operator\":\"=\",\"value\":\"ada@x.io\"}} per_page=150 (search pages)",
+            "POST /contacts/search {\"query\":{\"field\":\"email\",\"operator\":\"=\",\"value\":\"ada@x.io\"}} per_page=150 (search pages; over 6 pages: created_at windows read concurrently)",
             Exact,
         ),
         (
             "contacts",
             "lower(email) = 'x'",
-            "GET /contacts per_page=150 (cursor pages)",
+            "GET /contacts per_page=150 (cursor pages; over 6 pages: POST /contacts/search in created_at windows read concurrently)",
             Unsupported,
         ),
         (
@@ -346,13 +346,13 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "conversations",
             "state = 'open'",
-            "POST /conversations/search {\"query\":{\"field\":\"state\",\"operator\":\"=\",\"value\":\"open\"}} per_page=150 (search pages)",
+            "POST /conversations/search {\"query\":{\"field\":\"state\",\"operator\":\"=\",\"value\":\"open\"}} per_page=150 (search pages; over 6 pages: created_at windows read concurrently)",
             Exact,
         ),
         (
             "tickets",
             "ticket_type_id = '95'",
-            "POST /tickets/search {\"query\":{\"field\":\"ticket_type_id\",\"operator\":\"=\",\"value\":\"95\"}} per_page=150 (search pages)",
+            "POST /tickets/search {\"query\":{\"field\":\"ticket_type_id\",\"operator\":\"=\",\"value\":\"95\"}} per_page=150 (search pages; over 6 pages: created_at windows read concurrently)",
             Exact,
         ),
         (
@@ -371,7 +371,7 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "companies",
             "",
-            "GET /companies per_page=150 (page-number pages)",
+            "GET /companies per_page=150 (page-number pages), pages after the first fetched concurrently",
             Exact,
         ),
         (
@@ -479,7 +479,15 @@ fn every_table_predicate_becomes_its_request_line() {
         } else {
             vec![parse(def, predicate)]
         };
-        let got = super::plan(def, &filters, true, None, 150).describe();
+        let got = super::plan(
+            def,
+            &filters,
+            true,
+            None,
+            150,
+            crate::settings::ScanMode::Auto,
+        )
+        .describe();
         if got != *line {
             problems.push(format!(
                 "{table} WHERE {predicate}:\n  got  {got}\n  want {line}"

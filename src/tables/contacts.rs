@@ -4,7 +4,7 @@
 
 use super::PageStyle;
 use super::write::{TableWrites, Write};
-use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
+use super::{ColumnDef as C, Compared, Listing, SearchType as S, Source, TableDef};
 
 /// Columns of a contact object, for `contacts` and `company_contacts` (which renames `id`).
 fn contact_columns(id_name: &str) -> Vec<C> {
@@ -99,6 +99,7 @@ pub(super) fn contacts() -> TableDef {
     // Users only; leads have no external_id.
     .lookup("external_id", "/contacts/find_by_external_id/{id}")
     .search("/contacts/search", "data")
+    .partitioned_by("created_at", Compared::ByDay)
     .columns(contact_columns("id"))
     .writes(contacts_writes())
     .actions(actions::procedures())

@@ -4,7 +4,7 @@
 
 use super::PageStyle;
 use super::write::{TableWrites, Write};
-use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
+use super::{ColumnDef as C, Compared, Listing, SearchType as S, Source, TableDef};
 
 /// `conversations`: every conversation (without parts).
 pub(super) fn conversations() -> TableDef {
@@ -20,6 +20,7 @@ pub(super) fn conversations() -> TableDef {
     .get_by_id("/conversations/{id}")
     .custom_attributes("conversation", false)
     .search("/conversations/search", "conversations")
+    .partitioned_by("created_at", Compared::BySecond)
     .columns([
         C::text("id", "Intercom id of the conversation."),
         C::text("title", "Title, if set."),

@@ -102,6 +102,28 @@ pub struct SearchDef {
     pub path: String,
     /// Where the items are in the response.
     pub items_key: String,
+    /// The field a whole-table read is split on, to read disjoint windows concurrently.
+    pub partition: Option<PartitionKey>,
+}
+
+/// A search field that splits a table into disjoint windows: an object's creation time never
+/// changes, so every object falls in exactly one window however long the read takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionKey {
+    /// The search field (`created_at`).
+    pub field: String,
+    /// How the search compares it (docs/intercom-notes.md, "Search: dates").
+    pub compared: Compared,
+}
+
+/// How a search compares a timestamp field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compared {
+    /// By calendar day in the workspace's time zone (contacts): `=` t is t's whole day, `>` t
+    /// starts the day after, `<` t ends before t's day.
+    ByDay,
+    /// To the second, with `<` and `>` possibly inclusive (conversations, tickets).
+    BySecond,
 }
 
 /// The JSON key under which a child row carries its parent's id (see [`Source::Children`]).
@@ -351,7 +373,19 @@ impl TableDef {
         self.search = Some(SearchDef {
             path: path.to_string(),
             items_key: items_key.to_string(),
+            partition: None,
         });
+        self
+    }
+    /// Declares the searchable timestamp column whole-table reads are split on (see
+    /// [`PartitionKey`]); after [`TableDef::search`].
+    pub fn partitioned_by(mut self, field: &str, compared: Compared) -> Self {
+        if let Some(search) = &mut self.search {
+            search.partition = Some(PartitionKey {
+                field: field.to_string(),
+                compared,
+            });
+        }
         self
     }
     /// Adds a column.
@@ -474,6 +508,18 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
             }
             if c.description.is_empty() {
                 problems.push(format!("{}.{} has no description", t.name, c.name));
+            }
+        }
+        if let Some(key) = t.search.as_ref().and_then(|s| s.partition.as_ref()) {
+            let searchable_date = t.columns.iter().any(|c| {
+                c.search == Some(SearchType::Date)
+                    && c.search_field_name().as_deref() == Some(key.field.as_str())
+            });
+            if !searchable_date {
+                problems.push(format!(
+                    "{}: partitioned by {}, which is not a searchable timestamp column",
+                    t.name, key.field
+                ));
             }
         }
         for lookup in &t.lookups {

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::PageStyle;
 use super::write::{TableWrites, Write};
-use super::{ColumnDef as C, Listing, SearchType as S, Source, TableDef};
+use super::{ColumnDef as C, Compared, Listing, SearchType as S, Source, TableDef};
 
 /// `tickets`: every ticket.
 pub(super) fn tickets() -> TableDef {
@@ -24,6 +24,7 @@ pub(super) fn tickets() -> TableDef {
     )
     .get_by_id("/tickets/{id}")
     .search("/tickets/search", "tickets")
+    .partitioned_by("created_at", Compared::BySecond)
     .columns([
         C::text("id", "Intercom id of the ticket (used in API paths)."),
         C::text(

@@ -212,6 +212,8 @@ async fn unreachable_api_is_a_clear_error() {
 #[tokio::test]
 async fn a_repeated_cursor_stops_with_an_error_instead_of_looping() {
     let env = start_with(EmulatorConfig::default(), |c| c.page_size = 10).await;
+    // The list endpoint's cursor, page after page.
+    env.rows("SET intercom.scan = 'list'").await;
     env.emulator.state.inject(FaultRule {
         path_prefix: Some("/contacts".into()),
         method: None,
@@ -235,6 +237,9 @@ async fn rows_stream_before_the_last_page_and_dropping_the_stream_stops_requests
         ..EmulatorConfig::default()
     };
     let env = start_with(config, |c| c.page_size = 10).await;
+    // Page after page (a partitioned read's windows start together; see the partition tests).
+    env.rows("SET intercom.scan = 'list'").await;
+    env.emulator.state.clear_requests();
     let mut stream = env
         .engine
         .execute_stream("SELECT id FROM contacts")

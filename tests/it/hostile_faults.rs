@@ -69,6 +69,8 @@ async fn the_emulator_cuts_a_complete_response_short() {
 async fn reads_cut_short_are_read_again_and_every_row_comes_once() {
     let env = start_with(EmulatorConfig::default(), |c| c.page_size = 20).await;
     let state = &env.emulator.state;
+    // The list endpoint, page after page (the partition tests cover windows under faults).
+    env.rows("SET intercom.scan = 'list'").await;
     let all = "SELECT id FROM contacts ORDER BY id";
     assert_eq!(
         env.rows(all).await.concat(),
@@ -456,7 +458,10 @@ async fn a_script_failing_mid_scan_prints_nothing_and_exits_1() {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_intercom-sql"));
         command
             .args(["--base-url", &emulator.base_url, "--format", format])
-            .args(["-c", "SELECT id, email FROM contacts"])
+            .args([
+                "-c",
+                "SET intercom.scan = 'list'; SELECT id, email FROM contacts",
+            ])
             .env("INTERCOM_ACCESS_TOKEN", &token)
             .stdin(Stdio::null())
             .kill_on_drop(true);

@@ -733,6 +733,11 @@ async fn extended_protocol_results_stream() {
     };
     let s = serve_with(config, |_| {}, |_| {}).await;
     let client = s.connect().await;
+    // Page after page, so that "pages so far" measures streaming alone.
+    client
+        .simple_query("SET intercom.scan = 'list'")
+        .await
+        .expect("set");
     s.env.emulator.state.clear_requests();
     let params: Vec<&(dyn ToSql + Sync)> = Vec::new();
     let rows = client

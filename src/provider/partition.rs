@@ -1,0 +1,276 @@
+//! Sends a [`ScanPlan::Partitioned`](crate::pushdown::ScanPlan) read: windows of the table's
+//! creation time (see `crate::pushdown::partition`), each searched and paged on its own, up to
+//! the client's concurrency at once.
+//!
+//! Every window starts with its first page, whose `total_count` decides its fate: small enough,
+//! and its pages are read on; too large, and the page is dropped and the window split into
+//! narrower ones (by count, assuming the objects spread evenly; a window that still holds too
+//! many splits again). The first window is the whole search: a table of a few pages costs no
+//! more requests than reading it page by page.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::stream::{self, BoxStream, SelectAll, StreamExt};
+use serde_json::Value;
+
+use super::convert::RawRows;
+use crate::client::pagination::pages;
+use crate::client::{ClientError, IntercomClient, ListRequest, Page, PageStyle, RequestCounters};
+use crate::pushdown::partition::{SPLIT_PAGES, Window, split, target_size, window_query};
+use crate::tables::PartitionKey;
+
+/// What reading one window produced.
+enum Event {
+    /// Rows of a window (already kept to the window, see [`Window::holds`]).
+    Rows(RawRows),
+    /// The window was too large: read these instead.
+    Split(Vec<Window>),
+}
+
+/// What every window's read shares.
+struct Shared {
+    client: Arc<IntercomClient>,
+    search: ListRequest,
+    base: Value,
+    key: PartitionKey,
+    counters: Arc<RequestCounters>,
+    /// Objects a window should hold; set from the first window's `total_count`.
+    target: AtomicU64,
+    now: i64,
+    /// Windows read (not split), for EXPLAIN ANALYZE.
+    windows: Arc<AtomicU64>,
+    /// Most windows read at once.
+    concurrency: usize,
+}
+
+/// The rows of `search` (whose query is kept in every window), read in windows of `key`,
+/// at most `concurrency` windows at a time. With `list_first`, the read starts on that listing
+/// and stays on it unless its first page shows more than [`SPLIT_PAGES`] pages. `windows`
+/// counts the windows read.
+pub fn partitioned(
+    client: Arc<IntercomClient>,
+    search: ListRequest,
+    key: PartitionKey,
+    list_first: Option<ListRequest>,
+    concurrency: usize,
+    counters: Arc<RequestCounters>,
+    windows: Arc<AtomicU64>,
+) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    let base = match &search.style {
+        PageStyle::Search { query } => query.clone(),
+        _ => Value::Null,
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let per_page = u64::from(search.per_page.unwrap_or(150));
+    let shared = Arc::new(Shared {
+        client,
+        search,
+        base,
+        key,
+        counters,
+        target: AtomicU64::new(0),
+        now,
+        windows,
+        concurrency: concurrency.max(1),
+    });
+    let Some(mut list) = list_first else {
+        return read_windows(shared, VecDeque::from([Window::ALL]));
+    };
+    list.counters = Some(shared.counters.clone());
+    let mut list_pages = pages(shared.client.clone(), list.clone());
+    let first = async move {
+        let page = match list_pages.next().await {
+            None => return stream::empty().boxed(),
+            Some(Err(e)) => return stream::iter([Err(e)]).boxed(),
+            Some(Ok(page)) => page,
+        };
+        let total = page.total_count.unwrap_or(0);
+        if page.more && total > SPLIT_PAGES * per_page {
+            // A large table: this page is dropped, and the windows read everything.
+            let target = target_size(total, per_page, shared.concurrency);
+            shared.target.store(target, Ordering::Relaxed);
+            let windows = split(Window::ALL, total, target, &shared.key, shared.now)
+                .unwrap_or_else(|| vec![Window::ALL]);
+            return read_windows(shared, windows.into());
+        }
+        let path = list.path.clone();
+        let listed = move |page: Page| {
+            let (body, ranges) = page.into_parts();
+            RawRows::new(body, ranges, None)
+                .map(|rows| vec![rows])
+                .map_err(|e| ClientError::Decode {
+                    request: format!("GET {path}"),
+                    json_path: "$".into(),
+                    reason: e.to_string(),
+                })
+        };
+        let first = listed(page);
+        stream::iter([first])
+            .chain(list_pages.map(move |page| page.and_then(&listed)))
+            .boxed()
+    };
+    stream::once(first).flatten().boxed()
+}
+
+/// Reads the windows of `queue`, and those they split into, concurrently.
+fn read_windows(
+    shared: Arc<Shared>,
+    queue: VecDeque<Window>,
+) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    let state = (shared, queue, SelectAll::new());
+    stream::unfold(Some(state), |state| async move {
+        let (shared, mut queue, mut running) = state?;
+        loop {
+            while running.len() < shared.concurrency
+                && let Some(window) = queue.pop_front()
+            {
+                running.push(read_window(shared.clone(), window));
+            }
+            match running.next().await {
+                None => return None,
+                Some(Ok(Event::Split(windows))) => queue.extend(windows),
+                // A window with nothing in it (or nothing left after the boundary check).
+                Some(Ok(Event::Rows(rows))) if rows.is_empty() => {}
+                Some(Ok(Event::Rows(rows))) => {
+                    return Some((Ok(vec![rows]), Some((shared, queue, running))));
+                }
+                // The first error ends the read; the other windows are dropped unsent.
+                Some(Err(e)) => return Some((Err(e), None)),
+            }
+        }
+    })
+    .boxed()
+}
+
+/// One window's read: its first page decides whether it splits; otherwise its pages, in order.
+fn read_window(
+    shared: Arc<Shared>,
+    window: Window,
+) -> BoxStream<'static, Result<Event, ClientError>> {
+    let Some(query) = window_query(&shared.base, &shared.key, window) else {
+        // The plan checked that the query splits (`can_split`); were it not to, the whole
+        // search is read as one window.
+        return stream::empty().boxed();
+    };
+    let mut request = shared.search.clone();
+    request.style = PageStyle::Search { query };
+    request.counters = Some(shared.counters.clone());
+    let mut pages = pages(shared.client.clone(), request);
+    let first = async move {
+        let page = match pages.next().await {
+            None => return stream::empty().boxed(),
+            Some(Err(e)) => return stream::iter([Err(e)]).boxed(),
+            Some(Ok(page)) => page,
+        };
+        let per_page = u64::from(shared.search.per_page.unwrap_or(150));
+        let total = page.total_count.unwrap_or(0);
+        if window == Window::ALL {
+            shared.target.store(
+                target_size(total, per_page, shared.concurrency),
+                Ordering::Relaxed,
+            );
+        }
+        let target = shared.target.load(Ordering::Relaxed);
+        if page.more
+            && let Some(windows) = split(window, total, target, &shared.key, shared.now)
+        {
+            return stream::iter([Ok(Event::Split(windows))]).boxed();
+        }
+        shared.windows.fetch_add(1, Ordering::Relaxed);
+        let first = rows(&shared, window, page);
+        let rest = pages.map(move |page| page.and_then(|page| rows(&shared, window, page)));
+        stream::iter([first]).chain(rest).boxed()
+    };
+    stream::once(first).flatten().boxed()
+}
+
+/// A page's rows that belong to `window`.
+fn rows(shared: &Shared, window: Window, page: Page) -> Result<Event, ClientError> {
+    let checked = window.checked(&shared.key);
+    let (body, ranges) = page.into_parts();
+    let ranges = if checked {
+        let text = std::str::from_utf8(&body).unwrap_or_default();
+        ranges
+            .into_iter()
+            .filter(|r| {
+                let at = text
+                    .get(r.clone())
+                    .and_then(|raw| seconds_at(raw, &shared.key.field));
+                window.holds(at)
+            })
+            .collect()
+    } else {
+        ranges
+    };
+    RawRows::new(body, ranges, None)
+        .map(Event::Rows)
+        .map_err(|e| ClientError::Decode {
+            request: format!("POST {}", shared.search.path),
+            json_path: "$".into(),
+            reason: e.to_string(),
+        })
+}
+
+/// The integer at `field` of one item's JSON object, read without building the object.
+fn seconds_at(raw: &str, field: &str) -> Option<i64> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    /// A map key, answered as whether it is the field.
+    struct KeyIs<'a>(&'a str);
+    impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for KeyIs<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a key")
+        }
+        fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+            Ok(key == self.0)
+        }
+    }
+    /// An object, answered as its field's integer.
+    struct FieldOf<'a>(&'a str);
+    impl<'de> Visitor<'de> for FieldOf<'_> {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<i64>, A::Error> {
+            let mut found = None;
+            while let Some(is_field) = map.next_key_seed(KeyIs(self.0))? {
+                if is_field {
+                    found = map.next_value::<Option<i64>>()?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+    let mut json = serde_json::Deserializer::from_str(raw);
+    json.deserialize_map(FieldOf(field)).ok()?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_one_field_of_an_item() {
+        let raw = r#"{"id":"1","nested":{"created_at":5},"created_at":1700000000,"x":[1,2]}"#;
+        assert_eq!(seconds_at(raw, "created_at"), Some(1_700_000_000));
+        assert_eq!(seconds_at(r#"{"created_at":null}"#, "created_at"), None);
+        assert_eq!(seconds_at(r#"{"id":"1"}"#, "created_at"), None);
+        assert_eq!(seconds_at("[1]", "created_at"), None);
+    }
+}

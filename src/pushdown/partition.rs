@@ -1,0 +1,322 @@
+//! Windows of a creation-time field that split one search into disjoint searches, so a whole
+//! table (or a large WHERE clause) is read concurrently. Pure: the windows, their queries and
+//! how a window splits; `crate::provider::partition` sends them.
+//!
+//! A window is `[lo, hi)` of the table's [`PartitionKey`] (`created_at`), either end open.
+//! Each window's search is the scan's own query ANDed with the window's bounds, so the WHERE
+//! clause stays inside every window. Windows never overlap and leave no gap:
+//! - compared **by day** (contacts, docs/intercom-notes.md, "Search: dates"), the lower bound
+//!   `lo` is sent as `= lo OR > lo` (from the start of `lo`'s day) and the upper bound `hi` as
+//!   `< hi` (before the start of `hi`'s day): two neighbours meet at the same day boundary
+//!   whatever the workspace's time zone, so each object is in exactly one window;
+//! - compared **by second** with `<`/`>` that may be inclusive (conversations, tickets), the
+//!   bounds are sent as `> lo - 1` and `< hi`, which hold every object of `[lo, hi)` and at
+//!   most the two boundary seconds more; the scan keeps only the objects inside
+//!   ([`Window::holds`]).
+
+use serde_json::{Value, json};
+
+use crate::tables::{Compared, PartitionKey};
+
+/// Most items Intercom accepts in one AND/OR group (docs/intercom-notes.md, "Search: query
+/// shape").
+const MAX_GROUP_ITEMS: usize = super::MAX_GROUP_ITEMS;
+/// Most levels of nested groups.
+const MAX_DEPTH: usize = 2;
+/// Most windows one window splits into at once.
+const MAX_SPLIT: u64 = 64;
+const DAY: i64 = 86_400;
+
+/// A window `[lo, hi)` of the partition field (epoch seconds); `None` is open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// First second inside, if bounded below.
+    pub lo: Option<i64>,
+    /// First second past the window, if bounded above.
+    pub hi: Option<i64>,
+}
+
+impl Window {
+    /// Every object.
+    pub const ALL: Window = Window { lo: None, hi: None };
+
+    /// Whether an object created at `at` belongs to this window, when the scan must check it
+    /// itself (by-second bounds, see the module doc). `None` (no timestamp) belongs only to
+    /// the unbounded window, as no bounded search returns it.
+    pub fn holds(&self, at: Option<i64>) -> bool {
+        match at {
+            Some(at) => self.lo.is_none_or(|lo| at >= lo) && self.hi.is_none_or(|hi| at < hi),
+            None => *self == Window::ALL,
+        }
+    }
+
+    /// Whether the scan must check [`Window::holds`] on what this window's search returns.
+    pub fn checked(&self, key: &PartitionKey) -> bool {
+        key.compared == Compared::BySecond && *self != Window::ALL
+    }
+}
+
+/// The search of `window` for the scan's query `base` (`null`: every object), or `None` when
+/// the combined query would exceed Intercom's limits on groups.
+pub fn window_query(base: &Value, key: &PartitionKey, window: Window) -> Option<Value> {
+    let filter = |op: &str, value: i64| json!({"field": key.field, "operator": op, "value": value});
+    let mut bounds = Vec::new();
+    if let Some(lo) = window.lo {
+        bounds.push(match key.compared {
+            Compared::ByDay => {
+                json!({"operator": "OR", "value": [filter("=", lo), filter(">", lo)]})
+            }
+            Compared::BySecond => filter(">", lo.saturating_sub(1)),
+        });
+    }
+    if let Some(hi) = window.hi {
+        bounds.push(filter("<", hi));
+    }
+    let mut items = match base {
+        Value::Null => Vec::new(),
+        Value::Object(group) if group.get("operator").and_then(Value::as_str) == Some("AND") => {
+            group.get("value")?.as_array()?.clone()
+        }
+        other => vec![other.clone()],
+    };
+    items.extend(bounds);
+    let query = match items.len() {
+        // Every object has a creation time after the epoch: the usual catch-all search.
+        0 => filter(">", 0),
+        1 => items.pop()?,
+        _ => json!({"operator": "AND", "value": items}),
+    };
+    fits(&query, 0).then_some(query)
+}
+
+/// Whether every group of `query` (at `depth`) is within Intercom's limits.
+fn fits(query: &Value, depth: usize) -> bool {
+    match query.get("value") {
+        Some(Value::Array(items)) if query.get("field").is_none() => {
+            depth < MAX_DEPTH
+                && items.len() <= MAX_GROUP_ITEMS
+                && items.iter().all(|item| fits(item, depth + 1))
+        }
+        _ => true,
+    }
+}
+
+/// Whether the scan's query `base` can be split into windows at all.
+pub fn can_split(base: &Value, key: &PartitionKey) -> bool {
+    window_query(
+        base,
+        key,
+        Window {
+            lo: Some(DAY),
+            hi: Some(2 * DAY),
+        },
+    )
+    .is_some()
+}
+
+/// Pages one window holds at least before it is split (see [`target_size`]).
+pub const MIN_WINDOW_PAGES: u64 = 4;
+/// A search of more pages than this is split (1.5 × [`MIN_WINDOW_PAGES`]; see [`split`]).
+pub const SPLIT_PAGES: u64 = MIN_WINDOW_PAGES * 3 / 2;
+
+/// How many objects one window should hold: enough that its pages keep the connection busy,
+/// few enough that `concurrency` windows share the whole read (`total` objects).
+pub fn target_size(total: u64, per_page: u64, concurrency: usize) -> u64 {
+    (total / concurrency.max(1) as u64).max(MIN_WINDOW_PAGES * per_page.max(1))
+}
+
+/// The windows `window` splits into when its search reports `total` objects and windows
+/// should hold about `target`; `None` to read it as it is (small enough, or too narrow to
+/// split). `now` (epoch seconds) places the first split of an unbounded window: windows of
+/// doubling width back from the last day, so that whatever the span of the data, a few
+/// windows hold it and the next split sizes them by count.
+pub fn split(
+    window: Window,
+    total: u64,
+    target: u64,
+    key: &PartitionKey,
+    now: i64,
+) -> Option<Vec<Window>> {
+    if total <= target.saturating_mul(3) / 2 {
+        return None;
+    }
+    let narrowest = match key.compared {
+        Compared::ByDay => DAY,
+        Compared::BySecond => 1,
+    };
+    match (window.lo, window.hi) {
+        (None, None) => {
+            let mut edges = vec![now - DAY];
+            while let Some(&last) = edges.last() {
+                let next = now - 2 * (now - last);
+                if next <= 0 {
+                    break;
+                }
+                edges.push(next);
+            }
+            Some(between(None, &edges, None))
+        }
+        // Open below: what is before the epoch stays one window; split the rest.
+        (None, Some(hi)) if hi > 0 => {
+            let mut windows = vec![Window {
+                lo: None,
+                hi: Some(0),
+            }];
+            windows.extend(even(0, hi, total, target, narrowest)?);
+            Some(windows)
+        }
+        // Open above: split up to a day past now; later objects stay one window.
+        (Some(lo), None) if lo < now + DAY => {
+            let mut windows = even(lo, now + DAY, total, target, narrowest)?;
+            windows.push(Window {
+                lo: Some(now + DAY),
+                hi: None,
+            });
+            Some(windows)
+        }
+        (Some(lo), Some(hi)) => even(lo, hi, total, target, narrowest),
+        _ => None,
+    }
+}
+
+/// `[lo, hi)` cut into equal windows of about `target` objects each (assuming they are spread
+/// evenly), none narrower than `narrowest` seconds.
+fn even(lo: i64, hi: i64, total: u64, target: u64, narrowest: i64) -> Option<Vec<Window>> {
+    let width = hi.checked_sub(lo)?;
+    let parts = total
+        .div_ceil(target.max(1))
+        .min(MAX_SPLIT)
+        .min((width / narrowest).max(0) as u64);
+    if parts < 2 {
+        return None;
+    }
+    let edges: Vec<i64> = (1..parts)
+        .map(|i| lo + (i128::from(width) * i as i128 / parts as i128) as i64)
+        .collect();
+    Some(between(Some(lo), &edges, Some(hi)))
+}
+
+/// The windows between consecutive edges (`edges` ascending or descending), from `lo` to `hi`.
+fn between(lo: Option<i64>, edges: &[i64], hi: Option<i64>) -> Vec<Window> {
+    let mut sorted = edges.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut windows = Vec::with_capacity(sorted.len() + 1);
+    let mut from = lo;
+    for edge in sorted {
+        windows.push(Window {
+            lo: from,
+            hi: Some(edge),
+        });
+        from = Some(edge);
+    }
+    windows.push(Window { lo: from, hi });
+    windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(compared: Compared) -> PartitionKey {
+        PartitionKey {
+            field: "created_at".into(),
+            compared,
+        }
+    }
+
+    #[test]
+    fn window_queries_keep_the_scans_query_and_add_the_bounds() {
+        let by_day = key(Compared::ByDay);
+        let w = Window {
+            lo: Some(100),
+            hi: Some(200),
+        };
+        let role = json!({"field": "role", "operator": "=", "value": "lead"});
+        assert_eq!(
+            window_query(&role, &by_day, w).unwrap(),
+            json!({"operator": "AND", "value": [
+                role,
+                {"operator": "OR", "value": [
+                    {"field": "created_at", "operator": "=", "value": 100},
+                    {"field": "created_at", "operator": ">", "value": 100}]},
+                {"field": "created_at", "operator": "<", "value": 200}]})
+        );
+        let by_second = key(Compared::BySecond);
+        assert_eq!(
+            window_query(
+                &Value::Null,
+                &by_second,
+                Window {
+                    lo: Some(100),
+                    hi: None
+                }
+            )
+            .unwrap(),
+            json!({"field": "created_at", "operator": ">", "value": 99})
+        );
+        assert_eq!(
+            window_query(&Value::Null, &by_second, Window::ALL).unwrap(),
+            json!({"field": "created_at", "operator": ">", "value": 0})
+        );
+        // An AND query gains the bounds as siblings; one nested too deep cannot be split.
+        let and = json!({"operator": "AND", "value": [role, role]});
+        let q = window_query(&and, &by_second, w).unwrap();
+        assert_eq!(q["value"].as_array().unwrap().len(), 4);
+        let deep = json!({"operator": "OR", "value": [and, role]});
+        assert!(window_query(&deep, &by_second, w).is_none());
+        assert!(!can_split(&deep, &by_second));
+        let full = json!({"operator": "AND", "value": vec![role.clone(); 14]});
+        assert!(!can_split(&full, &by_day));
+    }
+
+    #[test]
+    fn splits_cover_the_window_exactly_once() {
+        let now = 1_700_000_000;
+        let by_second = key(Compared::BySecond);
+        // Small enough: read as is.
+        assert_eq!(split(Window::ALL, 900, 600, &by_second, now), None);
+        // Unbounded: doubling windows back from now, contiguous, open at both ends.
+        let first = split(Window::ALL, 100_000, 2_000, &by_second, now).unwrap();
+        assert_eq!(first[0].lo, None);
+        assert_eq!(first.last().unwrap().hi, None);
+        for pair in first.windows(2) {
+            assert_eq!(pair[0].hi, pair[1].lo);
+        }
+        // Bounded: by count, about `target` each, contiguous from lo to hi.
+        let w = Window {
+            lo: Some(1_000),
+            hi: Some(101_000),
+        };
+        let parts = split(w, 10_000, 2_000, &by_second, now).unwrap();
+        assert_eq!(parts.len(), 5);
+        assert_eq!((parts[0].lo, parts[4].hi), (w.lo, w.hi));
+        for pair in parts.windows(2) {
+            assert_eq!(pair[0].hi, pair[1].lo);
+        }
+        // By day, never narrower than a day: a two-day window splits in two at most.
+        let two_days = Window {
+            lo: Some(0),
+            hi: Some(2 * DAY),
+        };
+        assert_eq!(
+            split(two_days, 10_000, 100, &key(Compared::ByDay), now)
+                .unwrap()
+                .len(),
+            2
+        );
+        let one_day = Window {
+            lo: Some(0),
+            hi: Some(DAY),
+        };
+        assert_eq!(
+            split(one_day, 10_000, 100, &key(Compared::ByDay), now),
+            None
+        );
+        // Every second belongs to exactly one window.
+        for at in [999, 1_000, 20_999, 21_000, 100_999, 101_000] {
+            let holders = parts.iter().filter(|p| p.holds(Some(at))).count();
+            assert_eq!(holders, usize::from(w.holds(Some(at))), "{at}");
+        }
+    }
+}
