@@ -148,9 +148,14 @@ struct EmulatorArgs {
     /// Up to this many milliseconds more latency, drawn at random for each response.
     #[arg(long, default_value_t = 0)]
     jitter_ms: u64,
-    /// Requests allowed per 10-second window before answering 429 (default: unlimited).
+    /// Requests allowed per window before answering 429 (default: unlimited; Intercom allows a
+    /// private app 1,666 per 10 seconds).
     #[arg(long)]
     rate_limit: Option<u32>,
+    /// Length of a rate-limit window, in seconds.
+    #[arg(long, default_value_t = EmulatorConfig::default().rate_window_secs,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    rate_window_secs: u64,
     /// Workspace time zone (IANA name).
     #[arg(long, default_value = "UTC")]
     timezone: String,
@@ -218,10 +223,11 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
             if cli.stats {
                 let stats = engine.client().stats();
                 eprintln!(
-                    "stats: requests={} retries={} rate_limit_waits={} wall_ms={} peak_memory={}",
+                    "stats: requests={} retries={} rate_limit_waits={} throttled={} wall_ms={} peak_memory={}",
                     stats.requests,
                     stats.retries,
                     stats.rate_limit_waits,
+                    stats.throttled,
                     started.elapsed().as_millis(),
                     process::peak_memory_bytes()
                         .map(process::mib)
@@ -338,6 +344,7 @@ async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
         latency: Duration::from_millis(args.latency_ms),
         jitter: Duration::from_millis(args.jitter_ms),
         rate_limit_per_window: args.rate_limit,
+        rate_window_secs: args.rate_window_secs,
         timezone: args.timezone,
     };
     eprintln!(

@@ -57,8 +57,10 @@ pub struct EmulatorConfig {
     pub latency: Duration,
     /// Up to this much more latency, drawn uniformly for each response (default 0).
     pub jitter: Duration,
-    /// Requests per 10-second window before 429; `None` = unlimited (headers still sent).
+    /// Requests per window before 429; `None` = unlimited (headers still sent).
     pub rate_limit_per_window: Option<u32>,
+    /// Length of a rate-limit window in seconds (Intercom's is 10; default 10).
+    pub rate_window_secs: u64,
     /// Workspace time zone (IANA name, default `UTC`): `/me` and contact-search day truncation.
     pub timezone: String,
 }
@@ -75,6 +77,7 @@ impl Default for EmulatorConfig {
             latency: Duration::ZERO,
             jitter: Duration::ZERO,
             rate_limit_per_window: None,
+            rate_window_secs: WINDOW_SECS,
             timezone: "UTC".to_string(),
         }
     }
@@ -129,6 +132,8 @@ pub enum Fault {
     Truncate,
 }
 
+/// Searches whose match lists are kept (see [`EmulatorState::cached_matches`]).
+const SEARCH_CACHE_ENTRIES: usize = 512;
 /// Default `X-RateLimit-Limit` when no budget is configured.
 const UNLIMITED_WINDOW: u32 = 10_000;
 /// Rate-limit window (docs/intercom-notes.md, "Errors and rate limits").
@@ -360,7 +365,8 @@ impl EmulatorState {
         }
         let matches = Arc::new(compute());
         let mut cache = lock(&self.inner.search_cache);
-        if cache.len() >= 16 {
+        // Room for the windows of a partitioned read (each its own search) over a few tables.
+        if cache.len() >= SEARCH_CACHE_ENTRIES {
             cache.pop_front();
         }
         cache.push_back((key, matches.clone()));
@@ -370,7 +376,8 @@ impl EmulatorState {
     /// Counts one request in the current 10-second window: (limit, remaining, reset, over).
     fn rate_tick(&self) -> (u32, u32, u64, bool) {
         let now = now_secs();
-        let window = now / WINDOW_SECS;
+        let length = self.inner.config.rate_window_secs.max(1);
+        let window = now / length;
         let mut rate = lock(&self.inner.rate);
         if rate.window != window {
             rate.window = window;
@@ -388,7 +395,7 @@ impl EmulatorState {
             .rate_limit_per_window
             .is_some_and(|l| rate.used > l);
         let remaining = limit.saturating_sub(rate.used);
-        (limit, remaining, (window + 1) * WINDOW_SECS, over)
+        (limit, remaining, (window + 1) * length, over)
     }
 }
 

@@ -9,6 +9,7 @@ mod hostile_faults;
 mod hostile_fuzz;
 mod hostile_wire;
 mod openapi;
+mod partition;
 mod procedures;
 mod pushdown;
 mod repl;
