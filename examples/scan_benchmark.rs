@@ -1,88 +1,55 @@
-//! Benchmark: scan N contacts (default 100,000) from the emulator at zero latency and print
-//! rows/s, requests, wall time and peak memory — through the library, and through `-c`.
+//! Benchmark: whole-table reads against an emulator in its own process that enforces Intercom's
+//! rate limit (a private app's 10,000 calls a minute: 1,666 per 10-second window), at 0, 50 and
+//! 200 ms per request. For each read it prints requests, 429s, wall time, rows/s, peak memory
+//! and the **bound** — max(requests ÷ allowed rate, requests × latency ÷ concurrency) — with the
+//! ratio of the wall time to it. Then zero-latency throughput (library and `-c … --format csv`),
+//! peak memory for 100,000 and 1,000,000 contacts, and the requests of point queries.
 //!
-//! `cargo run --release --example scan_benchmark -- [contacts] [query]`
-//! (the `-c` half runs the `intercom-sql` binary of the same build: `cargo build --release` first).
-//! Figures go in docs/performance.md; nothing here asserts on time.
+//! ```sh
+//! cargo build --release --examples --bin intercom-sql
+//! cargo run --release --example scan_benchmark             # everything (~4 minutes)
+//! cargo run --release --example scan_benchmark -- --quick  # 10× smaller, no 1,000,000 run
+//! ```
+//!
+//! Each measured read starts at the beginning of a fresh rate-limit window (the benchmark
+//! waits for it), so one read does not pay for the previous one's requests. Figures go in
+//! docs/performance.md; nothing here asserts on time.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
-use intercom_sql::emulator::{self, EmulatorConfig};
-use intercom_sql::process::{mib, peak_memory_bytes};
+use intercom_sql::process::{mib, peak_memory_bytes, reset_peak_memory};
 use intercom_sql::{AccessToken, Config, Engine};
 
-const DEFAULT_QUERY: &str = "SELECT * FROM contacts";
+type Failure = Box<dyn std::error::Error>;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let contacts: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(100_000);
-    let query = std::env::args()
-        .nth(2)
-        .unwrap_or_else(|| DEFAULT_QUERY.to_string());
-    library(contacts, &query).await?;
-    cli(contacts, &query)?;
-    Ok(())
+const TOKEN: &str = "demo-token";
+/// A private app's budget: 10,000 calls a minute, enforced per 10-second window.
+const WINDOW_LIMIT: u32 = 1_666;
+const WINDOW_SECS: u64 = 10;
+
+/// The emulator, in its own process.
+struct Emulator {
+    child: Child,
+    base_url: String,
 }
 
-async fn library(contacts: usize, query: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let config = EmulatorConfig {
-        contacts,
-        ..EmulatorConfig::default()
-    };
-    let seeding = Instant::now();
-    let demo = emulator::spawn(config.clone(), "127.0.0.1:0").await?;
-    let seeded_in = seeding.elapsed();
-    let baseline = peak_memory_bytes().unwrap_or(0);
-    let engine = Engine::connect(Config::new(
-        demo.base_url.clone(),
-        AccessToken::new(config.token),
-    ))?;
-
-    let started = Instant::now();
-    let mut stream = engine.execute_stream(query).await?;
-    let (mut rows, mut first_batch) = (0usize, None);
-    while let Some(batch) = stream.next().await {
-        rows += batch?.num_rows();
-        first_batch.get_or_insert_with(|| started.elapsed());
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    let wall = started.elapsed();
-    let stats = engine.client().stats();
-    let peak = peak_memory_bytes().unwrap_or(0);
-    println!("library: {query}");
-    println!(
-        "  contacts seeded        {contacts} in {:.2} s",
-        seeded_in.as_secs_f64()
-    );
-    println!("  rows                   {rows}");
-    println!(
-        "  requests               {} ({} retries)",
-        stats.requests, stats.retries
-    );
-    println!(
-        "  wall time              {:.3} s (first batch after {:.1} ms)",
-        wall.as_secs_f64(),
-        first_batch.unwrap_or_default().as_secs_f64() * 1e3
-    );
-    println!(
-        "  rows/s                 {:.0}",
-        rows as f64 / wall.as_secs_f64()
-    );
-    println!(
-        "  peak memory (process)  {} (after seeding: {})",
-        mib(peak),
-        mib(baseline)
-    );
-    Ok(())
 }
 
-fn cli(contacts: usize, query: &str) -> Result<(), Box<dyn std::error::Error>> {
-    // The binary of the same build: examples live in <target>/<profile>/examples/.
+struct Sizes {
+    contacts: usize,
+    conversations: usize,
+    tickets: usize,
+    companies: usize,
+}
+
+fn binary() -> Result<std::path::PathBuf, Failure> {
     let exe = std::env::current_exe()?;
     let binary = exe
         .parent()
@@ -90,73 +57,318 @@ fn cli(contacts: usize, query: &str) -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no target directory")?
         .join("intercom-sql");
     if !binary.exists() {
-        println!(
-            "cli: skipped, {} not built (cargo build --release)",
+        return Err(format!(
+            "{} is not built: cargo build --release --bin intercom-sql",
             binary.display()
-        );
-        return Ok(());
+        )
+        .into());
     }
-    let port = free_port()?;
-    let mut server = Command::new(&binary)
-        .args([
-            "emulator",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--contacts",
-            &contacts.to_string(),
-        ])
+    Ok(binary)
+}
+
+async fn start_emulator(
+    sizes: &Sizes,
+    latency_ms: u64,
+    limit: Option<u32>,
+) -> Result<Emulator, Failure> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut args = vec![
+        "emulator".to_string(),
+        "--listen".into(),
+        format!("127.0.0.1:{port}"),
+        "--contacts".into(),
+        sizes.contacts.to_string(),
+        "--conversations".into(),
+        sizes.conversations.to_string(),
+        "--tickets".into(),
+        sizes.tickets.to_string(),
+        "--companies".into(),
+        sizes.companies.to_string(),
+        "--latency-ms".into(),
+        latency_ms.to_string(),
+    ];
+    if let Some(limit) = limit {
+        args.extend(["--rate-limit".into(), limit.to_string()]);
+    }
+    let child = Command::new(binary()?)
+        .args(&args)
         .stderr(Stdio::null())
         .spawn()?;
-    let base_url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let emulator = Emulator {
+        child,
+        base_url: format!("http://127.0.0.1:{port}"),
+    };
+    // The port is bound before the workspace is seeded: wait until the admin page answers.
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let answer = reqwest::get(format!("{}/__emulator/stats", emulator.base_url)).await;
+        if answer.is_ok_and(|a| a.status().is_success()) {
+            return Ok(emulator);
+        }
         if Instant::now() > deadline {
-            server.kill()?;
             return Err("the emulator did not start".into());
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// 429s the emulator has answered so far.
+async fn refused(emulator: &Emulator) -> Result<u64, Failure> {
+    let stats: serde_json::Value = reqwest::get(format!("{}/__emulator/stats", emulator.base_url))
+        .await?
+        .json()
+        .await?;
+    Ok(stats["rate_limited"].as_u64().unwrap_or(0))
+}
+
+/// Sleeps until the next rate-limit window starts (windows are aligned to epoch seconds).
+async fn fresh_window() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let next = (now.as_secs() / WINDOW_SECS + 1) * WINDOW_SECS;
+    let wait = Duration::from_secs(next) - now + Duration::from_millis(20);
+    tokio::time::sleep(wait).await;
+}
+
+struct Measured {
+    rows: usize,
+    requests: u64,
+    throttled: u64,
+    refused: u64,
+    wall: Duration,
+    peak: u64,
+}
+
+async fn measure(engine: &Engine, emulator: &Emulator, sql: &str) -> Result<Measured, Failure> {
+    let before = engine.client().stats();
+    let refused_before = refused(emulator).await?;
+    reset_peak_memory();
     let started = Instant::now();
-    let output = Command::new(&binary)
-        .args([
-            "--base-url",
-            &base_url,
-            "--format",
-            "csv",
-            "--stats",
-            "-c",
-            query,
-        ])
-        .env("INTERCOM_ACCESS_TOKEN", EmulatorConfig::default().token)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()?;
+    let mut stream = engine.execute_stream(sql).await?;
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        rows += batch?.num_rows();
+    }
     let wall = started.elapsed();
-    server.kill()?;
-    server.wait()?;
-    let lines = output
-        .stdout
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(1);
-    println!("cli: intercom-sql --format csv -c \"{query}\" (emulator in its own process)");
-    println!("  exit status            {}", output.status);
-    println!("  rows printed           {lines}");
+    let after = engine.client().stats();
+    Ok(Measured {
+        rows,
+        requests: after.requests - before.requests,
+        throttled: after.throttled - before.throttled,
+        refused: refused(emulator).await? - refused_before,
+        wall,
+        peak: peak_memory_bytes().unwrap_or(0),
+    })
+}
+
+fn engine(emulator: &Emulator) -> Result<Engine, Failure> {
+    Ok(Engine::connect(Config::new(
+        emulator.base_url.clone(),
+        AccessToken::new(TOKEN),
+    ))?)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let scale = if quick { 10 } else { 1 };
+    let sizes = Sizes {
+        contacts: 100_000 / scale,
+        conversations: 10_000 / scale,
+        tickets: 5_000 / scale,
+        companies: 20_000 / scale,
+    };
+    let rate = f64::from(WINDOW_LIMIT) / WINDOW_SECS as f64;
     println!(
-        "  wall time              {:.3} s (process start to exit)",
-        wall.as_secs_f64()
+        "Whole-table reads, library, emulator in its own process allowing {WINDOW_LIMIT} requests per {WINDOW_SECS} s ({rate:.1}/s)."
     );
     println!(
-        "  rows/s                 {:.0}",
-        lines as f64 / wall.as_secs_f64()
+        "bound = max(requests / {rate:.1} per s, requests x latency / concurrency); ratio = wall / bound (goal <= 1.2)."
     );
-    println!("  {}", String::from_utf8_lossy(&output.stderr).trim());
+    println!(
+        "{:>7} {:<40} {:>9} {:>8} {:>5} {:>5} {:>8} {:>9} {:>8} {:>6} {:>10}",
+        "latency",
+        "query",
+        "rows",
+        "requests",
+        "429s",
+        "waits",
+        "wall s",
+        "rows/s",
+        "bound s",
+        "ratio",
+        "peak RSS"
+    );
+    for latency_ms in [0u64, 50, 200] {
+        let emulator = start_emulator(&sizes, latency_ms, Some(WINDOW_LIMIT)).await?;
+        let engine = engine(&emulator)?;
+        let concurrency = engine.client().budget().concurrency() as f64;
+        for table in ["contacts", "conversations", "tickets", "companies"] {
+            let sql = format!("SELECT * FROM {table}");
+            fresh_window().await;
+            let m = measure(&engine, &emulator, &sql).await?;
+            let requests = m.requests as f64;
+            let bound = (requests / rate).max(requests * latency_ms as f64 / 1e3 / concurrency);
+            println!(
+                "{:>5}ms {:<40} {:>9} {:>8} {:>5} {:>5} {:>8.2} {:>9.0} {:>8.2} {:>6.2} {:>10}",
+                latency_ms,
+                sql,
+                m.rows,
+                m.requests,
+                m.refused,
+                m.throttled,
+                m.wall.as_secs_f64(),
+                m.rows as f64 / m.wall.as_secs_f64(),
+                bound,
+                m.wall.as_secs_f64() / bound,
+                mib(m.peak)
+            );
+        }
+        if latency_ms == 50 {
+            point_queries(&engine, &emulator).await?;
+        }
+        if latency_ms == 0 {
+            throughput(&engine, &emulator, sizes.contacts).await?;
+        }
+    }
+    if !quick {
+        memory_at_a_million().await?;
+    }
     Ok(())
 }
 
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+/// Zero latency: library and CLI rows/s for every contact.
+async fn throughput(engine: &Engine, emulator: &Emulator, contacts: usize) -> Result<(), Failure> {
+    println!(
+        "\nZero latency, {contacts} contacts (goals: library >= 150k rows/s, CLI CSV >= 100k rows/s):"
+    );
+    for sql in ["SELECT * FROM contacts", "SELECT id FROM contacts"] {
+        fresh_window().await;
+        let m = measure(engine, emulator, sql).await?;
+        let per_second = m.rows as f64 / m.wall.as_secs_f64();
+        println!(
+            "  library {:<28} {:>7} rows {:>5} requests {:>6.2} s {:>8.0} rows/s ({:.2}x the goal) peak {}",
+            sql,
+            m.rows,
+            m.requests,
+            m.wall.as_secs_f64(),
+            per_second,
+            per_second / 150_000.0,
+            mib(m.peak)
+        );
+    }
+    for sql in ["SELECT * FROM contacts", "SELECT id FROM contacts"] {
+        fresh_window().await;
+        let started = Instant::now();
+        let output = Command::new(binary()?)
+            .args([
+                "--base-url",
+                &emulator.base_url,
+                "--format",
+                "csv",
+                "--stats",
+                "-c",
+                sql,
+            ])
+            .env("INTERCOM_ACCESS_TOKEN", TOKEN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()?;
+        let wall = started.elapsed();
+        let lines = output
+            .stdout
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            .saturating_sub(1);
+        let per_second = lines as f64 / wall.as_secs_f64();
+        println!(
+            "  cli csv {:<28} {:>7} rows {:>6.2} s {:>8.0} rows/s ({:.2}x the goal; process start to exit) {}",
+            sql,
+            lines,
+            wall.as_secs_f64(),
+            per_second,
+            per_second / 100_000.0,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Queries that must stay one request each, through the library and the CLI.
+async fn point_queries(engine: &Engine, emulator: &Emulator) -> Result<(), Failure> {
+    let sample = engine
+        .execute("SELECT id, email FROM contacts WHERE email IS NOT NULL LIMIT 1")
+        .await?;
+    let batch = sample.first().ok_or("no contact")?;
+    let text = |i: usize| -> Result<String, Failure> {
+        let column = batch
+            .column(i)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()
+            .ok_or("not text")?;
+        Ok(column.value(0).to_string())
+    };
+    let (id, email) = (text(0)?, text(1)?);
+    println!("\nPoint queries at 50 ms (goal: 1 request each):");
+    for sql in [
+        format!("SELECT * FROM contacts WHERE id = '{id}'"),
+        "SELECT * FROM contacts LIMIT 10".to_string(),
+        format!("SELECT * FROM contacts WHERE email = '{email}'"),
+    ] {
+        let m = measure(engine, emulator, &sql).await?;
+        println!(
+            "  library {:<70} {:>2} rows {:>2} requests {:>6.0} ms",
+            sql,
+            m.rows,
+            m.requests,
+            m.wall.as_secs_f64() * 1e3
+        );
+    }
+    let sql = format!("SELECT * FROM contacts WHERE email = '{email}'");
+    let output = Command::new(binary()?)
+        .args(["--base-url", &emulator.base_url, "--stats", "-c", &sql])
+        .env("INTERCOM_ACCESS_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()?;
+    println!(
+        "  cli     {:<70} {}",
+        sql,
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+    Ok(())
+}
+
+/// Peak memory of the library reading every contact, for 100,000 and 1,000,000 contacts
+/// (goal: flat in the row count, at most 150 MiB).
+async fn memory_at_a_million() -> Result<(), Failure> {
+    println!(
+        "\nPeak memory of SELECT * FROM contacts, zero latency, no rate limit (goal: <= 150 MiB, flat):"
+    );
+    for contacts in [100_000, 1_000_000] {
+        let sizes = Sizes {
+            contacts,
+            conversations: 10,
+            tickets: 10,
+            companies: 10,
+        };
+        let emulator = start_emulator(&sizes, 0, None).await?;
+        let engine = engine(&emulator)?;
+        let m = measure(&engine, &emulator, "SELECT * FROM contacts").await?;
+        println!(
+            "  {:>9} contacts: {:>9} rows {:>6} requests {:>7.2} s {:>8.0} rows/s peak {} ({:.2}x the goal)",
+            contacts,
+            m.rows,
+            m.requests,
+            m.wall.as_secs_f64(),
+            m.rows as f64 / m.wall.as_secs_f64(),
+            mib(m.peak),
+            m.peak as f64 / (150.0 * 1024.0 * 1024.0)
+        );
+    }
+    Ok(())
 }

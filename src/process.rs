@@ -5,6 +5,12 @@ pub fn peak_memory_bytes() -> Option<u64> {
     status_bytes("self", "VmHWM:")
 }
 
+/// Starts a new peak: the next [`peak_memory_bytes`] reports the highest resident memory from
+/// now on (Linux: writes `5` to `/proc/self/clear_refs`). Whether it could.
+pub fn reset_peak_memory() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
 /// Resident memory of process `pid` now, in bytes (`VmRSS` on Linux; `None` elsewhere or when
 /// there is no such process).
 pub fn resident_memory_bytes(pid: u32) -> Option<u64> {

@@ -110,6 +110,7 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
     });
     let state = SessionStateBuilder::new_from_existing(ctx.state())
         .with_query_planner(planner)
+        .with_physical_optimizer_rule(Arc::new(crate::provider::SequentialUnderLimit))
         .build();
     *ctx.state_ref().write() = state;
     // Procedures: CALL, table functions, LATERAL bulk calls, and their metadata tables.

@@ -480,6 +480,7 @@ async fn admin_endpoints_expose_the_log() {
     assert_eq!(log[0]["path"], "/me");
     let (_, _, stats) = c.get("/__emulator/stats").await;
     assert_eq!(stats["requests"], 1);
+    assert_eq!(stats["rate_limited"], 0);
     let resp = c
         .http
         .delete(format!("{}/__emulator/requests", emu.base_url))

@@ -23,7 +23,7 @@ mod store;
 
 use std::collections::VecDeque;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -34,6 +34,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono_tz::Tz;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub use error::ApiError;
 use faults::{ConnHandle, KillableListener};
@@ -156,16 +157,75 @@ pub(crate) struct Db {
     pub(crate) contact_schema: search::SearchSchema,
     pub(crate) conversation_schema: search::SearchSchema,
     pub(crate) ticket_schema: search::SearchSchema,
+    /// Each contact's JSON, rendered when first served: a page of contacts is then a copy.
+    /// A write rebuilds the `Db`, so no entry outlives the contact it shows.
+    contact_json: Vec<OnceLock<Box<RawValue>>>,
+    /// Each conversation (without parts) and ticket as lists and searches show them, and each
+    /// ticket as its search reads it: rendered once, for search to test and pages to copy.
+    conversation_value: Vec<OnceLock<Value>>,
+    ticket_value: Vec<OnceLock<Value>>,
+    ticket_search_value: Vec<OnceLock<Value>>,
+}
+
+/// The value in `cells[index]`, made by `make` the first time (`Value::Null` out of range).
+fn cached(cells: &[OnceLock<Value>], index: usize, make: impl FnOnce() -> Value) -> &Value {
+    static NULL: Value = Value::Null;
+    cells
+        .get(index)
+        .map_or(&NULL, |cell| cell.get_or_init(make))
 }
 
 impl Db {
     fn new(store: store::Store, tz: Tz) -> Self {
         Self {
+            contact_json: (0..store.contacts.len()).map(|_| OnceLock::new()).collect(),
+            conversation_value: (0..store.conversations.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            ticket_value: (0..store.tickets.len()).map(|_| OnceLock::new()).collect(),
+            ticket_search_value: (0..store.tickets.len()).map(|_| OnceLock::new()).collect(),
             contact_schema: render::contact_schema(&store, tz),
             conversation_schema: render::conversation_schema(&store, tz),
             ticket_schema: render::ticket_schema(&store, tz),
             store,
         }
+    }
+}
+
+impl Db {
+    /// Contact `index` as `GET /contacts/{id}` shows it, rendered once.
+    pub(crate) fn contact_json(&self, index: usize) -> &RawValue {
+        static NULL: std::sync::LazyLock<Box<RawValue>> = std::sync::LazyLock::new(Box::default);
+        match self.contact_json.get(index) {
+            Some(cell) => cell.get_or_init(|| {
+                serde_json::value::to_raw_value(&render::contact(&self.store, index))
+                    .unwrap_or_default()
+            }),
+            None => &NULL,
+        }
+    }
+}
+
+impl Db {
+    /// Conversation `index` as lists and searches show it (no parts), rendered once.
+    pub(crate) fn conversation_value(&self, index: usize) -> &Value {
+        cached(&self.conversation_value, index, || {
+            render::conversation(&self.store, index, false)
+        })
+    }
+
+    /// Ticket `index` as lists and searches show it, rendered once.
+    pub(crate) fn ticket_value(&self, index: usize) -> &Value {
+        cached(&self.ticket_value, index, || {
+            render::ticket(&self.store, index)
+        })
+    }
+
+    /// Ticket `index` as its search reads it, rendered once.
+    pub(crate) fn ticket_search_value(&self, index: usize) -> &Value {
+        cached(&self.ticket_search_value, index, || {
+            render::ticket_search_json(&self.store, index)
+        })
     }
 }
 
@@ -452,7 +512,15 @@ async fn admin_clear(State(state): State<EmulatorState>) -> Response {
 }
 
 async fn admin_stats(State(state): State<EmulatorState>) -> Response {
-    axum::Json(serde_json::json!({"requests": state.request_count()})).into_response()
+    let rate_limited = lock(&state.inner.log)
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    axum::Json(serde_json::json!({
+        "requests": state.request_count(),
+        "rate_limited": rate_limited,
+    }))
+    .into_response()
 }
 
 /// The cursor a request carries (query `starting_after`, or body `pagination.starting_after`).
@@ -675,8 +743,26 @@ pub async fn spawn(config: EmulatorConfig, addr: &str) -> std::io::Result<Runnin
 }
 
 /// Serves in the foreground until the process ends (`intercom-sql emulator --listen …`).
+/// Every contact, conversation and ticket is rendered before the first request, so serving
+/// is a copy.
 pub async fn serve(config: EmulatorConfig, addr: &str) -> std::io::Result<()> {
     let (listener, _local, state) = bind(config, addr).await?;
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let db = warm.store();
+        for i in 0..db.contacts.len() {
+            db.contact_json(i);
+        }
+        for i in 0..db.conversations.len() {
+            db.conversation_value(i);
+        }
+        for i in 0..db.tickets.len() {
+            db.ticket_value(i);
+            db.ticket_search_value(i);
+        }
+    })
+    .await
+    .map_err(std::io::Error::other)?;
     let app = router(state).into_make_service_with_connect_info::<ConnHandle>();
     axum::serve(listener, app).await
 }

@@ -7,5 +7,5 @@ mod scan;
 mod table;
 
 pub use convert::{BatchDecoder, RawRows};
-pub use scan::IntercomScanExec;
+pub use scan::{IntercomScanExec, SequentialUnderLimit};
 pub use table::IntercomTable;

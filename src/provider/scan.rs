@@ -23,6 +23,7 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
 use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::filter_pushdown::{
     ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
@@ -33,6 +34,7 @@ use datafusion::physical_plan::metrics::{
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    replace_children_if_necessary,
 };
 use futures::FutureExt;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -470,6 +472,74 @@ impl IntercomScanExec {
     /// The requests this scan sends, as shown by EXPLAIN.
     pub fn plan(&self) -> &ScanPlan {
         &self.plan
+    }
+
+    /// This scan reading page after page (see [`ScanPlan::unspread`]).
+    fn sequential(&self) -> Self {
+        let mut exec = self.shallow_copy();
+        exec.plan = self.plan.clone().unspread();
+        exec.metrics = ExecutionPlanMetricsSet::new();
+        exec
+    }
+}
+
+/// Makes a scan under a LIMIT it was not given read page after page. A LIMIT above a filter
+/// the scan cannot apply (`WHERE lower(email) LIKE … LIMIT 10`) stops reading as soon as it
+/// has its rows; concurrent windows would have sent dozens of requests by then.
+#[derive(Debug)]
+pub struct SequentialUnderLimit;
+
+impl PhysicalOptimizerRule for SequentialUnderLimit {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        under_limit(plan, false)
+    }
+
+    fn name(&self) -> &str {
+        "intercom_sequential_under_limit"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// Rewrites the scans under `plan`; `limited` when a LIMIT above reaches `plan`'s rows.
+fn under_limit(plan: Arc<dyn ExecutionPlan>, limited: bool) -> Result<Arc<dyn ExecutionPlan>> {
+    if let Some(scan) = plan.downcast_ref::<IntercomScanExec>() {
+        return Ok(match (limited, scan.plan.is_concurrent()) {
+            (true, true) => Arc::new(scan.sequential()),
+            _ => plan,
+        });
+    }
+    // Operators that pass rows on as they come keep a LIMIT above them (or their own fetch)
+    // in force for their input; anything else (a sort, a join, an aggregate) needs all of it.
+    let streams = matches!(
+        plan.name(),
+        "FilterExec"
+            | "ProjectionExec"
+            | "CoalesceBatchesExec"
+            | "RepartitionExec"
+            | "CoalescePartitionsExec"
+            | "GlobalLimitExec"
+            | "LocalLimitExec"
+    );
+    let below = streams && (limited || plan.fetch().is_some());
+    let children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
+    let mut changed = false;
+    let mut rewritten = Vec::with_capacity(children.len());
+    for child in children {
+        let new = under_limit(child.clone(), below)?;
+        changed |= !Arc::ptr_eq(&new, &child);
+        rewritten.push(new);
+    }
+    if changed {
+        replace_children_if_necessary(plan, rewritten)
+    } else {
+        Ok(plan)
     }
 }
 

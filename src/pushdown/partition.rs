@@ -114,19 +114,31 @@ pub fn can_split(base: &Value, key: &PartitionKey) -> bool {
     .is_some()
 }
 
-/// Pages one window holds at least before it is split (see [`target_size`]).
-pub const MIN_WINDOW_PAGES: u64 = 4;
-/// A search of more pages than this is split (1.5 × [`MIN_WINDOW_PAGES`]; see [`split`]).
-pub const SPLIT_PAGES: u64 = MIN_WINDOW_PAGES * 3 / 2;
+/// Pages a window is sized to at least (see [`target_size`]).
+pub const MIN_WINDOW_PAGES: u64 = 2;
+/// A search (or a whole table) of more pages than this is split into windows; smaller ones are
+/// read page after page, which costs no request more than the windows would.
+pub const SPLIT_PAGES: u64 = 6;
+/// Windows per request in flight (see [`target_size`]).
+pub const WAVES: u64 = 3;
 
-/// How many objects one window should hold: enough that its pages keep the connection busy,
-/// few enough that `concurrency` windows share the whole read (`total` objects).
+/// How many objects one window should hold: about [`WAVES`] windows for each of the
+/// `concurrency` requests in flight, so that windows of unequal size still keep every slot
+/// busy to the end, and no fewer than [`MIN_WINDOW_PAGES`] pages (a window's last page is
+/// usually short: tiny windows would waste requests). A search of at most [`SPLIT_PAGES`]
+/// pages is not split at all.
 pub fn target_size(total: u64, per_page: u64, concurrency: usize) -> u64 {
-    (total / concurrency.max(1) as u64).max(MIN_WINDOW_PAGES * per_page.max(1))
+    let per_page = per_page.max(1);
+    if total <= SPLIT_PAGES * per_page {
+        return total.max(1);
+    }
+    total
+        .div_ceil(WAVES * concurrency.max(1) as u64)
+        .max(MIN_WINDOW_PAGES * per_page)
 }
 
 /// The windows `window` splits into when its search reports `total` objects and windows
-/// should hold about `target`; `None` to read it as it is (small enough, or too narrow to
+/// should hold at most `target`; `None` to read it as it is (small enough, or too narrow to
 /// split). `now` (epoch seconds) places the first split of an unbounded window: windows of
 /// doubling width back from the last day, so that whatever the span of the data, a few
 /// windows hold it and the next split sizes them by count.
@@ -137,7 +149,7 @@ pub fn split(
     key: &PartitionKey,
     now: i64,
 ) -> Option<Vec<Window>> {
-    if total <= target.saturating_mul(3) / 2 {
+    if total <= target {
         return None;
     }
     let narrowest = match key.compared {
@@ -275,7 +287,10 @@ mod tests {
         let now = 1_700_000_000;
         let by_second = key(Compared::BySecond);
         // Small enough: read as is.
-        assert_eq!(split(Window::ALL, 900, 600, &by_second, now), None);
+        assert_eq!(split(Window::ALL, 600, 600, &by_second, now), None);
+        assert_eq!(target_size(900, 150, 48), 900);
+        assert_eq!(target_size(100_000, 150, 48), 695);
+        assert_eq!(target_size(2_000, 150, 48), 300);
         // Unbounded: doubling windows back from now, contiguous, open at both ends.
         let first = split(Window::ALL, 100_000, 2_000, &by_second, now).unwrap();
         assert_eq!(first[0].lo, None);

@@ -212,6 +212,35 @@ impl ScanPlan {
         }
     }
 
+    /// The same rows read page after page: what a scan under a LIMIT it was not given (one
+    /// above a filter it cannot apply itself) sends, so that the LIMIT stops the requests as
+    /// soon as it has its rows.
+    pub fn unspread(self) -> Self {
+        match self {
+            ScanPlan::Partitioned {
+                list_first: Some(list),
+                ..
+            } => ScanPlan::List(list),
+            ScanPlan::Partitioned {
+                mut search, key, ..
+            } => {
+                if let PageStyle::Search { query } = &mut search.style
+                    && query.is_null()
+                {
+                    *query = super::partition::window_query(
+                        &Value::Null,
+                        &key,
+                        super::partition::Window::ALL,
+                    )
+                    .unwrap_or(Value::Null);
+                }
+                ScanPlan::List(search)
+            }
+            ScanPlan::Pages(request) => ScanPlan::List(request),
+            other => other,
+        }
+    }
+
     /// Searches for `ids` of the key `column`, when the table's search can filter on it.
     fn search_keys(def: &TableDef, column: &str, ids: &[String], page_size: u32) -> Option<Self> {
         let endpoint = def.search.as_ref()?;

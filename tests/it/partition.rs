@@ -401,3 +401,49 @@ async fn the_shared_budget_keeps_a_scan_inside_the_rate_limit() {
         assert_eq!(after.rate_limit_waits, before.rate_limit_waits, "{mode}");
     }
 }
+
+#[tokio::test]
+async fn a_limit_above_a_local_filter_reads_page_after_page() {
+    let config = EmulatorConfig {
+        contacts: 3_000,
+        latency: Duration::from_millis(20),
+        ..EmulatorConfig::default()
+    };
+    let env = start_with(config, |c| c.page_size = 50).await;
+    // `lower(email)` is not sent to Intercom: the LIMIT sits above a filter the scan does not
+    // apply, so the scan cannot know it. It must not fan out into windows for it.
+    let sql = "SELECT id FROM contacts WHERE lower(email) LIKE '%a%' LIMIT 5";
+    let mut sent = Vec::new();
+    for mode in ["list", "auto", "partitioned"] {
+        env.rows(&format!("SET intercom.scan = '{mode}'")).await;
+        env.emulator.state.clear_requests();
+        assert_eq!(env.rows(sql).await.len(), 5);
+        let requests = env.requests();
+        // `partitioned` reads through search, one page after another; the others list.
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.contains("/search") == (mode == "partitioned")),
+            "{mode}: {requests:?}"
+        );
+        sent.push(requests.len());
+        let plan = env
+            .rows(&format!("EXPLAIN {sql}"))
+            .await
+            .concat()
+            .join("\n");
+        assert!(!plan.contains("windows read concurrently"), "{plan}");
+    }
+    // No window fan-out: the same page-after-page listing whatever the setting.
+    assert!(sent[1] <= sent[0] + 1 && sent[2] <= sent[0] + 1, "{sent:?}");
+    // Without the LIMIT the same read goes in windows.
+    let plan = env
+        .rows("EXPLAIN SELECT id FROM contacts WHERE lower(email) LIKE '%a%'")
+        .await
+        .concat()
+        .join("\n");
+    assert!(
+        plan.contains("created_at windows read concurrently"),
+        "{plan}"
+    );
+}

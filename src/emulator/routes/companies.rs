@@ -201,7 +201,7 @@ pub(super) async fn company_contacts(
         kind: "list",
         data: live[page_range(page, per_page, total)]
             .iter()
-            .map(|i| render::contact(store, *i as usize))
+            .map(|i| guard.contact_json(*i as usize))
             .collect(),
         total_count: total,
         pages: number_pages(page, per_page, total),

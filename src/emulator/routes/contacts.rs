@@ -6,6 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::ApiResult;
@@ -26,7 +27,7 @@ fn contact_not_found() -> ApiError {
 pub(super) struct ContactPage<'a> {
     #[serde(rename = "type")]
     pub(super) kind: &'static str,
-    pub(super) data: Vec<render::ContactView<'a>>,
+    pub(super) data: Vec<&'a RawValue>,
     pub(super) total_count: usize,
     pub(super) pages: Value,
 }
@@ -58,10 +59,7 @@ pub(super) async fn list_contacts(
     let total = store.live_contacts;
     let body = ContactPage {
         kind: "list",
-        data: items
-            .into_iter()
-            .map(|i| render::contact(store, i))
-            .collect(),
+        data: items.into_iter().map(|i| guard.contact_json(i)).collect(),
         total_count: total,
         pages: cursor_pages(page, per_page, total, next),
     };
@@ -194,10 +192,7 @@ pub(super) async fn search_contacts(
     let (page, items, next) = search_page("contacts.search", &matches, &req)?;
     let body = ContactPage {
         kind: "list",
-        data: items
-            .into_iter()
-            .map(|i| render::contact(store, i))
-            .collect(),
+        data: items.into_iter().map(|i| guard.contact_json(i)).collect(),
         total_count: matches.len(),
         pages: cursor_pages(page, req.per_page, matches.len(), next),
     };

@@ -42,9 +42,9 @@ pub(super) async fn list_conversations(
         .last()
         .filter(|_| more)
         .map(|&last| encode_cursor("conversations", page.saturating_add(1), last));
-    let items: Vec<Value> = items
+    let items: Vec<&Value> = items
         .into_iter()
-        .map(|i| render::conversation(store, i, false))
+        .map(|i| guard.conversation_value(i))
         .collect();
     Ok(Json(json!({
         "type": "conversation.list", "conversations": items, "total_count": total,
@@ -79,15 +79,15 @@ pub(super) async fn search_conversations(
         (0..store.conversations.len())
             .filter(|&i| {
                 store.conversations[i].is_live()
-                    && query.matches(&JsonRecord(&render::conversation(store, i, false)))
+                    && query.matches(&JsonRecord(guard.conversation_value(i)))
             })
             .map(|i| i as u32)
             .collect()
     });
     let (page, items, next) = search_page("conversations.search", &matches, &req)?;
-    let items: Vec<Value> = items
+    let items: Vec<&Value> = items
         .into_iter()
-        .map(|i| render::conversation(store, i, false))
+        .map(|i| guard.conversation_value(i))
         .collect();
     Ok(Json(json!({
         "type": "conversation.list", "conversations": items, "total_count": matches.len(),

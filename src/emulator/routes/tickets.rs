@@ -26,16 +26,13 @@ pub(super) async fn search_tickets(
         (0..store.tickets.len())
             .filter(|&i| {
                 !store.tickets[i].deleted
-                    && query.matches(&JsonRecord(&render::ticket_search_json(store, i)))
+                    && query.matches(&JsonRecord(guard.ticket_search_value(i)))
             })
             .map(|i| i as u32)
             .collect()
     });
     let (page, items, next) = search_page("tickets.search", &matches, &req)?;
-    let items: Vec<Value> = items
-        .into_iter()
-        .map(|i| render::ticket(store, i))
-        .collect();
+    let items: Vec<&Value> = items.into_iter().map(|i| guard.ticket_value(i)).collect();
     Ok(Json(json!({
         "type": "ticket.list", "tickets": items, "total_count": matches.len(),
         "pages": cursor_pages(page, req.per_page, matches.len(), next),
