@@ -60,7 +60,7 @@ pub const DEFAULT_API_VERSION: &str = "2.15";
 
 /// Default of [`Config::concurrency`]: enough requests in flight for a scan to reach
 /// Intercom's rate limit (~166 a second for a private app) at 200–300 ms a request.
-pub const DEFAULT_CONCURRENCY: usize = 48;
+pub const DEFAULT_CONCURRENCY: usize = 64;
 
 /// Everything needed to talk to one Intercom workspace.
 #[derive(Clone, Debug)]

@@ -64,7 +64,7 @@ struct ConnectionArgs {
     #[arg(long)]
     read_only: bool,
     /// Most requests in flight to Intercom at once, shared by every query and session of the
-    /// process. Default 48.
+    /// process. Default 64.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     max_concurrency: Option<u32>,
     /// Most requests a second to Intercom (default: as many as its X-RateLimit headers allow).

@@ -515,6 +515,20 @@ fn under_limit(plan: Arc<dyn ExecutionPlan>, limited: bool) -> Result<Arc<dyn Ex
             _ => plan,
         });
     }
+    // Spreading batches over partitions for a filter to run in parallel reads ahead of the
+    // LIMIT by many pages (the repartition keeps every partition fed): under a LIMIT the
+    // filter reads the scan directly.
+    if limited
+        && plan.name() == "RepartitionExec"
+        && matches!(
+            plan.properties().output_partitioning(),
+            Partitioning::RoundRobinBatch(_)
+        )
+        && let [input] = plan.children().as_slice()
+        && input.properties().output_partitioning().partition_count() == 1
+    {
+        return under_limit(Arc::clone(input), true);
+    }
     // Operators that pass rows on as they come keep a LIMIT above them (or their own fetch)
     // in force for their input; anything else (a sort, a join, an aggregate) needs all of it.
     let streams = matches!(

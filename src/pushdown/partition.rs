@@ -120,7 +120,7 @@ pub const MIN_WINDOW_PAGES: u64 = 2;
 /// read page after page, which costs no request more than the windows would.
 pub const SPLIT_PAGES: u64 = 6;
 /// Windows per request in flight (see [`target_size`]).
-pub const WAVES: u64 = 3;
+pub const WAVES: u64 = 1;
 
 /// How many objects one window should hold: about [`WAVES`] windows for each of the
 /// `concurrency` requests in flight, so that windows of unequal size still keep every slot
@@ -289,7 +289,7 @@ mod tests {
         // Small enough: read as is.
         assert_eq!(split(Window::ALL, 600, 600, &by_second, now), None);
         assert_eq!(target_size(900, 150, 48), 900);
-        assert_eq!(target_size(100_000, 150, 48), 695);
+        assert_eq!(target_size(100_000, 150, 48), 2_084);
         assert_eq!(target_size(2_000, 150, 48), 300);
         // Unbounded: doubling windows back from now, contiguous, open at both ends.
         let first = split(Window::ALL, 100_000, 2_000, &by_second, now).unwrap();

@@ -411,7 +411,7 @@ async fn a_limit_above_a_local_filter_reads_page_after_page() {
     };
     let env = start_with(config, |c| c.page_size = 50).await;
     // `lower(email)` is not sent to Intercom: the LIMIT sits above a filter the scan does not
-    // apply, so the scan cannot know it. It must not fan out into windows for it.
+    // apply, so the scan cannot know it. It must still stop after the first pages.
     let sql = "SELECT id FROM contacts WHERE lower(email) LIKE '%a%' LIMIT 5";
     let mut sent = Vec::new();
     for mode in ["list", "auto", "partitioned"] {
@@ -434,8 +434,8 @@ async fn a_limit_above_a_local_filter_reads_page_after_page() {
             .join("\n");
         assert!(!plan.contains("windows read concurrently"), "{plan}");
     }
-    // No window fan-out: the same page-after-page listing whatever the setting.
-    assert!(sent[1] <= sent[0] + 1 && sent[2] <= sent[0] + 1, "{sent:?}");
+    // No window fan-out, and no read-ahead: the first pages have the rows (60 exist).
+    assert!(sent.iter().all(|&n| n <= 3), "{sent:?}");
     // Without the LIMIT the same read goes in windows.
     let plan = env
         .rows("EXPLAIN SELECT id FROM contacts WHERE lower(email) LIKE '%a%'")
