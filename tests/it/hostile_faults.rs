@@ -9,7 +9,7 @@ use std::time::Duration;
 use intercom_sql::emulator::{self, EmulatorConfig, Fault, FaultRule};
 use serde_json::Value;
 
-use crate::common::{TestEnv, field, start, start_with};
+use crate::common::{TestEnv, field, snapshot_ids, start, start_with};
 
 fn rule(method: &str, path_prefix: &str, fault: Fault, count: u32) -> FaultRule {
     FaultRule {
@@ -27,13 +27,7 @@ fn pass(method: &str, path_prefix: &str, count: u32) -> FaultRule {
 }
 
 fn sorted_ids(env: &TestEnv, kind: &str) -> Vec<String> {
-    let mut ids: Vec<String> = env
-        .emulator
-        .state
-        .snapshot(kind)
-        .iter()
-        .map(|o| field(o, "id"))
-        .collect();
+    let mut ids = snapshot_ids(env, kind);
     ids.sort();
     ids
 }

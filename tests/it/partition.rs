@@ -15,7 +15,7 @@ use intercom_sql::pushdown::partition::{Window, window_query};
 use intercom_sql::tables::{self, PartitionKey};
 use serde_json::{Value, json};
 
-use crate::common::{TestEnv, field, start_with};
+use crate::common::{TestEnv, field, snapshot_ids, start_with};
 
 /// Ids a query returns, in the order they came, with `SET intercom.scan = mode` first.
 async fn ids(env: &TestEnv, mode: &str, sql: &str) -> Vec<String> {
@@ -122,6 +122,13 @@ async fn windows_return_exactly_the_rows_of_the_listing() {
     );
 }
 
+/// The partition key `kind` declares.
+fn partition_key(kind: &str) -> PartitionKey {
+    tables::find(kind)
+        .and_then(|d| d.search.as_ref()?.partition.clone())
+        .expect("a partition key")
+}
+
 /// Every object of `kind`'s search within `window`, as ids (kept to the window as the scan
 /// keeps them).
 async fn search_window(
@@ -176,17 +183,9 @@ async fn window_edges_on_a_tied_second_lose_and_duplicate_nothing() {
     .await;
     let client = env.engine.client().clone();
     for kind in ["conversations", "contacts"] {
-        let key = tables::find(kind)
-            .and_then(|d| d.search.as_ref()?.partition.clone())
-            .expect("a partition key");
+        let key = partition_key(kind);
         let all = search_window(&client, kind, &key, Window::ALL).await;
-        let expected: Vec<String> = env
-            .emulator
-            .state
-            .snapshot(kind)
-            .iter()
-            .map(|o| field(o, "id"))
-            .collect();
+        let expected: Vec<String> = snapshot_ids(&env, kind);
         same_rows(&all, &expected, kind);
         // Every creation second of the workspace (ties included) as a boundary, and a second
         // inside a day that has objects.
@@ -237,9 +236,7 @@ async fn window_edges_on_a_tied_second_lose_and_duplicate_nothing() {
         same_rows(&three, &expected, &format!("{kind} around the tie"));
     }
     // The tied conversations are in the one-second window, and only there.
-    let key = tables::find("conversations")
-        .and_then(|d| d.search.as_ref()?.partition.clone())
-        .unwrap();
+    let key = partition_key("conversations");
     let tied = search_window(
         &client,
         "conversations",
@@ -265,13 +262,7 @@ async fn contacts_created_during_a_partitioned_read_do_not_disturb_it() {
         c.concurrency = 8;
     })
     .await;
-    let before: Vec<String> = env
-        .emulator
-        .state
-        .snapshot("contacts")
-        .iter()
-        .map(|o| field(o, "id"))
-        .collect();
+    let before: Vec<String> = snapshot_ids(&env, "contacts");
     env.rows("SET intercom.scan = 'partitioned'").await;
     let base = env.emulator.base_url.clone();
     let token = EmulatorConfig::default().token;
@@ -373,13 +364,7 @@ async fn the_shared_budget_keeps_a_scan_inside_the_rate_limit() {
         c.concurrency = 4;
     })
     .await;
-    let expected: Vec<String> = env
-        .emulator
-        .state
-        .snapshot("contacts")
-        .iter()
-        .map(|o| field(o, "id"))
-        .collect();
+    let expected: Vec<String> = snapshot_ids(&env, "contacts");
     for mode in ["list", "partitioned"] {
         env.emulator.state.clear_requests();
         let before = env.engine.client().stats();

@@ -19,6 +19,16 @@ pub async fn start() -> TestEnv {
     start_with(EmulatorConfig::default(), |_| {}).await
 }
 
+/// The ids of every object of `kind` the emulator holds (see `EmulatorState::snapshot`).
+pub fn snapshot_ids(env: &TestEnv, kind: &str) -> Vec<String> {
+    env.emulator
+        .state
+        .snapshot(kind)
+        .iter()
+        .map(|o| field(o, "id"))
+        .collect()
+}
+
 /// A workspace from `config`, with the client configuration adjusted by `tweak`.
 pub async fn start_with(config: EmulatorConfig, tweak: impl FnOnce(&mut Config)) -> TestEnv {
     let token = config.token.clone();
