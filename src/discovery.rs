@@ -15,17 +15,20 @@ use crate::error::Error;
 use crate::provider::IntercomTable;
 use crate::tables::{self, TableDef, custom};
 
-/// Fetches the custom attributes of contacts, companies and conversations and re-registers
-/// those tables in `ctx` with a typed column per attribute. Returns the new definitions.
+/// Fetches the custom attributes of the tables `wanted` picks among those that have them
+/// (contacts, companies, conversations) and re-registers those tables in `ctx` with a typed
+/// column per attribute. Returns the new definitions.
 ///
 /// One request per model. A failure leaves every table as it was and is returned, so the
 /// caller can decide whether the JSON `custom_attributes` column is enough.
 pub async fn discover_custom_attributes(
     ctx: &SessionContext,
     client: &Arc<IntercomClient>,
+    wanted: impl Fn(&TableDef) -> bool,
 ) -> Result<Vec<TableDef>, Error> {
     let requests = tables::all()
         .iter()
+        .filter(|def| wanted(def))
         .filter_map(|def| Some((def, def.custom_attributes?)))
         .map(|(def, model)| async move {
             let request = ApiRequest::get("/data_attributes").with_query("model", model.model);

@@ -201,12 +201,6 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
     // Keeps the demo emulator alive for as long as the session runs.
     let (config, _demo, banner) = connection_config(&cli.connection).await?;
     let engine = Engine::connect(config)?;
-    if let Err(e) = engine.discover_custom_attributes().await {
-        eprintln!(
-            "Warning: custom attributes are only in the JSON custom_attributes column: {}",
-            e.user_message()
-        );
-    }
     let script = match (&cli.command, &cli.file) {
         (Some(sql), _) => Some(sql.clone()),
         (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -215,6 +209,17 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
         })?),
         (None, None) => None,
     };
+    // A script needs the custom attributes of the tables it names; the shell, of every table.
+    let discovered = match &script {
+        Some(sql) => engine.discover_custom_attributes_for(sql).await,
+        None => engine.discover_custom_attributes().await,
+    };
+    if let Err(e) = discovered {
+        eprintln!(
+            "Warning: custom attributes are only in the JSON custom_attributes column: {}",
+            e.user_message()
+        );
+    }
     match script {
         Some(sql) => {
             let started = std::time::Instant::now();

@@ -498,7 +498,38 @@ impl Engine {
     /// conversations (`GET /data_attributes`, one request per model). Returns how many
     /// columns were added. On error the tables keep only their JSON `custom_attributes`.
     pub async fn discover_custom_attributes(&self) -> Result<usize, Error> {
-        let defs = discover_custom_attributes(&self.ctx, &self.client).await?;
+        self.discover_custom_attributes_of(|_| true).await
+    }
+
+    /// Like [`Engine::discover_custom_attributes`], for the tables a script names only: a
+    /// one-off `-c` lookup on contacts asks for contacts' attributes and no others, and one on
+    /// tags asks for none. A table is named when its name is a word of the script (a quoted
+    /// name, a qualified one, in any statement), so nothing it reads is left without its
+    /// attributes.
+    pub async fn discover_custom_attributes_for(&self, sql: &str) -> Result<usize, Error> {
+        use datafusion::sql::sqlparser::dialect::GenericDialect;
+        use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+        let words: std::collections::HashSet<String> =
+            match Tokenizer::new(&GenericDialect {}, sql).tokenize() {
+                Ok(tokens) => tokens
+                    .into_iter()
+                    .filter_map(|t| match t {
+                        Token::Word(w) => Some(w.value.to_lowercase()),
+                        _ => None,
+                    })
+                    .collect(),
+                // The script will fail with its own error; discover everything meanwhile.
+                Err(_) => return self.discover_custom_attributes().await,
+            };
+        self.discover_custom_attributes_of(|def| words.contains(&def.name))
+            .await
+    }
+
+    async fn discover_custom_attributes_of(
+        &self,
+        wanted: impl Fn(&tables::TableDef) -> bool,
+    ) -> Result<usize, Error> {
+        let defs = discover_custom_attributes(&self.ctx, &self.client, wanted).await?;
         let added = defs
             .iter()
             .map(|d| {

@@ -158,3 +158,52 @@ fn get_text(url: &str) -> String {
         .unwrap();
     runtime.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
 }
+
+/// The `requests=` figure of `--stats`.
+fn requests_of(stderr: &str) -> u64 {
+    stderr
+        .split("requests=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in {stderr:?}"))
+}
+
+#[test]
+fn a_script_discovers_the_custom_attributes_of_the_tables_it_names_only() {
+    let contacts = EmulatorState::new(EmulatorConfig::default()).snapshot("contacts");
+    let email = contacts
+        .iter()
+        .find_map(|c| c["email"].as_str())
+        .expect("a contact with an email");
+    // One attribute listing (contacts') and one search.
+    let (code, stdout, stderr) = run(binary().args([
+        "--stats",
+        "--format",
+        "csv",
+        "-c",
+        &format!("SELECT id FROM contacts WHERE email = '{email}'"),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert_eq!(requests_of(&stderr), 2, "{stderr}");
+    // Tags have no custom attributes: the listing alone.
+    let (code, _, stderr) = run(binary().args(["--stats", "-c", "SELECT count(*) FROM tags"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(requests_of(&stderr), 1, "{stderr}");
+    // The typed columns are there for the tables named, quoted or qualified.
+    let (code, stdout, stderr) = run(binary().args([
+        "--format",
+        "csv",
+        "-c",
+        "SELECT count(*) AS n FROM intercom.public.\"contacts\" \
+         WHERE custom_attributes.plan_tier IS NOT NULL",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let n: usize = stdout
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    assert!(n > 0, "{stdout}");
+}
