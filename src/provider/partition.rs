@@ -154,9 +154,14 @@ fn read_window(
     window: Window,
 ) -> BoxStream<'static, Result<Event, ClientError>> {
     let Some(query) = window_query(&shared.base, &shared.key, window) else {
-        // The plan checked that the query splits (`can_split`); were it not to, the whole
-        // search is read as one window.
-        return stream::empty().boxed();
+        // The plan checked that the query splits (`can_split`), and every window has the
+        // same bounds or fewer; should one still not fit, the read fails rather than skip it.
+        let error = ClientError::Config(format!(
+            "the search of {} cannot be split into {} windows within Intercom's query limits; \
+             SET intercom.scan = 'list' reads it page after page",
+            shared.search.path, shared.key.field
+        ));
+        return stream::iter([Err(error)]).boxed();
     };
     let mut request = shared.search.clone();
     request.style = PageStyle::Search { query };
