@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use intercom_sql::discovery::SchemaCache;
 use intercom_sql::emulator::{self, EmulatorConfig};
 use intercom_sql::limits::{self, Limits};
 use intercom_sql::print::{self, Format};
@@ -70,6 +71,14 @@ struct ConnectionArgs {
     /// Most requests a second to Intercom (default: as many as its X-RateLimit headers allow).
     #[arg(long, value_name = "N", value_parser = parse_rps)]
     max_rps: Option<f64>,
+    /// How long a -c/-f script reuses the custom attributes it discovered (kept on disk, per
+    /// workspace), in seconds; 0 keeps nothing. Applies to Intercom's own API roots, and to any
+    /// other when INTERCOM_SQL_CACHE_DIR names where to keep them.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    schema_ttl: u64,
+    /// Ask Intercom for the custom attributes again instead of reusing kept ones.
+    #[arg(long)]
+    refresh_schema: bool,
     /// Memory one query may hold (sorts, joins, aggregates), e.g. 512MiB; past it the query
     /// fails (SQLSTATE 53200). Default: a quarter of --max-memory, at most 2 GiB.
     #[arg(long, value_name = "SIZE", value_parser = limits::parse_bytes)]
@@ -211,7 +220,12 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
     };
     // A script needs the custom attributes of the tables it names; the shell, of every table.
     let discovered = match &script {
-        Some(sql) => engine.discover_custom_attributes_for(sql).await,
+        Some(sql) => {
+            let cache = schema_cache(&cli.connection, engine.client().config());
+            engine
+                .discover_custom_attributes_for(sql, cache.as_ref())
+                .await
+        }
         None => engine.discover_custom_attributes().await,
     };
     if let Err(e) = discovered {
@@ -306,6 +320,34 @@ async fn connection_config(
     config.max_rps = args.max_rps;
     config.limits = memory_limits(args)?;
     Ok((config, demo, banner))
+}
+
+/// Where a script keeps the custom attributes it discovered (see `SchemaCache`): for
+/// Intercom's own API roots under the user's cache directory, for any other root only when
+/// `INTERCOM_SQL_CACHE_DIR` says where (an emulator's workspace changes with each start).
+fn schema_cache(args: &ConnectionArgs, config: &Config) -> Option<SchemaCache> {
+    if args.schema_ttl == 0 || args.token.is_none() {
+        return None;
+    }
+    let dir = match std::env::var_os("INTERCOM_SQL_CACHE_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => {
+            let intercom = [Region::Us, Region::Eu, Region::Au]
+                .iter()
+                .any(|r| r.base_url() == config.base_url);
+            if !intercom {
+                return None;
+            }
+            dirs::cache_dir()?.join("intercom-sql")
+        }
+    };
+    Some(SchemaCache::new(
+        &dir,
+        &config.base_url,
+        &config.token,
+        Duration::from_secs(args.schema_ttl),
+        args.refresh_schema,
+    ))
 }
 
 /// `--max-rps`: a positive number of requests a second.

@@ -20,7 +20,7 @@ use futures::TryStreamExt;
 
 use crate::client::IntercomClient;
 use crate::config::Config;
-use crate::discovery::{CustomAttributePlanner, discover_custom_attributes};
+use crate::discovery::{CustomAttributePlanner, SchemaCache, discover_custom_attributes};
 use crate::error::Error;
 use crate::limits::memory::MemoryBudget;
 use crate::limits::{Limits, complexity, runtime};
@@ -498,15 +498,19 @@ impl Engine {
     /// conversations (`GET /data_attributes`, one request per model). Returns how many
     /// columns were added. On error the tables keep only their JSON `custom_attributes`.
     pub async fn discover_custom_attributes(&self) -> Result<usize, Error> {
-        self.discover_custom_attributes_of(|_| true).await
+        self.discover_custom_attributes_of(|_| true, None).await
     }
 
     /// Like [`Engine::discover_custom_attributes`], for the tables a script names only: a
     /// one-off `-c` lookup on contacts asks for contacts' attributes and no others, and one on
     /// tags asks for none. A table is named when its name is a word of the script (a quoted
     /// name, a qualified one, in any statement), so nothing it reads is left without its
-    /// attributes.
-    pub async fn discover_custom_attributes_for(&self, sql: &str) -> Result<usize, Error> {
+    /// attributes. Answers younger than the `cache`'s TTL are taken from it instead.
+    pub async fn discover_custom_attributes_for(
+        &self,
+        sql: &str,
+        cache: Option<&SchemaCache>,
+    ) -> Result<usize, Error> {
         use datafusion::sql::sqlparser::dialect::GenericDialect;
         use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
         let words: std::collections::HashSet<String> =
@@ -519,17 +523,18 @@ impl Engine {
                     })
                     .collect(),
                 // The script will fail with its own error; discover everything meanwhile.
-                Err(_) => return self.discover_custom_attributes().await,
+                Err(_) => return self.discover_custom_attributes_of(|_| true, cache).await,
             };
-        self.discover_custom_attributes_of(|def| words.contains(&def.name))
+        self.discover_custom_attributes_of(|def| words.contains(&def.name), cache)
             .await
     }
 
     async fn discover_custom_attributes_of(
         &self,
         wanted: impl Fn(&tables::TableDef) -> bool,
+        cache: Option<&SchemaCache>,
     ) -> Result<usize, Error> {
-        let defs = discover_custom_attributes(&self.ctx, &self.client, wanted).await?;
+        let defs = discover_custom_attributes(&self.ctx, &self.client, wanted, cache).await?;
         let added = defs
             .iter()
             .map(|d| {

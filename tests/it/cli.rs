@@ -93,30 +93,8 @@ fn errors_are_one_line_on_stderr_with_a_nonzero_exit() {
 
 #[test]
 fn a_wrong_token_against_the_standalone_emulator_says_what_to_fix() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut emulator = binary()
-        .args([
-            "emulator",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--contacts",
-            "25",
-            "--token",
-            "right-token",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the emulator");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "emulator did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let base_url = format!("http://127.0.0.1:{port}");
+    let (mut emulator, base_url) =
+        standalone_emulator(&["--contacts", "25", "--token", "right-token"]);
 
     let (code, stdout, stderr) = run(binary()
         .args([
@@ -148,6 +126,27 @@ fn a_wrong_token_against_the_standalone_emulator_says_what_to_fix() {
     emulator.kill().ok();
     emulator.wait().ok();
     assert!(log.contains("/contacts"), "{log}");
+}
+
+/// `intercom-sql emulator` with `args` on a free port, once it accepts connections.
+fn standalone_emulator(args: &[&str]) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let emulator = binary()
+        .args(["emulator", "--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the emulator");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "emulator did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (emulator, format!("http://127.0.0.1:{port}"))
 }
 
 /// A GET with a throwaway runtime (the tests above are synchronous).
@@ -206,4 +205,42 @@ fn a_script_discovers_the_custom_attributes_of_the_tables_it_names_only() {
         .and_then(|l| l.parse().ok())
         .unwrap_or(0);
     assert!(n > 0, "{stdout}");
+}
+
+#[test]
+fn a_script_reuses_the_attributes_it_discovered_until_they_expire() {
+    let (mut emulator, base_url) = standalone_emulator(&["--contacts", "40"]);
+    let cache = tempfile::tempdir().unwrap();
+    let lookup = |extra: &[&str]| {
+        let (code, stdout, stderr) = run(binary()
+            .args(["--base-url", &base_url, "--stats", "--format", "csv"])
+            .args(extra)
+            .args([
+                "-c",
+                "SELECT count(*) FROM contacts WHERE email = 'nobody@example.com'",
+            ])
+            .env("INTERCOM_ACCESS_TOKEN", "demo-token")
+            .env("INTERCOM_SQL_CACHE_DIR", cache.path()));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(stdout, "count(*)\n0\n");
+        requests_of(&stderr)
+    };
+    // The first run lists contacts' attributes and searches; the next only searches.
+    assert_eq!(lookup(&[]), 2);
+    assert_eq!(lookup(&[]), 1);
+    // Asked to, or once the kept answer is older than the TTL, it lists them again.
+    assert_eq!(lookup(&["--refresh-schema"]), 2);
+    assert_eq!(lookup(&["--schema-ttl", "0"]), 2);
+    std::thread::sleep(Duration::from_millis(1_100));
+    assert_eq!(lookup(&["--schema-ttl", "1"]), 2);
+    // The file holds attributes, never the token.
+    let files: Vec<_> = std::fs::read_dir(cache.path()).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let kept = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(
+        kept.contains("plan_tier") && !kept.contains("demo-token"),
+        "{kept}"
+    );
+    emulator.kill().ok();
+    emulator.wait().ok();
 }
