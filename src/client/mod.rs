@@ -102,6 +102,10 @@ pub struct ApiRequest {
     pub kind: RequestKind,
     /// Extra counters this request is counted in (besides the client's own).
     pub counters: Option<Arc<RequestCounters>>,
+    /// Whether a 2xx body is parsed once more to check that its JSON is whole (a body cut
+    /// short is fetched again). Off when the caller's own parse is the check
+    /// ([`IntercomClient::send_parsed`]): each page is then parsed once less.
+    check_whole: bool,
 }
 
 impl ApiRequest {
@@ -114,6 +118,7 @@ impl ApiRequest {
             body: None,
             kind: RequestKind::Read,
             counters: None,
+            check_whole: true,
         }
     }
     /// A POST that only reads (searches): retried like a GET.
@@ -125,6 +130,7 @@ impl ApiRequest {
             body: Some(body),
             kind: RequestKind::Read,
             counters: None,
+            check_whole: true,
         }
     }
     /// A write (POST, PUT or DELETE) with an optional JSON body. Not repeated after a 5xx or a
@@ -137,6 +143,7 @@ impl ApiRequest {
             body,
             kind: RequestKind::Write,
             counters: None,
+            check_whole: true,
         }
     }
     /// Marks a write as safe to repeat (an update to fixed values, a delete, archive, tag):
@@ -330,7 +337,8 @@ impl IntercomClient {
                         Ok(bytes) if status.is_success() => {
                             // Only repeatable requests are checked: a write's answer is not
                             // worth a second parse, since it would not be sent again anyway.
-                            match request.kind.is_repeatable().then(|| cut_off(&bytes)) {
+                            let check = request.kind.is_repeatable() && request.check_whole;
+                            match check.then(|| cut_off(&bytes)) {
                                 Some(Some(e)) => (
                                     Outcome::Truncated,
                                     ClientError::Decode {
@@ -380,6 +388,47 @@ impl IntercomClient {
                 fastrand::f64(),
             ) {
                 Decision::Stop => return Err(failure),
+                Decision::Retry { wait, rate_limited } => {
+                    self.counters.retry(wait, rate_limited);
+                    if let Some(extra) = &request.counters {
+                        extra.retry(wait, rate_limited);
+                    }
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// Sends a read and parses its body with `parse`, whose own parse is the check that the
+    /// body is whole: a body it finds cut short (`Err((error, true))`) is fetched again, as
+    /// [`IntercomClient::send`] would after checking it with a parse of its own.
+    pub async fn send_parsed<T>(
+        &self,
+        request: &ApiRequest,
+        parse: impl Fn(&Bytes) -> Result<T, (ClientError, bool)>,
+    ) -> Result<T, ClientError> {
+        let mut request = request.clone();
+        request.check_whole = false;
+        let policy = self.policy();
+        let mut attempt = 0;
+        loop {
+            let body = self.send_raw(&request).await?;
+            let error = match parse(&body) {
+                Ok(parsed) => return Ok(parsed),
+                Err((error, false)) => return Err(error),
+                Err((error, true)) => error,
+            };
+            let decision = retry::decide(
+                &policy,
+                Outcome::Truncated,
+                attempt,
+                request.kind,
+                0,
+                fastrand::f64(),
+            );
+            match decision {
+                Decision::Stop => return Err(error),
                 Decision::Retry { wait, rate_limited } => {
                     self.counters.retry(wait, rate_limited);
                     if let Some(extra) = &request.counters {

@@ -137,9 +137,14 @@ fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
             return Ok(None);
         }
         let request = state.request();
-        let body = state.client.send_raw(&request).await?;
+        let keys = &state.list.items_keys;
+        let (body, envelope) = state
+            .client
+            .send_parsed(&request, |body| {
+                parse_envelope(body, keys, &request).map(|envelope| (body.clone(), envelope))
+            })
+            .await?;
         state.pages += 1;
-        let envelope = parse_envelope(&body, &state.list.items_keys, &request)?;
         state.next = state.advance(&envelope.rest, envelope.items.is_empty(), &request)?;
         let page = Page {
             items: envelope.items,
@@ -217,8 +222,12 @@ async fn fetch_numbered(
         pages: number - 1,
     };
     let request = state.request();
-    let body = client.send_raw(&request).await?;
-    let envelope = parse_envelope(&body, &list.items_keys, &request)?;
+    let (body, envelope) = client
+        .send_parsed(&request, |body| {
+            parse_envelope(body, &list.items_keys, &request)
+                .map(|envelope| (body.clone(), envelope))
+        })
+        .await?;
     let total = envelope
         .rest
         .get("pages")
@@ -369,20 +378,34 @@ struct Envelope {
 
 /// Finds the items in a list response without building a value per item: one pass that borrows
 /// each item's raw JSON text (`serde_json::value::RawValue`) and records its byte range.
+/// On failure, the error and whether the body was cut short (its JSON ends early: worth
+/// fetching again).
 fn parse_envelope(
     body: &[u8],
     keys: &[String],
     request: &ApiRequest,
-) -> Result<Envelope, ClientError> {
-    let decode_error = |json_path: String, e: serde_json::Error| ClientError::Decode {
-        request: request.describe(),
-        json_path,
-        reason: e.to_string(),
+) -> Result<Envelope, (ClientError, bool)> {
+    let decode_error = |json_path: String, e: serde_json::Error| {
+        let cut_short = e.classify() == serde_json::error::Category::Eof;
+        let reason = if cut_short {
+            format!("the response was cut short ({e})")
+        } else {
+            e.to_string()
+        };
+        let error = ClientError::Decode {
+            request: request.describe(),
+            json_path,
+            reason,
+        };
+        (error, cut_short)
     };
-    let text = std::str::from_utf8(body).map_err(|e| ClientError::Decode {
-        request: request.describe(),
-        json_path: "$".into(),
-        reason: format!("the response is not UTF-8: {e}"),
+    let text = std::str::from_utf8(body).map_err(|e| {
+        let error = ClientError::Decode {
+            request: request.describe(),
+            json_path: "$".into(),
+            reason: format!("the response is not UTF-8: {e}"),
+        };
+        (error, false)
     })?;
     let top: HashMap<&str, &RawValue> =
         serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
@@ -423,11 +446,12 @@ fn parse_envelope(
             rest: Value::Object(rest),
         });
     }
-    Err(ClientError::Decode {
+    let error = ClientError::Decode {
         request: request.describe(),
         json_path: format!("$.{}", keys.join(" or $.")),
         reason: "expected a list of items".to_string(),
-    })
+    };
+    Err((error, false))
 }
 
 #[cfg(test)]
@@ -451,7 +475,8 @@ mod tests {
     }
 
     fn raw_items(body: &str, keys: &[String]) -> Result<(Vec<String>, Value), ClientError> {
-        let envelope = parse_envelope(body.as_bytes(), keys, &ApiRequest::get("/x"))?;
+        let envelope =
+            parse_envelope(body.as_bytes(), keys, &ApiRequest::get("/x")).map_err(|(e, _)| e)?;
         let items = envelope
             .items
             .into_iter()
