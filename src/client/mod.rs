@@ -375,28 +375,10 @@ impl IntercomClient {
             };
             // The slot is free again while the retry waits.
             drop(admission);
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            match retry::decide(
-                &policy,
-                outcome,
-                attempt,
-                request.kind,
-                now,
-                fastrand::f64(),
-            ) {
-                Decision::Stop => return Err(failure),
-                Decision::Retry { wait, rate_limited } => {
-                    self.counters.retry(wait, rate_limited);
-                    if let Some(extra) = &request.counters {
-                        extra.retry(wait, rate_limited);
-                    }
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
+            if !self.wait_to_retry(request, outcome, attempt).await {
+                return Err(failure);
             }
+            attempt += 1;
         }
     }
 
@@ -410,7 +392,6 @@ impl IntercomClient {
     ) -> Result<T, ClientError> {
         let mut request = request.clone();
         request.check_whole = false;
-        let policy = self.policy();
         let mut attempt = 0;
         loop {
             let body = self.send_raw(&request).await?;
@@ -419,24 +400,40 @@ impl IntercomClient {
                 Err((error, false)) => return Err(error),
                 Err((error, true)) => error,
             };
-            let decision = retry::decide(
-                &policy,
-                Outcome::Truncated,
-                attempt,
-                request.kind,
-                0,
-                fastrand::f64(),
-            );
-            match decision {
-                Decision::Stop => return Err(error),
-                Decision::Retry { wait, rate_limited } => {
-                    self.counters.retry(wait, rate_limited);
-                    if let Some(extra) = &request.counters {
-                        extra.retry(wait, rate_limited);
-                    }
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
+            if !self
+                .wait_to_retry(&request, Outcome::Truncated, attempt)
+                .await
+            {
+                return Err(error);
+            }
+            attempt += 1;
+        }
+    }
+
+    /// After failed attempt `attempt` of `request` (0 = the first), whether to try again, per
+    /// [`retry::decide`]; a retry is counted and waited for before this returns `true`.
+    async fn wait_to_retry(&self, request: &ApiRequest, outcome: Outcome, attempt: u32) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let decision = retry::decide(
+            &self.policy(),
+            outcome,
+            attempt,
+            request.kind,
+            now,
+            fastrand::f64(),
+        );
+        match decision {
+            Decision::Stop => false,
+            Decision::Retry { wait, rate_limited } => {
+                self.counters.retry(wait, rate_limited);
+                if let Some(extra) = &request.counters {
+                    extra.retry(wait, rate_limited);
                 }
+                tokio::time::sleep(wait).await;
+                true
             }
         }
     }
