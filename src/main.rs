@@ -338,7 +338,7 @@ fn schema_cache(args: &ConnectionArgs, config: &Config) -> Option<SchemaCache> {
             if !intercom {
                 return None;
             }
-            dirs::cache_dir()?.join("intercom-sql")
+            dirs::cache_dir()?.join("intercom-sql").join("schema")
         }
     };
     Some(SchemaCache::new(
