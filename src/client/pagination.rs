@@ -137,23 +137,11 @@ fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
             return Ok(None);
         }
         let request = state.request();
-        let keys = &state.list.items_keys;
-        let (body, envelope) = state
-            .client
-            .send_parsed(&request, |body| {
-                parse_envelope(body, keys, &request).map(|envelope| (body.clone(), envelope))
-            })
-            .await?;
+        let (body, envelope) = fetch(&state.client, &request, &state.list.items_keys).await?;
         state.pages += 1;
         state.next = state.advance(&envelope.rest, envelope.items.is_empty(), &request)?;
-        let page = Page {
-            items: envelope.items,
-            total_count: envelope.rest.get("total_count").and_then(Value::as_u64),
-            number: state.pages,
-            body,
-            more: !matches!(state.next, Next::Done),
-        };
-        Ok(Some((page, state)))
+        let more = !matches!(state.next, Next::Done);
+        Ok(Some((envelope.into_page(body, state.pages, more), state)))
     })
     .boxed()
 }
@@ -222,12 +210,7 @@ async fn fetch_numbered(
         pages: number - 1,
     };
     let request = state.request();
-    let (body, envelope) = client
-        .send_parsed(&request, |body| {
-            parse_envelope(body, &list.items_keys, &request)
-                .map(|envelope| (body.clone(), envelope))
-        })
-        .await?;
+    let (body, envelope) = fetch(client, &request, &list.items_keys).await?;
     let total = envelope
         .rest
         .get("pages")
@@ -238,16 +221,21 @@ async fn fetch_numbered(
         state.advance(&envelope.rest, envelope.items.is_empty(), &request)?,
         Next::Done
     );
-    Ok((
-        Page {
-            items: envelope.items,
-            total_count: envelope.rest.get("total_count").and_then(Value::as_u64),
-            number,
-            body,
-            more,
-        },
-        total,
-    ))
+    Ok((envelope.into_page(body, number, more), total))
+}
+
+/// Sends `request` and finds the items (under `keys`) of its answer; an answer cut short is
+/// fetched again (the parse is the check, see [`IntercomClient::send_parsed`]).
+async fn fetch(
+    client: &IntercomClient,
+    request: &ApiRequest,
+    keys: &[String],
+) -> Result<(Bytes, Envelope), ClientError> {
+    client
+        .send_parsed(request, |body| {
+            parse_envelope(body, keys, request).map(|envelope| (body.clone(), envelope))
+        })
+        .await
 }
 
 impl State {
@@ -374,6 +362,19 @@ fn next_cursor(body: &Value) -> Option<String> {
 struct Envelope {
     items: Vec<Range<usize>>,
     rest: Value,
+}
+
+impl Envelope {
+    /// Page `number` of a stream: this envelope's items in `body`.
+    fn into_page(self, body: Bytes, number: u64, more: bool) -> Page {
+        Page {
+            total_count: self.rest.get("total_count").and_then(Value::as_u64),
+            items: self.items,
+            number,
+            body,
+            more,
+        }
+    }
 }
 
 /// Finds the items in a list response without building a value per item: one pass that borrows

@@ -16,9 +16,11 @@ use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use futures::stream::{BoxStream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::client::{ClientError, ListRequest, Page, PageStyle};
 use crate::tables::value::ColumnBuilder;
 use crate::tables::{ColumnDef, PARENT_KEY};
 
@@ -68,6 +70,39 @@ impl RawRows {
             .iter()
             .map(move |r| text.get(r.clone()).unwrap_or("null"))
     }
+}
+
+/// A response's items as rows; a body that is not UTF-8 is a decode error of `method path`.
+pub fn raw_rows(
+    method: &str,
+    path: &str,
+    body: Bytes,
+    ranges: Vec<Range<usize>>,
+    parent: Option<Arc<str>>,
+) -> Result<RawRows, ClientError> {
+    RawRows::new(body, ranges, parent).map_err(|e| ClientError::Decode {
+        request: format!("{method} {path}"),
+        json_path: "$".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// The rows of each page of `list`'s stream of `pages`.
+pub fn page_rows(
+    pages: BoxStream<'static, Result<Page, ClientError>>,
+    list: &ListRequest,
+) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    let method = match list.style {
+        PageStyle::Search { .. } => "POST",
+        _ => "GET",
+    };
+    let path = list.path.clone();
+    pages
+        .map(move |page| {
+            let (body, ranges) = page?.into_parts();
+            raw_rows(method, &path, body, ranges, None).map(|rows| vec![rows])
+        })
+        .boxed()
 }
 
 /// Which JSON keys lead to which columns: a column path `location.country` is the branch

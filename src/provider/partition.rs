@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures::stream::{self, BoxStream, SelectAll, StreamExt};
 use serde_json::Value;
 
-use super::convert::RawRows;
+use super::convert::{RawRows, page_rows, raw_rows};
 use crate::client::pagination::pages;
 use crate::client::{ClientError, IntercomClient, ListRequest, Page, PageStyle, RequestCounters};
 use crate::pushdown::partition::{SPLIT_PAGES, Window, split, target_size, window_query};
@@ -99,21 +99,7 @@ pub fn partitioned(
                 .unwrap_or_else(|| vec![Window::ALL]);
             return read_windows(shared, windows.into());
         }
-        let path = list.path.clone();
-        let listed = move |page: Page| {
-            let (body, ranges) = page.into_parts();
-            RawRows::new(body, ranges, None)
-                .map(|rows| vec![rows])
-                .map_err(|e| ClientError::Decode {
-                    request: format!("GET {path}"),
-                    json_path: "$".into(),
-                    reason: e.to_string(),
-                })
-        };
-        let first = listed(page);
-        stream::iter([first])
-            .chain(list_pages.map(move |page| page.and_then(&listed)))
-            .boxed()
+        page_rows(stream::iter([Ok(page)]).chain(list_pages).boxed(), &list)
     };
     stream::once(first).flatten().boxed()
 }
@@ -213,13 +199,7 @@ fn rows(shared: &Shared, window: Window, page: Page) -> Result<Event, ClientErro
     } else {
         ranges
     };
-    RawRows::new(body, ranges, None)
-        .map(Event::Rows)
-        .map_err(|e| ClientError::Decode {
-            request: format!("POST {}", shared.search.path),
-            json_path: "$".into(),
-            reason: e.to_string(),
-        })
+    raw_rows("POST", &shared.search.path, body, ranges, None).map(Event::Rows)
 }
 
 /// The integer at `field` of one item's JSON object, read without building the object.

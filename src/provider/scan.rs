@@ -5,11 +5,9 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -40,7 +38,7 @@ use futures::FutureExt;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::convert::{BatchDecoder, RawRows};
+use super::convert::{BatchDecoder, RawRows, page_rows, raw_rows};
 use super::partition::partitioned;
 use crate::client::pagination::{numbered_pages, pages};
 use crate::client::{
@@ -77,23 +75,14 @@ impl ScanPlan {
             ),
             ScanPlan::Pages(mut request) => {
                 request.counters = Some(counters);
-                let path = request.path.clone();
-                numbered_pages(client, request, concurrency)
-                    .and_then(move |page| {
-                        let (body, ranges) = page.into_parts();
-                        futures::future::ready(raw_rows(&path, body, ranges, None).map(|r| vec![r]))
-                    })
-                    .boxed()
+                page_rows(
+                    numbered_pages(client, request.clone(), concurrency),
+                    &request,
+                )
             }
             ScanPlan::List(mut request) => {
                 request.counters = Some(counters);
-                let path = request.path.clone();
-                pages(client, request)
-                    .and_then(move |page| {
-                        let (body, ranges) = page.into_parts();
-                        futures::future::ready(raw_rows(&path, body, ranges, None).map(|r| vec![r]))
-                    })
-                    .boxed()
+                page_rows(pages(client, request.clone()), &request)
             }
             ScanPlan::ByIds {
                 path,
@@ -128,7 +117,7 @@ impl ScanPlan {
                                 };
                                 let len = body.len();
                                 let whole = std::iter::once(0..len).collect();
-                                Ok(vec![raw_rows(&path, body, whole, parent)?])
+                                Ok(vec![raw_rows("GET", &path, body, whole, parent)?])
                             }
                             None => Ok(Vec::new()),
                         }
@@ -162,7 +151,7 @@ impl ScanPlan {
                                 None => true,
                             })
                             .collect();
-                        raw_rows(&path, body, ranges, None).map(|r| vec![r])
+                        raw_rows("POST", &path, body, ranges, None).map(|r| vec![r])
                     })
                     .boxed()
             }
@@ -231,20 +220,6 @@ fn is_listed(body: &[u8], field: Option<&str>) -> bool {
         .is_some_and(|n| n > 0.0)
 }
 
-/// Wraps a response's items, turning a non-UTF-8 body into a decode error.
-fn raw_rows(
-    path: &str,
-    body: Bytes,
-    ranges: Vec<Range<usize>>,
-    parent: Option<Arc<str>>,
-) -> Result<RawRows, ClientError> {
-    RawRows::new(body, ranges, parent).map_err(|e| ClientError::Decode {
-        request: format!("GET {path}"),
-        json_path: "$".into(),
-        reason: e.to_string(),
-    })
-}
-
 /// The text at the dotted path `at` of a JSON object (a string, or a number written out).
 fn parent_of(body: &[u8], at: &str) -> Option<Arc<str>> {
     let value: Value = serde_json::from_slice(body).ok()?;
@@ -292,7 +267,7 @@ async fn children_of(
         match page {
             Ok(page) => {
                 let (body, ranges) = page.into_parts();
-                all.push(raw_rows(&path, body, ranges, Some(parent.clone()))?);
+                all.push(raw_rows("GET", &path, body, ranges, Some(parent.clone()))?);
             }
             Err(ClientError::Api(e)) if e.status == 404 => return Ok(Vec::new()),
             Err(e) => return Err(e),

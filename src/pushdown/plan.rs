@@ -402,19 +402,26 @@ impl ScanPlan {
     }
 
     pub fn describe(&self) -> String {
-        fn list(r: &ListRequest) -> String {
-            let (method, body, style) = match &r.style {
-                PageStyle::Search { query } => (
-                    "POST",
-                    format!(" {}", serde_json::json!({ "query": query })),
-                    "search",
-                ),
-                PageStyle::Cursor => ("GET", String::new(), "cursor"),
-                PageStyle::PageNumber => ("GET", String::new(), "page-number"),
-                PageStyle::Scroll => ("GET", String::new(), "scroll"),
-                PageStyle::Single => ("GET", String::new(), "single"),
+        /// `METHOD /path` and a search's query (none for a whole-table search's windows).
+        fn line(r: &ListRequest) -> String {
+            match &r.style {
+                PageStyle::Search { query } if !query.is_null() => {
+                    format!("POST {} {}", r.path, serde_json::json!({ "query": query }))
+                }
+                PageStyle::Search { .. } => format!("POST {}", r.path),
+                _ => format!("GET {}", r.path),
+            }
+        }
+        /// The request line, page size and paging, with `more` said about the pages.
+        fn list(r: &ListRequest, more: &str) -> String {
+            let style = match &r.style {
+                PageStyle::Search { .. } => "search",
+                PageStyle::Cursor => "cursor",
+                PageStyle::PageNumber => "page-number",
+                PageStyle::Scroll => "scroll",
+                PageStyle::Single => "single",
             };
-            let mut text = format!("{method} {}{body}", r.path);
+            let mut text = line(r);
             if let Some(n) = r.per_page {
                 text.push_str(&format!(" per_page={n}"));
             }
@@ -422,43 +429,48 @@ impl ScanPlan {
             if let Some(max) = r.max_pages {
                 text.push_str(&format!(", at most {max}"));
             }
+            text.push_str(more);
             text.push(')');
             text
         }
         match self {
-            ScanPlan::List(r) => list(r),
+            ScanPlan::List(r) => list(r, ""),
             ScanPlan::Pages(r) => {
-                format!("{}, pages after the first fetched concurrently", list(r))
+                format!(
+                    "{}, pages after the first fetched concurrently",
+                    list(r, "")
+                )
             }
             ScanPlan::Partitioned {
                 search,
                 key,
                 list_first,
             } => {
-                let mut windows = list(search);
-                if let PageStyle::Search { query } = &search.style
-                    && query.is_null()
-                {
-                    windows = windows.replacen(" {\"query\":null}", "", 1);
-                }
-                let split = super::partition::SPLIT_PAGES;
-                let field = &key.field;
+                let (split, field) = (super::partition::SPLIT_PAGES, &key.field);
                 match list_first {
-                    // The pages' closing parenthesis makes room for what follows.
-                    Some(first) => {
-                        let mut text = list(first);
-                        text.pop();
-                        // Only the request line of the search: its paging is the same.
-                        let search_line = windows.split(" per_page=").next().unwrap_or_default();
-                        format!(
-                            "{text}; over {split} pages: {search_line} in {field} windows read concurrently)"
-                        )
-                    }
-                    None => {
-                        windows.pop();
-                        format!("{windows}; over {split} pages: {field} windows read concurrently)")
-                    }
+                    Some(first) => list(
+                        first,
+                        &format!(
+                            "; over {split} pages: {} in {field} windows read concurrently",
+                            line(search)
+                        ),
+                    ),
+                    None => list(
+                        search,
+                        &format!("; over {split} pages: {field} windows read concurrently"),
+                    ),
                 }
+            }
+            ScanPlan::Children {
+                parents: Parents::Walk(r),
+                listing,
+                parent_table,
+            } => {
+                format!(
+                    "GET {} for every row of {parent_table} (listed by {})",
+                    listing.path,
+                    list(r, "")
+                )
             }
             ScanPlan::ByIds { path, ids, .. } => format!("GET {path} for ids {ids:?}"),
             ScanPlan::SearchKeys {
@@ -486,17 +498,6 @@ impl ScanPlan {
                 listing,
                 ..
             } => format!("GET {} for ids {ids:?}", listing.path),
-            ScanPlan::Children {
-                parents: Parents::Walk(r),
-                listing,
-                parent_table,
-            } => {
-                format!(
-                    "GET {} for every row of {parent_table} (listed by {})",
-                    listing.path,
-                    list(r)
-                )
-            }
         }
     }
 }
