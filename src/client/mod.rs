@@ -176,6 +176,9 @@ pub struct IntercomClient {
     config: Config,
     counters: Arc<RequestCounters>,
     budget: Arc<budget::Budget>,
+    /// The `total_count` each whole collection reported when last listed (see
+    /// [`IntercomClient::listed_total`]).
+    listed: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -216,6 +219,7 @@ impl IntercomClient {
             budget: budget::Budget::shared(&config),
             config,
             counters: Arc::default(),
+            listed: Arc::default(),
         })
     }
 
@@ -234,6 +238,24 @@ impl IntercomClient {
             config,
             counters: self.counters.clone(),
             budget: self.budget.clone(),
+            listed: self.listed.clone(),
+        }
+    }
+
+    /// How many objects the collection at `path` (`/companies`) held when this client last
+    /// listed it: the `total_count` of its latest listing without filters. What a plan uses to
+    /// weigh a request per key against listing the whole collection; never a result.
+    pub fn listed_total(&self, path: &str) -> Option<u64> {
+        self.listed.lock().ok()?.get(path).copied()
+    }
+
+    /// Remembers the `total_count` a whole listing of the collection at `path` reported. Only
+    /// top-level collections (one path segment) are kept, so the map stays as small as the
+    /// API.
+    pub(crate) fn note_listed_total(&self, path: &str, total: u64) {
+        let top_level = path.len() > 1 && !path[1..].contains('/');
+        if top_level && let Ok(mut listed) = self.listed.lock() {
+            listed.insert(path.to_string(), total);
         }
     }
 

@@ -138,6 +138,7 @@ fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
         }
         let request = state.request();
         let (body, envelope) = fetch(&state.client, &request, &state.list.items_keys).await?;
+        envelope.note_total(&state.client, &state.list);
         state.pages += 1;
         state.next = state.advance(&envelope.rest, envelope.items.is_empty(), &request)?;
         let more = !matches!(state.next, Next::Done);
@@ -211,6 +212,7 @@ async fn fetch_numbered(
     };
     let request = state.request();
     let (body, envelope) = fetch(client, &request, &list.items_keys).await?;
+    envelope.note_total(client, list);
     let total = envelope
         .rest
         .get("pages")
@@ -365,6 +367,15 @@ struct Envelope {
 }
 
 impl Envelope {
+    /// Tells `client` the size of the collection `list` reads whole (a listing with no filter
+    /// of its own), from this answer's `total_count`.
+    fn note_total(&self, client: &IntercomClient, list: &ListRequest) {
+        let whole = list.query.is_empty() && !matches!(list.style, PageStyle::Search { .. });
+        if whole && let Some(total) = self.rest.get("total_count").and_then(Value::as_u64) {
+            client.note_listed_total(&list.path, total);
+        }
+    }
+
     /// Page `number` of a stream: this envelope's items in `body`.
     fn into_page(self, body: Bytes, number: u64, more: bool) -> Page {
         Page {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -42,7 +42,8 @@ use super::convert::{BatchDecoder, RawRows, page_rows, raw_rows};
 use super::partition::partitioned;
 use crate::client::pagination::{numbered_pages, pages};
 use crate::client::{
-    ApiRequest, ClientError, ClientStats, IntercomClient, PageStyle, RequestCounters, path_segment,
+    ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, PageStyle, RequestCounters,
+    path_segment,
 };
 use crate::pushdown::plan::list_request;
 use crate::pushdown::{self, Parents, ScanPlan, join_keys};
@@ -80,7 +81,8 @@ impl ScanPlan {
                     &request,
                 )
             }
-            ScanPlan::List(mut request) => {
+            // A count read row by row (`Start::run` counts it with one request).
+            ScanPlan::List(mut request) | ScanPlan::Count(mut request) => {
                 request.counters = Some(counters);
                 page_rows(pages(client, request.clone()), &request)
             }
@@ -427,6 +429,10 @@ impl IntercomScanExec {
     /// as rows arrive) is never waited for, which could deadlock.
     fn plan_at_start(&self) -> ScanPlan {
         let mut plan = self.plan.clone();
+        let page_size = self.client.config().page_size;
+        let listed_pages = pushdown::plan::listing_pages(&self.def, page_size, |path| {
+            self.client.listed_total(path)
+        });
         for filter in &self.join_filters {
             if filter.wait_complete().now_or_never().is_none() {
                 continue;
@@ -436,7 +442,8 @@ impl IntercomScanExec {
             };
             for column in self.join_key_columns() {
                 if let Some(values) = join_keys::implied_values(&current, column) {
-                    plan = plan.with_join_keys(&self.def, column, values.into_iter().collect());
+                    let values = values.into_iter().collect();
+                    plan = plan.with_join_keys(&self.def, column, values, listed_pages);
                     break;
                 }
             }
@@ -703,6 +710,9 @@ impl Start {
         {
             *ran = Some(plan.describe());
         }
+        if let ScanPlan::Count(request) = plan {
+            return counted(&exec, metrics, request);
+        }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (page_tx, mut page_rx) = tokio::sync::mpsc::channel(2);
         let counters = Arc::new(RequestCounters::default());
@@ -786,6 +796,73 @@ impl Start {
         })
         .boxed()
     }
+}
+
+/// The rows of a [`ScanPlan::Count`]: as many rows of no column as `request` finds, in
+/// batches of at most [`COUNTED_BATCH_ROWS`].
+fn counted(
+    exec: &IntercomScanExec,
+    metrics: ScanMetrics,
+    request: ListRequest,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    let (client, schema) = (exec.client.clone(), exec.schema.clone());
+    let table = exec.def.name.clone();
+    let count = async move {
+        let counters = Arc::new(RequestCounters::default());
+        let rows = total_rows(client, request, counters.clone()).await;
+        metrics.sync(&counters, &AtomicU64::new(0));
+        let rows = rows.map_err(|e| {
+            DataFusionError::External(Box::new(e)).context(format!("scanning {table}"))
+        })?;
+        metrics
+            .output_rows
+            .add(usize::try_from(rows).unwrap_or(usize::MAX));
+        Ok::<_, DataFusionError>(rows)
+    };
+    stream::once(count)
+        .map_ok(move |rows| {
+            let schema = schema.clone();
+            let sizes = (0..rows)
+                .step_by(COUNTED_BATCH_ROWS)
+                .map(move |start| (rows - start).min(COUNTED_BATCH_ROWS as u64) as usize);
+            stream::iter(sizes.map(move |n| {
+                let options = RecordBatchOptions::new().with_row_count(Some(n));
+                Ok(RecordBatch::try_new_with_options(
+                    schema.clone(),
+                    Vec::new(),
+                    &options,
+                )?)
+            }))
+        })
+        .try_flatten()
+        .boxed()
+}
+
+/// Rows in each batch of a count's column-less rows.
+const COUNTED_BATCH_ROWS: usize = 8192;
+
+/// How many rows `request` finds: its first page's `total_count` (a page of one row), or, when
+/// the answer has none, its rows counted page by page.
+async fn total_rows(
+    client: Arc<IntercomClient>,
+    mut request: ListRequest,
+    counters: Arc<RequestCounters>,
+) -> Result<u64, ClientError> {
+    request.counters = Some(counters);
+    let mut first = request.clone();
+    first.per_page = Some(1);
+    first.max_pages = Some(1);
+    if let Some(page) = pages(client.clone(), first).next().await.transpose()?
+        && let Some(total) = page.total_count
+    {
+        return Ok(total);
+    }
+    let mut rows = 0;
+    let mut all = pages(client, request);
+    while let Some(page) = all.next().await {
+        rows += page?.len() as u64;
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -78,18 +78,34 @@ impl TableProvider for IntercomTable {
         let scan = options.map_or(ScanMode::Auto, |o| o.scan);
         // The filters shape the requests only with pushdown on; the scan re-checks all of them
         // either way, which is what makes them Exact.
+        let page_size = self.client.config().page_size;
+        let listed_pages = pushdown::plan::listing_pages(&self.def, page_size, |path| {
+            self.client.listed_total(path)
+        });
         let plan = pushdown::plan(
             &self.def,
             filters,
             enabled,
             limit,
-            self.client.config().page_size,
+            page_size,
             scan,
+            listed_pages,
         );
 
         let projection = projection
             .cloned()
             .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        // No column wanted (`SELECT count(*)`) from a search that finds exactly the rows the
+        // filters keep: its `total_count` is the answer, one request.
+        let plan = if enabled
+            && limit.is_none()
+            && projection.is_empty()
+            && pushdown::counts_exactly(&self.def, filters)
+        {
+            plan.counted()
+        } else {
+            plan
+        };
         // Decode the projected columns plus those the exact predicate reads.
         let residual = pushdown::residual(filters)?;
         let mut decoded: BTreeSet<usize> = projection.iter().copied().collect();

@@ -132,7 +132,9 @@ pub fn support(def: &TableDef, filter: &Expr) -> TableProviderFilterPushDown {
 /// `page_size`; without a limit, searches and whole tables may be read in concurrent windows
 /// as `scan` says (see [`ScanPlan::spread`]). With `enabled` false (`SET intercom.pushdown = off`) the
 /// filters shape nothing:
-/// the table is listed whole and the scan applies them.
+/// the table is listed whole and the scan applies them. `listed_pages` is how many pages a
+/// listing of the whole table takes, when known ([`plan::listing_pages`]): requests per key are
+/// not sent when the listing takes fewer ([`ScanPlan::cheapest`]).
 pub fn plan(
     def: &TableDef,
     filters: &[Expr],
@@ -140,6 +142,7 @@ pub fn plan(
     limit: Option<usize>,
     page_size: u32,
     scan: ScanMode,
+    listed_pages: Option<u64>,
 ) -> ScanPlan {
     let pushed = if enabled { filters } else { &[] };
     let uses: Vec<FilterUse> = pushed.iter().map(|f| use_of(def, f)).collect();
@@ -174,6 +177,64 @@ pub fn plan(
     ScanPlan::for_table(def, keys, search, page_size)
         .with_limit(limit, filters.is_empty())
         .spread(def, scan, limit.is_some())
+        .cheapest(def, listed_pages, page_size, scan, limit.is_some())
+}
+
+/// Whether the search for `filters` finds exactly the rows they keep, no more: then its
+/// `total_count` is their count ([`ScanPlan::counted`]). True for no filter at all, and for
+/// conjuncts each of which is a comparison Intercom makes exactly as SQL does, or an OR of
+/// them: `=` or `IN` on an integer, a boolean flag, `=` or `IN` on text without letters (Intercom may ignore case,
+/// docs/intercom-notes.md, "Search: string matching"). Dates (matched by day on contacts),
+/// ranges (`<` may be inclusive), patterns and negations are widened, so they are read and
+/// checked row by row.
+pub fn counts_exactly(def: &TableDef, filters: &[Expr]) -> bool {
+    filters.len() <= MAX_GROUP_ITEMS
+        && filters
+            .iter()
+            .all(|f| matches!(use_of(def, f), FilterUse::Search(_)) && exact(def, f))
+}
+
+/// Whether `expr` is one comparison the search makes exactly (see [`counts_exactly`]).
+fn exact(def: &TableDef, expr: &Expr) -> bool {
+    let exact_value = |kind: SearchType, value: Option<Literal>| match (kind, value) {
+        (SearchType::Int, Some(Literal::Int(_))) | (SearchType::Bool, Some(Literal::Bool(_))) => {
+            true
+        }
+        (SearchType::Str, Some(Literal::Str(s))) => case_neutral(&s),
+        _ => false,
+    };
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => match (searchable(def, left), searchable(def, right)) {
+            (Some((_, kind, _)), None) => exact_value(kind, literal(right)),
+            (None, Some((_, kind, _))) => exact_value(kind, literal(left)),
+            _ => false,
+        },
+        // An OR of such comparisons is sent whole, one group deep (`IN` of a few values becomes
+        // one).
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Or, ..
+        }) => {
+            let members = disjuncts(expr);
+            members.len() <= MAX_GROUP_ITEMS
+                && members.iter().all(|m| {
+                    !matches!(m, Expr::BinaryExpr(BinaryExpr { op, .. })
+                        if matches!(op, Operator::And | Operator::Or))
+                        && exact(def, m)
+                })
+        }
+        Expr::InList(list) if !list.negated => searchable(def, &list.expr)
+            .is_some_and(|(_, kind, _)| list.list.iter().all(|v| exact_value(kind, literal(v)))),
+        Expr::Column(_) => searchable(def, expr).is_some_and(|(_, k, _)| k == SearchType::Bool),
+        Expr::Not(inner) => {
+            matches!(inner.as_ref(), Expr::Column(_))
+                && searchable(def, inner).is_some_and(|(_, k, _)| k == SearchType::Bool)
+        }
+        _ => false,
+    }
 }
 
 /// What the scan itself checks on every row it fetches: the conjunction of all the filters it

@@ -54,6 +54,11 @@ pub enum ScanPlan {
     /// A page-numbered listing: the first page tells how many there are, and the rest are
     /// fetched concurrently, in order.
     Pages(ListRequest),
+    /// The rows of this request counted, not read: its first page's `total_count` (one
+    /// request, `per_page=1`). Only for a read whose every row is returned and whose
+    /// search is exact (see [`super::counts_exactly`]), when no column is wanted
+    /// (`SELECT count(*)`).
+    Count(ListRequest),
     /// A sub-resource per parent id.
     Children {
         /// Where the parent ids come from.
@@ -85,6 +90,32 @@ pub fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequ
     request.items_keys = listing.items_keys.clone();
     request.per_page = listing.sized.then_some(page_size);
     request
+}
+
+/// How many pages a listing of the whole of `def` takes, when its size is known: `listed_total`
+/// gives the `total_count` its collection last reported (`IntercomClient::listed_total`).
+pub fn listing_pages(
+    def: &TableDef,
+    page_size: u32,
+    listed_total: impl FnOnce(&str) -> Option<u64>,
+) -> Option<u64> {
+    let Source::List(listing) = &def.source else {
+        return None;
+    };
+    let per_page = u64::from(list_request(listing, listing.path.clone(), page_size).per_page?);
+    Some(
+        listed_total(&listing.path)?
+            .div_ceil(per_page.max(1))
+            .max(1),
+    )
+}
+
+/// The requests a search for `keys` keys takes at least: one per search, and one per page of
+/// the rows found (a key finds at most one object).
+fn search_requests(keys: usize, per_page: Option<u32>) -> u64 {
+    let searches = keys.div_ceil(super::MAX_KEYS_PER_SEARCH) as u64;
+    let pages = (keys as u64).div_ceil(u64::from(per_page.unwrap_or(50).max(1)));
+    searches.max(pages)
 }
 
 impl ScanPlan {
@@ -212,6 +243,49 @@ impl ScanPlan {
         }
     }
 
+    /// The plan that sends fewer requests: a request per key, or a search for the keys, is
+    /// replaced by a listing of the whole table (the keys then filtered locally) when the
+    /// table is known to fit in fewer pages (`listed_pages`, see [`listing_pages`]).
+    pub fn cheapest(
+        self,
+        def: &TableDef,
+        listed_pages: Option<u64>,
+        page_size: u32,
+        scan: ScanMode,
+        limited: bool,
+    ) -> Self {
+        let requests = match &self {
+            ScanPlan::ByIds {
+                ids,
+                parent_at: None,
+                ..
+            } => ids.len() as u64,
+            ScanPlan::SearchKeys { search, ids, .. } => search_requests(ids.len(), search.per_page),
+            _ => return self,
+        };
+        match listed_pages {
+            Some(pages) if pages < requests && matches!(def.source, Source::List(_)) => {
+                Self::for_table(def, None, None, page_size).spread(def, scan, limited)
+            }
+            _ => self,
+        }
+    }
+
+    /// This plan's rows counted instead of read (see [`ScanPlan::Count`]), when it reads a
+    /// search or a listing whose answers carry `total_count`; otherwise the plan unchanged.
+    /// The caller vouches that every row the requests return is a row of the result.
+    pub fn counted(self) -> Self {
+        match self.clone().unspread() {
+            ScanPlan::List(request)
+                if request.max_pages.is_none()
+                    && matches!(request.style, PageStyle::Search { .. } | PageStyle::Cursor) =>
+            {
+                ScanPlan::Count(request)
+            }
+            _ => self,
+        }
+    }
+
     /// The same rows read page after page: what a scan under a LIMIT it was not given (one
     /// above a filter it cannot apply itself) sends, so that the LIMIT stops the requests as
     /// soon as it has its rows.
@@ -261,7 +335,15 @@ impl ScanPlan {
     /// `column` has a lookup fetches those objects instead of listing everything, when there
     /// are at most [`JOIN_LOOKUP_LIMIT`] of them. Otherwise the plan is unchanged (the join
     /// still drops the rows it does not need).
-    pub fn with_join_keys(self, def: &TableDef, column: &str, values: Vec<String>) -> Self {
+    /// A whole-table read stays one when it takes fewer requests (`listed_pages`, see
+    /// [`listing_pages`]) than the keys would.
+    pub fn with_join_keys(
+        self,
+        def: &TableDef,
+        column: &str,
+        values: Vec<String>,
+        listed_pages: Option<u64>,
+    ) -> Self {
         let intersect = |known: Vec<String>| -> Vec<String> {
             known.into_iter().filter(|k| values.contains(k)).collect()
         };
@@ -322,7 +404,11 @@ impl ScanPlan {
                 }
             }
             // A whole-table read: the keys' objects instead, when there are few.
-            whole if values.len() <= JOIN_LOOKUP_LIMIT && whole.reads_whole_table() => {
+            whole
+                if values.len() <= JOIN_LOOKUP_LIMIT
+                    && whole.reads_whole_table()
+                    && listed_pages.is_none_or(|pages| pages >= values.len() as u64) =>
+            {
                 match def.lookups.iter().find(|l| l.column == column) {
                     Some(lookup) => ScanPlan::ByIds {
                         path: lookup.path.clone(),
@@ -340,7 +426,7 @@ impl ScanPlan {
     /// Whether the plan sends several requests at once (up to the client's concurrency).
     pub fn is_concurrent(&self) -> bool {
         match self {
-            ScanPlan::List(_) | ScanPlan::SearchKeys { .. } => false,
+            ScanPlan::List(_) | ScanPlan::SearchKeys { .. } | ScanPlan::Count(_) => false,
             ScanPlan::ByIds { ids, .. }
             | ScanPlan::Children {
                 parents: Parents::Ids(ids),
@@ -378,7 +464,10 @@ impl ScanPlan {
                 ..
             } => ids.len() * 10,
             whole if whole.reads_whole_table() => 1_000_000,
-            ScanPlan::List(_) | ScanPlan::Pages(_) | ScanPlan::Partitioned { .. } => 10_000,
+            ScanPlan::List(_)
+            | ScanPlan::Pages(_)
+            | ScanPlan::Partitioned { .. }
+            | ScanPlan::Count(_) => 10_000,
             ScanPlan::Children {
                 parents: Parents::Walk(_),
                 ..
@@ -435,6 +524,10 @@ impl ScanPlan {
         }
         match self {
             ScanPlan::List(r) => list(r, ""),
+            ScanPlan::Count(r) => format!(
+                "{} per_page=1 (total_count of the first page: rows counted, not read)",
+                line(r)
+            ),
             ScanPlan::Pages(r) => {
                 format!(
                     "{}, pages after the first fetched concurrently",
@@ -535,7 +628,7 @@ mod tests {
              up to 15 ORed a search"
         );
         // A join narrowing the keys to a few fetches those one by one.
-        let narrowed = plan.with_join_keys(contacts, "id", ids[..3].to_vec());
+        let narrowed = plan.with_join_keys(contacts, "id", ids[..3].to_vec(), None);
         assert!(
             matches!(&narrowed, ScanPlan::ByIds { ids, .. } if ids.len() == 3),
             "{narrowed:?}"
@@ -546,6 +639,40 @@ mod tests {
             ScanPlan::List(request) => assert_eq!(request.path, "/companies"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn keys_are_fetched_one_by_one_only_when_that_takes_fewer_requests_than_a_listing() {
+        let companies = tables::find("companies").unwrap();
+        let keys = |n: usize| Some(("id".to_string(), (0..n).map(|i| i.to_string()).collect()));
+        let plan = |n: usize, listed: Option<u64>| {
+            ScanPlan::for_table(companies, keys(n), None, 150).cheapest(
+                companies,
+                listed,
+                150,
+                ScanMode::Auto,
+                false,
+            )
+        };
+        assert!(matches!(plan(4, None), ScanPlan::ByIds { .. }));
+        assert!(matches!(plan(4, Some(4)), ScanPlan::ByIds { .. }));
+        assert!(matches!(plan(4, Some(3)), ScanPlan::Pages(_)));
+        let pages = listing_pages(companies, 150, |path| {
+            assert_eq!(path, "/companies");
+            Some(900)
+        });
+        assert_eq!(pages, Some(6));
+        // A join's keys: the same choice.
+        let whole = ScanPlan::for_table(companies, None, None, 150).spread(
+            companies,
+            ScanMode::Auto,
+            false,
+        );
+        let ids: Vec<String> = (0..7).map(|i| i.to_string()).collect();
+        let joined = whole.clone().with_join_keys(companies, "id", ids.clone(), Some(6));
+        assert!(matches!(joined, ScanPlan::Pages(_)), "{joined:?}");
+        let joined = whole.with_join_keys(companies, "id", ids, Some(7));
+        assert!(matches!(joined, ScanPlan::ByIds { .. }), "{joined:?}");
     }
 
     #[test]

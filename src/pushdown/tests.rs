@@ -486,6 +486,7 @@ fn every_table_predicate_becomes_its_request_line() {
             None,
             150,
             crate::settings::ScanMode::Auto,
+            None,
         )
         .describe();
         if got != *line {

@@ -371,17 +371,6 @@ async fn two_thousand_ids_on_contacts_are_a_few_searches() {
     want.sort();
     assert_eq!(searched, want, "every id asked for once");
 
-    // The same answer without pushdown (a full listing, filtered locally).
-    env.engine
-        .execute("SET intercom.pushdown = off")
-        .await
-        .expect("SET");
-    assert_eq!(env.rows(&sql).await.concat(), known);
-    env.engine
-        .execute("SET intercom.pushdown = on")
-        .await
-        .expect("SET");
-
     // EXPLAIN shows the searches.
     let plan = env
         .rows(&format!("EXPLAIN {sql}"))
@@ -396,6 +385,34 @@ async fn two_thousand_ids_on_contacts_are_a_few_searches() {
         ),
         "{plan}"
     );
+
+    // The same answer without pushdown (a full listing, filtered locally).
+    env.engine
+        .execute("SET intercom.pushdown = off")
+        .await
+        .expect("SET");
+    assert_eq!(env.rows(&sql).await.concat(), known);
+    env.engine
+        .execute("SET intercom.pushdown = on")
+        .await
+        .expect("SET");
+
+    // That listing showed 200 contacts: 2 pages, fewer requests than the searches. From now
+    // on the ids are read by listing.
+    let plan = env
+        .rows(&format!("EXPLAIN {sql}"))
+        .await
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        plan.contains("request=GET /contacts per_page=150"),
+        "{plan}"
+    );
+    env.emulator.state.clear_requests();
+    assert_eq!(env.rows(&sql).await.concat(), known);
+    assert_eq!(env.requests().len(), 2, "{:?}", env.requests());
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ const CONTACT_COLUMNS: &[(&str, Kind)] = &[
     ("external_id", Kind::Text),
     ("owner_id", Kind::Int),
     ("has_hard_bounced", Kind::Bool),
-    ("unsubscribed_from_emails", Kind::Bool),
+    ("has_hard_bounced", Kind::Bool),
     ("created_at", Kind::Time),
     ("last_seen_at", Kind::Time),
     ("signed_up_at", Kind::Time),
@@ -287,7 +287,7 @@ async fn differential(env: &TestEnv, table: &str, columns: &[(&str, Kind)], seed
     let local = local_copy(&env.engine, table).await;
     let samples = samples(&local, table, columns).await;
     let mut rng = fastrand::Rng::with_seed(seed);
-    let (mut searched, mut nonempty) = (0, 0);
+    let (mut searched, mut nonempty, mut counted) = (0, 0, 0);
     // Every tricky needle in every form, then the random clauses.
     let text_column = columns
         .iter()
@@ -317,6 +317,19 @@ async fn differential(env: &TestEnv, table: &str, columns: &[(&str, Kind)], seed
             got, want,
             "clause {i} (seed {seed}) changed the answer: WHERE {clause}"
         );
+        // A count is answered from `total_count` when the search is exact: same number.
+        let count = format!("SELECT count(*) FROM {table} WHERE {clause}");
+        assert_eq!(
+            env.rows(&count).await,
+            vec![vec![want.len().to_string()]],
+            "clause {i} (seed {seed}) changed the count: WHERE {clause}"
+        );
+        counted += usize::from(
+            env.rows(&format!("EXPLAIN {count}"))
+                .await
+                .iter()
+                .any(|r| r.join(" ").contains("rows counted")),
+        );
         if !random {
             continue;
         }
@@ -336,6 +349,11 @@ async fn differential(env: &TestEnv, table: &str, columns: &[(&str, Kind)], seed
     assert!(
         nonempty > CLAUSES_PER_TABLE / 4,
         "{table}: only {nonempty} clauses matched any row"
+    );
+    // Exact searches (booleans, integers) must come up often enough to test counting.
+    assert!(
+        counted >= 10,
+        "{table}: only {counted} clauses were counted from total_count"
     );
 }
 
@@ -876,4 +894,160 @@ async fn companies_by_tag_and_segment_are_one_filtered_list() {
         .await;
     assert_eq!(embedded, listed);
     assert_ne!(listed[0][0], "0", "no company carries VIP");
+}
+
+/// The plan line EXPLAIN shows for the scan of `sql`.
+async fn explained_scan(env: &TestEnv, sql: &str) -> String {
+    let text = env
+        .rows(&format!("EXPLAIN {sql}"))
+        .await
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.lines()
+        .find(|l| l.contains("IntercomScanExec"))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn count_of_an_exact_search_is_one_request_and_the_same_number() {
+    let env = start().await;
+    let bounced = env
+        .emulator
+        .state
+        .snapshot("contacts")
+        .iter()
+        .filter(|c| c["has_hard_bounced"] == serde_json::json!(true))
+        .count();
+    assert!(bounced > 0, "the seed has no contact whose email bounced");
+    let cases = [
+        ("SELECT count(*) FROM contacts", "GET /contacts?per_page=1"),
+        (
+            "SELECT count(*) FROM contacts WHERE has_hard_bounced",
+            "POST /contacts/search",
+        ),
+        (
+            "SELECT count(*) FROM contacts WHERE NOT has_hard_bounced AND owner_id IN (1, 2)",
+            "POST /contacts/search",
+        ),
+        (
+            "SELECT count(*) FROM conversations",
+            "GET /conversations?per_page=1",
+        ),
+        ("SELECT count(*) FROM tickets", "POST /tickets/search"),
+        (
+            "SELECT count(1) FROM conversations WHERE open",
+            "POST /conversations/search",
+        ),
+    ];
+    for (sql, request) in cases {
+        let [(on, on_requests), (off, _)] = on_and_off(&env, sql).await;
+        assert_eq!(on, off, "{sql}: counting changed the answer");
+        assert_eq!(on_requests, vec![request.to_string()], "{sql}");
+        let plan = explained_scan(&env, sql).await;
+        assert!(plan.contains("rows counted, not read"), "{sql}: {plan}");
+    }
+    let [(on, _), _] =
+        on_and_off(&env, "SELECT count(*) FROM contacts WHERE has_hard_bounced").await;
+    assert_eq!(on, vec![vec![bounced.to_string()]]);
+
+    // Searches Intercom widens (case-insensitive text, day-granular dates, `<` that may be
+    // inclusive) are read and checked row by row: the same answer, more requests.
+    for sql in [
+        "SELECT count(*) FROM contacts WHERE role = 'lead'",
+        "SELECT count(*) FROM contacts WHERE created_at > TIMESTAMP '2024-01-01'",
+        "SELECT count(*) FROM conversations WHERE created_at < TIMESTAMP '2024-06-01'",
+        "SELECT count(*) FROM contacts WHERE role = 'lead' LIMIT 1",
+    ] {
+        let [(on, on_requests), (off, _)] = on_and_off(&env, sql).await;
+        assert_eq!(on, off, "{sql}");
+        assert!(
+            on_requests.iter().all(|r| !r.contains("per_page=1")),
+            "{sql}: {on_requests:?}"
+        );
+        let plan = explained_scan(&env, sql).await;
+        assert!(!plan.contains("rows counted"), "{sql}: {plan}");
+    }
+    // Columns wanted: the rows are read.
+    let plan = explained_scan(&env, "SELECT count(email) FROM contacts").await;
+    assert!(!plan.contains("rows counted"), "{plan}");
+}
+
+#[tokio::test]
+async fn a_count_survives_a_failing_first_answer_and_reports_errors_in_one_line() {
+    use intercom_sql::emulator::{Fault, FaultRule};
+    let env = start().await;
+    let total = env.emulator.state.snapshot("contacts").len();
+    let fault = |fault, count| FaultRule {
+        path_prefix: Some("/contacts".into()),
+        method: Some("GET".into()),
+        fault,
+        count,
+    };
+    env.emulator.state.inject(fault(Fault::Status(503), 1));
+    let rows = env.rows("SELECT count(*) FROM contacts").await;
+    assert_eq!(rows, vec![vec![total.to_string()]]);
+    env.emulator.state.inject(fault(Fault::Status(401), 100));
+    let error = env.error("SELECT count(*) FROM contacts").await;
+    assert!(!error.contains('\n') && error.contains("401"), "{error}");
+}
+
+#[tokio::test]
+async fn ids_of_a_small_table_known_to_fit_in_fewer_pages_are_read_by_listing_it() {
+    let env = start().await;
+    let companies = snapshot_ids_of(&env, "companies");
+    let ids: Vec<String> = companies[..4].to_vec();
+    let sql = format!(
+        "SELECT id FROM companies WHERE id IN ({}) ORDER BY id",
+        ids.iter()
+            .map(|i| format!("'{i}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // Size unknown: a GET per id.
+    let [(first, first_requests), (off, _)] = on_and_off(&env, &sql).await;
+    assert_eq!(first, off);
+    assert_eq!(first_requests.len(), 4, "{first_requests:?}");
+    assert!(
+        first_requests
+            .iter()
+            .all(|r| r.starts_with("GET /companies/"))
+    );
+    // The listing just read (pushdown off) reported 30 companies: one page. One request
+    // replaces four, with the same rows.
+    let [(known, known_requests), _] = on_and_off(&env, &sql).await;
+    assert_eq!(known, first);
+    assert_eq!(known_requests.len(), 1, "{known_requests:?}");
+    assert!(
+        known_requests[0].starts_with("GET /companies?"),
+        "{known_requests:?}"
+    );
+    let plan = explained_scan(&env, &sql).await;
+    assert!(plan.contains("request=GET /companies per_page="), "{plan}");
+    // One id is still one request.
+    env.emulator.state.clear_requests();
+    let one = env
+        .rows(&format!("SELECT id FROM companies WHERE id = '{}'", ids[0]))
+        .await;
+    assert_eq!(one, vec![vec![ids[0].clone()]]);
+    assert_eq!(env.requests().len(), 1);
+    // Where the listing takes as many requests, the lookups stay: 200 contacts are 2 pages,
+    // no fewer than 2 GETs.
+    let contact_ids = snapshot_ids_of(&env, "contacts");
+    env.rows("SELECT count(*) FROM contacts").await;
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(&format!(
+            "SELECT id FROM contacts WHERE id IN ('{}', '{}')",
+            contact_ids[0], contact_ids[1]
+        ))
+        .await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!(env.requests().len(), 2, "{:?}", env.requests());
+}
+
+fn snapshot_ids_of(env: &TestEnv, kind: &str) -> Vec<String> {
+    crate::common::snapshot_ids(env, kind)
 }
