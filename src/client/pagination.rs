@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
@@ -388,6 +389,132 @@ impl Envelope {
     }
 }
 
+/// What a response held under a key that may hold the items.
+enum Found<'a> {
+    /// A list: each item's JSON text.
+    Items(Vec<&'a RawValue>),
+    /// `null`: no items.
+    Null,
+    /// The JSON text of the value under a nested key's first segment (the items are further
+    /// down).
+    Nested(&'a RawValue),
+    /// Anything else: no list here.
+    NotList,
+}
+
+/// A response's top-level object: what it held under the keys that may hold the items, and
+/// every other member as a value.
+struct Top<'a> {
+    found: HashMap<String, Found<'a>>,
+    rest: serde_json::Map<String, Value>,
+}
+
+/// Reads a response's top-level object in one pass, for [`parse_envelope`]: `keys` are the
+/// item keys, dotted for nested ones.
+struct TopSeed<'k> {
+    keys: &'k [String],
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = Top<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Top<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Top<'de>, M::Error> {
+        let mut top = Top {
+            found: HashMap::new(),
+            rest: serde_json::Map::new(),
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            let nested = self
+                .keys
+                .iter()
+                .any(|k| k.split_once('.').is_some_and(|(first, _)| first == key));
+            if nested {
+                let raw: &'de RawValue = map.next_value()?;
+                let found = if raw.get() == "null" {
+                    Found::Null
+                } else {
+                    Found::Nested(raw)
+                };
+                top.found.insert(key, found);
+            } else if self.keys.contains(&key) {
+                let found = map.next_value_seed(ItemsSeed)?;
+                top.found.insert(key, found);
+            } else {
+                let value: Value = map.next_value()?;
+                top.rest.insert(key, value);
+            }
+        }
+        Ok(top)
+    }
+}
+
+/// The value under an item key: a list's items, each borrowed as JSON text as the list is
+/// read, or what it was instead.
+struct ItemsSeed;
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed {
+    type Value = Found<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Found<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed {
+    type Value = Found<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of items")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found<'de>, S::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            items.push(item);
+        }
+        Ok(Found::Items(items))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Found<'de>, E> {
+        Ok(Found::Null)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Found<'de>, M::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Found::NotList)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+}
+
 /// Finds the items in a list response without building a value per item: one pass that borrows
 /// each item's raw JSON text (`serde_json::value::RawValue`) and records its byte range.
 /// On failure, the error and whether the body was cut short (its JSON ends early: worth
@@ -419,44 +546,54 @@ fn parse_envelope(
         };
         (error, false)
     })?;
-    let top: HashMap<&str, &RawValue> =
-        serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
+    // One pass over the body: the items of a list key are found as they are read (each item
+    // borrowed, not parsed), the rest kept as small values.
+    let mut de = serde_json::Deserializer::from_str(text);
+    let top = TopSeed { keys }
+        .deserialize(&mut de)
+        .and_then(|top| de.end().map(|()| top))
+        .map_err(|e| decode_error("$".into(), e))?;
     let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
+    let ranges = |list: &[&RawValue]| -> Vec<Range<usize>> {
+        list.iter()
+            .map(|item| offset(item)..offset(item) + item.get().len())
+            .collect()
+    };
+    let rest = Value::Object(top.rest);
     for key in keys {
-        let mut parts = key.split('.');
-        let first = parts.next().unwrap_or_default();
-        let mut node = top.get(first).copied();
-        for part in parts {
-            node = match node {
-                Some(raw) if raw.get().starts_with('{') => {
-                    let map: HashMap<&str, &RawValue> = serde_json::from_str(raw.get())
-                        .map_err(|e| decode_error(format!("$.{key}"), e))?;
-                    map.get(part).copied()
-                }
-                _ => None,
-            };
-        }
-        let Some(raw) = node else { continue };
-        let items: Vec<Range<usize>> = if raw.get() == "null" {
-            Vec::new()
-        } else if raw.get().starts_with('[') {
-            let list: Vec<&RawValue> =
-                serde_json::from_str(raw.get()).map_err(|e| decode_error(format!("$.{key}"), e))?;
-            list.iter()
-                .map(|item| offset(item)..offset(item) + item.get().len())
-                .collect()
-        } else {
+        let first = key.split('.').next().unwrap_or_default();
+        let Some(found) = top.found.get(first) else {
             continue;
         };
-        let rest: serde_json::Map<String, Value> = top
-            .iter()
-            .filter(|(k, _)| **k != first)
-            .filter_map(|(k, v)| Some((k.to_string(), serde_json::from_str(v.get()).ok()?)))
-            .collect();
-        return Ok(Envelope {
-            items,
-            rest: Value::Object(rest),
-        });
+        let items = match (found, key.split_once('.')) {
+            (Found::Null, _) => Vec::new(),
+            (Found::Items(list), None) => ranges(list),
+            // A nested key (`conversation_parts.conversation_parts`): walk down from here.
+            (Found::Nested(raw), Some((_, path))) => {
+                let mut node = Some(*raw);
+                for part in path.split('.') {
+                    node = match node {
+                        Some(raw) if raw.get().starts_with('{') => {
+                            let map: HashMap<&str, &RawValue> = serde_json::from_str(raw.get())
+                                .map_err(|e| decode_error(format!("$.{key}"), e))?;
+                            map.get(part).copied()
+                        }
+                        _ => None,
+                    };
+                }
+                match node {
+                    Some(raw) if raw.get() == "null" => Vec::new(),
+                    Some(raw) if raw.get().starts_with('[') => {
+                        let list: Vec<&RawValue> = serde_json::from_str(raw.get())
+                            .map_err(|e| decode_error(format!("$.{key}"), e))?;
+                        ranges(&list)
+                    }
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        return Ok(Envelope { items, rest });
     }
     let error = ClientError::Decode {
         request: request.describe(),

@@ -5,8 +5,8 @@
 //! Lenient where Intercom is inconsistent (ids sent as numbers, timestamps as ISO strings):
 //! a value of an unexpected shape becomes NULL rather than failing the query.
 
+use datafusion::common::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -111,6 +111,7 @@ pub fn page_rows(
 #[derive(Debug, Default)]
 struct Node {
     leaves: Vec<usize>,
+    /// Keyed with a fast hash (foldhash): looked up for every key of every item.
     children: HashMap<String, Node>,
 }
 

@@ -714,7 +714,7 @@ impl Start {
             return counted(&exec, metrics, request);
         }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
-        let (page_tx, mut page_rx) = tokio::sync::mpsc::channel(2);
+        let (page_tx, page_rx) = tokio::sync::mpsc::channel(2);
         let counters = Arc::new(RequestCounters::default());
         let windows = Arc::new(AtomicU64::new(0));
         let mut items = plan.items(exec.client.clone(), counters.clone(), windows.clone());
@@ -751,32 +751,49 @@ impl Start {
                 }
             }
         });
+        // Pages are decoded on the runtime's workers, up to `DECODE_AHEAD` at once, and passed
+        // on in order: decoding (the scan's heaviest work at low latency) uses every core.
+        let decoder = Arc::new(decoder);
+        let pages = stream::unfold(page_rx, |mut rx| async move {
+            rx.recv().await.map(|next| (next, rx))
+        });
+        let decoded = pages
+            .map(move |next| {
+                let (decoder, predicate, output) =
+                    (decoder.clone(), predicate.clone(), output.clone());
+                SpawnedTask::spawn(async move {
+                    let chunks = next.map_err(|e| DataFusionError::External(Box::new(e)))?;
+                    let fetched = (chunks.len(), chunks.iter().map(RawRows::len).sum::<usize>());
+                    let batch = decoder
+                        .decode(&chunks)
+                        .map_err(DataFusionError::from)
+                        .and_then(|batch| select(batch, predicate.as_ref(), &output))?;
+                    Ok::<_, DataFusionError>((fetched, batch))
+                })
+                .join()
+            })
+            .buffered(DECODE_AHEAD);
         let task = SpawnedTask::spawn(async move {
             let _fetch = fetch;
-            while let Some(next) = page_rx.recv().await {
-                let batch =
-                    match next {
-                        Err(e) => Err(DataFusionError::External(Box::new(e))
-                            .context(format!("scanning {table}"))),
-                        Ok(chunks) => {
-                            metrics.pages.add(chunks.len());
-                            metrics
-                                .rows_fetched
-                                .add(chunks.iter().map(RawRows::len).sum());
-                            decoder
-                                .decode(&chunks)
-                                .map_err(Into::into)
-                                .and_then(|batch| select(batch, predicate.as_ref(), &output))
-                                .map(|batch| match remaining.as_mut() {
-                                    Some(left) => {
-                                        let keep = batch.num_rows().min(*left);
-                                        *left -= keep;
-                                        batch.slice(0, keep)
-                                    }
-                                    None => batch,
-                                })
-                        }
-                    };
+            let mut decoded = std::pin::pin!(decoded);
+            while let Some(next) = decoded.next().await {
+                let batch = match next {
+                    Err(e) => Err(DataFusionError::ExecutionJoin(Box::new(e))
+                        .context(format!("scanning {table}"))),
+                    Ok(Err(e)) => Err(e.context(format!("scanning {table}"))),
+                    Ok(Ok(((pages, rows), batch))) => {
+                        metrics.pages.add(pages);
+                        metrics.rows_fetched.add(rows);
+                        Ok(match remaining.as_mut() {
+                            Some(left) => {
+                                let keep = batch.num_rows().min(*left);
+                                *left -= keep;
+                                batch.slice(0, keep)
+                            }
+                            None => batch,
+                        })
+                    }
+                };
                 if let Ok(batch) = &batch {
                     metrics.output_rows.add(batch.num_rows());
                 }
@@ -837,6 +854,9 @@ fn counted(
         .try_flatten()
         .boxed()
 }
+
+/// Pages a scan decodes at once (each on a worker of the runtime).
+const DECODE_AHEAD: usize = 4;
 
 /// Rows in each batch of a count's column-less rows.
 const COUNTED_BATCH_ROWS: usize = 8192;

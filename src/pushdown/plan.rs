@@ -669,7 +669,9 @@ mod tests {
             false,
         );
         let ids: Vec<String> = (0..7).map(|i| i.to_string()).collect();
-        let joined = whole.clone().with_join_keys(companies, "id", ids.clone(), Some(6));
+        let joined = whole
+            .clone()
+            .with_join_keys(companies, "id", ids.clone(), Some(6));
         assert!(matches!(joined, ScanPlan::Pages(_)), "{joined:?}");
         let joined = whole.with_join_keys(companies, "id", ids, Some(7));
         assert!(matches!(joined, ScanPlan::ByIds { .. }), "{joined:?}");
