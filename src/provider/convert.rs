@@ -170,12 +170,16 @@ impl BatchDecoder {
                         }
                     }
                     let mut de = serde_json::Deserializer::from_str(item);
+                    let mut left = filled.iter().filter(|f| !**f).count();
                     let seed = ObjectSeed {
                         node: &self.root,
                         builders: &mut builders,
                         filled: &mut filled,
+                        left: &mut left,
                     };
                     // A row that is not an object (or not JSON) keeps whatever it filled: NULLs.
+                    // Reading stops once every column is filled (the rest of the item is not
+                    // looked at, which serde_json reports as an error: ignored too).
                     let _ = seed.deserialize(&mut de);
                     for (builder, done) in builders.iter_mut().zip(&filled) {
                         if !done {
@@ -196,6 +200,8 @@ struct ObjectSeed<'a> {
     node: &'a Node,
     builders: &'a mut [ColumnBuilder],
     filled: &'a mut [bool],
+    /// Columns not filled yet: at zero the walk stops.
+    left: &'a mut usize,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
@@ -224,17 +230,25 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                 if !self.filled[i] {
                     self.builders[i].append_raw(text);
                     self.filled[i] = true;
+                    *self.left -= 1;
                 }
             }
             if !child.children.is_empty() && text.starts_with('{') {
                 let mut de = serde_json::Deserializer::from_str(text);
-                ObjectSeed {
+                let nested = ObjectSeed {
                     node: child,
                     builders: self.builders,
                     filled: self.filled,
+                    left: self.left,
                 }
-                .deserialize(&mut de)
-                .map_err(de::Error::custom)?;
+                .deserialize(&mut de);
+                // A nested object left unread because every column is filled is no error.
+                if *self.left > 0 {
+                    nested.map_err(de::Error::custom)?;
+                }
+            }
+            if *self.left == 0 {
+                break;
             }
         }
         Ok(())
