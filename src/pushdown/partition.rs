@@ -115,7 +115,7 @@ pub fn can_split(base: &Value, key: &PartitionKey) -> bool {
 }
 
 /// Pages a window is sized to at least (see [`target_size`]).
-pub const MIN_WINDOW_PAGES: u64 = 2;
+pub const MIN_WINDOW_PAGES: u64 = 1;
 /// A search (or a whole table) of more pages than this is split into windows; smaller ones are
 /// read page after page, which costs no request more than the windows would.
 pub const SPLIT_PAGES: u64 = 6;
@@ -124,17 +124,20 @@ pub const WAVES: u64 = 1;
 
 /// How many objects one window should hold: about [`WAVES`] windows for each of the
 /// `concurrency` requests in flight, so that windows of unequal size still keep every slot
-/// busy to the end, and no fewer than [`MIN_WINDOW_PAGES`] pages (a window's last page is
-/// usually short: tiny windows would waste requests). A search of at most [`SPLIT_PAGES`]
+/// busy to the end, in whole pages, at least [`MIN_WINDOW_PAGES`] (a window's last page is
+/// usually short: windows a little over a page would waste requests). A search of at most [`SPLIT_PAGES`]
 /// pages is not split at all.
 pub fn target_size(total: u64, per_page: u64, concurrency: usize) -> u64 {
     let per_page = per_page.max(1);
     if total <= SPLIT_PAGES * per_page {
         return total.max(1);
     }
-    total
+    // Whole pages: a window a few rows over one page would cost a second, nearly empty one.
+    let pages = total
         .div_ceil(WAVES * concurrency.max(1) as u64)
-        .max(MIN_WINDOW_PAGES * per_page)
+        .div_ceil(per_page)
+        .max(MIN_WINDOW_PAGES);
+    pages * per_page
 }
 
 /// The windows `window` splits into when its search reports `total` objects and windows
@@ -289,8 +292,11 @@ mod tests {
         // Small enough: read as is.
         assert_eq!(split(Window::ALL, 600, 600, &by_second, now), None);
         assert_eq!(target_size(900, 150, 48), 900);
-        assert_eq!(target_size(100_000, 150, 48), 2_084);
-        assert_eq!(target_size(2_000, 150, 48), 300);
+        // Whole pages, at least one.
+        assert_eq!(target_size(100_000, 150, 48), 2_100);
+        assert_eq!(target_size(2_000, 150, 48), 150);
+        assert_eq!(target_size(10_000, 150, 64), 300);
+        assert_eq!(target_size(5_000, 150, 64), 150);
         // Unbounded: doubling windows back from now, contiguous, open at both ends.
         let first = split(Window::ALL, 100_000, 2_000, &by_second, now).unwrap();
         assert_eq!(first[0].lo, None);
