@@ -856,7 +856,7 @@ fn counted(
 }
 
 /// Pages a scan decodes at once (each on a worker of the runtime).
-const DECODE_AHEAD: usize = 4;
+const DECODE_AHEAD: usize = 2;
 
 /// Rows in each batch of a count's column-less rows.
 const COUNTED_BATCH_ROWS: usize = 8192;
