@@ -372,13 +372,7 @@ async fn two_thousand_ids_on_contacts_are_a_few_searches() {
     assert_eq!(searched, want, "every id asked for once");
 
     // EXPLAIN shows the searches.
-    let plan = env
-        .rows(&format!("EXPLAIN {sql}"))
-        .await
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plan = env.plan("EXPLAIN", &sql).await;
     assert!(
         plan.contains(
             "request=POST /contacts/search {\"query\":{\"field\":\"id\",\"operator\":\"IN\",\"value\":[…]}} per_page=150 (search pages) for 2000 ids: 2 searches"
@@ -399,13 +393,7 @@ async fn two_thousand_ids_on_contacts_are_a_few_searches() {
 
     // That listing showed 200 contacts: 2 pages, fewer requests than the searches. From now
     // on the ids are read by listing.
-    let plan = env
-        .rows(&format!("EXPLAIN {sql}"))
-        .await
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plan = env.plan("EXPLAIN", &sql).await;
     assert!(
         plan.contains("request=GET /contacts per_page=150"),
         "{plan}"
@@ -443,13 +431,7 @@ async fn two_thousand_ids_on_companies_are_one_listing() {
     listed.sort();
     assert_eq!(rows, listed);
 
-    let plan = env
-        .rows(&format!("EXPLAIN {sql}"))
-        .await
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let plan = env.plan("EXPLAIN", &sql).await;
     assert!(plan.contains("request=GET /companies per_page="), "{plan}");
 }
 

@@ -41,20 +41,6 @@ fn same_rows(got: &[String], want: &[String], what: &str) {
     );
 }
 
-/// The line of an `EXPLAIN ANALYZE` that shows the scan.
-async fn analyzed_scan(env: &TestEnv, sql: &str) -> String {
-    let rows = env.rows(&format!("EXPLAIN ANALYZE {sql}")).await;
-    let text = rows
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.lines()
-        .find(|l| l.contains("IntercomScanExec"))
-        .unwrap_or_else(|| panic!("{text}"))
-        .to_string()
-}
-
 fn metric(scan: &str, name: &str) -> u64 {
     scan.split(&format!("{name}="))
         .nth(1)
@@ -106,7 +92,9 @@ async fn windows_return_exactly_the_rows_of_the_listing() {
     }
     // The reads did split, and EXPLAIN shows how.
     env.rows("SET intercom.scan = 'partitioned'").await;
-    let scan = analyzed_scan(&env, "SELECT id FROM contacts").await;
+    let scan = env
+        .scan_line("EXPLAIN ANALYZE", "SELECT id FROM contacts")
+        .await;
     assert!(
         scan.contains("created_at windows read concurrently") && scan.contains("concurrency=6"),
         "{scan}"

@@ -324,12 +324,7 @@ async fn differential(env: &TestEnv, table: &str, columns: &[(&str, Kind)], seed
             vec![vec![want.len().to_string()]],
             "clause {i} (seed {seed}) changed the count: WHERE {clause}"
         );
-        counted += usize::from(
-            env.rows(&format!("EXPLAIN {count}"))
-                .await
-                .iter()
-                .any(|r| r.join(" ").contains("rows counted")),
-        );
+        counted += usize::from(env.plan("EXPLAIN", &count).await.contains("rows counted"));
         if !random {
             continue;
         }
@@ -896,21 +891,6 @@ async fn companies_by_tag_and_segment_are_one_filtered_list() {
     assert_ne!(listed[0][0], "0", "no company carries VIP");
 }
 
-/// The plan line EXPLAIN shows for the scan of `sql`.
-async fn explained_scan(env: &TestEnv, sql: &str) -> String {
-    let text = env
-        .rows(&format!("EXPLAIN {sql}"))
-        .await
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
-    text.lines()
-        .find(|l| l.contains("IntercomScanExec"))
-        .unwrap_or_else(|| panic!("{text}"))
-        .to_string()
-}
-
 #[tokio::test]
 async fn count_of_an_exact_search_is_one_request_and_the_same_number() {
     let env = start().await;
@@ -946,7 +926,7 @@ async fn count_of_an_exact_search_is_one_request_and_the_same_number() {
         let [(on, on_requests), (off, _)] = on_and_off(&env, sql).await;
         assert_eq!(on, off, "{sql}: counting changed the answer");
         assert_eq!(on_requests, vec![request.to_string()], "{sql}");
-        let plan = explained_scan(&env, sql).await;
+        let plan = env.scan_line("EXPLAIN", sql).await;
         assert!(plan.contains("rows counted, not read"), "{sql}: {plan}");
     }
     let [(on, _), _] =
@@ -967,11 +947,13 @@ async fn count_of_an_exact_search_is_one_request_and_the_same_number() {
             on_requests.iter().all(|r| !r.contains("per_page=1")),
             "{sql}: {on_requests:?}"
         );
-        let plan = explained_scan(&env, sql).await;
+        let plan = env.scan_line("EXPLAIN", sql).await;
         assert!(!plan.contains("rows counted"), "{sql}: {plan}");
     }
     // Columns wanted: the rows are read.
-    let plan = explained_scan(&env, "SELECT count(email) FROM contacts").await;
+    let plan = env
+        .scan_line("EXPLAIN", "SELECT count(email) FROM contacts")
+        .await;
     assert!(!plan.contains("rows counted"), "{plan}");
 }
 
@@ -1024,7 +1006,7 @@ async fn ids_of_a_small_table_known_to_fit_in_fewer_pages_are_read_by_listing_it
         known_requests[0].starts_with("GET /companies?"),
         "{known_requests:?}"
     );
-    let plan = explained_scan(&env, &sql).await;
+    let plan = env.scan_line("EXPLAIN", &sql).await;
     assert!(plan.contains("request=GET /companies per_page="), "{plan}");
     // One id is still one request.
     env.emulator.state.clear_requests();

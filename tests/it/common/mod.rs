@@ -65,6 +65,25 @@ impl TestEnv {
         }
     }
 
+    /// The plan `explain` (`EXPLAIN` or `EXPLAIN ANALYZE`) prints for `sql`, as one text.
+    pub async fn plan(&self, explain: &str, sql: &str) -> String {
+        self.rows(&format!("{explain} {sql}"))
+            .await
+            .iter()
+            .map(|r| r.join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The line of that plan showing the (first) scan.
+    pub async fn scan_line(&self, explain: &str, sql: &str) -> String {
+        let text = self.plan(explain, sql).await;
+        text.lines()
+            .find(|l| l.contains("IntercomScanExec"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_string()
+    }
+
     /// Paths (with query strings) of the requests the emulator has served.
     pub fn requests(&self) -> Vec<String> {
         self.emulator
