@@ -89,6 +89,7 @@ pub fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequ
     let mut request = ListRequest::new(path, listing.style.clone(), &listing.items_keys[0]);
     request.items_keys = listing.items_keys.clone();
     request.per_page = listing.sized.then_some(page_size);
+    request.query = listing.query.clone();
     request
 }
 
@@ -498,7 +499,12 @@ impl ScanPlan {
                     format!("POST {} {}", r.path, serde_json::json!({ "query": query }))
                 }
                 PageStyle::Search { .. } => format!("POST {}", r.path),
-                _ => format!("GET {}", r.path),
+                _ if r.query.is_empty() => format!("GET {}", r.path),
+                _ => {
+                    let query: Vec<String> =
+                        r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("GET {}?{}", r.path, query.join("&"))
+                }
             }
         }
         /// The request line, page size and paging, with `more` said about the pages.

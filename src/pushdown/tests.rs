@@ -419,8 +419,8 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "segments",
             "id = 'a1'",
-            "GET /segments/{id} for ids [\"a1\"]",
-            Exact,
+            "GET /segments?include_count=true (single pages)",
+            Unsupported,
         ),
         (
             "tag_companies",

@@ -178,6 +178,8 @@ const CONTACT_FIELDS: &[(&str, &str)] = &[
     ("signed_up_at", "signed_up_at"),
     ("last_seen_at", "last_seen_at"),
     ("unsubscribed_from_emails", "unsubscribed_from_emails"),
+    // Written as the image's URL; read back as `{"type": "avatar", "image_url": …}`.
+    ("avatar", "avatar"),
 ];
 
 /// `company_contacts`: the contacts attached to each company.

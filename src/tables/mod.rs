@@ -241,6 +241,8 @@ pub struct Listing {
     pub items_keys: Vec<String>,
     /// Whether the endpoint takes `per_page`.
     pub sized: bool,
+    /// Query parameters every request of the listing sends (`include_count=true`).
+    pub query: Vec<(String, String)>,
 }
 
 /// Where a table's rows come from.
@@ -433,7 +435,13 @@ impl Listing {
             style,
             items_keys: vec![items_key.to_string()],
             sized,
+            query: Vec::new(),
         }
+    }
+    /// A query parameter every request of the listing sends.
+    pub fn with_query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_string(), value.to_string()));
+        self
     }
     /// Another place the items may be (spec/example conflicts, docs/intercom-notes.md, "Where the
     /// schema and the examples disagree").

@@ -8,15 +8,19 @@ pub(super) fn segments() -> TableDef {
     TableDef::new(
         "segments",
         "Saved segments of contacts.",
-        Source::List(Listing::new("/segments", PageStyle::Single, "segments")),
+        // Member counts are sent only when asked for. No lookup by id: a segment's GET would
+        // need the same parameter, and the one page of the list answers `WHERE id = …` too.
+        Source::List(
+            Listing::new("/segments", PageStyle::Single, "segments")
+                .with_query("include_count", "true"),
+        ),
     )
-    .get_by_id("/segments/{id}")
     .columns([
         C::text("id", "Intercom id of the segment."),
         C::text("name", "Segment name."),
         C::timestamp("created_at", "When the segment was created."),
         C::timestamp("updated_at", "When the segment was last updated."),
         C::text("person_type", "user or contact (leads)."),
-        C::int("count", "Number of members (only when Intercom sends it)."),
+        C::int("count", "Number of members (contacts, or companies)."),
     ])
 }

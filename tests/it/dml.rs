@@ -104,6 +104,27 @@ async fn contacts_are_inserted_updated_and_deleted() {
     )
     .await;
     assert!(find_by(&env, "contacts", "id", &ada_id).unwrap()["phone"].is_null());
+    // The avatar is written as its image's URL and read back as Intercom's avatar object.
+    let url = "https://example.com/ada.png";
+    count(
+        &env,
+        &format!("UPDATE contacts SET avatar = '{url}' WHERE id = '{ada_id}'"),
+    )
+    .await;
+    let rows = env
+        .rows(&format!(
+            "SELECT avatar->>'image_url' FROM contacts WHERE id = '{ada_id}'"
+        ))
+        .await;
+    assert_eq!(rows, vec![vec![url.to_string()]]);
+    count(
+        &env,
+        "INSERT INTO contacts (role, email, avatar) VALUES ('lead', 'cy@dml.test', 'https://example.com/cy.png')",
+    )
+    .await;
+    let cy = find_by(&env, "contacts", "email", "cy@dml.test").expect("cy created");
+    assert_eq!(cy["avatar"]["image_url"], "https://example.com/cy.png");
+    count(&env, "DELETE FROM contacts WHERE email = 'cy@dml.test'").await;
 
     env.emulator.state.clear_requests();
     let n = count(&env, "DELETE FROM contacts WHERE email LIKE '%@dml.test'").await;

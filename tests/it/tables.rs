@@ -84,6 +84,50 @@ async fn every_top_level_table_matches_the_seed() {
 }
 
 #[tokio::test]
+async fn segments_carry_their_member_counts() {
+    let env = start().await;
+    let rows = env.rows("SELECT id, count FROM segments ORDER BY id").await;
+    assert!(!rows.is_empty());
+    // Members: contacts (each contact's segments, asked of the emulator directly) and
+    // companies (each company's segments, those without contacts too).
+    let token = EmulatorConfig::default().token;
+    let http = reqwest::Client::new();
+    let mut members: BTreeMap<String, u64> = BTreeMap::new();
+    for id in crate::common::snapshot_ids(&env, "contacts") {
+        let body: serde_json::Value = http
+            .get(format!("{}/contacts/{id}/segments", env.emulator.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for segment in body["data"].as_array().unwrap() {
+            *members.entry(field(segment, "id")).or_default() += 1;
+        }
+    }
+    for company in env.emulator.state.snapshot("companies") {
+        let segments = company["segments"]["segments"].as_array().cloned();
+        for segment in segments.unwrap_or_default() {
+            *members.entry(field(&segment, "id")).or_default() += 1;
+        }
+    }
+    for row in &rows {
+        let want = members.get(&row[0]).copied().unwrap_or(0);
+        assert_eq!(row[1], want.to_string(), "segment {}", row[0]);
+        let one = env
+            .rows(&format!(
+                "SELECT count FROM segments WHERE id = '{}'",
+                row[0]
+            ))
+            .await;
+        assert_eq!(one, vec![vec![row[1].clone()]]);
+    }
+    assert!(rows.iter().any(|r| r[1] != "0"), "{rows:?}");
+}
+
+#[tokio::test]
 async fn companies_lists_only_companies_with_contacts() {
     let env = start_with(EmulatorConfig::default(), |c| c.page_size = 5).await;
     let got = sorted(
