@@ -395,7 +395,7 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "data_attributes",
             "",
-            "GET /data_attributes (single pages)",
+            "GET /data_attributes?include_archived=true (single pages)",
             Exact,
         ),
         (

@@ -11,8 +11,11 @@ use super::{ColumnDef as C, Listing, Source, TableDef};
 pub(super) fn data_attributes() -> TableDef {
     TableDef::new(
         "data_attributes",
-        "Standard and custom data attributes of contacts, companies and conversations (archived ones are not listed).",
-        Source::List(Listing::new("/data_attributes", PageStyle::Single, "data")),
+        "Standard and custom data attributes of contacts, companies and conversations, archived ones included (`WHERE NOT archived` leaves them out).",
+        Source::List(
+            Listing::new("/data_attributes", PageStyle::Single, "data")
+                .with_query("include_archived", "true"),
+        ),
     )
     .columns([
         C::text("id", "Intercom id (custom attributes only)."),

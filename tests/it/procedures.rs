@@ -1240,6 +1240,13 @@ async fn data_attributes_are_created_and_updated() {
     ))
     .await;
     assert_eq!(get(&env, "data_attributes", &id)["archived"], true);
+    // The table lists archived attributes too, marked.
+    let rows = env
+        .rows(&format!(
+            "SELECT archived FROM data_attributes WHERE id = '{id}'"
+        ))
+        .await;
+    assert_eq!(rows, vec![vec!["true".to_string()]]);
     assert_eq!(
         refused(&env, "CALL CreateDataAttribute('x', 'company', 'options')").await,
         "CreateDataAttribute: data_type options needs options, e.g. '[\"small\", \"large\"]'"
