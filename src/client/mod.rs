@@ -250,10 +250,10 @@ impl IntercomClient {
     }
 
     /// Remembers the `total_count` a whole listing of the collection at `path` reported. Only
-    /// top-level collections (one path segment) are kept, so the map stays as small as the
-    /// API.
+    /// top-level collections (one path segment, no query) are kept, so the map stays as small
+    /// as the API.
     pub(crate) fn note_listed_total(&self, path: &str, total: u64) {
-        let top_level = path.len() > 1 && !path[1..].contains('/');
+        let top_level = path.len() > 1 && !path[1..].contains(['/', '?']);
         if top_level && let Ok(mut listed) = self.listed.lock() {
             listed.insert(path.to_string(), total);
         }
@@ -542,5 +542,28 @@ impl From<crate::tables::write::WriteRequest> for ApiRequest {
         } else {
             write
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AccessToken;
+
+    #[test]
+    fn only_whole_top_level_collections_have_their_size_kept() {
+        let config = Config::new("http://127.0.0.1:9", AccessToken::new("t"));
+        let client = IntercomClient::new(config).unwrap();
+        client.note_listed_total("/companies", 900);
+        client.note_listed_total("/contacts/1/tags", 3);
+        client.note_listed_total("/companies?segment_id=s1", 17);
+        client.note_listed_total("/", 1);
+        assert_eq!(client.listed_total("/companies"), Some(900));
+        assert_eq!(client.listed_total("/contacts/1/tags"), None);
+        assert_eq!(client.listed_total("/companies?segment_id=s1"), None);
+        assert_eq!(client.listed_total("/"), None);
+        // The latest listing wins; a read-only copy shares what was seen.
+        client.read_only().note_listed_total("/companies", 901);
+        assert_eq!(client.listed_total("/companies"), Some(901));
     }
 }
