@@ -139,8 +139,10 @@ fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
         }
         let request = state.request();
         let (body, envelope) = fetch(&state.client, &request, &state.list.items_keys).await?;
-        envelope.note_total(&state.client, &state.list);
         state.pages += 1;
+        if state.pages == 1 {
+            envelope.note_total(&state.client, &state.list);
+        }
         state.next = state.advance(&envelope.rest, envelope.items.is_empty(), &request)?;
         let more = !matches!(state.next, Next::Done);
         Ok(Some((envelope.into_page(body, state.pages, more), state)))
@@ -213,7 +215,9 @@ async fn fetch_numbered(
     };
     let request = state.request();
     let (body, envelope) = fetch(client, &request, &list.items_keys).await?;
-    envelope.note_total(client, list);
+    if number == 1 {
+        envelope.note_total(client, list);
+    }
     let total = envelope
         .rest
         .get("pages")
@@ -369,7 +373,8 @@ struct Envelope {
 
 impl Envelope {
     /// Tells `client` the size of the collection `list` reads whole (a listing with no filter
-    /// of its own), from this answer's `total_count`.
+    /// of its own), from this answer's `total_count` (a listing's first page: the others say
+    /// the same).
     fn note_total(&self, client: &IntercomClient, list: &ListRequest) {
         let whole = list.query.is_empty() && !matches!(list.style, PageStyle::Search { .. });
         if whole && let Some(total) = self.rest.get("total_count").and_then(Value::as_u64) {

@@ -429,10 +429,7 @@ impl IntercomScanExec {
     /// as rows arrive) is never waited for, which could deadlock.
     fn plan_at_start(&self) -> ScanPlan {
         let mut plan = self.plan.clone();
-        let page_size = self.client.config().page_size;
-        let listed_pages = pushdown::plan::listing_pages(&self.def, page_size, |path| {
-            self.client.listed_total(path)
-        });
+        let listed_pages = super::table::listed_pages(&self.def, &self.client);
         for filter in &self.join_filters {
             if filter.wait_complete().now_or_never().is_none() {
                 continue;

@@ -43,6 +43,14 @@ impl IntercomTable {
     }
 }
 
+/// How many pages listing the whole of `def` takes, as far as `client` has seen its collection
+/// (see [`pushdown::plan::listing_pages`]).
+pub(super) fn listed_pages(def: &TableDef, client: &IntercomClient) -> Option<u64> {
+    pushdown::plan::listing_pages(def, client.config().page_size, |path| {
+        client.listed_total(path)
+    })
+}
+
 #[async_trait]
 impl TableProvider for IntercomTable {
     fn schema(&self) -> SchemaRef {
@@ -78,18 +86,14 @@ impl TableProvider for IntercomTable {
         let scan = options.map_or(ScanMode::Auto, |o| o.scan);
         // The filters shape the requests only with pushdown on; the scan re-checks all of them
         // either way, which is what makes them Exact.
-        let page_size = self.client.config().page_size;
-        let listed_pages = pushdown::plan::listing_pages(&self.def, page_size, |path| {
-            self.client.listed_total(path)
-        });
         let plan = pushdown::plan(
             &self.def,
             filters,
             enabled,
             limit,
-            page_size,
+            self.client.config().page_size,
             scan,
-            listed_pages,
+            listed_pages(&self.def, &self.client),
         );
 
         let projection = projection

@@ -265,7 +265,7 @@ impl ScanPlan {
             _ => return self,
         };
         match listed_pages {
-            Some(pages) if pages < requests && matches!(def.source, Source::List(_)) => {
+            Some(pages) if pages < requests => {
                 Self::for_table(def, None, None, page_size).spread(def, scan, limited)
             }
             _ => self,
