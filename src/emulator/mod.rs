@@ -97,6 +97,9 @@ pub struct RequestRecord {
     pub body: Option<Value>,
     /// Status answered; 0 when the connection was dropped by a `Fault::Drop`.
     pub status: u16,
+    /// When the request arrived, in milliseconds since the Unix epoch (for timelines of a
+    /// read: which requests were in flight together).
+    pub received_ms: u64,
 }
 
 /// An opt-in fault applied to the next `count` matching requests.
@@ -551,6 +554,9 @@ fn is_authorized(req: &axum::http::request::Parts, token: &str) -> bool {
 
 /// Auth, rate limit, latency, faults and the request log, around every API request.
 async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: Next) -> Response {
+    let received_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, 32 * 1024 * 1024)
         .await
@@ -612,6 +618,7 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
                         query,
                         body: body_json,
                         status: 0,
+                        received_ms,
                     });
                     return StatusCode::INTERNAL_SERVER_ERROR.into_response();
                 }
@@ -645,6 +652,7 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         query,
         body: body_json,
         status: response.status().as_u16(),
+        received_ms,
     });
     response
 }

@@ -95,8 +95,15 @@ pub fn partitioned(
             // A large table: this page is dropped, and the windows read everything.
             let target = target_size(total, per_page, shared.concurrency);
             shared.target.store(target, Ordering::Relaxed);
-            let windows = split(Window::ALL, total, target, &shared.key, shared.now)
-                .unwrap_or_else(|| vec![Window::ALL]);
+            let windows = split(
+                Window::ALL,
+                total,
+                target,
+                per_page,
+                &shared.key,
+                shared.now,
+            )
+            .unwrap_or_else(|| vec![Window::ALL]);
             return read_windows(shared, windows.into());
         }
         page_rows(stream::iter([Ok(page)]).chain(list_pages).boxed(), &list)
@@ -169,7 +176,7 @@ fn read_window(
         }
         let target = shared.target.load(Ordering::Relaxed);
         if page.more
-            && let Some(windows) = split(window, total, target, &shared.key, shared.now)
+            && let Some(windows) = split(window, total, target, per_page, &shared.key, shared.now)
         {
             return stream::iter([Ok(Event::Split(windows))]).boxed();
         }

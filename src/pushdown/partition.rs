@@ -121,6 +121,14 @@ pub const MIN_WINDOW_PAGES: u64 = 1;
 pub const SPLIT_PAGES: u64 = 6;
 /// Windows per request in flight (see [`target_size`]).
 pub const WAVES: u64 = 1;
+/// A window (other than the whole table) of at most this many pages is paged rather than
+/// split: its second page costs one more round trip, as the split's windows would, without
+/// dropping the page already read.
+pub const PAGED_PAGES: u64 = 2;
+/// Windows cut by count are sized for this fraction of the target (numerator, denominator),
+/// so that a window holding more than its share, the objects not being spread evenly, still
+/// fits in its pages rather than splitting again (a round trip more).
+const HEADROOM: (u64, u64) = (2, 3);
 
 /// How many objects one window should hold: about [`WAVES`] windows for each of the
 /// `concurrency` requests in flight, so that windows of unequal size still keep every slot
@@ -141,18 +149,24 @@ pub fn target_size(total: u64, per_page: u64, concurrency: usize) -> u64 {
 }
 
 /// The windows `window` splits into when its search reports `total` objects and windows
-/// should hold at most `target`; `None` to read it as it is (small enough, or too narrow to
-/// split). `now` (epoch seconds) places the first split of an unbounded window: windows of
+/// should hold at most `target` (pages of `per_page`); `None` to read it as it is (small
+/// enough, at most [`PAGED_PAGES`] pages, or too narrow to split). `now` (epoch seconds) places the first split of an unbounded window: windows of
 /// doubling width back from the last day, so that whatever the span of the data, a few
 /// windows hold it and the next split sizes them by count.
 pub fn split(
     window: Window,
     total: u64,
     target: u64,
+    per_page: u64,
     key: &PartitionKey,
     now: i64,
 ) -> Option<Vec<Window>> {
-    if total <= target {
+    let paged = if window == Window::ALL {
+        target
+    } else {
+        target.max(PAGED_PAGES * per_page)
+    };
+    if total <= paged {
         return None;
     }
     let narrowest = match key.compared {
@@ -163,7 +177,7 @@ pub fn split(
         (None, None) => {
             let mut edges = vec![now - DAY];
             while let Some(&last) = edges.last() {
-                let next = now - 2 * (now - last);
+                let next = now - (now - last) * 17 / 12;
                 if next <= 0 {
                     break;
                 }
@@ -194,12 +208,13 @@ pub fn split(
     }
 }
 
-/// `[lo, hi)` cut into equal windows of about `target` objects each (assuming they are spread
-/// evenly), none narrower than `narrowest` seconds.
+/// `[lo, hi)` cut into equal windows of about `target` objects each less the [`HEADROOM`]
+/// (assuming they are spread evenly), none narrower than `narrowest` seconds.
 fn even(lo: i64, hi: i64, total: u64, target: u64, narrowest: i64) -> Option<Vec<Window>> {
     let width = hi.checked_sub(lo)?;
+    let share = (target * HEADROOM.0 / HEADROOM.1).max(1);
     let parts = total
-        .div_ceil(target.max(1))
+        .div_ceil(share)
         .min(MAX_SPLIT)
         .min((width / narrowest).max(0) as u64);
     if parts < 2 {
@@ -290,7 +305,7 @@ mod tests {
         let now = 1_700_000_000;
         let by_second = key(Compared::BySecond);
         // Small enough: read as is.
-        assert_eq!(split(Window::ALL, 600, 600, &by_second, now), None);
+        assert_eq!(split(Window::ALL, 600, 600, 150, &by_second, now), None);
         assert_eq!(target_size(900, 150, 48), 900);
         // Whole pages, at least one.
         assert_eq!(target_size(100_000, 150, 48), 2_100);
@@ -298,7 +313,7 @@ mod tests {
         assert_eq!(target_size(10_000, 150, 64), 300);
         assert_eq!(target_size(5_000, 150, 64), 150);
         // Unbounded: doubling windows back from now, contiguous, open at both ends.
-        let first = split(Window::ALL, 100_000, 2_000, &by_second, now).unwrap();
+        let first = split(Window::ALL, 100_000, 2_000, 150, &by_second, now).unwrap();
         assert_eq!(first[0].lo, None);
         assert_eq!(first.last().unwrap().hi, None);
         for pair in first.windows(2) {
@@ -309,9 +324,9 @@ mod tests {
             lo: Some(1_000),
             hi: Some(101_000),
         };
-        let parts = split(w, 10_000, 2_000, &by_second, now).unwrap();
-        assert_eq!(parts.len(), 5);
-        assert_eq!((parts[0].lo, parts[4].hi), (w.lo, w.hi));
+        let parts = split(w, 10_000, 2_000, 150, &by_second, now).unwrap();
+        assert_eq!(parts.len(), 8, "about two thirds of the target each");
+        assert_eq!((parts[0].lo, parts[7].hi), (w.lo, w.hi));
         for pair in parts.windows(2) {
             assert_eq!(pair[0].hi, pair[1].lo);
         }
@@ -321,7 +336,7 @@ mod tests {
             hi: Some(2 * DAY),
         };
         assert_eq!(
-            split(two_days, 10_000, 100, &key(Compared::ByDay), now)
+            split(two_days, 10_000, 100, 50, &key(Compared::ByDay), now)
                 .unwrap()
                 .len(),
             2
@@ -331,9 +346,13 @@ mod tests {
             hi: Some(DAY),
         };
         assert_eq!(
-            split(one_day, 10_000, 100, &key(Compared::ByDay), now),
+            split(one_day, 10_000, 100, 50, &key(Compared::ByDay), now),
             None
         );
+        // A window of two pages is paged, not split; the whole table is split past its target.
+        assert_eq!(split(w, 300, 150, 150, &by_second, now), None);
+        assert!(split(w, 301, 150, 150, &by_second, now).is_some());
+        assert!(split(Window::ALL, 300, 150, 150, &by_second, now).is_some());
         // Every second belongs to exactly one window.
         for at in [999, 1_000, 20_999, 21_000, 100_999, 101_000] {
             let holders = parts.iter().filter(|p| p.holds(Some(at))).count();
