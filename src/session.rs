@@ -158,11 +158,21 @@ pub async fn prepare(
     state: &datafusion::execution::session_state::SessionState,
     statement: DFStatement,
 ) -> Result<LogicalPlan, Error> {
-    let statement = rewrite_calls(statement)?;
+    let mut statement = rewrite_calls(statement)?;
     let names = Names::of(state, &statement);
+    let returning = crate::dml::returning::take(&mut statement)?;
     let plan = match state.statement_to_plan(statement).await {
         Ok(plan) => plan,
         Err(e) => return Err(names.unknown(state).await.unwrap_or_else(|| e.into())),
+    };
+    let plan = match returning {
+        None => plan,
+        Some(returning) => {
+            let dialect = state.config().options().sql_parser.dialect;
+            let select = state.sql_to_statement(&returning.select, &dialect)?;
+            let select = state.statement_to_plan(select).await?;
+            crate::dml::returning::plan(plan, select)?
+        }
     };
     SQLOptions::new().verify_plan(&plan)?;
     Ok(plan)

@@ -34,9 +34,10 @@ use super::error::external;
 use super::plan::{WriteNode, statement_name};
 use super::{Kind, TableWrites, Write, row_value};
 use crate::client::{ApiRequest, ClientError, IntercomClient};
+use crate::provider::convert::{BatchDecoder, RawRows};
 use crate::settings::{max_write_rows, over_write_limit};
-use crate::tables::ColumnType;
 use crate::tables::value::to_json;
+use crate::tables::{ColumnDef, ColumnType, PARENT_KEY};
 
 /// Executes a write statement; see the module docs.
 #[derive(Debug)]
@@ -50,6 +51,8 @@ pub struct WriteExec {
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     client: Arc<IntercomClient>,
+    /// With RETURNING: the table's columns, which the written rows are answered with.
+    returning: Option<Vec<ColumnDef>>,
 }
 
 impl WriteExec {
@@ -79,6 +82,7 @@ impl WriteExec {
             schema,
             properties,
             client,
+            returning: node.returning.clone(),
         })
     }
 
@@ -136,6 +140,7 @@ impl ExecutionPlan for WriteExec {
             schema: self.schema.clone(),
             properties: self.properties.clone(),
             client: self.client.clone(),
+            returning: self.returning.clone(),
         }))
     }
 
@@ -163,6 +168,7 @@ impl ExecutionPlan for WriteExec {
         let client = self.client.clone();
         let schema = self.schema.clone();
         let input = self.input.clone();
+        let returning = self.returning.clone();
         let start = async move {
             // Every INSERT/UPDATE/DELETE request is a write, which a read-only client refuses
             // (`IntercomClient::refuses`): refuse the statement before reading its rows.
@@ -174,9 +180,14 @@ impl ExecutionPlan for WriteExec {
             let input = execute_stream(input, context)?;
             let rows = statement.read_rows(input).await?;
             let requests = statement.requests(&rows)?;
-            let written = statement.send(&client, requests).await?;
-            let count = UInt64Array::from(vec![written]);
-            RecordBatch::try_new(schema, vec![Arc::new(count)]).map_err(Into::into)
+            let answers = statement.send(&client, requests).await?;
+            match returning {
+                Some(columns) => statement.returned(columns, schema, &rows, answers),
+                None => {
+                    let count = UInt64Array::from(vec![answers.len() as u64]);
+                    RecordBatch::try_new(schema, vec![Arc::new(count)]).map_err(Into::into)
+                }
+            }
         };
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             self.schema.clone(),
@@ -187,6 +198,39 @@ impl ExecutionPlan for WriteExec {
 
 /// One row: (column, JSON value) for every column the input has.
 type Row = Vec<(String, Value)>;
+
+/// `row` as the object its table reads it from: each of `columns` at its JSON path.
+fn object_of(row: &Row, columns: &[ColumnDef]) -> Value {
+    let mut object = serde_json::Map::new();
+    for column in columns.iter().filter(|c| c.path != [PARENT_KEY]) {
+        let value = row_value(row, &column.name);
+        if !value.is_null() {
+            put(&mut object, &column.path, value.clone());
+        }
+    }
+    Value::Object(object)
+}
+
+/// Sets `path` of `object` to `value`, making the objects on the way.
+fn put(object: &mut serde_json::Map<String, Value>, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            object.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = object
+                .entry(first.clone())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !entry.is_object() {
+                *entry = Value::Object(Default::default());
+            }
+            if let Value::Object(inner) = entry {
+                put(inner, rest, value);
+            }
+        }
+    }
+}
 
 /// Everything a running statement needs.
 struct WriteStatement {
@@ -278,13 +322,53 @@ impl WriteStatement {
             .join(", ")
     }
 
-    /// Sends the requests in order; the number written, or an error listing every row.
+    /// The rows written, in `columns` (the table's), for RETURNING: Intercom's answer for
+    /// INSERT and UPDATE (with the parent key of a child table's row), the row as read for
+    /// DELETE. See [`super::returning`].
+    fn returned(
+        &self,
+        columns: Vec<ColumnDef>,
+        schema: SchemaRef,
+        rows: &[Row],
+        answers: Vec<Value>,
+    ) -> Result<RecordBatch> {
+        let parent = columns
+            .iter()
+            .find(|c| c.path == [PARENT_KEY])
+            .map(|c| c.name.clone());
+        let chunks = rows
+            .iter()
+            .zip(answers)
+            .map(|(row, answer)| {
+                let object = match (self.kind, answer) {
+                    (Kind::Insert | Kind::Update, answer @ Value::Object(_)) => answer,
+                    _ => object_of(row, &columns),
+                };
+                let parent = parent.as_deref().and_then(|p| match row_value(row, p) {
+                    Value::Null => None,
+                    Value::String(s) => Some(Arc::<str>::from(s.as_str())),
+                    other => Some(Arc::<str>::from(other.to_string())),
+                });
+                let body = serde_json::to_vec(&object)
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                let len = body.len();
+                RawRows::new(body.into(), std::iter::once(0..len).collect(), parent)
+                    .map_err(DataFusionError::from)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let decoded = BatchDecoder::new(columns, schema.clone()).decode(&chunks)?;
+        // The plan's schema names the same columns; take its field names and nullability.
+        RecordBatch::try_new(schema, decoded.columns().to_vec()).map_err(Into::into)
+    }
+
+    /// Sends the requests in order; Intercom's answer to each, or an error listing every row.
     async fn send(
         &self,
         client: &IntercomClient,
         requests: Vec<(String, ApiRequest)>,
-    ) -> Result<u64> {
+    ) -> Result<Vec<Value>> {
         let total = requests.len();
+        let mut answers = Vec::with_capacity(total);
         let mut report = Report::default();
         for (label, request) in requests {
             if report.stopped_after.is_some() {
@@ -292,11 +376,14 @@ impl WriteStatement {
                 continue;
             }
             match client.send(&request).await {
-                Ok(response) => report.done.push(match (self.kind, response.get("id")) {
-                    (Kind::Insert, Some(Value::String(id))) => format!("{label} (id {id})"),
-                    (Kind::Insert, Some(id)) if !id.is_null() => format!("{label} (id {id})"),
-                    _ => label,
-                }),
+                Ok(response) => {
+                    report.done.push(match (self.kind, response.get("id")) {
+                        (Kind::Insert, Some(Value::String(id))) => format!("{label} (id {id})"),
+                        (Kind::Insert, Some(id)) if !id.is_null() => format!("{label} (id {id})"),
+                        _ => label,
+                    });
+                    answers.push(response);
+                }
                 Err(e) => {
                     if e.dooms_following_requests() {
                         report.stopped_after = Some(label.clone());
@@ -306,7 +393,7 @@ impl WriteStatement {
             }
         }
         if report.failed.is_empty() {
-            return Ok(report.done.len() as u64);
+            return Ok(answers);
         }
         let message = report.message(&self.name, &self.table, self.kind, total);
         Err(external(DmlError::Partial(message)))

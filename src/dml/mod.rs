@@ -11,6 +11,7 @@
 mod error;
 pub mod exec;
 pub mod plan;
+pub mod returning;
 
 pub use error::DmlError;
 

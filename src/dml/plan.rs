@@ -33,7 +33,7 @@ use super::DmlError;
 use super::error::external;
 use super::{Kind, TableWrites, Write};
 use crate::provider::IntercomTable;
-use crate::tables::ColumnType;
+use crate::tables::{ColumnDef, ColumnType};
 
 /// Turns `Dml` nodes on Intercom tables into [`WriteNode`]s (other tables are left alone).
 #[derive(Debug)]
@@ -57,7 +57,7 @@ fn refuse(message: String) -> DataFusionError {
     external(DmlError::Unsupported(message))
 }
 
-fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
+pub(super) fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
     let Some(table) = dml
         .target
         .as_ref()
@@ -119,6 +119,7 @@ fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
         json_columns,
         input: Arc::unwrap_or_clone(dml.input),
         schema: dml.output_schema,
+        returning: None,
     };
     Ok(Transformed::yes(LogicalPlan::Extension(Extension {
         node: Arc::new(node),
@@ -269,8 +270,11 @@ pub struct WriteNode {
     /// The rows to write (INSERT: new rows; UPDATE: rows with their new values; DELETE: the
     /// rows to delete).
     pub input: LogicalPlan,
-    /// `count`, as DataFusion's own DML.
+    /// `count`, as DataFusion's own DML; with `returning`, the table's own columns.
     pub schema: DFSchemaRef,
+    /// With `RETURNING`: the table's columns, which the written rows are answered with (see
+    /// [`super::returning`]).
+    pub returning: Option<Vec<ColumnDef>>,
 }
 
 impl PartialEq for WriteNode {
@@ -279,6 +283,7 @@ impl PartialEq for WriteNode {
             && self.kind == other.kind
             && self.given == other.given
             && self.input == other.input
+            && self.returning.is_some() == other.returning.is_some()
     }
 }
 
@@ -330,6 +335,9 @@ impl UserDefinedLogicalNodeCore for WriteNode {
         )?;
         if !self.given.is_empty() {
             write!(f, " columns=[{}]", self.given.join(", "))?;
+        }
+        if self.returning.is_some() {
+            write!(f, " returning the written rows")?;
         }
         Ok(())
     }

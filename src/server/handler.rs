@@ -474,6 +474,8 @@ async fn execute(
     cancel: CancelWatch,
 ) -> PgWireResult<Response> {
     let tag = command_tag(&plan);
+    // INSERT/UPDATE/DELETE … RETURNING answers with rows and the write's own tag.
+    let returning = crate::dml::returning::command(&plan);
     let counted = matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Copy(_));
     let setting = match &plan {
         LogicalPlan::Statement(datafusion::logical_expr::Statement::SetVariable(set)) => {
@@ -529,10 +531,14 @@ async fn execute(
             stream::iter(rows)
         })
         .flatten();
-    Ok(Response::Query(QueryResponse::new(
-        fields,
-        GuardedStream::new(rows, cancel),
-    )))
+    let mut response = QueryResponse::new(fields, GuardedStream::new(rows, cancel));
+    match returning {
+        // PostgreSQL's `INSERT 0 <rows>`: the row count follows the tag.
+        Some("INSERT") => response.set_command_tag("INSERT 0"),
+        Some(tag) => response.set_command_tag(tag),
+        None => {}
+    }
+    Ok(Response::Query(response))
 }
 
 /// The `count` a DML plan returns (one row, UInt64), summed to be safe.

@@ -670,3 +670,97 @@ async fn contact_subscriptions_are_inserted_and_deleted_like_the_procedures() {
         [format!("POST /contacts/{user}/subscriptions")]
     );
 }
+
+/// INSERT, UPDATE and DELETE … RETURNING answer with the written rows, in the table's columns,
+/// through the RETURNING list (expressions, aliases, `*`), so a script can use a new id.
+#[tokio::test]
+async fn returning_answers_with_the_written_rows() {
+    let env = start().await;
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(
+            "INSERT INTO contacts (role, email, name) VALUES \
+             ('user', 'ret.one@example.com', 'Ret One'), ('lead', 'ret.two@example.com', 'Ret Two') \
+             RETURNING id, email, upper(name) AS shout, created_at IS NOT NULL AS stamped",
+        )
+        .await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(writes(&env), ["POST /contacts", "POST /contacts"]);
+    for (row, email) in rows
+        .iter()
+        .zip(["ret.one@example.com", "ret.two@example.com"])
+    {
+        let created = find_by(&env, "contacts", "email", email).expect("created");
+        assert_eq!(row[0], field(&created, "id"), "the id Intercom assigned");
+        assert_eq!(row[1], email);
+        assert_eq!(row[3], "true");
+    }
+    assert_eq!(rows[0][2], "RET ONE");
+    // The new id is usable at once: attach a tag to the contact just created.
+    let id = &rows[0][0];
+    let tag = field(&snapshot(&env, "tags")[0], "id");
+    let attached = env
+        .rows(&format!(
+            "INSERT INTO contact_tags (contact_id, tag_id) VALUES ('{id}', '{tag}') RETURNING contact_id, tag_id"
+        ))
+        .await;
+    assert_eq!(attached, [[id.clone(), tag.clone()]]);
+    // UPDATE answers with the object after the change; only the rows it matched.
+    let updated = env
+        .rows(&format!(
+            "UPDATE contacts SET name = 'Renamed' WHERE id = '{id}' RETURNING name, email"
+        ))
+        .await;
+    assert_eq!(updated, [["Renamed", "ret.one@example.com"]]);
+    // A child table keeps its parent key; `*` is every column of the table.
+    let note = env
+        .rows(&format!(
+            "INSERT INTO notes (contact_id, body) VALUES ('{id}', 'first call') RETURNING *"
+        ))
+        .await;
+    let columns = env
+        .rows("SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes'")
+        .await;
+    assert_eq!(note.len(), 1);
+    assert_eq!(note[0].len().to_string(), columns[0][0]);
+    let note_id = snapshot(&env, "notes")
+        .into_iter()
+        .find(|n| field(n, "body").contains("first call"))
+        .map(|n| field(&n, "id"))
+        .expect("note created");
+    assert!(
+        note[0].contains(&note_id) && note[0].contains(id),
+        "{note:?}"
+    );
+    // DELETE answers with the row as it was before.
+    let deleted = env
+        .rows(&format!(
+            "DELETE FROM contacts WHERE id = '{}' RETURNING email, role",
+            rows[1][0]
+        ))
+        .await;
+    assert_eq!(deleted, [["ret.two@example.com", "lead"]]);
+    assert!(find_by(&env, "contacts", "email", "ret.two@example.com").is_none());
+    // A RETURNING list naming a column the table lacks is refused before anything is sent.
+    let message = refused(
+        &env,
+        "INSERT INTO tags (name) VALUES ('never') RETURNING colour",
+    )
+    .await;
+    assert!(message.contains("colour"), "{message}");
+    assert!(find_by(&env, "tags", "name", "never").is_none());
+}
+
+#[tokio::test]
+async fn explain_of_returning_says_what_to_do() {
+    let env = start().await;
+    let message = refused(
+        &env,
+        "EXPLAIN INSERT INTO tags (name) VALUES ('x') RETURNING id",
+    )
+    .await;
+    assert!(
+        message.contains("EXPLAIN it without the RETURNING list"),
+        "{message}"
+    );
+}
