@@ -89,7 +89,6 @@ impl ScanPlan {
             ScanPlan::ByIds {
                 path,
                 ids,
-                listed_when_positive,
                 parent_at,
             } => stream::iter(ids)
                 // `.` and `..` are no object's id: no row, and no request that could reach
@@ -100,13 +99,9 @@ impl ScanPlan {
                     let path = path.replace("{id}", &path_segment(&id).unwrap_or_default());
                     let mut request = ApiRequest::get(&path);
                     request.counters = Some(counters.clone());
-                    let listed_when_positive = listed_when_positive.clone();
                     let parent_at = parent_at.clone();
                     async move {
                         match client.get_optional(&request).await? {
-                            Some(body) if !is_listed(&body, listed_when_positive.as_deref()) => {
-                                Ok(Vec::new())
-                            }
                             Some(body) => {
                                 // A child table's row carries its parent's id; an object
                                 // without a parent is not one of its rows.
@@ -211,15 +206,6 @@ fn select(
         None => batch,
     };
     Ok(batch.project(output)?)
-}
-
-/// Whether a looked-up object would appear in a listing (see `TableDef::listed_when_positive`).
-fn is_listed(body: &[u8], field: Option<&str>) -> bool {
-    let Some(field) = field else { return true };
-    serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get(field).and_then(Value::as_f64))
-        .is_some_and(|n| n > 0.0)
 }
 
 /// The text at the dotted path `at` of a JSON object (a string, or a number written out).

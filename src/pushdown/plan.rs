@@ -20,8 +20,6 @@ pub enum ScanPlan {
         path: String,
         /// The keys.
         ids: Vec<String>,
-        /// Rows whose field is not positive are dropped (see `TableDef::listed_when_positive`).
-        listed_when_positive: Option<String>,
         /// A child table's lookup: where the object names its parent (see `Lookup::parent_at`).
         parent_at: Option<String>,
     },
@@ -144,7 +142,6 @@ impl ScanPlan {
                 ScanPlan::ByIds {
                     path: lookup.path.clone(),
                     ids,
-                    listed_when_positive: def.listed_when_positive.clone(),
                     parent_at: None,
                 }
             }
@@ -155,7 +152,6 @@ impl ScanPlan {
                 ScanPlan::ByIds {
                     path: lookup.path.clone(),
                     ids,
-                    listed_when_positive: None,
                     parent_at: lookup.parent_at.clone(),
                 }
             }
@@ -256,6 +252,13 @@ impl ScanPlan {
         limited: bool,
     ) -> Self {
         let requests = match &self {
+            // A listing that leaves some objects out (companies without contacts) would not
+            // find them: their keys are looked up, unless there are too many to look up.
+            ScanPlan::ByIds { ids, .. }
+                if def.listed_when_positive.is_some() && ids.len() <= JOIN_LOOKUP_LIMIT =>
+            {
+                return self;
+            }
             ScanPlan::ByIds {
                 ids,
                 parent_at: None,
@@ -368,7 +371,6 @@ impl ScanPlan {
             ScanPlan::ByIds {
                 path,
                 ids,
-                listed_when_positive,
                 parent_at,
             } if def
                 .lookups
@@ -378,7 +380,6 @@ impl ScanPlan {
                 ScanPlan::ByIds {
                     path,
                     ids: intersect(ids),
-                    listed_when_positive,
                     parent_at,
                 }
             }
@@ -393,7 +394,6 @@ impl ScanPlan {
                     Some(lookup) if ids.len() <= JOIN_LOOKUP_LIMIT => ScanPlan::ByIds {
                         path: lookup.path.clone(),
                         ids,
-                        listed_when_positive: def.listed_when_positive.clone(),
                         parent_at: lookup.parent_at.clone(),
                     },
                     _ => ScanPlan::SearchKeys {
@@ -414,7 +414,6 @@ impl ScanPlan {
                     Some(lookup) => ScanPlan::ByIds {
                         path: lookup.path.clone(),
                         ids: values.clone(),
-                        listed_when_positive: def.listed_when_positive.clone(),
                         parent_at: lookup.parent_at.clone(),
                     },
                     None => whole,
@@ -660,9 +659,32 @@ mod tests {
                 false,
             )
         };
+        // Companies without contacts are in no listing: up to JOIN_LOOKUP_LIMIT keys are
+        // looked up however short the listing; past that, the listing.
+        assert!(matches!(plan(4, None), ScanPlan::ByIds { .. }));
+        assert!(matches!(plan(4, Some(1)), ScanPlan::ByIds { .. }));
+        assert!(!matches!(
+            plan(JOIN_LOOKUP_LIMIT + 1, Some(3)),
+            ScanPlan::ByIds { .. }
+        ));
+        // A table whose listing shows every object: the cheaper of the two.
+        let conversations = tables::find("conversations").unwrap();
+        let plan = |n: usize, listed: Option<u64>| {
+            ScanPlan::for_table(conversations, keys(n), None, 150).cheapest(
+                conversations,
+                listed,
+                150,
+                ScanMode::Auto,
+                false,
+            )
+        };
         assert!(matches!(plan(4, None), ScanPlan::ByIds { .. }));
         assert!(matches!(plan(4, Some(4)), ScanPlan::ByIds { .. }));
-        assert!(matches!(plan(4, Some(3)), ScanPlan::Pages(_)));
+        assert!(
+            !matches!(plan(4, Some(3)), ScanPlan::ByIds { .. }),
+            "{:?}",
+            plan(4, Some(3))
+        );
         let pages = listing_pages(companies, 150, |path| {
             assert_eq!(path, "/companies");
             Some(900)

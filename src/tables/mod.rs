@@ -287,8 +287,9 @@ pub struct TableDef {
     /// order when the WHERE clause pins that column.
     pub lookups: Vec<Lookup>,
     /// A numeric field that must be positive for Intercom's lists to show an object (companies
-    /// need a contact, docs/intercom-notes.md, "Companies without contacts"); lookups drop other
-    /// objects so results match a listing.
+    /// need a contact, docs/intercom-notes.md, "Companies without contacts"). Lookups by key
+    /// find the others, so keys are looked up rather than found in a listing (up to
+    /// [`crate::pushdown::JOIN_LOOKUP_LIMIT`] keys).
     pub listed_when_positive: Option<String>,
     /// The search endpoint, when the API has one.
     pub search: Option<SearchDef>,

@@ -154,9 +154,10 @@ async fn companies_and_tags_are_written() {
     assert_eq!(company["size"], 12);
     let id = field(&company, "id");
     // Intercom lists no company without contacts (docs/intercom-notes.md, "Companies without
-    // contacts"), so neither SELECT nor UPDATE sees it yet; attached to a contact, it is.
+    // contacts"), but its id finds it: UPDATE reaches it before it has a contact, and after.
     let update = format!("UPDATE companies SET size = 99 WHERE id = '{id}'");
-    assert_eq!(count(&env, &update).await, 0);
+    assert_eq!(count(&env, &update).await, 1);
+    assert_eq!(find_by(&env, "companies", "id", &id).unwrap()["size"], 99);
     let contact = user_ids(&env, 1).remove(0);
     count(
         &env,
@@ -179,6 +180,21 @@ async fn companies_and_tags_are_written() {
         1
     );
     assert!(find_by(&env, "companies", "id", &id).is_none());
+    // A company that never had a contact is deleted by its own company_id.
+    count(
+        &env,
+        "INSERT INTO companies (company_id, name) VALUES ('dml-lonely', 'Lonely Ltd')",
+    )
+    .await;
+    assert_eq!(
+        count(
+            &env,
+            "DELETE FROM companies WHERE company_id = 'dml-lonely'"
+        )
+        .await,
+        1
+    );
+    assert!(find_by(&env, "companies", "company_id", "dml-lonely").is_none());
 
     assert_eq!(
         count(&env, "INSERT INTO tags (name) VALUES ('dml-a'), ('dml-b')").await,

@@ -10,7 +10,7 @@ use datafusion::prelude::SessionContext;
 use intercom_sql::Engine;
 use intercom_sql::emulator::EmulatorConfig;
 
-use crate::common::{TestEnv, start, start_with, strings};
+use crate::common::{TestEnv, field, start, start_with, strings};
 
 const CLAUSES_PER_TABLE: usize = 260;
 
@@ -521,7 +521,8 @@ async fn external_ids_and_company_ids_are_looked_up_without_changing_answers() {
         vec![format!("GET /contacts/find_by_external_id/{external_id}")]
     );
 
-    // A company without contacts is not in Intercom's lists, so a lookup must not show it either.
+    // A company without contacts is not in Intercom's lists, but its id (and its own
+    // company_id) finds it: the keys are looked up, whatever the listing would cost.
     let companies = env.emulator.state.snapshot("companies");
     let hidden = companies
         .iter()
@@ -531,24 +532,30 @@ async fn external_ids_and_company_ids_are_looked_up_without_changing_answers() {
         .iter()
         .find(|c| c["user_count"].as_i64() > Some(0))
         .unwrap();
-    let sql = format!(
-        "SELECT id FROM companies WHERE id IN ('{}', '{}')",
-        hidden["id"].as_str().unwrap(),
-        shown["id"].as_str().unwrap()
-    );
+    let (hidden_id, shown_id) = (field(hidden, "id"), field(shown, "id"));
+    let mut both = vec![hidden_id.clone(), shown_id.clone()];
+    both.sort();
+    let sql =
+        format!("SELECT id FROM companies WHERE id IN ('{hidden_id}', '{shown_id}') ORDER BY id");
+    env.rows("SELECT count(*) FROM companies").await; // the listing's size is now known
     env.emulator.state.clear_requests();
-    let with_pushdown = env.rows(&sql).await;
+    let found: Vec<String> = env.rows(&sql).await.concat();
+    assert_eq!(found, both);
     assert_eq!(env.requests().len(), 2, "{:?}", env.requests());
+    let by_own_id = env
+        .rows(&format!(
+            "SELECT id FROM companies WHERE company_id = '{}'",
+            field(hidden, "company_id")
+        ))
+        .await;
+    assert_eq!(by_own_id, vec![vec![hidden_id.clone()]]);
+    // Without pushdown the table is Intercom's listing, which leaves it out
+    // (docs/tables/companies.md).
     env.engine
         .execute("SET intercom.pushdown = off")
         .await
         .unwrap();
-    let without = env.rows(&sql).await;
-    assert_eq!(with_pushdown, without);
-    assert_eq!(
-        with_pushdown,
-        vec![vec![shown["id"].as_str().unwrap().to_string()]]
-    );
+    assert_eq!(env.rows(&sql).await.concat(), vec![shown_id]);
 }
 
 #[tokio::test]
@@ -602,15 +609,18 @@ async fn your_own_company_id_is_one_lookup() {
         env.requests(),
         vec![format!("GET /companies?company_id={company_id}")]
     );
-    // Not listed by Intercom, so not found by the lookup either; unknown ids are zero rows.
-    for missing in [hidden["company_id"].as_str().unwrap(), "no-such-company"] {
-        let rows = env
-            .rows(&format!(
-                "SELECT id FROM companies WHERE company_id = '{missing}'"
-            ))
-            .await;
-        assert!(rows.is_empty(), "{missing}: {rows:?}");
-    }
+    // Not listed by Intercom, but found by the lookup; an unknown id is zero rows.
+    let rows = env
+        .rows(&format!(
+            "SELECT id FROM companies WHERE company_id = '{}'",
+            hidden["company_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(rows, vec![vec![hidden["id"].as_str().unwrap().to_string()]]);
+    let rows = env
+        .rows("SELECT id FROM companies WHERE company_id = 'no-such-company'")
+        .await;
+    assert!(rows.is_empty(), "{rows:?}");
 }
 
 #[tokio::test]
@@ -979,10 +989,10 @@ async fn a_count_survives_a_failing_first_answer_and_reports_errors_in_one_line(
 #[tokio::test]
 async fn ids_of_a_small_table_known_to_fit_in_fewer_pages_are_read_by_listing_it() {
     let env = start().await;
-    let companies = snapshot_ids_of(&env, "companies");
-    let ids: Vec<String> = companies[..4].to_vec();
+    let contacts = snapshot_ids_of(&env, "contacts");
+    let ids: Vec<String> = contacts[..4].to_vec();
     let sql = format!(
-        "SELECT id FROM companies WHERE id IN ({}) ORDER BY id",
+        "SELECT id FROM contacts WHERE id IN ({}) ORDER BY id",
         ids.iter()
             .map(|i| format!("'{i}'"))
             .collect::<Vec<_>>()
@@ -995,39 +1005,51 @@ async fn ids_of_a_small_table_known_to_fit_in_fewer_pages_are_read_by_listing_it
     assert!(
         first_requests
             .iter()
-            .all(|r| r.starts_with("GET /companies/"))
+            .all(|r| r.starts_with("GET /contacts/"))
     );
-    // The listing just read (pushdown off) reported 30 companies: one page. One request
-    // replaces four, with the same rows.
+    // The listing just read (pushdown off) reported 200 contacts: two pages. Two requests
+    // replace four, with the same rows.
     let [(known, known_requests), _] = on_and_off(&env, &sql).await;
     assert_eq!(known, first);
-    assert_eq!(known_requests.len(), 1, "{known_requests:?}");
+    assert_eq!(known_requests.len(), 2, "{known_requests:?}");
     assert!(
-        known_requests[0].starts_with("GET /companies?"),
+        known_requests
+            .iter()
+            .all(|r| r.starts_with("GET /contacts?")),
         "{known_requests:?}"
     );
     let plan = env.scan_line("EXPLAIN", &sql).await;
-    assert!(plan.contains("request=GET /companies per_page="), "{plan}");
+    assert!(plan.contains("request=GET /contacts per_page="), "{plan}");
     // One id is still one request.
     env.emulator.state.clear_requests();
     let one = env
-        .rows(&format!("SELECT id FROM companies WHERE id = '{}'", ids[0]))
+        .rows(&format!("SELECT id FROM contacts WHERE id = '{}'", ids[0]))
         .await;
     assert_eq!(one, vec![vec![ids[0].clone()]]);
     assert_eq!(env.requests().len(), 1);
-    // Where the listing takes as many requests, the lookups stay: 200 contacts are 2 pages,
-    // no fewer than 2 GETs.
-    let contact_ids = snapshot_ids_of(&env, "contacts");
-    env.rows("SELECT count(*) FROM contacts").await;
+    // Where the listing takes as many requests, the lookups stay: no fewer than 2 GETs.
     env.emulator.state.clear_requests();
     let rows = env
         .rows(&format!(
             "SELECT id FROM contacts WHERE id IN ('{}', '{}')",
-            contact_ids[0], contact_ids[1]
+            contacts[0], contacts[1]
         ))
         .await;
     assert_eq!(rows.len(), 2);
     assert_eq!(env.requests().len(), 2, "{:?}", env.requests());
+    // Companies are looked up even when their listing is known to be one page: it leaves out
+    // those without contacts, which their ids find.
+    let companies = snapshot_ids_of(&env, "companies");
+    env.rows("SELECT count(*) FROM companies").await;
+    env.emulator.state.clear_requests();
+    let sql = format!(
+        "SELECT id FROM companies WHERE id IN ('{}', '{}', '{}')",
+        companies[0], companies[1], companies[2]
+    );
+    assert_eq!(env.rows(&sql).await.len(), 3);
+    let requests = env.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    assert!(requests.iter().all(|r| r.starts_with("GET /companies/")));
 }
 
 fn snapshot_ids_of(env: &TestEnv, kind: &str) -> Vec<String> {
