@@ -37,6 +37,7 @@ use crate::client::{ApiRequest, ClientError, IntercomClient};
 use crate::provider::convert::{BatchDecoder, RawRows};
 use crate::settings::{max_write_rows, over_write_limit};
 use crate::tables::value::to_json;
+use crate::tables::write::set_path_parts;
 use crate::tables::{ColumnDef, ColumnType, PARENT_KEY};
 
 /// Executes a write statement; see the module docs.
@@ -205,31 +206,11 @@ fn object_of(row: &Row, columns: &[ColumnDef]) -> Value {
     for column in columns.iter().filter(|c| c.path != [PARENT_KEY]) {
         let value = row_value(row, &column.name);
         if !value.is_null() {
-            put(&mut object, &column.path, value.clone());
+            let path: Vec<&str> = column.path.iter().map(String::as_str).collect();
+            set_path_parts(&mut object, &path, value.clone());
         }
     }
     Value::Object(object)
-}
-
-/// Sets `path` of `object` to `value`, making the objects on the way.
-fn put(object: &mut serde_json::Map<String, Value>, path: &[String], value: Value) {
-    match path {
-        [] => {}
-        [last] => {
-            object.insert(last.clone(), value);
-        }
-        [first, rest @ ..] => {
-            let entry = object
-                .entry(first.clone())
-                .or_insert_with(|| Value::Object(Default::default()));
-            if !entry.is_object() {
-                *entry = Value::Object(Default::default());
-            }
-            if let Value::Object(inner) = entry {
-                put(inner, rest, value);
-            }
-        }
-    }
 }
 
 /// Everything a running statement needs.

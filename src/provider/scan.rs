@@ -61,6 +61,31 @@ impl ScanPlan {
     ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
         let concurrency = client.config().concurrency.max(1);
         match self {
+            // Each parent found is one row: its id, and the value the search pinned.
+            ScanPlan::Members {
+                mut parents,
+                path,
+                value,
+                ..
+            } => {
+                parents.counters = Some(counters);
+                let mut object = serde_json::Map::new();
+                let path: Vec<&str> = path.iter().map(String::as_str).collect();
+                crate::tables::write::set_path_parts(&mut object, &path, Value::String(value));
+                let body = bytes::Bytes::from(Value::Object(object).to_string());
+                pages(client, parents)
+                    .map(move |page| {
+                        let page = page?;
+                        page.raw_items()
+                            .filter_map(item_id)
+                            .map(|id| {
+                                let whole = std::iter::once(0..body.len()).collect();
+                                raw_rows("POST", "search", body.clone(), whole, Some(id.into()))
+                            })
+                            .collect()
+                    })
+                    .boxed()
+            }
             ScanPlan::Partitioned {
                 search,
                 key,

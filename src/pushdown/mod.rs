@@ -102,6 +102,9 @@ pub enum FilterUse {
     Key(String, BTreeSet<String>),
     /// (A widening of) it goes into the search query.
     Search(SearchNode),
+    /// It goes into the parent table's search, which finds the parents a child table walks
+    /// (see `TableDef::parent_searches`).
+    Parent(SearchNode),
     /// The requests ignore it; only the scan's own check applies it.
     Local,
 }
@@ -111,6 +114,26 @@ pub fn use_of(def: &TableDef, filter: &Expr) -> FilterUse {
     for column in def.key_columns() {
         if let Some(values) = key_values(filter, column) {
             return FilterUse::Key(column.to_string(), values);
+        }
+    }
+    for (column, field) in &def.parent_searches {
+        // Membership fields (`tag_id`, `segment_id`) take `=` only: an OR of them, within
+        // one group's limit.
+        if let Some(values) = key_values(filter, column)
+            && !values.is_empty()
+            && values.len() <= MAX_GROUP_ITEMS
+        {
+            let mut items: Vec<SearchNode> = values
+                .into_iter()
+                .map(|v| SearchNode::filter(field, "=", json!(v)))
+                .collect();
+            return FilterUse::Parent(match items.len() {
+                1 => items.remove(0),
+                _ => SearchNode::Group {
+                    operator: "OR",
+                    items,
+                },
+            });
         }
     }
     match classify(def, filter) {
@@ -124,7 +147,9 @@ pub fn use_of(def: &TableDef, filter: &Expr) -> FilterUse {
 pub fn support(def: &TableDef, filter: &Expr) -> TableProviderFilterPushDown {
     match use_of(def, filter) {
         FilterUse::Local => TableProviderFilterPushDown::Unsupported,
-        FilterUse::Key(..) | FilterUse::Search(_) => TableProviderFilterPushDown::Exact,
+        FilterUse::Key(..) | FilterUse::Search(_) | FilterUse::Parent(_) => {
+            TableProviderFilterPushDown::Exact
+        }
     }
 }
 
@@ -168,8 +193,12 @@ pub fn plan(
     }
     // Each conjunct was classified once, above: a key filter is answered by the key plan (ids,
     // parents, or a search for the keys), the others by the search.
+    // A child table's own search filters shape nothing (it has no search); its parent
+    // filters choose the parents it walks.
+    let child = matches!(def.source, crate::tables::Source::Children { .. });
     let search = all_of(uses.into_iter().filter_map(|used| match used {
-        FilterUse::Search(node) => Some(node),
+        FilterUse::Search(node) if !child => Some(node),
+        FilterUse::Parent(node) if child => Some(node),
         _ => None,
     }));
     let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
@@ -178,6 +207,19 @@ pub fn plan(
         .with_limit(limit, filters.is_empty())
         .spread(def, scan, limit.is_some())
         .cheapest(def, listed_pages, page_size, scan, limit.is_some())
+}
+
+/// The one child column and value that `filters` pin through the parent's search, when that
+/// is all they do and they pin one value (`WHERE tag_id = 'x'` on `contact_tags`): then every
+/// parent found has exactly the one row `column = value` ([`ScanPlan::members`]), if no other
+/// column is wanted.
+pub fn member_filter(def: &TableDef, filters: &[Expr]) -> Option<(String, String)> {
+    let [filter] = filters else { return None };
+    def.parent_searches.iter().find_map(|(column, _)| {
+        let values = key_values(filter, column)?;
+        let [value] = Vec::from_iter(values).try_into().ok()?;
+        Some((column.clone(), value))
+    })
 }
 
 /// Whether the search for `filters` finds exactly the rows they keep, no more: then its

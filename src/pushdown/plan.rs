@@ -57,6 +57,21 @@ pub enum ScanPlan {
     /// search is exact (see [`super::counts_exactly`]), when no column is wanted
     /// (`SELECT count(*)`).
     Count(ListRequest),
+    /// A child table's rows known from the parents a search finds alone (`SELECT contact_id
+    /// FROM contact_tags WHERE tag_id = 'x'`: every contact the search for `tag_id = x` finds
+    /// has that one row), when no other column is wanted: one search, no request per parent.
+    Members {
+        /// The parents' search.
+        parents: ListRequest,
+        /// The child column the search pinned.
+        column: String,
+        /// Its path in the child object.
+        path: Vec<String>,
+        /// Its value, the same in every row.
+        value: String,
+        /// Name of the parent table, for EXPLAIN.
+        parent_table: String,
+    },
     /// A sub-resource per parent id.
     Children {
         /// Where the parent ids come from.
@@ -176,11 +191,23 @@ impl ScanPlan {
                 keys,
                 _,
             ) => {
+                let parent_def = tables::find(parent_table);
                 let parents = match keys {
                     Some((_, ids)) => Parents::Ids(ids),
-                    None => match tables::find(parent_table).map(|p| p.source.clone()) {
-                        Some(Source::List(parent)) => {
-                            Parents::Walk(list_request(&parent, parent.path.clone(), page_size))
+                    None => match parent_def.map(|p| (&p.source, &p.search)) {
+                        // Filters of the parent's search (`contact_tags.tag_id`): only the
+                        // parents it finds.
+                        Some((_, Some(endpoint))) if let Some(query) = search => {
+                            let style = PageStyle::Search {
+                                query: query.to_json(),
+                            };
+                            let mut request =
+                                ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
+                            request.per_page = Some(page_size);
+                            Parents::Walk(request)
+                        }
+                        Some((Source::List(parent), _)) => {
+                            Parents::Walk(list_request(parent, parent.path.clone(), page_size))
                         }
                         // validate_all() guarantees parents are listable top-level tables.
                         _ => Parents::Ids(Vec::new()),
@@ -423,10 +450,37 @@ impl ScanPlan {
         }
     }
 
+    /// The rows of a child table's parent search made from the parents alone (see
+    /// [`ScanPlan::Members`]): `column` = `value` in every row. `None` unless this plan walks
+    /// the parents a search finds.
+    pub fn members(&self, def: &TableDef, column: &str, value: &str) -> Option<Self> {
+        let ScanPlan::Children {
+            parents: Parents::Walk(request),
+            parent_table,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        if !matches!(request.style, PageStyle::Search { .. }) {
+            return None;
+        }
+        Some(ScanPlan::Members {
+            parents: request.clone(),
+            column: column.to_string(),
+            path: def.column_named(column)?.path.clone(),
+            value: value.to_string(),
+            parent_table: parent_table.clone(),
+        })
+    }
+
     /// Whether the plan sends several requests at once (up to the client's concurrency).
     pub fn is_concurrent(&self) -> bool {
         match self {
-            ScanPlan::List(_) | ScanPlan::SearchKeys { .. } | ScanPlan::Count(_) => false,
+            ScanPlan::List(_)
+            | ScanPlan::SearchKeys { .. }
+            | ScanPlan::Count(_)
+            | ScanPlan::Members { .. } => false,
             ScanPlan::ByIds { ids, .. }
             | ScanPlan::Children {
                 parents: Parents::Ids(ids),
@@ -467,7 +521,8 @@ impl ScanPlan {
             ScanPlan::List(_)
             | ScanPlan::Pages(_)
             | ScanPlan::Partitioned { .. }
-            | ScanPlan::Count(_) => 10_000,
+            | ScanPlan::Count(_)
+            | ScanPlan::Members { .. } => 10_000,
             ScanPlan::Children {
                 parents: Parents::Walk(_),
                 ..
@@ -570,6 +625,16 @@ impl ScanPlan {
                     list(r, "")
                 )
             }
+            ScanPlan::Members {
+                parents,
+                column,
+                value,
+                parent_table,
+                ..
+            } => format!(
+                "{} (each of the {parent_table} found is one row with {column} = {value:?}; no request per row)",
+                list(parents, ""),
+            ),
             ScanPlan::ByIds { path, ids, .. } => format!("GET {path} for ids {ids:?}"),
             ScanPlan::SearchKeys {
                 search, field, ids, ..

@@ -245,7 +245,11 @@ fn boolean_columns_as_conditions_are_pushed() {
         pushed("contacts", "NOT has_hard_bounced"),
         json!({"field": "has_hard_bounced", "operator": "=", "value": false})
     );
-    assert_eq!(pushed("contacts", "marked_email_as_spam"), Value::Null);
+    assert_eq!(
+        pushed("contacts", "marked_email_as_spam"),
+        json!({"field": "marked_email_as_spam", "operator": "=", "value": true})
+    );
+    assert_eq!(pushed("contacts", "role = 'user' IS NOT TRUE"), Value::Null);
 }
 
 #[test]
@@ -334,6 +338,28 @@ fn every_table_predicate_becomes_its_request_line() {
             "contact_tags",
             "contact_id = 'c1'",
             "GET /contacts/{id}/tags for ids [\"c1\"]",
+            Exact,
+        ),
+        (
+            "contact_tags",
+            "tag_id = 't1'",
+            "GET /contacts/{id}/tags for every row of contacts (listed by POST /contacts/search \
+             {\"query\":{\"field\":\"tag_id\",\"operator\":\"=\",\"value\":\"t1\"}} per_page=150 \
+             (search pages))",
+            Exact,
+        ),
+        (
+            "contact_segments",
+            "segment_id IN ('s1', 's2')",
+            "GET /contacts/{id}/segments for every row of contacts (listed by POST /contacts/search \
+             {\"query\":{\"operator\":\"OR\",\"value\":[{\"field\":\"segment_id\",\"operator\":\"=\",\"value\":\"s1\"},\
+             {\"field\":\"segment_id\",\"operator\":\"=\",\"value\":\"s2\"}]}} per_page=150 (search pages))",
+            Exact,
+        ),
+        (
+            "company_segments",
+            "company_id = 'c1'",
+            "GET /companies/{id}/segments for ids [\"c1\"]",
             Exact,
         ),
         (

@@ -22,11 +22,13 @@ fn contact_columns(id_name: &str) -> Vec<C> {
         C::bool(
             "marked_email_as_spam",
             "The contact marked an email as spam.",
-        ),
+        )
+        .search(S::Bool),
         C::bool(
             "unsubscribed_from_emails",
             "The contact unsubscribed from emails.",
-        ),
+        )
+        .search(S::Bool),
         C::timestamp("created_at", "When the contact was created.").search(S::Date),
         C::timestamp("updated_at", "When the contact was last updated.").search(S::Date),
         C::timestamp("signed_up_at", "When the user signed up.").search(S::Date),
@@ -37,7 +39,8 @@ fn contact_columns(id_name: &str) -> Vec<C> {
         C::timestamp(
             "last_email_clicked_at",
             "Last time they clicked a link in an email.",
-        ),
+        )
+        .search(S::Date),
         C::text("language_override", "Language chosen for the Messenger.").search(S::Str),
         C::text("browser", "Last browser used.").search(S::Str),
         C::text("browser_version", "Version of that browser."),
@@ -124,6 +127,9 @@ pub(super) fn contact_tags() -> TableDef {
         C::text("applied_by_type", "Who applied it (admin, …).").at("applied_by.type"),
         C::text("applied_by_id", "Id of who applied it.").at("applied_by.id"),
     ])
+    // `WHERE tag_id = …`: the contacts search finds the tagged contacts, and only their tags
+    // are read (not every contact's).
+    .parent_search("tag_id", "tag_id")
     .writes(contact_tags_writes())
 }
 

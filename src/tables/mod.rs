@@ -301,6 +301,10 @@ pub struct TableDef {
     pub custom_attributes: Option<CustomModel>,
     /// The Intercom actions on this object, as procedures (`CALL …`).
     pub actions: Vec<Procedure>,
+    /// Child tables: columns whose `=`/`IN` filter is a filter of the parent's search, so
+    /// that only the parents it finds are walked (`contact_tags.tag_id` → the contacts search's
+    /// `tag_id`): (column, the parent's search field).
+    pub parent_searches: Vec<(String, String)>,
 }
 
 /// Where a table's custom attributes are described and whether they can be searched.
@@ -326,6 +330,7 @@ impl TableDef {
             writes: None,
             custom_attributes: None,
             actions: Vec::new(),
+            parent_searches: Vec::new(),
         }
     }
     /// Declares what INSERT, UPDATE and DELETE send.
@@ -364,6 +369,13 @@ impl TableDef {
             path: path.to_string(),
             parent_at: Some(parent_at.to_string()),
         });
+        self
+    }
+    /// Declares that `column = …` (or `IN`) on this child table finds its parents by the
+    /// parent search's `field` (see [`TableDef::parent_searches`]).
+    pub fn parent_search(mut self, column: &str, field: &str) -> Self {
+        self.parent_searches
+            .push((column.to_string(), field.to_string()));
         self
     }
     /// Declares that lists show only objects whose `field` is positive.
@@ -475,6 +487,8 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         companies::segment_companies(),
         companies::tag_companies(),
         segments::segments(),
+        segments::contact_segments(),
+        segments::company_segments(),
         subscriptions::contact_subscriptions(),
         subscriptions::subscription_types(),
         tags::tags(),
@@ -528,6 +542,20 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                 problems.push(format!(
                     "{}: partitioned by {}, which is not a searchable timestamp column",
                     t.name, key.field
+                ));
+            }
+        }
+        for (column, _) in &t.parent_searches {
+            let parent_search = match &t.source {
+                Source::Children { parent_table, .. } => {
+                    find(parent_table).and_then(|p| p.search.as_ref())
+                }
+                Source::List(_) => None,
+            };
+            if parent_search.is_none() || t.column_named(column).is_none() {
+                problems.push(format!(
+                    "{}: parent search on {column} needs a column and a parent table with a search",
+                    t.name
                 ));
             }
         }

@@ -230,7 +230,8 @@ fn set_path(body: &mut Map<String, Value>, dotted: &str, value: Value) {
     set_path_parts(body, &parts, value);
 }
 
-fn set_path_parts(body: &mut Map<String, Value>, parts: &[&str], value: Value) {
+/// Sets `body.a.b = value` for the path `[a, b]`, making the objects on the way.
+pub fn set_path_parts(body: &mut Map<String, Value>, parts: &[&str], value: Value) {
     let Some((last, parents)) = parts.split_last() else {
         return;
     };

@@ -26,9 +26,11 @@ const CONTACT_COLUMNS: &[(&str, Kind)] = &[
     ("external_id", Kind::Text),
     ("owner_id", Kind::Int),
     ("has_hard_bounced", Kind::Bool),
-    ("has_hard_bounced", Kind::Bool),
+    ("marked_email_as_spam", Kind::Bool),
+    ("unsubscribed_from_emails", Kind::Bool),
     ("created_at", Kind::Time),
     ("last_seen_at", Kind::Time),
+    ("last_email_clicked_at", Kind::Time),
     ("signed_up_at", Kind::Time),
     // Custom attributes, typed from GET /data_attributes (quoted: the local copy has no
     // `custom_attributes.x` spelling).
@@ -1054,4 +1056,63 @@ async fn ids_of_a_small_table_known_to_fit_in_fewer_pages_are_read_by_listing_it
 
 fn snapshot_ids_of(env: &TestEnv, kind: &str) -> Vec<String> {
     crate::common::snapshot_ids(env, kind)
+}
+
+/// `contact_tags WHERE tag_id = …` finds the tagged contacts with one contacts search: only
+/// their tags are read, and when nothing but the contact is wanted, no tag list at all.
+#[tokio::test]
+async fn a_tags_members_are_one_contacts_search() {
+    let env = start().await;
+    let tag = crate::common::snapshot_ids(&env, "tags")[0].clone();
+    let queries = [
+        format!("SELECT contact_id FROM contact_tags WHERE tag_id = '{tag}' ORDER BY 1"),
+        format!("SELECT count(*) FROM contact_tags WHERE tag_id = '{tag}'"),
+        format!(
+            "SELECT contact_id, tag_id, tag_name, applied_at FROM contact_tags WHERE tag_id = '{tag}' ORDER BY 1"
+        ),
+        format!(
+            "SELECT contact_id, tag_id FROM contact_tags WHERE tag_id IN ('{tag}', 'nope') ORDER BY 1"
+        ),
+        format!(
+            "SELECT c.email FROM contacts c JOIN contact_tags t ON t.contact_id = c.id WHERE t.tag_id = '{tag}' ORDER BY 1"
+        ),
+    ];
+    let mut results = Vec::new();
+    for sql in &queries {
+        let [(on, on_requests), (off, off_requests)] = on_and_off(&env, sql).await;
+        assert_eq!(on, off, "{sql}");
+        assert!(
+            on_requests[0].starts_with("POST /contacts/search"),
+            "{sql}: {on_requests:?}"
+        );
+        assert!(
+            on_requests.len() < off_requests.len() / 4,
+            "{sql}: {on_requests:?}"
+        );
+        results.push((on, on_requests));
+    }
+    let members = results[0].0.len();
+    assert!(members > 1, "the seed's first tag has members");
+    // The members alone: one search, no request per contact.
+    assert_eq!(results[0].1.len(), 1, "{:?}", results[0].1);
+    assert_eq!(results[1].1.len(), 1, "{:?}", results[1].1);
+    assert_eq!(results[1].0, vec![vec![members.to_string()]]);
+    // The tag's own columns: one search, then the tags of the members only.
+    assert_eq!(results[2].1.len(), 1 + members, "{:?}", results[2].1);
+    // Two values: an OR of `=` (the search takes no IN on tag_id), each member's tags read.
+    assert_eq!(results[3].1.len(), 1 + members, "{:?}", results[3].1);
+    let plan = env.scan_line("EXPLAIN", &queries[0]).await;
+    assert!(
+        plan.contains(&format!(
+            "POST /contacts/search {{\"query\":{{\"field\":\"tag_id\",\"operator\":\"=\",\"value\":\"{tag}\"}}}}"
+        )) && plan.contains("each of the contacts found is one row with tag_id"),
+        "{plan}"
+    );
+    let plan = env.scan_line("EXPLAIN", &queries[2]).await;
+    assert!(
+        plan.contains(
+            "GET /contacts/{id}/tags for every row of contacts (listed by POST /contacts/search"
+        ),
+        "{plan}"
+    );
 }

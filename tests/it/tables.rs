@@ -93,6 +93,7 @@ async fn segments_carry_their_member_counts() {
     let token = EmulatorConfig::default().token;
     let http = reqwest::Client::new();
     let mut members: BTreeMap<String, u64> = BTreeMap::new();
+    let mut contact_members: BTreeMap<String, u64> = BTreeMap::new();
     for id in crate::common::snapshot_ids(&env, "contacts") {
         let body: serde_json::Value = http
             .get(format!("{}/contacts/{id}/segments", env.emulator.base_url))
@@ -105,6 +106,7 @@ async fn segments_carry_their_member_counts() {
             .unwrap();
         for segment in body["data"].as_array().unwrap() {
             *members.entry(field(segment, "id")).or_default() += 1;
+            *contact_members.entry(field(segment, "id")).or_default() += 1;
         }
     }
     for company in env.emulator.state.snapshot("companies") {
@@ -125,6 +127,52 @@ async fn segments_carry_their_member_counts() {
         assert_eq!(one, vec![vec![row[1].clone()]]);
     }
     assert!(rows.iter().any(|r| r[1] != "0"), "{rows:?}");
+    // contact_segments: the same memberships, read per contact, or found by the contacts
+    // search for one segment (one request).
+    let per_contact: BTreeMap<String, u64> = env
+        .rows("SELECT segment_id, count(*) FROM contact_segments GROUP BY 1")
+        .await
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap()))
+        .collect();
+    assert_eq!(per_contact, contact_members);
+    for (segment, n) in &contact_members {
+        env.emulator.state.clear_requests();
+        let counted = env
+            .rows(&format!(
+                "SELECT count(*) FROM contact_segments WHERE segment_id = '{segment}'"
+            ))
+            .await;
+        assert_eq!(counted, vec![vec![n.to_string()]], "segment {segment}");
+        assert_eq!(env.requests(), ["POST /contacts/search"]);
+    }
+    // company_segments: a company's segments as the emulator holds them.
+    let company = env
+        .emulator
+        .state
+        .snapshot("companies")
+        .into_iter()
+        .find(|c| {
+            c["segments"]["segments"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+        })
+        .expect("a company in a segment");
+    let mut want: Vec<String> = company["segments"]["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| field(s, "id"))
+        .collect();
+    want.sort();
+    let got = env
+        .rows(&format!(
+            "SELECT segment_id FROM company_segments WHERE company_id = '{}' ORDER BY 1",
+            field(&company, "id")
+        ))
+        .await
+        .concat();
+    assert_eq!(got, want);
 }
 
 #[tokio::test]
