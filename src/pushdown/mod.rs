@@ -448,8 +448,57 @@ fn searchable<'a>(def: &'a TableDef, expr: &Expr) -> Option<(&'a ColumnDef, Sear
     ))
 }
 
+/// `=` or `IN` on a column searched by other names than shown ([`ColumnDef::search_values`]),
+/// each value sent by its searched name; anything else on such a column is not pushed.
+/// `None` when `expr` is not on such a column.
+fn renamed_values(def: &TableDef, expr: &Expr) -> Option<Option<SearchNode>> {
+    let on_renamed = |e: &Expr| {
+        searchable(def, e).and_then(|(column, _, field)| Some((column.search_values?, field)))
+    };
+    let searched = |pairs: &[(&str, &'static str)], value: Option<Literal>| {
+        let shown = value?.into_string()?;
+        pairs.iter().find(|(s, _)| *s == shown).map(|(_, v)| *v)
+    };
+    Some(match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let ((pairs, field), value) = match (on_renamed(left), on_renamed(right)) {
+                (Some(c), None) => (c, right),
+                (None, Some(c)) => (c, left),
+                _ => return None,
+            };
+            (*op == Operator::Eq)
+                .then(|| searched(pairs, literal(value)))
+                .flatten()
+                .map(|v| SearchNode::filter(&field, "=", json!(v)))
+        }
+        Expr::InList(list) => {
+            let (pairs, field) = on_renamed(&list.expr)?;
+            let values: Option<Vec<&str>> = list
+                .list
+                .iter()
+                .map(|v| searched(pairs, literal(v)))
+                .collect();
+            values
+                .filter(|v| !list.negated && !v.is_empty() && v.len() <= MAX_IN_VALUES)
+                .map(|v| SearchNode::filter(&field, "IN", json!(v)))
+        }
+        Expr::Like(like) => {
+            on_renamed(&like.expr)?;
+            None
+        }
+        Expr::IsNull(inner) | Expr::IsNotNull(inner) => {
+            on_renamed(inner)?;
+            None
+        }
+        _ => return None,
+    })
+}
+
 /// One comparison, `IN`, `LIKE` or `IS NULL` on a searchable column.
 fn leaf(def: &TableDef, expr: &Expr) -> Option<SearchNode> {
+    if let Some(node) = renamed_values(def, expr) {
+        return node;
+    }
     match expr {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
             let (column, op, literal) = match (searchable(def, left), searchable(def, right)) {

@@ -357,6 +357,50 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "conversation_tags",
+            "tag_id = 't1'",
+            "GET /conversations/{id} for every row of conversations (listed by POST \
+             /conversations/search {\"query\":{\"field\":\"tag_ids\",\"operator\":\"=\",\"value\":\"t1\"}} \
+             per_page=150 (search pages))",
+            Exact,
+        ),
+        (
+            "conversation_contacts",
+            "conversation_id = 'v1'",
+            "GET /conversations/{id} for ids [\"v1\"]",
+            Exact,
+        ),
+        (
+            "conversation_teammates",
+            "admin_id IN ('a1', 'a2')",
+            "GET /conversations/{id} for every row of conversations (listed by POST \
+             /conversations/search {\"query\":{\"operator\":\"OR\",\"value\":[{\"field\":\"teammate_ids\",\
+             \"operator\":\"=\",\"value\":\"a1\"},{\"field\":\"teammate_ids\",\"operator\":\"=\",\"value\":\"a2\"}]}} \
+             per_page=150 (search pages))",
+            Exact,
+        ),
+        (
+            "ticket_contacts",
+            "contact_id = 'c1'",
+            "GET /tickets/{id} for every row of tickets (listed by POST /tickets/search \
+             {\"query\":{\"field\":\"contact_ids\",\"operator\":\"=\",\"value\":\"c1\"}} per_page=150 (search pages))",
+            Exact,
+        ),
+        (
+            "tickets",
+            "category IN ('Customer', 'Tracker')",
+            "POST /tickets/search {\"query\":{\"field\":\"category\",\"operator\":\"IN\",\"value\":[\"request\",\"tracker\"]}} \
+             per_page=150 (search pages; over 6 pages: created_at windows read concurrently)",
+            Exact,
+        ),
+        (
+            "tickets",
+            "category LIKE 'Cust%'",
+            "POST /tickets/search {\"query\":{\"field\":\"created_at\",\"operator\":\">\",\"value\":0}} per_page=150 \
+             (search pages; over 6 pages: created_at windows read concurrently)",
+            Unsupported,
+        ),
+        (
             "company_segments",
             "company_id = 'c1'",
             "GET /companies/{id}/segments for ids [\"c1\"]",

@@ -29,7 +29,8 @@ pub(super) fn conversations() -> TableDef {
         C::timestamp(
             "waiting_since",
             "Since when the contact has waited for a reply (null after an admin reply).",
-        ),
+        )
+        .search(S::Date),
         C::timestamp("snoozed_until", "When a snooze ends.").search(S::Date),
         C::bool("open", "Whether the conversation is open.").search(S::Bool),
         C::text("state", "open, closed or snoozed.").search(S::Str),
@@ -38,7 +39,8 @@ pub(super) fn conversations() -> TableDef {
         C::int(
             "admin_assignee_id",
             "Assigned admin (null when unassigned).",
-        ),
+        )
+        .search(S::Int),
         C::int("team_assignee_id", "Assigned team (null when unassigned).").search(S::Int),
         C::bool("ai_agent_participated", "Whether Fin took part.").search(S::Bool),
         C::text("source_type", "Channel: conversation, email, phone_call, …")
@@ -51,7 +53,8 @@ pub(super) fn conversations() -> TableDef {
             "source_delivered_as",
             "customer_initiated, admin_initiated, …",
         )
-        .at("source.delivered_as"),
+        .at("source.delivered_as")
+        .search(S::Str),
         C::text("source_subject", "Subject of the first message.")
             .at("source.subject")
             .search(S::Str),
@@ -80,22 +83,26 @@ pub(super) fn conversations() -> TableDef {
             "statistics_time_to_assignment",
             "Seconds until first assignment.",
         )
-        .at("statistics.time_to_assignment"),
+        .at("statistics.time_to_assignment")
+        .search(S::Int),
         C::int(
             "statistics_time_to_admin_reply",
             "Seconds until first admin reply.",
         )
-        .at("statistics.time_to_admin_reply"),
+        .at("statistics.time_to_admin_reply")
+        .search(S::Int),
         C::int(
             "statistics_time_to_first_close",
             "Seconds until first close.",
         )
-        .at("statistics.time_to_first_close"),
+        .at("statistics.time_to_first_close")
+        .search(S::Int),
         C::int(
             "statistics_median_time_to_reply",
             "Median seconds to reply.",
         )
-        .at("statistics.median_time_to_reply"),
+        .at("statistics.median_time_to_reply")
+        .search(S::Int),
         C::timestamp("statistics_first_admin_reply_at", "First admin reply.")
             .at("statistics.first_admin_reply_at")
             .search(S::Date),
@@ -116,9 +123,51 @@ pub(super) fn conversations() -> TableDef {
             "conversation_rating_rating",
             "Rating 1–5 given by the contact.",
         )
-        .at("conversation_rating.rating"),
+        .at("conversation_rating.rating")
+        .search_as("conversation_rating.score", S::Int),
         C::text("conversation_rating_remark", "Remark left with the rating.")
-            .at("conversation_rating.remark"),
+            .at("conversation_rating.remark")
+            .search(S::Str),
+        C::timestamp("conversation_rating_created_at", "When the rating was given.")
+            .at("conversation_rating.created_at"),
+        C::text(
+            "conversation_rating_contact_id",
+            "Contact who gave the rating.",
+        )
+        .at("conversation_rating.contact.id")
+        .search_as("conversation_rating.contact_id", S::Str),
+        C::text(
+            "conversation_rating_teammate_id",
+            "Teammate the rating is about.",
+        )
+        .at("conversation_rating.teammate.id"),
+        C::text(
+            "ai_agent_source_type",
+            "What brought Fin in: essentials_plan_setup, profile, workflow, …",
+        )
+        .at("ai_agent.source_type")
+        .search(S::Str),
+        C::text("ai_agent_source_title", "Title of that source.")
+            .at("ai_agent.source_title")
+            .search(S::Str),
+        C::text(
+            "ai_agent_last_answer_type",
+            "Fin's last answer: ai_answer or custom_answer.",
+        )
+        .at("ai_agent.last_answer_type")
+        .search(S::Str),
+        C::text(
+            "ai_agent_resolution_state",
+            "assumed_resolution, confirmed_resolution, escalated, negative_feedback, procedure_handoff.",
+        )
+        .at("ai_agent.resolution_state")
+        .search(S::Str),
+        C::int("ai_agent_rating", "Rating the contact gave Fin.")
+            .at("ai_agent.rating")
+            .search(S::Int),
+        C::text("ai_agent_rating_remark", "Remark left with Fin's rating.")
+            .at("ai_agent.rating_remark")
+            .search(S::Str),
         C::json("sla_applied", "SLA applied to the conversation."),
         C::json("linked_objects", "Linked tickets and conversations."),
         C::json(
@@ -128,6 +177,73 @@ pub(super) fn conversations() -> TableDef {
     ])
     .writes(conversations_writes())
     .actions(actions::procedures())
+}
+
+/// A membership table of conversations: the `items_key` list of each conversation (`GET
+/// /conversations/{id}`, retrieveConversation), whose `column` is found by the conversations
+/// search's `field` (`tag_ids`, `contact_ids`, `teammate_ids`: array membership).
+fn conversation_members(
+    name: &str,
+    description: &str,
+    items_key: &str,
+    (column, field): (&str, &str),
+    columns: Vec<C>,
+) -> TableDef {
+    let mut all = vec![C::parent_key("conversation_id", "Id of the conversation.")];
+    all.extend(columns);
+    TableDef::new(
+        name,
+        description,
+        Source::Children {
+            parent_table: "conversations".into(),
+            key_column: "conversation_id".into(),
+            listing: Listing::new("/conversations/{id}", PageStyle::Single, items_key),
+        },
+    )
+    .columns(all)
+    .parent_search(column, field)
+}
+
+/// `conversation_tags`: the tags on each conversation.
+pub(super) fn conversation_tags() -> TableDef {
+    conversation_members(
+        "conversation_tags",
+        "Tags on each conversation (one row per conversation and tag).",
+        "tags.tags",
+        ("tag_id", "tag_ids"),
+        vec![
+            C::text("tag_id", "Id of the tag.").at("id"),
+            C::text("tag_name", "Name of the tag.").at("name"),
+            C::timestamp("applied_at", "When the tag was applied."),
+            C::text("applied_by_type", "Who applied it (admin, …).").at("applied_by.type"),
+            C::text("applied_by_id", "Id of who applied it.").at("applied_by.id"),
+        ],
+    )
+}
+
+/// `conversation_contacts`: the contacts taking part in each conversation.
+pub(super) fn conversation_contacts() -> TableDef {
+    conversation_members(
+        "conversation_contacts",
+        "Contacts in each conversation (one row per conversation and contact).",
+        "contacts.contacts",
+        ("contact_id", "contact_ids"),
+        vec![
+            C::text("contact_id", "Id of the contact.").at("id"),
+            C::text("external_id", "The contact's external id, if it has one."),
+        ],
+    )
+}
+
+/// `conversation_teammates`: the teammates who took part in each conversation.
+pub(super) fn conversation_teammates() -> TableDef {
+    conversation_members(
+        "conversation_teammates",
+        "Teammates who took part in each conversation (one row per conversation and teammate).",
+        "teammates.teammates",
+        ("admin_id", "teammate_ids"),
+        vec![C::text("admin_id", "Id of the teammate (admin).").at("id")],
+    )
 }
 
 /// `conversation_parts`: messages, notes and actions within each conversation.

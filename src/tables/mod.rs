@@ -144,6 +144,10 @@ pub struct ColumnDef {
     pub search: Option<SearchType>,
     /// The search field's name when it is not the dotted path (tickets' `ticket_type_id`).
     pub search_field: Option<String>,
+    /// When the search knows the values by other names than the responses show them (tickets'
+    /// category `Customer` is searched as `request`): (shown, searched) pairs. Only `=` and
+    /// `IN` of these values are pushed.
+    pub search_values: Option<&'static [(&'static str, &'static str)]>,
 }
 
 impl ColumnDef {
@@ -155,6 +159,7 @@ impl ColumnDef {
             path: vec![name.to_string()],
             search: None,
             search_field: None,
+            search_values: None,
         }
     }
     /// A text column read from the field of the same name.
@@ -195,6 +200,11 @@ impl ColumnDef {
     pub fn search_as(mut self, field: &str, kind: SearchType) -> Self {
         self.search = Some(kind);
         self.search_field = Some(field.to_string());
+        self
+    }
+    /// Searched by other names than shown: see [`ColumnDef::search_values`].
+    pub fn search_values(mut self, pairs: &'static [(&'static str, &'static str)]) -> Self {
+        self.search_values = Some(pairs);
         self
     }
     /// The Intercom search field of the column, if it is searchable.
@@ -480,6 +490,9 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         contacts::contact_tags(),
         conversations::conversations(),
         conversations::conversation_parts(),
+        conversations::conversation_tags(),
+        conversations::conversation_contacts(),
+        conversations::conversation_teammates(),
         attributes::data_attributes(),
         notes::notes(),
         tickets::ticket_types(),
@@ -495,6 +508,7 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         teams::teams(),
         ticket_states::ticket_states(),
         tickets::tickets(),
+        tickets::ticket_contacts_table(),
     ];
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     tables

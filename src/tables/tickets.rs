@@ -37,7 +37,9 @@ pub(super) fn tickets() -> TableDef {
         C::text("description", "Description.")
             .at("ticket_attributes._default_description_")
             .search_as("description", S::Str),
-        C::text("category", "Customer, Back-office or Tracker."),
+        C::text("category", "Customer, Back-office or Tracker.")
+            .search(S::Str)
+            .search_values(CATEGORIES),
         C::timestamp("created_at", "When the ticket was created.").search(S::Date),
         C::timestamp("updated_at", "When the ticket was last updated.").search(S::Date),
         C::timestamp("snoozed_until", "When a snooze ends.").search(S::Date),
@@ -57,7 +59,8 @@ pub(super) fn tickets() -> TableDef {
             "ticket_state_category",
             "submitted, in_progress, waiting_on_customer or resolved.",
         )
-        .at("ticket_state.category"),
+        .at("ticket_state.category")
+        .search_as("state", S::Str),
         C::text("ticket_state_internal_label", "State label teammates see.")
             .at("ticket_state.internal_label"),
         C::text("ticket_state_external_label", "State label customers see.")
@@ -73,6 +76,33 @@ pub(super) fn tickets() -> TableDef {
     .writes(tickets_writes())
     .actions(actions::procedures())
 }
+
+/// `ticket_contacts`: the contacts on each ticket (`GET /tickets/{id}`, getTicket); `WHERE
+/// contact_id = …` is a tickets search on `contact_ids`.
+pub(super) fn ticket_contacts_table() -> TableDef {
+    TableDef::new(
+        "ticket_contacts",
+        "Contacts on each ticket (one row per ticket and contact).",
+        Source::Children {
+            parent_table: "tickets".into(),
+            key_column: "ticket_id".into(),
+            listing: Listing::new("/tickets/{id}", PageStyle::Single, "contacts.contacts"),
+        },
+    )
+    .columns([
+        C::parent_key("ticket_id", "Intercom id of the ticket (tickets.id)."),
+        C::text("contact_id", "Id of the contact.").at("id"),
+        C::text("external_id", "The contact's external id, if it has one."),
+    ])
+    .parent_search("contact_id", "contact_ids")
+}
+
+/// A ticket type's category as responses show it, and as the tickets search takes it.
+const CATEGORIES: &[(&str, &str)] = &[
+    ("Customer", "request"),
+    ("Back-office", "task"),
+    ("Tracker", "tracker"),
+];
 
 /// Creates a ticket; shared by INSERT into `tickets` and `CreateTicket`.
 const TICKETS: &str = "/tickets";

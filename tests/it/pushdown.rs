@@ -55,6 +55,13 @@ const CONVERSATION_COLUMNS: &[(&str, Kind)] = &[
     ("updated_at", Kind::Time),
     ("waiting_since", Kind::Time),
     ("snoozed_until", Kind::Time),
+    ("source_delivered_as", Kind::Text),
+    ("conversation_rating_rating", Kind::Int),
+    ("conversation_rating_remark", Kind::Text),
+    ("ai_agent_resolution_state", Kind::Text),
+    ("ai_agent_source_type", Kind::Text),
+    ("statistics_time_to_admin_reply", Kind::Int),
+    ("statistics_median_time_to_reply", Kind::Int),
 ];
 
 const TICKET_COLUMNS: &[(&str, Kind)] = &[
@@ -62,6 +69,8 @@ const TICKET_COLUMNS: &[(&str, Kind)] = &[
     ("admin_assignee_id", Kind::Text),
     ("team_assignee_id", Kind::Text),
     ("ticket_type_id", Kind::Text),
+    ("category", Kind::Text),
+    ("ticket_state_category", Kind::Text),
     ("open", Kind::Bool),
     ("created_at", Kind::Time),
     ("updated_at", Kind::Time),
@@ -1113,6 +1122,107 @@ async fn a_tags_members_are_one_contacts_search() {
         plan.contains(
             "GET /contacts/{id}/tags for every row of contacts (listed by POST /contacts/search"
         ),
+        "{plan}"
+    );
+}
+
+/// A conversation's tags, contacts and teammates, asked by member, are one conversations search
+/// (array membership: `tag_ids`, `contact_ids`, `teammate_ids`), with the same rows as walking
+/// every conversation.
+#[tokio::test]
+async fn conversation_memberships_are_one_conversations_search() {
+    let env = start().await;
+    let conversations = env.emulator.state.snapshot("conversations");
+    let first_id = |list: &str, key: &str| {
+        conversations
+            .iter()
+            .find_map(|c| c[list][key].as_array()?.first().map(|x| field(x, "id")))
+            .expect("a conversation with one")
+    };
+    let cases = [
+        (
+            "conversation_tags",
+            "tag_id",
+            "tag_ids",
+            first_id("tags", "tags"),
+        ),
+        (
+            "conversation_contacts",
+            "contact_id",
+            "contact_ids",
+            first_id("contacts", "contacts"),
+        ),
+        (
+            "conversation_teammates",
+            "admin_id",
+            "teammate_ids",
+            first_id("teammates", "teammates"),
+        ),
+    ];
+    for (table, column, field_name, value) in cases {
+        let members =
+            format!("SELECT conversation_id FROM {table} WHERE {column} = '{value}' ORDER BY 1");
+        let [(on, on_requests), (off, off_requests)] = on_and_off(&env, &members).await;
+        assert_eq!(on, off, "{members}");
+        assert!(!on.is_empty(), "{members}");
+        assert_eq!(on_requests, ["POST /conversations/search"], "{members}");
+        assert!(off_requests.len() > on.len(), "{off_requests:?}");
+        let plan = env.scan_line("EXPLAIN", &members).await;
+        assert!(
+            plan.contains(&format!(
+                "{{\"field\":\"{field_name}\",\"operator\":\"=\",\"value\":\"{value}\"}}"
+            )),
+            "{plan}"
+        );
+        // Every column: the search, then only the members' conversations (a teammate row
+        // has no column but the two the search gives).
+        let all = format!("SELECT * FROM {table} WHERE {column} = '{value}' ORDER BY 1");
+        let [(on, on_requests), (off, _)] = on_and_off(&env, &all).await;
+        assert_eq!(on, off, "{all}");
+        let per_member = usize::from(table != "conversation_teammates");
+        assert_eq!(
+            on_requests.len(),
+            1 + per_member * on.len(),
+            "{all}: {on_requests:?}"
+        );
+    }
+}
+
+/// A contact's tickets are one tickets search (`contact_ids`); the category is searched by the
+/// names Intercom's search takes (`request`, `task`, `tracker`), with the same rows.
+#[tokio::test]
+async fn ticket_contacts_and_categories_are_searched() {
+    let env = start().await;
+    let tickets = env.emulator.state.snapshot("tickets");
+    let contact = tickets
+        .iter()
+        .find_map(|t| {
+            t["contacts"]["contacts"]
+                .as_array()?
+                .first()
+                .map(|c| field(c, "id"))
+        })
+        .expect("a ticket with a contact");
+    let sql = format!("SELECT ticket_id FROM ticket_contacts WHERE contact_id = '{contact}'");
+    let [(on, on_requests), (off, off_requests)] = on_and_off(&env, &sql).await;
+    assert_eq!(on, off);
+    assert!(!on.is_empty());
+    assert_eq!(on_requests, ["POST /tickets/search"]);
+    assert!(off_requests.len() > 2, "{off_requests:?}");
+    for category in ["Customer", "Back-office", "Tracker"] {
+        let sql = format!("SELECT id FROM tickets WHERE category = '{category}' ORDER BY id");
+        let [(on, on_requests), (off, _)] = on_and_off(&env, &sql).await;
+        assert_eq!(on, off, "{sql}");
+        assert_eq!(on_requests.len(), 1, "{on_requests:?}");
+    }
+    let plan = env
+        .scan_line(
+            "EXPLAIN",
+            "SELECT id FROM tickets WHERE category = 'Back-office'",
+        )
+        .await;
+    assert!(
+        plan.contains("{\"field\":\"category\",\"operator\":\"=\",\"value\":\"task\"}"),
         "{plan}"
     );
 }
