@@ -116,22 +116,38 @@ fn read_windows(
     shared: Arc<Shared>,
     queue: VecDeque<Window>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
-    let state = (shared, queue, SelectAll::new());
-    stream::unfold(Some(state), |state| async move {
-        let (shared, mut queue, mut running) = state?;
+    let concurrency = shared.concurrency;
+    drive(queue, concurrency, move |window| {
+        read_window(shared.clone(), window)
+    })
+}
+
+/// Runs `read` on the windows of `queue` and those they split into, at most `concurrency`
+/// at once, passing on their rows as they come.
+fn drive(
+    queue: VecDeque<Window>,
+    concurrency: usize,
+    read: impl Fn(Window) -> BoxStream<'static, Result<Event, ClientError>> + Send + 'static,
+) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    let state = (read, queue, SelectAll::new());
+    stream::unfold(Some(state), move |state| async move {
+        let (read, mut queue, mut running) = state?;
         loop {
-            while running.len() < shared.concurrency
+            while running.len() < concurrency
                 && let Some(window) = queue.pop_front()
             {
-                running.push(read_window(shared.clone(), window));
+                running.push(read(window));
             }
             match running.next().await {
-                None => return None,
+                // Every running window ended (some without a row to yield): start the next
+                // ones, or end when none is left.
+                None if queue.is_empty() => return None,
+                None => {}
                 Some(Ok(Event::Split(windows))) => queue.extend(windows),
                 // A window with nothing in it (or nothing left after the boundary check).
                 Some(Ok(Event::Rows(rows))) if rows.is_empty() => {}
                 Some(Ok(Event::Rows(rows))) => {
-                    return Some((Ok(vec![rows]), Some((shared, queue, running))));
+                    return Some((Ok(vec![rows]), Some((read, queue, running))));
                 }
                 // The first error ends the read; the other windows are dropped unsent.
                 Some(Err(e)) => return Some((Err(e), None)),
@@ -256,6 +272,43 @@ fn seconds_at(raw: &str, field: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Windows that end at once, empty or not, never end the read while windows are left:
+    /// every window of the queue is read, and every row passed on.
+    #[tokio::test]
+    async fn every_window_is_read_whatever_order_they_end_in() {
+        use std::sync::Mutex;
+        for concurrency in [1, 2, 3, 6] {
+            let read_ones = Arc::new(Mutex::new(Vec::new()));
+            let seen = read_ones.clone();
+            let windows: VecDeque<Window> = (0..20)
+                .map(|i| Window {
+                    lo: Some(i),
+                    hi: Some(i + 1),
+                })
+                .collect();
+            let rows = drive(windows, concurrency, move |window| {
+                seen.lock().unwrap().push(window.lo);
+                // Every third window has a row; the others are empty.
+                let body = if window.lo.unwrap_or(0) % 3 == 0 {
+                    "{}"
+                } else {
+                    ""
+                };
+                let ranges = (!body.is_empty()).then_some(0..2).into_iter().collect();
+                let rows = RawRows::new(bytes::Bytes::from(body), ranges, None).unwrap();
+                stream::iter([Ok(Event::Rows(rows))]).boxed()
+            })
+            .collect::<Vec<_>>()
+            .await;
+            assert_eq!(
+                read_ones.lock().unwrap().len(),
+                20,
+                "concurrency {concurrency}"
+            );
+            assert_eq!(rows.len(), 7, "concurrency {concurrency}");
+        }
+    }
 
     #[test]
     fn reads_one_field_of_an_item() {

@@ -401,6 +401,12 @@ fn every_table_predicate_becomes_its_request_line() {
             Unsupported,
         ),
         (
+            "company_notes",
+            "company_id = 'c1'",
+            "GET /companies/{id}/notes for ids [\"c1\"]",
+            Exact,
+        ),
+        (
             "company_segments",
             "company_id = 'c1'",
             "GET /companies/{id}/segments for ids [\"c1\"]",

@@ -495,6 +495,7 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         conversations::conversation_teammates(),
         attributes::data_attributes(),
         notes::notes(),
+        notes::company_notes(),
         tickets::ticket_types(),
         tickets::ticket_type_attributes(),
         companies::segment_companies(),

@@ -1,5 +1,5 @@
 //! `notes` (official spec: `GET /contacts/{id}/notes`, `GET /notes/{id}`): notes admins leave on
-//! contacts.
+//! contacts; `company_notes` (`GET /companies/{id}/notes`, listCompanyNotes): on companies.
 
 use super::PageStyle;
 use super::write::{TableWrites, Write};
@@ -28,6 +28,27 @@ pub(super) fn notes() -> TableDef {
     ])
     .writes(notes_writes())
     .actions(actions::procedures())
+}
+
+/// `company_notes`: the notes on each company, read per company.
+pub(super) fn company_notes() -> TableDef {
+    TableDef::new(
+        "company_notes",
+        "Notes admins wrote on companies (one row per note).",
+        Source::Children {
+            parent_table: "companies".into(),
+            key_column: "company_id".into(),
+            listing: Listing::new("/companies/{id}/notes", PageStyle::PageNumber, "data"),
+        },
+    )
+    .columns([
+        C::parent_key("company_id", "Intercom id of the company the note is on."),
+        C::text("id", "Intercom id of the note."),
+        C::text("body", "The note's text (HTML)."),
+        C::text("admin_id", "Id of the admin who wrote it.").at("author.id"),
+        C::text("admin_name", "Name of the admin who wrote it.").at("author.name"),
+        C::timestamp("created_at", "When the note was written."),
+    ])
 }
 
 /// Adds a note to a contact; shared by INSERT into `notes` and `CreateContactNote`.

@@ -3,6 +3,7 @@ mod cli;
 mod client;
 mod clients;
 mod common;
+mod coverage;
 mod dml;
 mod hostile;
 mod hostile_faults;
