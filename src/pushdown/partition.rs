@@ -125,9 +125,11 @@ pub const WAVES: u64 = 1;
 /// split: its second page costs one more round trip, as the split's windows would, without
 /// dropping the page already read.
 pub const PAGED_PAGES: u64 = 2;
-/// Windows cut by count are sized for this fraction of the target (numerator, denominator),
-/// so that a window holding more than its share, the objects not being spread evenly, still
-/// fits in its pages rather than splitting again (a round trip more).
+/// Windows of at most [`PAGED_PAGES`] pages cut by count are sized for this fraction of the
+/// target (numerator, denominator), so that a window holding more than its share, the objects
+/// not being spread evenly, still fits in its pages rather than splitting again (a round trip
+/// more). Larger windows are not: more of them than requests in flight would read in two
+/// waves, and one page more in a long window costs less than a wave.
 const HEADROOM: (u64, u64) = (2, 3);
 
 /// How many objects one window should hold: about [`WAVES`] windows for each of the
@@ -169,6 +171,11 @@ pub fn split(
     if total <= paged {
         return None;
     }
+    let share = if target <= PAGED_PAGES * per_page {
+        (target * HEADROOM.0 / HEADROOM.1).max(1)
+    } else {
+        target
+    };
     let narrowest = match key.compared {
         Compared::ByDay => DAY,
         Compared::BySecond => 1,
@@ -191,30 +198,29 @@ pub fn split(
                 lo: None,
                 hi: Some(0),
             }];
-            windows.extend(even(0, hi, total, target, narrowest)?);
+            windows.extend(even(0, hi, total, share, narrowest)?);
             Some(windows)
         }
         // Open above: split up to a day past now; later objects stay one window.
         (Some(lo), None) if lo < now + DAY => {
-            let mut windows = even(lo, now + DAY, total, target, narrowest)?;
+            let mut windows = even(lo, now + DAY, total, share, narrowest)?;
             windows.push(Window {
                 lo: Some(now + DAY),
                 hi: None,
             });
             Some(windows)
         }
-        (Some(lo), Some(hi)) => even(lo, hi, total, target, narrowest),
+        (Some(lo), Some(hi)) => even(lo, hi, total, share, narrowest),
         _ => None,
     }
 }
 
-/// `[lo, hi)` cut into equal windows of about `target` objects each less the [`HEADROOM`]
-/// (assuming they are spread evenly), none narrower than `narrowest` seconds.
-fn even(lo: i64, hi: i64, total: u64, target: u64, narrowest: i64) -> Option<Vec<Window>> {
+/// `[lo, hi)` cut into equal windows of about `share` objects each (assuming they are spread
+/// evenly), none narrower than `narrowest` seconds.
+fn even(lo: i64, hi: i64, total: u64, share: u64, narrowest: i64) -> Option<Vec<Window>> {
     let width = hi.checked_sub(lo)?;
-    let share = (target * HEADROOM.0 / HEADROOM.1).max(1);
     let parts = total
-        .div_ceil(share)
+        .div_ceil(share.max(1))
         .min(MAX_SPLIT)
         .min((width / narrowest).max(0) as u64);
     if parts < 2 {
@@ -325,8 +331,13 @@ mod tests {
             hi: Some(101_000),
         };
         let parts = split(w, 10_000, 2_000, 150, &by_second, now).unwrap();
-        assert_eq!(parts.len(), 8, "about two thirds of the target each");
-        assert_eq!((parts[0].lo, parts[7].hi), (w.lo, w.hi));
+        assert_eq!(parts.len(), 5);
+        assert_eq!((parts[0].lo, parts[4].hi), (w.lo, w.hi));
+        // Windows of a page or two are cut at two thirds of their share.
+        assert_eq!(
+            split(w, 1_000, 150, 150, &by_second, now).unwrap().len(),
+            10
+        );
         for pair in parts.windows(2) {
             assert_eq!(pair[0].hi, pair[1].lo);
         }
