@@ -18,14 +18,10 @@ pub(super) fn notes() -> TableDef {
     )
     // A note fetched by id names its contact; a company's note has none and is no row here.
     .child_lookup("id", "/notes/{id}", "contact.id")
-    .columns([
-        C::parent_key("contact_id", "Id of the contact the note is on."),
-        C::text("id", "Intercom id of the note."),
-        C::text("body", "The note's text (HTML)."),
-        C::text("admin_id", "Id of the admin who wrote it.").at("author.id"),
-        C::text("admin_name", "Name of the admin who wrote it.").at("author.name"),
-        C::timestamp("created_at", "When the note was written."),
-    ])
+    .columns(note_columns(C::parent_key(
+        "contact_id",
+        "Id of the contact the note is on.",
+    )))
     .writes(notes_writes())
     .actions(actions::procedures())
 }
@@ -41,14 +37,22 @@ pub(super) fn company_notes() -> TableDef {
             listing: Listing::new("/companies/{id}/notes", PageStyle::PageNumber, "data"),
         },
     )
-    .columns([
-        C::parent_key("company_id", "Intercom id of the company the note is on."),
+    .columns(note_columns(C::parent_key(
+        "company_id",
+        "Intercom id of the company the note is on.",
+    )))
+}
+
+/// A note's columns after the key of what it is on.
+fn note_columns(on: C) -> Vec<C> {
+    vec![
+        on,
         C::text("id", "Intercom id of the note."),
         C::text("body", "The note's text (HTML)."),
         C::text("admin_id", "Id of the admin who wrote it.").at("author.id"),
         C::text("admin_name", "Name of the admin who wrote it.").at("author.name"),
         C::timestamp("created_at", "When the note was written."),
-    ])
+    ]
 }
 
 /// Adds a note to a contact; shared by INSERT into `notes` and `CreateContactNote`.
