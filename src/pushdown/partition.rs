@@ -152,9 +152,12 @@ pub fn target_size(total: u64, per_page: u64, concurrency: usize) -> u64 {
 
 /// The windows `window` splits into when its search reports `total` objects and windows
 /// should hold at most `target` (pages of `per_page`); `None` to read it as it is (small
-/// enough, at most [`PAGED_PAGES`] pages, or too narrow to split). `now` (epoch seconds) places the first split of an unbounded window: windows of
-/// doubling width back from the last day, so that whatever the span of the data, a few
-/// windows hold it and the next split sizes them by count.
+/// enough, at most [`PAGED_PAGES`] pages, or too narrow to split). `now` (epoch seconds)
+/// places the first split of an unbounded window: windows of growing width back from the last
+/// day, so that whatever the span of the data, a few windows hold it and the next split sizes
+/// them by count. Each is twice as wide as the next; for a table of a page or two per window,
+/// 17/12 as wide (about 30 windows, so that the next split is finer and fewer rounds of
+/// requests are needed).
 pub fn split(
     window: Window,
     total: u64,
@@ -171,11 +174,16 @@ pub fn split(
     if total <= paged {
         return None;
     }
-    let share = if target <= PAGED_PAGES * per_page {
+    // Windows of a page or two: a table small for the requests in flight, read in few rounds
+    // when its first windows are fine and cut with headroom.
+    let small = target <= PAGED_PAGES * per_page;
+    let share = if small {
         (target * HEADROOM.0 / HEADROOM.1).max(1)
     } else {
         target
     };
+    // How much wider each first window is than the one after it (numerator, denominator).
+    let (grow, by) = if small { (17, 12) } else { (2, 1) };
     let narrowest = match key.compared {
         Compared::ByDay => DAY,
         Compared::BySecond => 1,
@@ -184,7 +192,7 @@ pub fn split(
         (None, None) => {
             let mut edges = vec![now - DAY];
             while let Some(&last) = edges.last() {
-                let next = now - (now - last) * 17 / 12;
+                let next = now - (now - last) * grow / by;
                 if next <= 0 {
                     break;
                 }
