@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::SearchNode;
 use crate::client::{ListRequest, PageStyle};
 use crate::settings::ScanMode;
-use crate::tables::{self, Listing, PartitionKey, Source, TableDef};
+use crate::tables::{self, Listing, PartitionKey, SearchDef, Source, TableDef};
 
 /// Which requests a scan sends.
 #[derive(Clone, Debug)]
@@ -106,6 +106,16 @@ pub fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequ
     request
 }
 
+/// The search of `endpoint` for `query`, in pages of `page_size`.
+fn search_request(endpoint: &SearchDef, query: &SearchNode, page_size: u32) -> ListRequest {
+    let style = PageStyle::Search {
+        query: query.to_json(),
+    };
+    let mut request = ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
+    request.per_page = Some(page_size);
+    request
+}
+
 /// How many pages a listing of the whole of `def` takes, when its size is known: `listed_total`
 /// gives the `total_count` its collection last reported (`IntercomClient::listed_total`).
 pub fn listing_pages(
@@ -172,13 +182,7 @@ impl ScanPlan {
             }
             (Source::List(listing), _, _) => match (search, &def.search) {
                 (Some(query), Some(endpoint)) => {
-                    let style = PageStyle::Search {
-                        query: query.to_json(),
-                    };
-                    let mut request =
-                        ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
-                    request.per_page = Some(page_size);
-                    ScanPlan::List(request)
+                    ScanPlan::List(search_request(endpoint, &query, page_size))
                 }
                 _ => ScanPlan::List(list_request(listing, listing.path.clone(), page_size)),
             },
@@ -198,13 +202,7 @@ impl ScanPlan {
                         // Filters of the parent's search (`contact_tags.tag_id`): only the
                         // parents it finds.
                         Some((_, Some(endpoint))) if let Some(query) = search => {
-                            let style = PageStyle::Search {
-                                query: query.to_json(),
-                            };
-                            let mut request =
-                                ListRequest::new(endpoint.path.clone(), style, &endpoint.items_key);
-                            request.per_page = Some(page_size);
-                            Parents::Walk(request)
+                            Parents::Walk(search_request(endpoint, &query, page_size))
                         }
                         Some((Source::List(parent), _)) => {
                             Parents::Walk(list_request(parent, parent.path.clone(), page_size))
