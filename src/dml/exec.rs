@@ -206,8 +206,7 @@ fn object_of(row: &Row, columns: &[ColumnDef]) -> Value {
     for column in columns.iter().filter(|c| c.path != [PARENT_KEY]) {
         let value = row_value(row, &column.name);
         if !value.is_null() {
-            let path: Vec<&str> = column.path.iter().map(String::as_str).collect();
-            set_path_parts(&mut object, &path, value.clone());
+            set_path_parts(&mut object, &column.path, value.clone());
         }
     }
     Value::Object(object)

@@ -70,9 +70,9 @@ impl ScanPlan {
             } => {
                 parents.counters = Some(counters);
                 let mut object = serde_json::Map::new();
-                let path: Vec<&str> = path.iter().map(String::as_str).collect();
                 crate::tables::write::set_path_parts(&mut object, &path, Value::String(value));
                 let body = bytes::Bytes::from(Value::Object(object).to_string());
+                let searched = parents.path.clone();
                 pages(client, parents)
                     .map(move |page| {
                         let page = page?;
@@ -80,7 +80,7 @@ impl ScanPlan {
                             .filter_map(item_id)
                             .map(|id| {
                                 let whole = std::iter::once(0..body.len()).collect();
-                                raw_rows("POST", "search", body.clone(), whole, Some(id.into()))
+                                raw_rows("POST", &searched, body.clone(), whole, Some(id.into()))
                             })
                             .collect()
                     })

@@ -121,14 +121,12 @@ impl TableProvider for IntercomTable {
         let decoded: Vec<usize> = decoded.into_iter().collect();
         // A child table's membership (`contact_id … WHERE tag_id = 'x'`) is the parents the
         // search finds, when it is all the query wants.
-        let plan = match pushdown::member_filter(&self.def, filters) {
-            Some((column, value))
-                if enabled
-                    && decoded.iter().all(|&i| {
-                        let name = self.schema.field(i).name();
-                        *name == column || self.def.key_columns().first() == Some(&name.as_str())
-                    }) =>
-            {
+        let wanted: Vec<&str> = decoded
+            .iter()
+            .map(|&i| self.schema.field(i).name().as_str())
+            .collect();
+        let plan = match pushdown::member_filter(&self.def, filters, &wanted) {
+            Some((column, value)) if enabled => {
                 plan.members(&self.def, &column, &value).unwrap_or(plan)
             }
             _ => plan,

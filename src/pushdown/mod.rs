@@ -45,7 +45,7 @@ use datafusion::logical_expr::{BinaryExpr, Expr, Like, Operator};
 use serde_json::{Value, json};
 
 use crate::settings::ScanMode;
-use crate::tables::{ColumnDef, SearchType, TableDef};
+use crate::tables::{ColumnDef, SearchType, Source, TableDef};
 
 /// Two days: one for day truncation, one for the workspace's unknown time zone
 /// (docs/intercom-notes.md, "Search: dates").
@@ -80,19 +80,24 @@ pub fn key_search_field(def: &TableDef, column: &str) -> Option<String> {
 pub fn key_queries(field: &str, keys: &[String]) -> Vec<SearchNode> {
     keys.chunks(MAX_KEYS_PER_SEARCH)
         .map(|keys| {
-            let mut filters: Vec<SearchNode> = keys
-                .chunks(MAX_IN_VALUES)
-                .map(|chunk| SearchNode::filter(field, "IN", json!(chunk)))
-                .collect();
-            match filters.len() {
-                1 => filters.remove(0),
-                _ => SearchNode::Group {
-                    operator: "OR",
-                    items: filters,
-                },
-            }
+            any_of(
+                keys.chunks(MAX_IN_VALUES)
+                    .map(|chunk| SearchNode::filter(field, "IN", json!(chunk)))
+                    .collect(),
+            )
         })
         .collect()
+}
+
+/// `items` ORed (one item alone as it is); `items` is not empty.
+fn any_of(mut items: Vec<SearchNode>) -> SearchNode {
+    match items.len() {
+        1 => items.remove(0),
+        _ => SearchNode::Group {
+            operator: "OR",
+            items,
+        },
+    }
 }
 
 /// What the requests make of one conjunct of a WHERE clause.
@@ -123,17 +128,12 @@ pub fn use_of(def: &TableDef, filter: &Expr) -> FilterUse {
             && !values.is_empty()
             && values.len() <= MAX_GROUP_ITEMS
         {
-            let mut items: Vec<SearchNode> = values
-                .into_iter()
-                .map(|v| SearchNode::filter(field, "=", json!(v)))
-                .collect();
-            return FilterUse::Parent(match items.len() {
-                1 => items.remove(0),
-                _ => SearchNode::Group {
-                    operator: "OR",
-                    items,
-                },
-            });
+            return FilterUse::Parent(any_of(
+                values
+                    .into_iter()
+                    .map(|v| SearchNode::filter(field, "=", json!(v)))
+                    .collect(),
+            ));
         }
     }
     match classify(def, filter) {
@@ -195,7 +195,7 @@ pub fn plan(
     // parents, or a search for the keys), the others by the search.
     // A child table's own search filters shape nothing (it has no search); its parent
     // filters choose the parents it walks.
-    let child = matches!(def.source, crate::tables::Source::Children { .. });
+    let child = matches!(def.source, Source::Children { .. });
     let search = all_of(uses.into_iter().filter_map(|used| match used {
         FilterUse::Search(node) if !child => Some(node),
         FilterUse::Parent(node) if child => Some(node),
@@ -210,12 +210,22 @@ pub fn plan(
 }
 
 /// The one child column and value that `filters` pin through the parent's search, when that
-/// is all they do and they pin one value (`WHERE tag_id = 'x'` on `contact_tags`): then every
-/// parent found has exactly the one row `column = value` ([`ScanPlan::members`]), if no other
-/// column is wanted.
-pub fn member_filter(def: &TableDef, filters: &[Expr]) -> Option<(String, String)> {
+/// is all they do, they pin one value (`WHERE tag_id = 'x'` on `contact_tags`) and the columns
+/// `wanted` are at most that one and the parent key: then every parent found is exactly the
+/// one row `column = value` ([`ScanPlan::members`]).
+pub fn member_filter(
+    def: &TableDef,
+    filters: &[Expr],
+    wanted: &[&str],
+) -> Option<(String, String)> {
+    let Source::Children { key_column, .. } = &def.source else {
+        return None;
+    };
     let [filter] = filters else { return None };
     def.parent_searches.iter().find_map(|(column, _)| {
+        if !wanted.iter().all(|w| w == column || w == key_column) {
+            return None;
+        }
         let values = key_values(filter, column)?;
         let [value] = Vec::from_iter(values).try_into().ok()?;
         Some((column.clone(), value))

@@ -713,9 +713,9 @@ mod tests {
     fn keys_are_fetched_one_by_one_only_when_that_takes_fewer_requests_than_a_listing() {
         let companies = tables::find("companies").unwrap();
         let keys = |n: usize| Some(("id".to_string(), (0..n).map(|i| i.to_string()).collect()));
-        let plan = |n: usize, listed: Option<u64>| {
-            ScanPlan::for_table(companies, keys(n), None, 150).cheapest(
-                companies,
+        let plan = |def: &TableDef, n: usize, listed: Option<u64>| {
+            ScanPlan::for_table(def, keys(n), None, 150).cheapest(
+                def,
                 listed,
                 150,
                 ScanMode::Auto,
@@ -724,30 +724,27 @@ mod tests {
         };
         // Companies without contacts are in no listing: up to JOIN_LOOKUP_LIMIT keys are
         // looked up however short the listing; past that, the listing.
-        assert!(matches!(plan(4, None), ScanPlan::ByIds { .. }));
-        assert!(matches!(plan(4, Some(1)), ScanPlan::ByIds { .. }));
+        assert!(matches!(plan(companies, 4, None), ScanPlan::ByIds { .. }));
+        assert!(matches!(
+            plan(companies, 4, Some(1)),
+            ScanPlan::ByIds { .. }
+        ));
         assert!(!matches!(
-            plan(JOIN_LOOKUP_LIMIT + 1, Some(3)),
+            plan(companies, JOIN_LOOKUP_LIMIT + 1, Some(3)),
             ScanPlan::ByIds { .. }
         ));
         // A table whose listing shows every object: the cheaper of the two.
         let conversations = tables::find("conversations").unwrap();
-        let plan = |n: usize, listed: Option<u64>| {
-            ScanPlan::for_table(conversations, keys(n), None, 150).cheapest(
-                conversations,
-                listed,
-                150,
-                ScanMode::Auto,
-                false,
-            )
-        };
-        assert!(matches!(plan(4, None), ScanPlan::ByIds { .. }));
-        assert!(matches!(plan(4, Some(4)), ScanPlan::ByIds { .. }));
-        assert!(
-            !matches!(plan(4, Some(3)), ScanPlan::ByIds { .. }),
-            "{:?}",
-            plan(4, Some(3))
-        );
+        assert!(matches!(
+            plan(conversations, 4, None),
+            ScanPlan::ByIds { .. }
+        ));
+        assert!(matches!(
+            plan(conversations, 4, Some(4)),
+            ScanPlan::ByIds { .. }
+        ));
+        let listed = plan(conversations, 4, Some(3));
+        assert!(!matches!(listed, ScanPlan::ByIds { .. }), "{listed:?}");
         let pages = listing_pages(companies, 150, |path| {
             assert_eq!(path, "/companies");
             Some(900)

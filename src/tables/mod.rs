@@ -509,7 +509,7 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         teams::teams(),
         ticket_states::ticket_states(),
         tickets::tickets(),
-        tickets::ticket_contacts_table(),
+        tickets::ticket_contacts(),
     ];
     tables.sort_by(|a, b| a.name.cmp(&b.name));
     tables

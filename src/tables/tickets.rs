@@ -79,7 +79,7 @@ pub(super) fn tickets() -> TableDef {
 
 /// `ticket_contacts`: the contacts on each ticket (`GET /tickets/{id}`, getTicket); `WHERE
 /// contact_id = …` is a tickets search on `contact_ids`.
-pub(super) fn ticket_contacts_table() -> TableDef {
+pub(super) fn ticket_contacts() -> TableDef {
     TableDef::new(
         "ticket_contacts",
         "Contacts on each ticket (one row per ticket and contact).",
@@ -122,7 +122,7 @@ fn tickets_writes() -> TableWrites {
                     ("created_at", "created_at"),
                 ])
                 .required(&["ticket_type_id", "contacts"])
-                .finish(ticket_contacts),
+                .finish(contacts_body),
         ),
         update: Some(
             Write::new("PUT", "/tickets/{id}")
@@ -136,7 +136,7 @@ fn tickets_writes() -> TableWrites {
 
 /// A ticket's `contacts`: one id (`'6650…'`), a JSON array of ids or of `{id|external_id|email}`
 /// objects, or the `{contacts: [...]}` object the table shows.
-fn ticket_contacts(body: &mut Map<String, Value>) -> Result<(), String> {
+fn contacts_body(body: &mut Map<String, Value>) -> Result<(), String> {
     let Some(value) = body.remove("contacts") else {
         return Ok(());
     };

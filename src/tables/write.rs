@@ -231,14 +231,14 @@ fn set_path(body: &mut Map<String, Value>, dotted: &str, value: Value) {
 }
 
 /// Sets `body.a.b = value` for the path `[a, b]`, making the objects on the way.
-pub fn set_path_parts(body: &mut Map<String, Value>, parts: &[&str], value: Value) {
+pub fn set_path_parts(body: &mut Map<String, Value>, parts: &[impl AsRef<str>], value: Value) {
     let Some((last, parents)) = parts.split_last() else {
         return;
     };
     let mut node = body;
     for part in parents {
         let entry = node
-            .entry((*part).to_string())
+            .entry(part.as_ref().to_string())
             .or_insert_with(|| Value::Object(Map::new()));
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
@@ -246,7 +246,7 @@ pub fn set_path_parts(body: &mut Map<String, Value>, parts: &[&str], value: Valu
         let Value::Object(map) = entry else { return };
         node = map;
     }
-    node.insert((*last).to_string(), value);
+    node.insert(last.as_ref().to_string(), value);
 }
 
 /// What one table accepts.

@@ -317,31 +317,17 @@ async fn dml_answers_with_command_tags() {
 
 #[tokio::test]
 async fn psql_sees_the_exact_command_tags_and_the_tables() {
-    if which("psql").is_none() {
-        assert!(
-            std::env::var_os("INTERCOM_SQL_CLIENT_TESTS").is_none(),
-            "psql is required when INTERCOM_SQL_CLIENT_TESTS is set"
-        );
-        eprintln!("SKIPPED: psql is not installed (apt-get install postgresql-client)");
+    if !psql_available() {
         return;
     }
     let s = serve(|_| {}).await;
     let addr = s.server.local_addr();
-    let out = tokio::process::Command::new("psql")
-        .args([
-            "-X",
-            "-h",
-            &addr.ip().to_string(),
-            "-p",
-            &addr.port().to_string(),
-        ])
-        .args(["-U", "tester", "-d", "intercom", "-v", "ON_ERROR_STOP=1"])
+    let out = psql(addr)
         .args(["-c", "INSERT INTO scores VALUES (7), (8)"])
         .args(["-c", "UPDATE scores SET n = 0 WHERE n > 6"])
         .args(["-c", "DELETE FROM scores WHERE n = 0"])
         .args(["-c", "BEGIN", "-c", "COMMIT", "-c", "DISCARD ALL"])
         .args(["-c", "\\dt"])
-        .env("PGCONNECT_TIMEOUT", "10")
         .output()
         .await
         .expect("psql runs");
@@ -368,6 +354,37 @@ async fn psql_sees_the_exact_command_tags_and_the_tables() {
         stdout.contains("contacts") && stdout.contains("conversations"),
         "{stdout}"
     );
+}
+
+/// Whether psql can run here; a test without it is skipped, or fails when
+/// `INTERCOM_SQL_CLIENT_TESTS` says the client programs are installed.
+fn psql_available() -> bool {
+    if which("psql").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("INTERCOM_SQL_CLIENT_TESTS").is_none(),
+        "psql is required when INTERCOM_SQL_CLIENT_TESTS is set"
+    );
+    eprintln!("SKIPPED: psql is not installed (apt-get install postgresql-client)");
+    false
+}
+
+/// psql connected to the server at `addr` (user `tester`, database `intercom`), without a
+/// psqlrc, stopping at the first error.
+fn psql(addr: std::net::SocketAddr) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new("psql");
+    command
+        .args([
+            "-X",
+            "-h",
+            &addr.ip().to_string(),
+            "-p",
+            &addr.port().to_string(),
+        ])
+        .args(["-U", "tester", "-d", "intercom", "-v", "ON_ERROR_STOP=1"])
+        .env("PGCONNECT_TIMEOUT", "10");
+    command
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {
@@ -769,12 +786,7 @@ async fn extended_protocol_results_stream() {
 /// psql's Ctrl-C (SIGINT) sends a cancel request: the scan stops and psql reports the cancel.
 #[tokio::test]
 async fn psql_ctrl_c_cancels_a_long_scan() {
-    if which("psql").is_none() {
-        assert!(
-            std::env::var_os("INTERCOM_SQL_CLIENT_TESTS").is_none(),
-            "psql is required when INTERCOM_SQL_CLIENT_TESTS is set"
-        );
-        eprintln!("SKIPPED: psql is not installed (apt-get install postgresql-client)");
+    if !psql_available() {
         return;
     }
     let s = serve_with(
@@ -787,23 +799,8 @@ async fn psql_ctrl_c_cancels_a_long_scan() {
     )
     .await;
     let addr = s.server.local_addr();
-    let child = tokio::process::Command::new("psql")
-        .args([
-            "-X",
-            "-h",
-            &addr.ip().to_string(),
-            "-p",
-            &addr.port().to_string(),
-        ])
-        .args([
-            "-U",
-            "tester",
-            "-d",
-            "intercom",
-            "-c",
-            "SELECT * FROM contacts",
-        ])
-        .env("PGCONNECT_TIMEOUT", "10")
+    let child = psql(addr)
+        .args(["-c", "SELECT * FROM contacts"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -947,29 +944,15 @@ async fn insert_returning_answers_with_rows_over_the_wire() {
         .find(|c| c["email"] == "wire.returning@example.com")
         .expect("created once");
     assert_eq!(created["id"].as_str(), Some(id.as_str()));
-    if which("psql").is_none() {
-        assert!(
-            std::env::var_os("INTERCOM_SQL_CLIENT_TESTS").is_none(),
-            "psql is required when INTERCOM_SQL_CLIENT_TESTS is set"
-        );
-        eprintln!("SKIPPED: psql is not installed (apt-get install postgresql-client)");
+    if !psql_available() {
         return;
     }
     let addr = s.server.local_addr();
-    let out = tokio::process::Command::new("psql")
-        .args([
-            "-X",
-            "-h",
-            &addr.ip().to_string(),
-            "-p",
-            &addr.port().to_string(),
-        ])
-        .args(["-U", "tester", "-d", "intercom", "-v", "ON_ERROR_STOP=1"])
+    let out = psql(addr)
         .args([
             "-c",
             "INSERT INTO tags (name) VALUES ('From psql') RETURNING name",
         ])
-        .env("PGCONNECT_TIMEOUT", "10")
         .output()
         .await
         .expect("psql runs");
