@@ -322,21 +322,15 @@ async fn psql_sees_the_exact_command_tags_and_the_tables() {
     }
     let s = serve(|_| {}).await;
     let addr = s.server.local_addr();
-    let out = psql(addr)
-        .args(["-c", "INSERT INTO scores VALUES (7), (8)"])
-        .args(["-c", "UPDATE scores SET n = 0 WHERE n > 6"])
-        .args(["-c", "DELETE FROM scores WHERE n = 0"])
-        .args(["-c", "BEGIN", "-c", "COMMIT", "-c", "DISCARD ALL"])
-        .args(["-c", "\\dt"])
-        .output()
-        .await
-        .expect("psql runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = psql_ok(
+        psql(addr)
+            .args(["-c", "INSERT INTO scores VALUES (7), (8)"])
+            .args(["-c", "UPDATE scores SET n = 0 WHERE n > 6"])
+            .args(["-c", "DELETE FROM scores WHERE n = 0"])
+            .args(["-c", "BEGIN", "-c", "COMMIT", "-c", "DISCARD ALL"])
+            .args(["-c", "\\dt"]),
+    )
+    .await;
     for tag in [
         "INSERT 0 2",
         "UPDATE 2",
@@ -385,6 +379,18 @@ fn psql(addr: std::net::SocketAddr) -> tokio::process::Command {
         .args(["-U", "tester", "-d", "intercom", "-v", "ON_ERROR_STOP=1"])
         .env("PGCONNECT_TIMEOUT", "10");
     command
+}
+
+/// Runs `command` (a [`psql`]) to its end; its standard output, once it succeeded.
+async fn psql_ok(command: &mut tokio::process::Command) -> String {
+    let out = command.output().await.expect("psql runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 fn which(program: &str) -> Option<std::path::PathBuf> {
@@ -948,20 +954,11 @@ async fn insert_returning_answers_with_rows_over_the_wire() {
         return;
     }
     let addr = s.server.local_addr();
-    let out = psql(addr)
-        .args([
-            "-c",
-            "INSERT INTO tags (name) VALUES ('From psql') RETURNING name",
-        ])
-        .output()
-        .await
-        .expect("psql runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = psql_ok(psql(addr).args([
+        "-c",
+        "INSERT INTO tags (name) VALUES ('From psql') RETURNING name",
+    ]))
+    .await;
     assert!(stdout.contains("From psql"), "{stdout}");
     assert!(stdout.lines().any(|l| l.trim() == "INSERT 0 1"), "{stdout}");
 }
