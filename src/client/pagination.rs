@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{ApiRequest, ClientError, IntercomClient};
 
-pub use crate::tables::PageStyle;
+pub use crate::tables::{PageStyle, WHOLE_BODY};
 
 /// A paginated read: where, how it pages, and where the items are in each response.
 #[derive(Clone, Debug)]
@@ -104,6 +104,8 @@ enum Next {
     Cursor(String),
     PageNumber(u64),
     Scroll(String),
+    /// The path and query of `pages.next` (style E).
+    Url(String, Vec<(String, String)>),
     Done,
 }
 
@@ -263,7 +265,16 @@ impl State {
                 }
                 ApiRequest::search(&list.path, body)
             }
-            _ => ApiRequest::get(&list.path),
+            _ => match &self.next {
+                // Style E: the next URL carries every parameter itself.
+                Next::Url(path, query) => {
+                    let mut request = ApiRequest::get(path);
+                    request.query = query.clone();
+                    request.counters = list.counters.clone();
+                    return request;
+                }
+                _ => ApiRequest::get(&list.path),
+            },
         };
         request.query.extend(list.query.iter().cloned());
         request.counters = list.counters.clone();
@@ -282,6 +293,12 @@ impl State {
                     _ => 1,
                 };
                 request = request.with_query("page", page);
+                if let Some(n) = list.per_page {
+                    request = request.with_query("per_page", n);
+                }
+            }
+            // Style E's first page (the next ones are the URLs given, which say it again).
+            (PageStyle::Url, _) => {
                 if let Some(n) = list.per_page {
                     request = request.with_query("per_page", n);
                 }
@@ -333,9 +350,18 @@ impl State {
                 Some(param) if !empty => Next::Scroll(param.to_string()),
                 _ => Next::Done,
             },
+            PageStyle::Url => match next_url(body) {
+                Some((path, query)) if !empty => Next::Url(path, query),
+                _ => Next::Done,
+            },
         };
-        if let Next::Cursor(c) = &next
-            && !self.seen.insert(c.clone())
+        let cursor = match &next {
+            Next::Cursor(c) => Some(c.clone()),
+            Next::Url(path, query) => Some(format!("{path}?{query:?}")),
+            _ => None,
+        };
+        if let Some(cursor) = cursor
+            && !self.seen.insert(cursor)
         {
             return Err(ClientError::CursorLoop {
                 request: request.describe(),
@@ -362,6 +388,21 @@ fn next_cursor(body: &Value) -> Option<String> {
             .map(str::to_string),
         _ => None,
     }
+}
+
+/// The path and decoded query parameters of the URL in `pages.next` (style E). Only its path
+/// and query are kept: the request goes to the configured host, so the token is never sent
+/// anywhere a response names.
+fn next_url(body: &Value) -> Option<(String, Vec<(String, String)>)> {
+    let text = body.get("pages")?.get("next")?.as_str()?;
+    let url = reqwest::Url::parse(text)
+        .or_else(|_| reqwest::Url::parse("http://intercom.invalid")?.join(text))
+        .ok()?;
+    let query = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    Some((url.path().to_string(), query))
 }
 
 /// A response split into its items (byte ranges) and everything else except the items
@@ -551,6 +592,23 @@ fn parse_envelope(
         };
         (error, false)
     })?;
+    // A one-object answer (`GET /me`) is the one item.
+    if keys.iter().any(|k| k == WHOLE_BODY) {
+        let raw: &RawValue = serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
+        let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        if !raw.get().starts_with('{') {
+            let error = ClientError::Decode {
+                request: request.describe(),
+                json_path: "$".into(),
+                reason: "expected an object".to_string(),
+            };
+            return Err((error, false));
+        }
+        return Ok(Envelope {
+            items: std::iter::once(start..start + raw.get().len()).collect(),
+            rest: Value::Object(serde_json::Map::new()),
+        });
+    }
     // One pass over the body: the items of a list key are found as they are read (each item
     // borrowed, not parsed), the rest kept as small values.
     let mut de = serde_json::Deserializer::from_str(text);

@@ -534,8 +534,23 @@ async fn every_route_answers() {
         for (k, v) in &subst {
             path = path.replace(k, v);
         }
-        if path == "/visitors" {
-            path = format!("/visitors?user_id={}", first("visitors", "user_id"));
+        // Routes that need a query parameter.
+        match path.as_str() {
+            "/visitors" => path = format!("/visitors?user_id={}", first("visitors", "user_id")),
+            "/admins/activity_logs" => path.push_str("?created_at_after=0"),
+            "/events" => {
+                path = format!(
+                    "/events?type=user&intercom_user_id={}",
+                    first("contacts", "id")
+                )
+            }
+            "/conversations/{id}/handling_events" => {
+                path = format!(
+                    "/conversations/{}/handling_events",
+                    first("conversations", "id")
+                )
+            }
+            _ => {}
         }
         let status = if *method == "GET" {
             c.get(&path).await.0

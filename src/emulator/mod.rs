@@ -319,7 +319,8 @@ impl EmulatorState {
     ///
     /// Kinds: `contacts`, `companies`, `conversations` (with parts), `tickets`, `tags`,
     /// `segments`, `admins`, `teams`, `notes`, `data_attributes`, `ticket_types`,
-    /// `subscription_types`, `visitors`, `events` (recorded by `POST /events`); anything else
+    /// `subscription_types`, `visitors`, `events`, `away_status_reasons`, `activity_logs`,
+    /// `handling_events` (with `conversation_id`); anything else
     /// is empty. Objects the API no longer shows (deleted, archived, merged, converted) are
     /// left out.
     pub fn snapshot(&self, kind: &str) -> Vec<Value> {
@@ -370,6 +371,29 @@ impl EmulatorState {
                 .map(render::subscription_type)
                 .collect(),
             "events" => s.events.iter().map(|e| render::data_event(s, e)).collect(),
+            "away_status_reasons" => s
+                .away_status_reasons
+                .iter()
+                .map(render::away_status_reason)
+                .collect(),
+            "activity_logs" => s
+                .activity_logs
+                .iter()
+                .map(|l| render::activity_log(s, l))
+                .collect(),
+            // Each with its conversation's id, which the API's answer leaves to the path.
+            "handling_events" => s
+                .conversations
+                .iter()
+                .filter(|c| c.is_live())
+                .flat_map(|c| {
+                    s.handling_events.get(&c.id).into_iter().flatten().map(|e| {
+                        let mut v = render::handling_event(s, e);
+                        v["conversation_id"] = Value::String(c.id.to_string());
+                        v
+                    })
+                })
+                .collect(),
             "visitors" => (0..s.visitors.len())
                 .filter(|&i| s.visitors[i].converted_to.is_none())
                 .map(|i| render::visitor(s, i))

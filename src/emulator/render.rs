@@ -346,20 +346,57 @@ pub fn visitor(store: &Store, index: usize) -> Value {
         "social_profiles": {"type": "social_profile.list", "social_profiles": []},
         "owner_id": Value::Null, "unsubscribed_from_emails": false, "marked_email_as_spam": false,
         "has_hard_bounced": false, "tags": {"type": "tag.list", "tags": []},
-        "segments": {"type": "segment.list", "segments": []}, "custom_attributes": {},
+        "segments": {"type": "segment.list", "segments": []},
+        "custom_attributes": v.custom_attributes,
         "referrer": Value::Null, "utm_campaign": Value::Null, "utm_content": Value::Null,
         "utm_medium": Value::Null, "utm_source": Value::Null, "utm_term": Value::Null,
         "do_not_track": Value::Null,
     })
 }
 
-/// A data event (`data_event`) recorded by `POST /events`.
+/// A data event (`data_event`).
 pub fn data_event(store: &Store, e: &DataEvent) -> Value {
     let c = &store.contacts[e.contact as usize];
     json!({
-        "type": "event", "event_name": e.event_name, "created_at": e.created_at,
+        "type": "event", "id": format!("{:024x}", 0xe7e0_0000_0000u64 + e.seq),
+        "event_name": e.event_name, "created_at": e.created_at,
         "user_id": c.external_id, "intercom_user_id": c.id, "email": c.email,
         "metadata": e.metadata,
+    })
+}
+
+/// Unix seconds as ISO 8601 (`2026-01-01T00:00:00Z`), as a few fields are sent.
+pub fn iso(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// An away status reason.
+pub fn away_status_reason(r: &AwayStatusReason) -> Value {
+    json!({
+        "type": "away_status_reason", "id": r.id.to_string(), "label": r.label,
+        "emoji": r.emoji, "order": r.order, "deleted": r.deleted,
+        "created_at": r.created_at, "updated_at": r.updated_at,
+    })
+}
+
+/// An activity log entry.
+pub fn activity_log(store: &Store, log: &ActivityLog) -> Value {
+    let a = &store.admins[log.admin as usize];
+    json!({
+        "id": log.id, "created_at": log.created_at, "activity_type": log.activity_type,
+        "activity_description": log.description, "metadata": log.metadata,
+        "performed_by": {"type": "admin", "id": a.id.to_string(), "email": a.email, "ip": "198.51.100.7"},
+    })
+}
+
+/// A handling event: the teammate, `paused`/`resumed`, and its time as ISO 8601.
+pub fn handling_event(store: &Store, e: &HandlingEvent) -> Value {
+    let a = &store.admins[e.admin as usize];
+    json!({
+        "teammate": {"type": "admin", "id": a.id, "name": a.name, "email": a.email},
+        "type": e.kind, "timestamp": iso(e.at), "reason": e.reason,
     })
 }
 

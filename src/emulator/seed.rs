@@ -324,6 +324,8 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     seed_tickets(&mut store, &mut rng, config.tickets);
     store.subscription_types = subscription_types();
     store.visitors = visitors();
+    // Objects added later draw from their own generator, so the values seeded above never move.
+    seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
         .conversations
         .iter()
@@ -1336,8 +1338,118 @@ fn visitors() -> Vec<Visitor> {
                 created_at: created,
                 updated_at: created + 3600,
                 session_count: i as i64 + 1,
+                custom_attributes: serde_json::Map::new(),
                 converted_to: None,
             }
         })
         .collect()
+}
+
+/// Away reasons, the admins' activity log, handling events of conversations and data events
+/// of contacts.
+fn seed_activity(store: &mut Store, rng: &mut Rng) {
+    store.away_status_reasons = [
+        ("On a break", "☕", false),
+        ("In a meeting", "📅", false),
+        ("Out for the day", "🏠", false),
+        ("On vacation", "🌴", true),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &(label, emoji, deleted))| {
+        let created = EPOCH_START + i as i64 * 40 * DAY;
+        AwayStatusReason {
+            id: 12_001 + i as u64,
+            label,
+            emoji,
+            order: i as i64 + 1,
+            deleted,
+            created_at: created,
+            updated_at: created + if deleted { 200 * DAY } else { 0 },
+        }
+    })
+    .collect();
+    const ACTIVITIES: &[(&str, &str)] = &[
+        ("admin_login_success", "logged in"),
+        ("admin_away_mode_change", "changed their away mode"),
+        ("app_name_change", "changed the workspace name"),
+        ("admin_permission_change", "changed permissions"),
+        ("message_state_change", "changed a message's state"),
+    ];
+    let admins = store.admins.len().max(1) as u32;
+    store.activity_logs = (0..60u64)
+        .map(|i| {
+            let created_at = SEED_NOW - (60 - i as i64) * DAY / 2 - rng.i64(0..3600);
+            let (activity_type, what) = pick(rng, ACTIVITIES);
+            let admin = rng.u32(..admins);
+            let metadata = match activity_type {
+                "admin_away_mode_change" => {
+                    json!({"away_mode": rng.bool(), "reassign_conversations": false})
+                }
+                "admin_login_success" => json!({"sign_in_method": "email_password"}),
+                _ => json!({}),
+            };
+            ActivityLog {
+                id: format!(
+                    "{:08x}-a10c-4e57-b1a5-{:012x}",
+                    0x6c0d_0000u32 + i as u32,
+                    i
+                ),
+                created_at,
+                activity_type,
+                description: format!("{} {what}.", store.admins[admin as usize].name),
+                admin,
+                metadata,
+            }
+        })
+        .collect();
+    // Every fifth conversation was paused and resumed by its assignee (or the first admin).
+    for c in store.conversations.iter().step_by(5) {
+        let admin = c.admin_assignee.unwrap_or(0);
+        let paused = c.created_at + rng.i64(600..86_400);
+        let mut events = vec![HandlingEvent {
+            admin,
+            kind: "paused",
+            at: paused,
+            reason: maybe(rng, 60, |r| pick(r, &["Lunch", "Waiting on engineering"])),
+        }];
+        if rng.u32(..100) < 80 {
+            events.push(HandlingEvent {
+                admin,
+                kind: "resumed",
+                at: paused + rng.i64(300..7_200),
+                reason: None,
+            });
+        }
+        store.handling_events.insert(c.id, events);
+    }
+    // Data events of the first contacts, within the last 90 days, distinct seconds per contact.
+    const EVENT_NAMES: &[&str] = &[
+        "invited-teammate",
+        "upgraded-plan",
+        "exported-report",
+        "viewed-pricing",
+    ];
+    let mut seq = 1;
+    for contact in (0..store.contacts.len().min(400)).step_by(4) {
+        let mut at = SEED_NOW - 80 * DAY + rng.i64(0..DAY);
+        for _ in 0..rng.usize(1..8) {
+            at += rng.i64(60..10 * DAY);
+            let name = pick(rng, EVENT_NAMES);
+            let mut metadata = serde_json::Map::new();
+            if name == "upgraded-plan" {
+                // The spec's metadata values are strings.
+                metadata.insert("plan".into(), json!(pick(rng, PLAN_TIERS)));
+                metadata.insert("seats".into(), json!(rng.i64(1..200).to_string()));
+            }
+            store.events.push(DataEvent {
+                seq,
+                contact: contact as u32,
+                event_name: name.to_string(),
+                created_at: at,
+                metadata,
+            });
+            seq += 1;
+        }
+    }
 }

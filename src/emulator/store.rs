@@ -442,17 +442,57 @@ pub struct Visitor {
     pub created_at: i64,
     pub updated_at: i64,
     pub session_count: i64,
+    pub custom_attributes: serde_json::Map<String, serde_json::Value>,
     /// Set once `POST /visitors/convert` merged it into (or promoted it to) this contact.
     pub converted_to: Option<u32>,
 }
 
-/// A data event recorded by `POST /events`.
+/// A data event: seeded, or recorded by `POST /events`.
 #[derive(Clone, Debug)]
 pub struct DataEvent {
+    /// Order of recording: ids and the `before=` cursor of `GET /events` come from it.
+    pub seq: u64,
     pub contact: u32,
     pub event_name: String,
     pub created_at: i64,
     pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A reason an admin gives for being away (`GET /away_status_reasons`; deleted ones are
+/// listed too).
+#[derive(Clone, Debug)]
+pub struct AwayStatusReason {
+    pub id: u64,
+    pub label: &'static str,
+    pub emoji: &'static str,
+    pub order: i64,
+    pub deleted: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An entry of the admins' activity log (`GET /admins/activity_logs`).
+#[derive(Clone, Debug)]
+pub struct ActivityLog {
+    pub id: String,
+    pub created_at: i64,
+    pub activity_type: &'static str,
+    pub description: String,
+    /// Index of the admin who did it.
+    pub admin: u32,
+    pub metadata: serde_json::Value,
+}
+
+/// A pause or resume of a teammate's handling of a conversation
+/// (`GET /conversations/{id}/handling_events`).
+#[derive(Clone, Debug)]
+pub struct HandlingEvent {
+    /// Index of the admin.
+    pub admin: u32,
+    /// `paused` or `resumed`.
+    pub kind: &'static str,
+    pub at: i64,
+    pub reason: Option<&'static str>,
 }
 
 /// The whole workspace.
@@ -475,6 +515,10 @@ pub struct Store {
     pub subscription_types: Vec<SubscriptionType>,
     pub visitors: Vec<Visitor>,
     pub events: Vec<DataEvent>,
+    pub away_status_reasons: Vec<AwayStatusReason>,
+    pub activity_logs: Vec<ActivityLog>,
+    /// Conversation id -> its handling events, oldest first.
+    pub handling_events: HashMap<u64, Vec<HandlingEvent>>,
     /// external_id -> contact index (live and archived contacts).
     pub contact_by_external_id: HashMap<String, u32>,
     /// Indexes of companies with at least one live contact, in id order (docs/intercom-notes.md,

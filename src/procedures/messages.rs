@@ -1,12 +1,13 @@
-//! Outbound messages and data events (docs/intercom-notes.md, "Writes"): CreateEmailMessage,
-//! CreateInAppMessage (Skyvia's parameter lists) and SubmitEvent. Declarations only.
+//! Outbound messages (docs/intercom-notes.md, "Writes"): CreateEmailMessage and
+//! CreateInAppMessage (Skyvia's parameter lists). Declarations only. Data events are with
+//! their table, `crate::tables::events`.
 
 use serde_json::{Value, json};
 
 use super::{Args, ColumnType, Param, Procedure, ResultColumn, fields};
 
 pub(super) fn procedures() -> Vec<Procedure> {
-    vec![email(), in_app(), submit_event()]
+    vec![email(), in_app()]
 }
 
 /// `from.id` is an integer in `create_message_request`; ids given as text are sent as numbers.
@@ -114,64 +115,5 @@ fn in_app() -> Procedure {
     .example(concat!(
         "CALL CreateInAppMessage(NULL, 'New: exports', NULL, '991267460', 'user', ",
         "'6650d1c2e4b0a1f2c3d4e5f6')"
-    ))
-}
-
-fn submit_event() -> Procedure {
-    Procedure::new(
-        "SubmitEvent",
-        "Records a data event for a contact (Intercom answers 202 with no body and ignores \
-         exact duplicates).",
-        "POST",
-        "/events",
-    )
-    .param(Param::text(
-        "event_name",
-        "Event name, e.g. invited-friend (past-tense verb-noun).",
-    ))
-    .param(Param::timestamp("created_at", "When the event happened."))
-    .param(Param::text("id", "Intercom id of the contact (required for leads).").optional())
-    .param(Param::json("metadata", "JSON object of up to 10 flat keys.").optional())
-    .param(Param::text("user_id", "Your external id of the user, instead of id.").optional())
-    .param(Param::text("email", "Email of the user, instead of id.").optional())
-    .check(|a| {
-        if !a.has("id") && !a.has("user_id") && !a.has("email") {
-            return Err("give the contact as id, user_id or email".into());
-        }
-        match a.get("metadata") {
-            None | Some(Value::Object(_)) => Ok(()),
-            Some(_) => Err(r#"metadata must be a JSON object, e.g. '{"plan": "pro"}'"#.into()),
-        }
-    })
-    .body(|a| {
-        let keys = [
-            ("event_name", "event_name"),
-            ("created_at", "created_at"),
-            ("id", "id"),
-            ("user_id", "user_id"),
-            ("email", "email"),
-            ("metadata", "metadata"),
-        ];
-        Ok(Value::Object(fields(a, &keys)))
-    })
-    // Intercom drops exact duplicates (same contact, name and created_at; docs/intercom-notes.md,
-    // "Writes"), so repeating is safe.
-    .idempotent()
-    .column(ResultColumn::arg(
-        "event_name",
-        ColumnType::Text,
-        "event_name",
-    ))
-    .column(ResultColumn::arg(
-        "created_at",
-        ColumnType::Timestamp,
-        "created_at",
-    ))
-    .column(ResultColumn::arg("id", ColumnType::Text, "id"))
-    .column(ResultColumn::arg("user_id", ColumnType::Text, "user_id"))
-    .column(ResultColumn::arg("email", ColumnType::Text, "email"))
-    .example(concat!(
-        "CALL SubmitEvent('invited-friend', '2026-02-01T10:00:00Z', ",
-        r#"'6650d1c2e4b0a1f2c3d4e5f6', '{"invitee": "bob@example.com"}')"#
     ))
 }

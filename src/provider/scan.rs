@@ -177,6 +177,9 @@ impl ScanPlan {
                     })
                     .boxed()
             }
+            ScanPlan::NeedsKey { hint } => {
+                stream::once(async move { Err(ClientError::Config(hint)) }).boxed()
+            }
             ScanPlan::Children {
                 parents, listing, ..
             } => {
@@ -272,6 +275,10 @@ async fn children_of(
     };
     let path = listing.path.replace("{id}", &segment);
     let mut request = list_request(&listing, path.clone(), page_size);
+    // A parent named in the query (`/events?intercom_user_id={id}`) is sent as it is.
+    for (_, value) in &mut request.query {
+        *value = value.replace("{id}", &id);
+    }
     request.counters = Some(counters);
     let parent: Arc<str> = Arc::from(id);
     let mut all = Vec::new();
@@ -720,6 +727,9 @@ impl Start {
         }
         if let ScanPlan::Count(request) = plan {
             return counted(&exec, metrics, request);
+        }
+        if let ScanPlan::NeedsKey { hint } = plan {
+            return stream::once(async move { Err(DataFusionError::Plan(hint)) }).boxed();
         }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (page_tx, page_rx) = tokio::sync::mpsc::channel(2);

@@ -25,12 +25,14 @@
 //! - `lower(email) = 'x'`            → not pushed
 //! - `id IN ('a', 'b')`              → `GET /contacts/a`, `GET /contacts/b`
 
+mod bounds;
 pub mod join_keys;
 mod keys;
 pub mod partition;
 pub mod plan;
 mod search_query;
 
+pub use bounds::Bounds;
 pub use keys::key_values;
 pub use plan::{JOIN_LOOKUP_LIMIT, Parents, ScanPlan};
 pub use search_query::{MAX_DEPTH, MAX_GROUP_ITEMS, SearchNode};
@@ -110,6 +112,9 @@ pub enum FilterUse {
     /// It goes into the parent table's search, which finds the parents a child table walks
     /// (see `TableDef::parent_searches`).
     Parent(SearchNode),
+    /// It bounds a column the listing takes a range of as query parameters (see
+    /// `ColumnDef::query_bounds`).
+    Bounds(String, Bounds),
     /// The requests ignore it; only the scan's own check applies it.
     Local,
 }
@@ -136,6 +141,11 @@ pub fn use_of(def: &TableDef, filter: &Expr) -> FilterUse {
             ));
         }
     }
+    if let Some(bounds) = bounds::bounds_of(def, filter)
+        && let Some(column) = filter.column_refs().into_iter().next()
+    {
+        return FilterUse::Bounds(column.name.clone(), bounds);
+    }
     match classify(def, filter) {
         Some(node) => FilterUse::Search(node),
         None => FilterUse::Local,
@@ -147,9 +157,10 @@ pub fn use_of(def: &TableDef, filter: &Expr) -> FilterUse {
 pub fn support(def: &TableDef, filter: &Expr) -> TableProviderFilterPushDown {
     match use_of(def, filter) {
         FilterUse::Local => TableProviderFilterPushDown::Unsupported,
-        FilterUse::Key(..) | FilterUse::Search(_) | FilterUse::Parent(_) => {
-            TableProviderFilterPushDown::Exact
-        }
+        FilterUse::Key(..)
+        | FilterUse::Search(_)
+        | FilterUse::Parent(_)
+        | FilterUse::Bounds(..) => TableProviderFilterPushDown::Exact,
     }
 }
 
@@ -196,6 +207,17 @@ pub fn plan(
     // A child table's own search filters shape nothing (it has no search); its parent
     // filters choose the parents it walks.
     let child = matches!(def.source, Source::Children { .. });
+    // Ranges of the columns a listing bounds itself: every conjunct on one column, ANDed.
+    let mut bounds: Option<(String, Bounds)> = None;
+    for used in &uses {
+        if let FilterUse::Bounds(column, b) = used {
+            bounds = Some(match bounds {
+                Some((c, known)) if &c == column => (c, known.and(*b)),
+                Some(other) => other,
+                None => (column.clone(), *b),
+            });
+        }
+    }
     let search = all_of(uses.into_iter().filter_map(|used| match used {
         FilterUse::Search(node) if !child => Some(node),
         FilterUse::Parent(node) if child => Some(node),
@@ -204,6 +226,7 @@ pub fn plan(
     let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
     // Without a residual predicate every fetched row is returned, so a LIMIT bounds the pages.
     ScanPlan::for_table(def, keys, search, page_size)
+        .with_bounds(def, bounds)
         .with_limit(limit, filters.is_empty())
         .spread(def, scan, limit.is_some())
         .cheapest(def, listed_pages, page_size, scan, limit.is_some())

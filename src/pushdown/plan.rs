@@ -72,6 +72,12 @@ pub enum ScanPlan {
         /// Name of the parent table, for EXPLAIN.
         parent_table: String,
     },
+    /// Nothing sent: the table is read only by key (see `TableDef::key_required`) and the
+    /// query gave none; running it is this error. A join's keys can still make it a plan.
+    NeedsKey {
+        /// What to add, for the user.
+        hint: String,
+    },
     /// A sub-resource per parent id.
     Children {
         /// Where the parent ids come from.
@@ -126,6 +132,10 @@ pub fn listing_pages(
     let Source::List(listing) = &def.source else {
         return None;
     };
+    // Everything in one answer: one request, whatever the size.
+    if listing.style == PageStyle::Single {
+        return Some(1);
+    }
     let per_page = u64::from(list_request(listing, listing.path.clone(), page_size).per_page?);
     Some(
         listed_total(&listing.path)?
@@ -156,14 +166,17 @@ impl ScanPlan {
             .and_then(|(column, _)| def.lookups.iter().find(|l| &l.column == column));
         // Too many keys for a GET each: a search for them when the search can filter on the
         // key, else the listing (or the other filters' search), filtered locally.
-        if let (Source::List(_), Some((column, ids)), Some(_)) = (&def.source, &keys, lookup)
+        if let (Source::List(_) | Source::Lookups, Some((column, ids)), Some(_)) =
+            (&def.source, &keys, lookup)
             && ids.len() > JOIN_LOOKUP_LIMIT
             && let Some(plan) = Self::search_keys(def, column, ids, page_size)
         {
             return plan;
         }
         match (&def.source, keys, lookup) {
-            (Source::List(_), Some((_, ids)), Some(lookup)) if ids.len() <= JOIN_LOOKUP_LIMIT => {
+            (Source::List(_) | Source::Lookups, Some((_, ids)), Some(lookup))
+                if ids.len() <= JOIN_LOOKUP_LIMIT =>
+            {
                 ScanPlan::ByIds {
                     path: lookup.path.clone(),
                     ids,
@@ -186,6 +199,14 @@ impl ScanPlan {
                 }
                 _ => ScanPlan::List(list_request(listing, listing.path.clone(), page_size)),
             },
+            (Source::Lookups, _, _) => Self::needs_key(def),
+            // A child table that cannot walk every parent, given no parent and no parent
+            // search.
+            (Source::Children { .. }, None, _)
+                if def.key_required.is_some() && search.is_none() =>
+            {
+                Self::needs_key(def)
+            }
             (
                 Source::Children {
                     parent_table,
@@ -344,6 +365,17 @@ impl ScanPlan {
         }
     }
 
+    /// The refusal of a read without a key (see [`ScanPlan::NeedsKey`]).
+    fn needs_key(def: &TableDef) -> Self {
+        let hint = def
+            .key_required
+            .as_deref()
+            .unwrap_or("add a WHERE clause on its key");
+        ScanPlan::NeedsKey {
+            hint: format!("{} cannot be read whole: {hint}", def.name),
+        }
+    }
+
     /// Searches for `ids` of the key `column`, when the table's search can filter on it.
     fn search_keys(def: &TableDef, column: &str, ids: &[String], page_size: u32) -> Option<Self> {
         let endpoint = def.search.as_ref()?;
@@ -391,6 +423,21 @@ impl ScanPlan {
                     parents: Parents::Ids(ids),
                     listing,
                     parent_table,
+                }
+            }
+            // A child table's refused walk: the joined parents'.
+            ScanPlan::NeedsKey { .. }
+                if let Source::Children {
+                    parent_table,
+                    key_column,
+                    listing,
+                } = &def.source
+                    && key_column == column =>
+            {
+                ScanPlan::Children {
+                    parents: Parents::Ids(values),
+                    listing: listing.clone(),
+                    parent_table: parent_table.clone(),
                 }
             }
             ScanPlan::ByIds {
@@ -478,6 +525,7 @@ impl ScanPlan {
             ScanPlan::List(_)
             | ScanPlan::SearchKeys { .. }
             | ScanPlan::Count(_)
+            | ScanPlan::NeedsKey { .. }
             | ScanPlan::Members { .. } => false,
             ScanPlan::ByIds { ids, .. }
             | ScanPlan::Children {
@@ -500,6 +548,9 @@ impl ScanPlan {
             ScanPlan::Partitioned { search, .. } => {
                 matches!(&search.style, PageStyle::Search { query } if query.is_null())
             }
+            // Refused unless keys come: as large as it gets for the join planner, so that it
+            // is the side given the other's keys.
+            ScanPlan::NeedsKey { .. } => true,
             _ => false,
         }
     }
@@ -520,12 +571,29 @@ impl ScanPlan {
             | ScanPlan::Pages(_)
             | ScanPlan::Partitioned { .. }
             | ScanPlan::Count(_)
+            | ScanPlan::NeedsKey { .. }
             | ScanPlan::Members { .. } => 10_000,
             ScanPlan::Children {
                 parents: Parents::Walk(_),
                 ..
             } => 10_000_000,
         }
+    }
+
+    /// Narrows a listing to the range the WHERE clause gives a column it takes bounds of
+    /// (`created_at_after`/`created_at_before`), replacing the listing's own defaults.
+    pub fn with_bounds(mut self, def: &TableDef, bounds: Option<(String, super::Bounds)>) -> Self {
+        let (ScanPlan::List(request), Some((column, bounds))) = (&mut self, bounds) else {
+            return self;
+        };
+        let Some(names) = def.column_named(&column).and_then(|c| c.query_bounds) else {
+            return self;
+        };
+        for (name, value) in bounds.params(names) {
+            request.query.retain(|(k, _)| k != &name);
+            request.query.push((name, value));
+        }
+        self
     }
 
     /// Applies a row limit to a listing: ask for no bigger pages and no more pages than needed.
@@ -544,6 +612,18 @@ impl ScanPlan {
     }
 
     pub fn describe(&self) -> String {
+        /// A child listing's path with its own query (`/events?type=user&intercom_user_id={id}`).
+        fn child_line(listing: &Listing) -> String {
+            let query: Vec<String> = listing
+                .query
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            match query.is_empty() {
+                true => listing.path.clone(),
+                false => format!("{}?{}", listing.path, query.join("&")),
+            }
+        }
         /// `METHOD /path` and a search's query (none for a whole-table search's windows).
         fn line(r: &ListRequest) -> String {
             match &r.style {
@@ -566,6 +646,7 @@ impl ScanPlan {
                 PageStyle::Cursor => "cursor",
                 PageStyle::PageNumber => "page-number",
                 PageStyle::Scroll => "scroll",
+                PageStyle::Url => "next-URL",
                 PageStyle::Single => "single",
             };
             let mut text = line(r);
@@ -619,7 +700,7 @@ impl ScanPlan {
             } => {
                 format!(
                     "GET {} for every row of {parent_table} (listed by {})",
-                    listing.path,
+                    child_line(listing),
                     list(r, "")
                 )
             }
@@ -634,6 +715,7 @@ impl ScanPlan {
                 list(parents, ""),
             ),
             ScanPlan::ByIds { path, ids, .. } => format!("GET {path} for ids {ids:?}"),
+            ScanPlan::NeedsKey { hint } => format!("no request (refused when run: {hint})"),
             ScanPlan::SearchKeys {
                 search, field, ids, ..
             } => {
@@ -658,7 +740,7 @@ impl ScanPlan {
                 parents: Parents::Ids(ids),
                 listing,
                 ..
-            } => format!("GET {} for ids {ids:?}", listing.path),
+            } => format!("GET {} for ids {ids:?}", child_line(listing)),
         }
     }
 }

@@ -495,8 +495,57 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "segments",
             "id = 'a1'",
-            "GET /segments?include_count=true (single pages)",
+            "GET /segments/{id}?include_count=true for ids [\"a1\"]",
+            Exact,
+        ),
+        (
+            "admin_activity_logs",
+            "",
+            "GET /admins/activity_logs?created_at_after=0 per_page=150 (cursor pages)",
+            Exact,
+        ),
+        (
+            "events",
+            "contact_id = 'p1'",
+            "GET /events?type=user&intercom_user_id={id} for ids [\"p1\"]",
+            Exact,
+        ),
+        (
+            "events",
+            "event_name = 'x'",
+            "no request (refused when run: events cannot be read whole: Intercom lists events one contact at a time; add WHERE contact_id = '…' (or IN, or join from contacts on contact_id))",
             Unsupported,
+        ),
+        (
+            "away_status_reasons",
+            "deleted = false",
+            "GET /away_status_reasons (single pages)",
+            Unsupported,
+        ),
+        ("me", "", "GET /me (single pages)", Exact),
+        (
+            "conversation_handling_events",
+            "conversation_id = 'p1'",
+            "GET /conversations/{id}/handling_events for ids [\"p1\"]",
+            Exact,
+        ),
+        (
+            "ticket_parts",
+            "ticket_id IN ('p1', 'p2')",
+            "GET /tickets/{id} for ids [\"p1\", \"p2\"]",
+            Exact,
+        ),
+        (
+            "event_summaries",
+            "contact_id = 'p1'",
+            "GET /events?type=user&intercom_user_id={id}&summary=true for ids [\"p1\"]",
+            Exact,
+        ),
+        (
+            "visitors",
+            "user_id = 'v1'",
+            "GET /visitors?user_id={id} for ids [\"v1\"]",
+            Exact,
         ),
         (
             "tag_companies",
@@ -584,4 +633,55 @@ fn every_table_predicate_becomes_its_request_line() {
         .filter(|t| !covered.contains(t))
         .collect();
     assert!(missing.is_empty(), "tables without a row here: {missing:?}");
+}
+
+#[test]
+fn time_ranges_become_a_listings_bounds_widened_by_a_second() {
+    use datafusion::common::ScalarValue;
+    use datafusion::prelude::{col, lit};
+    let t = |secs: i64| lit(ScalarValue::TimestampSecond(Some(secs), Some("UTC".into())));
+    let def = tables::find("admin_activity_logs").unwrap();
+    let describe = |filters: Vec<datafusion::prelude::Expr>| {
+        super::plan(
+            def,
+            &filters,
+            true,
+            None,
+            150,
+            crate::settings::ScanMode::Auto,
+            None,
+        )
+        .describe()
+    };
+    let line =
+        |query: &str| format!("GET /admins/activity_logs?{query} per_page=150 (cursor pages)");
+    assert_eq!(
+        describe(vec![col("created_at").gt_eq(t(1_000))]),
+        line("created_at_after=999")
+    );
+    // Reversed operands, and two bounds ANDed: the tighter of each side.
+    assert_eq!(
+        describe(vec![
+            t(2_000).gt(col("created_at")),
+            col("created_at").lt_eq(t(3_000)),
+            col("created_at").gt(t(500)),
+            col("created_at").gt(t(900)),
+        ]),
+        line("created_at_after=899&created_at_before=2001")
+    );
+    assert_eq!(
+        describe(vec![col("created_at").eq(t(1_000))]),
+        line("created_at_after=999&created_at_before=1001")
+    );
+    assert_eq!(
+        describe(vec![col("created_at").between(t(10), t(20))]),
+        line("created_at_after=9&created_at_before=21")
+    );
+    // Not a range of the column: the whole log, filtered by the scan.
+    let other = col("created_at").not_eq(t(1_000));
+    assert_eq!(describe(vec![other.clone()]), line("created_at_after=0"));
+    assert_eq!(
+        super::support(def, &other),
+        datafusion::logical_expr::TableProviderFilterPushDown::Unsupported
+    );
 }

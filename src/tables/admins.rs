@@ -1,7 +1,8 @@
-//! `admins`: teammates of the workspace (official spec: `listAdmins`, `GET /admins`).
+//! `admins`: teammates of the workspace (official spec: `listAdmins`, `GET /admins`), and `me`,
+//! the admin the token acts as (`identifyAdmin`, `GET /me`).
 
 use super::PageStyle;
-use super::{ColumnDef as C, Listing, Source, TableDef};
+use super::{ColumnDef as C, Listing, Source, TableDef, WHOLE_BODY};
 
 /// `admins`: every teammate.
 pub(super) fn admins() -> TableDef {
@@ -28,6 +29,41 @@ pub(super) fn admins() -> TableDef {
         C::json("team_priority_level", "Primary and secondary team ids."),
     ])
     .actions(actions::procedures())
+}
+
+/// `me`: the admin the access token acts as, and its workspace (official spec:
+/// `identifyAdmin`, `GET /me`). One row.
+pub(super) fn me() -> TableDef {
+    TableDef::new(
+        "me",
+        "The admin the access token acts as, and its workspace (one row).",
+        Source::List(Listing::new("/me", PageStyle::Single, WHOLE_BODY)),
+    )
+    .columns([
+        C::text("id", "Intercom id of the admin."),
+        C::text("name", "Full name."),
+        C::text("email", "Email address."),
+        C::bool("email_verified", "Whether the email address is verified."),
+        C::text("job_title", "Job title."),
+        C::bool("away_mode_enabled", "Whether away mode is on."),
+        C::bool("has_inbox_seat", "Whether the admin has an Inbox seat."),
+        C::json("team_ids", "Ids of the admin's teams."),
+        C::text("avatar_image_url", "Avatar image URL.").at("avatar.image_url"),
+        C::text("app_id_code", "The workspace's id (app id code).").at("app.id_code"),
+        C::text("app_name", "The workspace's name.").at("app.name"),
+        C::text(
+            "app_region",
+            "Where the workspace is hosted (US, Europe, Australia).",
+        )
+        .at("app.region"),
+        C::text("app_timezone", "The workspace's time zone.").at("app.timezone"),
+        C::timestamp("app_created_at", "When the workspace was created.").at("app.created_at"),
+        C::bool(
+            "app_identity_verification",
+            "Whether identity verification is on.",
+        )
+        .at("app.identity_verification"),
+    ])
 }
 
 /// Actions on admins, as procedures.

@@ -278,6 +278,34 @@ pub(super) fn conversation_parts() -> TableDef {
     ])
 }
 
+/// `conversation_handling_events`: when teammates paused and resumed handling each
+/// conversation (listHandlingEvents, `GET /conversations/{id}/handling_events`).
+pub(super) fn conversation_handling_events() -> TableDef {
+    TableDef::new(
+        "conversation_handling_events",
+        "When teammates paused and resumed handling each conversation.",
+        Source::Children {
+            parent_table: "conversations".into(),
+            key_column: "conversation_id".into(),
+            listing: Listing::new(
+                "/conversations/{id}/handling_events",
+                PageStyle::Single,
+                "handling_events",
+            ),
+        },
+    )
+    .columns([
+        C::parent_key("conversation_id", "Id of the conversation."),
+        C::text("type", "paused or resumed."),
+        C::timestamp("timestamp", "When it happened."),
+        C::text("reason", "Why handling was paused, if given."),
+        C::text("teammate_type", "admin, team or bot.").at("teammate.type"),
+        C::text("teammate_id", "Id of the teammate.").at("teammate.id"),
+        C::text("teammate_name", "Name of the teammate.").at("teammate.name"),
+        C::text("teammate_email", "Email of the teammate.").at("teammate.email"),
+    ])
+}
+
 /// What INSERT, UPDATE and DELETE on `conversations` send.
 fn conversations_writes() -> TableWrites {
     TableWrites {

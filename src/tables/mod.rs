@@ -3,12 +3,15 @@
 //! I/O. `validate_all` checks the whole registry in one unit test.
 
 pub mod action;
+mod activity_logs;
 mod admins;
 mod attributes;
+mod away_status_reasons;
 mod companies;
 mod contacts;
 mod conversations;
 pub mod custom;
+mod events;
 mod notes;
 pub mod path;
 mod segments;
@@ -18,6 +21,7 @@ mod teams;
 mod ticket_states;
 mod tickets;
 pub mod value;
+mod visitors;
 pub mod write;
 
 use std::sync::{Arc, LazyLock};
@@ -148,6 +152,9 @@ pub struct ColumnDef {
     /// category `Customer` is searched as `request`): (shown, searched) pairs. Only `=` and
     /// `IN` of these values are pushed.
     pub search_values: Option<&'static [(&'static str, &'static str)]>,
+    /// The listing's query parameters that bound this timestamp column: (after, before)
+    /// (`created_at_after`, `created_at_before`). Comparisons on it narrow the listing.
+    pub query_bounds: Option<(&'static str, &'static str)>,
 }
 
 impl ColumnDef {
@@ -160,6 +167,7 @@ impl ColumnDef {
             search: None,
             search_field: None,
             search_values: None,
+            query_bounds: None,
         }
     }
     /// A text column read from the field of the same name.
@@ -207,6 +215,12 @@ impl ColumnDef {
         self.search_values = Some(pairs);
         self
     }
+    /// Declares the listing's (after, before) query parameters for this timestamp column (see
+    /// [`ColumnDef::query_bounds`]).
+    pub fn query_bounds(mut self, after: &'static str, before: &'static str) -> Self {
+        self.query_bounds = Some((after, before));
+        self
+    }
     /// The Intercom search field of the column, if it is searchable.
     pub fn search_field_name(&self) -> Option<String> {
         self.search?;
@@ -236,9 +250,15 @@ pub enum PageStyle {
     PageNumber,
     /// Style D: `GET /companies/scroll`, then `?scroll_param=` until a page is empty.
     Scroll,
+    /// Style E: `GET`, then the URL in `pages.next` as Intercom gives it (`/events`: its
+    /// `before=` cursor), on the configured host, until `pages.next` is absent.
+    Url,
     /// Style F: everything in one response.
     Single,
 }
+
+/// The items key of a listing whose answer is one object, the table's one row (`GET /me`).
+pub const WHOLE_BODY: &str = "$";
 
 /// How to list every row of a top-level table.
 #[derive(Clone, Debug)]
@@ -267,9 +287,12 @@ pub enum Source {
         parent_table: String,
         /// This table's column holding the parent id.
         key_column: String,
-        /// Sub-resource listing, path with `{id}`.
+        /// Sub-resource listing, path with `{id}` (or a query value `{id}`).
         listing: Listing,
     },
+    /// No list endpoint: rows are read only through the table's lookups (`visitors` by
+    /// `user_id`). A read without a key is refused with [`TableDef::key_required`].
+    Lookups,
 }
 
 /// A get-by-key endpoint.
@@ -315,6 +338,10 @@ pub struct TableDef {
     /// that only the parents it finds are walked (`contact_tags.tag_id` → the contacts search's
     /// `tag_id`): (column, the parent's search field).
     pub parent_searches: Vec<(String, String)>,
+    /// What a read that pins no key is told, when such a read is refused rather than sent:
+    /// a table with no list endpoint, or a child table whose parents cannot all be walked
+    /// (`events`: one request per contact of the workspace).
+    pub key_required: Option<String>,
 }
 
 /// Where a table's custom attributes are described and whether they can be searched.
@@ -341,7 +368,14 @@ impl TableDef {
             custom_attributes: None,
             actions: Vec::new(),
             parent_searches: Vec::new(),
+            key_required: None,
         }
+    }
+    /// Refuses a read that pins none of the table's keys, with `hint` saying what to add (see
+    /// [`TableDef::key_required`]).
+    pub fn key_required(mut self, hint: &str) -> Self {
+        self.key_required = Some(hint.to_string());
+        self
     }
     /// Declares what INSERT, UPDATE and DELETE send.
     pub fn writes(mut self, writes: TableWrites) -> Self {
@@ -440,7 +474,9 @@ impl TableDef {
             Source::Children { key_column, .. } => std::iter::once(key_column.as_str())
                 .chain(self.lookups.iter().map(|l| l.column.as_str()))
                 .collect(),
-            Source::List(_) => self.lookups.iter().map(|l| l.column.as_str()).collect(),
+            Source::List(_) | Source::Lookups => {
+                self.lookups.iter().map(|l| l.column.as_str()).collect()
+            }
         }
     }
     /// The column with this name.
@@ -482,7 +518,15 @@ pub fn all() -> &'static [TableDef] {
 
 static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
     let mut tables = vec![
+        activity_logs::admin_activity_logs(),
         admins::admins(),
+        admins::me(),
+        away_status_reasons::away_status_reasons(),
+        events::events(),
+        events::event_summaries(),
+        conversations::conversation_handling_events(),
+        tickets::ticket_parts(),
+        visitors::visitors(),
         companies::companies(),
         contacts::company_contacts(),
         contacts::contacts(),
@@ -565,7 +609,7 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                 Source::Children { parent_table, .. } => {
                     find(parent_table).and_then(|p| p.search.as_ref())
                 }
-                Source::List(_) => None,
+                Source::List(_) | Source::Lookups => None,
             };
             if parent_search.is_none() || t.column_named(column).is_none() {
                 problems.push(format!(
@@ -588,6 +632,13 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                 ));
             }
         }
+        if matches!(t.source, Source::Lookups) && (t.lookups.is_empty() || t.key_required.is_none())
+        {
+            problems.push(format!(
+                "{}: a table without a listing needs lookups and a key_required hint",
+                t.name
+            ));
+        }
         if let Source::Children {
             parent_table,
             key_column,
@@ -607,7 +658,7 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                     t.name
                 )),
             }
-            if !listing.path.contains("{id}") {
+            if !listing.path.contains("{id}") && !listing.query.iter().any(|(_, v)| v == "{id}") {
                 problems.push(format!(
                     "{}: child path {} lacks {{id}}",
                     t.name, listing.path

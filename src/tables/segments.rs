@@ -1,4 +1,5 @@
-//! `segments` (official spec: `GET /segments`, listSegments), and the segments each contact
+//! `segments` (official spec: `GET /segments`, listSegments; `GET /segments/{id}`,
+//! retrieveSegment), and the segments each contact
 //! (`GET /contacts/{contact_id}/segments`, listSegmentsForAContact) and each company (`GET
 //! /companies/{company_id}/segments`, listAttachedSegmentsForCompanies) belongs to.
 
@@ -10,13 +11,13 @@ pub(super) fn segments() -> TableDef {
     TableDef::new(
         "segments",
         "Saved segments of contacts.",
-        // Member counts are sent only when asked for. No lookup by id: a segment's GET would
-        // need the same parameter, and the one page of the list answers `WHERE id = …` too.
+        // Member counts are sent only when asked for, by the list and the get alike.
         Source::List(
             Listing::new("/segments", PageStyle::Single, "segments")
                 .with_query("include_count", "true"),
         ),
     )
+    .get_by_id("/segments/{id}?include_count=true")
     .columns([
         C::text("id", "Intercom id of the segment."),
         C::text("name", "Segment name."),

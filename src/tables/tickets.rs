@@ -97,6 +97,57 @@ pub(super) fn ticket_contacts() -> TableDef {
     .parent_search("contact_id", "contact_ids")
 }
 
+/// `ticket_parts`: replies, notes, assignments and state changes of each ticket
+/// (`GET /tickets/{id}`, getTicket: its `ticket_parts`).
+pub(super) fn ticket_parts() -> TableDef {
+    TableDef::new(
+        "ticket_parts",
+        "Parts of each ticket: replies, notes, assignments, state changes.",
+        Source::Children {
+            parent_table: "tickets".into(),
+            key_column: "ticket_id".into(),
+            listing: Listing::new(
+                "/tickets/{id}",
+                PageStyle::Single,
+                "ticket_parts.ticket_parts",
+            ),
+        },
+    )
+    .columns([
+        C::parent_key("ticket_id", "Intercom id of the ticket (tickets.id)."),
+        C::text("id", "Id of the part."),
+        C::text(
+            "part_type",
+            "comment, note, assignment, ticket_state_updated_by_admin, …",
+        ),
+        C::text("body", "Body (HTML)."),
+        C::text(
+            "previous_ticket_state",
+            "Ticket state category before this part, for state changes.",
+        ),
+        C::text(
+            "ticket_state",
+            "Ticket state category after this part: submitted, in_progress, waiting_on_customer, resolved.",
+        ),
+        C::timestamp("created_at", "When the part was created."),
+        C::timestamp("updated_at", "When the part was last updated."),
+        C::text("assigned_to_type", "Assignee type, for assignments.").at("assigned_to.type"),
+        C::text("assigned_to_id", "Assignee id, for assignments.").at("assigned_to.id"),
+        C::text("author_type", "admin, bot, team or user.").at("author.type"),
+        C::text("author_id", "Author id.").at("author.id"),
+        C::text("author_name", "Author name.").at("author.name"),
+        C::text("author_email", "Author email.").at("author.email"),
+        C::text("external_id", "External id, if set."),
+        C::bool("redacted", "Whether the part was redacted."),
+        C::text("app_package_code", "App that created the part, if any."),
+        C::json("attachments", "Attachments."),
+        C::json(
+            "updated_attribute_data",
+            "For attribute changes: the attribute and its new value.",
+        ),
+    ])
+}
+
 /// A ticket type's category as responses show it, and as the tickets search takes it.
 const CATEGORIES: &[(&str, &str)] = &[
     ("Customer", "request"),

@@ -45,14 +45,13 @@ fn reached() -> BTreeMap<(String, String), Vec<String>> {
     };
     for table in tables::all() {
         let name = &table.name;
-        let listing = match &table.source {
-            Source::List(listing) | Source::Children { listing, .. } => listing,
-        };
-        let method = match listing.style {
-            PageStyle::Search { .. } => "POST",
-            _ => "GET",
-        };
-        add(method, &listing.path, format!("`{name}` (read)"));
+        if let Source::List(listing) | Source::Children { listing, .. } = &table.source {
+            let method = match listing.style {
+                PageStyle::Search { .. } => "POST",
+                _ => "GET",
+            };
+            add(method, &listing.path, format!("`{name}` (read)"));
+        }
         if let Some(search) = &table.search {
             add("POST", &search.path, format!("`{name}` (WHERE)"));
         }

@@ -1,4 +1,5 @@
 //! Integration tests: one binary, modules per feature.
+mod activity;
 mod cli;
 mod client;
 mod clients;

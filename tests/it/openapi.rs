@@ -88,6 +88,17 @@ pub const KNOWN_CONFLICTS: &[KnownConflict] = &[
         also_accept: r##"{"$ref":"#/components/schemas/company"}"##,
         reason: "GET /companies?company_id= returns a single company",
     },
+    // docs/intercom-notes.md, "Where the schema and the examples disagree": GET /events is
+    // described as a summary, which it is only with `summary=true`.
+    KnownConflict {
+        site: Site::Response {
+            method: "get",
+            template: "/events",
+            status: "200",
+        },
+        also_accept: r##"{"$ref":"#/components/schemas/data_event_list"}"##,
+        reason: "GET /events without summary=true returns an event.list",
+    },
     // docs/intercom-notes.md, "Where the schema and the examples disagree":
     // "contact_attached_companies: schema key `companies`, example key `data`".
     KnownConflict {

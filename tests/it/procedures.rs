@@ -1054,9 +1054,12 @@ async fn events_are_submitted() {
         .await;
     assert_eq!(rows[0][0], "invited-friend");
     assert_eq!(rows[0][5], "NULL", "202 with an empty body");
-    let events = snapshot(&env, "events");
+    // The seed has events of its own, none of this name.
+    let events: Vec<_> = snapshot(&env, "events")
+        .into_iter()
+        .filter(|e| mentions(e, "invited-friend"))
+        .collect();
     assert_eq!(events.len(), 1);
-    assert!(mentions(&events[0], "invited-friend"));
     assert!(mentions(&events[0], "bob@example.com"));
     assert!(mentions(&events[0], "1769940000"));
 }
@@ -1488,4 +1491,34 @@ async fn placeholders_take_the_parameter_types() {
     assert_eq!(types["$2"], Some(DataType::Boolean));
     assert_eq!(types["$3"], Some(DataType::Int64));
     assert!(env.requests().is_empty());
+}
+
+#[tokio::test]
+async fn submit_event_summary_sends_the_summary() {
+    let env = start().await;
+    let contacts = env.emulator.state.snapshot("contacts");
+    let user = contacts
+        .iter()
+        .find(|c| c["external_id"].is_string())
+        .unwrap();
+    let user_id = crate::common::field(user, "external_id");
+    env.rows(&format!(
+        "CALL SubmitEventSummary('{user_id}', 'invited-friend', 3, '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')"
+    ))
+    .await;
+    let sent = env.emulator.state.requests();
+    let last = sent.last().unwrap();
+    assert_eq!(
+        (last.method.as_str(), last.path.as_str(), last.status),
+        ("POST", "/events/summaries", 200)
+    );
+    assert_eq!(
+        last.body.as_ref().unwrap(),
+        &serde_json::json!({"user_id": user_id, "event_summaries": {
+            "event_name": "invited-friend", "count": 3, "first": 1767225600, "last": 1769904000}})
+    );
+    let error = env
+        .error("CALL SubmitEventSummary('no-such-user', 'x', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')")
+        .await;
+    assert!(error.contains("404"), "{error}");
 }

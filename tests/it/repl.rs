@@ -92,8 +92,8 @@ fn repl_lists_describes_queries_and_quits() {
     repl.exp_string(PROMPT)
         .expect("prompt after \\format table");
 
-    // Tab completes a unique prefix in full: the query only runs if `adm` became `admins`.
-    repl.send("SELECT count(*) AS completed FROM adm")
+    // Tab completes a unique prefix in full: the query only runs if `tea` became `teams`.
+    repl.send("SELECT count(*) AS completed FROM tea")
         .expect("send");
     repl.send("\t").expect("send Tab");
     type_line(&mut repl, ";");

@@ -931,12 +931,15 @@ async fn exercise_writes(h: &mut Harness) {
                "metadata": {"k": "v"}}),
     )
     .await;
-    h.post(
-        "/events/summaries",
-        json!({"user_id": "missing", "event_summaries": {"event_name": "spec-tested", "count": 1,
-               "first": 1_700_000_000, "last": 1_700_000_000}}),
-    )
-    .await;
+    let summary_user = ids.external_ids.first().cloned().unwrap_or_default();
+    for user_id in ["missing", summary_user.as_str()] {
+        h.post(
+            "/events/summaries",
+            json!({"user_id": user_id, "event_summaries": {"event_name": "spec-tested",
+                   "count": 1, "first": 1_700_000_000, "last": 1_700_000_000}}),
+        )
+        .await;
+    }
 
     // Admins, visitors.
     h.put(
@@ -950,6 +953,14 @@ async fn exercise_writes(h: &mut Harness) {
     )
     .await;
 
+    if let Some(user_id) = visitor_user_ids(h).first() {
+        h.put(
+            "/visitors",
+            json!({"user_id": user_id, "name": "Spec Visitor", "custom_attributes": {"k": "v"}}),
+        )
+        .await;
+    }
+    h.put("/visitors", json!({"name": "no key"})).await;
     if let Some(user_id) = visitor_user_ids(h).last() {
         h.post(
             "/visitors/convert",

@@ -405,7 +405,15 @@ async fn every_table_is_listed_and_readable() {
         );
     }
     for table in &tables {
-        let rows = env.rows(&format!("SELECT count(*) FROM {table}")).await;
+        let sql = format!("SELECT count(*) FROM {table}");
+        // A table read only by key refuses a whole read, saying which key to give.
+        if let Some(hint) = intercom_sql::tables::find(table).and_then(|t| t.key_required.as_ref())
+        {
+            let error = env.error(&sql).await;
+            assert!(error.contains(hint.as_str()), "{table}: {error}");
+            continue;
+        }
+        let rows = env.rows(&sql).await;
         let n: u64 = rows[0][0].parse().unwrap();
         assert!(n > 0, "{table} is empty");
     }

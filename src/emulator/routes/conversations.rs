@@ -65,6 +65,27 @@ pub(super) async fn get_conversation(
     Ok(Json(render::conversation(store, i, true)).into_response())
 }
 
+/// `GET /conversations/{id}/handling_events`: the pauses and resumes of its handling, all in
+/// one answer.
+pub(super) async fn handling_events(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let guard = emulator.store();
+    let store: &Store = &guard;
+    let i = store
+        .conversation_index(&id)
+        .ok_or_else(resource_not_found)?;
+    let events: Vec<Value> = store
+        .handling_events
+        .get(&store.conversations[i].id)
+        .into_iter()
+        .flatten()
+        .map(|e| render::handling_event(store, e))
+        .collect();
+    Ok(Json(json!({"handling_events": events})).into_response())
+}
+
 /// `POST /conversations/search` (default 20, no parts).
 pub(super) async fn search_conversations(
     State(emulator): State<EmulatorState>,

@@ -213,7 +213,9 @@ pub(super) async fn create_event(State(emulator): State<EmulatorState>, body: By
             .iter()
             .any(|e| e.contact == contact && e.event_name == name && e.created_at == created_at);
         if !duplicate {
+            let seq = store.events.iter().map(|e| e.seq + 1).max().unwrap_or(1);
             store.events.push(DataEvent {
+                seq,
                 contact,
                 event_name: name.clone(),
                 created_at,

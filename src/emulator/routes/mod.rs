@@ -7,6 +7,7 @@
 //! `render`, auth/faults/logging in the middleware of `emulator/mod.rs`, query strings, cursors
 //! and `pages` envelopes in [`paging`], helpers shared by writes in [`shared`].
 
+mod activity;
 mod admins;
 mod body;
 mod companies;
@@ -16,6 +17,7 @@ mod contacts;
 mod conversation_writes;
 mod conversations;
 mod data_attributes;
+mod events;
 mod messages;
 mod notes;
 mod paging;
@@ -132,7 +134,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/events"),
     ("PUT", "/admins/{admin_id}/away"),
     ("GET", "/visitors"),
+    ("PUT", "/visitors"),
     ("POST", "/visitors/convert"),
+    ("GET", "/away_status_reasons"),
+    ("GET", "/admins/activity_logs"),
+    ("GET", "/events"),
+    ("POST", "/events/summaries"),
+    ("GET", "/conversations/{id}/handling_events"),
 ];
 
 /// The API routes (without middleware or state).
@@ -140,6 +148,12 @@ pub fn api_routes() -> Router<EmulatorState> {
     Router::new()
         .route("/me", get(admins::me))
         .route("/admins", get(admins::list_admins))
+        .route("/admins/activity_logs", get(activity::list_activity_logs))
+        .route(
+            "/away_status_reasons",
+            get(activity::list_away_status_reasons),
+        )
+        .route("/events/summaries", post(events::create_summaries))
         .route("/admins/{admin_id}", get(admins::get_admin))
         .route("/admins/{admin_id}/away", put(admins::set_away))
         .route("/teams", get(admins::list_teams))
@@ -280,7 +294,10 @@ pub fn api_routes() -> Router<EmulatorState> {
             post(conversation_writes::convert),
         )
         .route("/messages", post(messages::create))
-        .route("/events", post(messages::create_event))
+        .route(
+            "/events",
+            get(events::list_events).post(messages::create_event),
+        )
         .route("/tickets", post(ticket_writes::create))
         .route("/tickets/search", post(tickets::search_tickets))
         .route(
@@ -312,7 +329,15 @@ pub fn api_routes() -> Router<EmulatorState> {
             put(ticket_types::update_attribute),
         )
         .route("/ticket_states", get(ticket_types::list_states))
-        .route("/visitors", get(visitors::get_visitor))
+        .route(
+            "/visitors",
+            get(visitors::get_visitor).put(visitors::update),
+        )
+        // The spec names this parameter `id`; the router needs one name per position.
+        .route(
+            "/conversations/{conversation_id}/handling_events",
+            get(conversations::handling_events),
+        )
         .route("/visitors/convert", post(visitors::convert))
         .route("/notes/{note_id}", get(notes::get_note))
         .route(

@@ -101,3 +101,28 @@ pub(super) async fn convert(State(emulator): State<EmulatorState>, body: Bytes) 
         Ok(Json(render::contact(store, contact as usize)).into_response())
     })
 }
+
+/// `PUT /visitors` `{id | user_id, name?, custom_attributes?}`: the visitor, updated.
+pub(super) async fn update(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    let body_fields = Body::parse(&body)?;
+    body_fields.allow(&["id", "user_id", "name", "custom_attributes"])?;
+    let key = match (body_fields.str("id")?, body_fields.str("user_id")?) {
+        (Some(id), _) => ("id", id),
+        (None, Some(user_id)) => ("user_id", user_id),
+        (None, None) => return Err(super::body::missing("id")),
+    };
+    let name = body_fields.nullable_str("name")?;
+    let custom = body_fields.object("custom_attributes")?.cloned();
+    emulator.write(|store| {
+        let i = find(store, key.0, &key.1).ok_or_else(visitor_not_found)?;
+        let v = &mut store.visitors[i];
+        if let Some(name) = name {
+            v.name = name;
+        }
+        if let Some(custom) = custom {
+            v.custom_attributes.extend(custom);
+        }
+        v.updated_at = now();
+        Ok(Json(render::visitor(store, i)).into_response())
+    })
+}
