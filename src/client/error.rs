@@ -165,6 +165,22 @@ pub enum ClientError {
         /// `METHOD /path`.
         request: String,
     },
+    /// Another read holds the workspace's one company scroll (Intercom allows one per app).
+    #[error(
+        "{request}: another read of every company is using this workspace's company scroll (Intercom allows one at a time per app, and a scroll ends a minute after its last page); try again in a minute"
+    )]
+    ScrollBusy {
+        /// `METHOD /path`.
+        request: String,
+    },
+    /// The scroll being read expired or was ended (it idled for a minute) before its last page.
+    #[error(
+        "{request}: the company scroll expired before its last page (Intercom ends a scroll that idles for a minute, and it cannot be resumed); run the query again"
+    )]
+    ScrollExpired {
+        /// `METHOD /path`.
+        request: String,
+    },
     /// A write was attempted on a read-only connection (`--read-only`).
     #[error("intercom-sql is read-only (--read-only); {request} was not sent")]
     ReadOnly {

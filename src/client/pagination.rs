@@ -36,6 +36,9 @@ pub struct ListRequest {
     pub max_pages: Option<u64>,
     /// Extra counters every request of the listing is counted in.
     pub counters: Option<Arc<super::RequestCounters>>,
+    /// A page-numbered listing that reaches only its first objects: how many, and the
+    /// listing read instead when its first page counts more (`GET /companies` → the scroll).
+    pub overflow: Option<Box<(u64, ListRequest)>>,
 }
 
 impl ListRequest {
@@ -49,6 +52,7 @@ impl ListRequest {
             per_page: None,
             max_pages: None,
             counters: None,
+            overflow: None,
         }
     }
 }
@@ -122,6 +126,10 @@ pub fn pages(
     client: Arc<IntercomClient>,
     list: ListRequest,
 ) -> BoxStream<'static, Result<Page, ClientError>> {
+    // A listing that may not reach every object decides on its first page (one at a time).
+    if list.overflow.is_some() && list.style == PageStyle::PageNumber {
+        return numbered_pages(client, list, 1);
+    }
     follow(State {
         client,
         list,
@@ -140,7 +148,9 @@ fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
             return Ok(None);
         }
         let request = state.request();
-        let (body, envelope) = fetch(&state.client, &request, &state.list.items_keys).await?;
+        let (body, envelope) = fetch(&state.client, &request, &state.list.items_keys)
+            .await
+            .map_err(|e| scroll_error(&state, &request, e))?;
         state.pages += 1;
         if state.pages == 1 {
             envelope.note_total(&state.client, &state.list);
@@ -150,6 +160,24 @@ fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
         Ok(Some((envelope.into_page(body, state.pages, more), state)))
     })
     .boxed()
+}
+
+/// A scroll's refusals, said as what they mean: Intercom allows one scroll per app at a time
+/// (400 when another is open), and a scroll that idled a minute is gone (docs/intercom-notes.md,
+/// "Paging").
+fn scroll_error(state: &State, request: &ApiRequest, error: ClientError) -> ClientError {
+    let ClientError::Api(api) = &error else {
+        return error;
+    };
+    match (&state.list.style, &state.next, api.status) {
+        (PageStyle::Scroll, Next::First, 400) => ClientError::ScrollBusy {
+            request: request.describe(),
+        },
+        (PageStyle::Scroll, Next::Scroll(_), 400 | 404) => ClientError::ScrollExpired {
+            request: request.describe(),
+        },
+        _ => error,
+    }
 }
 
 /// Streams the pages of a page-numbered `list` in order: the first page tells how many there
@@ -185,6 +213,15 @@ pub fn numbered_pages(
                     stream::empty().boxed()
                 };
                 stream::iter([Ok(page)]).chain(tail).boxed()
+            }
+            // More objects than the listing reaches: read them all from the other listing.
+            Ok((page, _))
+                if let Some(overflow) = &list.overflow
+                    && page.total_count.is_some_and(|n| n > overflow.0) =>
+            {
+                let mut rest = overflow.1.clone();
+                rest.counters = list.counters.clone();
+                pages(client.clone(), rest)
             }
             Ok((page, Some(total))) => {
                 let (client, list) = (client.clone(), list.clone());
@@ -346,6 +383,7 @@ impl State {
                     Next::Done
                 }
             }
+            // The last page is empty (its `scroll_param` is dead: never followed).
             PageStyle::Scroll => match body.get("scroll_param").and_then(Value::as_str) {
                 Some(param) if !empty => Next::Scroll(param.to_string()),
                 _ => Next::Done,

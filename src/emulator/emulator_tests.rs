@@ -362,11 +362,20 @@ async fn companies_hide_those_without_contacts() {
         assert_eq!(status, 200);
         let n = page["data"].as_array().map(Vec::len).unwrap_or(0);
         if n == 0 {
+            // The last page still carries a scroll_param, a dead one.
+            assert_eq!(page["scroll_param"], param.as_str());
             break;
         }
         total += n;
     }
     assert_eq!(total, visible);
+    for dead in [param.as_str(), "no-such-scroll"] {
+        let (status, _, body) = c
+            .get(&format!("/companies/scroll?scroll_param={dead}"))
+            .await;
+        assert_eq!(status, 404, "a finished or unknown scroll is not found");
+        assert_error(&body, "not_found");
+    }
     let (status, _, _) = c.get("/companies/scroll").await;
     assert_eq!(status, 200, "finished scroll can be reopened");
 }

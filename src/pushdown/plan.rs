@@ -109,6 +109,10 @@ pub fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequ
     request.items_keys = listing.items_keys.clone();
     request.per_page = listing.sized.then_some(page_size);
     request.query = listing.query.clone();
+    request.overflow = listing
+        .overflow
+        .as_ref()
+        .map(|o| Box::new((o.0, list_request(&o.1, o.1.path.clone(), page_size))));
     request
 }
 

@@ -16,6 +16,7 @@
 //! | Intercom unreachable (transport, timeout) | 58030 io_error |
 //! | Intercom answer not understood, cursor loop | 58000 system_error |
 //! | write refused by `--read-only` | 25006 read_only_sql_transaction |
+//! | the company scroll held by another read / expired mid-read | 55006 object_in_use / 55000 object_not_in_prerequisite_state |
 //! | SQL syntax | 42601 syntax_error |
 //! | unknown table | 42P01 undefined_table |
 //! | unknown column | 42703 undefined_column |
@@ -83,6 +84,8 @@ pub fn client_sqlstate(error: &ClientError) -> &'static str {
         },
         ClientError::Transport { .. } => "58030",
         ClientError::ReadOnly { .. } => "25006",
+        ClientError::ScrollBusy { .. } => "55006",
+        ClientError::ScrollExpired { .. } => "55000",
         ClientError::Config(_) => "22023",
         _ => "58000",
     }

@@ -273,6 +273,9 @@ pub struct Listing {
     pub sized: bool,
     /// Query parameters every request of the listing sends (`include_count=true`).
     pub query: Vec<(String, String)>,
+    /// When the listing reaches only its first objects (`GET /companies`: 10,000), how many,
+    /// and the listing that reaches every one (the company scroll).
+    pub overflow: Option<Box<(u64, Listing)>>,
 }
 
 /// Where a table's rows come from.
@@ -495,7 +498,14 @@ impl Listing {
             items_keys: vec![items_key.to_string()],
             sized,
             query: Vec::new(),
+            overflow: None,
         }
+    }
+    /// Declares that the listing reaches only its first `reach` objects, and that `rest`
+    /// reaches them all: a whole read of more than `reach` uses `rest` instead.
+    pub fn beyond(mut self, reach: u64, rest: Listing) -> Self {
+        self.overflow = Some(Box::new((reach, rest)));
+        self
     }
     /// A query parameter every request of the listing sends.
     pub fn with_query(mut self, name: &str, value: &str) -> Self {

@@ -46,11 +46,14 @@ fn reached() -> BTreeMap<(String, String), Vec<String>> {
     for table in tables::all() {
         let name = &table.name;
         if let Source::List(listing) | Source::Children { listing, .. } = &table.source {
-            let method = match listing.style {
-                PageStyle::Search { .. } => "POST",
-                _ => "GET",
-            };
-            add(method, &listing.path, format!("`{name}` (read)"));
+            let overflow = listing.overflow.as_ref().map(|o| &o.1);
+            for listing in std::iter::once(listing).chain(overflow) {
+                let method = match listing.style {
+                    PageStyle::Search { .. } => "POST",
+                    _ => "GET",
+                };
+                add(method, &listing.path, format!("`{name}` (read)"));
+            }
         }
         if let Some(search) = &table.search {
             add("POST", &search.path, format!("`{name}` (WHERE)"));

@@ -553,3 +553,55 @@ async fn notes_by_id_are_one_get_each_with_their_contact() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn companies_beyond_the_lists_reach_are_read_from_the_scroll() {
+    // Over 10,000 companies with contacts: more than Intercom's paged list reaches.
+    let config = EmulatorConfig {
+        companies: 11_300,
+        contacts: 60_000,
+        conversations: 0,
+        tickets: 0,
+        ..EmulatorConfig::default()
+    };
+    let env = start_with(config, |_| {}).await;
+    let visible: BTreeSet<String> = env
+        .emulator
+        .state
+        .snapshot("companies")
+        .iter()
+        .filter(|c| c["user_count"].as_i64().unwrap_or(0) > 0)
+        .map(|c| field(c, "id"))
+        .collect();
+    assert!(visible.len() > 10_000, "only {} visible", visible.len());
+    let got: Vec<String> = env
+        .rows("SELECT id FROM companies")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(got.len(), visible.len(), "every company, none twice");
+    assert_eq!(got.into_iter().collect::<BTreeSet<_>>(), visible);
+    // The first page tells the list falls short; the scroll reads them all.
+    let sent = env.requests();
+    assert!(
+        sent[0].starts_with("GET /companies?page=1"),
+        "{:?}",
+        &sent[..2]
+    );
+    assert!(
+        sent[1..]
+            .iter()
+            .all(|r| r.starts_with("GET /companies/scroll"))
+    );
+    // A LIMIT past the list's reach takes the scroll too.
+    let rows = env.rows("SELECT id FROM companies LIMIT 10005").await;
+    assert_eq!(rows.len(), 10_005);
+    // That read stopped early: its scroll stays open until it idles out (Intercom cannot close
+    // one), and holds the workspace's one scroll meanwhile. A whole read now says so.
+    let error = env.error("SELECT count(*) FROM companies").await;
+    assert!(
+        error.contains("another read of every company is using this workspace's company scroll"),
+        "{error}"
+    );
+}

@@ -18,14 +18,21 @@ fn company_not_found() -> ApiError {
     ApiError::not_found("company_not_found", "Company Not Found")
 }
 
+/// How many companies the paged lists reach; the scroll reaches the rest (official spec,
+/// `listAllCompanies`).
+const LIST_REACH: usize = 10_000;
+
+/// A page of a company list: pages reach the first [`LIST_REACH`] companies only, while
+/// `total_count` counts them all.
 fn companies_page(store: &Store, list: &[u32], page: usize, per_page: usize) -> Response {
-    let data: Vec<Value> = list[page_range(page, per_page, list.len())]
+    let reachable = &list[..list.len().min(LIST_REACH)];
+    let data: Vec<Value> = reachable[page_range(page, per_page, reachable.len())]
         .iter()
         .map(|i| render::company(store, *i as usize))
         .collect();
     Json(json!({
         "type": "list", "data": data, "total_count": list.len(),
-        "pages": number_pages(page, per_page, list.len()),
+        "pages": number_pages(page, per_page, reachable.len()),
     }))
     .into_response()
 }
@@ -137,11 +144,14 @@ pub(super) async fn scroll_companies(
             });
             0
         }
+        // A finished, expired or unknown scroll is not found (clients such as Singer's tap
+        // expect Intercom's 404).
         Some(param) => match scroll.as_ref() {
             Some(sc) if sc.param == *param => sc.next,
             _ => {
-                return Err(ApiError::invalid(
-                    "scroll_param is invalid or the scroll has expired",
+                return Err(ApiError::not_found(
+                    "not_found",
+                    "scroll_param not found: the scroll has ended or expired",
                 ));
             }
         },
