@@ -181,7 +181,9 @@ impl ExecutionPlan for WriteExec {
             let input = execute_stream(input, context)?;
             let rows = statement.read_rows(input).await?;
             let requests = statement.requests(&rows)?;
-            let answers = statement.send(&client, requests).await?;
+            let answers = statement
+                .send(&client, requests, returning.is_some())
+                .await?;
             match returning {
                 Some(columns) => statement.returned(columns, schema, &rows, answers),
                 None => {
@@ -342,10 +344,13 @@ impl WriteStatement {
     }
 
     /// Sends the requests in order; Intercom's answer to each, or an error listing every row.
+    /// With `returning`, a write answered by something else than its object reads the object
+    /// back (see `Write::read_back`).
     async fn send(
         &self,
         client: &IntercomClient,
         requests: Vec<(String, ApiRequest)>,
+        returning: bool,
     ) -> Result<Vec<Value>> {
         let total = requests.len();
         let mut answers = Vec::with_capacity(total);
@@ -357,11 +362,17 @@ impl WriteStatement {
             }
             match client.send(&request).await {
                 Ok(response) => {
-                    report.done.push(match (self.kind, response.get("id")) {
-                        (Kind::Insert, Some(Value::String(id))) => format!("{label} (id {id})"),
-                        (Kind::Insert, Some(id)) if !id.is_null() => format!("{label} (id {id})"),
+                    let id = self.write.written_id(&response);
+                    report.done.push(match (self.kind, &id) {
+                        (Kind::Insert, Some(id)) => format!("{label} (id {id})"),
                         _ => label,
                     });
+                    let response = match (self.write.read_back, id, returning) {
+                        (Some(path), Some(id), true) => {
+                            read_back(client, path, &response, id).await
+                        }
+                        _ => response,
+                    };
                     answers.push(response);
                 }
                 Err(e) => {
@@ -378,6 +389,26 @@ impl WriteStatement {
         let message = report.message(&self.name, &self.table, self.kind, total);
         Err(external(DmlError::Partial(message)))
     }
+}
+
+/// The object a write created, read from `path` (placeholders filled from Intercom's
+/// `answer`). The write is done whatever happens here: if the read fails, the row returned
+/// has the object's `id` alone.
+async fn read_back(client: &IntercomClient, path: &str, answer: &Value, id: String) -> Value {
+    let filled = crate::tables::path::fill_path(path, |field| {
+        let text = match answer.get(field) {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        crate::tables::path::path_segment(&text).ok_or(())
+    });
+    let read = match filled {
+        Ok(path) => client.send(&ApiRequest::get(path)).await.ok(),
+        Err(()) => None,
+    };
+    read.filter(Value::is_object)
+        .unwrap_or_else(|| serde_json::json!({ "id": id }))
 }
 
 /// What happened to the rows of a statement that did not write them all.

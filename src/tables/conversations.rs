@@ -306,11 +306,39 @@ pub(super) fn conversation_handling_events() -> TableDef {
     ])
 }
 
+/// Starts a conversation from a contact; shared by INSERT into `conversations` and
+/// `CreateConversation`.
+const CONVERSATIONS: &str = "/conversations";
+
+/// A conversation's author given by id alone is any contact (`from.type` `contact`; `user`
+/// and `lead` are taken as given).
+fn contact_from(body: &mut serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    if let Some(serde_json::Value::Object(from)) = body.get_mut("from") {
+        from.entry("type")
+            .or_insert_with(|| serde_json::Value::String("contact".into()));
+    }
+    Ok(())
+}
+
 /// What INSERT, UPDATE and DELETE on `conversations` send.
 fn conversations_writes() -> TableWrites {
     TableWrites {
         table: "conversations",
-        insert: None,
+        // Sends what `CreateConversation` sends; Intercom answers with the message, so
+        // RETURNING reads the conversation back.
+        insert: Some(
+            Write::new("POST", CONVERSATIONS)
+                .fields(&[
+                    ("source_author_id", "from.id"),
+                    ("source_author_type", "from.type"),
+                    ("source_body", "body"),
+                    ("source_subject", "subject"),
+                    ("created_at", "created_at"),
+                ])
+                .required(&["source_author_id", "source_body"])
+                .finish(contact_from)
+                .read_back("/conversations/{conversation_id}"),
+        ),
         update: Some(
             Write::new("PUT", "/conversations/{id}")
                 .fields(&[("title", "title"), ("read", "read")])
@@ -841,7 +869,7 @@ mod actions {
             "CreateConversation",
             "Starts a conversation from a contact (an in-app message written by the contact).",
             "POST",
-            "/conversations",
+            super::CONVERSATIONS,
         )
         .param(Param::text(
             "contact_id",

@@ -250,6 +250,7 @@ pub(super) fn ticket_types() -> TableDef {
         Source::List(Listing::new("/ticket_types", PageStyle::Single, "data")),
     )
     .get_by_id("/ticket_types/{id}")
+    .writes(ticket_types_writes())
     .columns([
         C::text("id", "Intercom id of the ticket type."),
         C::text("name", "Name."),
@@ -267,6 +268,37 @@ pub(super) fn ticket_types() -> TableDef {
         C::timestamp("updated_at", "When it was last changed."),
     ])
     .actions(actions::type_procedures())
+}
+
+/// Creates a ticket type; shared by INSERT into `ticket_types` and `CreateTicketType`.
+const TICKET_TYPES: &str = "/ticket_types";
+/// What INSERT and UPDATE on `ticket_types` send (Intercom cannot delete a ticket type;
+/// `archived = true` retires it).
+fn ticket_types_writes() -> TableWrites {
+    // `archived` (last) is for updates only.
+    const FIELDS: &[(&str, &str)] = &[
+        ("name", "name"),
+        ("description", "description"),
+        ("category", "category"),
+        ("icon", "icon"),
+        ("is_internal", "is_internal"),
+        ("archived", "archived"),
+    ];
+    TableWrites {
+        table: "ticket_types",
+        insert: Some(
+            Write::new("POST", TICKET_TYPES)
+                .fields(&FIELDS[..FIELDS.len() - 1])
+                .required(&["name"]),
+        ),
+        update: Some(
+            Write::new("PUT", "/ticket_types/{id}")
+                .fields(FIELDS)
+                .idempotent(),
+        ),
+        delete: None,
+        key: &["id"],
+    }
 }
 
 /// `ticket_type_attributes`: the fields of each ticket type, read from the ticket type.
@@ -650,7 +682,7 @@ mod actions {
             "CreateTicketType",
             "Creates a ticket type (with the default title and description attributes).",
             "POST",
-            "/ticket_types",
+            super::TICKET_TYPES,
         )
         .param(Param::text("name", "Name of the ticket type."))
         .param(Param::text("description", "Description.").optional())

@@ -78,6 +78,11 @@ pub struct Write {
     pub finish: Option<FinishFn>,
     /// Repeating the request leaves the same state (retried after a 5xx).
     pub idempotent: bool,
+    /// When Intercom answers with something else than the written object (`POST
+    /// /conversations` answers with the message it created), where the object is: a `GET`
+    /// path whose `{field}` placeholders are filled from the answer
+    /// (`/conversations/{conversation_id}`). RETURNING reads it from there.
+    pub read_back: Option<&'static str>,
 }
 
 impl Write {
@@ -91,7 +96,12 @@ impl Write {
             custom_attributes: false,
             finish: None,
             idempotent: false,
+            read_back: None,
         }
+    }
+    pub const fn read_back(mut self, path: &'static str) -> Self {
+        self.read_back = Some(path);
+        self
     }
     pub const fn fields(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
         self.fields = fields;
@@ -116,6 +126,21 @@ impl Write {
     pub const fn idempotent(mut self) -> Self {
         self.idempotent = true;
         self
+    }
+
+    /// The id of the object a successful request wrote, from Intercom's answer: its `id`, or
+    /// the answer field [`Write::read_back`] names (a created conversation's
+    /// `conversation_id`).
+    pub fn written_id(&self, answer: &Value) -> Option<String> {
+        let field = match self.read_back {
+            Some(path) => super::action::placeholders(path).into_iter().next()?,
+            None => "id".to_string(),
+        };
+        match answer.get(&field)? {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
     }
 
     /// `METHOD /path`, for EXPLAIN and the docs.

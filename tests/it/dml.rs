@@ -413,7 +413,11 @@ async fn unsafe_or_impossible_statements_are_refused_before_any_request() {
         ),
         (
             "INSERT INTO conversations (title) VALUES ('x')",
-            "conversations takes UPDATE and DELETE only",
+            "column title cannot be set through the API; settable columns: source_author_id",
+        ),
+        (
+            "DELETE FROM ticket_types WHERE id = '1'",
+            "ticket_types takes INSERT and UPDATE only",
         ),
         ("TRUNCATE contacts", "TRUNCATE is not supported"),
         (
@@ -779,4 +783,81 @@ async fn explain_of_returning_says_what_to_do() {
         message.contains("EXPLAIN it without the RETURNING list"),
         "{message}"
     );
+}
+
+/// Skyvia writes conversations and ticket types as rows: INSERT into `conversations` sends
+/// what `CreateConversation` sends and RETURNING reads the new conversation back (Intercom
+/// answers with the message); `ticket_types` takes INSERT and UPDATE.
+#[tokio::test]
+async fn conversations_and_ticket_types_are_inserted_as_rows() {
+    let env = start().await;
+    let contact = user_ids(&env, 1).remove(0);
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(&format!(
+            "INSERT INTO conversations (source_author_id, source_body) VALUES ('{contact}', 'Hi from SQL') \
+             RETURNING id, state, source_author_id, source_body"
+        ))
+        .await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let sent = env.emulator.state.requests();
+    let post = sent.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(post.path, "/conversations");
+    assert_eq!(
+        post.body.as_ref().unwrap(),
+        &serde_json::json!({"from": {"type": "contact", "id": contact}, "body": "Hi from SQL"})
+    );
+    let created = snapshot(&env, "conversations")
+        .into_iter()
+        .find(|c| field(c, "source.body").contains("Hi from SQL"))
+        .expect("created");
+    let id = field(&created, "id");
+    assert_eq!(rows[0][0], id, "the conversation's id, not the message's");
+    assert_eq!(rows[0][1], field(&created, "state"));
+    assert_eq!(rows[0][2], contact);
+    assert!(rows[0][3].contains("Hi from SQL"), "{rows:?}");
+    assert_eq!(
+        writes(&env),
+        ["POST /conversations"],
+        "one write, then one read back"
+    );
+    assert!(env.requests().contains(&format!("GET /conversations/{id}")));
+    // Without RETURNING nothing is read back; a missing author is refused before sending.
+    env.emulator.state.clear_requests();
+    let n = count(
+        &env,
+        &format!(
+            "INSERT INTO conversations (source_author_id, source_author_type, source_body) \
+             VALUES ('{contact}', 'user', 'Second')"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    assert_eq!(env.requests(), ["POST /conversations"]);
+    let message = refused(&env, "INSERT INTO conversations (source_body) VALUES ('x')").await;
+    assert!(message.contains("source_author_id"), "{message}");
+
+    // Ticket types: INSERT, then UPDATE (archiving retires one; Intercom has no delete).
+    let made = env
+        .rows(
+            "INSERT INTO ticket_types (name, description, category, icon) \
+             VALUES ('Refund', 'Money back', 'Customer', '💰') RETURNING id, name, category",
+        )
+        .await;
+    let type_id = made[0][0].clone();
+    assert_eq!(made[0][1..], ["Refund", "Customer"]);
+    assert!(find_by(&env, "ticket_types", "id", &type_id).is_some());
+    let changed = env
+        .rows(&format!(
+            "UPDATE ticket_types SET description = 'Refunds and chargebacks', archived = true \
+             WHERE id = '{type_id}' RETURNING description, archived"
+        ))
+        .await;
+    assert_eq!(changed, [["Refunds and chargebacks", "true"]]);
+    let message = refused(
+        &env,
+        &format!("DELETE FROM ticket_types WHERE id = '{type_id}'"),
+    )
+    .await;
+    assert!(message.contains("ticket_types"), "{message}");
 }
