@@ -148,30 +148,24 @@ fn enums_match_case_insensitively_and_are_sent_as_declared() {
     let p = proc("AdminReplyToConversation");
     let args = bind_values(
         p,
-        &[
-            text("1"),
-            text("NOTE"),
-            text("2"),
-            text("hi"),
-            ScalarValue::Null,
-        ],
+        &[text("1"), text("NOTE"), text("2"), text("hi")]
+            .into_iter()
+            .chain(std::iter::repeat_n(ScalarValue::Null, p.params.len() - 4))
+            .collect::<Vec<_>>(),
     )
     .unwrap();
     assert_eq!(args.get("message_type"), Some(&json!("note")));
     let e = bind_values(
         p,
-        &[
-            text("1"),
-            text("reply"),
-            text("2"),
-            text("hi"),
-            ScalarValue::Null,
-        ],
+        &[text("1"), text("reply"), text("2"), text("hi")]
+            .into_iter()
+            .chain(std::iter::repeat_n(ScalarValue::Null, p.params.len() - 4))
+            .collect::<Vec<_>>(),
     )
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "AdminReplyToConversation: message_type must be one of comment, note; got 'reply'"
+        "AdminReplyToConversation: message_type must be one of comment, note, quick_reply; got 'reply'"
     );
 }
 

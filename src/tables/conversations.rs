@@ -478,23 +478,72 @@ mod actions {
         .param(
             Param::text(
                 "message_type",
-                "comment (seen by the contact) or note (internal).",
+                "comment (seen by the contact), note (internal) or quick_reply (buttons).",
             )
-            .one_of(&["comment", "note"]),
+            .one_of(&["comment", "note", "quick_reply"]),
         )
         .param(conversation_admin("Admin who replies."))
         .param(Param::text("body", "Text of the reply (HTML allowed)."))
         .param(attachment_urls())
-        .check(check_attachments)
+        .param(
+            Param::json(
+                "reply_options",
+                r#"quick_reply's buttons: a JSON array of texts (["Yes", "No"]) or of {"text", "uuid"}."#,
+            )
+            .optional(),
+        )
+        .param(
+            Param::json(
+                "attachment_files",
+                r#"JSON array of up to 10 files sent inline: {"name", "content_type", "data" (base64)}."#,
+            )
+            .optional(),
+        )
+        .param(created_at())
+        .param(
+            Param::bool(
+                "skip_notifications",
+                "true sends the reply without notifying the contact.",
+            )
+            .optional(),
+        )
+        .check(|a| {
+            check_attachments(a)?;
+            let quick = a.text("message_type").as_deref() == Some("quick_reply");
+            match (quick, a.get("reply_options")) {
+                (true, None) => Err("a quick_reply needs reply_options, e.g. '[\"Yes\", \"No\"]'".into()),
+                (false, Some(_)) => Err("reply_options are for message_type quick_reply".into()),
+                (_, Some(options)) => quick_reply_options(options).map(|_| ()),
+                (false, None) => Ok(()),
+            }?;
+            match a.get("attachment_files") {
+                None => Ok(()),
+                Some(Value::Array(files))
+                    if files.len() <= 10 && files.iter().all(Value::is_object) =>
+                {
+                    Ok(())
+                }
+                Some(_) => Err(
+                    r#"attachment_files must be a JSON array of at most 10 {"name", "content_type", "data"} objects"#
+                        .into(),
+                ),
+            }
+        })
         .body(|a| {
             let keys = [
                 ("message_type", "message_type"),
                 ("body", "body"),
                 ("attachment_urls", "attachment_urls"),
+                ("attachment_files", "attachment_files"),
+                ("created_at", "created_at"),
+                ("skip_notifications", "skip_notifications"),
             ];
             let mut body = fields(a, &keys);
             body.insert("type".into(), json!("admin"));
             body.insert("admin_id".into(), admin(a));
+            if let Some(options) = a.get("reply_options") {
+                body.insert("reply_options".into(), quick_reply_options(options)?);
+            }
             Ok(Value::Object(body))
         })
         .columns(reply_columns())
@@ -509,18 +558,36 @@ mod actions {
             "/conversations/{conversation_id}/reply",
         )
         .param(conversation_id())
-        .param(Param::text(
-            "intercom_user_id",
-            "Intercom id of the contact who replies.",
-        ))
+        .param(
+            Param::text(
+                "intercom_user_id",
+                "Intercom id of the contact who replies (or NULL, and email or user_id).",
+            )
+            .optional(),
+        )
         .param(Param::text("body", "Text of the reply."))
         .param(attachment_urls())
-        .check(check_attachments)
+        .param(Param::text("email", "Email of the contact who replies, instead.").optional())
+        .param(
+            Param::text(
+                "user_id",
+                "Your external id of the contact who replies, instead.",
+            )
+            .optional(),
+        )
+        .param(created_at())
+        .check(|a| {
+            one_contact(a, "intercom_user_id")?;
+            check_attachments(a)
+        })
         .body(|a| {
             let keys = [
                 ("intercom_user_id", "intercom_user_id"),
+                ("email", "email"),
+                ("user_id", "user_id"),
                 ("body", "body"),
                 ("attachment_urls", "attachment_urls"),
+                ("created_at", "created_at"),
             ];
             let mut body = fields(a, &keys);
             body.insert("type".into(), json!("user"));
@@ -529,6 +596,74 @@ mod actions {
         })
         .columns(reply_columns())
         .example("CALL ContactReplyToConversation('1001', '6650d1c2e4b0a1f2c3d4e5f6', 'It works')")
+    }
+
+    /// A quick reply's options as Intercom takes them, `[{"text", "uuid"}]`: texts given alone
+    /// get a fresh random (version 4) UUID each.
+    fn quick_reply_options(options: &Value) -> Result<Value, String> {
+        let wrong = || {
+            r#"reply_options must be a non-empty JSON array of texts or of {"text", "uuid"} objects"#
+                .to_string()
+        };
+        let Value::Array(items) = options else {
+            return Err(wrong());
+        };
+        if items.is_empty() {
+            return Err(wrong());
+        }
+        items
+            .iter()
+            .map(|item| match item {
+                Value::String(text) => Ok(json!({"text": text, "uuid": random_uuid()})),
+                Value::Object(o) if o.get("text").is_some_and(Value::is_string) => {
+                    let uuid = match o.get("uuid") {
+                        Some(Value::String(u)) => u.clone(),
+                        _ => random_uuid(),
+                    };
+                    Ok(json!({"text": o["text"], "uuid": uuid}))
+                }
+                _ => Err(wrong()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array)
+    }
+
+    /// A random version 4 UUID, `xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`.
+    fn random_uuid() -> String {
+        let (a, b) = (fastrand::u64(..), fastrand::u64(..));
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            0x8000 | ((b >> 48) & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Exactly one way of naming the contact: its Intercom id (the parameter `id`), `email`
+    /// or `user_id` (the spec's three forms of a contact in conversation requests).
+    fn one_contact(a: &Args, id: &str) -> Result<(), String> {
+        let given: Vec<&str> = [id, "email", "user_id"]
+            .into_iter()
+            .filter(|k| a.has(k))
+            .collect();
+        match given.len() {
+            1 => Ok(()),
+            0 => Err(format!("name the contact: give {id}, email or user_id")),
+            _ => Err(format!(
+                "name the contact one way only: {} were all given",
+                given.join(", ")
+            )),
+        }
+    }
+
+    fn created_at() -> Param {
+        Param::timestamp(
+            "created_at",
+            "When the reply was made, for imports (default: now).",
+        )
+        .optional()
     }
 
     fn close() -> Procedure {
@@ -696,15 +831,32 @@ mod actions {
         )
         .param(conversation_id())
         .param(conversation_admin("Admin adding the participant."))
-        .param(Param::text(
-            "contact_id",
-            "Intercom id of the contact to add.",
-        ))
+        .param(
+            Param::text(
+                "contact_id",
+                "Intercom id of the contact to add (or NULL, and email or user_id).",
+            )
+            .optional(),
+        )
+        .param(Param::text("email", "Email of the contact to add, instead.").optional())
+        .param(
+            Param::text(
+                "user_id",
+                "Your external id of the contact to add, instead.",
+            )
+            .optional(),
+        )
+        .check(|a| one_contact(a, "contact_id"))
         .body(|a| {
-            Ok(json!({
-                "admin_id": admin(a),
-                "customer": {"intercom_user_id": a.get("contact_id")}
-            }))
+            let customer = fields(
+                a,
+                &[
+                    ("intercom_user_id", "contact_id"),
+                    ("email", "email"),
+                    ("user_id", "user_id"),
+                ],
+            );
+            Ok(json!({"admin_id": admin(a), "customer": customer}))
         })
         .columns(participant_columns())
         .example(concat!(

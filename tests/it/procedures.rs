@@ -196,7 +196,7 @@ async fn bad_input_is_refused_before_any_request() {
         ),
         (
             "CALL AdminReplyToConversation('1001', 'reply', '991267460', 'Hi')",
-            "AdminReplyToConversation: message_type must be one of comment, note; got 'reply'",
+            "AdminReplyToConversation: message_type must be one of comment, note, quick_reply; got 'reply'",
         ),
         (
             "CALL AssignConversation('1001', 'robot', '991267460', '1')",
@@ -796,6 +796,81 @@ async fn admins_and_contacts_reply_to_conversations() {
     assert_eq!(part["part_type"], "comment");
     assert_eq!(part["author"]["id"], contact.as_str());
     assert_eq!(part["body"], "<p>Thanks!</p>");
+    // The contact by email instead of its id; the spec's other request forms.
+    let email = crate::common::field(&get(&env, "contacts", &contact), "email");
+    env.emulator.state.clear_requests();
+    env.rows(&format!(
+        "CALL ContactReplyToConversation('{conversation}', NULL, 'By email', email => '{email}')"
+    ))
+    .await;
+    let sent = env.emulator.state.requests().pop().unwrap();
+    assert_eq!(
+        sent.body.unwrap(),
+        serde_json::json!({"type": "user", "message_type": "comment", "email": email, "body": "By email"})
+    );
+    assert_eq!(
+        last_part(&get(&env, "conversations", &conversation))["author"]["id"],
+        contact.as_str()
+    );
+    for (call, message) in [
+        (
+            format!("CALL ContactReplyToConversation('{conversation}', NULL, 'x')"),
+            "ContactReplyToConversation: name the contact: give intercom_user_id, email or user_id",
+        ),
+        (
+            format!(
+                "CALL ContactReplyToConversation('{conversation}', '{contact}', 'x', email => '{email}')"
+            ),
+            "ContactReplyToConversation: name the contact one way only: intercom_user_id, email were all given",
+        ),
+    ] {
+        assert_eq!(refused(&env, &call).await, message);
+    }
+    // A quick reply: buttons given as texts get a UUID each; an admin's note can skip
+    // notifications and carry its own time.
+    env.emulator.state.clear_requests();
+    env.rows(&format!(
+        "CALL AdminReplyToConversation('{conversation}', 'quick_reply', '{ADMIN}', 'Did that help?', \
+         reply_options => '[\"Yes\", {{\"text\": \"No\", \"uuid\": \"0f8e9c1a-1b2c-4d3e-8f4a-5b6c7d8e9f00\"}}]')"
+    ))
+    .await;
+    let sent = env.emulator.state.requests().pop().unwrap().body.unwrap();
+    let options = sent["reply_options"].as_array().unwrap();
+    assert_eq!(options.len(), 2);
+    assert_eq!(options[0]["text"], "Yes");
+    let uuid = options[0]["uuid"].as_str().unwrap();
+    assert!(
+        uuid.len() == 36 && uuid.as_bytes()[14] == b'4',
+        "a version 4 UUID: {uuid}"
+    );
+    assert_eq!(options[1]["uuid"], "0f8e9c1a-1b2c-4d3e-8f4a-5b6c7d8e9f00");
+    assert_eq!(
+        last_part(&get(&env, "conversations", &conversation))["part_type"],
+        "quick_reply"
+    );
+    env.rows(&format!(
+        "CALL AdminReplyToConversation('{conversation}', 'note', '{ADMIN}', 'Imported', \
+         created_at => '2026-01-01T00:00:00Z', skip_notifications => true)"
+    ))
+    .await;
+    let sent = env.emulator.state.requests().pop().unwrap().body.unwrap();
+    assert_eq!(
+        (
+            sent["created_at"].clone(),
+            sent["skip_notifications"].clone()
+        ),
+        (serde_json::json!(1_767_225_600), serde_json::json!(true))
+    );
+    assert_eq!(
+        refused(
+            &env,
+            &format!(
+                "CALL AdminReplyToConversation('{conversation}', 'quick_reply', '{ADMIN}', 'x')"
+            )
+        )
+        .await,
+        r#"AdminReplyToConversation: a quick_reply needs reply_options, e.g. '["Yes", "No"]'"#
+    );
 }
 
 #[tokio::test]
@@ -894,6 +969,23 @@ async fn conversation_participants_are_added_and_removed() {
     let contacts = get(&env, "conversations", &conversation)["contacts"].clone();
     assert!(!mentions(&contacts, &other));
     assert!(mentions(&contacts, &contact));
+    // By your own user_id instead of the Intercom id.
+    let user = snapshot(&env, "contacts")
+        .into_iter()
+        .find(|c| c["external_id"].is_string() && crate::common::field(c, "id") != contact)
+        .unwrap();
+    let (user_id, user_intercom_id) = (
+        crate::common::field(&user, "external_id"),
+        crate::common::field(&user, "id"),
+    );
+    env.rows(&format!(
+        "CALL AttachContactToConversation('{conversation}', '{ADMIN}', user_id => '{user_id}')"
+    ))
+    .await;
+    assert!(mentions(
+        &get(&env, "conversations", &conversation)["contacts"],
+        &user_intercom_id
+    ));
 }
 
 #[tokio::test]
