@@ -63,7 +63,13 @@ impl RawRows {
         self.ranges.truncate(n);
     }
 
-    fn items(&self) -> impl Iterator<Item = &str> {
+    /// The parent id of these rows (child tables).
+    pub(crate) fn parent(&self) -> Option<Arc<str>> {
+        self.parent.clone()
+    }
+
+    /// Each row's JSON text.
+    pub(crate) fn items(&self) -> impl Iterator<Item = &str> {
         // Checked to be UTF-8 in `new`.
         let text = std::str::from_utf8(&self.body).unwrap_or_default();
         self.ranges

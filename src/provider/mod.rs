@@ -1,6 +1,7 @@
 //! The bridge between table definitions and DataFusion: one generic `TableProvider`
 //! ([`IntercomTable`]) and one generic `ExecutionPlan` ([`IntercomScanExec`]) for every table.
 
+mod complete;
 pub(crate) mod convert;
 mod partition;
 mod scan;

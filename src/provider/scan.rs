@@ -736,6 +736,15 @@ impl Start {
         let counters = Arc::new(RequestCounters::default());
         let windows = Arc::new(AtomicU64::new(0));
         let mut items = plan.items(exec.client.clone(), counters.clone(), windows.clone());
+        let completions = super::complete::wanted(&exec.def, &exec.columns);
+        if !completions.is_empty() {
+            items = super::complete::completed(
+                items,
+                completions,
+                exec.client.clone(),
+                counters.clone(),
+            );
+        }
         let decoder = BatchDecoder::new(exec.columns.clone(), exec.decoded_schema.clone());
         let predicate = exec.predicate.clone();
         let output = exec.output.clone();

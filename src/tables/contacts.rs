@@ -76,12 +76,18 @@ fn contact_columns(id_name: &str) -> Vec<C> {
         C::text("utm_term", "UTM term."),
         C::text("referrer", "Referring URL."),
         C::json("avatar", "Avatar object."),
-        C::json("tags", "First tags (at most 10; see contact_tags for all)."),
+        C::json(
+            "tags",
+            "Tags, as Intercom's list object; its first 10, completed when it has more.",
+        ),
         C::json(
             "companies",
-            "First companies (at most 10; see contact_companies for all).",
+            "Companies, as Intercom's list object; its first 10, completed when it has more.",
         ),
-        C::json("notes", "First notes (at most 10)."),
+        C::json(
+            "notes",
+            "Notes, as Intercom's list object; its first 10, completed when it has more.",
+        ),
         C::json("social_profiles", "Social profiles."),
         C::json(
             "custom_attributes",
@@ -104,6 +110,11 @@ pub(super) fn contacts() -> TableDef {
     .search("/contacts/search", "data")
     .partitioned_by("created_at", Compared::ByDay)
     .columns(contact_columns("id"))
+    // Intercom embeds a contact's first 10 of each (docs/intercom-notes.md, "Capped lists
+    // inside objects"); the sub-resources have them all.
+    .completed_from("tags", "contact_tags")
+    .completed_from("companies", "contact_companies")
+    .completed_from("notes", "notes")
     .writes(contacts_writes())
     .actions(actions::procedures())
 }

@@ -345,6 +345,10 @@ pub struct TableDef {
     /// a table with no list endpoint, or a child table whose parents cannot all be walked
     /// (`events`: one request per contact of the workspace).
     pub key_required: Option<String>,
+    /// JSON columns holding a list Intercom cuts short (a contact's first 10 tags, with
+    /// `has_more`), each with the child table whose listing has the whole list: when the
+    /// column is read, a cut list is filled from there (one request per object that has more).
+    pub completions: Vec<(String, String)>,
 }
 
 /// Where a table's custom attributes are described and whether they can be searched.
@@ -372,7 +376,15 @@ impl TableDef {
             actions: Vec::new(),
             parent_searches: Vec::new(),
             key_required: None,
+            completions: Vec::new(),
         }
+    }
+    /// Declares that the JSON `column` holds a list cut short with `has_more`, which
+    /// `child_table`'s listing has whole (see [`TableDef::completions`]).
+    pub fn completed_from(mut self, column: &str, child_table: &str) -> Self {
+        self.completions
+            .push((column.to_string(), child_table.to_string()));
+        self
     }
     /// Refuses a read that pins none of the table's keys, with `hint` saying what to add (see
     /// [`TableDef::key_required`]).
@@ -624,6 +636,20 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
             if parent_search.is_none() || t.column_named(column).is_none() {
                 problems.push(format!(
                     "{}: parent search on {column} needs a column and a parent table with a search",
+                    t.name
+                ));
+            }
+        }
+        for (column, child) in &t.completions {
+            let parent_ok = find(child).is_some_and(|c| {
+                matches!(&c.source, Source::Children { parent_table, .. } if parent_table == &t.name)
+            });
+            let column_ok = t
+                .column_named(column)
+                .is_some_and(|c| c.kind == ColumnType::Json);
+            if !parent_ok || !column_ok {
+                problems.push(format!(
+                    "{}: {column} is completed from {child}, which must be a child table of it and {column} a JSON column",
                     t.name
                 ));
             }

@@ -605,3 +605,79 @@ async fn companies_beyond_the_lists_reach_are_read_from_the_scroll() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_contacts_cut_lists_are_completed_when_read() {
+    // Contacts 0 and 997 carry 12 companies; contact 0 has 12 tags and notes as well.
+    let env = start_with(
+        EmulatorConfig {
+            contacts: 1_000,
+            ..EmulatorConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    let contacts = env.emulator.state.snapshot("contacts");
+    let cut = |list: &str| -> Vec<(String, u64)> {
+        contacts
+            .iter()
+            .filter(|c| c[list]["has_more"] == true)
+            .map(|c| (field(c, "id"), c[list]["total_count"].as_u64().unwrap()))
+            .collect()
+    };
+    for (list, child, key) in [
+        ("tags", "contact_tags", "tag_id"),
+        ("companies", "contact_companies", "company_id"),
+        ("notes", "notes", "id"),
+    ] {
+        let cut = cut(list);
+        assert!(!cut.is_empty(), "the seed cuts no contact's {list}");
+        env.emulator.state.clear_requests();
+        let rows = env
+            .rows(&format!(
+                "SELECT id, {list} FROM contacts WHERE {list} IS NOT NULL ORDER BY id"
+            ))
+            .await;
+        // One request per cut list, on top of the listing's (or the windows') pages.
+        let extra: Vec<String> = env
+            .requests()
+            .into_iter()
+            .filter(|r| r.starts_with("GET /contacts/") && r.contains(&format!("/{list}")))
+            .collect();
+        assert_eq!(extra.len(), cut.len(), "{list}: {extra:?}");
+        for (id, total) in &cut {
+            let value: serde_json::Value = rows
+                .iter()
+                .find(|r| &r[0] == id)
+                .map(|r| serde_json::from_str(&r[1]).unwrap())
+                .unwrap();
+            let got: BTreeSet<String> = value["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| field(item, "id"))
+                .collect();
+            assert_eq!(got.len() as u64, *total, "{list} of {id}");
+            assert_eq!(value["has_more"], false);
+            let want: BTreeSet<String> = env
+                .rows(&format!(
+                    "SELECT {key} FROM {child} WHERE contact_id = '{id}'"
+                ))
+                .await
+                .into_iter()
+                .map(|r| r[0].clone())
+                .collect();
+            assert_eq!(got, want, "{list} of {id}");
+        }
+    }
+    // Not reading those columns costs nothing more.
+    env.emulator.state.clear_requests();
+    env.rows("SELECT id, email FROM contacts").await;
+    assert!(
+        !env.requests()
+            .iter()
+            .any(|r| r.starts_with("GET /contacts/")),
+        "{:?}",
+        env.requests()
+    );
+}

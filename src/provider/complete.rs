@@ -1,0 +1,189 @@
+//! Lists Intercom cuts short inside objects, filled in: a contact embeds its first 10 tags,
+//! companies and notes with `has_more: true` (docs/intercom-notes.md, "Capped lists inside
+//! objects"). When such a column is read, each object whose list has more gets it whole from
+//! the sub-resource that lists it (`GET /contacts/{id}/tags`), one request per such object;
+//! the others cost nothing. Declared by `TableDef::completed_from`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use super::convert::{RawRows, raw_rows};
+use crate::client::pagination::pages;
+use crate::client::{ClientError, IntercomClient, RequestCounters, path_segment};
+use crate::pushdown::plan::list_request;
+use crate::tables::{ColumnDef, Listing, Source, TableDef};
+
+/// One column to complete: where its list object sits, and the listing that has it whole.
+#[derive(Clone, Debug)]
+pub(super) struct Completion {
+    path: Vec<String>,
+    listing: Listing,
+}
+
+/// The completions of `def` whose column is among those decoded.
+pub(super) fn wanted(def: &TableDef, decoded: &[ColumnDef]) -> Vec<Completion> {
+    def.completions
+        .iter()
+        .filter_map(|(column, child)| {
+            let column = decoded.iter().find(|c| &c.name == column)?;
+            let Source::Children { listing, .. } = &crate::tables::find(child)?.source else {
+                return None;
+            };
+            Some(Completion {
+                path: column.path.clone(),
+                listing: listing.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `items` with every cut list of `completions` filled.
+pub(super) fn completed(
+    items: BoxStream<'static, Result<Vec<RawRows>, ClientError>>,
+    completions: Vec<Completion>,
+    client: Arc<IntercomClient>,
+    counters: Arc<RequestCounters>,
+) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    let completions = Arc::new(completions);
+    items
+        .and_then(move |chunks| {
+            let (completions, client, counters) =
+                (completions.clone(), client.clone(), counters.clone());
+            async move {
+                let mut out = Vec::with_capacity(chunks.len());
+                for rows in chunks {
+                    out.push(complete_rows(rows, &completions, &client, &counters).await?);
+                }
+                Ok(out)
+            }
+        })
+        .boxed()
+}
+
+/// `rows` with their cut lists filled; rows without one are copied as they are.
+async fn complete_rows(
+    rows: RawRows,
+    completions: &[Completion],
+    client: &Arc<IntercomClient>,
+    counters: &Arc<RequestCounters>,
+) -> Result<RawRows, ClientError> {
+    // Most objects have no cut list: a page without `"has_more": true` is passed on as it
+    // is, and only the objects that say it are parsed.
+    if !rows.items().any(says_more) {
+        return Ok(rows);
+    }
+    let mut body = String::new();
+    let mut ranges = Vec::with_capacity(rows.len());
+    for text in rows.items() {
+        let filled = match says_more(text) {
+            true => fill(text, completions, client, counters).await?,
+            false => None,
+        };
+        let start = body.len();
+        body.push_str(filled.as_deref().unwrap_or(text));
+        ranges.push(start..body.len());
+        body.push('\n');
+    }
+    raw_rows(
+        "GET",
+        "(completed lists)",
+        Bytes::from(body),
+        ranges,
+        rows.parent(),
+    )
+}
+
+/// Whether the JSON text `text` has a `"has_more": true` member somewhere (whitespace
+/// allowed around the colon), without parsing it.
+fn says_more(text: &str) -> bool {
+    text.match_indices("\"has_more\"").any(|(at, key)| {
+        text[at + key.len()..]
+            .trim_start()
+            .strip_prefix(':')
+            .is_some_and(|rest| rest.trim_start().starts_with("true"))
+    })
+}
+
+/// The object `text` with its cut lists filled, or `None` when none is cut.
+async fn fill(
+    text: &str,
+    completions: &[Completion],
+    client: &Arc<IntercomClient>,
+    counters: &Arc<RequestCounters>,
+) -> Result<Option<String>, ClientError> {
+    let Ok(mut object) = serde_json::from_str::<Value>(text) else {
+        return Ok(None);
+    };
+    let id = match object.get("id") {
+        Some(Value::String(id)) => id.clone(),
+        _ => return Ok(None),
+    };
+    let mut changed = false;
+    for completion in completions {
+        let pointer = format!("/{}", completion.path.join("/"));
+        let cut = object
+            .pointer(&pointer)
+            .and_then(|list| list.get("has_more"))
+            .is_some_and(|more| more == &Value::Bool(true));
+        if !cut {
+            continue;
+        }
+        let Some(whole) = list_whole(&completion.listing, &id, client, counters).await? else {
+            continue;
+        };
+        if let Some(Value::Object(list)) = object.pointer_mut(&pointer) {
+            list.insert("data".into(), Value::Array(whole));
+            list.insert("has_more".into(), Value::Bool(false));
+            changed = true;
+        }
+    }
+    Ok(changed.then(|| object.to_string()))
+}
+
+/// Every item of `listing` for the object `id`; `None` when the object is gone (404).
+async fn list_whole(
+    listing: &Listing,
+    id: &str,
+    client: &Arc<IntercomClient>,
+    counters: &Arc<RequestCounters>,
+) -> Result<Option<Vec<Value>>, ClientError> {
+    let Some(segment) = path_segment(id) else {
+        return Ok(None);
+    };
+    let path = listing.path.replace("{id}", &segment);
+    let mut request = list_request(listing, path, client.config().page_size);
+    request.counters = Some(counters.clone());
+    let mut items = Vec::new();
+    let mut stream = pages(client.clone(), request);
+    while let Some(page) = stream.next().await {
+        match page {
+            Ok(page) => items.extend(page.values()),
+            Err(ClientError::Api(e)) if e.status == 404 => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(items))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cut_list_is_seen_without_parsing() {
+        for (text, more) in [
+            (r#"{"tags":{"data":[],"has_more":true}}"#, true),
+            (r#"{"tags":{"has_more" :  true ,"data":[]}}"#, true),
+            (
+                r#"{"tags":{"has_more":false},"notes":{"has_more":true}}"#,
+                true,
+            ),
+            (r#"{"tags":{"has_more":false}}"#, false),
+            (r#"{"name":"has_more","x":"true"}"#, false),
+            (r#"{"tags":{"has_more""#, false),
+        ] {
+            assert_eq!(super::says_more(text), more, "{text}");
+        }
+    }
+}
