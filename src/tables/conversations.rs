@@ -79,6 +79,16 @@ pub(super) fn conversations() -> TableDef {
         C::json("tags", "Tags on the conversation."),
         C::timestamp("first_contact_reply_at", "First reply by the contact.")
             .at("first_contact_reply.created_at"),
+        C::text(
+            "first_contact_reply_type",
+            "Channel of the contact's first reply (conversation, email, …).",
+        )
+        .at("first_contact_reply.type"),
+        C::text(
+            "first_contact_reply_url",
+            "Page the contact first replied from, if any.",
+        )
+        .at("first_contact_reply.url"),
         C::int(
             "statistics_time_to_assignment",
             "Seconds until first assignment.",
@@ -168,6 +178,19 @@ pub(super) fn conversations() -> TableDef {
         C::text("ai_agent_rating_remark", "Remark left with Fin's rating.")
             .at("ai_agent.rating_remark")
             .search(S::Str),
+        C::timestamp("ai_agent_created_at", "When Fin joined the conversation.")
+            .at("ai_agent.created_at"),
+        C::json(
+            "ai_agent",
+            "Fin's part in the conversation, as JSON (content sources used, …).",
+        ),
+        C::text(
+            "company_id",
+            "Intercom id of the company the conversation is about, if set.",
+        )
+        .at("company.id"),
+        C::text("company_name", "Name of that company.").at("company.name"),
+        C::json("company", "That company, as JSON."),
         C::json("sla_applied", "SLA applied to the conversation."),
         C::json("linked_objects", "Linked tickets and conversations."),
         C::json(

@@ -681,3 +681,37 @@ async fn a_contacts_cut_lists_are_completed_when_read() {
         env.requests()
     );
 }
+
+#[tokio::test]
+async fn conversations_carry_their_company_fin_and_first_reply() {
+    let env = start().await;
+    let got = sorted(
+        env.rows(
+            "SELECT id, company_id, company_name, first_contact_reply_type, \
+             to_unixtime(ai_agent_created_at), ai_agent_resolution_state FROM conversations",
+        )
+        .await,
+    );
+    let want = sorted(
+        env.emulator
+            .state
+            .snapshot("conversations")
+            .iter()
+            .map(|c| {
+                [
+                    "id",
+                    "company.id",
+                    "company.name",
+                    "first_contact_reply.type",
+                    "ai_agent.created_at",
+                    "ai_agent.resolution_state",
+                ]
+                .map(|f| field(c, f))
+                .to_vec()
+            })
+            .collect(),
+    );
+    assert_eq!(got, want);
+    assert!(got.iter().any(|r| r[1] != "NULL"), "some have a company");
+    assert!(got.iter().any(|r| r[4] != "NULL"), "Fin took part in some");
+}
