@@ -99,6 +99,10 @@ pub struct IntercomOptions {
     pub max_write_rows: u64,
     /// How a whole table with a search endpoint is read (see [`ScanMode`]).
     pub scan: ScanMode,
+    /// Complete the lists Intercom cuts at 10 inside objects (a contact's tags, companies and
+    /// notes) when their column is read: one request per object that has more. `off` shows
+    /// them as Intercom sends them (`has_more: true`).
+    pub complete_lists: Switch,
 }
 
 /// Default of `intercom.max_write_rows`.
@@ -126,6 +130,7 @@ impl Default for IntercomOptions {
             pushdown: Switch::On,
             max_write_rows: DEFAULT_MAX_WRITE_ROWS,
             scan: ScanMode::Auto,
+            complete_lists: Switch::On,
         }
     }
 }
@@ -142,6 +147,8 @@ fn parse_row_limit(key: &str, value: &str) -> Result<u64> {
 }
 
 const SCAN_DESCRIPTION: &str = "How a whole table with a search endpoint is read: auto (the list endpoint, or partitioned when its first page shows more than a few pages), partitioned (creation-time windows of the search, read concurrently; the search index may trail the last seconds of writes) or list (the list endpoint, page after page, current to the last write).";
+
+const COMPLETE_LISTS_DESCRIPTION: &str = "Complete the lists Intercom cuts at 10 inside objects (a contact's tags, companies, notes) when their column is read, one request per object with more (on), or show them as sent, with has_more (off).";
 
 const PUSHDOWN_DESCRIPTION: &str = "Send WHERE clauses to Intercom as searches and lookups (on), or list everything and filter locally (off).";
 
@@ -165,12 +172,13 @@ impl ExtensionOptions for IntercomOptions {
         match key {
             "pushdown" => self.pushdown.set(key, value),
             "scan" => self.scan.set(key, value),
+            "complete_lists" => self.complete_lists.set(key, value),
             "max_write_rows" => {
                 self.max_write_rows = parse_row_limit(key, value)?;
                 Ok(())
             }
             other => Err(DataFusionError::Configuration(format!(
-                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.scan, intercom.max_write_rows"
+                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.scan, intercom.complete_lists, intercom.max_write_rows"
             ))),
         }
     }
@@ -186,6 +194,11 @@ impl ExtensionOptions for IntercomOptions {
                 key: format!("{}.scan", Self::PREFIX),
                 value: Some(self.scan.to_string()),
                 description: SCAN_DESCRIPTION,
+            },
+            ConfigEntry {
+                key: format!("{}.complete_lists", Self::PREFIX),
+                value: Some(self.complete_lists.to_string()),
+                description: COMPLETE_LISTS_DESCRIPTION,
             },
             ConfigEntry {
                 key: format!("{}.max_write_rows", Self::PREFIX),

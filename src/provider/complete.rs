@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use futures::stream::{BoxStream, StreamExt};
 use serde_json::Value;
 
 use super::convert::{RawRows, raw_rows};
@@ -48,18 +48,27 @@ pub(super) fn completed(
     counters: Arc<RequestCounters>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
     let completions = Arc::new(completions);
+    // Pages are completed concurrently, and the lists of one page and of one object too: a
+    // page with nothing cut passes at once, and a cut list costs a round trip shared with the
+    // others in flight, not one after another.
+    // Pages waiting behind one being completed are held in memory: at most this many.
+    const PAGES_AHEAD: usize = 16;
+    let concurrency = client.config().concurrency.clamp(1, PAGES_AHEAD);
     items
-        .and_then(move |chunks| {
+        .map(move |chunks| {
             let (completions, client, counters) =
                 (completions.clone(), client.clone(), counters.clone());
             async move {
-                let mut out = Vec::with_capacity(chunks.len());
-                for rows in chunks {
-                    out.push(complete_rows(rows, &completions, &client, &counters).await?);
-                }
-                Ok(out)
+                let chunks = chunks?;
+                let completing = chunks
+                    .into_iter()
+                    .map(|rows| complete_rows(rows, &completions, &client, &counters));
+                futures::future::try_join_all(completing).await
             }
         })
+        // Out of order: a page waiting on a cut list holds up no other (a scan's rows have no
+        // order of their own).
+        .buffer_unordered(concurrency)
         .boxed()
 }
 
@@ -75,13 +84,16 @@ async fn complete_rows(
     if !rows.items().any(says_more) {
         return Ok(rows);
     }
+    let filling = rows.items().map(|text| async move {
+        match says_more(text) {
+            true => fill(text, completions, client, counters).await,
+            false => Ok(None),
+        }
+    });
+    let filled = futures::future::try_join_all(filling).await?;
     let mut body = String::new();
     let mut ranges = Vec::with_capacity(rows.len());
-    for text in rows.items() {
-        let filled = match says_more(text) {
-            true => fill(text, completions, client, counters).await?,
-            false => None,
-        };
+    for (text, filled) in rows.items().zip(filled) {
         let start = body.len();
         body.push_str(filled.as_deref().unwrap_or(text));
         ranges.push(start..body.len());
@@ -121,20 +133,24 @@ async fn fill(
         Some(Value::String(id)) => id.clone(),
         _ => return Ok(None),
     };
+    let cut: Vec<(String, &Completion)> = completions
+        .iter()
+        .map(|c| (format!("/{}", c.path.join("/")), c))
+        .filter(|(pointer, _)| {
+            object
+                .pointer(pointer)
+                .and_then(|list| list.get("has_more"))
+                .is_some_and(|more| more == &Value::Bool(true))
+        })
+        .collect();
+    let wholes = futures::future::try_join_all(
+        cut.iter()
+            .map(|(_, c)| list_whole(&c.listing, &id, client, counters)),
+    )
+    .await?;
     let mut changed = false;
-    for completion in completions {
-        let pointer = format!("/{}", completion.path.join("/"));
-        let cut = object
-            .pointer(&pointer)
-            .and_then(|list| list.get("has_more"))
-            .is_some_and(|more| more == &Value::Bool(true));
-        if !cut {
-            continue;
-        }
-        let Some(whole) = list_whole(&completion.listing, &id, client, counters).await? else {
-            continue;
-        };
-        if let Some(Value::Object(list)) = object.pointer_mut(&pointer) {
+    for ((pointer, _), whole) in cut.iter().zip(wholes) {
+        if let (Some(whole), Some(Value::Object(list))) = (whole, object.pointer_mut(pointer)) {
             list.insert("data".into(), Value::Array(whole));
             list.insert("has_more".into(), Value::Bool(false));
             changed = true;

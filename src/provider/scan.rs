@@ -353,6 +353,9 @@ pub struct ScanColumns {
     pub output: Vec<usize>,
     /// The exact WHERE predicate over the decoded columns (the request may return a superset).
     pub predicate: Option<Arc<dyn PhysicalExpr>>,
+    /// Whether decoded JSON columns that Intercom cut short are completed
+    /// (`intercom.complete_lists`, see `super::complete`).
+    pub complete_lists: bool,
 }
 
 /// Scans one Intercom table.
@@ -373,6 +376,8 @@ pub struct IntercomScanExec {
     join_filters: Vec<Arc<DynamicFilterPhysicalExpr>>,
     /// The requests the scan sent, once a join changed them, for `EXPLAIN ANALYZE`.
     ran: Arc<Mutex<Option<String>>>,
+    /// See [`ScanColumns::complete_lists`].
+    complete_lists: bool,
 }
 
 impl IntercomScanExec {
@@ -410,6 +415,7 @@ impl IntercomScanExec {
             metrics: ExecutionPlanMetricsSet::new(),
             join_filters: Vec::new(),
             ran: Arc::new(Mutex::new(None)),
+            complete_lists: columns.complete_lists,
         })
     }
 
@@ -429,6 +435,7 @@ impl IntercomScanExec {
             metrics: self.metrics.clone(),
             join_filters: self.join_filters.clone(),
             ran: self.ran.clone(),
+            complete_lists: self.complete_lists,
         }
     }
 
@@ -736,7 +743,10 @@ impl Start {
         let counters = Arc::new(RequestCounters::default());
         let windows = Arc::new(AtomicU64::new(0));
         let mut items = plan.items(exec.client.clone(), counters.clone(), windows.clone());
-        let completions = super::complete::wanted(&exec.def, &exec.columns);
+        let completions = match exec.complete_lists {
+            true => super::complete::wanted(&exec.def, &exec.columns),
+            false => Vec::new(),
+        };
         if !completions.is_empty() {
             items = super::complete::completed(
                 items,

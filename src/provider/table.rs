@@ -151,6 +151,7 @@ impl TableProvider for IntercomTable {
                 decoded,
                 output,
                 predicate,
+                complete_lists: options.is_none_or(|o| o.complete_lists == Switch::On),
             },
             limit,
         )?))

@@ -661,6 +661,13 @@ impl ScanPlan {
             if let Some(max) = r.max_pages {
                 text.push_str(&format!(", at most {max}"));
             }
+            if let Some(overflow) = &r.overflow {
+                text.push_str(&format!(
+                    "; past {} objects: {} page after page",
+                    overflow.0,
+                    line(&overflow.1)
+                ));
+            }
             text.push_str(more);
             text.push(')');
             text

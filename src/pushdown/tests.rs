@@ -447,7 +447,7 @@ fn every_table_predicate_becomes_its_request_line() {
         (
             "companies",
             "",
-            "GET /companies per_page=150 (page-number pages), pages after the first fetched concurrently",
+            "GET /companies per_page=150 (page-number pages; past 10000 objects: GET /companies/scroll page after page), pages after the first fetched concurrently",
             Exact,
         ),
         (

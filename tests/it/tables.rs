@@ -670,6 +670,21 @@ async fn a_contacts_cut_lists_are_completed_when_read() {
             assert_eq!(got, want, "{list} of {id}");
         }
     }
+    // With the setting off, the lists are as Intercom sent them, and nothing more is asked.
+    env.rows("SET intercom.complete_lists = off").await;
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows("SELECT tags FROM contacts WHERE tags LIKE '%\"has_more\":true%'")
+        .await;
+    assert_eq!(rows.len(), cut("tags").len());
+    assert!(
+        !env.requests()
+            .iter()
+            .any(|r| r.starts_with("GET /contacts/")),
+        "{:?}",
+        env.requests()
+    );
+    env.rows("SET intercom.complete_lists = on").await;
     // Not reading those columns costs nothing more.
     env.emulator.state.clear_requests();
     env.rows("SELECT id, email FROM contacts").await;
