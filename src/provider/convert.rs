@@ -63,6 +63,32 @@ impl RawRows {
         self.ranges.truncate(n);
     }
 
+    /// These rows split in two over the same body: those `picked` does not pick, and those it
+    /// does (`None` when it picks none).
+    pub(crate) fn split(self, picked: impl Fn(&str) -> bool) -> (Self, Option<Self>) {
+        let text = std::str::from_utf8(&self.body).unwrap_or_default();
+        let (chosen, rest): (Vec<_>, Vec<_>) = self
+            .ranges
+            .iter()
+            .cloned()
+            .partition(|r| picked(text.get(r.clone()).unwrap_or("null")));
+        if chosen.is_empty() {
+            return (self, None);
+        }
+        let other = Self {
+            body: self.body.clone(),
+            ranges: chosen,
+            parent: self.parent.clone(),
+        };
+        (
+            Self {
+                ranges: rest,
+                ..self
+            },
+            Some(other),
+        )
+    }
+
     /// The parent id of these rows (child tables).
     pub(crate) fn parent(&self) -> Option<Arc<str>> {
         self.parent.clone()

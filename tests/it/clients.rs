@@ -215,6 +215,37 @@ async fn python_client_check_passes() {
     }
 }
 
+/// Intercom's official Python SDK (python-intercom 5.x, installed with the Python clients)
+/// against the emulator: the routes of `/me`, the activity log, away reasons, data events,
+/// visitors, handling events, a segment and the whole company scroll answer as the SDK
+/// expects (tests/clients/sdk/python_sdk_check.py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_reads_the_emulator() {
+    let python = std::env::var_os("INTERCOM_SQL_CLIENT_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".cache/intercom-sql/client-venv/bin/python"))
+        });
+    let Some(python) = client_program("python with python-intercom", python) else {
+        return;
+    };
+    let env = start_with(EmulatorConfig::default(), |_| {}).await;
+    let visitor = env.emulator.state.snapshot("visitors")[0]["user_id"]
+        .as_str()
+        .expect("a seeded visitor")
+        .to_string();
+    run(
+        "python_sdk_check.py",
+        tokio::process::Command::new(&python)
+            .arg(repo().join("tests/clients/sdk/python_sdk_check.py"))
+            .arg(&env.emulator.base_url)
+            .arg(EmulatorConfig::default().token)
+            .arg(&visitor),
+    )
+    .await;
+}
+
 /// Captured statements known not to work yet, as `(fixture, seq, why)`. The replay asserts
 /// this list exactly: a fix must remove its entry, a new failure must be explained here.
 const KNOWN_FAILURES: &[(&str, u64, &str)] = &[];
