@@ -216,20 +216,7 @@ async fn main() -> Result<(), Failure> {
             let m = measure(&engine, &emulator, &sql).await?;
             let requests = m.requests as f64;
             let bound = (requests / rate).max(requests * latency_ms as f64 / 1e3 / concurrency);
-            println!(
-                "{:>5}ms {:<40} {:>9} {:>8} {:>5} {:>5} {:>8.2} {:>9.0} {:>8.2} {:>6.2} {:>10}",
-                latency_ms,
-                sql,
-                m.rows,
-                m.requests,
-                m.refused,
-                m.throttled,
-                m.wall.as_secs_f64(),
-                m.rows as f64 / m.wall.as_secs_f64(),
-                bound,
-                m.wall.as_secs_f64() / bound,
-                mib(m.peak)
-            );
+            print_row(latency_ms, &sql, &m, bound);
         }
         if latency_ms == 50 {
             point_queries(&engine, &emulator).await?;
@@ -320,6 +307,12 @@ async fn scroll_read(sizes: &Sizes, latency_ms: u64) -> Result<(), Failure> {
     println!(
         "\nCompanies past the list's 10,000, read from the scroll (sequential: bound = requests x latency):"
     );
+    print_row(latency_ms, sql, &m, bound);
+    Ok(())
+}
+
+/// One row of the whole-table reads' table.
+fn print_row(latency_ms: u64, sql: &str, m: &Measured, bound: f64) {
     println!(
         "{:>5}ms {:<40} {:>9} {:>8} {:>5} {:>5} {:>8.2} {:>9.0} {:>8.2} {:>6.2} {:>10}",
         latency_ms,
@@ -334,7 +327,6 @@ async fn scroll_read(sizes: &Sizes, latency_ms: u64) -> Result<(), Failure> {
         m.wall.as_secs_f64() / bound,
         mib(m.peak)
     );
-    Ok(())
 }
 
 async fn point_queries(engine: &Engine, emulator: &Emulator) -> Result<(), Failure> {
