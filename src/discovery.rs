@@ -72,6 +72,37 @@ pub async fn discover_custom_attributes(
     Ok(defs)
 }
 
+/// Fetches the workspace's ticket types (`GET /ticket_types`, one request, or the `cache`'s
+/// answer) and registers one table per type in `ctx` (see [`tables::typed_tickets`]).
+/// Returns their definitions.
+pub async fn discover_ticket_types(
+    ctx: &SessionContext,
+    client: &Arc<IntercomClient>,
+    cache: Option<&SchemaCache>,
+) -> Result<Vec<TableDef>, Error> {
+    const KEY: &str = "ticket_types";
+    let body = match cache.and_then(|c| c.get(KEY)) {
+        Some(body) => body,
+        None => {
+            let body = client.send(&ApiRequest::get("/ticket_types")).await?;
+            if let Some(cache) = cache {
+                cache.put(KEY, &body);
+            }
+            body
+        }
+    };
+    let defs = tables::typed_tickets::from_ticket_types(&body);
+    for def in &defs {
+        let name = def.name.clone();
+        ctx.deregister_table(name.as_str())?;
+        ctx.register_table(
+            name.as_str(),
+            Arc::new(IntercomTable::new(def.clone(), client.clone())),
+        )?;
+    }
+    Ok(defs)
+}
+
 /// The `GET /data_attributes` answers of one workspace kept on disk between runs, so that a
 /// one-off `-c` lookup does not list the attributes again (`--schema-ttl`, `--refresh-schema`).
 /// One file per API root and token, named by a hash of both: it holds attribute names and

@@ -20,7 +20,9 @@ use futures::TryStreamExt;
 
 use crate::client::IntercomClient;
 use crate::config::Config;
-use crate::discovery::{CustomAttributePlanner, SchemaCache, discover_custom_attributes};
+use crate::discovery::{
+    CustomAttributePlanner, SchemaCache, discover_custom_attributes, discover_ticket_types,
+};
 use crate::error::Error;
 use crate::limits::memory::MemoryBudget;
 use crate::limits::{Limits, complexity, runtime};
@@ -508,7 +510,8 @@ impl Engine {
     /// conversations (`GET /data_attributes`, one request per model). Returns how many
     /// columns were added. On error the tables keep only their JSON `custom_attributes`.
     pub async fn discover_custom_attributes(&self) -> Result<usize, Error> {
-        self.discover_custom_attributes_of(|_| true, None).await
+        self.discover_custom_attributes_of(|_| true, true, None)
+            .await
     }
 
     /// Like [`Engine::discover_custom_attributes`], for the tables a script names only: a
@@ -533,18 +536,27 @@ impl Engine {
                     })
                     .collect(),
                 // The script will fail with its own error; discover everything meanwhile.
-                Err(_) => return self.discover_custom_attributes_of(|_| true, cache).await,
+                Err(_) => {
+                    return self
+                        .discover_custom_attributes_of(|_| true, true, cache)
+                        .await;
+                }
             };
-        self.discover_custom_attributes_of(|def| words.contains(&def.name), cache)
+        // A ticket type's table is named `<type>_tickets`.
+        let ticket_types = words.iter().any(|w| w.ends_with("_tickets"));
+        self.discover_custom_attributes_of(|def| words.contains(&def.name), ticket_types, cache)
             .await
     }
 
+    /// Discovers the custom attributes of the tables `wanted` picks and, with `ticket_types`,
+    /// one table per ticket type (`GET /ticket_types`, see [`tables::typed_tickets`]).
     async fn discover_custom_attributes_of(
         &self,
         wanted: impl Fn(&tables::TableDef) -> bool,
+        ticket_types: bool,
         cache: Option<&SchemaCache>,
     ) -> Result<usize, Error> {
-        let defs = discover_custom_attributes(&self.ctx, &self.client, wanted, cache).await?;
+        let mut defs = discover_custom_attributes(&self.ctx, &self.client, wanted, cache).await?;
         let added = defs
             .iter()
             .map(|d| {
@@ -552,10 +564,18 @@ impl Engine {
                     - tables::find(&d.name).map_or(d.columns.len(), |base| base.columns.len())
             })
             .sum();
+        // The attributes found stay found if the ticket types cannot be read.
+        let typed = match ticket_types {
+            true => discover_ticket_types(&self.ctx, &self.client, cache).await,
+            false => Ok(Vec::new()),
+        };
+        if let Ok(typed) = &typed {
+            defs.extend(typed.iter().cloned());
+        }
         if let Ok(mut discovered) = self.discovered.write() {
             *discovered = defs;
         }
-        Ok(added)
+        typed.map(|_| added)
     }
 
     /// The DataFusion context, for callers that want to register more tables or run DataFrames.

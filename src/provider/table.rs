@@ -111,7 +111,10 @@ impl TableProvider for IntercomTable {
             plan
         };
         // Decode the projected columns plus those the exact predicate reads.
-        let residual = pushdown::residual(filters)?;
+        // A table that is part of another keeps only its part's rows, whatever found them.
+        let mut checked = filters.to_vec();
+        checked.extend(pushdown::fixed_predicate(&self.def));
+        let residual = pushdown::residual(&checked)?;
         let mut decoded: BTreeSet<usize> = projection.iter().copied().collect();
         for column in &residual.columns {
             if let Ok(i) = self.schema.index_of(column) {

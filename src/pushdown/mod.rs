@@ -218,11 +218,18 @@ pub fn plan(
             });
         }
     }
-    let search = all_of(uses.into_iter().filter_map(|used| match used {
-        FilterUse::Search(node) if !child => Some(node),
-        FilterUse::Parent(node) if child => Some(node),
-        _ => None,
-    }));
+    // A table that is part of another searches for its part in every request (see
+    // `TableDef::fixed`); pushdown off or not, it is the table's own definition.
+    let fixed = fixed_search(def);
+    let search = all_of(
+        fixed
+            .into_iter()
+            .chain(uses.into_iter().filter_map(|used| match used {
+                FilterUse::Search(node) if !child => Some(node),
+                FilterUse::Parent(node) if child => Some(node),
+                _ => None,
+            })),
+    );
     let keys = keys.map(|(column, values)| (column, values.into_iter().collect()));
     // Without a residual predicate every fetched row is returned, so a LIMIT bounds the pages.
     ScanPlan::for_table(def, keys, search, page_size)
@@ -230,6 +237,23 @@ pub fn plan(
         .with_limit(limit, filters.is_empty())
         .spread(def, scan, limit.is_some())
         .cheapest(def, listed_pages, page_size, scan, limit.is_some())
+}
+
+/// The search filter of a table's fixed value (`ticket_type_id = 95`), when it has one and
+/// its column is searchable.
+fn fixed_search(def: &TableDef) -> Option<SearchNode> {
+    let (column, value) = def.fixed.as_ref()?;
+    def.search.as_ref()?;
+    let field = def.column_named(column)?.search_field_name()?;
+    Some(SearchNode::filter(&field, "=", json!(value)))
+}
+
+/// The exact predicate of a table's fixed value (see `TableDef::fixed`), which the scan
+/// applies to every row whatever request found it (a ticket looked up by id may be of
+/// another type).
+pub fn fixed_predicate(def: &TableDef) -> Option<Expr> {
+    let (column, value) = def.fixed.as_ref()?;
+    Some(datafusion::prelude::col(column.as_str()).eq(datafusion::prelude::lit(value.clone())))
 }
 
 /// The one child column and value that `filters` pin through the parent's search, when that

@@ -20,6 +20,7 @@ mod tags;
 mod teams;
 mod ticket_states;
 mod tickets;
+pub mod typed_tickets;
 pub mod value;
 mod visitors;
 pub mod write;
@@ -349,6 +350,10 @@ pub struct TableDef {
     /// `has_more`), each with the child table whose listing has the whole list: when the
     /// column is read, a cut list is filled from there (one request per object that has more).
     pub completions: Vec<(String, String)>,
+    /// A (column, value) every row of the table has: the table is the part of another whose
+    /// `column` is `value` (`bug_report_tickets`: tickets whose `ticket_type_id` is the bug
+    /// report type's). Every search ANDs `column = value`, and the scan keeps only such rows.
+    pub fixed: Option<(String, String)>,
 }
 
 /// Where a table's custom attributes are described and whether they can be searched.
@@ -377,6 +382,7 @@ impl TableDef {
             parent_searches: Vec::new(),
             key_required: None,
             completions: Vec::new(),
+            fixed: None,
         }
     }
     /// Declares that the JSON `column` holds a list cut short with `has_more`, which

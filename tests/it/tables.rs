@@ -730,3 +730,104 @@ async fn conversations_carry_their_company_fin_and_first_reply() {
     assert!(got.iter().any(|r| r[1] != "NULL"), "some have a company");
     assert!(got.iter().any(|r| r[4] != "NULL"), "Fin took part in some");
 }
+
+#[tokio::test]
+async fn each_ticket_type_is_a_table_with_typed_attributes() {
+    let env = start_with(
+        EmulatorConfig {
+            tickets: 60,
+            ..EmulatorConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    let tickets = env.emulator.state.snapshot("tickets");
+    let of_type = |id: &str| -> Vec<&serde_json::Value> {
+        tickets
+            .iter()
+            .filter(|t| field(t, "ticket_type.id") == id)
+            .collect()
+    };
+    // Bug report (95): Severity (list) and Affected users (integer).
+    let want: Vec<Vec<String>> = of_type("95")
+        .iter()
+        .map(|t| {
+            [
+                "id",
+                "ticket_attributes._default_title_",
+                "ticket_attributes.Severity",
+                "ticket_attributes.Affected users",
+            ]
+            .map(|f| field(t, f))
+            .to_vec()
+        })
+        .collect();
+    assert!(want.len() > 3, "{want:?}");
+    let got = env
+        .rows("SELECT id, title, severity, affected_users FROM bug_report_tickets")
+        .await;
+    assert_eq!(sorted(got), sorted(want));
+    // Billing question (96): a decimal; Internal task (97): a boolean.
+    for (table, column, attribute, kind) in [
+        (
+            "billing_question_tickets",
+            "refund_amount",
+            "Refund amount",
+            "96",
+        ),
+        (
+            "internal_task_tickets",
+            "needs_engineering",
+            "Needs engineering",
+            "97",
+        ),
+    ] {
+        let got = env.rows(&format!("SELECT id, {column} FROM {table}")).await;
+        let want: Vec<Vec<String>> = of_type(kind)
+            .iter()
+            .map(|t| {
+                vec![
+                    field(t, "id"),
+                    field(t, &format!("ticket_attributes.{attribute}")),
+                ]
+            })
+            .collect();
+        assert_eq!(sorted(got), sorted(want), "{table}");
+    }
+    // Attribute filters are searched by attribute id within the type, and answer as the
+    // same filters applied locally do.
+    for predicate in [
+        "affected_users > 100",
+        "severity = 'High' AND affected_users <= 300",
+        "severity IN ('Low', 'Medium') OR affected_users = 44",
+    ] {
+        let sql = format!("SELECT id FROM bug_report_tickets WHERE {predicate} ORDER BY id");
+        env.emulator.state.clear_requests();
+        let pushed = env.rows(&sql).await;
+        let searched = env.emulator.state.requests();
+        assert!(
+            searched.iter().all(|r| {
+                let body = r.body.as_ref().map(|b| b.to_string()).unwrap_or_default();
+                body.contains(r#""field":"ticket_type_id","operator":"=","value":"95""#)
+                    && body.contains("ticket_attribute.21")
+            }),
+            "{predicate}: {:?}",
+            searched.iter().map(|r| &r.body).collect::<Vec<_>>()
+        );
+        env.rows("SET intercom.pushdown = off").await;
+        let local = env.rows(&sql).await;
+        env.rows("SET intercom.pushdown = on").await;
+        assert_eq!(pushed, local, "{predicate}");
+    }
+    // A ticket of another type is no row of this one, even looked up by id.
+    let other = field(of_type("96")[0], "id");
+    assert!(
+        env.rows(&format!(
+            "SELECT id FROM bug_report_tickets WHERE id = '{other}'"
+        ))
+        .await
+        .is_empty()
+    );
+    let count = env.rows("SELECT count(*) FROM bug_report_tickets").await;
+    assert_eq!(count[0][0], of_type("95").len().to_string());
+}
