@@ -8,7 +8,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use intercom_sql::Engine;
-use intercom_sql::emulator::EmulatorConfig;
+use intercom_sql::emulator::{EmulatorConfig, RequestRecord};
 
 use crate::common::{TestEnv, field, start, start_with, strings};
 
@@ -298,14 +298,14 @@ async fn local_copy(engine: &Engine, table: &str) -> SessionContext {
 /// something: how a narrowed request looks, how many clauses at least are narrowed, and how
 /// many counts at least come from `total_count`.
 struct Expect {
-    narrowed: fn(&str) -> bool,
+    narrowed: fn(&RequestRecord) -> bool,
     min_narrowed: usize,
     min_counted: usize,
 }
 
 /// Searched tables: most clauses become searches, many counts are read from `total_count`.
 const SEARCHED: Expect = Expect {
-    narrowed: |request| request.starts_with("POST") && request.contains("/search"),
+    narrowed: |request| request.method == "POST" && request.path.ends_with("/search"),
     min_narrowed: CLAUSES_PER_TABLE / 2,
     min_counted: 10,
 };
@@ -365,7 +365,7 @@ async fn differential_with(
         if !random {
             continue;
         }
-        let requests = env.requests();
+        let requests = env.emulator.state.requests();
         searched += usize::from(requests.iter().any(|r| (expect.narrowed)(r)));
         nonempty += usize::from(!want.is_empty());
     }
@@ -397,7 +397,8 @@ async fn pushdown_never_changes_activity_log_results() {
     let env = start_with(EmulatorConfig::default(), |c| c.page_size = 7).await;
     let expect = Expect {
         narrowed: |request| {
-            request.contains("created_at_before=") || !request.contains("created_at_after=0&")
+            let query = request.query.as_deref().unwrap_or_default();
+            query.contains("created_at_before=") || !query.contains("created_at_after=0&")
         },
         // Only a top-level comparison of created_at narrows (not one under OR or NOT).
         min_narrowed: CLAUSES_PER_TABLE / 8,
@@ -1275,4 +1276,39 @@ async fn ticket_contacts_and_categories_are_searched() {
         plan.contains("{\"field\":\"category\",\"operator\":\"=\",\"value\":\"task\"}"),
         "{plan}"
     );
+}
+
+const BUG_REPORT_COLUMNS: &[(&str, Kind)] = &[
+    ("severity", Kind::Text),
+    ("affected_users", Kind::Int),
+    ("title", Kind::Text),
+    ("created_at", Kind::Time),
+    ("open", Kind::Bool),
+];
+
+#[tokio::test]
+async fn pushdown_never_changes_a_ticket_types_results() {
+    let env = start_with(
+        EmulatorConfig {
+            tickets: 120,
+            ..EmulatorConfig::default()
+        },
+        |_| {},
+    )
+    .await;
+    // Every search of the table holds its type; a clause is narrowed when it adds an
+    // attribute or another field to it.
+    let expect = Expect {
+        narrowed: |request| {
+            let body = request
+                .body
+                .as_ref()
+                .map(|b| b.to_string())
+                .unwrap_or_default();
+            body.contains("ticket_attribute.") || body.contains("\"title\"")
+        },
+        min_narrowed: CLAUSES_PER_TABLE / 4,
+        min_counted: 10,
+    };
+    differential_with(&env, "bug_report_tickets", BUG_REPORT_COLUMNS, 15, expect).await;
 }
