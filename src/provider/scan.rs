@@ -177,6 +177,7 @@ impl ScanPlan {
                     })
                     .boxed()
             }
+            // `Start::run` answers this plan with its own error before asking for items.
             ScanPlan::NeedsKey { hint } => {
                 stream::once(async move { Err(ClientError::Config(hint)) }).boxed()
             }

@@ -178,8 +178,9 @@ impl ScanPlan {
             return plan;
         }
         match (&def.source, keys, lookup) {
+            // A table read only by key takes any number of keys (there is nothing else to read).
             (Source::List(_) | Source::Lookups, Some((_, ids)), Some(lookup))
-                if ids.len() <= JOIN_LOOKUP_LIMIT =>
+                if ids.len() <= JOIN_LOOKUP_LIMIT || matches!(def.source, Source::Lookups) =>
             {
                 ScanPlan::ByIds {
                     path: lookup.path.clone(),
@@ -427,6 +428,17 @@ impl ScanPlan {
                     parents: Parents::Ids(ids),
                     listing,
                     parent_table,
+                }
+            }
+            // A table read only by key: the joined keys' objects, however many.
+            ScanPlan::NeedsKey { .. }
+                if matches!(def.source, Source::Lookups)
+                    && let Some(lookup) = def.lookups.iter().find(|l| l.column == column) =>
+            {
+                ScanPlan::ByIds {
+                    path: lookup.path.clone(),
+                    ids: values,
+                    parent_at: None,
                 }
             }
             // A child table's refused walk: the joined parents'.

@@ -327,6 +327,19 @@ async fn visitors_are_read_by_user_id_and_updated_by_id() {
             .await
             .is_empty()
     );
+    // More keys than a table with a listing would look up one by one: a table read only by
+    // key takes them all.
+    let mut keys: Vec<String> = (0..24).map(|i| format!("'nobody-{i}'")).collect();
+    keys.push(format!("'{user_id}'"));
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(&format!(
+            "SELECT id FROM visitors WHERE user_id IN ({})",
+            keys.join(", ")
+        ))
+        .await;
+    assert_eq!(rows, [vec![id.clone()]]);
+    assert_eq!(env.requests().len(), 25);
     let error = env.error("SELECT * FROM visitors WHERE name = 'x'").await;
     assert!(
         error.contains("visitors cannot be read whole") && error.contains("WHERE user_id"),
