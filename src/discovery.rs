@@ -61,15 +61,26 @@ pub async fn discover_custom_attributes(
         .into_iter()
         .flatten()
         .collect();
-    for def in &defs {
-        let name = def.name.clone();
-        ctx.deregister_table(name.as_str())?;
+    register(ctx, client, &defs)?;
+    Ok(defs)
+}
+
+/// Registers `defs` in `ctx`, each in place of the table of its name (the fixed table a
+/// workspace extended, or a table of its own).
+pub(crate) fn register(
+    ctx: &SessionContext,
+    client: &Arc<IntercomClient>,
+    defs: &[TableDef],
+) -> Result<(), Error> {
+    for def in defs {
+        let name = def.name.as_str();
+        ctx.deregister_table(name)?;
         ctx.register_table(
-            name.as_str(),
+            name,
             Arc::new(IntercomTable::new(def.clone(), client.clone())),
         )?;
     }
-    Ok(defs)
+    Ok(())
 }
 
 /// Fetches the workspace's ticket types (`GET /ticket_types`, one request, or the `cache`'s
@@ -92,14 +103,7 @@ pub async fn discover_ticket_types(
         }
     };
     let defs = tables::typed_tickets::from_ticket_types(&body);
-    for def in &defs {
-        let name = def.name.clone();
-        ctx.deregister_table(name.as_str())?;
-        ctx.register_table(
-            name.as_str(),
-            Arc::new(IntercomTable::new(def.clone(), client.clone())),
-        )?;
-    }
+    register(ctx, client, &defs)?;
     Ok(defs)
 }
 

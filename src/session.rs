@@ -418,14 +418,7 @@ impl SessionFactory {
             .read()
             .map(|d| d.clone())
             .unwrap_or_default();
-        for def in discovered {
-            let name = def.name.clone();
-            ctx.deregister_table(name.as_str())?;
-            ctx.register_table(
-                name.as_str(),
-                Arc::new(IntercomTable::new(def, self.client.clone())),
-            )?;
-        }
+        crate::discovery::register(&ctx, &self.client, &discovered)?;
         Ok(ctx)
     }
 
