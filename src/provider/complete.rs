@@ -14,9 +14,7 @@ use memchr::memmem;
 use serde_json::Value;
 
 use super::convert::{RawRows, raw_rows};
-use crate::client::pagination::pages;
-use crate::client::{ClientError, IntercomClient, RequestCounters, path_segment};
-use crate::pushdown::plan::list_request;
+use crate::client::{ClientError, IntercomClient, RequestCounters};
 use crate::tables::{ColumnDef, Listing, Source, TableDef};
 
 /// One column to complete: where its list object sits, and the listing that has it whole.
@@ -103,25 +101,19 @@ pub(super) fn completed(
     .boxed()
 }
 
-/// `rows` with their cut lists filled; rows without one are copied as they are.
+/// `rows`, each an object that says it has a cut list (see [`says_more`]), with those lists
+/// filled.
 async fn complete_rows(
     rows: RawRows,
     completions: &[Completion],
     client: &Arc<IntercomClient>,
     counters: &Arc<RequestCounters>,
 ) -> Result<RawRows, ClientError> {
-    // Most objects have no cut list: a page without `"has_more": true` is passed on as it
-    // is, and only the objects that say it are parsed.
-    if !rows.items().any(says_more) {
-        return Ok(rows);
-    }
-    let filling = rows.items().map(|text| async move {
-        match says_more(text) {
-            true => fill(text, completions, client, counters).await,
-            false => Ok(None),
-        }
-    });
-    let filled = future::try_join_all(filling).await?;
+    let filled = future::try_join_all(
+        rows.items()
+            .map(|text| fill(text, completions, client, counters)),
+    )
+    .await?;
     let mut body = String::new();
     let mut ranges = Vec::with_capacity(rows.len());
     for (text, filled) in rows.items().zip(filled) {
@@ -199,22 +191,9 @@ async fn list_whole(
     client: &Arc<IntercomClient>,
     counters: &Arc<RequestCounters>,
 ) -> Result<Option<Vec<Value>>, ClientError> {
-    let Some(segment) = path_segment(id) else {
-        return Ok(None);
-    };
-    let path = listing.path.replace("{id}", &segment);
-    let mut request = list_request(listing, path, client.config().page_size);
-    request.counters = Some(counters.clone());
-    let mut items = Vec::new();
-    let mut stream = pages(client.clone(), request);
-    while let Some(page) = stream.next().await {
-        match page {
-            Ok(page) => items.extend(page.values()),
-            Err(ClientError::Api(e)) if e.status == 404 => return Ok(None),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(Some(items))
+    let page_size = client.config().page_size;
+    let found = super::scan::sub_resource(client, listing, id, page_size, counters).await?;
+    Ok(found.map(|(_, pages)| pages.iter().flat_map(|page| page.values()).collect()))
 }
 
 #[cfg(test)]

@@ -42,8 +42,8 @@ use super::convert::{BatchDecoder, RawRows, page_rows, raw_rows};
 use super::partition::partitioned;
 use crate::client::pagination::{numbered_pages, pages};
 use crate::client::{
-    ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, PageStyle, RequestCounters,
-    path_segment,
+    ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, Page, PageStyle,
+    RequestCounters, path_segment,
 };
 use crate::pushdown::plan::list_request;
 use crate::pushdown::{self, Parents, ScanPlan, join_keys};
@@ -270,31 +270,49 @@ async fn children_of(
     page_size: u32,
     counters: Arc<RequestCounters>,
 ) -> Result<Vec<RawRows>, ClientError> {
-    let Some(segment) = path_segment(&id) else {
-        // `.` and `..` are no object's id: no children.
+    let Some((path, pages)) = sub_resource(&client, &listing, &id, page_size, &counters).await?
+    else {
         return Ok(Vec::new());
     };
+    let parent: Arc<str> = Arc::from(id);
+    pages
+        .into_iter()
+        .map(|page| {
+            let (body, ranges) = page.into_parts();
+            raw_rows("GET", &path, body, ranges, Some(parent.clone()))
+        })
+        .collect()
+}
+
+/// Every page of the sub-resource `listing` of the parent `id`, with the path asked; `None`
+/// when the parent is gone (404) or `id` can be no object's id (`.`, `..`).
+pub(super) async fn sub_resource(
+    client: &Arc<IntercomClient>,
+    listing: &Listing,
+    id: &str,
+    page_size: u32,
+    counters: &Arc<RequestCounters>,
+) -> Result<Option<(String, Vec<Page>)>, ClientError> {
+    let Some(segment) = path_segment(id) else {
+        return Ok(None);
+    };
     let path = listing.path.replace("{id}", &segment);
-    let mut request = list_request(&listing, path.clone(), page_size);
+    let mut request = list_request(listing, path.clone(), page_size);
     // A parent named in the query (`/events?intercom_user_id={id}`) is sent as it is.
     for (_, value) in &mut request.query {
-        *value = value.replace("{id}", &id);
+        *value = value.replace("{id}", id);
     }
-    request.counters = Some(counters);
-    let parent: Arc<str> = Arc::from(id);
+    request.counters = Some(counters.clone());
     let mut all = Vec::new();
-    let mut stream = pages(client, request);
+    let mut stream = pages(client.clone(), request);
     while let Some(page) = stream.next().await {
         match page {
-            Ok(page) => {
-                let (body, ranges) = page.into_parts();
-                all.push(raw_rows("GET", &path, body, ranges, Some(parent.clone()))?);
-            }
-            Err(ClientError::Api(e)) if e.status == 404 => return Ok(Vec::new()),
+            Ok(page) => all.push(page),
+            Err(ClientError::Api(e)) if e.status == 404 => return Ok(None),
             Err(e) => return Err(e),
         }
     }
-    Ok(all)
+    Ok(Some((path, all)))
 }
 
 /// What `EXPLAIN ANALYZE` shows for a scan: the requests it sent (retries included), its
