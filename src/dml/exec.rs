@@ -7,6 +7,7 @@
 //! and what was not and why; rows after a failure that dooms the rest (rate limit still
 //! exhausted, Intercom unreachable, token refused) are reported as not attempted.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
@@ -48,7 +49,8 @@ pub struct WriteExec {
     kind: Kind,
     given: Vec<String>,
     json_columns: Vec<String>,
-    writes: &'static TableWrites,
+    writes: Arc<TableWrites>,
+    fixed: Option<(String, String)>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     client: Arc<IntercomClient>,
@@ -63,9 +65,6 @@ impl WriteExec {
         node: &WriteNode,
         client: Arc<IntercomClient>,
     ) -> Result<Self> {
-        let writes = super::find(&node.table).ok_or_else(|| {
-            DataFusionError::Internal(format!("no writes declared for {}", node.table))
-        })?;
         let schema: SchemaRef = Arc::new(node.schema.as_arrow().clone());
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
@@ -79,7 +78,8 @@ impl WriteExec {
             kind: node.kind,
             given: node.given.clone(),
             json_columns: node.json_columns.clone(),
-            writes,
+            writes: node.writes.clone(),
+            fixed: node.fixed.clone(),
             schema,
             properties,
             client,
@@ -87,7 +87,7 @@ impl WriteExec {
         })
     }
 
-    fn write(&self) -> Result<&'static Write> {
+    fn write(&self) -> Result<&Write> {
         self.writes.write(self.kind).ok_or_else(|| {
             DataFusionError::Internal(format!("{} has no {:?}", self.table, self.kind))
         })
@@ -137,7 +137,8 @@ impl ExecutionPlan for WriteExec {
             kind: self.kind,
             given: self.given.clone(),
             json_columns: self.json_columns.clone(),
-            writes: self.writes,
+            writes: self.writes.clone(),
+            fixed: self.fixed.clone(),
             schema: self.schema.clone(),
             properties: self.properties.clone(),
             client: self.client.clone(),
@@ -160,7 +161,8 @@ impl ExecutionPlan for WriteExec {
             name: statement_name(self.kind, &self.table),
             table: self.table.clone(),
             kind: self.kind,
-            write: self.write()?,
+            write: self.write()?.clone(),
+            fixed: self.fixed.clone(),
             key: self.writes.key,
             given: self.given.clone(),
             json_columns: self.json_columns.clone(),
@@ -220,7 +222,9 @@ struct WriteStatement {
     /// The SQL table written to, for advice.
     table: String,
     kind: Kind,
-    write: &'static Write,
+    write: Write,
+    /// INSERT into a table of one kind of object: the column that says which, and its value.
+    fixed: Option<(String, String)>,
     key: &'static [&'static str],
     given: Vec<String>,
     json_columns: Vec<String>,
@@ -276,8 +280,8 @@ impl WriteStatement {
             .enumerate()
             .map(|(i, row)| {
                 let label = self.label(i, row);
-                self.write
-                    .request(self.kind, row, &self.given)
+                self.with_fixed(row)
+                    .and_then(|row| self.write.request(self.kind, &row, &self.given))
                     .map(|request| (label.clone(), ApiRequest::from(request)))
                     .map_err(|m| {
                         external(DmlError::Row(format!(
@@ -287,6 +291,28 @@ impl WriteStatement {
                     })
             })
             .collect()
+    }
+
+    /// `row` with the table's fixed column filled (`ticket_type_id` of `bug_report_tickets`);
+    /// another value there is refused.
+    fn with_fixed<'r>(&self, row: &'r Row) -> Result<Cow<'r, Row>, String> {
+        let Some((column, fixed)) = &self.fixed else {
+            return Ok(Cow::Borrowed(row));
+        };
+        match row_value(row, column) {
+            Value::Null => {
+                let mut row = row.clone();
+                row.retain(|(c, _)| c != column);
+                row.push((column.clone(), Value::String(fixed.clone())));
+                Ok(Cow::Owned(row))
+            }
+            Value::String(s) if s == fixed => Ok(Cow::Borrowed(row)),
+            Value::Number(n) if n.to_string() == *fixed => Ok(Cow::Borrowed(row)),
+            other => Err(format!(
+                "{column} is {fixed} in {} (got {other}); leave {column} out",
+                self.table
+            )),
+        }
     }
 
     /// `row 2` for INSERT, `id 6650…` (or `contact_id …, tag_id …`) otherwise.

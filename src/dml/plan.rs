@@ -85,7 +85,7 @@ pub(super) fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
         _ => return Ok(Transformed::no(LogicalPlan::Dml(dml))),
     };
     let statement = statement_name(kind, &name);
-    let writes = super::find(&name).ok_or_else(|| {
+    let writes = def.writes.clone().ok_or_else(|| {
         let writable: Vec<&str> = super::all().map(|t| t.table).collect();
         refuse(format!(
             "{statement}: Intercom has no way to write {name}; writable tables are {}",
@@ -104,8 +104,16 @@ pub(super) fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
         )));
     }
     let target = target_names(&dml.table_name, &dml.input);
-    let given = given_columns(kind, &dml.input, &target);
-    check_given(kind, &statement, writes, write, &given)?;
+    let mut given = given_columns(kind, &dml.input, &target);
+    check_given(kind, &statement, &writes, write, &given)?;
+    // A table holding one kind of object (`bug_report_tickets`) creates that kind: its fixed
+    // column goes into every INSERT, filled when the statement leaves it out.
+    let fixed = def.fixed.clone().filter(|_| kind == Kind::Insert);
+    if let Some((column, _)) = &fixed
+        && !given.contains(column)
+    {
+        given.push(column.clone());
+    }
     let json_columns = def
         .columns
         .iter()
@@ -115,6 +123,8 @@ pub(super) fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
     let node = WriteNode {
         table: name,
         kind,
+        writes: Arc::new(writes),
+        fixed,
         given,
         json_columns,
         input: Arc::unwrap_or_clone(dml.input),
@@ -263,6 +273,10 @@ pub struct WriteNode {
     pub table: String,
     /// Statement kind.
     pub kind: Kind,
+    /// What the table accepts (declared with it, or made when its definition was discovered).
+    pub writes: Arc<TableWrites>,
+    /// INSERT into a table of one kind of object: the column that says which, and its value.
+    pub fixed: Option<(String, String)>,
     /// Columns the statement gives values for.
     pub given: Vec<String>,
     /// Columns holding JSON text (sent as JSON values).
@@ -324,8 +338,9 @@ impl UserDefinedLogicalNodeCore for WriteNode {
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let endpoint = super::find(&self.table)
-            .and_then(|t| t.write(self.kind))
+        let endpoint = self
+            .writes
+            .write(self.kind)
             .map(Write::endpoint)
             .unwrap_or_default();
         write!(

@@ -5,7 +5,8 @@
 //! (listTicketTypes), asked once when the session starts, as custom attributes are. Each table
 //! is `tickets` with its type fixed (`TableDef::fixed`): every search ANDs
 //! `ticket_type_id = <id>`, and a ticket looked up by id is a row only when it is of the type.
-//! Read-only: INSERT and UPDATE go through `tickets`.
+//! They are written like `tickets`: INSERT creates a ticket of the type (its `ticket_type_id`
+//! filled), and attribute columns are set as `ticket_attributes.<name>`.
 
 use serde_json::Value;
 
@@ -48,11 +49,19 @@ pub fn from_ticket_types(body: &Value) -> Vec<TableDef> {
         table.description =
             format!("Tickets of type {type_name:?} (ticket type {id}), its attributes as columns.");
         table.fixed = Some(("ticket_type_id".into(), id.clone()));
-        table.writes = None;
         table.actions = Vec::new();
+        let mut written = Vec::new();
         for attribute in attributes(ticket_type) {
             let column = attribute_column(&table, &attribute);
+            written.push((column.name.clone(), column.path.clone()));
             table.columns.push(column);
+        }
+        // INSERT creates a ticket of the type, UPDATE and DELETE reach only its tickets (the
+        // rows the scan finds); attribute columns go to `ticket_attributes.<name>`.
+        if let Some(writes) = &mut table.writes {
+            for write in [&mut writes.insert, &mut writes.update].into_iter().flatten() {
+                write.attribute_fields = written.clone();
+            }
         }
         tables.push(table);
     }
@@ -171,7 +180,10 @@ mod tests {
         );
         let bugs = &tables[0];
         assert_eq!(bugs.fixed, Some(("ticket_type_id".into(), "95".into())));
-        assert!(bugs.writes.is_none() && bugs.actions.is_empty());
+        assert!(bugs.actions.is_empty());
+        let insert = bugs.writes.as_ref().and_then(|w| w.insert.as_ref()).unwrap();
+        assert!(insert.settable("affected_users") && insert.settable("title"));
+        assert!(!insert.settable("refund_total"));
         let severity = bugs.column_named("severity").unwrap();
         assert_eq!(severity.path, ["ticket_attributes", "Severity"]);
         assert_eq!(

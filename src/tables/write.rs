@@ -67,6 +67,9 @@ pub struct Write {
     pub path: &'static str,
     /// Settable columns and where they go in the body (dotted path).
     pub fields: &'static [(&'static str, &'static str)],
+    /// More settable columns, known only when the session starts (a ticket type's attributes):
+    /// each column and the body path its value goes to.
+    pub attribute_fields: Vec<(String, Vec<String>)>,
     /// Columns copied into the body from the row whatever the statement says (a rename's id).
     pub keys: &'static [(&'static str, &'static str)],
     /// Columns an INSERT must give (non-NULL).
@@ -91,6 +94,7 @@ impl Write {
             method,
             path,
             fields: &[],
+            attribute_fields: Vec::new(),
             keys: &[],
             required: &[],
             custom_attributes: false,
@@ -156,6 +160,7 @@ impl Write {
     /// Whether a statement may give a value for `column`.
     pub fn settable(&self, column: &str) -> bool {
         self.fields.iter().any(|(c, _)| *c == column)
+            || self.attribute_fields.iter().any(|(c, _)| c == column)
             || (self.custom_attributes
                 && (column == "custom_attributes" || column.starts_with(CUSTOM_PREFIX)))
     }
@@ -163,6 +168,7 @@ impl Write {
     /// The columns a statement may give, for error messages.
     pub fn settable_list(&self) -> String {
         let mut names: Vec<String> = self.fields.iter().map(|(c, _)| c.to_string()).collect();
+        names.extend(self.attribute_fields.iter().map(|(c, _)| c.clone()));
         if self.custom_attributes {
             names.push("custom_attributes.<name>".into());
         }
@@ -207,6 +213,9 @@ impl Write {
             }
             if let Some((_, target)) = self.fields.iter().find(|(c, _)| c == column) {
                 set_path(&mut body, target, value);
+            } else if let Some((_, target)) = self.attribute_fields.iter().find(|(c, _)| c == column)
+            {
+                set_path_parts(&mut body, target, value);
             } else if let Some(name) = column.strip_prefix(CUSTOM_PREFIX) {
                 set_path_parts(&mut body, &["custom_attributes", name], value);
             } else if column == "custom_attributes" {

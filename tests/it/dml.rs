@@ -861,3 +861,108 @@ async fn conversations_and_ticket_types_are_inserted_as_rows() {
     .await;
     assert!(message.contains("ticket_types"), "{message}");
 }
+
+#[tokio::test]
+async fn a_ticket_types_table_creates_and_changes_tickets_of_its_type() {
+    let env = start().await;
+    let contact = user_ids(&env, 1).remove(0);
+    env.emulator.state.clear_requests();
+    let made = env
+        .rows(&format!(
+            "INSERT INTO bug_report_tickets (contacts, title, severity, affected_users) \
+             VALUES ('{contact}', 'Export hangs', 'High', 120) \
+             RETURNING id, ticket_type_id, title, severity, affected_users"
+        ))
+        .await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    let post = env
+        .emulator
+        .state
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path == "/tickets")
+        .expect("one POST /tickets");
+    assert_eq!(
+        post.body.unwrap(),
+        serde_json::json!({
+            "ticket_type_id": "95",
+            "contacts": [{"id": contact}],
+            "ticket_attributes": {
+                "_default_title_": "Export hangs",
+                "Severity": "High",
+                "Affected users": 120,
+            },
+        })
+    );
+    let id = made[0][0].clone();
+    assert_eq!(made[0][1..], ["95", "Export hangs", "High", "120"]);
+    let ticket = find_by(&env, "tickets", "id", &id).expect("created");
+    assert_eq!(ticket["ticket_attributes"]["Affected users"], 120);
+
+    // UPDATE sets attributes by column; the row is found through the type's own search.
+    let n = count(
+        &env,
+        &format!(
+            "UPDATE bug_report_tickets SET affected_users = 400, severity = 'Low' WHERE id = '{id}'"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let ticket = find_by(&env, "tickets", "id", &id).unwrap();
+    assert_eq!(ticket["ticket_attributes"]["Affected users"], 400);
+    assert_eq!(ticket["ticket_attributes"]["Severity"], "Low");
+    assert_eq!(
+        env.rows(&format!(
+            "SELECT severity, affected_users FROM bug_report_tickets WHERE id = '{id}'"
+        ))
+        .await,
+        [["Low", "400"]]
+    );
+
+    // Another type's ticket is no row here: UPDATE and DELETE do not reach it.
+    let other = snapshot(&env, "tickets")
+        .into_iter()
+        .find(|t| field(t, "ticket_type.id") == "96")
+        .map(|t| field(&t, "id"))
+        .unwrap();
+    let n = count(
+        &env,
+        &format!("UPDATE bug_report_tickets SET title = 'Not mine' WHERE id = '{other}'"),
+    )
+    .await;
+    assert_eq!(n, 0);
+    assert_ne!(
+        find_by(&env, "tickets", "id", &other).unwrap()["ticket_attributes"]["_default_title_"],
+        "Not mine"
+    );
+
+    // The type is the table's: another one is refused before sending; the same one is fine.
+    let message = refused(
+        &env,
+        &format!(
+            "INSERT INTO bug_report_tickets (ticket_type_id, contacts, title) VALUES ('96', '{contact}', 'x')"
+        ),
+    )
+    .await;
+    assert!(
+        message.contains("ticket_type_id is 95 in bug_report_tickets"),
+        "{message}"
+    );
+    let message = refused(
+        &env,
+        &format!(
+            "INSERT INTO bug_report_tickets (contacts, refund_amount) VALUES ('{contact}', 3.5)"
+        ),
+    )
+    .await;
+    assert!(message.contains("refund_amount"), "{message}");
+    assert_eq!(
+        count(
+            &env,
+            &format!("DELETE FROM bug_report_tickets WHERE id = '{id}'")
+        )
+        .await,
+        1
+    );
+    assert!(find_by(&env, "tickets", "id", &id).is_none());
+}
