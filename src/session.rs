@@ -113,6 +113,7 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
     let state = SessionStateBuilder::new_from_existing(ctx.state())
         .with_query_planner(planner)
         .with_physical_optimizer_rule(Arc::new(crate::provider::SequentialUnderLimit))
+        .with_physical_optimizer_rule(Arc::new(crate::provider::OrderedUnderTopK))
         .build();
     *ctx.state_ref().write() = state;
     // Procedures: CALL, table functions, LATERAL bulk calls, and their metadata tables.

@@ -39,6 +39,9 @@ pub struct ListRequest {
     /// A page-numbered listing that reaches only its first objects: how many, and the
     /// listing read instead when its first page counts more (`GET /companies` → the scroll).
     pub overflow: Option<Box<(u64, ListRequest)>>,
+    /// Sent as `POST` with an empty JSON body, its parameters in the query (`POST
+    /// /companies/list`): a read all the same.
+    pub post: bool,
 }
 
 impl ListRequest {
@@ -53,6 +56,7 @@ impl ListRequest {
             max_pages: None,
             counters: None,
             overflow: None,
+            post: false,
         }
     }
 }
@@ -310,6 +314,7 @@ impl State {
                     request.counters = list.counters.clone();
                     return request;
                 }
+                _ if list.post => ApiRequest::search(&list.path, json!({})),
                 _ => ApiRequest::get(&list.path),
             },
         };

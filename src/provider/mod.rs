@@ -3,10 +3,12 @@
 
 mod complete;
 pub(crate) mod convert;
+mod ordered;
 mod partition;
 mod scan;
 mod table;
 
 pub use convert::{BatchDecoder, RawRows};
+pub use ordered::OrderedUnderTopK;
 pub use scan::{IntercomScanExec, SequentialUnderLimit};
 pub use table::IntercomTable;

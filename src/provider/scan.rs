@@ -39,6 +39,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::convert::{BatchDecoder, RawRows, page_rows, raw_rows};
+use super::ordered::SortedStop;
 use super::partition::partitioned;
 use crate::client::pagination::{numbered_pages, pages};
 use crate::client::{
@@ -397,6 +398,8 @@ pub struct IntercomScanExec {
     ran: Arc<Mutex<Option<String>>>,
     /// See [`ScanColumns::complete_lists`].
     complete_lists: bool,
+    /// Reading a sorted listing under a TopK: when to stop (see [`super::ordered`]).
+    sorted: Option<SortedStop>,
 }
 
 impl IntercomScanExec {
@@ -435,6 +438,7 @@ impl IntercomScanExec {
             join_filters: Vec::new(),
             ran: Arc::new(Mutex::new(None)),
             complete_lists: columns.complete_lists,
+            sorted: None,
         })
     }
 
@@ -455,7 +459,25 @@ impl IntercomScanExec {
             join_filters: self.join_filters.clone(),
             ran: self.ran.clone(),
             complete_lists: self.complete_lists,
+            sorted: self.sorted.clone(),
         }
+    }
+
+    /// The table this scan reads.
+    pub fn def(&self) -> &TableDef {
+        &self.def
+    }
+
+    /// This scan reading `plan`, a sorted listing, passing rows until `stop` says (join keys
+    /// are not used: they would read by key, unsorted).
+    pub(super) fn reading_sorted(&self, plan: ScanPlan, stop: SortedStop) -> Self {
+        let mut exec = self.shallow_copy();
+        exec.plan = plan;
+        exec.sorted = Some(stop);
+        exec.join_filters = Vec::new();
+        exec.metrics = ExecutionPlanMetricsSet::new();
+        exec.ran = Arc::new(Mutex::new(None));
+        exec
     }
 
     /// The key columns of this scan's output that a join's keys can pin.
@@ -602,6 +624,9 @@ impl DisplayAs for IntercomScanExec {
         }
         if let Some(limit) = self.limit {
             write!(f, ", limit={limit}")?;
+        }
+        if let Some(sorted) = &self.sorted {
+            write!(f, ", {}", sorted.describe())?;
         }
         if let Some(predicate) = &self.predicate {
             write!(f, ", filter={predicate}")?;
@@ -779,13 +804,15 @@ impl Start {
         let output = exec.output.clone();
         let table = exec.def.name.clone();
         let mut remaining = exec.limit;
+        let mut sorted = exec.sorted.clone();
         // Two stages, so that fetching page n+1 (network, and the server) overlaps decoding
         // page n. Each runs ahead of the next by at most its channel's capacity. Dropping the
         // output stream drops `task`, which drops `fetch`: both abort at once, and no request
         // is sent after cancellation.
         // With a LIMIT, a page is fetched only once the rows before it are known to fall
         // short of it: no request is spent on a page the limit will not reach.
-        let demand = exec.limit.map(|_| Arc::new(tokio::sync::Semaphore::new(0)));
+        let demand = (exec.limit.is_some() || sorted.is_some())
+            .then(|| Arc::new(tokio::sync::Semaphore::new(0)));
         let wanted = demand.clone();
         let fetch = SpawnedTask::spawn(async move {
             let mut first = true;
@@ -840,14 +867,20 @@ impl Start {
                     Ok(Ok(((pages, rows), batch))) => {
                         metrics.pages.add(pages);
                         metrics.rows_fetched.add(rows);
-                        Ok(match remaining.as_mut() {
-                            Some(left) => {
+                        match (remaining.as_mut(), sorted.as_mut()) {
+                            (Some(left), _) => {
                                 let keep = batch.num_rows().min(*left);
                                 *left -= keep;
-                                batch.slice(0, keep)
+                                Ok(batch.slice(0, keep))
                             }
-                            None => batch,
-                        })
+                            (None, Some(stop)) => stop.take(batch).map(|(batch, done)| {
+                                if done {
+                                    remaining = Some(0);
+                                }
+                                batch
+                            }),
+                            (None, None) => Ok(batch),
+                        }
                     }
                 };
                 if let Ok(batch) = &batch {

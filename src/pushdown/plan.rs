@@ -109,6 +109,7 @@ pub fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequ
     request.items_keys = listing.items_keys.clone();
     request.per_page = listing.sized.then_some(page_size);
     request.query = listing.query.clone();
+    request.post = listing.post;
     request.overflow = listing
         .overflow
         .as_ref()
@@ -647,11 +648,14 @@ impl ScanPlan {
                     format!("POST {} {}", r.path, serde_json::json!({ "query": query }))
                 }
                 PageStyle::Search { .. } => format!("POST {}", r.path),
-                _ if r.query.is_empty() => format!("GET {}", r.path),
                 _ => {
+                    let method = if r.post { "POST" } else { "GET" };
                     let query: Vec<String> =
                         r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    format!("GET {}?{}", r.path, query.join("&"))
+                    match query.is_empty() {
+                        true => format!("{method} {}", r.path),
+                        false => format!("{method} {}?{}", r.path, query.join("&")),
+                    }
                 }
             }
         }

@@ -69,6 +69,13 @@ pub(super) fn companies() -> TableDef {
     // returns one company.
     .lookup("company_id", "/companies?company_id={id}")
     .listed_when_positive("user_count")
+    // `ORDER BY last_request_at … LIMIT n` reads the first pages of the list sorted by it
+    // (`listAllCompanies`, newest first unless `order=asc`).
+    .ordered_by(
+        "last_request_at",
+        Listing::new("/companies/list", PageStyle::PageNumber, "data").posted(),
+        LIST_REACH,
+    )
     .columns(company_columns("id", "company_id"))
     .writes(companies_writes())
     .actions(actions::procedures())

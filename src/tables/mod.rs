@@ -277,6 +277,8 @@ pub struct Listing {
     /// When the listing reaches only its first objects (`GET /companies`: 10,000), how many,
     /// and the listing that reaches every one (the company scroll).
     pub overflow: Option<Box<(u64, Listing)>>,
+    /// Read with `POST` and an empty body, its parameters in the query (`POST /companies/list`).
+    pub post: bool,
 }
 
 /// Where a table's rows come from.
@@ -354,6 +356,22 @@ pub struct TableDef {
     /// `column` is `value` (`bug_report_tickets`: tickets whose `ticket_type_id` is the bug
     /// report type's). Every search ANDs `column = value`, and the scan keeps only such rows.
     pub fixed: Option<(String, String)>,
+    /// A listing that returns the table's rows sorted by a column, either way (`POST
+    /// /companies/list?order=desc`, by `last_request_at`): `ORDER BY` that column with a
+    /// LIMIT reads only the first pages of it (see `crate::provider::ordered`).
+    pub ordered: Option<OrderedListing>,
+}
+
+/// A listing sorted by one column, in the direction its `order` parameter names (`asc` or
+/// `desc`).
+#[derive(Clone, Debug)]
+pub struct OrderedListing {
+    /// The column the listing is sorted by.
+    pub column: String,
+    /// The listing (page-numbered).
+    pub listing: Listing,
+    /// How many objects it reaches at most (`POST /companies/list`: 10,000).
+    pub reach: u64,
 }
 
 /// Where a table's custom attributes are described and whether they can be searched.
@@ -383,7 +401,17 @@ impl TableDef {
             key_required: None,
             completions: Vec::new(),
             fixed: None,
+            ordered: None,
         }
+    }
+    /// Declares a listing sorted by `column` (see [`TableDef::ordered`]).
+    pub fn ordered_by(mut self, column: &str, listing: Listing, reach: u64) -> Self {
+        self.ordered = Some(OrderedListing {
+            column: column.to_string(),
+            listing,
+            reach,
+        });
+        self
     }
     /// Declares that the JSON `column` holds a list cut short with `has_more`, which
     /// `child_table`'s listing has whole (see [`TableDef::completions`]).
@@ -517,7 +545,13 @@ impl Listing {
             sized,
             query: Vec::new(),
             overflow: None,
+            post: false,
         }
+    }
+    /// Read with `POST` (see [`Listing::post`]).
+    pub fn posted(mut self) -> Self {
+        self.post = true;
+        self
     }
     /// Declares that the listing reaches only its first `reach` objects, and that `rest`
     /// reaches them all: a whole read of more than `reach` uses `rest` instead.

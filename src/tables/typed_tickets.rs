@@ -59,7 +59,10 @@ pub fn from_ticket_types(body: &Value) -> Vec<TableDef> {
         // INSERT creates a ticket of the type, UPDATE and DELETE reach only its tickets (the
         // rows the scan finds); attribute columns go to `ticket_attributes.<name>`.
         if let Some(writes) = &mut table.writes {
-            for write in [&mut writes.insert, &mut writes.update].into_iter().flatten() {
+            for write in [&mut writes.insert, &mut writes.update]
+                .into_iter()
+                .flatten()
+            {
                 write.attribute_fields = written.clone();
             }
         }
@@ -181,7 +184,11 @@ mod tests {
         let bugs = &tables[0];
         assert_eq!(bugs.fixed, Some(("ticket_type_id".into(), "95".into())));
         assert!(bugs.actions.is_empty());
-        let insert = bugs.writes.as_ref().and_then(|w| w.insert.as_ref()).unwrap();
+        let insert = bugs
+            .writes
+            .as_ref()
+            .and_then(|w| w.insert.as_ref())
+            .unwrap();
         assert!(insert.settable("affected_users") && insert.settable("title"));
         assert!(!insert.settable("refund_total"));
         let severity = bugs.column_named("severity").unwrap();

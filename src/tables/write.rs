@@ -213,7 +213,8 @@ impl Write {
             }
             if let Some((_, target)) = self.fields.iter().find(|(c, _)| c == column) {
                 set_path(&mut body, target, value);
-            } else if let Some((_, target)) = self.attribute_fields.iter().find(|(c, _)| c == column)
+            } else if let Some((_, target)) =
+                self.attribute_fields.iter().find(|(c, _)| c == column)
             {
                 set_path_parts(&mut body, target, value);
             } else if let Some(name) = column.strip_prefix(CUSTOM_PREFIX) {

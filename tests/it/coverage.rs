@@ -50,10 +50,19 @@ fn reached() -> BTreeMap<(String, String), Vec<String>> {
             for listing in std::iter::once(listing).chain(overflow) {
                 let method = match listing.style {
                     PageStyle::Search { .. } => "POST",
+                    _ if listing.post => "POST",
                     _ => "GET",
                 };
                 add(method, &listing.path, format!("`{name}` (read)"));
             }
+        }
+        if let Some(ordered) = &table.ordered {
+            let method = if ordered.listing.post { "POST" } else { "GET" };
+            add(
+                method,
+                &ordered.listing.path,
+                format!("`{name}` (ORDER BY {} LIMIT)", ordered.column),
+            );
         }
         if let Some(search) = &table.search {
             add("POST", &search.path, format!("`{name}` (WHERE)"));
@@ -138,7 +147,7 @@ fn coverage_page_lists_every_operation_and_is_up_to_date() {
     let (text, covered, total) = markdown();
     assert_eq!(total, 162, "the 2.15 extract has 162 operations");
     // A ratchet: an object added raises it, nothing may lower it.
-    assert!(covered >= 78, "{covered} of {total}");
+    assert!(covered >= 89, "{covered} of {total}");
     if std::env::var_os("INTERCOM_SQL_WRITE_DOCS").is_some() {
         std::fs::write(DOC, &text).unwrap();
         return;

@@ -1312,3 +1312,72 @@ async fn pushdown_never_changes_a_ticket_types_results() {
     };
     differential_with(&env, "bug_report_tickets", BUG_REPORT_COLUMNS, 15, expect).await;
 }
+
+#[tokio::test]
+async fn the_most_recently_seen_companies_are_one_sorted_list_page() {
+    let env = start_with(
+        EmulatorConfig {
+            companies: 400,
+            contacts: 2_000,
+            ..EmulatorConfig::default()
+        },
+        |c| c.page_size = 50,
+    )
+    .await;
+    let queries = [
+        (
+            "SELECT id, last_request_at FROM companies ORDER BY last_request_at DESC NULLS LAST LIMIT 10",
+            "order=desc",
+            1,
+        ),
+        (
+            "SELECT id, name FROM companies ORDER BY last_request_at LIMIT 7",
+            "order=asc",
+            1,
+        ),
+        // More than a page, a second key (ties on the first would be read to their end).
+        (
+            "SELECT name, last_request_at, id FROM companies ORDER BY last_request_at DESC NULLS LAST, id LIMIT 120",
+            "order=desc",
+            3,
+        ),
+    ];
+    for (sql, order, pages) in queries {
+        env.emulator.state.clear_requests();
+        let pushed = env.rows(sql).await;
+        let sent = env.requests();
+        assert_eq!(sent.len(), pages, "{sql}: {sent:?}");
+        assert!(
+            sent.iter()
+                .all(|r| r.starts_with("POST /companies/list?") && r.contains(order)),
+            "{sql}: {sent:?}"
+        );
+        env.rows("SET intercom.pushdown = off").await;
+        env.emulator.state.clear_requests();
+        let local = env.rows(sql).await;
+        assert!(env.requests().len() > pages, "{sql}");
+        env.rows("SET intercom.pushdown = on").await;
+        assert_eq!(pushed, local, "{sql}");
+    }
+    let line = env
+        .scan_line(
+            "EXPLAIN",
+            "SELECT id FROM companies ORDER BY last_request_at DESC NULLS LAST LIMIT 10",
+        )
+        .await;
+    assert!(
+        line.contains("POST /companies/list?order=desc per_page=11")
+            && line.contains("stops after 10 rows with a value and their ties"),
+        "{line}"
+    );
+    // Not taken: NULLS FIRST (PostgreSQL's default for DESC: Intercom does not say where
+    // companies never seen sort), a filter between the sort and the scan, no LIMIT.
+    for sql in [
+        "SELECT id FROM companies ORDER BY last_request_at DESC LIMIT 10",
+        "SELECT id FROM companies WHERE name LIKE '%a%' ORDER BY last_request_at LIMIT 10",
+        "SELECT id FROM companies ORDER BY last_request_at",
+    ] {
+        let line = env.scan_line("EXPLAIN", sql).await;
+        assert!(line.contains("GET /companies per_page"), "{sql}: {line}");
+    }
+}
