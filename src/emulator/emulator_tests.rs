@@ -521,7 +521,17 @@ async fn every_route_answers() {
         .iter()
         .find_map(|x| x["external_id"].as_str().map(str::to_string))
         .unwrap_or_default();
+    // A job exists once a ticket is queued.
+    let ticket_type = first("ticket_types", "id");
+    let queued = json!({"ticket_type_id": ticket_type, "contacts": [{"id": first("contacts", "id")}],
+        "ticket_attributes": {"_default_title_": "Queued"}});
+    let (status, job) = c.post("/tickets/enqueue", queued).await;
+    assert_eq!((status, &job["status"]), (200, &json!("pending")), "{job}");
     let subst = [
+        (
+            "{job_id}",
+            job["id"].as_str().unwrap_or_default().to_string(),
+        ),
         ("{admin_id}", first("admins", "id")),
         ("{team_id}", first("teams", "id")),
         ("{tag_id}", first("tags", "id")),

@@ -792,6 +792,29 @@ pub fn ticket_part(store: &Store, p: &TicketPart) -> Value {
     })
 }
 
+/// Job `index` of `POST /tickets/enqueue` (official spec: `jobs`): `pending` as the enqueue
+/// answers it, `success` with the ticket when its status is asked (`done`).
+pub fn job(store: &Store, index: usize, done: bool) -> Value {
+    let id = (index + 1).to_string();
+    let ticket = store
+        .jobs
+        .get(index)
+        .and_then(|&t| store.tickets.get(t as usize));
+    let (status, resource_id, resource_url) = match ticket {
+        Some(t) if done => (
+            "success",
+            json!(t.id.to_string()),
+            json!(format!("https://api.intercom.io/tickets/{}", t.id)),
+        ),
+        _ => ("pending", Value::Null, Value::Null),
+    };
+    json!({
+        "type": "job", "id": id, "status": status,
+        "url": format!("https://api.intercom.io/jobs/status/{id}"),
+        "resource_type": "ticket", "resource_id": resource_id, "resource_url": resource_url,
+    })
+}
+
 /// A ticket (parts included, as on get and search).
 pub fn ticket(store: &Store, index: usize) -> Value {
     let t = &store.tickets[index];

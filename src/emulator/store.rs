@@ -517,6 +517,9 @@ pub struct Store {
     pub events: Vec<DataEvent>,
     pub away_status_reasons: Vec<AwayStatusReason>,
     pub activity_logs: Vec<ActivityLog>,
+    /// Jobs of `POST /tickets/enqueue`: each the index of the ticket it created (job ids are
+    /// their position + 1).
+    pub jobs: Vec<u32>,
     /// Conversation id -> its handling events, oldest first.
     pub handling_events: HashMap<u64, Vec<HandlingEvent>>,
     /// external_id -> contact index (live and archived contacts).

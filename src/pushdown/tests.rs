@@ -542,6 +542,12 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "jobs",
+            "id = 'j1'",
+            "GET /jobs/status/{id} for ids [\"j1\"]",
+            Exact,
+        ),
+        (
             "visitors",
             "user_id = 'v1'",
             "GET /visitors?user_id={id} for ids [\"v1\"]",

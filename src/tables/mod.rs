@@ -12,6 +12,7 @@ mod contacts;
 mod conversations;
 pub mod custom;
 mod events;
+mod jobs;
 mod notes;
 pub mod path;
 mod segments;
@@ -614,6 +615,7 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         tags::tags(),
         teams::teams(),
         ticket_states::ticket_states(),
+        jobs::jobs(),
         tickets::tickets(),
         tickets::ticket_contacts(),
     ];

@@ -361,7 +361,15 @@ mod actions {
     };
 
     pub(super) fn procedures() -> Vec<Procedure> {
-        vec![create(), update(), reply(), delete(), tag(), untag()]
+        vec![
+            create(),
+            enqueue(),
+            update(),
+            reply(),
+            delete(),
+            tag(),
+            untag(),
+        ]
     }
 
     pub(super) fn type_procedures() -> Vec<Procedure> {
@@ -442,60 +450,95 @@ mod actions {
     }
 
     fn create() -> Procedure {
-        Procedure::new(
+        ticket_creation(Procedure::new(
             "CreateTicket",
             "Creates a ticket for a contact.",
             "POST",
             TICKETS,
-        )
-        .param(ticket_type_id())
-        .param(Param::text(
-            "contact_id",
-            "Intercom id of the contact the ticket is for.",
         ))
-        .param(Param::text("title", "Title (the _default_title_ attribute).").optional())
-        .param(
-            Param::text(
-                "description",
-                "Description (the _default_description_ attribute).",
-            )
-            .optional(),
-        )
-        .param(
-            Param::json(
-                "ticket_attributes",
-                "JSON object of more attributes by name.",
-            )
-            .optional(),
-        )
-        .param(Param::text("company_id", "Intercom id of a company of the contact.").optional())
-        .check(|a| check_object(a, "ticket_attributes"))
-        .body(|a| {
-            let mut attributes = match a.get("ticket_attributes") {
-                Some(Value::Object(map)) => map.clone(),
-                _ => Map::new(),
-            };
-            let defaults = [
-                ("_default_title_", "title"),
-                ("_default_description_", "description"),
-            ];
-            attributes.extend(fields(a, &defaults));
-            let keys = [
-                ("ticket_type_id", "ticket_type_id"),
-                ("company_id", "company_id"),
-            ];
-            let mut body = fields(a, &keys);
-            body.insert("contacts".into(), json!([{"id": a.get("contact_id")}]));
-            if !attributes.is_empty() {
-                body.insert("ticket_attributes".into(), Value::Object(attributes));
-            }
-            Ok(Value::Object(body))
-        })
         .columns(ticket_columns())
         .example(concat!(
             "CALL CreateTicket('62', '6650d1c2e4b0a1f2c3d4e5f6', 'Refund request', ",
             "'Charged twice in March')"
         ))
+    }
+
+    /// `POST /tickets/enqueue` (enqueueCreateTicket): Intercom checks the ticket, answers with
+    /// a job and creates the ticket later; `jobs WHERE id = …` shows when it is done.
+    fn enqueue() -> Procedure {
+        ticket_creation(Procedure::new(
+            "EnqueueCreateTicket",
+            "Queues a ticket's creation (Intercom makes it later); returns the job, which the jobs table follows.",
+            "POST",
+            "/tickets/enqueue",
+        ))
+        .param(
+            Param::bool(
+                "skip_notifications",
+                "true: nobody is notified of the new ticket.",
+            )
+            .optional(),
+        )
+        .columns(vec![
+            ResultColumn::text("job_id", "id"),
+            ResultColumn::text("status", "status"),
+            ResultColumn::text("resource_type", "resource_type"),
+            ResultColumn::text("url", "url"),
+        ])
+        .example(concat!(
+            "CALL EnqueueCreateTicket('62', '6650d1c2e4b0a1f2c3d4e5f6', 'Refund request', ",
+            "'Charged twice in March')"
+        ))
+    }
+
+    /// The parameters and body of a new ticket, shared by `CreateTicket` and
+    /// `EnqueueCreateTicket`.
+    fn ticket_creation(procedure: Procedure) -> Procedure {
+        procedure
+            .param(ticket_type_id())
+            .param(Param::text(
+                "contact_id",
+                "Intercom id of the contact the ticket is for.",
+            ))
+            .param(Param::text("title", "Title (the _default_title_ attribute).").optional())
+            .param(
+                Param::text(
+                    "description",
+                    "Description (the _default_description_ attribute).",
+                )
+                .optional(),
+            )
+            .param(
+                Param::json(
+                    "ticket_attributes",
+                    "JSON object of more attributes by name.",
+                )
+                .optional(),
+            )
+            .param(Param::text("company_id", "Intercom id of a company of the contact.").optional())
+            .check(|a| check_object(a, "ticket_attributes"))
+            .body(|a| {
+                let mut attributes = match a.get("ticket_attributes") {
+                    Some(Value::Object(map)) => map.clone(),
+                    _ => Map::new(),
+                };
+                let defaults = [
+                    ("_default_title_", "title"),
+                    ("_default_description_", "description"),
+                ];
+                attributes.extend(fields(a, &defaults));
+                let keys = [
+                    ("ticket_type_id", "ticket_type_id"),
+                    ("company_id", "company_id"),
+                    ("skip_notifications", "skip_notifications"),
+                ];
+                let mut body = fields(a, &keys);
+                body.insert("contacts".into(), json!([{"id": a.get("contact_id")}]));
+                if !attributes.is_empty() {
+                    body.insert("ticket_attributes".into(), Value::Object(attributes));
+                }
+                Ok(Value::Object(body))
+            })
     }
 
     const TICKET_CHANGES: [&str; 7] = [

@@ -1614,3 +1614,75 @@ async fn submit_event_summary_sends_the_summary() {
         .await;
     assert!(error.contains("404"), "{error}");
 }
+
+#[tokio::test]
+async fn a_queued_ticket_is_a_job_the_jobs_table_follows() {
+    let env = start().await;
+    let contact = crate::common::field(&snapshot(&env, "contacts")[0], "id");
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(&format!(
+            "CALL EnqueueCreateTicket('95', '{contact}', 'Queued refund', 'Charged twice', \
+             '{{\"Severity\": \"Low\"}}', NULL, true)"
+        ))
+        .await;
+    let [job_id, status, resource_type, url, _] = rows[0].as_slice() else {
+        panic!("{rows:?}")
+    };
+    assert_eq!(
+        (status.as_str(), resource_type.as_str()),
+        ("pending", "ticket")
+    );
+    assert!(url.ends_with(&format!("/jobs/status/{job_id}")), "{url}");
+    let sent = env.emulator.state.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].body.clone().unwrap(),
+        serde_json::json!({
+            "ticket_type_id": "95",
+            "contacts": [{"id": contact}],
+            "ticket_attributes": {
+                "Severity": "Low",
+                "_default_title_": "Queued refund",
+                "_default_description_": "Charged twice",
+            },
+            "skip_notifications": true,
+        })
+    );
+    // The job's status, and through it the ticket: one request each.
+    env.emulator.state.clear_requests();
+    let done = env
+        .rows(&format!(
+            "SELECT j.status, t.title, t.ticket_type_id FROM jobs j JOIN tickets t ON t.id = j.resource_id \
+             WHERE j.id = '{job_id}'"
+        ))
+        .await;
+    assert_eq!(done, [["success", "Queued refund", "95"]]);
+    assert_eq!(env.requests().len(), 2, "{:?}", env.requests());
+    // An unknown job is no row; a read naming no job is refused before sending anything.
+    assert!(
+        env.rows("SELECT * FROM jobs WHERE id = '999999'")
+            .await
+            .is_empty()
+    );
+    env.emulator.state.clear_requests();
+    let message = env.error("SELECT * FROM jobs").await;
+    assert!(message.contains("add WHERE id = "), "{message}");
+    assert!(env.requests().is_empty());
+    // Intercom checks the ticket before queueing it: a missing title (required) is refused in
+    // one line.
+    let message = env
+        .error(&format!("CALL EnqueueCreateTicket('95', '{contact}')"))
+        .await;
+    assert!(
+        !message.contains('\n') && message.contains("Missing required ticket attributes"),
+        "{message}"
+    );
+    assert_eq!(
+        snapshot(&env, "tickets")
+            .iter()
+            .filter(|t| t["ticket_attributes"]["_default_title_"] == "Queued refund")
+            .count(),
+        1
+    );
+}

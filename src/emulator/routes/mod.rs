@@ -114,6 +114,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/conversations/redact"),
     ("POST", "/messages"),
     ("POST", "/tickets"),
+    ("POST", "/tickets/enqueue"),
+    ("GET", "/jobs/status/{job_id}"),
     ("PUT", "/tickets/{ticket_id}"),
     ("DELETE", "/tickets/{ticket_id}"),
     ("POST", "/tickets/{ticket_id}/reply"),
@@ -299,6 +301,8 @@ pub fn api_routes() -> Router<EmulatorState> {
             get(events::list_events).post(messages::create_event),
         )
         .route("/tickets", post(ticket_writes::create))
+        .route("/tickets/enqueue", post(ticket_writes::enqueue))
+        .route("/jobs/status/{job_id}", get(ticket_writes::job_status))
         .route("/tickets/search", post(tickets::search_tickets))
         .route(
             "/tickets/{ticket_id}",

@@ -156,7 +156,43 @@ fn live_ticket_type(store: &Store, id: &str) -> Result<usize, ApiError> {
 /// `POST /tickets`: `ticket_type_id`, `contacts` (exactly one identifier each; an unknown
 /// email creates a lead), optional attributes, company, link, assignment.
 pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
-    let body_fields = Body::parse(&body)?;
+    create_then(&emulator, &body, |store, t| {
+        Ok(Json(render::ticket(store, t)).into_response())
+    })
+}
+
+/// `POST /tickets/enqueue`: the checks of `POST /tickets`, then a job (`pending` as answered;
+/// the ticket is made at once, so `GET /jobs/status/{id}` finds it done).
+pub(super) async fn enqueue(State(emulator): State<EmulatorState>, body: Bytes) -> ApiResult {
+    create_then(&emulator, &body, |store, t| {
+        store.jobs.push(t as u32);
+        Ok(Json(render::job(store, store.jobs.len() - 1, false)).into_response())
+    })
+}
+
+/// `GET /jobs/status/{job_id}`.
+pub(super) async fn job_status(
+    State(emulator): State<EmulatorState>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let guard = emulator.store();
+    let job = id
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .filter(|&n| n < guard.jobs.len())
+        .ok_or_else(|| ApiError::not_found("job_not_found", "Job Not Found"))?;
+    Ok(Json(render::job(&guard, job, true)).into_response())
+}
+
+/// Creates the ticket `body` describes and answers with `then`.
+fn create_then(
+    emulator: &EmulatorState,
+    body: &Bytes,
+    then: impl FnOnce(&mut Store, usize) -> ApiResult,
+) -> ApiResult {
+    let body_fields = Body::parse(body)?;
     body_fields.allow(&[
         "ticket_type_id",
         "contacts",
@@ -257,7 +293,7 @@ pub(super) async fn create(State(emulator): State<EmulatorState>, body: Bytes) -
         if let Some(c) = linked {
             store.conversations[c as usize].linked_ticket = Some(t as u32);
         }
-        Ok(Json(render::ticket(store, t)).into_response())
+        then(store, t)
     })
 }
 
