@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the real-client tests (tests/clients/) need on a Debian 12 machine, quietly and
-# only what is missing: psql, a JDK, Debian's PostgreSQL JDBC driver, and a venv with the
-# Python clients (psycopg 3, SQLAlchemy, pandas) under ~/.cache/intercom-sql/client-venv.
+# only what is missing: psql, a JDK, Debian's PostgreSQL JDBC driver, a venv with the Python
+# clients (psycopg 3, SQLAlchemy, pandas, python-intercom) under
+# ~/.cache/intercom-sql/client-venv, and Intercom's Node SDK under ~/.cache/intercom-sql/node-sdk.
 # Prints the environment the tests read, as `export` lines: eval "$(bash tests/clients/install.sh)".
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -38,5 +39,20 @@ if [[ ! -x $VENV/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; the
 fi
 "$VENV/bin/python" -c 'import psycopg, sqlalchemy, pandas' >&2
 
+# The official Node SDK (sdk/node: intercom-client, pinned by its lock file) in a cache of its
+# own, reinstalled only when the lock file changes. Node and npm come with the machine.
+NODE_SDK="${INTERCOM_SQL_NODE_SDK_DIR:-$HOME/.cache/intercom-sql/node-sdk}"
+if command -v npm >/dev/null; then
+  want="$(cat sdk/node/package.json sdk/node/package-lock.json | sha256sum | cut -d' ' -f1)"
+  if [[ ! -f $NODE_SDK/.lock.sha256 || $(cat "$NODE_SDK/.lock.sha256") != "$want" ]]; then
+    echo "installing the Node SDK in $NODE_SDK" >&2
+    rm -rf "$NODE_SDK"
+    mkdir -p "$NODE_SDK"
+    cp sdk/node/package.json sdk/node/package-lock.json "$NODE_SDK/"
+    (cd "$NODE_SDK" && npm ci --no-audit --no-fund --silent) >&2
+    echo "$want" >"$NODE_SDK/.lock.sha256"
+  fi
+  echo "export INTERCOM_SQL_NODE_SDK=$NODE_SDK/node_modules"
+fi
 echo "export INTERCOM_SQL_CLIENT_PYTHON=$VENV/bin/python"
 echo "export INTERCOM_SQL_JDBC_JAR=$JAR"

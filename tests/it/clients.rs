@@ -246,6 +246,39 @@ async fn official_python_sdk_reads_the_emulator() {
     .await;
 }
 
+#[tokio::test]
+async fn official_node_sdk_reads_the_emulator() {
+    let sdk = std::env::var_os("INTERCOM_SQL_NODE_SDK")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".cache/intercom-sql/node-sdk/node_modules"))
+        })
+        .filter(|dir| dir.join("intercom-client").is_dir());
+    let node = sdk.as_ref().map(|_| PathBuf::from("node"));
+    let Some(node) = client_program("node with intercom-client", node) else {
+        return;
+    };
+    let env = start_with(EmulatorConfig::default(), |_| {}).await;
+    let visitor = env.emulator.state.snapshot("visitors")[0]["user_id"]
+        .as_str()
+        .expect("a seeded visitor")
+        .to_string();
+    let printed = run(
+        "node check.js",
+        tokio::process::Command::new(&node)
+            .arg(repo().join("tests/clients/sdk/node/check.js"))
+            .arg(&env.emulator.base_url)
+            .arg(EmulatorConfig::default().token)
+            .arg(&visitor)
+            .env("NODE_PATH", sdk.expect("checked above")),
+    )
+    .await;
+    // Every check printed, none failed (the script also exits 1 on a failure).
+    let passed = printed.lines().filter(|l| l.starts_with("ok ")).count();
+    assert_eq!(passed, 15, "{printed}");
+}
+
 /// Captured statements known not to work yet, as `(fixture, seq, why)`. The replay asserts
 /// this list exactly: a fix must remove its entry, a new failure must be explained here.
 const KNOWN_FAILURES: &[(&str, u64, &str)] = &[];

@@ -1,7 +1,8 @@
 """Intercom's official Python SDK (python-intercom 5.x) against an Intercom API root, for the
 routes of the admins' and contacts' activity side: `/me`, `/admins/activity_logs`,
 `/away_status_reasons`, `/events` (list, summary, summaries), `/visitors` (find, update),
-`/conversations/{id}/handling_events`, `/segments/{id}` and the whole company scroll.
+`/conversations/{id}/handling_events`, `/segments/{id}`, the whole company scroll, `POST
+/companies/list`, `POST /tickets/enqueue` and `/jobs/status/{id}`.
 
 Usage: python_sdk_check.py BASE_URL TOKEN VISITOR_USER_ID
 
@@ -81,6 +82,23 @@ def main():
     ids = [c.id for c in client.companies.scroll()]
     check("GET /companies/scroll (to the end)", len(ids) > 0 and len(ids) == len(set(ids)),
           f"{len(ids)} companies")
+
+    listed = list(client.companies.list(per_page=7, order="desc"))
+    seen = [c.last_request_at for c in listed]
+    check("POST /companies/list", len(listed) == len(ids) and seen == sorted(seen, reverse=True),
+          f"{len(listed)} companies, newest first")
+
+    ticket_type = client.ticket_types.list().data[0]
+    # This SDK's enqueue_create_ticket has no ticket_attributes parameter (the spec's body
+    # has): the title goes in as an extra body parameter.
+    title = {"ticket_attributes": {"_default_title_": "Queued by the Python SDK"}}
+    job = client.tickets.enqueue_create_ticket(
+        ticket_type_id=ticket_type.id, contacts=[{"id": contact.id}],
+        request_options={"additional_body_parameters": title})
+    check("POST /tickets/enqueue", job.type == "job" and job.status == "pending", f"job {job.id}")
+    status = client.jobs.status(job_id=job.id)
+    check("GET /jobs/status/{id}", status.status == "success" and bool(status.resource_id),
+          f"ticket {status.resource_id}")
 
 
 if __name__ == "__main__":
