@@ -388,7 +388,8 @@ impl State {
                     Next::Done
                 }
             }
-            // The last page is empty (its `scroll_param` is dead: never followed).
+            // The last page is empty and has no `scroll_param`; an empty page that had one
+            // would end the scroll all the same.
             PageStyle::Scroll => match body.get("scroll_param").and_then(Value::as_str) {
                 Some(param) if !empty => Next::Scroll(param.to_string()),
                 _ => Next::Done,

@@ -166,18 +166,23 @@ pub(super) async fn scroll_companies(
         .as_ref()
         .map(|sc| sc.param.clone())
         .unwrap_or_default();
-    if data.is_empty() {
+    let data_is_empty = data.is_empty();
+    if data_is_empty {
         // End of data: the scroll closes (docs/intercom-notes.md, "Paging").
         *scroll = None;
     } else if let Some(sc) = scroll.as_mut() {
         sc.next = end;
         sc.last_used = std::time::Instant::now();
     }
-    Ok(Json(json!({
+    let mut page = json!({
         "type": "list", "data": data, "pages": Value::Null, "total_count": Value::Null,
-        "scroll_param": param,
-    }))
-    .into_response())
+    });
+    // The empty last page has no scroll_param: the scroll is over (docs/intercom-notes.md,
+    // "Paging"); following the one before it again gets 404.
+    if !data_is_empty {
+        page["scroll_param"] = json!(param);
+    }
+    Ok(Json(page).into_response())
 }
 
 pub(super) async fn get_company(

@@ -84,15 +84,9 @@ async function main() {
   const sorted = seen.every((t, i) => i === 0 || seen[i - 1] >= t);
   check("POST /companies/list", listedCompanies.length > 7 && sorted,
     `${listedCompanies.length} companies, newest first: ${sorted}`);
-  // The scroll page by page to its empty page, as Intercom documents its end. (The SDK's own
-  // iterator asks again while a page carries a scroll_param, and the emulator's empty last
-  // page still carries its dead one: docs/intercom-notes.md, "Where the SDKs disagree".)
-  const scrolled = [];
-  let page = await client.companies.scroll();
-  while (page.data.length > 0) {
-    scrolled.push(...page.data.map((c) => c.id));
-    page = await page.getNextPage();
-  }
+  // The SDK's iterator asks again while a page carries a scroll_param: it ends only because
+  // the empty last page has none (docs/intercom-notes.md, "Where the SDKs disagree").
+  const scrolled = (await all(await client.companies.scroll())).map((c) => c.id);
   check("GET /companies/scroll (to the end)",
     scrolled.length === listedCompanies.length && new Set(scrolled).size === scrolled.length,
     `${scrolled.length} companies`);
