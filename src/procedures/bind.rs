@@ -25,6 +25,14 @@ pub fn arrange<E>(
     let wrong = |message: String| ProcedureError::Arguments(message);
     let mut slots: Vec<Option<E>> = procedure.params.iter().map(|_| None).collect();
     let given = args.len();
+    // The shorter positional form fills its own parameters.
+    let order: Vec<usize> = match procedure.short_form {
+        Some(short) if short.len() == given && args.iter().all(|(name, _)| name.is_none()) => short
+            .iter()
+            .filter_map(|name| procedure.param_named(name).map(|(i, _)| i))
+            .collect(),
+        _ => (0..slots.len()).collect(),
+    };
     let mut positional = 0;
     let mut any_named = false;
     for (name, expr) in args {
@@ -36,10 +44,10 @@ pub fn arrange<E>(
                         procedure.name
                     )));
                 }
-                if positional >= slots.len() {
+                let Some(&slot) = order.get(positional) else {
                     return Err(wrong(arity_message(procedure, given)));
-                }
-                slots[positional] = Some(expr);
+                };
+                slots[slot] = Some(expr);
                 positional += 1;
             }
             Some(name) => {

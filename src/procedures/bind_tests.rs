@@ -33,6 +33,25 @@ fn arrange_puts_positional_and_named_arguments_in_parameter_order() {
     )
     .unwrap();
     assert_eq!(slots, vec![Some(1), Some(2), Some(3), Some(4), None]);
+    // Skyvia's two positional arguments fill (conversation_id, snoozed_until); three are in
+    // parameter order, and names are never moved.
+    let p = proc("SnoozeConversation");
+    assert_eq!(
+        arrange(p, vec![pos(1), pos(3)]).unwrap(),
+        vec![Some(1), None, Some(3)]
+    );
+    assert_eq!(
+        arrange(p, vec![pos(1), pos(2), pos(3)]).unwrap(),
+        vec![Some(1), Some(2), Some(3)]
+    );
+    assert_eq!(
+        arrange(
+            p,
+            vec![pos(1), named("admin_id", 2), named("snoozed_until", 3)]
+        )
+        .unwrap(),
+        vec![Some(1), Some(2), Some(3)]
+    );
 }
 
 /// Procedure, arguments (name, value), expected message.
@@ -53,13 +72,13 @@ fn arrange_reports_every_kind_of_mistake_in_one_line() {
         ),
         (
             "SnoozeConversation",
-            vec![pos(1), pos(2)],
-            "SnoozeConversation(conversation_id text, admin_id text, snoozed_until timestamp) takes 3 arguments, got 2; missing snoozed_until (timestamp): When the conversation reopens; Intercom requires it",
+            vec![pos(1)],
+            "SnoozeConversation(conversation_id text, admin_id text = NULL, snoozed_until timestamp) takes 2 to 3 arguments, got 1; missing snoozed_until (timestamp): When the conversation reopens; Intercom requires it",
         ),
         (
             "SnoozeConversation",
             vec![named("conversation_id", 1), named("admin_id", 2)],
-            "SnoozeConversation(conversation_id text, admin_id text, snoozed_until timestamp) needs snoozed_until; missing snoozed_until (timestamp): When the conversation reopens; Intercom requires it",
+            "SnoozeConversation(conversation_id text, admin_id text = NULL, snoozed_until timestamp) needs snoozed_until; missing snoozed_until (timestamp): When the conversation reopens; Intercom requires it",
         ),
         (
             "ArchiveContact",

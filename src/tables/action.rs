@@ -68,6 +68,8 @@ pub struct Param {
     /// Allowed values of a text parameter (empty: any). Matched case-insensitively and sent
     /// spelled as declared.
     pub allowed: &'static [&'static str],
+    /// When omitted or NULL, the token's own admin (`GET /me`'s `id`) is sent.
+    pub token_admin: bool,
 }
 
 impl Param {
@@ -79,6 +81,7 @@ impl Param {
             default: None,
             doc,
             allowed: &[],
+            token_admin: false,
         }
     }
     /// A required text parameter.
@@ -114,6 +117,13 @@ impl Param {
     pub fn default_value(mut self, value: impl Into<Value>) -> Self {
         self.required = false;
         self.default = Some(value.into());
+        self
+    }
+    /// Makes an admin parameter optional: when omitted, the token's own admin acts (one `GET
+    /// /me` before the request).
+    pub fn or_token_admin(mut self) -> Self {
+        self.required = false;
+        self.token_admin = true;
         self
     }
     /// Restricts a text parameter to these values.
@@ -237,6 +247,9 @@ pub struct Procedure {
     pub idempotent: bool,
     /// The name of the procedure this one is an alias of (Skyvia's signatures).
     pub alias_of: Option<&'static str>,
+    /// A shorter positional form: exactly this many positional arguments fill these
+    /// parameters, in this order (Skyvia's two-argument `SnoozeConversation(id, until)`).
+    pub short_form: Option<&'static [&'static str]>,
 }
 
 impl Procedure {
@@ -261,6 +274,7 @@ impl Procedure {
             lookup: None,
             idempotent: false,
             alias_of: None,
+            short_form: None,
         }
     }
     /// Adds a parameter.
@@ -303,6 +317,11 @@ impl Procedure {
         self.example = example;
         self
     }
+    /// Declares a shorter positional form (see [`Procedure::short_form`]).
+    pub fn short_form(mut self, params: &'static [&'static str]) -> Self {
+        self.short_form = Some(params);
+        self
+    }
     /// Declares this procedure an alias of `other` (same request, other parameter order).
     pub fn alias_of(mut self, other: &'static str) -> Self {
         self.alias_of = Some(other);
@@ -325,10 +344,15 @@ impl Procedure {
         if self.method == "*" {
             return "any method and path, from the arguments".to_string();
         }
-        match &self.lookup {
-            Some(lookup) => format!("GET {} then {} {}", lookup.path, self.method, self.path),
-            None => format!("{} {}", self.method, self.path),
+        let mut first = Vec::new();
+        if let Some(admin) = self.params.iter().find(|p| p.token_admin) {
+            first.push(format!("GET /me (when {} is not given)", admin.name));
         }
+        if let Some(lookup) = &self.lookup {
+            first.push(format!("GET {}", lookup.path));
+        }
+        first.push(format!("{} {}", self.method, self.path));
+        first.join(" then ")
     }
 
     /// Number of required parameters.

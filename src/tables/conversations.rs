@@ -707,11 +707,16 @@ mod actions {
             PARTS,
         )
         .param(conversation_id())
-        .param(conversation_admin("Admin who snoozes it."))
+        .param(
+            conversation_admin("Admin who snoozes it (left out: the token's own admin).")
+                .or_token_admin(),
+        )
         .param(Param::timestamp(
             "snoozed_until",
             "When the conversation reopens; Intercom requires it",
         ))
+        // Skyvia's two-argument form: (conversation_id, snoozed_until).
+        .short_form(&["conversation_id", "snoozed_until"])
         .body(|a| Ok(part("snoozed", a, &[("snoozed_until", "snoozed_until")])))
         .columns(conversation_columns())
         .column(ResultColumn::typed(

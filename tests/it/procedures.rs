@@ -187,8 +187,8 @@ async fn bad_input_is_refused_before_any_request() {
             "ArchiveContact has no parameter named contactid; did you mean contact_id? Its parameters: contact_id",
         ),
         (
-            "CALL SnoozeConversation('1001', '991267460')",
-            "SnoozeConversation(conversation_id text, admin_id text, snoozed_until timestamp) takes 3 arguments, got 2; missing snoozed_until (timestamp): When the conversation reopens; Intercom requires it",
+            "CALL SnoozeConversation('1001')",
+            "SnoozeConversation(conversation_id text, admin_id text = NULL, snoozed_until timestamp) takes 2 to 3 arguments, got 1; missing snoozed_until (timestamp): When the conversation reopens; Intercom requires it",
         ),
         (
             "CALL SnoozeConversation('1001', '991267460', 'next tuesday')",
@@ -892,6 +892,27 @@ async fn conversations_close_snooze_open_and_assign() {
     let snoozed = get(&env, "conversations", &conversation);
     assert_eq!(snoozed["state"], "snoozed");
     assert_eq!(snoozed["snoozed_until"], 1_893_553_445);
+    // Skyvia's two-argument form: the conversation and the time; the token's own admin acts
+    // (one GET /me first).
+    env.rows(&format!(
+        "CALL OpenConversation('{conversation}', '{ADMIN}')"
+    ))
+    .await;
+    env.emulator.state.clear_requests();
+    env.rows(&format!(
+        "CALL SnoozeConversation('{conversation}', '2030-02-03T04:05:06Z')"
+    ))
+    .await;
+    let sent = env.emulator.state.requests();
+    assert_eq!(sent.len(), 2, "{:?}", env.requests());
+    assert_eq!(sent[0].path, "/me");
+    let body = sent[1].body.clone().unwrap();
+    assert_eq!(body["admin_id"], ADMIN, "{body}");
+    assert_eq!(body["snoozed_until"], 1_896_321_906, "{body}");
+    assert_eq!(
+        get(&env, "conversations", &conversation)["state"],
+        "snoozed"
+    );
 
     env.rows(&format!(
         "CALL OpenConversation('{conversation}', '{ADMIN}')"
@@ -1495,11 +1516,11 @@ fn the_repl_lists_and_describes_procedures() {
     for (line, expected) in [
         (
             "\\procs",
-            "SnoozeConversation(conversation_id text, admin_id text, snoozed_until timestamp)",
+            "SnoozeConversation(conversation_id text, admin_id text = NULL, snoozed_until timestamp)",
         ),
         (
             "\\df SnoozeConversation",
-            "Endpoint: POST /conversations/{conversation_id}/parts",
+            "Endpoint: GET /me (when admin_id is not given) then POST /conversations/{conversation_id}/parts",
         ),
         ("\\df nope_nope", "procedure nope_nope does not exist"),
     ] {
