@@ -394,6 +394,9 @@ impl EmulatorState {
                     })
                 })
                 .collect(),
+            "help_centers" => s.help_centers.clone(),
+            "collections" => s.collections.clone(),
+            "articles" => s.articles.clone(),
             "visitors" => (0..s.visitors.len())
                 .filter(|&i| s.visitors[i].converted_to.is_none())
                 .map(|i| render::visitor(s, i))

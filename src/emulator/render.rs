@@ -1254,3 +1254,19 @@ pub fn ticket_search_json(store: &Store, index: usize) -> Value {
     }
     v
 }
+
+/// `article_statistics` for an article with `views` views.
+pub fn article_statistics(views: i64) -> Value {
+    let reactions = views / 4;
+    let (happy, neutral) = if reactions > 0 {
+        (60.0, 25.0)
+    } else {
+        (0.0, 0.0)
+    };
+    let sad = if reactions > 0 { 15.0 } else { 0.0 };
+    json!({
+        "type": "article_statistics", "views": views, "conversions": views / 20,
+        "reactions": reactions, "happy_reaction_percentage": happy,
+        "neutral_reaction_percentage": neutral, "sad_reaction_percentage": sad,
+    })
+}

@@ -324,6 +324,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     seed_tickets(&mut store, &mut rng, config.tickets);
     store.subscription_types = subscription_types();
     store.visitors = visitors();
+    seed_help_center(&mut store);
     // Objects added later draw from their own generator, so the values seeded above never move.
     seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
@@ -1452,4 +1453,129 @@ fn seed_activity(store: &mut Store, rng: &mut Rng) {
             seq += 1;
         }
     }
+}
+
+/// Two help centers, their collections and sections, and articles (some translated into
+/// French, some drafts), derived from the seed's fixed clock: no randomness, so adding them
+/// moved no other seeded value.
+fn seed_help_center(store: &mut Store) {
+    use serde_json::Value;
+    let ws = store.workspace_id.clone();
+    let at = |days: i64| SEED_NOW - days * DAY;
+    store.help_centers = [
+        ("81", "acme-help", "Acme Help Center", true),
+        ("82", "acme-internal", "Acme Internal Docs", false),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (id, identifier, name, live))| {
+        json!({
+            "id": id, "workspace_id": ws, "created_at": at(300 - i as i64),
+            "updated_at": at(30 - i as i64), "identifier": identifier,
+            "website_turned_on": live, "display_name": name,
+            "url": format!("https://help.example.test/{identifier}"),
+            "custom_domain": if *live { json!("help.example.test") } else { Value::Null },
+        })
+    })
+    .collect();
+    // (id, name, parent, help center, icon)
+    let collections: [(&str, &str, Option<&str>, i64, &str); 7] = [
+        ("170", "Getting started", None, 81, "rocket"),
+        ("171", "Billing", None, 81, "credit-card"),
+        ("172", "Integrations", None, 81, "plug"),
+        ("173", "Invoices", Some("171"), 81, "receipt"),
+        ("174", "Refunds", Some("171"), 81, "arrow-left"),
+        ("175", "Runbooks", None, 82, "book-bookmark"),
+        ("176", "On-call", Some("175"), 82, "bell"),
+    ];
+    store.collections = collections
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, parent, hc, icon))| {
+            let description = format!("Everything about {}.", name.to_lowercase());
+            let mut translated = json!({
+                "type": "group_translated_content",
+                "en": {"type": "group_content", "name": name, "description": description},
+            });
+            if i % 3 == 0 {
+                translated["fr"] = json!({"type": "group_content", "name": format!("{name} (fr)"), "description": format!("Tout sur {}.", name.to_lowercase())});
+            }
+            json!({
+                "id": id, "workspace_id": ws, "name": name, "description": description,
+                "created_at": at(280 - i as i64 * 3), "updated_at": at(40 - i as i64 * 2),
+                "url": format!("https://help.example.test/en/collections/{id}"),
+                "icon": icon, "order": i + 1, "default_locale": "en",
+                "translated_content": translated, "parent_id": parent,
+                "help_center_id": if parent.is_some() { Value::Null } else { json!(hc) },
+            })
+        })
+        .collect();
+    let titles = [
+        "How to invite your team",
+        "Setting up single sign-on",
+        "Changing your plan",
+        "Where to find your invoices",
+        "Requesting a refund",
+        "Connecting Slack",
+        "Connecting Salesforce",
+        "Exporting your data",
+        "Resetting a password",
+        "Two-factor authentication",
+        "Paying by bank transfer",
+        "Refunds for annual plans",
+        "Webhooks explained",
+        "API rate limits",
+        "Deleting your account",
+        "Incident runbook",
+        "Paging the on-call engineer",
+        "Escalating a bug report",
+        "Using the mobile app",
+        "Keyboard shortcuts",
+        "Custom domains for the help center",
+        "Translating articles",
+    ];
+    let parents = [
+        "170", "170", "171", "173", "174", "172", "172", "170", "170", "170", "173", "174", "172",
+        "172", "171", "175", "176", "175",
+    ];
+    let authors: Vec<u64> = store.admins.iter().map(|a| a.id).collect();
+    store.articles = titles
+        .iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let id = (45 + i).to_string();
+            let parent = parents.get(i).copied();
+            let author = authors[i % authors.len().max(1)];
+            let state = if i % 5 == 4 { "draft" } else { "published" };
+            let (created, updated) = (at(250 - i as i64 * 7), at(20 - i as i64 % 17));
+            let slug: String = title.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+            let description = format!("{title}, step by step.");
+            let body = format!("<p>{title}: what to do, and what to check afterwards.</p>");
+            let url = format!("https://help.example.test/en/articles/{id}-{slug}");
+            let mut translated = json!({
+                "type": "article_translated_content",
+                "en": {"type": "article_content", "title": title, "description": description, "body": body,
+                       "author_id": author, "state": state, "created_at": created, "updated_at": updated, "url": url},
+            });
+            if i % 3 == 0 {
+                translated["fr"] = json!({"type": "article_content", "title": format!("{title} (fr)"),
+                    "description": format!("{title}, étape par étape."), "body": format!("<p>{title} : la marche à suivre.</p>"),
+                    "author_id": author, "state": if i % 2 == 0 { "published" } else { "draft" },
+                    "created_at": created + DAY, "updated_at": updated,
+                    "url": format!("https://help.example.test/fr/articles/{id}-{slug}")});
+            }
+            let views = (i as i64 * 37) % 500;
+            json!({
+                "type": "article", "id": id, "workspace_id": ws, "title": title,
+                "description": description, "body": body, "author_id": author, "state": state,
+                "created_at": created, "updated_at": updated, "url": url,
+                "parent_id": parent.and_then(|p| p.parse::<i64>().ok()),
+                "parent_ids": parent.and_then(|p| p.parse::<i64>().ok()).into_iter().collect::<Vec<_>>(),
+                "parent_type": parent.map(|p| if ["173", "174", "176"].contains(&p) { "section" } else { "collection" }),
+                "default_locale": "en", "translated_content": translated,
+                "statistics": super::render::article_statistics(views),
+                "tags": {"type": "tag.list", "tags": []},
+            })
+        })
+        .collect();
 }

@@ -517,6 +517,11 @@ pub struct Store {
     pub events: Vec<DataEvent>,
     pub away_status_reasons: Vec<AwayStatusReason>,
     pub activity_logs: Vec<ActivityLog>,
+    /// The Help Center, as the JSON of the spec's `help_center`, `collection` and `article`
+    /// schemas (see `routes::help_center`).
+    pub help_centers: Vec<serde_json::Value>,
+    pub collections: Vec<serde_json::Value>,
+    pub articles: Vec<serde_json::Value>,
     /// Jobs of `POST /tickets/enqueue`: each the index of the ticket it created (job ids are
     /// their position + 1).
     pub jobs: Vec<u32>,

@@ -542,6 +542,30 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "help_centers",
+            "id = 'h1'",
+            "GET /help_center/help_centers/{id} for ids [\"h1\"]",
+            Exact,
+        ),
+        (
+            "collections",
+            "id = 'c1'",
+            "GET /help_center/collections/{id} for ids [\"c1\"]",
+            Exact,
+        ),
+        (
+            "articles",
+            "id = 'a1'",
+            "GET /articles/{id} for ids [\"a1\"]",
+            Exact,
+        ),
+        (
+            "article_statistics",
+            "article_id = 'a1'",
+            "GET /articles/{id} for ids [\"a1\"]",
+            Exact,
+        ),
+        (
             "jobs",
             "id = 'j1'",
             "GET /jobs/status/{id} for ids [\"j1\"]",

@@ -12,6 +12,7 @@ mod contacts;
 mod conversations;
 pub mod custom;
 mod events;
+mod help_center;
 mod jobs;
 mod notes;
 pub mod path;
@@ -616,6 +617,10 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         teams::teams(),
         ticket_states::ticket_states(),
         jobs::jobs(),
+        help_center::help_centers(),
+        help_center::collections(),
+        help_center::articles(),
+        help_center::article_statistics(),
         tickets::tickets(),
         tickets::ticket_contacts(),
     ];

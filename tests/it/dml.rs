@@ -966,3 +966,90 @@ async fn a_ticket_types_table_creates_and_changes_tickets_of_its_type() {
     );
     assert!(find_by(&env, "tickets", "id", &id).is_none());
 }
+
+#[tokio::test]
+async fn help_center_collections_and_articles_are_written() {
+    let env = start().await;
+    env.emulator.state.clear_requests();
+    let made = env
+        .rows(
+            "INSERT INTO collections (name, description, help_center_id) \
+             VALUES ('Security', 'Keeping accounts safe', 81) RETURNING id, name, help_center_id",
+        )
+        .await;
+    let collection = made[0][0].clone();
+    assert_eq!(made[0][1..], ["Security", "81"]);
+    assert_eq!(writes(&env), ["POST /help_center/collections"]);
+    let section = env
+        .rows(&format!(
+            "INSERT INTO collections (name, parent_id) VALUES ('Passwords', '{collection}') RETURNING id, parent_id"
+        ))
+        .await;
+    assert_eq!(section[0][1], collection);
+
+    env.emulator.state.clear_requests();
+    let article = env
+        .rows(&format!(
+            "INSERT INTO articles (title, body, author_id, state, parent_id, translated_content) \
+             VALUES ('Resetting 2FA', '<p>Steps</p>', {ADMIN}, 'published', {collection}, \
+             '{{\"fr\": {{\"title\": \"Réinitialiser la 2FA\", \"state\": \"draft\"}}}}') \
+             RETURNING id, state, parent_id, translated_content->'fr'->>'title'"
+        ))
+        .await;
+    let sent = env.emulator.state.requests();
+    let post = sent.iter().find(|r| r.method == "POST").unwrap();
+    assert_eq!(
+        post.body.clone().unwrap(),
+        serde_json::json!({
+            "title": "Resetting 2FA", "body": "<p>Steps</p>", "author_id": ADMIN.parse::<i64>().unwrap(),
+            "state": "published", "parent_id": collection.parse::<i64>().unwrap(),
+            "translated_content": {"fr": {"title": "Réinitialiser la 2FA", "state": "draft"}},
+        })
+    );
+    let id = article[0][0].clone();
+    assert_eq!(
+        article[0][1..],
+        ["published", collection.as_str(), "Réinitialiser la 2FA"]
+    );
+    let n = count(
+        &env,
+        &format!(
+            "UPDATE articles SET state = 'draft', title = 'Resetting two-factor' WHERE id = '{id}'"
+        ),
+    )
+    .await;
+    assert_eq!(n, 1);
+    let stored = find_by(&env, "articles", "id", &id).unwrap();
+    assert_eq!(
+        (field(&stored, "state"), field(&stored, "title")),
+        ("draft".into(), "Resetting two-factor".into())
+    );
+    assert_eq!(
+        field(&stored, "translated_content.en.title"),
+        "Resetting two-factor"
+    );
+    // Required columns are checked before anything is sent; a bad author is Intercom's error.
+    let message = refused(&env, "INSERT INTO articles (title) VALUES ('No author')").await;
+    assert!(message.contains("author_id"), "{message}");
+    let message = refused(&env, "INSERT INTO collections (description) VALUES ('x')").await;
+    assert!(message.contains("name"), "{message}");
+    let message = env
+        .error("INSERT INTO articles (title, author_id) VALUES ('x', 1)")
+        .await;
+    assert!(message.contains("author_id 1 is not an admin"), "{message}");
+
+    assert_eq!(
+        count(&env, &format!("DELETE FROM articles WHERE id = '{id}'")).await,
+        1
+    );
+    assert!(find_by(&env, "articles", "id", &id).is_none());
+    assert_eq!(
+        count(
+            &env,
+            &format!("DELETE FROM collections WHERE id = '{collection}'")
+        )
+        .await,
+        1
+    );
+    assert!(find_by(&env, "collections", "id", &collection).is_none());
+}

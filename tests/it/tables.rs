@@ -831,3 +831,87 @@ async fn each_ticket_type_is_a_table_with_typed_attributes() {
     let count = env.rows("SELECT count(*) FROM bug_report_tickets").await;
     assert_eq!(count[0][0], of_type("95").len().to_string());
 }
+
+#[tokio::test]
+async fn the_help_center_is_read_as_intercom_answers_it() {
+    let env = start().await;
+    let want = expected(
+        &env,
+        "help_centers",
+        &["id", "identifier", "display_name", "website_turned_on"],
+    );
+    let got = env
+        .rows("SELECT id, identifier, display_name, website_turned_on FROM help_centers")
+        .await;
+    assert_eq!(sorted(got), sorted(want));
+    let want = expected(
+        &env,
+        "collections",
+        &["id", "name", "parent_id", "help_center_id", "order"],
+    );
+    let got = env
+        .rows("SELECT id, name, parent_id, help_center_id, sort_order FROM collections")
+        .await;
+    assert!(want.iter().any(|c| c[2] != "NULL"), "sections are seeded");
+    assert_eq!(sorted(got), sorted(want));
+    let want = expected(
+        &env,
+        "articles",
+        &[
+            "id",
+            "title",
+            "state",
+            "author_id",
+            "parent_id",
+            "parent_type",
+            "translated_content.fr.title",
+        ],
+    );
+    let got = env
+        .rows(
+            "SELECT id, title, state, author_id, parent_id, parent_type, \
+             translated_content->'fr'->>'title' FROM articles",
+        )
+        .await;
+    assert_eq!(sorted(got), sorted(want.clone()));
+    assert!(want.iter().any(|a| a[6] != "NULL") && want.iter().any(|a| a[2] == "draft"));
+    // Statistics come from each article's own GET: one request per article asked for.
+    let ids: Vec<String> = want.iter().take(3).map(|a| a[0].clone()).collect();
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT article_id, views, conversions, reactions FROM article_statistics \
+             WHERE article_id IN ('{}') ORDER BY article_id",
+            ids.join("', '")
+        ))
+        .await;
+    assert_eq!(env.requests().len(), 3, "{:?}", env.requests());
+    for row in &got {
+        let article = env
+            .emulator
+            .state
+            .snapshot("articles")
+            .into_iter()
+            .find(|a| field(a, "id") == row[0])
+            .unwrap();
+        for (i, key) in ["views", "conversions", "reactions"].iter().enumerate() {
+            assert_eq!(row[i + 1], field(&article, &format!("statistics.{key}")));
+        }
+    }
+    assert_eq!(got.len(), 3);
+    // By id: one GET; an unknown id is no row.
+    env.emulator.state.clear_requests();
+    let one = env
+        .rows(&format!(
+            "SELECT title FROM articles WHERE id = '{}'",
+            ids[0]
+        ))
+        .await;
+    assert_eq!(one.len(), 1);
+    assert_eq!(env.requests(), [format!("GET /articles/{}", ids[0])]);
+    assert!(
+        env.rows("SELECT id FROM collections WHERE id = '999999'")
+            .await
+            .is_empty()
+    );
+}

@@ -18,6 +18,7 @@ mod conversation_writes;
 mod conversations;
 mod data_attributes;
 mod events;
+mod help_center;
 mod messages;
 mod notes;
 mod paging;
@@ -115,6 +116,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/messages"),
     ("POST", "/tickets"),
     ("POST", "/tickets/enqueue"),
+    ("GET", "/help_center/help_centers"),
+    ("GET", "/help_center/help_centers/{help_center_id}"),
+    ("GET", "/help_center/collections"),
+    ("POST", "/help_center/collections"),
+    ("GET", "/help_center/collections/{collection_id}"),
+    ("PUT", "/help_center/collections/{collection_id}"),
+    ("DELETE", "/help_center/collections/{collection_id}"),
+    ("GET", "/articles"),
+    ("POST", "/articles"),
+    ("GET", "/articles/{article_id}"),
+    ("PUT", "/articles/{article_id}"),
+    ("DELETE", "/articles/{article_id}"),
     ("GET", "/jobs/status/{job_id}"),
     ("PUT", "/tickets/{ticket_id}"),
     ("DELETE", "/tickets/{ticket_id}"),
@@ -302,6 +315,34 @@ pub fn api_routes() -> Router<EmulatorState> {
         )
         .route("/tickets", post(ticket_writes::create))
         .route("/tickets/enqueue", post(ticket_writes::enqueue))
+        .route(
+            "/help_center/help_centers",
+            get(help_center::list_help_centers),
+        )
+        .route(
+            "/help_center/help_centers/{help_center_id}",
+            get(help_center::get_help_center),
+        )
+        .route(
+            "/help_center/collections",
+            get(help_center::list_collections).post(help_center::create_collection),
+        )
+        .route(
+            "/help_center/collections/{collection_id}",
+            get(help_center::get_collection)
+                .put(help_center::update_collection)
+                .delete(help_center::delete_collection),
+        )
+        .route(
+            "/articles",
+            get(help_center::list_articles).post(help_center::create_article),
+        )
+        .route(
+            "/articles/{article_id}",
+            get(help_center::get_article)
+                .put(help_center::update_article)
+                .delete(help_center::delete_article),
+        )
         .route("/jobs/status/{job_id}", get(ticket_writes::job_status))
         .route("/tickets/search", post(tickets::search_tickets))
         .route(
