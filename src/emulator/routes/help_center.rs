@@ -275,7 +275,7 @@ pub(super) async fn delete_collection(
             }
         }
         for a in &mut store.articles {
-            if a["parent_id"].to_string() == gone_id {
+            if a["parent_id"].as_i64().map(|p| p.to_string()).as_ref() == Some(&gone_id) {
                 a["parent_id"] = Value::Null;
                 a["parent_type"] = Value::Null;
                 a["parent_ids"] = json!([]);
@@ -468,7 +468,7 @@ pub(super) async fn create_article(
         });
         fields.insert(
             "state".into(),
-            json!(state.clone().unwrap_or_else(|| "draft".into())),
+            json!(state.unwrap_or("draft")),
         );
         set_content(&mut article, "en", &fields, at);
         for (locale, value) in content.into_iter().flatten() {
