@@ -537,6 +537,8 @@ async fn every_route_answers() {
         ("{help_center_id}", first("help_centers", "id")),
         ("{collection_id}", first("collections", "id")),
         ("{article_id}", first("articles", "id")),
+        ("{news_item_id}", first("news_items", "id")),
+        ("{newsfeed_id}", first("newsfeeds", "id")),
         ("{team_id}", first("teams", "id")),
         ("{tag_id}", first("tags", "id")),
         ("{segment_id}", first("segments", "id")),
@@ -561,6 +563,8 @@ async fn every_route_answers() {
         match path.as_str() {
             "/visitors" => path = format!("/visitors?user_id={}", first("visitors", "user_id")),
             "/admins/activity_logs" => path.push_str("?created_at_after=0"),
+            "/brands/{id}" => path = format!("/brands/{}", first("brands", "id")),
+            "/emails/{id}" => path = format!("/emails/{}", first("emails", "id")),
             "/events" => {
                 path = format!(
                     "/events?type=user&intercom_user_id={}",

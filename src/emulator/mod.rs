@@ -397,6 +397,11 @@ impl EmulatorState {
             "help_centers" => s.help_centers.clone(),
             "collections" => s.collections.clone(),
             "articles" => s.articles.clone(),
+            "news_items" => s.news_items.clone(),
+            "newsfeeds" => s.newsfeeds.clone(),
+            "brands" => s.brands.clone(),
+            "emails" => s.emails.clone(),
+            "ip_allowlist" => vec![s.ip_allowlist.clone()],
             "visitors" => (0..s.visitors.len())
                 .filter(|&i| s.visitors[i].converted_to.is_none())
                 .map(|i| render::visitor(s, i))

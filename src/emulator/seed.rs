@@ -325,6 +325,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     store.subscription_types = subscription_types();
     store.visitors = visitors();
     seed_help_center(&mut store);
+    seed_news_and_brands(&mut store);
     // Objects added later draw from their own generator, so the values seeded above never move.
     seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
@@ -1578,4 +1579,85 @@ fn seed_help_center(store: &mut Store) {
             })
         })
         .collect();
+}
+
+/// Two newsfeeds and their news items, two brands with their sender addresses, and the IP
+/// allowlist, from the seed's fixed clock (no randomness: no other seeded value moved).
+fn seed_news_and_brands(store: &mut Store) {
+    let ws = store.workspace_id.clone();
+    let at = |days: i64| SEED_NOW - days * DAY;
+    store.newsfeeds = [("53", "Messenger"), ("54", "Help Center")]
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name))| {
+            json!({"id": id, "type": "newsfeed", "name": name,
+                   "created_at": at(200 - i as i64), "updated_at": at(20 - i as i64)})
+        })
+        .collect();
+    let titles = [
+        "Dark mode is here",
+        "New: scheduled exports",
+        "Faster search",
+        "Holiday support hours",
+        "Pricing update",
+        "Mobile app 3.0",
+        "Webhooks for tickets",
+    ];
+    let senders: Vec<u64> = store.admins.iter().map(|a| a.id).collect();
+    store.news_items = titles
+        .iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let live = i % 4 != 3;
+            let feeds: Vec<serde_json::Value> = match i % 3 {
+                0 => vec![json!({"newsfeed_id": 53, "published_at": at(60 - i as i64)})],
+                1 => vec![
+                    json!({"newsfeed_id": 53, "published_at": at(60 - i as i64)}),
+                    json!({"newsfeed_id": 54, "published_at": at(59 - i as i64)}),
+                ],
+                _ => vec![],
+            };
+            json!({
+                "id": (29 + i).to_string(), "type": "news-item", "workspace_id": ws,
+                "title": title, "body": format!("<p>{title}.</p>"),
+                "sender_id": senders[i % senders.len().max(1)],
+                "state": if live { "live" } else { "draft" },
+                "labels": if i % 2 == 0 { json!(["Product", "New"]) } else { json!([]) },
+                "cover_image_url": if i == 0 { json!("https://images.example.test/dark.png") } else { json!(null) },
+                "reactions": ["👍", "🎉", null],
+                "deliver_silently": i % 5 == 2,
+                "newsfeed_assignments": feeds,
+                "created_at": at(90 - i as i64 * 5), "updated_at": at(30 - i as i64 * 3),
+            })
+        })
+        .collect();
+    store.brands = [
+        ("10", "Acme", true, "81", "15"),
+        ("11", "Acme Premium", false, "82", "16"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (id, name, default, hc, address))| {
+        json!({"type": "brand", "id": id, "name": name, "is_default": default,
+                   "created_at": at(400 - i as i64 * 50), "updated_at": at(40 - i as i64),
+                   "help_center_id": hc, "default_address_settings_id": address})
+    })
+    .collect();
+    store.emails = [
+        ("1", "support@acme.example", true, "10", true),
+        ("2", "hello@acme.example", true, "10", false),
+        ("3", "vip@premium.acme.example", false, "11", false),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (id, email, verified, brand, forwarding))| {
+        let domain = email.split('@').nth(1).unwrap_or_default();
+        json!({"type": "email_setting", "id": id, "email": email, "verified": verified,
+               "domain": domain, "brand_id": brand, "forwarding_enabled": forwarding,
+               "forwarded_email_last_received_at": if *forwarding { json!(at(1)) } else { json!(null) },
+               "created_at": at(380 - i as i64 * 10), "updated_at": at(10 + i as i64)})
+    })
+    .collect();
+    store.ip_allowlist = json!({"type": "ip_allowlist", "enabled": false,
+                                "ip_allowlist": ["192.0.2.0/24", "198.51.100.7"]});
 }

@@ -522,6 +522,13 @@ pub struct Store {
     pub help_centers: Vec<serde_json::Value>,
     pub collections: Vec<serde_json::Value>,
     pub articles: Vec<serde_json::Value>,
+    /// News (`news_item`, `newsfeed`), brands (`brand`), sender addresses (`email_setting`)
+    /// and the IP allowlist (`ip_allowlist`), as the spec's schemas describe them.
+    pub news_items: Vec<serde_json::Value>,
+    pub newsfeeds: Vec<serde_json::Value>,
+    pub brands: Vec<serde_json::Value>,
+    pub emails: Vec<serde_json::Value>,
+    pub ip_allowlist: serde_json::Value,
     /// Jobs of `POST /tickets/enqueue`: each the index of the ticket it created (job ids are
     /// their position + 1).
     pub jobs: Vec<u32>,

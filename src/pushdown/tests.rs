@@ -566,6 +566,42 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "news_items",
+            "id = 'n1'",
+            "GET /news/news_items/{id} for ids [\"n1\"]",
+            Exact,
+        ),
+        (
+            "newsfeeds",
+            "id = 'f1'",
+            "GET /news/newsfeeds/{id} for ids [\"f1\"]",
+            Exact,
+        ),
+        (
+            "newsfeed_items",
+            "newsfeed_id = 'f1'",
+            "GET /news/newsfeeds/{id}/items for ids [\"f1\"]",
+            Exact,
+        ),
+        (
+            "brands",
+            "id = 'b1'",
+            "GET /brands/{id} for ids [\"b1\"]",
+            Exact,
+        ),
+        (
+            "emails",
+            "id = 'e1'",
+            "GET /emails/{id} for ids [\"e1\"]",
+            Exact,
+        ),
+        (
+            "ip_allowlist",
+            "",
+            "GET /ip_allowlist (single pages)",
+            Exact,
+        ),
+        (
             "jobs",
             "id = 'j1'",
             "GET /jobs/status/{id} for ids [\"j1\"]",

@@ -14,6 +14,7 @@ pub mod custom;
 mod events;
 mod help_center;
 mod jobs;
+mod news;
 mod notes;
 pub mod path;
 mod segments;
@@ -25,6 +26,7 @@ mod tickets;
 pub mod typed_tickets;
 pub mod value;
 mod visitors;
+mod workspace;
 pub mod write;
 
 use std::sync::{Arc, LazyLock};
@@ -621,6 +623,12 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         help_center::collections(),
         help_center::articles(),
         help_center::article_statistics(),
+        news::news_items(),
+        news::newsfeeds(),
+        news::newsfeed_items(),
+        workspace::brands(),
+        workspace::emails(),
+        workspace::ip_allowlist(),
         tickets::tickets(),
         tickets::ticket_contacts(),
     ];

@@ -1053,3 +1053,94 @@ async fn help_center_collections_and_articles_are_written() {
     );
     assert!(find_by(&env, "collections", "id", &collection).is_none());
 }
+
+#[tokio::test]
+async fn news_items_and_the_ip_allowlist_are_written() {
+    let env = start().await;
+    env.emulator.state.clear_requests();
+    let made = env
+        .rows(&format!(
+            "INSERT INTO news_items (title, body, sender_id, state, labels, newsfeed_assignments) \
+             VALUES ('Dark mode', '<p>Here.</p>', {ADMIN}, 'live', '[\"Product\"]', \
+             '[{{\"newsfeed_id\": 54, \"published_at\": 1767225600}}]') RETURNING id, state, labels"
+        ))
+        .await;
+    let id = made[0][0].clone();
+    assert_eq!(made[0][1..], ["live", r#"["Product"]"#]);
+    let post = env
+        .emulator
+        .state
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert_eq!(
+        post.body.unwrap(),
+        serde_json::json!({
+            "title": "Dark mode", "body": "<p>Here.</p>", "sender_id": ADMIN.parse::<i64>().unwrap(),
+            "state": "live", "labels": ["Product"],
+            "newsfeed_assignments": [{"newsfeed_id": 54, "published_at": 1_767_225_600}],
+        })
+    );
+    // Live in feed 54 now.
+    let feed = env
+        .rows(&format!(
+            "SELECT title FROM newsfeed_items WHERE newsfeed_id = '54' AND news_item_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(feed, [["Dark mode"]]);
+    // UPDATE sends the row's title and sender with what it sets (Intercom requires both).
+    env.emulator.state.clear_requests();
+    assert_eq!(
+        count(
+            &env,
+            &format!("UPDATE news_items SET state = 'draft' WHERE id = '{id}'")
+        )
+        .await,
+        1
+    );
+    let put = env
+        .emulator
+        .state
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT")
+        .unwrap();
+    assert_eq!(
+        put.body.unwrap(),
+        serde_json::json!({"title": "Dark mode", "sender_id": ADMIN.parse::<i64>().unwrap(), "state": "draft"})
+    );
+    assert_eq!(
+        field(&find_by(&env, "news_items", "id", &id).unwrap(), "state"),
+        "draft"
+    );
+    let message = refused(&env, "INSERT INTO news_items (title) VALUES ('x')").await;
+    assert!(message.contains("sender_id"), "{message}");
+    assert_eq!(
+        count(&env, &format!("DELETE FROM news_items WHERE id = '{id}'")).await,
+        1
+    );
+    assert!(find_by(&env, "news_items", "id", &id).is_none());
+
+    // The IP allowlist: one row, changed by UPDATE (a WHERE clause is still required).
+    let rows = env
+        .rows(
+            "UPDATE ip_allowlist SET enabled = true, ip_allowlist = '[\"203.0.113.0/24\"]' \
+             WHERE true RETURNING enabled, ip_allowlist",
+        )
+        .await;
+    assert_eq!(rows, [["true", r#"["203.0.113.0/24"]"#]]);
+    let stored = &snapshot(&env, "ip_allowlist")[0];
+    assert_eq!(
+        stored["ip_allowlist"],
+        serde_json::json!(["203.0.113.0/24"])
+    );
+    let message = refused(&env, "UPDATE ip_allowlist SET enabled = false").await;
+    assert!(message.contains("WHERE"), "{message}");
+    let message = env
+        .error("UPDATE ip_allowlist SET ip_allowlist = '[\"not an address\"]' WHERE true")
+        .await;
+    assert!(message.contains("CIDR"), "{message}");
+    let message = refused(&env, "DELETE FROM ip_allowlist WHERE true").await;
+    assert!(message.contains("UPDATE"), "{message}");
+}

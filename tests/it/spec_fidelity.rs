@@ -386,6 +386,8 @@ struct Ids {
     help_centers: Vec<String>,
     news_items: Vec<String>,
     newsfeeds: Vec<String>,
+    brands: Vec<String>,
+    emails: Vec<String>,
     data_attributes: Vec<String>,
     subscription_types: Vec<String>,
     calls: Vec<String>,
@@ -447,6 +449,8 @@ async fn discover(h: &mut Harness) -> Ids {
     ids.help_centers = h.get("/help_center/help_centers").await.ids("data");
     ids.news_items = h.get("/news/news_items").await.ids("data");
     ids.newsfeeds = h.get("/news/newsfeeds").await.ids("data");
+    ids.brands = h.get("/brands").await.ids("data");
+    ids.emails = h.get("/emails").await.ids("data");
     ids.data_attributes = h.get("/data_attributes").await.ids("data");
     ids.subscription_types = h.get("/subscription_types").await.ids("data");
     ids.calls = h.get("/calls").await.ids("data");
@@ -1011,7 +1015,8 @@ async fn exercise_writes(h: &mut Harness) {
     if let Some(n) = news.id() {
         h.put(
             &format!("/news/news_items/{n}"),
-            json!({"title": "Spec news 2"}),
+            // `news_item_request` requires both on update as well.
+            json!({"title": "Spec news 2", "sender_id": admin_num}),
         )
         .await;
         h.delete(&format!("/news/news_items/{n}"), None).await;
@@ -1073,6 +1078,8 @@ async fn exercise_fallback(h: &mut Harness) {
                     "help_centers" => &ids.help_centers,
                     "news_items" => &ids.news_items,
                     "newsfeeds" => &ids.newsfeeds,
+                    "brands" => &ids.brands,
+                    "emails" => &ids.emails,
                     "data_attributes" => &ids.data_attributes,
                     "subscriptions" => &ids.subscription_types,
                     "calls" => &ids.calls,

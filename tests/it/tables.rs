@@ -915,3 +915,80 @@ async fn the_help_center_is_read_as_intercom_answers_it() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn news_brands_emails_and_the_ip_allowlist_are_read_as_intercom_answers_them() {
+    let env = start().await;
+    let want = expected(
+        &env,
+        "news_items",
+        &[
+            "id",
+            "title",
+            "state",
+            "sender_id",
+            "labels",
+            "deliver_silently",
+        ],
+    );
+    let got = env
+        .rows("SELECT id, title, state, sender_id, labels, deliver_silently FROM news_items")
+        .await;
+    assert_eq!(sorted(got), sorted(want));
+    // A feed's items are its live ones: computed here from the items' assignments.
+    let mut want: Vec<Vec<String>> = Vec::new();
+    for item in env.emulator.state.snapshot("news_items") {
+        if item["state"] != "live" {
+            continue;
+        }
+        for a in item["newsfeed_assignments"].as_array().unwrap() {
+            want.push(vec![field(a, "newsfeed_id"), field(&item, "id")]);
+        }
+    }
+    assert!(want.len() > 2, "{want:?}");
+    let got = env
+        .rows("SELECT newsfeed_id, news_item_id FROM newsfeed_items")
+        .await;
+    assert_eq!(sorted(got), sorted(want));
+    let feeds = env.rows("SELECT id, name FROM newsfeeds").await;
+    assert_eq!(sorted(feeds), expected(&env, "newsfeeds", &["id", "name"]));
+    let brands = env
+        .rows("SELECT id, name, is_default, help_center_id FROM brands")
+        .await;
+    assert_eq!(
+        sorted(brands),
+        expected(
+            &env,
+            "brands",
+            &["id", "name", "is_default", "help_center_id"]
+        )
+    );
+    let emails = env
+        .rows("SELECT id, email, brand_id, forwarding_enabled FROM emails")
+        .await;
+    assert_eq!(
+        sorted(emails),
+        expected(
+            &env,
+            "emails",
+            &["id", "email", "brand_id", "forwarding_enabled"]
+        )
+    );
+    let list = env
+        .rows("SELECT enabled, ip_allowlist FROM ip_allowlist")
+        .await;
+    assert_eq!(
+        list,
+        expected(&env, "ip_allowlist", &["enabled", "ip_allowlist"])
+    );
+    // One brand by id is one GET; an unknown one is no row.
+    env.emulator.state.clear_requests();
+    let one = env.rows("SELECT name FROM brands WHERE id = '11'").await;
+    assert_eq!(one, [["Acme Premium"]]);
+    assert_eq!(env.requests(), ["GET /brands/11"]);
+    assert!(
+        env.rows("SELECT email FROM emails WHERE id = '404'")
+            .await
+            .is_empty()
+    );
+}

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use super::ApiResult;
 use super::body::Body;
-use super::paging::{number_pages, page_param, page_range, params, per_page_param};
+use super::documents::{find, id_of, next_id, page_of};
 use super::shared::{admin, now};
 use crate::emulator::render;
 use crate::emulator::store::Store;
@@ -24,57 +24,6 @@ use crate::emulator::{ApiError, EmulatorState};
 
 /// The fields of one locale's article content (`article_content`).
 const ARTICLE_CONTENT: [&str; 5] = ["title", "description", "body", "author_id", "state"];
-
-fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "Resource Not Found")
-}
-
-fn id_of(object: &Value) -> &str {
-    object.get("id").and_then(Value::as_str).unwrap_or_default()
-}
-
-fn find(list: &[Value], id: &str) -> Result<usize, ApiError> {
-    list.iter()
-        .position(|o| id_of(o) == id.trim())
-        .ok_or_else(not_found)
-}
-
-/// A page of `list` (newest `updated_at` first), as `{type: list, data, total_count, pages}`.
-fn page_of(
-    list: &[Value],
-    q: Option<String>,
-    per_page_default: usize,
-    shape: fn(&Value) -> Value,
-) -> ApiResult {
-    let p = params(q);
-    let (page, per_page) = (page_param(&p)?, per_page_param(&p, per_page_default)?);
-    let mut order: Vec<&Value> = list.iter().collect();
-    order.sort_by_key(|o| {
-        let updated = o.get("updated_at").and_then(Value::as_i64).unwrap_or(0);
-        (
-            std::cmp::Reverse(updated),
-            id_of(o).parse::<u64>().unwrap_or(0),
-        )
-    });
-    let data: Vec<Value> = order[page_range(page, per_page, order.len())]
-        .iter()
-        .map(|o| shape(o))
-        .collect();
-    Ok(Json(json!({
-        "type": "list", "data": data, "total_count": order.len(),
-        "pages": number_pages(page, per_page, order.len()),
-    }))
-    .into_response())
-}
-
-/// A fresh numeric id above every id of `list` (ids are numeric strings).
-fn next_id(list: &[Value], first: u64) -> String {
-    let max = list
-        .iter()
-        .filter_map(|o| id_of(o).parse::<u64>().ok())
-        .max();
-    max.map_or(first, |m| m + 1).to_string()
-}
 
 /// `GET /help_center/help_centers`: every help center at once.
 pub(super) async fn list_help_centers(State(emulator): State<EmulatorState>) -> Json<Value> {

@@ -17,9 +17,11 @@ mod contacts;
 mod conversation_writes;
 mod conversations;
 mod data_attributes;
+mod documents;
 mod events;
 mod help_center;
 mod messages;
+mod news;
 mod notes;
 mod paging;
 mod replies;
@@ -30,6 +32,7 @@ mod ticket_types;
 mod ticket_writes;
 mod tickets;
 mod visitors;
+mod workspace;
 
 use axum::Router;
 use axum::response::Response;
@@ -128,6 +131,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/articles/{article_id}"),
     ("PUT", "/articles/{article_id}"),
     ("DELETE", "/articles/{article_id}"),
+    ("GET", "/news/news_items"),
+    ("POST", "/news/news_items"),
+    ("GET", "/news/news_items/{news_item_id}"),
+    ("PUT", "/news/news_items/{news_item_id}"),
+    ("DELETE", "/news/news_items/{news_item_id}"),
+    ("GET", "/news/newsfeeds"),
+    ("GET", "/news/newsfeeds/{newsfeed_id}"),
+    ("GET", "/news/newsfeeds/{newsfeed_id}/items"),
+    ("GET", "/brands"),
+    ("GET", "/brands/{id}"),
+    ("GET", "/emails"),
+    ("GET", "/emails/{id}"),
+    ("GET", "/ip_allowlist"),
+    ("PUT", "/ip_allowlist"),
     ("GET", "/jobs/status/{job_id}"),
     ("PUT", "/tickets/{ticket_id}"),
     ("DELETE", "/tickets/{ticket_id}"),
@@ -332,6 +349,30 @@ pub fn api_routes() -> Router<EmulatorState> {
             get(help_center::get_collection)
                 .put(help_center::update_collection)
                 .delete(help_center::delete_collection),
+        )
+        .route(
+            "/news/news_items",
+            get(news::list_news_items).post(news::create_news_item),
+        )
+        .route(
+            "/news/news_items/{news_item_id}",
+            get(news::get_news_item)
+                .put(news::update_news_item)
+                .delete(news::delete_news_item),
+        )
+        .route("/news/newsfeeds", get(news::list_newsfeeds))
+        .route("/news/newsfeeds/{newsfeed_id}", get(news::get_newsfeed))
+        .route(
+            "/news/newsfeeds/{newsfeed_id}/items",
+            get(news::newsfeed_items),
+        )
+        .route("/brands", get(workspace::list_brands))
+        .route("/brands/{id}", get(workspace::get_brand))
+        .route("/emails", get(workspace::list_emails))
+        .route("/emails/{id}", get(workspace::get_email))
+        .route(
+            "/ip_allowlist",
+            get(workspace::get_ip_allowlist).put(workspace::update_ip_allowlist),
         )
         .route(
             "/articles",

@@ -1,0 +1,62 @@
+//! Objects the emulator keeps as the JSON the spec's schemas describe (the Help Center, news,
+//! brands, sender addresses): finding one by id, numbering new ones, and page-numbered lists of
+//! them, newest `updated_at` first.
+
+use axum::Json;
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::ApiResult;
+use super::paging::{number_pages, page_param, page_range, params, per_page_param};
+use crate::emulator::ApiError;
+
+pub(super) fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "Resource Not Found")
+}
+
+pub(super) fn id_of(object: &Value) -> &str {
+    object.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+pub(super) fn find(list: &[Value], id: &str) -> Result<usize, ApiError> {
+    list.iter()
+        .position(|o| id_of(o) == id.trim())
+        .ok_or_else(not_found)
+}
+
+/// A page of `list` (newest `updated_at` first), as `{type: list, data, total_count, pages}`.
+pub(super) fn page_of(
+    list: &[Value],
+    q: Option<String>,
+    per_page_default: usize,
+    shape: fn(&Value) -> Value,
+) -> ApiResult {
+    let p = params(q);
+    let (page, per_page) = (page_param(&p)?, per_page_param(&p, per_page_default)?);
+    let mut order: Vec<&Value> = list.iter().collect();
+    order.sort_by_key(|o| {
+        let updated = o.get("updated_at").and_then(Value::as_i64).unwrap_or(0);
+        (
+            std::cmp::Reverse(updated),
+            id_of(o).parse::<u64>().unwrap_or(0),
+        )
+    });
+    let data: Vec<Value> = order[page_range(page, per_page, order.len())]
+        .iter()
+        .map(|o| shape(o))
+        .collect();
+    Ok(Json(json!({
+        "type": "list", "data": data, "total_count": order.len(),
+        "pages": number_pages(page, per_page, order.len()),
+    }))
+    .into_response())
+}
+
+/// A fresh numeric id above every id of `list` (ids are numeric strings).
+pub(super) fn next_id(list: &[Value], first: u64) -> String {
+    let max = list
+        .iter()
+        .filter_map(|o| id_of(o).parse::<u64>().ok())
+        .max();
+    max.map_or(first, |m| m + 1).to_string()
+}
