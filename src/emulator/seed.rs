@@ -326,6 +326,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     store.visitors = visitors();
     seed_help_center(&mut store);
     seed_news_and_brands(&mut store);
+    seed_knowledge(&mut store);
     // Objects added later draw from their own generator, so the values seeded above never move.
     seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
@@ -1660,4 +1661,66 @@ fn seed_news_and_brands(store: &mut Store) {
     .collect();
     store.ip_allowlist = json!({"type": "ip_allowlist", "enabled": false,
                                 "ip_allowlist": ["192.0.2.0/24", "198.51.100.7"]});
+}
+
+/// Content import sources (one fed through the API, with external pages) and internal
+/// articles, from the seed's fixed clock (no randomness: no other seeded value moved).
+fn seed_knowledge(store: &mut Store) {
+    let at = |days: i64| SEED_NOW - days * DAY;
+    store.content_import_sources = [
+        (33, "https://docs.acme.example/", "api", "active"),
+        (34, "https://status.acme.example/", "automatic", "active"),
+        (
+            35,
+            "https://legacy.acme.example/kb/",
+            "manual",
+            "deactivated",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (id, url, sync, status))| {
+        json!({"id": id, "type": "content_import_source", "url": url, "sync_behavior": sync,
+               "status": status, "audience_ids": if i == 0 { json!([5678]) } else { json!([]) },
+               "created_at": at(150 - i as i64), "updated_at": at(15 - i as i64),
+               "last_synced_at": at(1 + i as i64)})
+    })
+    .collect();
+    store.external_pages = [
+        "Installing the agent",
+        "Configuring SSO",
+        "Release notes 4.2",
+        "Troubleshooting exports",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, title)| {
+        json!({"id": (19 + i).to_string(), "type": "external_page", "title": title,
+                   "html": format!("<h1>{title}</h1><p>From the docs site.</p>"),
+                   "url": format!("https://docs.acme.example/{}", 100 + i),
+                   "ai_agent_availability": true, "ai_copilot_availability": i % 2 == 0,
+                   "ai_sales_agent_availability": false, "fin_availability": i != 3,
+                   "locale": "en", "source_id": 33, "external_id": format!("doc-{}", 100 + i),
+                   "created_at": at(120 - i as i64 * 9), "updated_at": at(12 - i as i64),
+                   "last_ingested_at": at(12 - i as i64)})
+    })
+    .collect();
+    let people: Vec<u64> = store.admins.iter().map(|a| a.id).collect();
+    store.internal_articles = [
+        "Refund approval policy",
+        "Escalation matrix",
+        "VIP customer handling",
+        "Known issues this week",
+        "Macros style guide",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, title)| {
+        json!({"type": "internal_article", "id": (39 + i).to_string(), "title": title,
+                   "body": format!("<p>{title}: for the support team only.</p>"),
+                   "owner_id": people[i % people.len().max(1)],
+                   "author_id": people[(i + 1) % people.len().max(1)], "locale": "en",
+                   "created_at": at(100 - i as i64 * 4), "updated_at": at(9 - i as i64)})
+    })
+    .collect();
 }

@@ -529,6 +529,11 @@ pub struct Store {
     pub brands: Vec<serde_json::Value>,
     pub emails: Vec<serde_json::Value>,
     pub ip_allowlist: serde_json::Value,
+    /// Content import sources, their external pages and internal articles, as the spec's
+    /// `content_import_source`, `external_page` and `internal_article` schemas describe them.
+    pub content_import_sources: Vec<serde_json::Value>,
+    pub external_pages: Vec<serde_json::Value>,
+    pub internal_articles: Vec<serde_json::Value>,
     /// Jobs of `POST /tickets/enqueue`: each the index of the ticket it created (job ids are
     /// their position + 1).
     pub jobs: Vec<u32>,

@@ -566,6 +566,24 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "content_import_sources",
+            "id = 's1'",
+            "GET /ai/content_import_sources/{id} for ids [\"s1\"]",
+            Exact,
+        ),
+        (
+            "external_pages",
+            "id = 'p1'",
+            "GET /ai/external_pages/{id} for ids [\"p1\"]",
+            Exact,
+        ),
+        (
+            "internal_articles",
+            "id = 'i1'",
+            "GET /internal_articles/{id} for ids [\"i1\"]",
+            Exact,
+        ),
+        (
             "news_items",
             "id = 'n1'",
             "GET /news/news_items/{id} for ids [\"n1\"]",

@@ -14,6 +14,7 @@ pub mod custom;
 mod events;
 mod help_center;
 mod jobs;
+mod knowledge;
 mod news;
 mod notes;
 pub mod path;
@@ -624,6 +625,9 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         help_center::articles(),
         help_center::article_statistics(),
         news::news_items(),
+        knowledge::content_import_sources(),
+        knowledge::external_pages(),
+        knowledge::internal_articles(),
         news::newsfeeds(),
         news::newsfeed_items(),
         workspace::brands(),

@@ -1144,3 +1144,101 @@ async fn news_items_and_the_ip_allowlist_are_written() {
     let message = refused(&env, "DELETE FROM ip_allowlist WHERE true").await;
     assert!(message.contains("UPDATE"), "{message}");
 }
+
+#[tokio::test]
+async fn import_sources_external_pages_and_internal_articles_are_written() {
+    let env = start().await;
+    let source = env
+        .rows(
+            "INSERT INTO content_import_sources (url, sync_behavior) \
+             VALUES ('https://docs.example.com/', 'api') RETURNING id, status",
+        )
+        .await;
+    let source_id = source[0][0].clone();
+    assert_eq!(source[0][1], "active");
+    env.emulator.state.clear_requests();
+    let page = env
+        .rows(&format!(
+            "INSERT INTO external_pages (title, html, locale, source_id, external_id) \
+             VALUES ('Install', '<h1>Install</h1>', 'en', {source_id}, 'install') RETURNING id"
+        ))
+        .await;
+    let page_id = page[0][0].clone();
+    // UPDATE carries the row's title, html, url, locale and source as Intercom requires.
+    env.emulator.state.clear_requests();
+    assert_eq!(
+        count(
+            &env,
+            &format!("UPDATE external_pages SET fin_availability = false WHERE id = '{page_id}'")
+        )
+        .await,
+        1
+    );
+    let put = env
+        .emulator
+        .state
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT")
+        .unwrap();
+    assert_eq!(
+        put.body.unwrap(),
+        serde_json::json!({"title": "Install", "html": "<h1>Install</h1>", "url": "",
+            "locale": "en", "source_id": source_id.parse::<i64>().unwrap(), "fin_availability": false})
+    );
+    let stored = find_by(&env, "external_pages", "id", &page_id).unwrap();
+    assert_eq!(stored["fin_availability"], false);
+    // A source not fed through the API takes no pages: Intercom's error, in one line.
+    let message = env
+        .error(
+            "INSERT INTO external_pages (title, html, locale, source_id, external_id) \
+             VALUES ('x', 'y', 'en', 34, 'z')",
+        )
+        .await;
+    assert!(message.contains("not synced through the API"), "{message}");
+    let message = refused(&env, "INSERT INTO external_pages (title) VALUES ('x')").await;
+    assert!(message.contains("html"), "{message}");
+    // Deleting the source deletes its pages.
+    assert_eq!(
+        count(
+            &env,
+            &format!("DELETE FROM content_import_sources WHERE id = '{source_id}'")
+        )
+        .await,
+        1
+    );
+    assert!(find_by(&env, "external_pages", "id", &page_id).is_none());
+
+    let made = env
+        .rows(&format!(
+            "INSERT INTO internal_articles (title, body, owner_id, author_id) \
+             VALUES ('Refund policy', '<p>30 days</p>', {ADMIN}, {ADMIN}) RETURNING id, locale"
+        ))
+        .await;
+    let id = made[0][0].clone();
+    assert_eq!(made[0][1], "en");
+    assert_eq!(
+        count(
+            &env,
+            &format!("UPDATE internal_articles SET body = '<p>60 days</p>' WHERE id = '{id}'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        field(
+            &find_by(&env, "internal_articles", "id", &id).unwrap(),
+            "body"
+        ),
+        "<p>60 days</p>"
+    );
+    assert_eq!(
+        count(
+            &env,
+            &format!("DELETE FROM internal_articles WHERE id = '{id}'")
+        )
+        .await,
+        1
+    );
+    assert!(find_by(&env, "internal_articles", "id", &id).is_none());
+}

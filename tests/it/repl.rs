@@ -102,9 +102,9 @@ fn repl_lists_describes_queries_and_quits() {
     repl.exp_string(PROMPT)
         .expect("prompt after completed query");
 
-    // `cont` is shared by contacts, contact_companies and contact_tags: the first Tab fills in
-    // `contact`, the second lists the choices, and typing `s` picks contacts.
-    repl.send("SELECT count(*) AS listed FROM cont")
+    // `conta` is shared by contacts, contact_companies and contact_tags: the first Tab fills
+    // in `contact`, the second lists the choices, and typing `s` picks contacts.
+    repl.send("SELECT count(*) AS listed FROM conta")
         .expect("send");
     repl.send("\t").expect("send Tab");
     repl.send("\t").expect("send Tab again");

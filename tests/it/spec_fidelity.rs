@@ -974,6 +974,60 @@ async fn exercise_writes(h: &mut Harness) {
         .await;
     }
 
+    // Content import sources, their external pages, internal articles.
+    h.get("/ai/content_import_sources").await;
+    h.get("/ai/external_pages?per_page=2").await;
+    h.get("/internal_articles").await;
+    let source = h
+        .post(
+            "/ai/content_import_sources",
+            json!({"sync_behavior": "api", "url": "https://spec.example.com/docs"}),
+        )
+        .await;
+    if let Some(s) = source.id() {
+        h.get(&format!("/ai/content_import_sources/{s}")).await;
+        let page = h
+            .post(
+                "/ai/external_pages",
+                json!({"title": "Spec page", "html": "<p>x</p>", "locale": "en",
+                       "source_id": s.parse::<i64>().unwrap_or_default(), "external_id": "spec-1"}),
+            )
+            .await;
+        if let Some(p) = page.id() {
+            h.get(&format!("/ai/external_pages/{p}")).await;
+            h.put(
+                &format!("/ai/external_pages/{p}"),
+                json!({"title": "Spec page 2", "html": "<p>y</p>", "url": "https://spec.example.com/docs/1",
+                       "locale": "en", "source_id": s.parse::<i64>().unwrap_or_default(),
+                       "fin_availability": false}),
+            )
+            .await;
+            h.delete(&format!("/ai/external_pages/{p}"), None).await;
+        }
+        h.put(
+            &format!("/ai/content_import_sources/{s}"),
+            json!({"sync_behavior": "api", "url": "https://spec.example.com/docs", "status": "deactivated"}),
+        )
+        .await;
+        h.delete(&format!("/ai/content_import_sources/{s}"), None)
+            .await;
+    }
+    let internal = h
+        .post(
+            "/internal_articles",
+            json!({"title": "Spec internal", "body": "<p>b</p>", "owner_id": admin_num, "author_id": admin_num}),
+        )
+        .await;
+    if let Some(i) = internal.id() {
+        h.get(&format!("/internal_articles/{i}")).await;
+        h.put(
+            &format!("/internal_articles/{i}"),
+            json!({"body": "<p>c</p>"}),
+        )
+        .await;
+        h.delete(&format!("/internal_articles/{i}"), None).await;
+    }
+
     // Help center and news.
     let article = h
         .post(

@@ -992,3 +992,41 @@ async fn news_brands_emails_and_the_ip_allowlist_are_read_as_intercom_answers_th
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn import_sources_external_pages_and_internal_articles_are_read_as_intercom_answers_them() {
+    let env = start().await;
+    for (sql, kind, fields) in [
+        (
+            "SELECT id, url, sync_behavior, status, audience_ids FROM content_import_sources",
+            "content_import_sources",
+            &["id", "url", "sync_behavior", "status", "audience_ids"][..],
+        ),
+        (
+            "SELECT id, title, source_id, external_id, fin_availability FROM external_pages",
+            "external_pages",
+            &[
+                "id",
+                "title",
+                "source_id",
+                "external_id",
+                "fin_availability",
+            ][..],
+        ),
+        (
+            "SELECT id, title, owner_id, author_id, locale FROM internal_articles",
+            "internal_articles",
+            &["id", "title", "owner_id", "author_id", "locale"][..],
+        ),
+    ] {
+        let got = env.rows(sql).await;
+        assert_eq!(sorted(got), expected(&env, kind, fields), "{kind}");
+    }
+    // Numeric ids (content import sources) read as text and looked up by GET.
+    env.emulator.state.clear_requests();
+    let one = env
+        .rows("SELECT url FROM content_import_sources WHERE id = '34'")
+        .await;
+    assert_eq!(one, [["https://status.acme.example/"]]);
+    assert_eq!(env.requests(), ["GET /ai/content_import_sources/34"]);
+}

@@ -14,8 +14,13 @@ pub(super) fn not_found() -> ApiError {
     ApiError::not_found("not_found", "Resource Not Found")
 }
 
-pub(super) fn id_of(object: &Value) -> &str {
-    object.get("id").and_then(Value::as_str).unwrap_or_default()
+/// An object's id as text (content import sources have numeric ids).
+pub(super) fn id_of(object: &Value) -> String {
+    match object.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
 }
 
 pub(super) fn find(list: &[Value], id: &str) -> Result<usize, ApiError> {
@@ -31,6 +36,22 @@ pub(super) fn page_of(
     per_page_default: usize,
     shape: fn(&Value) -> Value,
 ) -> ApiResult {
+    paged(list, q, per_page_default, shape, None)
+}
+
+/// [`page_of`] with `pages` as the spec's `pages_link`: `next` is the next page's URL (absent
+/// on the last page), for the lists under `path`.
+pub(super) fn linked_page_of(list: &[Value], q: Option<String>, path: &str) -> ApiResult {
+    paged(list, q, 50, Value::clone, Some(path))
+}
+
+fn paged(
+    list: &[Value],
+    q: Option<String>,
+    per_page_default: usize,
+    shape: fn(&Value) -> Value,
+    link: Option<&str>,
+) -> ApiResult {
     let p = params(q);
     let (page, per_page) = (page_param(&p)?, per_page_param(&p, per_page_default)?);
     let mut order: Vec<&Value> = list.iter().collect();
@@ -45,9 +66,18 @@ pub(super) fn page_of(
         .iter()
         .map(|o| shape(o))
         .collect();
+    let mut pages = number_pages(page, per_page, order.len());
+    if let Some(path) = link {
+        pages["next"] = match pages["next"].is_null() {
+            true => Value::Null,
+            false => json!(format!(
+                "https://api.intercom.io{path}?page={}&per_page={per_page}",
+                page + 1
+            )),
+        };
+    }
     Ok(Json(json!({
-        "type": "list", "data": data, "total_count": order.len(),
-        "pages": number_pages(page, per_page, order.len()),
+        "type": "list", "data": data, "total_count": order.len(), "pages": pages,
     }))
     .into_response())
 }

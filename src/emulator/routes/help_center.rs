@@ -180,7 +180,7 @@ pub(super) async fn update_collection(
     emulator.write(|store| {
         let i = find(&store.collections, &id)?;
         if let Some(Some(parent)) = &parent {
-            if parent == id_of(&store.collections[i]) {
+            if *parent == id_of(&store.collections[i]) {
                 return Err(ApiError::invalid("a collection cannot be its own parent"));
             }
             collection_place(store, Some(parent), None)?;

@@ -20,6 +20,7 @@ mod data_attributes;
 mod documents;
 mod events;
 mod help_center;
+mod knowledge;
 mod messages;
 mod news;
 mod notes;
@@ -139,6 +140,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/news/newsfeeds"),
     ("GET", "/news/newsfeeds/{newsfeed_id}"),
     ("GET", "/news/newsfeeds/{newsfeed_id}/items"),
+    ("GET", "/ai/content_import_sources"),
+    ("POST", "/ai/content_import_sources"),
+    ("GET", "/ai/content_import_sources/{source_id}"),
+    ("PUT", "/ai/content_import_sources/{source_id}"),
+    ("DELETE", "/ai/content_import_sources/{source_id}"),
+    ("GET", "/ai/external_pages"),
+    ("POST", "/ai/external_pages"),
+    ("GET", "/ai/external_pages/{page_id}"),
+    ("PUT", "/ai/external_pages/{page_id}"),
+    ("DELETE", "/ai/external_pages/{page_id}"),
+    ("GET", "/internal_articles"),
+    ("POST", "/internal_articles"),
+    ("GET", "/internal_articles/{internal_article_id}"),
+    ("PUT", "/internal_articles/{internal_article_id}"),
+    ("DELETE", "/internal_articles/{internal_article_id}"),
     ("GET", "/brands"),
     ("GET", "/brands/{id}"),
     ("GET", "/emails"),
@@ -365,6 +381,36 @@ pub fn api_routes() -> Router<EmulatorState> {
         .route(
             "/news/newsfeeds/{newsfeed_id}/items",
             get(news::newsfeed_items),
+        )
+        .route(
+            "/ai/content_import_sources",
+            get(knowledge::list_sources).post(knowledge::create_source),
+        )
+        .route(
+            "/ai/content_import_sources/{source_id}",
+            get(knowledge::get_source)
+                .put(knowledge::update_source)
+                .delete(knowledge::delete_source),
+        )
+        .route(
+            "/ai/external_pages",
+            get(knowledge::list_pages).post(knowledge::create_page),
+        )
+        .route(
+            "/ai/external_pages/{page_id}",
+            get(knowledge::get_page)
+                .put(knowledge::update_page)
+                .delete(knowledge::delete_page),
+        )
+        .route(
+            "/internal_articles",
+            get(knowledge::list_internal_articles).post(knowledge::create_internal_article),
+        )
+        .route(
+            "/internal_articles/{internal_article_id}",
+            get(knowledge::get_internal_article)
+                .put(knowledge::update_internal_article)
+                .delete(knowledge::delete_internal_article),
         )
         .route("/brands", get(workspace::list_brands))
         .route("/brands/{id}", get(workspace::get_brand))
