@@ -538,6 +538,7 @@ async fn every_route_answers() {
         ("{collection_id}", first("collections", "id")),
         ("{article_id}", first("articles", "id")),
         ("{news_item_id}", first("news_items", "id")),
+        ("{call_id}", first("calls", "id")),
         ("{page_id}", first("external_pages", "id")),
         ("{internal_article_id}", first("internal_articles", "id")),
         ("{source_id}", "33".to_string()),

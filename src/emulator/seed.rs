@@ -327,6 +327,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     seed_help_center(&mut store);
     seed_news_and_brands(&mut store);
     seed_knowledge(&mut store);
+    seed_calls(&mut store);
     // Objects added later draw from their own generator, so the values seeded above never move.
     seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
@@ -1723,4 +1724,52 @@ fn seed_knowledge(store: &mut Store) {
                    "created_at": at(100 - i as i64 * 4), "updated_at": at(9 - i as i64)})
     })
     .collect();
+}
+
+/// Phone calls on some conversations, from the seed's fixed clock (no randomness: no other
+/// seeded value moved).
+fn seed_calls(store: &mut Store) {
+    let admins: Vec<u64> = store.admins.iter().map(|a| a.id).collect();
+    let conversations: Vec<(u64, Option<String>)> = store
+        .conversations
+        .iter()
+        .take(40)
+        .map(|c| {
+            let contact = c
+                .contacts
+                .first()
+                .and_then(|&i| store.contacts.get(i as usize));
+            (c.id, contact.map(|c| c.id.clone()))
+        })
+        .collect();
+    store.calls = conversations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 1)
+        .map(|(i, (conversation, contact))| {
+            let id = (123 + i as u64).to_string();
+            let start = SEED_NOW - (60 - i as i64) * DAY / 2;
+            let answered = i % 7 != 5;
+            let (state, reason) = if answered { ("completed", "answered") } else { ("missed", "no_answer") };
+            let url = |kind: &str| format!("https://api.intercom.io/calls/{id}/{kind}");
+            let mut call = json!({
+                "type": "call", "id": id, "conversation_id": conversation.to_string(),
+                "admin_id": if answered { json!(admins[i % admins.len().max(1)].to_string()) } else { json!(null) },
+                "contact_id": contact, "state": state,
+                "initiated_at": start, "answered_at": if answered { json!(start + 4) } else { json!(null) },
+                "ended_at": start + if answered { 95 + i as i64 * 7 } else { 30 },
+                "created_at": start, "updated_at": start + 120,
+                "recording_url": if answered { json!(url("recording")) } else { json!(null) },
+                "transcription_url": if answered { json!(url("transcript")) } else { json!(null) },
+                "call_type": "phone", "direction": if i % 2 == 0 { "inbound" } else { "outbound" },
+                "ended_reason": reason, "phone": format!("+1555{:07}", 1000 + i),
+                "fin_recording_url": null, "fin_transcription_url": null,
+            });
+            // A call nobody answered has no answered_at (the spec's `datetime` is not nullable).
+            if !answered && let Some(map) = call.as_object_mut() {
+                map.remove("answered_at");
+            }
+            call
+        })
+        .collect();
 }

@@ -534,6 +534,8 @@ pub struct Store {
     pub content_import_sources: Vec<serde_json::Value>,
     pub external_pages: Vec<serde_json::Value>,
     pub internal_articles: Vec<serde_json::Value>,
+    /// Phone calls, as the spec's `call` schema describes them.
+    pub calls: Vec<serde_json::Value>,
     /// Jobs of `POST /tickets/enqueue`: each the index of the ticket it created (job ids are
     /// their position + 1).
     pub jobs: Vec<u32>,

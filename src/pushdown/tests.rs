@@ -584,6 +584,12 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "calls",
+            "id = 'c1'",
+            "GET /calls/{id} for ids [\"c1\"]",
+            Exact,
+        ),
+        (
             "news_items",
             "id = 'n1'",
             "GET /news/news_items/{id} for ids [\"n1\"]",

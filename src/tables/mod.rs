@@ -7,6 +7,7 @@ mod activity_logs;
 mod admins;
 mod attributes;
 mod away_status_reasons;
+mod calls;
 mod companies;
 mod contacts;
 mod conversations;
@@ -620,6 +621,7 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         teams::teams(),
         ticket_states::ticket_states(),
         jobs::jobs(),
+        calls::calls(),
         help_center::help_centers(),
         help_center::collections(),
         help_center::articles(),

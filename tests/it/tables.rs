@@ -1030,3 +1030,34 @@ async fn import_sources_external_pages_and_internal_articles_are_read_as_interco
     assert_eq!(one, [["https://status.acme.example/"]]);
     assert_eq!(env.requests(), ["GET /ai/content_import_sources/34"]);
 }
+
+#[tokio::test]
+async fn calls_are_read_as_intercom_answers_them() {
+    let env = start().await;
+    let fields = [
+        "id",
+        "conversation_id",
+        "admin_id",
+        "contact_id",
+        "state",
+        "direction",
+        "answered_at",
+    ];
+    let got = env
+        .rows(
+            "SELECT id, conversation_id, admin_id, contact_id, state, direction, \
+             CAST(date_part('epoch', answered_at) AS BIGINT) FROM calls",
+        )
+        .await;
+    let want = expected(&env, "calls", &fields);
+    assert!(want.len() > 25, "more than one page of 25: {}", want.len());
+    assert!(
+        want.iter().any(|c| c[6] == "NULL"),
+        "missed calls are seeded"
+    );
+    assert_eq!(sorted(got), want);
+    env.emulator.state.clear_requests();
+    let one = env.rows("SELECT state FROM calls WHERE id = '123'").await;
+    assert_eq!(one.len(), 1);
+    assert_eq!(env.requests(), ["GET /calls/123"]);
+}

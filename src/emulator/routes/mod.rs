@@ -10,6 +10,7 @@
 mod activity;
 mod admins;
 mod body;
+mod calls;
 mod companies;
 mod company_writes;
 mod contact_writes;
@@ -155,6 +156,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/internal_articles/{internal_article_id}"),
     ("PUT", "/internal_articles/{internal_article_id}"),
     ("DELETE", "/internal_articles/{internal_article_id}"),
+    ("GET", "/calls"),
+    ("GET", "/calls/{call_id}"),
     ("GET", "/brands"),
     ("GET", "/brands/{id}"),
     ("GET", "/emails"),
@@ -412,6 +415,8 @@ pub fn api_routes() -> Router<EmulatorState> {
                 .put(knowledge::update_internal_article)
                 .delete(knowledge::delete_internal_article),
         )
+        .route("/calls", get(calls::list_calls))
+        .route("/calls/{call_id}", get(calls::get_call))
         .route("/brands", get(workspace::list_brands))
         .route("/brands/{id}", get(workspace::get_brand))
         .route("/emails", get(workspace::list_emails))
