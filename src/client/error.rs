@@ -31,15 +31,27 @@ const UNCONFIRMED_WRITE_ADVICE: &str = "The request was sent and may have been a
 
 impl ApiError {
     /// Decodes an error response body. Bodies that are not an `error.list` (a proxy's HTML page,
-    /// an empty body) still give a usable error built from the status alone.
+    /// an empty body) still give a usable error built from the status alone. Two other shapes
+    /// some operations answer are read too: `{"error_key", "message"}` (`createPhoneSwitch`)
+    /// and `{"errors": {"<field>": "<message>"}}` (`submitFinCsat`).
     pub fn from_body(status: u16, request: String, body: &[u8]) -> Self {
         let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-        let first = parsed
-            .as_ref()
-            .and_then(|v| v.get("errors"))
-            .and_then(|e| e.get(0))
-            .cloned()
-            .unwrap_or(serde_json::Value::Null);
+        let errors = parsed.as_ref().and_then(|v| v.get("errors"));
+        let first = match (errors, parsed.as_ref()) {
+            (Some(serde_json::Value::Array(list)), _) => list.first().cloned(),
+            (Some(serde_json::Value::Object(by_field)), _) => {
+                by_field.iter().next().map(|(field, message)| {
+                    let field = (field != "base").then_some(field.as_str());
+                    serde_json::json!({"message": message, "field": field})
+                })
+            }
+            (_, Some(v)) if v.get("error_key").is_some() => Some(serde_json::json!({
+                "code": v.get("error_key"),
+                "message": v.get("message").or(v.get("error_key")),
+            })),
+            _ => None,
+        }
+        .unwrap_or(serde_json::Value::Null);
         let text = |v: &serde_json::Value, key: &str| {
             v.get(key).and_then(|x| x.as_str()).map(str::to_string)
         };
@@ -295,6 +307,26 @@ mod tests {
         );
         assert!(text.contains("request_id req-1"));
         assert!(text.contains("INTERCOM_ACCESS_TOKEN"));
+    }
+
+    #[test]
+    fn decodes_the_other_error_shapes_some_operations_answer() {
+        let body = br#"{"error_key":"invalid_phone_number","message":"Invalid phone number"}"#;
+        let e = ApiError::from_body(400, "POST /phone_call_redirects".into(), body);
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("invalid_phone_number", "Invalid phone number")
+        );
+        let body = br#"{"errors":{"rating":"Rating isn't an option"}}"#;
+        let e = ApiError::from_body(422, "POST /fin/csat".into(), body);
+        assert_eq!(
+            (e.message.as_str(), e.field.as_deref()),
+            ("Rating isn't an option", Some("rating"))
+        );
+        let body = br#"{"errors":{"base":"No rating survey found for this conversation"}}"#;
+        let e = ApiError::from_body(422, "POST /fin/csat".into(), body);
+        assert_eq!(e.field, None);
+        assert_eq!(e.message, "No rating survey found for this conversation");
     }
 
     #[test]

@@ -534,6 +534,11 @@ pub struct Store {
     pub content_import_sources: Vec<serde_json::Value>,
     pub external_pages: Vec<serde_json::Value>,
     pub internal_articles: Vec<serde_json::Value>,
+    /// Conversations handed to Fin from outside (`POST /fin/start`): external id -> (user id,
+    /// rated: `None` not yet, `Some(with a remark)`).
+    pub fin_conversations: HashMap<String, (String, Option<bool>)>,
+    /// Phone calls deflected to the Messenger so far.
+    pub phone_switches: u64,
     /// Phone calls, as the spec's `call` schema describes them.
     pub calls: Vec<serde_json::Value>,
     /// Jobs of `POST /tickets/enqueue`: each the index of the ticket it created (job ids are

@@ -11,6 +11,7 @@
 pub mod bind;
 pub mod catalog;
 pub mod exec;
+mod fin;
 mod messages;
 pub mod plan;
 mod raw;
@@ -41,6 +42,7 @@ static REGISTRY: LazyLock<Vec<Procedure>> = LazyLock::new(|| {
         .flat_map(|t| t.actions.iter().cloned())
         .collect();
     all.extend(messages::procedures());
+    all.extend(fin::procedures());
     all.extend(raw::procedures());
     all
 });

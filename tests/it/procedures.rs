@@ -1707,3 +1707,76 @@ async fn a_queued_ticket_is_a_job_the_jobs_table_follows() {
         1
     );
 }
+
+#[tokio::test]
+async fn fin_is_started_replied_to_and_rated_and_calls_are_deflected() {
+    let env = start().await;
+    env.emulator.state.clear_requests();
+    let started = env
+        .rows(
+            "CALL StartFinConversation('ext-1', 'Where is my invoice?', 'user-9', 'Ann', \
+             'ann@example.com', '[{\"type\": \"url\", \"url\": \"https://example.com/a.png\"}]')",
+        )
+        .await;
+    assert_eq!(started[0][..3], ["ext-1", "user-9", "awaiting_user_reply"]);
+    assert!(started[0][3].starts_with("https://"), "{started:?}");
+    let sent = env.emulator.state.requests();
+    let body = sent[0].body.clone().unwrap();
+    assert_eq!(body["message"]["author"], "user");
+    assert_eq!(body["message"]["body"], "Where is my invoice?");
+    assert!(
+        body["message"]["timestamp"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert_eq!(
+        body["user"],
+        serde_json::json!({"id": "user-9", "name": "Ann", "email": "ann@example.com"})
+    );
+    assert_eq!(body["attachments"][0]["type"], "url");
+    let replied = env
+        .rows("CALL ReplyToFin('ext-1', 'Order 1234', 'user-9')")
+        .await;
+    assert_eq!(replied[0][2], "awaiting_user_reply");
+    let rated = env
+        .rows("CALL SubmitFinCsat('ext-1', 'good', 'Quick')")
+        .await;
+    assert_eq!(rated[0][..3], ["ext-1", "good", "rated"]);
+    // Intercom's own 422s (a different error shape) come back in one line naming the problem.
+    let again = env.error("CALL SubmitFinCsat('ext-1', 'amazing')").await;
+    assert!(
+        !again.contains('\n') && again.contains("a remark has already been submitted"),
+        "{again}"
+    );
+    let unknown = env.error("CALL SubmitFinCsat('ext-404', 'ok')").await;
+    assert!(unknown.contains("Conversation not found"), "{unknown}");
+    // Bad arguments never reach Intercom.
+    env.emulator.state.clear_requests();
+    let message = env.error("CALL SubmitFinCsat('ext-1', 'superb')").await;
+    assert!(
+        message.contains("terrible, bad, ok, good, amazing"),
+        "{message}"
+    );
+    let message = env
+        .error("CALL StartFinConversation('ext-2', 'hi', 'u', NULL, NULL, '{\"not\": \"a list\"}')")
+        .await;
+    assert!(
+        message.contains("attachments must be a JSON array"),
+        "{message}"
+    );
+    assert!(env.requests().is_empty());
+
+    let link = env
+        .rows("CALL CreatePhoneSwitch('+353832345678', '{\"issue_type\": \"Billing\"}')")
+        .await;
+    assert!(
+        link[0][0].starts_with("http://via.intercom.io/msgr/"),
+        "{link:?}"
+    );
+    let bad = env.error("CALL CreatePhoneSwitch('0123')").await;
+    assert!(
+        bad.contains("invalid_phone_number: Invalid phone number"),
+        "{bad}"
+    );
+}

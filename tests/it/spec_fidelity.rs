@@ -974,6 +974,28 @@ async fn exercise_writes(h: &mut Harness) {
         .await;
     }
 
+    // Fin from outside Intercom, and a phone call deflected to the Messenger.
+    let message = json!({"author": "user", "body": "Where is my invoice?",
+                         "timestamp": "2026-01-24T10:01:20.000Z"});
+    let user = json!({"id": "spec-user", "name": "Spec User"});
+    h.post(
+        "/fin/start",
+        json!({"conversation_id": "spec-fin", "message": message, "user": user}),
+    )
+    .await;
+    h.post(
+        "/fin/reply",
+        json!({"conversation_id": "spec-fin", "message": message, "user": user}),
+    )
+    .await;
+    h.post(
+        "/fin/csat",
+        json!({"conversation_id": "spec-fin", "rating": "good", "remark": "Quick"}),
+    )
+    .await;
+    h.post("/phone_call_redirects", json!({"phone": "+353832345678"}))
+        .await;
+
     // Content import sources, their external pages, internal articles.
     h.get("/ai/content_import_sources").await;
     h.get("/ai/external_pages?per_page=2").await;

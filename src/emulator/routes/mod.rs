@@ -20,6 +20,7 @@ mod conversations;
 mod data_attributes;
 mod documents;
 mod events;
+mod fin;
 mod help_center;
 mod knowledge;
 mod messages;
@@ -156,6 +157,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/internal_articles/{internal_article_id}"),
     ("PUT", "/internal_articles/{internal_article_id}"),
     ("DELETE", "/internal_articles/{internal_article_id}"),
+    ("POST", "/fin/start"),
+    ("POST", "/fin/reply"),
+    ("POST", "/fin/csat"),
+    ("POST", "/phone_call_redirects"),
     ("GET", "/calls"),
     ("GET", "/calls/{call_id}"),
     ("GET", "/brands"),
@@ -415,6 +420,10 @@ pub fn api_routes() -> Router<EmulatorState> {
                 .put(knowledge::update_internal_article)
                 .delete(knowledge::delete_internal_article),
         )
+        .route("/fin/start", post(fin::start))
+        .route("/fin/reply", post(fin::reply))
+        .route("/fin/csat", post(fin::csat))
+        .route("/phone_call_redirects", post(fin::phone_switch))
         .route("/calls", get(calls::list_calls))
         .route("/calls/{call_id}", get(calls::get_call))
         .route("/brands", get(workspace::list_brands))
