@@ -636,20 +636,31 @@ fn parse_envelope(
         };
         (error, false)
     })?;
-    // A one-object answer (`GET /me`) is the one item.
+    // A one-object answer (`GET /me`) is the one item; a bare array's items are the items
+    // (`GET /fin_voice/conversation/{id}`).
     if keys.iter().any(|k| k == WHOLE_BODY) {
         let raw: &RawValue = serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
-        let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-        if !raw.get().starts_with('{') {
-            let error = ClientError::Decode {
-                request: request.describe(),
-                json_path: "$".into(),
-                reason: "expected an object".to_string(),
-            };
-            return Err((error, false));
-        }
+        let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        let items = match raw.get().as_bytes().first() {
+            Some(b'{') => std::iter::once(offset(raw)..offset(raw) + raw.get().len()).collect(),
+            Some(b'[') => {
+                let list: Vec<&RawValue> =
+                    serde_json::from_str(raw.get()).map_err(|e| decode_error("$".into(), e))?;
+                list.iter()
+                    .map(|item| offset(item)..offset(item) + item.get().len())
+                    .collect()
+            }
+            _ => {
+                let error = ClientError::Decode {
+                    request: request.describe(),
+                    json_path: "$".into(),
+                    reason: "expected an object or an array".to_string(),
+                };
+                return Err((error, false));
+            }
+        };
         return Ok(Envelope {
-            items: std::iter::once(start..start + raw.get().len()).collect(),
+            items,
             rest: Value::Object(serde_json::Map::new()),
         });
     }

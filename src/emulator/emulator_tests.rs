@@ -560,6 +560,13 @@ async fn every_route_answers() {
     });
     for (method, template) in reads {
         let mut path = template.to_string();
+        // Fin Voice calls are found by their own keys (seeded: 12340, aws-call-700, …).
+        if template.starts_with("/fin_voice/") {
+            path = path
+                .replace("{id}", "12340")
+                .replace("{external_id}", "aws-call-700")
+                .replace("{phone_number}", "+15550200100");
+        }
         for (k, v) in &subst {
             path = path.replace(k, v);
         }

@@ -399,6 +399,7 @@ impl EmulatorState {
             "articles" => s.articles.clone(),
             "news_items" => s.news_items.clone(),
             "calls" => s.calls.clone(),
+            "fin_voice_calls" => s.fin_voice_calls.clone(),
             "content_import_sources" => s.content_import_sources.clone(),
             "external_pages" => s.external_pages.clone(),
             "internal_articles" => s.internal_articles.clone(),

@@ -328,6 +328,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     seed_news_and_brands(&mut store);
     seed_knowledge(&mut store);
     seed_calls(&mut store);
+    seed_fin_voice(&mut store);
     // Objects added later draw from their own generator, so the values seeded above never move.
     seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
@@ -1770,6 +1771,29 @@ fn seed_calls(store: &mut Store) {
                 map.remove("answered_at");
             }
             call
+        })
+        .collect();
+}
+
+/// Fin Voice calls: some matched to conversations (two on the first), one only registered.
+fn seed_fin_voice(store: &mut Store) {
+    let conversations: Vec<u64> = store.conversations.iter().take(3).map(|c| c.id).collect();
+    let matched = [0usize, 0, 1, 2];
+    store.fin_voice_calls = (0..5)
+        .map(|i| {
+            let conversation = matched.get(i).and_then(|&c| conversations.get(c));
+            let done = conversation.is_some();
+            json!({
+                "id": 12_340 + i as i64, "app_id": 12_345,
+                "user_phone_number": format!("+1555020{:04}", 100 + i),
+                "status": if done { "resolved" } else { "registered" },
+                "intercom_call_id": if done { json!((900 + i).to_string()) } else { json!(null) },
+                "external_call_id": format!("aws-call-{}", 700 + i),
+                "intercom_conversation_id": conversation.map(|c| c.to_string()),
+                "call_transcript": if done { json!([{"speaker": "user", "text": "I need a refund."}, {"speaker": "fin", "text": "I can help with that."}]) } else { json!([]) },
+                "call_summary": if done { "Customer asked for a refund; Fin explained the policy." } else { "" },
+                "intent": if done { json!([{"name": "refund"}]) } else { json!([]) },
+            })
         })
         .collect();
 }

@@ -537,6 +537,8 @@ pub struct Store {
     /// Conversations handed to Fin from outside (`POST /fin/start`): external id -> (user id,
     /// rated: `None` not yet, `Some(with a remark)`).
     pub fin_conversations: HashMap<String, (String, Option<bool>)>,
+    /// Fin Voice calls, as the spec's `ai_call_response` describes them.
+    pub fin_voice_calls: Vec<serde_json::Value>,
     /// Phone calls deflected to the Messenger so far.
     pub phone_switches: u64,
     /// Phone calls, as the spec's `call` schema describes them.

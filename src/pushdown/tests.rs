@@ -590,6 +590,12 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "fin_voice_calls",
+            "external_call_id = 'x1'",
+            "GET /fin_voice/external_id/{id} for ids [\"x1\"]",
+            Exact,
+        ),
+        (
             "news_items",
             "id = 'n1'",
             "GET /news/news_items/{id} for ids [\"n1\"]",

@@ -13,6 +13,7 @@ mod contacts;
 mod conversations;
 pub mod custom;
 mod events;
+mod fin_voice;
 mod help_center;
 mod jobs;
 mod knowledge;
@@ -264,7 +265,8 @@ pub enum PageStyle {
     Single,
 }
 
-/// The items key of a listing whose answer is one object, the table's one row (`GET /me`).
+/// The items key of a listing whose answer is the row itself: one object, the table's one row
+/// (`GET /me`), or a bare array of rows (`GET /fin_voice/conversation/{id}`).
 pub const WHOLE_BODY: &str = "$";
 
 /// How to list every row of a top-level table.
@@ -622,6 +624,7 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         ticket_states::ticket_states(),
         jobs::jobs(),
         calls::calls(),
+        fin_voice::fin_voice_calls(),
         help_center::help_centers(),
         help_center::collections(),
         help_center::articles(),

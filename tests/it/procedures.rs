@@ -1780,3 +1780,42 @@ async fn fin_is_started_replied_to_and_rated_and_calls_are_deflected() {
         "{bad}"
     );
 }
+
+#[tokio::test]
+async fn fin_voice_calls_are_registered_and_found_by_phone_number() {
+    let env = start().await;
+    let registered = env
+        .rows("CALL RegisterFinVoiceCall('+15550201234', 'aws-call-42', 'five9', '{\"queue\": \"billing\"}')")
+        .await;
+    assert_eq!(registered[0][1..3], ["aws-call-42", "registered"]);
+    let sent = env.emulator.state.requests();
+    assert_eq!(
+        sent.last().unwrap().body.clone().unwrap(),
+        serde_json::json!({"phone_number": "+15550201234", "call_id": "aws-call-42",
+                           "source": "five9", "data": {"queue": "billing"}})
+    );
+    // The newest call of the number; the `+` reaches Intercom encoded, as a path segment.
+    env.emulator.state.clear_requests();
+    let found = env.rows("CALL FindFinVoiceCall('+15550201234')").await;
+    assert_eq!(found[0][0], registered[0][0]);
+    assert_eq!(
+        env.requests(),
+        ["GET /fin_voice/phone_number/%2B15550201234"]
+    );
+    let again = env
+        .error("CALL RegisterFinVoiceCall('+15550201234', 'aws-call-42')")
+        .await;
+    assert!(
+        again.contains("409") && again.contains("already registered"),
+        "{again}"
+    );
+    let message = env
+        .error("CALL RegisterFinVoiceCall('+15550201234', 'x', 'skype')")
+        .await;
+    assert!(
+        message.contains("aws_connect, five9, zoom_phone"),
+        "{message}"
+    );
+    let missing = env.error("CALL FindFinVoiceCall('+19999999999')").await;
+    assert!(missing.contains("404"), "{missing}");
+}

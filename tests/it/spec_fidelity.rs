@@ -995,6 +995,21 @@ async fn exercise_writes(h: &mut Harness) {
     .await;
     h.post("/phone_call_redirects", json!({"phone": "+353832345678"}))
         .await;
+    // Fin Voice: a call registered, then found by each of its keys.
+    let voice = h
+        .post(
+            "/fin_voice/register",
+            json!({"phone_number": "+15550209999", "call_id": "spec-voice-1", "source": "five9"}),
+        )
+        .await;
+    if let Some(v) = voice.id() {
+        h.get(&format!("/fin_voice/collect/{v}")).await;
+    }
+    h.get("/fin_voice/external_id/spec-voice-1").await;
+    h.get("/fin_voice/phone_number/+15550209999").await;
+    let conversation = first(&ids.conversations);
+    h.get(&format!("/fin_voice/conversation/{conversation}"))
+        .await;
 
     // Content import sources, their external pages, internal articles.
     h.get("/ai/content_import_sources").await;

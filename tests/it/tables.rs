@@ -1061,3 +1061,88 @@ async fn calls_are_read_as_intercom_answers_them() {
     assert_eq!(one.len(), 1);
     assert_eq!(env.requests(), ["GET /calls/123"]);
 }
+
+#[tokio::test]
+async fn fin_voice_calls_are_read_by_conversation_or_by_their_keys() {
+    let env = start().await;
+    let seeded = env.emulator.state.snapshot("fin_voice_calls");
+    let matched: Vec<&serde_json::Value> = seeded
+        .iter()
+        .filter(|c| !c["intercom_conversation_id"].is_null())
+        .collect();
+    assert!(
+        matched.len() >= 3 && matched.len() < seeded.len(),
+        "{seeded:?}"
+    );
+    let conversations: Vec<String> = matched
+        .iter()
+        .map(|c| field(c, "intercom_conversation_id"))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let want: Vec<Vec<String>> = matched
+        .iter()
+        .map(|c| {
+            vec![
+                field(c, "intercom_conversation_id"),
+                field(c, "id"),
+                field(c, "external_call_id"),
+                field(c, "status"),
+            ]
+        })
+        .collect();
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT conversation_id, id, external_call_id, status FROM fin_voice_calls \
+             WHERE conversation_id IN ('{}')",
+            conversations.join("', '")
+        ))
+        .await;
+    assert_eq!(sorted(got), sorted(want));
+    assert_eq!(
+        env.requests().len(),
+        conversations.len(),
+        "one request per conversation"
+    );
+    // By a call's own keys: one GET; a call not yet matched to a conversation is no row.
+    let one = &matched[0];
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT conversation_id, call_summary FROM fin_voice_calls WHERE external_call_id = '{}'",
+            field(one, "external_call_id")
+        ))
+        .await;
+    assert_eq!(
+        got,
+        [[
+            field(one, "intercom_conversation_id"),
+            field(one, "call_summary")
+        ]]
+    );
+    assert_eq!(env.requests().len(), 1);
+    let unmatched = seeded
+        .iter()
+        .find(|c| c["intercom_conversation_id"].is_null())
+        .unwrap();
+    assert!(
+        env.rows(&format!(
+            "SELECT id FROM fin_voice_calls WHERE id = '{}'",
+            field(unmatched, "id")
+        ))
+        .await
+        .is_empty()
+    );
+    // A join from conversations hands over its keys.
+    let joined = env
+        .rows(&format!(
+            "SELECT v.id FROM conversations c JOIN fin_voice_calls v ON v.conversation_id = c.id \
+             WHERE c.id = '{}'",
+            conversations[0]
+        ))
+        .await;
+    assert!(!joined.is_empty());
+    let message = env.error("SELECT * FROM fin_voice_calls").await;
+    assert!(message.contains("add WHERE conversation_id"), "{message}");
+}

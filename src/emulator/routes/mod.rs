@@ -21,6 +21,7 @@ mod data_attributes;
 mod documents;
 mod events;
 mod fin;
+mod fin_voice;
 mod help_center;
 mod knowledge;
 mod messages;
@@ -161,6 +162,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/fin/reply"),
     ("POST", "/fin/csat"),
     ("POST", "/phone_call_redirects"),
+    ("POST", "/fin_voice/register"),
+    ("GET", "/fin_voice/collect/{id}"),
+    ("GET", "/fin_voice/external_id/{external_id}"),
+    ("GET", "/fin_voice/phone_number/{phone_number}"),
+    ("GET", "/fin_voice/conversation/{conversation_id}"),
     ("GET", "/calls"),
     ("GET", "/calls/{call_id}"),
     ("GET", "/brands"),
@@ -424,6 +430,20 @@ pub fn api_routes() -> Router<EmulatorState> {
         .route("/fin/reply", post(fin::reply))
         .route("/fin/csat", post(fin::csat))
         .route("/phone_call_redirects", post(fin::phone_switch))
+        .route("/fin_voice/register", post(fin_voice::register))
+        .route("/fin_voice/collect/{id}", get(fin_voice::by_id))
+        .route(
+            "/fin_voice/external_id/{external_id}",
+            get(fin_voice::by_external_id),
+        )
+        .route(
+            "/fin_voice/phone_number/{phone_number}",
+            get(fin_voice::by_phone_number),
+        )
+        .route(
+            "/fin_voice/conversation/{conversation_id}",
+            get(fin_voice::by_conversation),
+        )
         .route("/calls", get(calls::list_calls))
         .route("/calls/{call_id}", get(calls::get_call))
         .route("/brands", get(workspace::list_brands))
