@@ -522,6 +522,28 @@ async fn every_route_answers() {
         .iter()
         .find_map(|x| x["external_id"].as_str().map(str::to_string))
         .unwrap_or_default();
+    // Export jobs to ask about.
+    let (_, content) = c
+        .post(
+            "/export/content/data",
+            json!({"created_at_after": 1_700_000_000, "created_at_before": 1_700_086_400}),
+        )
+        .await;
+    let content_job = content["job_identifier"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (_, reporting) = c
+        .post(
+            "/export/reporting_data/enqueue",
+            json!({"dataset_id": "ticket", "attribute_ids": ["ticket_id"],
+                   "start_time": 1_700_000_000, "end_time": 1_700_086_400}),
+        )
+        .await;
+    let reporting_job = reporting["job_identifier"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     // A job exists once a ticket is queued.
     let ticket_type = first("ticket_types", "id");
     let queued = json!({"ticket_type_id": ticket_type, "contacts": [{"id": first("contacts", "id")}],
@@ -560,6 +582,20 @@ async fn every_route_answers() {
     });
     for (method, template) in reads {
         let mut path = template.to_string();
+        // Workflows are exported by id (seeded: 67890); export jobs exist once started, and
+        // the reporting export's status also wants the app and OAuth client.
+        if template.starts_with("/export/") {
+            let job = match template.contains("reporting") {
+                true => &reporting_job,
+                false => &content_job,
+            };
+            path = path
+                .replace("{id}", "67890")
+                .replace("{job_identifier}", job);
+            if path.starts_with("/export/reporting_data/job") {
+                path.push_str("?app_id=a1&client_id=c1");
+            }
+        }
         // Fin Voice calls are found by their own keys (seeded: 12340, aws-call-700, …).
         if template.starts_with("/fin_voice/") {
             path = path

@@ -329,6 +329,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     seed_knowledge(&mut store);
     seed_calls(&mut store);
     seed_fin_voice(&mut store);
+    seed_workflows(&mut store);
     // Objects added later draw from their own generator, so the values seeded above never move.
     seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
@@ -1796,4 +1797,33 @@ fn seed_fin_voice(store: &mut Store) {
             })
         })
         .collect();
+}
+
+/// Two workflows to export (`GET /export/workflows/{id}`).
+fn seed_workflows(store: &mut Store) {
+    let iso = |days: i64| {
+        chrono::DateTime::from_timestamp(SEED_NOW - days * DAY, 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
+    };
+    store.workflows = [
+        (
+            "67890",
+            "Route billing questions",
+            "inbound_conversation",
+            "live",
+        ),
+        ("67891", "Welcome new trials", "user_created", "draft"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (id, title, trigger, state))| {
+        json!({"id": id, "title": title, "description": format!("{title}, step by step."),
+                   "trigger_type": trigger, "state": state, "target_channels": ["chat"],
+                   "preferred_devices": ["desktop", "mobile"],
+                   "created_at": iso(200 - i as i64), "updated_at": iso(10 - i as i64),
+                   "targeting": {}, "snapshot": {"steps": [{"type": "send_message"}]},
+                   "attributes": [], "embedded_rules": []})
+    })
+    .collect();
 }

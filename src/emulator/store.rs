@@ -537,6 +537,10 @@ pub struct Store {
     /// Conversations handed to Fin from outside (`POST /fin/start`): external id -> (user id,
     /// rated: `None` not yet, `Some(with a remark)`).
     pub fin_conversations: HashMap<String, (String, Option<bool>)>,
+    /// Export jobs: (job identifier, `content` or `reporting`, status).
+    pub exports: Vec<(String, String, String)>,
+    /// Workflows, as `workflow_export.workflow` describes them (exported by id).
+    pub workflows: Vec<serde_json::Value>,
     /// Fin Voice calls, as the spec's `ai_call_response` describes them.
     pub fin_voice_calls: Vec<serde_json::Value>,
     /// Phone calls deflected to the Messenger so far.

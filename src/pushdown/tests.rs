@@ -590,6 +590,24 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "data_exports",
+            "job_identifier = 'j1'",
+            "GET /export/content/data/{id} for ids [\"j1\"]",
+            Exact,
+        ),
+        (
+            "reporting_datasets",
+            "",
+            "GET /export/reporting_data/get_datasets (single pages)",
+            Exact,
+        ),
+        (
+            "workflow_exports",
+            "id = 'w1'",
+            "GET /export/workflows/{id} for ids [\"w1\"]",
+            Exact,
+        ),
+        (
             "fin_voice_calls",
             "external_call_id = 'x1'",
             "GET /fin_voice/external_id/{id} for ids [\"x1\"]",

@@ -13,6 +13,7 @@ mod contacts;
 mod conversations;
 pub mod custom;
 mod events;
+mod exports;
 mod fin_voice;
 mod help_center;
 mod jobs;
@@ -624,6 +625,9 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         ticket_states::ticket_states(),
         jobs::jobs(),
         calls::calls(),
+        exports::data_exports(),
+        exports::reporting_datasets(),
+        exports::workflow_exports(),
         fin_voice::fin_voice_calls(),
         help_center::help_centers(),
         help_center::collections(),

@@ -1819,3 +1819,89 @@ async fn fin_voice_calls_are_registered_and_found_by_phone_number() {
     let missing = env.error("CALL FindFinVoiceCall('+19999999999')").await;
     assert!(missing.contains("404"), "{missing}");
 }
+
+#[tokio::test]
+async fn exports_are_started_followed_and_canceled() {
+    let env = start().await;
+    let started = env
+        .rows("CALL CreateDataExport('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')")
+        .await;
+    let job = started[0][0].clone();
+    assert_eq!(started[0][1], "pending");
+    let sent = env.emulator.state.requests();
+    assert_eq!(
+        sent.last().unwrap().body.clone().unwrap(),
+        serde_json::json!({"created_at_after": 1_767_225_600, "created_at_before": 1_769_904_000})
+    );
+    // Intercom allows one pending message export at a time: its 429 in one line.
+    let busy = env
+        .error("CALL CreateDataExport('2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z')")
+        .await;
+    assert!(busy.contains("1 pending message data export"), "{busy}");
+    let cancelled = env.rows(&format!("CALL CancelDataExport('{job}')")).await;
+    assert_eq!(cancelled[0][1], "canceled");
+    let status = env
+        .rows(&format!(
+            "SELECT status, download_url FROM data_exports WHERE job_identifier = '{job}'"
+        ))
+        .await;
+    assert_eq!(status, [["canceled", ""]]);
+    // A second export, followed to completion through the table.
+    let second = env
+        .rows("CALL CreateDataExport('2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z')")
+        .await;
+    let done = env
+        .rows(&format!(
+            "SELECT status, download_url FROM data_exports WHERE job_identifier = '{}'",
+            second[0][0]
+        ))
+        .await;
+    assert_eq!(done[0][0], "completed");
+    assert!(done[0][1].ends_with(&second[0][0]), "{done:?}");
+    let message = env.error("SELECT * FROM data_exports").await;
+    assert!(message.contains("add WHERE job_identifier"), "{message}");
+
+    // The reporting export: datasets, a job, its status.
+    let datasets = env
+        .rows("SELECT id FROM reporting_datasets ORDER BY id")
+        .await;
+    assert_eq!(datasets, [["conversation"], ["ticket"]]);
+    let queued = env
+        .rows(
+            "CALL EnqueueReportingDataExport('ticket', '[\"ticket_id\", \"ticket_state\"]', \
+             '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')",
+        )
+        .await;
+    env.emulator.state.clear_requests();
+    let status = env
+        .rows(&format!(
+            "CALL GetReportingDataExport('{}', 'ws1', 'client-9')",
+            queued[0][0]
+        ))
+        .await;
+    assert_eq!(status[0][1], "completed");
+    assert_eq!(
+        env.requests(),
+        [format!(
+            "GET /export/reporting_data/{}?app_id=ws1&client_id=client-9",
+            queued[0][0]
+        )]
+    );
+    let bad = env
+        .error(
+            "CALL EnqueueReportingDataExport('ticket', '[]', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')",
+        )
+        .await;
+    assert!(bad.contains("attribute_ids must be a JSON array"), "{bad}");
+
+    // A workflow's configuration, by id.
+    let workflow = env
+        .rows("SELECT title, state FROM workflow_exports WHERE id = '67890'")
+        .await;
+    assert_eq!(workflow, [["Route billing questions", "live"]]);
+    assert!(
+        env.rows("SELECT title FROM workflow_exports WHERE id = '404'")
+            .await
+            .is_empty()
+    );
+}

@@ -995,6 +995,32 @@ async fn exercise_writes(h: &mut Harness) {
     .await;
     h.post("/phone_call_redirects", json!({"phone": "+353832345678"}))
         .await;
+    // Exports: jobs started, followed, canceled; the datasets; a workflow.
+    let export = h
+        .post(
+            "/export/content/data",
+            json!({"created_at_after": 1_700_000_000, "created_at_before": 1_700_086_400}),
+        )
+        .await;
+    if let Some(job) = export.body["job_identifier"].as_str() {
+        h.post(&format!("/export/cancel/{job}"), json!({})).await;
+        h.get(&format!("/export/content/data/{job}")).await;
+    }
+    h.get("/export/reporting_data/get_datasets").await;
+    let reporting = h
+        .post(
+            "/export/reporting_data/enqueue",
+            json!({"dataset_id": "conversation", "attribute_ids": ["conversation_id"],
+                   "start_time": 1_700_000_000, "end_time": 1_700_086_400}),
+        )
+        .await;
+    if let Some(job) = reporting.body["job_identifier"].as_str() {
+        h.get(&format!(
+            "/export/reporting_data/{job}?app_id=spec-app&client_id=spec-client"
+        ))
+        .await;
+    }
+    h.get("/export/workflows/67890").await;
     // Fin Voice: a call registered, then found by each of its keys.
     let voice = h
         .post(

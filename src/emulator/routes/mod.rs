@@ -20,6 +20,7 @@ mod conversations;
 mod data_attributes;
 mod documents;
 mod events;
+mod exports;
 mod fin;
 mod fin_voice;
 mod help_center;
@@ -162,6 +163,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/fin/reply"),
     ("POST", "/fin/csat"),
     ("POST", "/phone_call_redirects"),
+    ("POST", "/export/content/data"),
+    ("GET", "/export/content/data/{job_identifier}"),
+    ("POST", "/export/cancel/{job_identifier}"),
+    ("POST", "/export/reporting_data/enqueue"),
+    ("GET", "/export/reporting_data/get_datasets"),
+    ("GET", "/export/reporting_data/{job_identifier}"),
+    ("GET", "/export/workflows/{id}"),
     ("POST", "/fin_voice/register"),
     ("GET", "/fin_voice/collect/{id}"),
     ("GET", "/fin_voice/external_id/{external_id}"),
@@ -430,6 +438,25 @@ pub fn api_routes() -> Router<EmulatorState> {
         .route("/fin/reply", post(fin::reply))
         .route("/fin/csat", post(fin::csat))
         .route("/phone_call_redirects", post(fin::phone_switch))
+        .route("/export/content/data", post(exports::create_content))
+        .route(
+            "/export/content/data/{job_identifier}",
+            get(exports::content_status),
+        )
+        .route("/export/cancel/{job_identifier}", post(exports::cancel))
+        .route(
+            "/export/reporting_data/enqueue",
+            post(exports::enqueue_reporting),
+        )
+        .route(
+            "/export/reporting_data/get_datasets",
+            get(exports::list_datasets),
+        )
+        .route(
+            "/export/reporting_data/{job_identifier}",
+            get(exports::reporting_status),
+        )
+        .route("/export/workflows/{id}", get(exports::export_workflow))
         .route("/fin_voice/register", post(fin_voice::register))
         .route("/fin_voice/collect/{id}", get(fin_voice::by_id))
         .route(

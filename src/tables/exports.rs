@@ -1,0 +1,206 @@
+//! Exports: the message data export (official spec: `createDataExport`, `getDataExport`,
+//! `cancelDataExport`), the reporting data export (`POST /export/reporting_data/enqueue`,
+//! `GET /export/reporting_data/{job_identifier}`, `GET /export/reporting_data/get_datasets`)
+//! and the workflow export (`exportWorkflow`). Jobs are started and canceled by procedures and
+//! followed in `data_exports`; the datasets and exported workflows are tables. Downloading a
+//! finished export (a gzipped CSV) is not a table yet.
+
+use super::PageStyle;
+use super::{ColumnDef as C, Listing, Source, TableDef};
+
+/// The columns of an export job (`data_export`).
+fn job_columns() -> Vec<C> {
+    vec![
+        C::text("job_identifier", "Id of the export job."),
+        C::text(
+            "status",
+            "pending, in_progress, completed, no_data, failed or canceled.",
+        ),
+        C::text(
+            "download_url",
+            "Where the finished export is downloaded (a gzipped CSV), once completed.",
+        ),
+        C::text(
+            "download_expires_at",
+            "Until when it can be downloaded (Unix seconds, as text).",
+        ),
+    ]
+}
+
+/// `data_exports`: message data export jobs, read by job identifier.
+pub(super) fn data_exports() -> TableDef {
+    TableDef::new(
+        "data_exports",
+        "Message data export jobs (CreateDataExport), read by job_identifier.",
+        Source::Lookups,
+    )
+    .lookup("job_identifier", "/export/content/data/{id}")
+    .key_required(
+        "Intercom cannot list export jobs; add WHERE job_identifier = '…' (the one CreateDataExport returned)",
+    )
+    .columns(job_columns())
+    .actions(actions::procedures())
+}
+
+/// `reporting_datasets`: what the reporting data export can export.
+pub(super) fn reporting_datasets() -> TableDef {
+    TableDef::new(
+        "reporting_datasets",
+        "Datasets the reporting data export can export, with their attributes.",
+        Source::List(Listing::new(
+            "/export/reporting_data/get_datasets",
+            PageStyle::Single,
+            "data",
+        )),
+    )
+    .columns([
+        C::text("id", "Id of the dataset (conversation, ticket, …)."),
+        C::text("name", "Name."),
+        C::text("description", "What a row of it is."),
+        C::text(
+            "default_time_attribute_id",
+            "The attribute its time window applies to.",
+        ),
+        C::json(
+            "attributes",
+            "Its attributes, as a JSON array of {\"id\", \"name\"}.",
+        ),
+    ])
+}
+
+/// `workflow_exports`: a workflow's whole configuration, read by id.
+pub(super) fn workflow_exports() -> TableDef {
+    TableDef::new(
+        "workflow_exports",
+        "Workflow configurations exported by id (steps, targeting, attributes).",
+        Source::Lookups,
+    )
+    .lookup("id", "/export/workflows/{id}")
+    .key_required("Intercom exports one workflow at a time; add WHERE id = '…' (the workflow's id)")
+    .columns([
+        C::text("id", "Id of the workflow.").at("workflow.id"),
+        C::text("title", "Title.").at("workflow.title"),
+        C::text("description", "Description.").at("workflow.description"),
+        C::text("trigger_type", "What starts it.").at("workflow.trigger_type"),
+        C::text("state", "live, draft or paused.").at("workflow.state"),
+        C::json("target_channels", "Channels it runs on.").at("workflow.target_channels"),
+        C::json("preferred_devices", "Devices it prefers.").at("workflow.preferred_devices"),
+        C::json("targeting", "Its audience rules.").at("workflow.targeting"),
+        C::json("snapshot", "Its steps, as configured.").at("workflow.snapshot"),
+        C::json("attributes", "Attributes it uses.").at("workflow.attributes"),
+        C::json("embedded_rules", "Rules embedded in it.").at("workflow.embedded_rules"),
+        C::timestamp("created_at", "When the workflow was created.").at("workflow.created_at"),
+        C::timestamp("updated_at", "When it last changed.").at("workflow.updated_at"),
+        C::text("export_version", "Version of the export format."),
+        C::timestamp("exported_at", "When it was exported."),
+        C::text("app_id", "Workspace (app) id."),
+    ])
+}
+
+mod actions {
+    use serde_json::Value;
+
+    use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields};
+
+    pub(super) fn procedures() -> Vec<Procedure> {
+        vec![create(), cancel(), enqueue_reporting(), reporting_status()]
+    }
+
+    fn job_columns() -> Vec<ResultColumn> {
+        vec![
+            ResultColumn::text("job_identifier", "job_identifier"),
+            ResultColumn::text("status", "status"),
+            ResultColumn::text("download_url", "download_url"),
+        ]
+    }
+
+    fn create() -> Procedure {
+        Procedure::new(
+            "CreateDataExport",
+            "Starts an export of message delivery and engagement data for a time window; data_exports follows the job.",
+            "POST",
+            "/export/content/data",
+        )
+        .param(Param::timestamp("created_at_after", "Start of the window."))
+        .param(Param::timestamp("created_at_before", "End of the window."))
+        .body(|a| {
+            Ok(Value::Object(fields(
+                a,
+                &[
+                    ("created_at_after", "created_at_after"),
+                    ("created_at_before", "created_at_before"),
+                ],
+            )))
+        })
+        .columns(job_columns())
+        .example("CALL CreateDataExport('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')")
+    }
+
+    fn cancel() -> Procedure {
+        Procedure::new(
+            "CancelDataExport",
+            "Cancels a message data export that has not finished.",
+            "POST",
+            "/export/cancel/{job_identifier}",
+        )
+        .param(Param::text("job_identifier", "Id of the export job."))
+        .columns(job_columns())
+        .example("CALL CancelDataExport('orzzsbd7hk67xyu')")
+    }
+
+    fn enqueue_reporting() -> Procedure {
+        Procedure::new(
+            "EnqueueReportingDataExport",
+            "Starts an export of a reporting dataset's attributes for a time window (see reporting_datasets).",
+            "POST",
+            "/export/reporting_data/enqueue",
+        )
+        .param(Param::text("dataset_id", "The dataset (reporting_datasets.id)."))
+        .param(Param::json(
+            "attribute_ids",
+            "JSON array of the dataset's attribute ids to export.",
+        ))
+        .param(Param::timestamp("start_time", "Start of the window."))
+        .param(Param::timestamp("end_time", "End of the window."))
+        .check(|a| match a.get("attribute_ids") {
+            Some(Value::Array(ids)) if !ids.is_empty() && ids.iter().all(Value::is_string) => {
+                Ok(())
+            }
+            _ => Err("attribute_ids must be a JSON array of attribute ids, e.g. '[\"conversation_id\"]'".into()),
+        })
+        .body(|a| {
+            Ok(Value::Object(fields(
+                a,
+                &[
+                    ("dataset_id", "dataset_id"),
+                    ("attribute_ids", "attribute_ids"),
+                    ("start_time", "start_time"),
+                    ("end_time", "end_time"),
+                ],
+            )))
+        })
+        .columns(job_columns())
+        .example(
+            "CALL EnqueueReportingDataExport('conversation', '[\"conversation_id\", \"channel\"]', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')",
+        )
+    }
+
+    fn reporting_status() -> Procedure {
+        Procedure::new(
+            "GetReportingDataExport",
+            "The status of a reporting data export job (Intercom asks for the app and OAuth client too).",
+            "GET",
+            "/export/reporting_data/{job_identifier}?app_id={app_id}&client_id={client_id}",
+        )
+        .param(Param::text("job_identifier", "Id of the export job."))
+        .param(Param::text("app_id", "The workspace's app id (me.app_id_code)."))
+        .param(Param::text("client_id", "Your OAuth app's client id."))
+        .columns(job_columns())
+        .column(ResultColumn::typed(
+            "download_expires_at",
+            ColumnType::Text,
+            "download_expires_at",
+        ))
+        .example("CALL GetReportingDataExport('job1', 'abc123', 'client-9')")
+    }
+}
