@@ -12,6 +12,14 @@ use super::{ColumnDef as C, Listing, Source, TableDef};
 
 const SOURCES: &str = "/ai/content_import_sources";
 
+/// What INSERT and UPDATE of a content import source may set.
+const SOURCE_FIELDS: &[(&str, &str)] = &[
+    ("url", "url"),
+    ("sync_behavior", "sync_behavior"),
+    ("status", "status"),
+    ("audience_ids", "audience_ids"),
+];
+
 /// `content_import_sources`: the sites and feeds Intercom imports content from.
 pub(super) fn content_import_sources() -> TableDef {
     TableDef::new(
@@ -41,24 +49,14 @@ pub(super) fn content_import_sources() -> TableDef {
         // Intercom creates only sources fed through the API (`sync_behavior` api).
         insert: Some(
             Write::new("POST", SOURCES)
-                .fields(&[
-                    ("url", "url"),
-                    ("sync_behavior", "sync_behavior"),
-                    ("status", "status"),
-                    ("audience_ids", "audience_ids"),
-                ])
+                .fields(SOURCE_FIELDS)
                 .required(&["url", "sync_behavior"]),
         ),
         // Its update takes `url` and `sync_behavior` every time: the row's own are sent
         // unless the statement sets them.
         update: Some(
             Write::new("PUT", "/ai/content_import_sources/{id}")
-                .fields(&[
-                    ("url", "url"),
-                    ("sync_behavior", "sync_behavior"),
-                    ("status", "status"),
-                    ("audience_ids", "audience_ids"),
-                ])
+                .fields(SOURCE_FIELDS)
                 .keys(&[("url", "url"), ("sync_behavior", "sync_behavior")])
                 .idempotent(),
         ),

@@ -215,10 +215,20 @@ async fn python_client_check_passes() {
     }
 }
 
+/// The demo workspace the official SDKs are run against, and a seeded visitor's `user_id`.
+async fn sdk_workspace() -> (crate::common::TestEnv, String) {
+    let env = start_with(EmulatorConfig::default(), |_| {}).await;
+    let visitor = env.emulator.state.snapshot("visitors")[0]["user_id"]
+        .as_str()
+        .expect("a seeded visitor")
+        .to_string();
+    (env, visitor)
+}
+
 /// Intercom's official Python SDK (python-intercom 5.x, installed with the Python clients)
 /// against the emulator: the routes of `/me`, the activity log, away reasons, data events,
-/// visitors, handling events, a segment and the whole company scroll answer as the SDK
-/// expects (tests/clients/sdk/python_sdk_check.py).
+/// visitors, handling events, a segment, the whole company scroll, `POST /companies/list`, a
+/// queued ticket and its job answer as the SDK expects (tests/clients/sdk/python_sdk_check.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdk_reads_the_emulator() {
     let python = std::env::var_os("INTERCOM_SQL_CLIENT_PYTHON")
@@ -230,11 +240,7 @@ async fn official_python_sdk_reads_the_emulator() {
     let Some(python) = client_program("python with python-intercom", python) else {
         return;
     };
-    let env = start_with(EmulatorConfig::default(), |_| {}).await;
-    let visitor = env.emulator.state.snapshot("visitors")[0]["user_id"]
-        .as_str()
-        .expect("a seeded visitor")
-        .to_string();
+    let (env, visitor) = sdk_workspace().await;
     run(
         "python_sdk_check.py",
         tokio::process::Command::new(&python)
@@ -246,6 +252,9 @@ async fn official_python_sdk_reads_the_emulator() {
     .await;
 }
 
+/// Intercom's official Node SDK (intercom-client 7.x, pinned by tests/clients/sdk/node's lock
+/// file and installed by tests/clients/install.sh) against the emulator: the same routes, each
+/// through the SDK's own call (tests/clients/sdk/node/check.js).
 #[tokio::test]
 async fn official_node_sdk_reads_the_emulator() {
     let sdk = std::env::var_os("INTERCOM_SQL_NODE_SDK")
@@ -259,11 +268,7 @@ async fn official_node_sdk_reads_the_emulator() {
     let Some(node) = client_program("node with intercom-client", node) else {
         return;
     };
-    let env = start_with(EmulatorConfig::default(), |_| {}).await;
-    let visitor = env.emulator.state.snapshot("visitors")[0]["user_id"]
-        .as_str()
-        .expect("a seeded visitor")
-        .to_string();
+    let (env, visitor) = sdk_workspace().await;
     let printed = run(
         "node check.js",
         tokio::process::Command::new(&node)

@@ -59,27 +59,33 @@ pub(super) async fn get_collection(
 
 /// Checks `translated_content` of a collection: locale → `{name, description}`.
 fn group_content(body: &Body) -> Result<Option<Map<String, Value>>, ApiError> {
+    translated(body, |locale, key, _| match key {
+        "type" | "name" | "description" => Ok(()),
+        _ => Err(ApiError::new(
+            400,
+            "bad_request",
+            format!("bad 'translated_content.{locale}.{key}' parameter"),
+        )),
+    })
+}
+
+/// `translated_content` of a request: an object of locale → object, each field checked by
+/// `check(locale, key, value)`.
+fn translated(
+    body: &Body,
+    check: impl Fn(&str, &str, &Value) -> Result<(), ApiError>,
+) -> Result<Option<Map<String, Value>>, ApiError> {
     let Some(content) = body.object("translated_content")? else {
         return Ok(None);
     };
-    for (locale, value) in content {
-        if locale == "type" {
-            continue;
-        }
+    for (locale, value) in content.iter().filter(|(l, _)| *l != "type") {
         let Some(fields) = value.as_object() else {
             return Err(ApiError::invalid(format!(
                 "translated_content.{locale} must be an object"
             )));
         };
-        if let Some(bad) = fields
-            .keys()
-            .find(|k| !["type", "name", "description"].contains(&k.as_str()))
-        {
-            return Err(ApiError::new(
-                400,
-                "bad_request",
-                format!("bad 'translated_content.{locale}.{bad}' parameter"),
-            ));
+        for (key, v) in fields {
+            check(locale, key, v)?;
         }
     }
     Ok(Some(content.clone()))
@@ -273,39 +279,26 @@ const ARTICLE_FIELDS: [&str; 8] = [
 
 /// Checks `translated_content` of an article: locale → `article_content` fields.
 fn article_content(body: &Body) -> Result<Option<Map<String, Value>>, ApiError> {
-    let Some(content) = body.object("translated_content")? else {
-        return Ok(None);
-    };
-    for (locale, value) in content {
-        if locale == "type" {
-            continue;
-        }
-        let Some(fields) = value.as_object() else {
-            return Err(ApiError::invalid(format!(
-                "translated_content.{locale} must be an object"
-            )));
-        };
-        for (k, v) in fields {
-            let ok = match k.as_str() {
-                "type" | "title" | "description" | "body" | "url" => v.is_string() || v.is_null(),
-                "author_id" | "created_at" | "updated_at" => v.is_i64(),
-                "state" => matches!(v.as_str(), Some("published" | "draft")),
-                _ => {
-                    return Err(ApiError::new(
-                        400,
-                        "bad_request",
-                        format!("bad 'translated_content.{locale}.{k}' parameter"),
-                    ));
-                }
-            };
-            if !ok {
-                return Err(ApiError::invalid(format!(
-                    "translated_content.{locale}.{k} has the wrong type"
-                )));
+    translated(body, |locale, key, v| {
+        let ok = match key {
+            "type" | "title" | "description" | "body" | "url" => v.is_string() || v.is_null(),
+            "author_id" | "created_at" | "updated_at" => v.is_i64(),
+            "state" => matches!(v.as_str(), Some("published" | "draft")),
+            _ => {
+                return Err(ApiError::new(
+                    400,
+                    "bad_request",
+                    format!("bad 'translated_content.{locale}.{key}' parameter"),
+                ));
             }
+        };
+        match ok {
+            true => Ok(()),
+            false => Err(ApiError::invalid(format!(
+                "translated_content.{locale}.{key} has the wrong type"
+            ))),
         }
-    }
-    Ok(Some(content.clone()))
+    })
 }
 
 /// The article's url for a locale.
