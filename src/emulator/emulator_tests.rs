@@ -596,6 +596,16 @@ async fn every_route_answers() {
                 path.push_str("?app_id=a1&client_id=c1");
             }
         }
+        // Custom object instances are found by type and id or external id (seeded: Order 22,
+        // ORD-1000).
+        if template.starts_with("/custom_object_instances/") {
+            path = path
+                .replace("{custom_object_type_identifier}", "Order")
+                .replace("{custom_object_instance_id}", "22");
+            if !path.ends_with("/22") {
+                path.push_str("?external_id=ORD-1000");
+            }
+        }
         // Fin Voice calls are found by their own keys (seeded: 12340, aws-call-700, …).
         if template.starts_with("/fin_voice/") {
             path = path

@@ -330,6 +330,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     seed_calls(&mut store);
     seed_fin_voice(&mut store);
     seed_workflows(&mut store);
+    seed_custom_objects(&mut store);
     // Objects added later draw from their own generator, so the values seeded above never move.
     seed_activity(&mut store, &mut Rng::with_seed(config.seed ^ 0x00ac_7171));
     store.next_part_id = store
@@ -1826,4 +1827,22 @@ fn seed_workflows(store: &mut Store) {
                    "attributes": [], "embedded_rules": []})
     })
     .collect();
+}
+
+/// A few `Order` instances (the emulated workspace's custom object types are `Order` and
+/// `Subscription`).
+fn seed_custom_objects(store: &mut Store) {
+    store.custom_objects = (0..4)
+        .map(|i| {
+            json!({
+                "id": (22 + i).to_string(), "type": "Order",
+                "external_id": format!("ORD-{}", 1000 + i),
+                "external_created_at": SEED_NOW - (30 - i) * DAY,
+                "external_updated_at": SEED_NOW - (10 - i) * DAY,
+                "custom_attributes": {"order_number": format!("ORDER-{}", 1000 + i),
+                                      "total_amount": 49.5 + i as f64 * 10.0},
+                "created_at": SEED_NOW - (29 - i) * DAY, "updated_at": SEED_NOW - (9 - i) * DAY,
+            })
+        })
+        .collect();
 }

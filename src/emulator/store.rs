@@ -537,6 +537,8 @@ pub struct Store {
     /// Conversations handed to Fin from outside (`POST /fin/start`): external id -> (user id,
     /// rated: `None` not yet, `Some(with a remark)`).
     pub fin_conversations: HashMap<String, (String, Option<bool>)>,
+    /// Custom object instances, as the spec's `custom_object_instance` describes them.
+    pub custom_objects: Vec<serde_json::Value>,
     /// Export jobs: (job identifier, `content` or `reporting`, status).
     pub exports: Vec<(String, String, String)>,
     /// Workflows, as `workflow_export.workflow` describes them (exported by id).

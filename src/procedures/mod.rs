@@ -10,6 +10,7 @@
 
 pub mod bind;
 pub mod catalog;
+mod custom_objects;
 pub mod exec;
 mod fin;
 mod messages;
@@ -43,6 +44,7 @@ static REGISTRY: LazyLock<Vec<Procedure>> = LazyLock::new(|| {
         .collect();
     all.extend(messages::procedures());
     all.extend(fin::procedures());
+    all.extend(custom_objects::procedures());
     all.extend(raw::procedures());
     all
 });

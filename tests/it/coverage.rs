@@ -147,7 +147,7 @@ fn coverage_page_lists_every_operation_and_is_up_to_date() {
     let (text, covered, total) = markdown();
     assert_eq!(total, 162, "the 2.15 extract has 162 operations");
     // A ratchet: an object added raises it, nothing may lower it.
-    assert!(covered >= 150, "{covered} of {total}");
+    assert!(covered >= 155, "{covered} of {total}");
     if std::env::var_os("INTERCOM_SQL_WRITE_DOCS").is_some() {
         std::fs::write(DOC, &text).unwrap();
         return;

@@ -1905,3 +1905,68 @@ async fn exports_are_started_followed_and_canceled() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn custom_object_instances_are_reached_by_type_and_key() {
+    let env = start().await;
+    env.emulator.state.clear_requests();
+    let made = env
+        .rows(
+            "CALL UpsertCustomObjectInstance('Order', 'ORD-2000', \
+             '{\"order_number\": \"ORDER-2000\", \"total_amount\": 99.99}', '2026-01-01T00:00:00Z')",
+        )
+        .await;
+    let id = made[0][0].clone();
+    assert_eq!(made[0][1], "ORD-2000");
+    assert_eq!(
+        env.emulator.state.requests()[0].body.clone().unwrap(),
+        serde_json::json!({"external_id": "ORD-2000", "external_created_at": 1_767_225_600,
+            "custom_attributes": {"order_number": "ORDER-2000", "total_amount": 99.99}})
+    );
+    // The same external id updates (attributes merged), it does not create another.
+    let again = env
+        .rows("CALL UpsertCustomObjectInstance('Order', 'ORD-2000', '{\"total_amount\": 10}')")
+        .await;
+    assert_eq!(again[0][0], id);
+    let found = env
+        .rows(
+            "SELECT id, custom_attributes->>'order_number', custom_attributes->>'total_amount' \
+             FROM find_custom_object_instance('Order', 'ORD-2000')",
+        )
+        .await;
+    assert_eq!(found, [[id.as_str(), "ORDER-2000", "10"]]);
+    let by_id = env
+        .rows(&format!("CALL GetCustomObjectInstance('Order', '{id}')"))
+        .await;
+    assert_eq!(by_id[0][1], "ORD-2000");
+    // An unknown type is Intercom's 404 naming it, in one line.
+    let message = env
+        .error("CALL GetCustomObjectInstance('Invoice', '22')")
+        .await;
+    assert!(
+        !message.contains('\n') && message.contains("Custom object type `Invoice` not found"),
+        "{message}"
+    );
+    let gone = env
+        .rows("CALL DeleteCustomObjectInstanceByExternalId('Order', 'ORD-2000')")
+        .await;
+    assert_eq!(gone, [[id.as_str(), "true", &gone[0][2]]]);
+    let gone = env
+        .rows("CALL DeleteCustomObjectInstance('Order', '22')")
+        .await;
+    assert_eq!(gone[0][..2], ["22", "true"]);
+    let message = env
+        .error("CALL GetCustomObjectInstance('Order', '22')")
+        .await;
+    assert!(
+        message.contains("Custom object instance not found"),
+        "{message}"
+    );
+    let message = env
+        .error("CALL UpsertCustomObjectInstance('Order', 'x', '[1]')")
+        .await;
+    assert!(
+        message.contains("custom_attributes must be a JSON object"),
+        "{message}"
+    );
+}

@@ -995,6 +995,32 @@ async fn exercise_writes(h: &mut Harness) {
     .await;
     h.post("/phone_call_redirects", json!({"phone": "+353832345678"}))
         .await;
+    // Custom object instances: created, found both ways, deleted both ways.
+    let order = h
+        .post(
+            "/custom_object_instances/Order",
+            json!({"external_id": "spec-order", "external_created_at": 1_700_000_000,
+                   "custom_attributes": {"order_number": "SPEC-1"}}),
+        )
+        .await;
+    h.get("/custom_object_instances/Order?external_id=spec-order")
+        .await;
+    if let Some(o) = order.id() {
+        h.get(&format!("/custom_object_instances/Order/{o}")).await;
+        h.delete(&format!("/custom_object_instances/Order/{o}"), None)
+            .await;
+    }
+    h.post(
+        "/custom_object_instances/Order",
+        json!({"external_id": "spec-order-2"}),
+    )
+    .await;
+    h.delete(
+        "/custom_object_instances/Order?external_id=spec-order-2",
+        None,
+    )
+    .await;
+
     // Exports: jobs started, followed, canceled; the datasets; a workflow.
     let export = h
         .post(

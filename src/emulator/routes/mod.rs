@@ -17,6 +17,7 @@ mod contact_writes;
 mod contacts;
 mod conversation_writes;
 mod conversations;
+mod custom_objects;
 mod data_attributes;
 mod documents;
 mod events;
@@ -163,6 +164,26 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/fin/reply"),
     ("POST", "/fin/csat"),
     ("POST", "/phone_call_redirects"),
+    (
+        "POST",
+        "/custom_object_instances/{custom_object_type_identifier}",
+    ),
+    (
+        "GET",
+        "/custom_object_instances/{custom_object_type_identifier}",
+    ),
+    (
+        "DELETE",
+        "/custom_object_instances/{custom_object_type_identifier}",
+    ),
+    (
+        "GET",
+        "/custom_object_instances/{custom_object_type_identifier}/{custom_object_instance_id}",
+    ),
+    (
+        "DELETE",
+        "/custom_object_instances/{custom_object_type_identifier}/{custom_object_instance_id}",
+    ),
     ("POST", "/export/content/data"),
     ("GET", "/export/content/data/{job_identifier}"),
     ("POST", "/export/cancel/{job_identifier}"),
@@ -438,6 +459,16 @@ pub fn api_routes() -> Router<EmulatorState> {
         .route("/fin/reply", post(fin::reply))
         .route("/fin/csat", post(fin::csat))
         .route("/phone_call_redirects", post(fin::phone_switch))
+        .route(
+            "/custom_object_instances/{custom_object_type_identifier}",
+            get(custom_objects::by_external_id)
+                .post(custom_objects::create_or_update)
+                .delete(custom_objects::delete_by_external_id),
+        )
+        .route(
+            "/custom_object_instances/{custom_object_type_identifier}/{custom_object_instance_id}",
+            get(custom_objects::by_id).delete(custom_objects::delete_by_id),
+        )
         .route("/export/content/data", post(exports::create_content))
         .route(
             "/export/content/data/{job_identifier}",
