@@ -106,9 +106,39 @@ pub struct ApiRequest {
     /// short is fetched again). Off when the caller's own parse is the check
     /// ([`IntercomClient::send_parsed`]): each page is then parsed once less.
     check_whole: bool,
+    /// Headers sent besides the client's own (`intercom_api`'s `headers`: a different
+    /// `Intercom-Version` for one call). Never the authorization: see [`ApiRequest::with_header`].
+    pub headers: Vec<(String, String)>,
 }
 
+/// Headers a request may not set itself: the token, and what the client or HTTP decides.
+const RESERVED_HEADERS: [&str; 6] = [
+    "authorization",
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+];
+
 impl ApiRequest {
+    /// This request with one more header; refuses the ones the client sets itself (the
+    /// authorization above all) and names that are not valid headers. The error says which,
+    /// never the value.
+    pub fn with_header(mut self, name: &str, value: &str) -> Result<Self, String> {
+        let lower = name.trim().to_ascii_lowercase();
+        if RESERVED_HEADERS.contains(&lower.as_str()) {
+            return Err(format!(
+                "header {name} is set by intercom-sql and cannot be given"
+            ));
+        }
+        reqwest::header::HeaderName::from_bytes(lower.as_bytes())
+            .map_err(|_| format!("'{name}' is not a valid header name"))?;
+        reqwest::header::HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header {name} is not valid header text"))?;
+        self.headers.push((lower, value.to_string()));
+        Ok(self)
+    }
     /// A GET (a read).
     pub fn get(path: impl Into<String>) -> Self {
         Self {
@@ -119,6 +149,7 @@ impl ApiRequest {
             kind: RequestKind::Read,
             counters: None,
             check_whole: true,
+            headers: Vec::new(),
         }
     }
     /// A POST that only reads (searches): retried like a GET.
@@ -131,6 +162,7 @@ impl ApiRequest {
             kind: RequestKind::Read,
             counters: None,
             check_whole: true,
+            headers: Vec::new(),
         }
     }
     /// A write (POST, PUT or DELETE) with an optional JSON body. Not repeated after a 5xx or a
@@ -144,6 +176,7 @@ impl ApiRequest {
             kind: RequestKind::Write,
             counters: None,
             check_whole: true,
+            headers: Vec::new(),
         }
     }
     /// Marks a write as safe to repeat (an update to fixed values, a delete, archive, tag):
@@ -337,6 +370,9 @@ impl IntercomClient {
                 extra.throttle(admission.waited);
             }
             let mut builder = self.http.request(request.method.clone(), &url);
+            for (name, value) in &request.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
             if !request.query.is_empty() {
                 builder = builder.query(&request.query);
             }

@@ -100,6 +100,8 @@ pub struct RequestRecord {
     /// When the request arrived, in milliseconds since the Unix epoch (for timelines of a
     /// read: which requests were in flight together).
     pub received_ms: u64,
+    /// The `Intercom-Version` header it was sent with, if any.
+    pub version: Option<String>,
 }
 
 /// An opt-in fault applied to the next `count` matching requests.
@@ -607,6 +609,11 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         )
     };
     let method = parts.method.as_str().to_string();
+    let version = parts
+        .headers
+        .get("intercom-version")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let cursor = request_cursor(query.as_deref(), body_json.as_ref());
@@ -656,6 +663,7 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
                         body: body_json,
                         status: 0,
                         received_ms,
+                        version,
                     });
                     return StatusCode::INTERNAL_SERVER_ERROR.into_response();
                 }
@@ -690,6 +698,7 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         body: body_json,
         status: response.status().as_u16(),
         received_ms,
+        version,
     });
     response
 }

@@ -1,5 +1,6 @@
-//! `intercom_api(method, path [, body])`: any Intercom request, for what no procedure or table
-//! covers. It returns the status and the JSON body, error statuses included.
+//! `intercom_api(method, path [, body [, headers]])`: any Intercom request, for what no
+//! procedure or table covers (an endpoint newer than this release, another `Intercom-Version`
+//! for one call). It returns the status and the JSON body, error statuses included.
 
 use super::{ColumnType, Param, Procedure, ResultColumn, ResultSource};
 
@@ -14,14 +15,21 @@ pub(super) fn procedures() -> Vec<Procedure> {
         )
         .function_name("intercom_api")
         .param(
-            Param::text("method", "GET, POST, PUT or DELETE.")
-                .one_of(&["GET", "POST", "PUT", "DELETE"]),
+            Param::text("method", "GET, POST, PUT, PATCH or DELETE.")
+                .one_of(&["GET", "POST", "PUT", "PATCH", "DELETE"]),
         )
         .param(Param::text(
             "path",
             "Path from the API root, with any query string, e.g. '/contacts?per_page=5'.",
         ))
-        .param(Param::json("body", "JSON body for POST, PUT or DELETE.").optional())
+        .param(Param::json("body", "JSON body for POST, PUT, PATCH or DELETE.").optional())
+        .param(
+            Param::json(
+                "headers",
+                "JSON object of more headers, e.g. '{\"Intercom-Version\": \"Unstable\"}' (not Authorization).",
+            )
+            .optional(),
+        )
         .column(ResultColumn {
             name: "status",
             ty: ColumnType::Int,

@@ -82,6 +82,23 @@ fn raw_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, Procedu
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         request = request.with_query(&decode_component(key), decode_component(value));
     }
+    let bad = |m: String| ProcedureError::Arguments(format!("{}: {m}", procedure.name));
+    match args.get("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(headers)) => {
+            for (name, value) in headers {
+                let Value::String(value) = value else {
+                    return Err(bad(format!("the value of header {name} must be text")));
+                };
+                request = request.with_header(name, value).map_err(bad)?;
+            }
+        }
+        Some(_) => {
+            return Err(bad(
+                "headers must be a JSON object, e.g. '{\"Intercom-Version\": \"2.14\"}'".into(),
+            ));
+        }
+    }
     Ok(request)
 }
 

@@ -1970,3 +1970,59 @@ async fn custom_object_instances_are_reached_by_type_and_key() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn the_raw_request_takes_patch_and_headers_but_never_the_authorization() {
+    let env = start().await;
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(
+            "SELECT status, response->>'id' FROM intercom_api('GET', '/me', NULL, \
+             '{\"Intercom-Version\": \"Unstable\"}')",
+        )
+        .await;
+    assert_eq!(rows[0][0], "200");
+    let sent = env.emulator.state.requests();
+    assert_eq!(sent[0].version.as_deref(), Some("Unstable"), "{sent:?}");
+    // Without headers the client's own version goes out.
+    env.emulator.state.clear_requests();
+    env.rows("SELECT status FROM intercom_api('GET', '/me')")
+        .await;
+    assert_eq!(
+        env.emulator.state.requests()[0].version.as_deref(),
+        Some("2.15")
+    );
+    // PATCH is sent as given (the 2.15 API has no PATCH route: Intercom's 404 comes back as a
+    // status, not an error).
+    let rows = env
+        .rows("SELECT status FROM intercom_api('PATCH', '/contacts/x', '{\"name\": \"y\"}')")
+        .await;
+    assert_eq!(rows[0][0], "404");
+    assert_eq!(
+        env.emulator.state.requests().last().unwrap().method,
+        "PATCH"
+    );
+    // The token's header cannot be replaced or added; bad headers are named, nothing is sent.
+    env.emulator.state.clear_requests();
+    for (headers, want) in [
+        (
+            r#"{"Authorization": "Bearer other"}"#,
+            "header Authorization is set by intercom-sql and cannot be given",
+        ),
+        (
+            r#"{"bad header": "x"}"#,
+            "'bad header' is not a valid header name",
+        ),
+        (r#"{"X-Id": 5}"#, "the value of header X-Id must be text"),
+        (r#"["Intercom-Version"]"#, "headers must be a JSON object"),
+    ] {
+        let message = env
+            .error(&format!(
+                "SELECT status FROM intercom_api('GET', '/me', NULL, '{headers}')"
+            ))
+            .await;
+        assert!(message.contains(want), "{headers}: {message}");
+        assert!(!message.contains("Bearer other"), "{message}");
+    }
+    assert!(env.emulator.state.requests().is_empty());
+}
