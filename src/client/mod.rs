@@ -212,6 +212,8 @@ pub struct IntercomClient {
     /// The `total_count` each whole collection reported when last listed (see
     /// [`IntercomClient::listed_total`]).
     listed: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    /// The token's own admin id, once asked (see [`IntercomClient::token_admin`]).
+    token_admin: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -253,7 +255,30 @@ impl IntercomClient {
             config,
             counters: Arc::default(),
             listed: Arc::default(),
+            token_admin: Arc::default(),
         })
+    }
+
+    /// The id of the admin the token acts as (`GET /me`), asked once per client: a bulk call
+    /// leaving its admin out sends one `GET /me`, not one per row. `None` when the answer
+    /// names no admin.
+    pub async fn token_admin(&self) -> Result<Option<String>, ClientError> {
+        let found = self
+            .token_admin
+            .get_or_try_init(|| async {
+                let me = self.send(&ApiRequest::get("/me")).await.map_err(Some)?;
+                match me.get("id") {
+                    Some(Value::String(id)) => Ok(id.clone()),
+                    Some(Value::Number(id)) => Ok(id.to_string()),
+                    _ => Err(None),
+                }
+            })
+            .await;
+        match found {
+            Ok(id) => Ok(Some(id.clone())),
+            Err(None) => Ok(None),
+            Err(Some(e)) => Err(e),
+        }
     }
 
     /// The configuration the client was built with.
@@ -272,6 +297,7 @@ impl IntercomClient {
             counters: self.counters.clone(),
             budget: self.budget.clone(),
             listed: self.listed.clone(),
+            token_admin: self.token_admin.clone(),
         }
     }
 

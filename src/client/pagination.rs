@@ -636,11 +636,11 @@ fn parse_envelope(
         };
         (error, false)
     })?;
+    let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
     // A one-object answer (`GET /me`) is the one item; a bare array's items are the items
     // (`GET /fin_voice/conversation/{id}`).
     if keys.iter().any(|k| k == WHOLE_BODY) {
         let raw: &RawValue = serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
-        let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
         let items = match raw.get().as_bytes().first() {
             Some(b'{') => std::iter::once(offset(raw)..offset(raw) + raw.get().len()).collect(),
             Some(b'[') => {
@@ -671,7 +671,6 @@ fn parse_envelope(
         .deserialize(&mut de)
         .and_then(|top| de.end().map(|()| top))
         .map_err(|e| decode_error("$".into(), e))?;
-    let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
     let ranges = |list: &[&RawValue]| -> Vec<Range<usize>> {
         list.iter()
             .map(|item| offset(item)..offset(item) + item.get().len())

@@ -175,11 +175,8 @@ pub async fn run(
     // An admin left out is the token's own (`GET /me`).
     for param in procedure.params.iter().filter(|p| p.token_admin) {
         if args.get(param.name).is_none_or(Value::is_null) {
-            let me = client
-                .send(&ApiRequest::get("/me"))
-                .await
-                .map_err(request_error)?;
-            let id = me.get("id").map(value_text).ok_or_else(|| {
+            let id = client.token_admin().await.map_err(request_error)?;
+            let id = id.ok_or_else(|| {
                 ProcedureError::NotFound(format!(
                     "{}: GET /me named no admin; give {}",
                     procedure.name, param.name

@@ -137,20 +137,16 @@ impl IntercomScanExec {
     fn sorted_by(&self, column: &str, fetch: usize, descending: bool) -> Option<Self> {
         let ordered = self.def().ordered.as_ref().filter(|o| o.column == column)?;
         let index = self.schema().index_of(column).ok()?;
-        let whole = match self.plan() {
-            ScanPlan::List(r) | ScanPlan::Pages(r) => {
-                matches!(&self.def().source, crate::tables::Source::List(l) if l.path == r.path)
-                    && r.query.is_empty()
-            }
-            _ => false,
+        // Only a read of the whole table: its own listing, nothing narrowing it.
+        let (ScanPlan::List(whole) | ScanPlan::Pages(whole)) = self.plan() else {
+            return None;
         };
-        if !whole || fetch as u64 > ordered.reach {
+        let own =
+            matches!(&self.def().source, crate::tables::Source::List(l) if l.path == whole.path);
+        if !own || !whole.query.is_empty() || fetch as u64 > ordered.reach {
             return None;
         }
-        let page_size = match self.plan() {
-            ScanPlan::List(r) | ScanPlan::Pages(r) => r.per_page.unwrap_or(50),
-            _ => 50,
-        };
+        let page_size = whole.per_page.unwrap_or(50);
         // One more than the LIMIT: the row after the last tells whether it has ties.
         let per_page = (fetch as u64 + 1).min(u64::from(page_size)) as u32;
         let mut request = list_request(&ordered.listing, ordered.listing.path.clone(), per_page);

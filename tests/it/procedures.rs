@@ -913,6 +913,20 @@ async fn conversations_close_snooze_open_and_assign() {
         get(&env, "conversations", &conversation)["state"],
         "snoozed"
     );
+    // The token's admin is asked once per session: the next call sends only its own request.
+    env.rows(&format!(
+        "CALL OpenConversation('{conversation}', '{ADMIN}')"
+    ))
+    .await;
+    env.emulator.state.clear_requests();
+    env.rows(&format!(
+        "CALL SnoozeConversation('{conversation}', '2030-02-04T04:05:06Z')"
+    ))
+    .await;
+    assert_eq!(
+        env.requests(),
+        [format!("POST /conversations/{conversation}/parts")]
+    );
 
     env.rows(&format!(
         "CALL OpenConversation('{conversation}', '{ADMIN}')"

@@ -398,11 +398,12 @@ pub(super) async fn create_article(
         article_parent(store, parent.as_deref(), parent_type.as_deref())?;
         let id = next_id(&store.articles, 45);
         let at = now();
+        let parent_id = parent.as_deref().and_then(|p| p.parse::<i64>().ok());
         let mut article = json!({
             "type": "article", "id": id, "workspace_id": store.workspace_id,
-            "parent_id": parent.as_deref().and_then(|p| p.parse::<i64>().ok()),
+            "parent_id": parent_id,
             "parent_type": parent.as_ref().map(|_| parent_type.clone().unwrap_or_else(|| "collection".into())),
-            "parent_ids": parent.as_deref().and_then(|p| p.parse::<i64>().ok()).into_iter().collect::<Vec<_>>(),
+            "parent_ids": parent_id.into_iter().collect::<Vec<_>>(),
             "statistics": render::article_statistics(0),
             "tags": {"type": "tag.list", "tags": []},
             "default_locale": "en", "created_at": at, "updated_at": at,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::ApiResult;
 use super::body::Body;
-use super::documents::id_of;
+use super::documents::find;
 use crate::emulator::{ApiError, EmulatorState};
 
 pub(super) async fn list_brands(State(emulator): State<EmulatorState>) -> Json<Value> {
@@ -21,9 +21,9 @@ pub(super) async fn get_brand(
     Path(id): Path<String>,
 ) -> ApiResult {
     let guard = emulator.store();
-    let brand = guard.brands.iter().find(|b| id_of(b) == id.trim());
-    let brand = brand.ok_or_else(|| ApiError::not_found("not_found", "Brand not found"))?;
-    Ok(Json(brand.clone()).into_response())
+    let i = find(&guard.brands, &id)
+        .map_err(|_| ApiError::not_found("not_found", "Brand not found"))?;
+    Ok(Json(guard.brands[i].clone()).into_response())
 }
 
 pub(super) async fn list_emails(State(emulator): State<EmulatorState>) -> Json<Value> {
@@ -35,9 +35,9 @@ pub(super) async fn get_email(
     Path(id): Path<String>,
 ) -> ApiResult {
     let guard = emulator.store();
-    let email = guard.emails.iter().find(|e| id_of(e) == id.trim());
-    let email = email.ok_or_else(|| ApiError::not_found("not_found", "Email setting not found"))?;
-    Ok(Json(email.clone()).into_response())
+    let i = find(&guard.emails, &id)
+        .map_err(|_| ApiError::not_found("not_found", "Email setting not found"))?;
+    Ok(Json(guard.emails[i].clone()).into_response())
 }
 
 pub(super) async fn get_ip_allowlist(State(emulator): State<EmulatorState>) -> Json<Value> {
