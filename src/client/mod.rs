@@ -109,6 +109,19 @@ pub struct ApiRequest {
     /// Headers sent besides the client's own (`intercom_api`'s `headers`: a different
     /// `Intercom-Version` for one call). Never the authorization: see [`ApiRequest::with_header`].
     pub headers: Vec<(String, String)>,
+    /// Whether a redirect (`3xx`) is the answer rather than an error: its `Location` is
+    /// returned as the body, and not followed (`GET /calls/{id}/recording`). The client never
+    /// follows redirects: the token would go to another host.
+    pub keep_redirect: bool,
+}
+
+/// A JSON string, or a number written out; `None` for anything else.
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// Headers a request may not set itself: the token, and what the client or HTTP decides.
@@ -150,6 +163,7 @@ impl ApiRequest {
             counters: None,
             check_whole: true,
             headers: Vec::new(),
+            keep_redirect: false,
         }
     }
     /// A POST that only reads (searches): retried like a GET.
@@ -163,6 +177,7 @@ impl ApiRequest {
             counters: None,
             check_whole: true,
             headers: Vec::new(),
+            keep_redirect: false,
         }
     }
     /// A write (POST, PUT or DELETE) with an optional JSON body. Not repeated after a 5xx or a
@@ -177,6 +192,7 @@ impl ApiRequest {
             counters: None,
             check_whole: true,
             headers: Vec::new(),
+            keep_redirect: false,
         }
     }
     /// Marks a write as safe to repeat (an update to fixed values, a delete, archive, tag):
@@ -212,8 +228,8 @@ pub struct IntercomClient {
     /// The `total_count` each whole collection reported when last listed (see
     /// [`IntercomClient::listed_total`]).
     listed: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
-    /// The token's own admin id, once asked (see [`IntercomClient::token_admin`]).
-    token_admin: Arc<tokio::sync::OnceCell<String>>,
+    /// The token's `GET /me`, once asked (see [`IntercomClient::token_admin`]).
+    me: Arc<tokio::sync::OnceCell<Value>>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -246,6 +262,7 @@ impl IntercomClient {
             .user_agent(concat!("intercom-sql/", env!("CARGO_PKG_VERSION")))
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(config.concurrency.max(1))
             .build()
             .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))?;
@@ -255,30 +272,28 @@ impl IntercomClient {
             config,
             counters: Arc::default(),
             listed: Arc::default(),
-            token_admin: Arc::default(),
+            me: Arc::default(),
         })
     }
 
-    /// The id of the admin the token acts as (`GET /me`), asked once per client: a bulk call
-    /// leaving its admin out sends one `GET /me`, not one per row. `None` when the answer
-    /// names no admin.
+    /// The token's `GET /me`, asked once per client: a bulk call leaving its admin out sends
+    /// one `GET /me`, not one per row.
+    async fn me(&self) -> Result<&Value, ClientError> {
+        self.me
+            .get_or_try_init(|| async { self.send(&ApiRequest::get("/me")).await })
+            .await
+    }
+
+    /// The id of the admin the token acts as (`GET /me`, asked once per client). `None` when
+    /// the answer names no admin.
     pub async fn token_admin(&self) -> Result<Option<String>, ClientError> {
-        let found = self
-            .token_admin
-            .get_or_try_init(|| async {
-                let me = self.send(&ApiRequest::get("/me")).await.map_err(Some)?;
-                match me.get("id") {
-                    Some(Value::String(id)) => Ok(id.clone()),
-                    Some(Value::Number(id)) => Ok(id.to_string()),
-                    _ => Err(None),
-                }
-            })
-            .await;
-        match found {
-            Ok(id) => Ok(Some(id.clone())),
-            Err(None) => Ok(None),
-            Err(Some(e)) => Err(e),
-        }
+        Ok(text_of(&self.me().await?["id"]))
+    }
+
+    /// The id code of the token's workspace (`app.id_code` of `GET /me`, asked once per
+    /// client): what `app_id` parameters take. `None` when the answer names none.
+    pub async fn token_app(&self) -> Result<Option<String>, ClientError> {
+        Ok(text_of(&self.me().await?["app"]["id_code"]))
     }
 
     /// The configuration the client was built with.
@@ -297,7 +312,7 @@ impl IntercomClient {
             counters: self.counters.clone(),
             budget: self.budget.clone(),
             listed: self.listed.clone(),
-            token_admin: self.token_admin.clone(),
+            me: self.me.clone(),
         }
     }
 
@@ -370,6 +385,15 @@ impl IntercomClient {
         Ok(self.exchange(request, false).await?.1)
     }
 
+    /// Like [`IntercomClient::send_raw`], with the status: a kept redirect
+    /// ([`ApiRequest::keep_redirect`]) is its status and `Location`.
+    pub async fn send_with_status(
+        &self,
+        request: &ApiRequest,
+    ) -> Result<(u16, Bytes), ClientError> {
+        self.exchange(request, false).await
+    }
+
     /// Sends with retries. With `keep_errors`, a final error status is returned as a response
     /// instead of an [`ApiError`].
     async fn exchange(
@@ -416,6 +440,13 @@ impl IntercomClient {
                         header_u64(&headers, "x-ratelimit-remaining"),
                         header_u64(&headers, "x-ratelimit-reset"),
                     );
+                    if request.keep_redirect && status.is_redirection() {
+                        let location = headers
+                            .get(reqwest::header::LOCATION)
+                            .map(|v| Bytes::copy_from_slice(v.as_bytes()))
+                            .unwrap_or_default();
+                        return Ok((status.as_u16(), location));
+                    }
                     let bytes = response.bytes().await;
                     match bytes {
                         Ok(bytes) if status.is_success() => {

@@ -42,6 +42,8 @@ pub struct ListRequest {
     /// Sent as `POST` with an empty JSON body, its parameters in the query (`POST
     /// /companies/list`): a read all the same.
     pub post: bool,
+    /// The body a `post` listing sends instead of `{}` (`POST /calls/search`).
+    pub body: Option<Value>,
 }
 
 impl ListRequest {
@@ -57,6 +59,7 @@ impl ListRequest {
             counters: None,
             overflow: None,
             post: false,
+            body: None,
         }
     }
 }
@@ -314,7 +317,9 @@ impl State {
                     request.counters = list.counters.clone();
                     return request;
                 }
-                _ if list.post => ApiRequest::search(&list.path, json!({})),
+                _ if list.post => {
+                    ApiRequest::search(&list.path, list.body.clone().unwrap_or_else(|| json!({})))
+                }
                 _ => ApiRequest::get(&list.path),
             },
         };

@@ -15,8 +15,13 @@ pub(super) struct Client {
 
 impl Client {
     pub(super) fn new(emu: &RunningEmulator) -> Self {
+        // Redirects are answers here (a call's recording), as for the engine's client.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
         Self {
-            http: reqwest::Client::new(),
+            http,
             base: emu.base_url.clone(),
         }
     }
@@ -584,7 +589,7 @@ async fn every_route_answers() {
         let mut path = template.to_string();
         // Workflows are exported by id (seeded: 67890); export jobs exist once started, and
         // the reporting export's status also wants the app and OAuth client.
-        if template.starts_with("/export/") {
+        if template.starts_with("/export/") || template.starts_with("/download/") {
             let job = match template.contains("reporting") {
                 true => &reporting_job,
                 false => &content_job,
@@ -594,6 +599,9 @@ async fn every_route_answers() {
                 .replace("{job_identifier}", job);
             if path.starts_with("/export/reporting_data/job") {
                 path.push_str("?app_id=a1&client_id=c1");
+            }
+            if path.starts_with("/download/reporting_data/") {
+                path.push_str(&format!("?app_id=a1&job_identifier={job}"));
             }
         }
         // Custom object instances are found by type and id or external id (seeded: Order 22,
@@ -636,7 +644,45 @@ async fn every_route_answers() {
             }
             _ => {}
         }
-        let status = if *method == "GET" {
+        let status = if path.starts_with("/download/") {
+            // A finished job's file, which Intercom sends only to an octet-stream Accept.
+            let file = c
+                .http
+                .get(format!("{}{path}", c.base))
+                .bearer_auth("demo-token")
+                .header("Accept", "application/octet-stream")
+                .send()
+                .await
+                .expect("request");
+            let status = file.status().as_u16();
+            let bytes = file.bytes().await.expect("body");
+            assert!(bytes.starts_with(&[0x1f, 0x8b]), "{path}: not gzip");
+            assert_eq!(
+                c.get(&path).await.0,
+                406,
+                "{path} without the Accept it needs"
+            );
+            status
+        } else if path.ends_with("/recording") {
+            let (status, headers, _) = c.get(&path).await;
+            let location = headers.get("location").and_then(|v| v.to_str().ok());
+            assert!(
+                location.is_some_and(|l| l.starts_with("https://")),
+                "{path}"
+            );
+            assert_eq!(status, 302, "{path}");
+            200
+        } else if path == "/calls/search" {
+            let ids = json!({"conversation_ids": [first("calls", "conversation_id")]});
+            let (status, found) = c.post(&path, ids).await;
+            assert_eq!(
+                found["data"][0]["transcript_status"], "completed",
+                "{found}"
+            );
+            let none = c.post(&path, json!({"conversation_ids": []})).await;
+            assert_eq!(none.0, 400, "{}", none.1);
+            status
+        } else if *method == "GET" {
             c.get(&path).await.0
         } else {
             let body = json!({"query": {"field": "id", "operator": "!=", "value": "0"}});

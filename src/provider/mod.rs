@@ -3,6 +3,7 @@
 
 mod complete;
 pub(crate) mod convert;
+mod document;
 mod ordered;
 mod partition;
 mod scan;

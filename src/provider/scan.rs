@@ -39,6 +39,7 @@ use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::convert::{BatchDecoder, RawRows, page_rows, raw_rows};
+use super::document::document_rows;
 use super::ordered::SortedStop;
 use super::partition::partitioned;
 use crate::client::pagination::{numbered_pages, pages};
@@ -49,7 +50,7 @@ use crate::client::{
 use crate::pushdown::plan::list_request;
 use crate::pushdown::{self, Parents, ScanPlan, join_keys};
 use crate::settings::{IntercomOptions, Switch};
-use crate::tables::{ColumnDef, Listing, TableDef};
+use crate::tables::{BodyFormat, ColumnDef, Listing, TableDef};
 
 /// Executing a plan: the pages of rows its requests return.
 impl ScanPlan {
@@ -271,6 +272,13 @@ async fn children_of(
     page_size: u32,
     counters: Arc<RequestCounters>,
 ) -> Result<Vec<RawRows>, ClientError> {
+    if listing.format != BodyFormat::Json {
+        let Some(request) = sub_request(&listing, &id, page_size) else {
+            return Ok(Vec::new());
+        };
+        let rows = document_rows(&client, &request, &listing.format, &id, &counters).await?;
+        return Ok(rows.into_iter().collect());
+    }
     let Some((path, pages)) = sub_resource(&client, &listing, &id, page_size, &counters).await?
     else {
         return Ok(Vec::new());
@@ -294,15 +302,10 @@ pub(super) async fn sub_resource(
     page_size: u32,
     counters: &Arc<RequestCounters>,
 ) -> Result<Option<(String, Vec<Page>)>, ClientError> {
-    let Some(segment) = path_segment(id) else {
+    let Some(mut request) = sub_request(listing, id, page_size) else {
         return Ok(None);
     };
-    let path = listing.path.replace("{id}", &segment);
-    let mut request = list_request(listing, path.clone(), page_size);
-    // A parent named in the query (`/events?intercom_user_id={id}`) is sent as it is.
-    for (_, value) in &mut request.query {
-        *value = value.replace("{id}", id);
-    }
+    let path = request.path.clone();
     request.counters = Some(counters.clone());
     let mut all = Vec::new();
     let mut stream = pages(client.clone(), request);
@@ -314,6 +317,33 @@ pub(super) async fn sub_resource(
         }
     }
     Ok(Some((path, all)))
+}
+
+/// The listing `listing` of the parent (or key) `id`: `{id}` in its path, query and body
+/// replaced; `None` when `id` can be no object's id (`.`, `..`).
+fn sub_request(listing: &Listing, id: &str, page_size: u32) -> Option<ListRequest> {
+    let segment = path_segment(id)?;
+    let path = listing.path.replace("{id}", &segment);
+    let mut request = list_request(listing, path, page_size);
+    // A parent named in the query (`/events?intercom_user_id={id}`) or the body
+    // (`{"conversation_ids": ["{id}"]}`) is sent as it is.
+    for (_, value) in &mut request.query {
+        *value = value.replace("{id}", id);
+    }
+    if let Some(body) = &mut request.body {
+        replace_in_strings(body, id);
+    }
+    Some(request)
+}
+
+/// Every string `{id}` inside `value` replaced by `id`.
+fn replace_in_strings(value: &mut Value, id: &str) {
+    match value {
+        Value::String(s) if s.contains("{id}") => *s = s.replace("{id}", id),
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_in_strings(v, id)),
+        Value::Object(map) => map.values_mut().for_each(|v| replace_in_strings(v, id)),
+        _ => {}
+    }
 }
 
 /// What `EXPLAIN ANALYZE` shows for a scan: the requests it sent (retries included), its

@@ -110,6 +110,7 @@ pub fn list_request(listing: &Listing, path: String, page_size: u32) -> ListRequ
     request.per_page = listing.sized.then_some(page_size);
     request.query = listing.query.clone();
     request.post = listing.post;
+    request.body = listing.body.clone();
     request.overflow = listing
         .overflow
         .as_ref()
@@ -206,6 +207,13 @@ impl ScanPlan {
                 _ => ScanPlan::List(list_request(listing, listing.path.clone(), page_size)),
             },
             (Source::Lookups, _, _) => Self::needs_key(def),
+            // A listing per value the query gives (a phrase, a folder): nothing without one.
+            (Source::Keyed { listing, .. }, Some((_, ids)), _) => ScanPlan::Children {
+                parents: Parents::Ids(ids),
+                listing: listing.clone(),
+                parent_table: String::new(),
+            },
+            (Source::Keyed { .. }, None, _) => Self::needs_key(def),
             // A child table that cannot walk every parent, given no parent and no parent
             // search.
             (Source::Children { .. }, None, _)
@@ -419,7 +427,7 @@ impl ScanPlan {
                 parents,
                 listing,
                 parent_table,
-            } if matches!(&def.source, Source::Children { key_column, .. } if key_column == column) =>
+            } if matches!(&def.source, Source::Children { key_column, .. } | Source::Keyed { key_column, .. } if key_column == column) =>
             {
                 let ids = match parents {
                     Parents::Ids(known) => intersect(known),
@@ -440,6 +448,20 @@ impl ScanPlan {
                     path: lookup.path.clone(),
                     ids: values,
                     parent_at: None,
+                }
+            }
+            // A keyed table's refused read: the joined values' listings.
+            ScanPlan::NeedsKey { .. }
+                if let Source::Keyed {
+                    key_column,
+                    listing,
+                } = &def.source
+                    && key_column == column =>
+            {
+                ScanPlan::Children {
+                    parents: Parents::Ids(values),
+                    listing: listing.clone(),
+                    parent_table: String::new(),
                 }
             }
             // A child table's refused walk: the joined parents'.
@@ -636,10 +658,15 @@ impl ScanPlan {
                 .iter()
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
-            match query.is_empty() {
-                true => listing.path.clone(),
-                false => format!("{}?{}", listing.path, query.join("&")),
+            let method = if listing.post { "POST" } else { "GET" };
+            let mut text = match query.is_empty() {
+                true => format!("{method} {}", listing.path),
+                false => format!("{method} {}?{}", listing.path, query.join("&")),
+            };
+            if let Some(body) = &listing.body {
+                text.push_str(&format!(" {body}"));
             }
+            text
         }
         /// `METHOD /path` and a search's query (none for a whole-table search's windows).
         fn line(r: &ListRequest) -> String {
@@ -726,7 +753,7 @@ impl ScanPlan {
                 parent_table,
             } => {
                 format!(
-                    "GET {} for every row of {parent_table} (listed by {})",
+                    "{} for every row of {parent_table} (listed by {})",
                     child_line(listing),
                     list(r, "")
                 )
@@ -763,11 +790,19 @@ impl ScanPlan {
                 ));
                 text
             }
+            // A keyed table's values are no ids (a phrase, a folder, a job).
+            ScanPlan::Children {
+                parents: Parents::Ids(ids),
+                listing,
+                parent_table,
+            } if parent_table.is_empty() => {
+                format!("{} for {{id}} in {ids:?}", child_line(listing))
+            }
             ScanPlan::Children {
                 parents: Parents::Ids(ids),
                 listing,
                 ..
-            } => format!("GET {} for ids {ids:?}", child_line(listing)),
+            } => format!("{} for ids {ids:?}", child_line(listing)),
         }
     }
 }

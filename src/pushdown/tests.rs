@@ -590,6 +590,48 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "call_recordings",
+            "call_id = 'c1'",
+            "GET /calls/{id}/recording for ids [\"c1\"]",
+            Exact,
+        ),
+        (
+            "call_transcripts",
+            "",
+            "GET /calls/{id}/transcript for every row of calls (listed by GET /calls per_page=150 (page-number pages))",
+            Exact,
+        ),
+        (
+            "conversation_calls",
+            "conversation_id IN ('v1', 'v2')",
+            "POST /calls/search {\"conversation_ids\":[\"{id}\"]} for ids [\"v1\", \"v2\"]",
+            Exact,
+        ),
+        (
+            "article_search",
+            "phrase = 'refund'",
+            "GET /articles/search?phrase={id}&state=all&highlight=false for {id} in [\"refund\"]",
+            Exact,
+        ),
+        (
+            "internal_article_search",
+            "folder_id = 'f1'",
+            "GET /internal_articles/search?folder_id={id} for {id} in [\"f1\"]",
+            Exact,
+        ),
+        (
+            "data_export_rows",
+            "",
+            "no request (refused when run: data_export_rows cannot be read whole: an export's file is read by its job; add WHERE job_identifier = '…' (a completed job of data_exports))",
+            Exact,
+        ),
+        (
+            "reporting_data_export_rows",
+            "job_identifier = 'j1'",
+            "GET /download/reporting_data/{id}?app_id={app_id}&job_identifier={id} for {id} in [\"j1\"]",
+            Exact,
+        ),
+        (
             "data_exports",
             "job_identifier = 'j1'",
             "GET /export/content/data/{id} for ids [\"j1\"]",

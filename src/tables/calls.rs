@@ -1,8 +1,13 @@
-//! `calls`: phone calls (official spec: `listCalls`, `showCall`). Read-only. Timestamps may
-//! come as Unix seconds or ISO-8601 text (the spec's `datetime`); both are read.
+//! `calls`: phone calls (official spec: `listCalls`, `showCall`), with their recordings
+//! (`showCallRecording`), transcripts (`showCallTranscript`) and the calls of given
+//! conversations with their transcripts (`listCallsWithTranscripts`, `POST /calls/search`).
+//! Read-only. Timestamps may come as Unix seconds or ISO-8601 text (the spec's `datetime`);
+//! both are read.
+
+use serde_json::json;
 
 use super::PageStyle;
-use super::{ColumnDef as C, Listing, Source, TableDef};
+use super::{BodyFormat, ColumnDef as C, Listing, Source, TableDef};
 
 /// `calls`: every call, newest first.
 pub(super) fn calls() -> TableDef {
@@ -12,7 +17,93 @@ pub(super) fn calls() -> TableDef {
         Source::List(Listing::new("/calls", PageStyle::PageNumber, "data")),
     )
     .get_by_id("/calls/{id}")
+    .columns(call_columns())
+}
+
+/// `conversation_calls`: the calls of each conversation, with the transcripts Intercom keeps
+/// as entries (`POST /calls/search`, which takes conversation ids and no query).
+pub(super) fn conversation_calls() -> TableDef {
+    let mut columns = vec![C::parent_key(
+        "conversation_id",
+        "The conversation (conversations.id).",
+    )];
+    columns.extend(
+        call_columns()
+            .into_iter()
+            .filter(|c| c.name != "conversation_id"),
+    );
+    columns.extend([
+        C::json(
+            "transcript",
+            "The transcript's entries (speaker, text, times), [] when there is none.",
+        ),
+        C::text(
+            "transcript_status",
+            "State of the transcript, e.g. completed.",
+        ),
+    ]);
+    TableDef::new(
+        "conversation_calls",
+        "Calls of each conversation, with their transcripts (read by conversation).",
+        Source::Children {
+            parent_table: "conversations".into(),
+            key_column: "conversation_id".into(),
+            listing: Listing::new("/calls/search", PageStyle::Single, "data")
+                .posting(json!({ "conversation_ids": ["{id}"] })),
+        },
+    )
+    .key_required(
+        "Intercom finds calls with their transcripts by conversation; add WHERE conversation_id = '…' (or IN, or join from conversations); the calls table lists every call",
+    )
+    .columns(columns)
+}
+
+/// `call_recordings`: where each call's recording can be downloaded (`GET
+/// /calls/{id}/recording` answers with a redirect to a signed URL, which is not followed).
+pub(super) fn call_recordings() -> TableDef {
+    TableDef::new(
+        "call_recordings",
+        "Signed download URL of each call's recording (one request per call; calls without one have no row).",
+        Source::Children {
+            parent_table: "calls".into(),
+            key_column: "call_id".into(),
+            listing: Listing::new("/calls/{id}/recording", PageStyle::Single, "$")
+                .answering(BodyFormat::Redirect("url")),
+        },
+    )
     .columns([
+        C::parent_key("call_id", "The call (calls.id)."),
+        C::text(
+            "url",
+            "Signed URL of the audio file (short-lived; fetch it soon).",
+        ),
+    ])
+}
+
+/// `call_transcripts`: each call's transcript as text (`GET /calls/{id}/transcript`).
+pub(super) fn call_transcripts() -> TableDef {
+    TableDef::new(
+        "call_transcripts",
+        "Each call's transcript as text (one request per call; calls without one have no row).",
+        Source::Children {
+            parent_table: "calls".into(),
+            key_column: "call_id".into(),
+            listing: Listing::new("/calls/{id}/transcript", PageStyle::Single, "$")
+                .answering(BodyFormat::Text("transcript")),
+        },
+    )
+    .columns([
+        C::parent_key("call_id", "The call (calls.id)."),
+        C::text(
+            "transcript",
+            "The transcript, one line per utterance: [hh:mm:ss] speaker: \"text\".",
+        ),
+    ])
+}
+
+/// The columns of a call.
+fn call_columns() -> Vec<C> {
+    vec![
         C::text("id", "Id of the call."),
         C::text(
             "conversation_id",
@@ -43,5 +134,5 @@ pub(super) fn calls() -> TableDef {
         ),
         C::timestamp("created_at", "When the call was created."),
         C::timestamp("updated_at", "When it last changed."),
-    ])
+    ]
 }

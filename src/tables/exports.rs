@@ -2,11 +2,12 @@
 //! `cancelDataExport`), the reporting data export (`POST /export/reporting_data/enqueue`,
 //! `GET /export/reporting_data/{job_identifier}`, `GET /export/reporting_data/get_datasets`)
 //! and the workflow export (`exportWorkflow`). Jobs are started and canceled by procedures and
-//! followed in `data_exports`; the datasets and exported workflows are tables. Downloading a
-//! finished export (a gzipped CSV) is not a table yet.
+//! followed in `data_exports`; the datasets and exported workflows are tables. A finished
+//! export's file (a gzipped CSV: `downloadDataExport`, and the reporting export's download) is
+//! read as rows of `data_export_rows` and `reporting_data_export_rows`.
 
 use super::PageStyle;
-use super::{ColumnDef as C, Listing, Source, TableDef};
+use super::{BodyFormat, ColumnDef as C, Listing, Source, TableDef};
 
 /// The columns of an export job (`data_export`).
 fn job_columns() -> Vec<C> {
@@ -40,6 +41,49 @@ pub(super) fn data_exports() -> TableDef {
     )
     .columns(job_columns())
     .actions(actions::procedures())
+}
+
+/// The table of a finished export's file: one row per CSV record, keyed by the job.
+fn export_rows(name: &str, description: &str, listing: Listing, hint: &str) -> TableDef {
+    TableDef::new(
+        name,
+        description,
+        Source::Keyed {
+            key_column: "job_identifier".into(),
+            listing: listing.answering(BodyFormat::Csv("record")),
+        },
+    )
+    .key_required(hint)
+    .columns([
+        C::parent_key("job_identifier", "The export job."),
+        C::int("line", "Number of the record in the file, from 1."),
+        C::json(
+            "record",
+            "The record, as a JSON object of the file's column names (record->>'conversation_id').",
+        ),
+    ])
+}
+
+/// `data_export_rows`: the file of a finished message data export.
+pub(super) fn data_export_rows() -> TableDef {
+    export_rows(
+        "data_export_rows",
+        "The records of a finished message data export's file (read by job_identifier).",
+        Listing::new("/download/content/data/{id}", PageStyle::Single, "$"),
+        "an export's file is read by its job; add WHERE job_identifier = '…' (a completed job of data_exports)",
+    )
+}
+
+/// `reporting_data_export_rows`: the file of a finished reporting data export.
+pub(super) fn reporting_data_export_rows() -> TableDef {
+    export_rows(
+        "reporting_data_export_rows",
+        "The records of a finished reporting data export's file (read by job_identifier).",
+        Listing::new("/download/reporting_data/{id}", PageStyle::Single, "$")
+            .with_query("app_id", "{app_id}")
+            .with_query("job_identifier", "{id}"),
+        "an export's file is read by its job; add WHERE job_identifier = '…' (a completed job of EnqueueReportingDataExport)",
+    )
 }
 
 /// `reporting_datasets`: what the reporting data export can export.

@@ -175,6 +175,31 @@ fn articles_writes() -> TableWrites {
     }
 }
 
+/// `article_search`: the articles Intercom's full-text search finds for a phrase, drafts
+/// included (`GET /articles/search`, searchArticles, without highlights).
+pub(super) fn article_search() -> TableDef {
+    let mut columns = vec![C::parent_key(
+        "phrase",
+        "The phrase searched for (the WHERE clause's).",
+    )];
+    columns.extend(article_columns());
+    TableDef::new(
+        "article_search",
+        "Articles found by Intercom's full-text search for a phrase (read by phrase).",
+        Source::Keyed {
+            key_column: "phrase".into(),
+            listing: Listing::new("/articles/search", PageStyle::PageNumber, "data.articles")
+                .with_query("phrase", "{id}")
+                .with_query("state", "all")
+                .with_query("highlight", "false"),
+        },
+    )
+    .key_required(
+        "Intercom searches articles for a phrase; add WHERE phrase = '…' (or IN); the articles table lists them all",
+    )
+    .columns(columns)
+}
+
 /// `article_statistics`: views, conversions and reactions of each article, which Intercom
 /// gives only for one article at a time (`GET /articles/{id}`, retrieveArticle).
 pub(super) fn article_statistics() -> TableDef {

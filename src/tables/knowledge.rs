@@ -145,6 +145,47 @@ pub(super) fn external_pages() -> TableDef {
 
 const INTERNAL_ARTICLES: &str = "/internal_articles";
 
+/// The columns of an internal article.
+fn internal_article_columns() -> Vec<C> {
+    vec![
+        C::text("id", "Id of the internal article."),
+        C::text("title", "Title."),
+        C::text("body", "Body (HTML)."),
+        C::int("owner_id", "Admin who owns it (admins.id)."),
+        C::int("author_id", "Admin who wrote it (admins.id)."),
+        C::text("locale", "Locale (en)."),
+        C::timestamp("created_at", "When it was created."),
+        C::timestamp("updated_at", "When it last changed."),
+    ]
+}
+
+/// `internal_article_search`: the internal articles of a folder (`GET
+/// /internal_articles/search?folder_id=`, searchInternalArticles).
+pub(super) fn internal_article_search() -> TableDef {
+    let mut columns = vec![C::parent_key(
+        "folder_id",
+        "The folder searched (the WHERE clause's).",
+    )];
+    columns.extend(internal_article_columns());
+    TableDef::new(
+        "internal_article_search",
+        "Internal articles of a folder, as Intercom's search finds them (read by folder_id).",
+        Source::Keyed {
+            key_column: "folder_id".into(),
+            listing: Listing::new(
+                "/internal_articles/search",
+                PageStyle::PageNumber,
+                "data.internal_articles",
+            )
+            .with_query("folder_id", "{id}"),
+        },
+    )
+    .key_required(
+        "Intercom searches internal articles by folder; add WHERE folder_id = '…'; the internal_articles table lists them all",
+    )
+    .columns(columns)
+}
+
 /// `internal_articles`: articles for the team only (not published in a help center).
 pub(super) fn internal_articles() -> TableDef {
     TableDef::new(
@@ -157,16 +198,7 @@ pub(super) fn internal_articles() -> TableDef {
         )),
     )
     .get_by_id("/internal_articles/{id}")
-    .columns([
-        C::text("id", "Id of the internal article."),
-        C::text("title", "Title."),
-        C::text("body", "Body (HTML)."),
-        C::int("owner_id", "Admin who owns it (admins.id)."),
-        C::int("author_id", "Admin who wrote it (admins.id)."),
-        C::text("locale", "Locale (en)."),
-        C::timestamp("created_at", "When it was created."),
-        C::timestamp("updated_at", "When it last changed."),
-    ])
+    .columns(internal_article_columns())
     .writes(TableWrites {
         table: "internal_articles",
         insert: Some(

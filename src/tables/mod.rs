@@ -288,6 +288,28 @@ pub struct Listing {
     pub overflow: Option<Box<(u64, Listing)>>,
     /// Read with `POST` and an empty body, its parameters in the query (`POST /companies/list`).
     pub post: bool,
+    /// The JSON body a `POST` listing sends, its strings `{id}` replaced by the parent's id
+    /// (`POST /calls/search` with `{"conversation_ids": ["{id}"]}`).
+    pub body: Option<Value>,
+    /// What the answer is, when it is not a JSON page.
+    pub format: BodyFormat,
+}
+
+/// What a listing answers. Answers that are not JSON are read whole, in one request, and
+/// make rows as JSON objects would (see `crate::provider::document`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// A JSON page (every listing but the ones below).
+    Json,
+    /// Plain text (`GET /calls/{id}/transcript`): one row, the text in this field.
+    Text(&'static str),
+    /// A redirect (`302` to a signed URL, `GET /calls/{id}/recording`): one row, the
+    /// `Location` in this field. The URL is not followed.
+    Redirect(&'static str),
+    /// A CSV file, gzipped or not (`GET /download/content/data/{job}`): one row per record,
+    /// the record as a JSON object of the header's names in this field and its number (from
+    /// 1) in `line`.
+    Csv(&'static str),
 }
 
 /// Where a table's rows come from.
@@ -308,6 +330,15 @@ pub enum Source {
     /// No list endpoint: rows are read only through the table's lookups (`visitors` by
     /// `user_id`). A read without a key is refused with [`TableDef::key_required`].
     Lookups,
+    /// A listing of each value the query gives `key_column` (a search phrase, a folder, an
+    /// export job), which is no object's id: every row carries the value it was listed for,
+    /// and a read without one is refused with [`TableDef::key_required`].
+    Keyed {
+        /// The column holding the value (a [`ColumnDef::parent_key`] column).
+        key_column: String,
+        /// The listing, path or query with `{id}` for the value.
+        listing: Listing,
+    },
 }
 
 /// A get-by-key endpoint.
@@ -529,9 +560,11 @@ impl TableDef {
     /// table's parent key (only those parents' sub-resources are fetched).
     pub fn key_columns(&self) -> Vec<&str> {
         match &self.source {
-            Source::Children { key_column, .. } => std::iter::once(key_column.as_str())
-                .chain(self.lookups.iter().map(|l| l.column.as_str()))
-                .collect(),
+            Source::Children { key_column, .. } | Source::Keyed { key_column, .. } => {
+                std::iter::once(key_column.as_str())
+                    .chain(self.lookups.iter().map(|l| l.column.as_str()))
+                    .collect()
+            }
             Source::List(_) | Source::Lookups => {
                 self.lookups.iter().map(|l| l.column.as_str()).collect()
             }
@@ -555,7 +588,30 @@ impl Listing {
             query: Vec::new(),
             overflow: None,
             post: false,
+            body: None,
+            format: BodyFormat::Json,
         }
+    }
+    /// Read with `POST` and this JSON body, its strings `{id}` replaced by the parent's id.
+    pub fn posting(mut self, body: Value) -> Self {
+        self.post = true;
+        self.body = Some(body);
+        self
+    }
+    /// An answer that is not a JSON page (see [`BodyFormat`]).
+    pub fn answering(mut self, format: BodyFormat) -> Self {
+        self.format = format;
+        self
+    }
+    /// Whether the listing names the parent or key it is for: `{id}` in its path, a query
+    /// value or its body.
+    pub fn names_key(&self) -> bool {
+        self.path.contains("{id}")
+            || self.query.iter().any(|(_, v)| v == "{id}")
+            || self
+                .body
+                .as_ref()
+                .is_some_and(|b| b.to_string().contains("\"{id}\""))
     }
     /// Read with `POST` (see [`Listing::post`]).
     pub fn posted(mut self) -> Self {
@@ -625,6 +681,13 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         ticket_states::ticket_states(),
         jobs::jobs(),
         calls::calls(),
+        calls::call_recordings(),
+        calls::call_transcripts(),
+        calls::conversation_calls(),
+        exports::data_export_rows(),
+        exports::reporting_data_export_rows(),
+        help_center::article_search(),
+        knowledge::internal_article_search(),
         exports::data_exports(),
         exports::reporting_datasets(),
         exports::workflow_exports(),
@@ -699,7 +762,7 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                 Source::Children { parent_table, .. } => {
                     find(parent_table).and_then(|p| p.search.as_ref())
                 }
-                Source::List(_) | Source::Lookups => None,
+                Source::List(_) | Source::Lookups | Source::Keyed { .. } => None,
             };
             if parent_search.is_none() || t.column_named(column).is_none() {
                 problems.push(format!(
@@ -736,6 +799,30 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                 ));
             }
         }
+        if let Source::Keyed {
+            key_column,
+            listing,
+        } = &t.source
+        {
+            if t.key_required.is_none() {
+                problems.push(format!(
+                    "{}: a keyed table needs a key_required hint",
+                    t.name
+                ));
+            }
+            if !matches!(t.column_named(key_column), Some(c) if c.path == [PARENT_KEY]) {
+                problems.push(format!(
+                    "{}: key column {key_column} must be a parent_key column",
+                    t.name
+                ));
+            }
+            if !listing.names_key() {
+                problems.push(format!(
+                    "{}: keyed path {} lacks {{id}}",
+                    t.name, listing.path
+                ));
+            }
+        }
         if matches!(t.source, Source::Lookups) && (t.lookups.is_empty() || t.key_required.is_none())
         {
             problems.push(format!(
@@ -762,7 +849,7 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
                     t.name
                 )),
             }
-            if !listing.path.contains("{id}") && !listing.query.iter().any(|(_, v)| v == "{id}") {
+            if !listing.names_key() {
                 problems.push(format!(
                     "{}: child path {} lacks {{id}}",
                     t.name, listing.path

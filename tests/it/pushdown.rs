@@ -1381,3 +1381,85 @@ async fn the_most_recently_seen_companies_are_one_sorted_list_page() {
         assert!(line.contains("GET /companies per_page"), "{sql}: {line}");
     }
 }
+
+const ARTICLE_SEARCH_COLUMNS: &[(&str, Kind)] = &[
+    ("title", Kind::Text),
+    ("state", Kind::Text),
+    ("author_id", Kind::Int),
+    ("created_at", Kind::Time),
+];
+
+/// A keyed table's only pushdown is its key: random clauses over its columns, under phrases
+/// given as `=`, `IN` or ORs, give the rows a local filter of each phrase's rows gives, and
+/// only the phrases named are searched.
+#[tokio::test]
+async fn pushdown_never_changes_article_search_results() {
+    // Pages of 3: a phrase's rows span pages.
+    let env = start_with(EmulatorConfig::default(), |c| c.page_size = 3).await;
+    let phrases = ["your", "team", "refund", "plan", "no-such-words"];
+    let mut batches = Vec::new();
+    for phrase in phrases {
+        let sql = format!("SELECT * FROM article_search WHERE phrase = '{phrase}'");
+        batches.extend(env.engine.execute(&sql).await.unwrap());
+    }
+    let schema = batches[0].schema();
+    let local = SessionContext::new();
+    local
+        .register_table(
+            "article_search",
+            Arc::new(MemTable::try_new(schema, vec![batches]).unwrap()),
+        )
+        .unwrap();
+    let samples = samples(&local, "article_search", ARTICLE_SEARCH_COLUMNS).await;
+    let mut rng = fastrand::Rng::with_seed(21);
+    let mut nonempty = 0;
+    for i in 0..120 {
+        let mut chosen: Vec<&str> = phrases
+            .iter()
+            .copied()
+            .filter(|_| rng.u8(..) < 100)
+            .collect();
+        if chosen.is_empty() {
+            chosen.push(phrases[rng.usize(..phrases.len())]);
+        }
+        let keys = match rng.u8(..3) {
+            0 if chosen.len() == 1 => format!("phrase = '{}'", chosen[0]),
+            1 => format!("phrase IN ('{}')", chosen.join("', '")),
+            _ => format!(
+                "({})",
+                chosen
+                    .iter()
+                    .map(|p| format!("phrase = '{p}'"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+        };
+        let sql = format!(
+            "SELECT phrase, id FROM article_search WHERE {keys} AND ({}) ORDER BY phrase, id",
+            clause(&mut rng, &samples)
+        );
+        let want = strings(&local.sql(&sql).await.unwrap().collect().await.unwrap());
+        env.emulator.state.clear_requests();
+        let got = env.rows(&sql).await;
+        assert_eq!(got, want, "clause {i} changed the answer: {sql}");
+        nonempty += usize::from(!want.is_empty());
+        let mut searched: Vec<String> = env
+            .emulator
+            .state
+            .requests()
+            .iter()
+            .filter(|r| r.query.as_deref().is_some_and(|q| q.contains("page=1&")))
+            .map(|r| r.query.clone().unwrap_or_default())
+            .collect();
+        searched.sort();
+        searched.dedup();
+        assert_eq!(searched.len(), chosen.len(), "{sql}: {searched:?}");
+        assert!(
+            env.requests()
+                .iter()
+                .all(|r| r.starts_with("GET /articles/search?")),
+            "{sql}"
+        );
+    }
+    assert!(nonempty > 30, "only {nonempty} clauses matched any row");
+}

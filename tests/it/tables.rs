@@ -1146,3 +1146,258 @@ async fn fin_voice_calls_are_read_by_conversation_or_by_their_keys() {
     let message = env.error("SELECT * FROM fin_voice_calls").await;
     assert!(message.contains("add WHERE conversation_id"), "{message}");
 }
+
+#[tokio::test]
+async fn a_calls_recording_transcript_and_search_come_from_their_own_endpoints() {
+    let env = start().await;
+    let calls = env.emulator.state.snapshot("calls");
+    let answered: BTreeSet<String> = calls
+        .iter()
+        .filter(|c| c["state"] == "completed")
+        .map(|c| field(c, "id"))
+        .collect();
+    let missed = calls
+        .iter()
+        .find(|c| c["state"] != "completed")
+        .map(|c| field(c, "id"))
+        .expect("a missed call is seeded");
+    assert!(answered.len() > 1 && answered.len() < calls.len());
+    // Every call asked once; the redirect's Location is the row, not followed.
+    env.emulator.state.clear_requests();
+    let recordings = env.rows("SELECT call_id, url FROM call_recordings").await;
+    let ids: BTreeSet<String> = recordings.iter().map(|r| r[0].clone()).collect();
+    assert_eq!(ids, answered);
+    for r in &recordings {
+        assert!(
+            r[1].starts_with("https://") && r[1].contains(&format!("/{}.mp3", r[0])),
+            "{r:?}"
+        );
+    }
+    let asked = env
+        .requests()
+        .iter()
+        .filter(|r| r.ends_with("/recording"))
+        .count();
+    assert_eq!(asked, calls.len(), "one request per call");
+    // A transcript per call named: text, and no row for a call nobody answered.
+    let one = answered.iter().next().unwrap().clone();
+    let phone = field(
+        calls.iter().find(|c| field(c, "id") == one).unwrap(),
+        "phone",
+    );
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT call_id, transcript FROM call_transcripts WHERE call_id IN ('{one}', '{missed}')"
+        ))
+        .await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0][0], one);
+    assert!(
+        got[0][1].starts_with("[00:00:03] ") && got[0][1].contains(&phone),
+        "{got:?}"
+    );
+    assert_eq!(env.requests().len(), 2);
+    // By conversation: POST /calls/search, the call's fields and its transcript's entries.
+    let conversations: Vec<String> = calls
+        .iter()
+        .take(4)
+        .map(|c| field(c, "conversation_id"))
+        .collect();
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT conversation_id, id, state, transcript_status, json_length(transcript) \
+             FROM conversation_calls WHERE conversation_id IN ('{}')",
+            conversations.join("', '")
+        ))
+        .await;
+    let want: Vec<Vec<String>> = calls
+        .iter()
+        .take(4)
+        .map(|c| {
+            let done = c["state"] == "completed";
+            vec![
+                field(c, "conversation_id"),
+                field(c, "id"),
+                field(c, "state"),
+                if done { "completed" } else { "NULL" }.to_string(),
+                if done { "3" } else { "0" }.to_string(),
+            ]
+        })
+        .collect();
+    assert_eq!(sorted(got), sorted(want));
+    let searches: Vec<serde_json::Value> = env
+        .emulator
+        .state
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/calls/search")
+        .filter_map(|r| r.body)
+        .collect();
+    assert_eq!(
+        searches.len(),
+        conversations.len(),
+        "one search per conversation"
+    );
+    assert!(searches.iter().all(|b| {
+        b["conversation_ids"]
+            .as_array()
+            .is_some_and(|a| a.len() == 1)
+    }));
+    let refused = env.error("SELECT * FROM conversation_calls").await;
+    assert!(refused.contains("add WHERE conversation_id"), "{refused}");
+    // A join hands the call over: the call, then its transcript.
+    env.emulator.state.clear_requests();
+    let joined = env
+        .rows(&format!(
+            "SELECT c.phone FROM calls c JOIN call_transcripts t ON t.call_id = c.id WHERE c.id = '{one}'"
+        ))
+        .await;
+    assert_eq!(joined, [[phone]]);
+    assert_eq!(env.requests().len(), 2, "{:?}", env.requests());
+}
+
+#[tokio::test]
+async fn articles_are_searched_by_phrase_and_internal_articles_by_folder() {
+    let env = start_with(EmulatorConfig::default(), |c| c.page_size = 2).await;
+    let articles = env.emulator.state.snapshot("articles");
+    let phrase = "your";
+    let holds = |a: &serde_json::Value| {
+        let locales = a["translated_content"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values().filter(|v| v.is_object()));
+        std::iter::once(a).chain(locales).any(|t| {
+            ["title", "description", "body"].iter().any(|f| {
+                t[*f]
+                    .as_str()
+                    .is_some_and(|s| s.to_lowercase().contains(phrase))
+            })
+        })
+    };
+    let want: Vec<Vec<String>> = articles
+        .iter()
+        .filter(|a| holds(a))
+        .map(|a| vec![phrase.to_string(), field(a, "id"), field(a, "state")])
+        .collect();
+    assert!(want.len() > 2, "more than a page of 2: {want:?}");
+    assert!(want.len() < articles.len(), "the phrase leaves some out");
+    assert!(want.iter().any(|r| r[2] == "draft"), "drafts are found too");
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT phrase, id, state FROM article_search WHERE phrase = '{phrase}'"
+        ))
+        .await;
+    assert_eq!(sorted(got), sorted(want.clone()));
+    let requests = env.requests();
+    assert!(
+        requests.len() >= 2
+            && requests
+                .iter()
+                .all(|r| r.starts_with("GET /articles/search?")
+                    && r.contains("phrase=your")
+                    && r.contains("state=all")),
+        "pages of the search: {requests:?}"
+    );
+    // A filter on a column is SQL's, on top of the search.
+    let published = env
+        .rows(&format!(
+            "SELECT id FROM article_search WHERE phrase = '{phrase}' AND state = 'published'"
+        ))
+        .await;
+    assert_eq!(
+        published.len(),
+        want.iter().filter(|r| r[2] == "published").count()
+    );
+    let refused = env.error("SELECT * FROM article_search").await;
+    assert!(refused.contains("add WHERE phrase"), "{refused}");
+    // Folders split the internal articles: each article in exactly one.
+    let all: BTreeSet<String> = env
+        .emulator
+        .state
+        .snapshot("internal_articles")
+        .iter()
+        .map(|a| field(a, "id"))
+        .collect();
+    let found = env
+        .rows(
+            "SELECT folder_id, id FROM internal_article_search WHERE folder_id IN ('1', '2', '3')",
+        )
+        .await;
+    let ids: Vec<String> = found.iter().map(|r| r[1].clone()).collect();
+    assert_eq!(ids.len(), all.len(), "no article in two folders: {found:?}");
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), all);
+    assert!(found.iter().any(|r| r[0] == "1") && found.iter().any(|r| r[0] == "2"));
+}
+
+#[tokio::test]
+async fn an_exports_file_is_read_as_records_once_the_job_is_done() {
+    let env = start().await;
+    let job = env
+        .rows("CALL CreateDataExport('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')")
+        .await[0][0]
+        .clone();
+    let early = env
+        .error(&format!(
+            "SELECT count(*) FROM data_export_rows WHERE job_identifier = '{job}'"
+        ))
+        .await;
+    assert!(early.contains("404") && early.contains(&job), "{early}");
+    let status = env
+        .rows(&format!(
+            "SELECT status FROM data_exports WHERE job_identifier = '{job}'"
+        ))
+        .await;
+    assert_eq!(status, [["completed"]]);
+    let conversations: BTreeSet<String> = env
+        .emulator
+        .state
+        .snapshot("conversations")
+        .iter()
+        .map(|c| field(c, "id"))
+        .collect();
+    env.emulator.state.clear_requests();
+    let rows = env
+        .rows(&format!(
+            "SELECT line, record->>'conversation_id' FROM data_export_rows \
+             WHERE job_identifier = '{job}' ORDER BY line"
+        ))
+        .await;
+    assert_eq!(
+        env.requests(),
+        [format!("GET /download/content/data/{job}")]
+    );
+    assert_eq!(rows.len(), conversations.len());
+    assert_eq!(rows[0][0], "1");
+    let exported: BTreeSet<String> = rows.iter().map(|r| r[1].clone()).collect();
+    assert_eq!(exported, conversations);
+    // The reporting export's download names the token's workspace (GET /me, once).
+    let job = env
+        .rows(
+            "CALL EnqueueReportingDataExport('conversation', '[\"conversation_id\", \"channel\"]', \
+             '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')",
+        )
+        .await[0][0]
+        .clone();
+    env.rows(&format!(
+        "CALL GetReportingDataExport('{job}', 'app', 'client')"
+    ))
+    .await;
+    env.emulator.state.clear_requests();
+    let n = env
+        .rows(&format!(
+            "SELECT count(*) FROM reporting_data_export_rows WHERE job_identifier IN ('{job}', '{job}')"
+        ))
+        .await;
+    assert_eq!(n, [[conversations.len().to_string()]]);
+    let workspace = field(&env.emulator.state.snapshot("articles")[0], "workspace_id");
+    assert_eq!(
+        env.requests(),
+        [
+            "GET /me".to_string(),
+            format!("GET /download/reporting_data/{job}?app_id={workspace}&job_identifier={job}")
+        ]
+    );
+}

@@ -82,6 +82,50 @@ fn paged(
     .into_response())
 }
 
+/// What a search adds under `data` for one object of its page (`null`: nothing).
+pub(super) type Shape<'a> = dyn Fn(&Value) -> Value + 'a;
+
+/// A page of a search's `found` objects (newest `updated_at` first) as the help center's
+/// searches answer: `{type: list, total_count, data: {<key>: […], <more>…}, pages}`; `more`
+/// adds other arrays under `data` from the page's objects (an article search's `highlights`;
+/// `null`s are left out).
+pub(super) fn search_page_of(
+    found: Vec<&Value>,
+    q: Option<String>,
+    key: &str,
+    more: &[(&str, &Shape)],
+) -> ApiResult {
+    let p = params(q);
+    let (page, per_page) = (page_param(&p)?, per_page_param(&p, 10)?);
+    let mut found = found;
+    found.sort_by_key(|o| {
+        let updated = o.get("updated_at").and_then(Value::as_i64).unwrap_or(0);
+        (
+            std::cmp::Reverse(updated),
+            id_of(o).parse::<u64>().unwrap_or(0),
+        )
+    });
+    let on_page = &found[page_range(page, per_page, found.len())];
+    let mut data = serde_json::Map::new();
+    data.insert(key.into(), on_page.iter().map(|o| (*o).clone()).collect());
+    for (name, shape) in more {
+        let items: Vec<Value> = on_page
+            .iter()
+            .map(|o| shape(o))
+            .filter(|v| !v.is_null())
+            .collect();
+        data.insert((*name).into(), items.into());
+    }
+    let mut pages = number_pages(page, per_page, found.len());
+    if let Some(map) = pages.as_object_mut() {
+        map.remove("next");
+    }
+    Ok(Json(json!({
+        "type": "list", "total_count": found.len(), "data": data, "pages": pages,
+    }))
+    .into_response())
+}
+
 /// A fresh numeric id above every id of `list` (ids are numeric strings).
 pub(super) fn next_id(list: &[Value], first: u64) -> String {
     let max = list

@@ -216,3 +216,87 @@ pub(super) async fn export_workflow(
     }))
     .into_response())
 }
+
+/// The file of a finished job of `kind`: a gzipped CSV of the workspace's conversations (the
+/// emulator keeps no job's window or attributes). `Accept: application/octet-stream` is
+/// required, as Intercom says; an unknown or unfinished job is not found.
+fn download(
+    emulator: &EmulatorState,
+    headers: &axum::http::HeaderMap,
+    kind: &str,
+    id: &str,
+) -> ApiResult {
+    let accepts = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/octet-stream"));
+    if !accepts {
+        return Err(ApiError::new(
+            406,
+            "not_acceptable",
+            "Downloads need the header Accept: application/octet-stream",
+        ));
+    }
+    let guard = emulator.store();
+    let finished = guard
+        .exports
+        .iter()
+        .any(|(j, k, status)| j == id.trim() && k == kind && status == "completed");
+    if !finished {
+        return Err(ApiError::not_found(
+            "not_found",
+            &format!("Export job not found for identifier: {}", id.trim()),
+        ));
+    }
+    let mut csv = String::from("conversation_id,conversation_started_at,channel,state\n");
+    for c in &guard.conversations {
+        csv.push_str(&format!(
+            "{},{},{},{}\n",
+            c.id, c.created_at, c.source_type, c.state
+        ));
+    }
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(csv.as_bytes())
+        .and_then(|()| gz.finish())
+        .map(|file| {
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "application/octet-stream"),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        "attachment; filename=export.csv.gz",
+                    ),
+                ],
+                file,
+            )
+                .into_response()
+        })
+        .map_err(|e| ApiError::new(500, "server_error", format!("cannot compress: {e}")))
+}
+
+/// `GET /download/content/data/{job_identifier}`.
+pub(super) async fn download_content(
+    State(emulator): State<EmulatorState>,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    download(&emulator, &headers, "content", &id)
+}
+
+/// `GET /download/reporting_data/{job_identifier}?app_id=&job_identifier=`: both query
+/// parameters are required, as for the job's status.
+pub(super) async fn download_reporting(
+    State(emulator): State<EmulatorState>,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q);
+    for key in ["app_id", "job_identifier"] {
+        if p.get(key).is_none_or(|v| v.trim().is_empty()) {
+            return Err(super::body::missing(key));
+        }
+    }
+    download(&emulator, &headers, "reporting", &id)
+}

@@ -16,7 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::ApiResult;
 use super::body::Body;
-use super::documents::{find, id_of, next_id, page_of};
+use super::documents::{find, id_of, next_id, page_of, search_page_of};
+use super::paging::params;
 use super::shared::{admin, now};
 use crate::emulator::render;
 use crate::emulator::store::Store;
@@ -255,6 +256,101 @@ pub(super) async fn list_articles(
 ) -> ApiResult {
     let guard = emulator.store();
     page_of(&guard.articles, q, 25, list_item)
+}
+
+/// `GET /articles/search?phrase=&state=&help_center_id=&highlight=`: the articles whose
+/// title, description or body (any locale) holds the phrase, ignoring case; `state` is
+/// `published` (the default), `draft` or `all`; `help_center_id` keeps the articles in that
+/// help center's collections and their sections.
+pub(super) async fn search_articles(
+    State(emulator): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let p = params(q.clone());
+    let phrase = p
+        .get("phrase")
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default();
+    let state = p.get("state").map_or("published", String::as_str);
+    if !["published", "draft", "all"].contains(&state) {
+        return Err(ApiError::invalid(
+            "state must be one of published, draft or all",
+        ));
+    }
+    let highlight = match p.get("highlight").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::invalid("highlight must be true or false")),
+    };
+    let help_center = p
+        .get("help_center_id")
+        .map(|id| id.trim().parse::<i64>())
+        .transpose()
+        .map_err(|_| ApiError::invalid("help_center_id must be an integer"))?;
+    let guard = emulator.store();
+    // The help center's collections, then their sections.
+    let mut in_center: Vec<String> = guard
+        .collections
+        .iter()
+        .filter(|c| help_center.is_some() && c["help_center_id"].as_i64() == help_center)
+        .map(id_of)
+        .collect();
+    let sections: Vec<String> = guard
+        .collections
+        .iter()
+        .filter(|c| {
+            c["parent_id"]
+                .as_str()
+                .is_some_and(|p| in_center.iter().any(|i| i == p))
+        })
+        .map(id_of)
+        .collect();
+    in_center.extend(sections);
+    let placed = |article: &Value| {
+        help_center.is_none()
+            || article["parent_ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|id| in_center.contains(&id.to_string()))
+    };
+    let holds = |article: &Value| {
+        let locales = article["translated_content"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values().filter(|v| v.is_object()));
+        phrase.is_empty()
+            || std::iter::once(article).chain(locales).any(|text| {
+                ["title", "description", "body"].iter().any(|f| {
+                    text[*f]
+                        .as_str()
+                        .is_some_and(|s| s.to_lowercase().contains(&phrase))
+                })
+            })
+    };
+    let found: Vec<Value> = guard
+        .articles
+        .iter()
+        .filter(|a| (state == "all" || a["state"] == state) && placed(a) && holds(a))
+        .map(list_item)
+        .collect();
+    // Highlights are plain text here: where the phrase is is not marked.
+    let highlights = |article: &Value| -> Value {
+        if !highlight {
+            return Value::Null;
+        }
+        json!({
+            "article_id": id_of(article),
+            "highlighted_title": [{"type": "plain", "text": article["title"].as_str().unwrap_or("")}],
+            "highlighted_summary": [[{"type": "plain", "text": article["description"].as_str().unwrap_or("")}]],
+        })
+    };
+    search_page_of(
+        found.iter().collect(),
+        q,
+        "articles",
+        &[("highlights", &highlights)],
+    )
 }
 
 pub(super) async fn get_article(

@@ -15,7 +15,8 @@ use serde_json::{Map, Value, json};
 
 use super::ApiResult;
 use super::body::Body;
-use super::documents::{find, id_of, linked_page_of, next_id, page_of};
+use super::documents::{find, id_of, linked_page_of, next_id, page_of, search_page_of};
+use super::paging::params;
 use super::shared::{admin, now};
 use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
@@ -249,6 +250,30 @@ pub(super) async fn list_internal_articles(
     RawQuery(q): RawQuery,
 ) -> ApiResult {
     page_of(&emulator.store().internal_articles, q, 25, Value::clone)
+}
+
+/// The folder an internal article is filed in. Intercom's API shows no folders; the emulator
+/// files article `n` in folder `n mod 3 + 1`, so that a search by folder finds some of them.
+fn folder_of(article: &Value) -> String {
+    (id_of(article).parse::<u64>().unwrap_or(0) % 3 + 1).to_string()
+}
+
+/// `GET /internal_articles/search?folder_id=`: the internal articles of a folder (every one
+/// without `folder_id`).
+pub(super) async fn search_internal_articles(
+    State(emulator): State<EmulatorState>,
+    RawQuery(q): RawQuery,
+) -> ApiResult {
+    let folder = params(q.clone())
+        .get("folder_id")
+        .map(|f| f.trim().to_string());
+    let guard = emulator.store();
+    let found: Vec<&Value> = guard
+        .internal_articles
+        .iter()
+        .filter(|a| folder.as_ref().is_none_or(|f| *f == folder_of(a)))
+        .collect();
+    search_page_of(found, q, "internal_articles", &[])
 }
 
 pub(super) async fn get_internal_article(

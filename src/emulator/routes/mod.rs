@@ -198,6 +198,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/fin_voice/conversation/{conversation_id}"),
     ("GET", "/calls"),
     ("GET", "/calls/{call_id}"),
+    ("GET", "/calls/{call_id}/recording"),
+    ("GET", "/calls/{call_id}/transcript"),
+    ("POST", "/calls/search"),
+    ("GET", "/articles/search"),
+    ("GET", "/internal_articles/search"),
+    ("GET", "/download/content/data/{job_identifier}"),
+    ("GET", "/download/reporting_data/{job_identifier}"),
     ("GET", "/brands"),
     ("GET", "/brands/{id}"),
     ("GET", "/emails"),
@@ -504,6 +511,22 @@ pub fn api_routes() -> Router<EmulatorState> {
         )
         .route("/calls", get(calls::list_calls))
         .route("/calls/{call_id}", get(calls::get_call))
+        .route("/calls/{call_id}/recording", get(calls::recording))
+        .route("/calls/{call_id}/transcript", get(calls::transcript))
+        .route("/calls/search", post(calls::search))
+        .route("/articles/search", get(help_center::search_articles))
+        .route(
+            "/internal_articles/search",
+            get(knowledge::search_internal_articles),
+        )
+        .route(
+            "/download/content/data/{job_identifier}",
+            get(exports::download_content),
+        )
+        .route(
+            "/download/reporting_data/{job_identifier}",
+            get(exports::download_reporting),
+        )
         .route("/brands", get(workspace::list_brands))
         .route("/brands/{id}", get(workspace::get_brand))
         .route("/emails", get(workspace::list_emails))
