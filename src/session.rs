@@ -101,6 +101,12 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
             Arc::new(IntercomTable::new(def.clone(), client.clone())),
         )?;
     }
+    ctx.register_udtf(
+        crate::provider::raw_items::NAME,
+        Arc::new(crate::provider::RawItemsFunction {
+            client: client.clone(),
+        }),
+    );
     // One physical planner for the session: procedure calls and writes are siblings.
     let planner = Arc::new(IntercomQueryPlanner {
         extensions: vec![

@@ -317,6 +317,18 @@ impl State {
                     request.counters = list.counters.clone();
                     return request;
                 }
+                // A followed search's next page: its cursor in the body's `pagination`.
+                Next::Cursor(cursor) if list.post && list.style == PageStyle::Auto => {
+                    let mut body = list.body.clone().unwrap_or_else(|| json!({}));
+                    if let Some(map) = body.as_object_mut() {
+                        let pagination = map.entry("pagination").or_insert_with(|| json!({}));
+                        pagination["starting_after"] = json!(cursor);
+                    }
+                    let mut request = ApiRequest::search(&list.path, body);
+                    request.query = list.query.clone();
+                    request.counters = list.counters.clone();
+                    return request;
+                }
                 _ if list.post => {
                     ApiRequest::search(&list.path, list.body.clone().unwrap_or_else(|| json!({})))
                 }
@@ -352,6 +364,17 @@ impl State {
             }
             (PageStyle::Scroll, Next::Scroll(param)) => {
                 request = request.with_query("scroll_param", param)
+            }
+            // The user's own query, its paging parameter replaced by the next page's.
+            (PageStyle::Auto, next) => {
+                let (key, value) = match next {
+                    Next::Cursor(c) => ("starting_after", c.clone()),
+                    Next::PageNumber(n) => ("page", n.to_string()),
+                    Next::Scroll(p) => ("scroll_param", p.clone()),
+                    _ => return request,
+                };
+                request.query.retain(|(k, _)| k != key);
+                request = request.with_query(key, value);
             }
             _ => {}
         }
@@ -403,6 +426,7 @@ impl State {
                 Some((path, query)) if !empty => Next::Url(path, query),
                 _ => Next::Done,
             },
+            PageStyle::Auto => followed(body, empty, self.pages),
         };
         let cursor = match &next {
             Next::Cursor(c) => Some(c.clone()),
@@ -417,6 +441,41 @@ impl State {
             });
         }
         Ok(next)
+    }
+}
+
+/// The next page of an answer whose paging is not known beforehand ([`PageStyle::Auto`]):
+/// a scroll's `scroll_param`, a cursor in `pages.next`, a `pages.next` URL, or page numbers
+/// (`pages.page` below `pages.total_pages`). An empty page ends it.
+fn followed(body: &Value, empty: bool, read: u64) -> Next {
+    if empty {
+        return Next::Done;
+    }
+    if let Some(param) = body.get("scroll_param").and_then(Value::as_str) {
+        return Next::Scroll(param.to_string());
+    }
+    let pages = body.get("pages");
+    let next = pages.and_then(|p| p.get("next"));
+    if let Some(Value::Object(o)) = next
+        && let Some(cursor) = o.get("starting_after").and_then(Value::as_str)
+    {
+        return Next::Cursor(cursor.to_string());
+    }
+    if let Some(Value::String(_)) = next
+        && let Some((path, query)) = next_url(body)
+    {
+        return Next::Url(path, query);
+    }
+    let page = pages
+        .and_then(|p| p.get("page"))
+        .and_then(Value::as_u64)
+        .unwrap_or(read);
+    match pages
+        .and_then(|p| p.get("total_pages"))
+        .and_then(Value::as_u64)
+    {
+        Some(total) if page < total => Next::PageNumber(page.max(read) + 1),
+        _ => Next::Done,
     }
 }
 
@@ -690,6 +749,12 @@ fn parse_envelope(
         let items = match (found, key.split_once('.')) {
             (Found::Null, _) => Vec::new(),
             (Found::Items(list), None) => ranges(list),
+            // A key read for a nested one too (`data` and `data.articles`) holding the list.
+            (Found::Nested(raw), None) if raw.get().starts_with('[') => {
+                let list: Vec<&RawValue> = serde_json::from_str(raw.get())
+                    .map_err(|e| decode_error(format!("$.{key}"), e))?;
+                ranges(&list)
+            }
             // A nested key (`conversation_parts.conversation_parts`): walk down from here.
             (Found::Nested(raw), Some((_, path))) => {
                 let mut node = Some(*raw);

@@ -54,18 +54,8 @@ fn raw_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, Procedu
     let method_text = args.text("method").unwrap_or_default();
     let method = Method::from_bytes(method_text.as_bytes())
         .map_err(|_| internal(procedure, "unknown method"))?;
-    let path_text = args.text("path").unwrap_or_default();
-    let path_text = path_text.trim();
-    if !path_text.starts_with('/') || path_text.contains("://") {
-        return Err(ProcedureError::Arguments(format!(
-            "{}: path must be relative to the API root and start with '/', e.g. '/me'; got '{path_text}'",
-            procedure.name
-        )));
-    }
-    let (path, query) = match path_text.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (path_text, None),
-    };
+    let (path, query) = split_raw_path(&args.text("path").unwrap_or_default())
+        .map_err(|m| ProcedureError::Arguments(format!("{}: {m}", procedure.name)))?;
     let body = args.get("body").cloned();
     let mut request = if method == Method::GET {
         if body.is_some() {
@@ -78,10 +68,7 @@ fn raw_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, Procedu
     } else {
         ApiRequest::write(method, path, body)
     };
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        request = request.with_query(&decode_component(key), decode_component(value));
-    }
+    request.query = query;
     let bad = |m: String| ProcedureError::Arguments(format!("{}: {m}", procedure.name));
     match args.get("headers") {
         None | Some(Value::Null) => {}
@@ -100,6 +87,27 @@ fn raw_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, Procedu
         }
     }
     Ok(request)
+}
+
+/// A raw call's path (`/contacts?per_page=5`) as its path and decoded query pairs; refused
+/// unless relative to the API root (the token goes nowhere else).
+pub fn split_raw_path(text: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let text = text.trim();
+    if !text.starts_with('/') || text.contains("://") {
+        return Err(format!(
+            "path must be relative to the API root and start with '/', e.g. '/me'; got '{text}'"
+        ));
+    }
+    let (path, query) = text.split_once('?').unwrap_or((text, ""));
+    let pairs = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(key), decode_component(value))
+        })
+        .collect();
+    Ok((path.to_string(), pairs))
 }
 
 /// Decodes `%XX` escapes and `+` in a query-string component (invalid escapes stay as

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 
 use crate::client::{ClientError, ListRequest, Page, PageStyle};
 use crate::tables::value::ColumnBuilder;
-use crate::tables::{ColumnDef, PARENT_KEY};
+use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
 
 /// Items as JSON text inside a response body, plus the parent id for child-table rows.
 #[derive(Clone, Debug)]
@@ -155,6 +155,8 @@ pub struct BatchDecoder {
     root: Node,
     /// Columns filled with the chunk's parent id rather than from the JSON.
     parent_columns: Vec<usize>,
+    /// JSON columns holding the whole item (path [`WHOLE_BODY`]).
+    item_columns: Vec<usize>,
 }
 
 impl BatchDecoder {
@@ -162,7 +164,7 @@ impl BatchDecoder {
     pub fn new(columns: Vec<ColumnDef>, schema: SchemaRef) -> Self {
         let mut root = Node::default();
         for (i, c) in columns.iter().enumerate() {
-            if c.path == [PARENT_KEY] {
+            if c.path == [PARENT_KEY] || c.path == [WHOLE_BODY] {
                 continue;
             }
             let mut node = &mut root;
@@ -174,11 +176,15 @@ impl BatchDecoder {
         let parent_columns = (0..columns.len())
             .filter(|&i| columns[i].path == [PARENT_KEY])
             .collect();
+        let item_columns = (0..columns.len())
+            .filter(|&i| columns[i].path == [WHOLE_BODY])
+            .collect();
         Self {
             columns,
             schema,
             root,
             parent_columns,
+            item_columns,
         }
     }
 
@@ -200,6 +206,10 @@ impl BatchDecoder {
                             builders[i].append_text(parent);
                             filled[i] = true;
                         }
+                    }
+                    for &i in &self.item_columns {
+                        builders[i].append_raw(item);
+                        filled[i] = true;
                     }
                     let mut de = serde_json::Deserializer::from_str(item);
                     let mut left = filled.iter().filter(|f| !**f).count();

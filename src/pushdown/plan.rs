@@ -695,6 +695,7 @@ impl ScanPlan {
                 PageStyle::Scroll => "scroll",
                 PageStyle::Url => "next-URL",
                 PageStyle::Single => "single",
+                PageStyle::Auto => "followed",
             };
             let mut text = line(r);
             if let Some(n) = r.per_page {

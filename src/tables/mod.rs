@@ -264,6 +264,9 @@ pub enum PageStyle {
     Url,
     /// Style F: everything in one response.
     Single,
+    /// Whatever the answers show: a `scroll_param`, a `pages.next` URL or cursor, or page
+    /// numbers (`intercom_api_items`, for endpoints this release does not know).
+    Auto,
 }
 
 /// The items key of a listing whose answer is the row itself: one object, the table's one row

@@ -2040,3 +2040,98 @@ async fn the_raw_request_takes_patch_and_headers_but_never_the_authorization() {
     }
     assert!(env.emulator.state.requests().is_empty());
 }
+
+#[tokio::test]
+async fn intercom_api_items_follows_every_paging_style_and_only_reads() {
+    let env = start().await;
+    let contacts = crate::common::snapshot_ids(&env, "contacts");
+    // Cursor pages: every contact once, a request per page of 7.
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows("SELECT item->>'id' FROM intercom_api_items('GET', '/contacts?per_page=7')")
+        .await;
+    let mut ids: Vec<String> = got.into_iter().map(|r| r[0].clone()).collect();
+    ids.sort();
+    let mut want = contacts.clone();
+    want.sort();
+    assert_eq!(ids, want);
+    assert_eq!(env.requests().len(), want.len().div_ceil(7));
+    // Page numbers, the scroll and a search (its cursor in the body) read what the tables read.
+    for (sql, table) in [
+        (
+            "SELECT item->>'id' FROM intercom_api_items('GET', '/companies?per_page=5')",
+            "SELECT id FROM companies",
+        ),
+        (
+            "SELECT item->>'id' FROM intercom_api_items('GET', '/companies/scroll')",
+            "SELECT id FROM companies",
+        ),
+        (
+            "SELECT item->>'id' FROM intercom_api_items('POST', '/conversations/search', \
+             '{\"query\": {\"field\": \"state\", \"operator\": \"=\", \"value\": \"open\"}, \"pagination\": {\"per_page\": 4}}')",
+            "SELECT id FROM conversations WHERE state = 'open'",
+        ),
+        (
+            "SELECT item->>'title' FROM intercom_api_items('GET', '/articles/search?phrase=your&state=all&per_page=2')",
+            "SELECT title FROM article_search WHERE phrase = 'your'",
+        ),
+    ] {
+        let mut got = env.rows(sql).await;
+        let mut want = env.rows(table).await;
+        got.sort();
+        want.sort();
+        assert!(want.len() > 4, "{table}: several pages");
+        assert_eq!(got, want, "{sql}");
+    }
+    let searches: Vec<serde_json::Value> = env
+        .emulator
+        .state
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/conversations/search")
+        .filter_map(|r| r.body)
+        .collect();
+    assert!(
+        searches.iter().any(
+            |b| b["pagination"]["starting_after"].is_string() && b["query"]["field"] == "state"
+        ),
+        "the search's next pages carry the cursor and the query: {searches:?}"
+    );
+    // A LIMIT stops the pages.
+    env.emulator.state.clear_requests();
+    let few = env
+        .rows("SELECT item FROM intercom_api_items('GET', '/contacts?per_page=5') LIMIT 7")
+        .await;
+    assert_eq!(few.len(), 7);
+    assert_eq!(env.requests().len(), 2);
+    // Only reads, relative paths, literal arguments.
+    for (sql, says) in [
+        (
+            "SELECT * FROM intercom_api_items('DELETE', '/contacts/1')",
+            "only reads",
+        ),
+        (
+            "SELECT * FROM intercom_api_items('POST', '/contacts', '{}')",
+            "search or list endpoint",
+        ),
+        (
+            "SELECT * FROM intercom_api_items('GET', 'https://evil.example/x')",
+            "relative to the API root",
+        ),
+        (
+            "SELECT * FROM intercom_api_items('GET', '/contacts', '{}')",
+            "takes no body",
+        ),
+        (
+            "SELECT * FROM intercom_api_items('GET')",
+            "2 to 4 arguments",
+        ),
+        (
+            "SELECT * FROM intercom_api_items('GET', '/me')",
+            "expected a list of items",
+        ),
+    ] {
+        let error = env.error(sql).await;
+        assert!(error.contains(says), "{sql}: {error}");
+    }
+}
