@@ -54,7 +54,7 @@ pub(super) async fn document_rows(
         BodyFormat::Csv(_) => request
             .headers
             .push(("Accept".into(), "application/octet-stream".into())),
-        BodyFormat::Text(_) | BodyFormat::Json => {}
+        BodyFormat::Text(_) | BodyFormat::Entries { .. } | BodyFormat::Json => {}
     }
     let describe = request.describe();
     let (status, body) = match client.send_with_status(&request).await {
@@ -85,6 +85,7 @@ pub(super) async fn document_rows(
             vec![json!({ *field: String::from_utf8_lossy(&body) })]
         }
         BodyFormat::Csv(field) => csv_rows(&body, field).map_err(decode)?,
+        BodyFormat::Entries { at, name } => entries(&body, at, name).map_err(decode)?,
     };
     let mut text = String::from("[");
     let mut ranges = Vec::with_capacity(rows.len());
@@ -106,6 +107,23 @@ pub(super) async fn document_rows(
         Some(Arc::from(parent)),
     )
     .map(Some)
+}
+
+/// The members of the object at `at` of a JSON `body` that are objects themselves, each as a
+/// row with its member name in `name` (`{"type": …, "fr": {…}}` → the `fr` row).
+fn entries(body: &[u8], at: &str, name: &str) -> Result<Vec<Value>, String> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let Some(map) = value.get(at).and_then(Value::as_object) else {
+        return Ok(Vec::new());
+    };
+    Ok(map
+        .iter()
+        .filter_map(|(key, entry)| {
+            let mut row = entry.as_object()?.clone();
+            row.insert(name.to_string(), Value::String(key.clone()));
+            Some(Value::Object(row))
+        })
+        .collect())
 }
 
 /// The records of a CSV file (gzipped when it starts with gzip's magic bytes) as rows

@@ -80,7 +80,9 @@ impl TableFunctionImpl for RawItemsFunction {
             Some(b) => match serde_json::from_str::<Value>(&b) {
                 Ok(v) if v.is_object() => Some(v),
                 _ => {
-                    return plan_err!("{NAME}: body must be a JSON object, e.g. '{{\"query\": …}}'");
+                    return plan_err!(
+                        "{NAME}: body must be a JSON object, e.g. '{{\"query\": …}}'"
+                    );
                 }
             },
         };

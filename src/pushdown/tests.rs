@@ -608,6 +608,12 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "article_translations",
+            "article_id = 'a1'",
+            "GET /articles/{id} for ids [\"a1\"]",
+            Exact,
+        ),
+        (
             "article_search",
             "phrase = 'refund'",
             "GET /articles/search?phrase={id}&state=all&highlight=false for {id} in [\"refund\"]",

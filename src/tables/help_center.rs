@@ -9,7 +9,7 @@
 
 use super::PageStyle;
 use super::write::{TableWrites, Write};
-use super::{ColumnDef as C, Listing, Source, TableDef, WHOLE_BODY};
+use super::{BodyFormat, ColumnDef as C, Listing, Source, TableDef, WHOLE_BODY};
 
 /// `help_centers`: the workspace's help centers.
 pub(super) fn help_centers() -> TableDef {
@@ -198,6 +198,37 @@ pub(super) fn article_search() -> TableDef {
         "Intercom searches articles for a phrase; add WHERE phrase = '…' (or IN); the articles table lists them all",
     )
     .columns(columns)
+}
+
+/// `article_translations`: an article's content in each of its locales (its
+/// `translated_content`, one row per locale), from `GET /articles/{id}` per article.
+pub(super) fn article_translations() -> TableDef {
+    TableDef::new(
+        "article_translations",
+        "Each article's content per locale (one row per article and locale; one request per article).",
+        Source::Children {
+            parent_table: "articles".into(),
+            key_column: "article_id".into(),
+            listing: Listing::new("/articles/{id}", PageStyle::Single, WHOLE_BODY).answering(
+                BodyFormat::Entries {
+                    at: "translated_content",
+                    name: "locale",
+                },
+            ),
+        },
+    )
+    .columns([
+        C::parent_key("article_id", "Id of the article (articles.id)."),
+        C::text("locale", "The locale (en, fr, pt-BR, …)."),
+        C::text("title", "Title in this locale."),
+        C::text("description", "Description in this locale."),
+        C::text("body", "Body (HTML) in this locale."),
+        C::int("author_id", "Admin who wrote this locale's version (admins.id)."),
+        C::text("state", "published or draft, in this locale."),
+        C::text("url", "URL of this locale's page."),
+        C::timestamp("created_at", "When this locale's version was created."),
+        C::timestamp("updated_at", "When it last changed."),
+    ])
 }
 
 /// `article_statistics`: views, conversions and reactions of each article, which Intercom

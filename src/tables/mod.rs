@@ -309,6 +309,15 @@ pub enum BodyFormat {
     /// A redirect (`302` to a signed URL, `GET /calls/{id}/recording`): one row, the
     /// `Location` in this field. The URL is not followed.
     Redirect(&'static str),
+    /// A JSON object whose member `at` maps names to objects (an article's
+    /// `translated_content`: locale → content): one row per object member, its name in the
+    /// field `name`.
+    Entries {
+        /// The member holding the map.
+        at: &'static str,
+        /// The field each row's name goes to.
+        name: &'static str,
+    },
     /// A CSV file, gzipped or not (`GET /download/content/data/{job}`): one row per record,
     /// the record as a JSON object of the header's names in this field and its number (from
     /// 1) in `line`.
@@ -690,6 +699,7 @@ static REGISTRY: LazyLock<Vec<TableDef>> = LazyLock::new(|| {
         exports::data_export_rows(),
         exports::reporting_data_export_rows(),
         help_center::article_search(),
+        help_center::article_translations(),
         knowledge::internal_article_search(),
         exports::data_exports(),
         exports::reporting_datasets(),

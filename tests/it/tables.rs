@@ -1401,3 +1401,48 @@ async fn an_exports_file_is_read_as_records_once_the_job_is_done() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_articles_translations_are_a_row_per_locale() {
+    let env = start().await;
+    let articles = env.emulator.state.snapshot("articles");
+    let mut want = Vec::new();
+    for a in &articles {
+        for (locale, content) in a["translated_content"].as_object().unwrap() {
+            if content.is_object() {
+                want.push(vec![
+                    field(a, "id"),
+                    locale.clone(),
+                    field(content, "title"),
+                    field(content, "state"),
+                ]);
+            }
+        }
+    }
+    assert!(
+        want.len() > articles.len(),
+        "some articles have two locales"
+    );
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows("SELECT article_id, locale, title, state FROM article_translations")
+        .await;
+    assert_eq!(sorted(got), sorted(want.clone()));
+    let gets = env
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET /articles/"))
+        .count();
+    assert_eq!(gets, articles.len(), "one request per article");
+    // One article: one request.
+    let french = want.iter().find(|r| r[1] == "fr").unwrap();
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT locale FROM article_translations WHERE article_id = '{}' ORDER BY locale",
+            french[0]
+        ))
+        .await;
+    assert_eq!(got, [["en"], ["fr"]]);
+    assert_eq!(env.requests().len(), 1);
+}
