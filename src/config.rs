@@ -89,6 +89,9 @@ pub struct Config {
     pub read_only: bool,
     /// What statements and queries may use (statement size and depth, memory).
     pub limits: crate::limits::Limits,
+    /// The workspace's custom object types (`Order`): one table each (`order_objects`).
+    /// Intercom cannot list them, so they are named here (`--custom-object-types`).
+    pub custom_object_types: Vec<String>,
 }
 
 impl Config {
@@ -106,6 +109,7 @@ impl Config {
             max_rps: None,
             read_only: false,
             limits: crate::limits::Limits::for_this_machine(),
+            custom_object_types: Vec::new(),
         }
     }
 

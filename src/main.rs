@@ -71,6 +71,15 @@ struct ConnectionArgs {
     /// Most requests a second to Intercom (default: as many as its X-RateLimit headers allow).
     #[arg(long, value_name = "N", value_parser = parse_rps)]
     max_rps: Option<f64>,
+    /// The workspace's custom object types (comma-separated identifiers, e.g. Order,Subscription):
+    /// a table each (order_objects). Intercom cannot list them. The demo workspace's are its own.
+    #[arg(
+        long,
+        value_name = "TYPES",
+        env = "INTERCOM_CUSTOM_OBJECT_TYPES",
+        value_delimiter = ','
+    )]
+    custom_object_types: Vec<String>,
     /// How long a -c/-f script reuses the custom attributes it discovered (kept on disk, per
     /// workspace), in seconds; 0 keeps nothing. Applies to Intercom's own API roots, and to any
     /// other when INTERCOM_SQL_CACHE_DIR names where to keep them.
@@ -319,6 +328,13 @@ async fn connection_config(
     }
     config.max_rps = args.max_rps;
     config.limits = memory_limits(args)?;
+    config.custom_object_types = match (&demo, args.custom_object_types.is_empty()) {
+        (Some(_), true) => emulator::CUSTOM_OBJECT_TYPES
+            .iter()
+            .map(|t| t.to_string())
+            .collect(),
+        _ => args.custom_object_types.clone(),
+    };
     Ok((config, demo, banner))
 }
 
@@ -416,6 +432,9 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
     connection.max_query_memory = connection.max_query_memory.or(top.max_query_memory);
     connection.max_concurrency = connection.max_concurrency.or(top.max_concurrency);
     connection.max_rps = connection.max_rps.or(top.max_rps);
+    if connection.custom_object_types.is_empty() {
+        connection.custom_object_types = top.custom_object_types.clone();
+    }
     // The password is read from the environment only, so it never shows up in `ps`.
     let password = std::env::var("INTERCOM_SQL_PASSWORD").ok();
     let credentials = match (args.user.clone(), password) {

@@ -101,6 +101,14 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
             Arc::new(IntercomTable::new(def.clone(), client.clone())),
         )?;
     }
+    // The custom object types the configuration names, a table each.
+    for def in tables::custom_objects::for_types(&client.config().custom_object_types) {
+        let name = def.name.clone();
+        ctx.register_table(
+            name.as_str(),
+            Arc::new(IntercomTable::new(def, client.clone())),
+        )?;
+    }
     ctx.register_udtf(
         crate::provider::raw_items::NAME,
         Arc::new(crate::provider::RawItemsFunction {

@@ -409,6 +409,7 @@ impl EmulatorState {
             "brands" => s.brands.clone(),
             "emails" => s.emails.clone(),
             "ip_allowlist" => vec![s.ip_allowlist.clone()],
+            "custom_objects" => s.custom_objects.clone(),
             "visitors" => (0..s.visitors.len())
                 .filter(|&i| s.visitors[i].converted_to.is_none())
                 .map(|i| render::visitor(s, i))
@@ -525,6 +526,9 @@ fn id_order(v: &Value) -> (u8, u64, String) {
 
 /// Every (METHOD, path template) served under Intercom's namespace.
 pub const ROUTES: &[(&str, &str)] = routes::ROUTES;
+
+/// The custom object types the emulated workspace declares.
+pub const CUSTOM_OBJECT_TYPES: [&str; 2] = routes::CUSTOM_OBJECT_TYPES;
 
 /// The emulator's router: API routes behind the middleware, plus `/__emulator/*`.
 pub fn router(state: EmulatorState) -> Router {

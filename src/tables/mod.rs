@@ -12,6 +12,7 @@ mod companies;
 mod contacts;
 mod conversations;
 pub mod custom;
+pub mod custom_objects;
 mod events;
 mod exports;
 mod fin_voice;

@@ -138,7 +138,7 @@ fn text(value: Option<&Value>) -> Option<String> {
 }
 
 /// `Bug report` → `bug_report`: lower-case letters and digits, other runs as one `_`.
-fn slug(text: &str) -> String {
+pub(super) fn slug(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {

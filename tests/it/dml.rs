@@ -1242,3 +1242,95 @@ async fn import_sources_external_pages_and_internal_articles_are_written() {
     );
     assert!(find_by(&env, "internal_articles", "id", &id).is_none());
 }
+
+#[tokio::test]
+async fn a_custom_object_types_table_reads_by_key_and_creates_and_deletes_instances() {
+    let env = crate::common::start_with(intercom_sql::emulator::EmulatorConfig::default(), |c| {
+        c.custom_object_types = vec!["Order".into(), "Subscription".into(), "..".into()];
+    })
+    .await;
+    let orders: Vec<serde_json::Value> = env
+        .emulator
+        .state
+        .snapshot("custom_objects")
+        .into_iter()
+        .filter(|o| o["type"] == "Order")
+        .collect();
+    let one = &orders[0];
+    let (id, external) = (
+        crate::common::field(one, "id"),
+        crate::common::field(one, "external_id"),
+    );
+    env.emulator.state.clear_requests();
+    let got = env
+        .rows(&format!(
+            "SELECT id, type FROM order_objects WHERE external_id = '{external}'"
+        ))
+        .await;
+    assert_eq!(got, [[id.clone(), "Order".to_string()]]);
+    assert_eq!(
+        env.requests(),
+        [format!(
+            "GET /custom_object_instances/Order?external_id={external}"
+        )]
+    );
+    // An Order's id is no Subscription.
+    assert!(
+        env.rows(&format!(
+            "SELECT id FROM subscription_objects WHERE id = '{id}'"
+        ))
+        .await
+        .is_empty()
+    );
+    let refused = env.error("SELECT * FROM order_objects").await;
+    assert!(refused.contains("add WHERE id"), "{refused}");
+    // INSERT is Intercom's create-or-update, of the table's type.
+    env.emulator.state.clear_requests();
+    let created = env
+        .rows(
+            "INSERT INTO order_objects (external_id, custom_attributes) \
+             VALUES ('ORD-T1', '{\"total_amount\": 12.5}') RETURNING id, type",
+        )
+        .await;
+    assert_eq!(created[0][1], "Order");
+    let posts: Vec<intercom_sql::emulator::RequestRecord> = env
+        .emulator
+        .state
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].path, "/custom_object_instances/Order");
+    assert_eq!(
+        posts[0].body.as_ref().unwrap()["custom_attributes"]["total_amount"],
+        12.5
+    );
+    let again = env
+        .rows(
+            "INSERT INTO order_objects (external_id, custom_attributes) \
+             VALUES ('ORD-T1', '{\"total_amount\": 13}') RETURNING id",
+        )
+        .await;
+    assert_eq!(
+        again,
+        [[created[0][0].clone()]],
+        "same external id, same instance"
+    );
+    env.rows("DELETE FROM order_objects WHERE external_id = 'ORD-T1'")
+        .await;
+    assert!(
+        env.rows("SELECT id FROM order_objects WHERE external_id = 'ORD-T1'")
+            .await
+            .is_empty()
+    );
+    // A type that is no path segment makes no table.
+    let tables = env
+        .rows(
+            "SELECT table_name FROM information_schema.tables \
+             WHERE table_name IN ('order_objects', 'subscription_objects', 'custom_object_3_objects') \
+             ORDER BY 1",
+        )
+        .await;
+    assert_eq!(tables, [["order_objects"], ["subscription_objects"]]);
+}

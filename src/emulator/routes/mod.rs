@@ -48,6 +48,8 @@ use super::{ApiError, EmulatorState};
 
 pub use paging::percent_decode;
 
+pub(super) const CUSTOM_OBJECT_TYPES: [&str; 2] = custom_objects::TYPES;
+
 type ApiResult = Result<Response, ApiError>;
 
 /// Every (METHOD, path template) served, with the spec's parameter names.
