@@ -219,6 +219,10 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
     // Keeps the demo emulator alive for as long as the session runs.
     let (config, _demo, banner) = connection_config(&cli.connection).await?;
     let engine = Engine::connect(config)?;
+    // Long waits (an export job's) say where they stand, on a terminal only.
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        engine.report_progress_to(std::sync::Arc::new(|line: &str| eprintln!("{line}")));
+    }
     let script = match (&cli.command, &cli.file) {
         (Some(sql), _) => Some(sql.clone()),
         (None, Some(path)) => Some(std::fs::read_to_string(path).map_err(|source| Error::Io {
@@ -409,6 +413,7 @@ async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
         rate_limit_per_window: args.rate_limit,
         rate_window_secs: args.rate_window_secs,
         timezone: args.timezone,
+        ..EmulatorConfig::default()
     };
     eprintln!(
         "intercom-sql emulator listening on http://{} (admin: /__emulator/requests)",

@@ -504,6 +504,12 @@ impl Engine {
         })
     }
 
+    /// Sends progress of long waits (`CALL WaitForDataExport`) to `sink` (see
+    /// [`IntercomClient::report_progress_to`]).
+    pub fn report_progress_to(&self, sink: crate::client::ProgressSink) {
+        self.client.report_progress_to(sink);
+    }
+
     /// A factory for more sessions like this one, sharing its client and table definitions
     /// (see [`SessionFactory`]).
     pub fn session_factory(&self) -> SessionFactory {

@@ -115,6 +115,9 @@ pub struct ApiRequest {
     pub keep_redirect: bool,
 }
 
+/// Where progress lines go (see [`IntercomClient::report_progress_to`]).
+pub type ProgressSink = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A JSON string, or a number written out; `None` for anything else.
 fn text_of(value: &Value) -> Option<String> {
     match value {
@@ -230,6 +233,8 @@ pub struct IntercomClient {
     listed: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
     /// The token's `GET /me`, once asked (see [`IntercomClient::token_admin`]).
     me: Arc<tokio::sync::OnceCell<Value>>,
+    /// Where progress of long waits goes (the REPL: stderr on a terminal), once set.
+    progress: Arc<std::sync::OnceLock<ProgressSink>>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -273,6 +278,7 @@ impl IntercomClient {
             counters: Arc::default(),
             listed: Arc::default(),
             me: Arc::default(),
+            progress: Arc::default(),
         })
     }
 
@@ -296,6 +302,19 @@ impl IntercomClient {
         Ok(text_of(&self.me().await?["app"]["id_code"]))
     }
 
+    /// Sends progress of long waits (an export job's) to `sink`, from now on; a second sink
+    /// is ignored. Nothing is reported before one is set.
+    pub fn report_progress_to(&self, sink: ProgressSink) {
+        let _ = self.progress.set(sink);
+    }
+
+    /// Reports one line of progress, when someone listens.
+    pub fn progress(&self, line: &str) {
+        if let Some(sink) = self.progress.get() {
+            sink(line);
+        }
+    }
+
     /// The configuration the client was built with.
     pub fn config(&self) -> &Config {
         &self.config
@@ -313,6 +332,7 @@ impl IntercomClient {
             budget: self.budget.clone(),
             listed: self.listed.clone(),
             me: self.me.clone(),
+            progress: self.progress.clone(),
         }
     }
 

@@ -64,6 +64,9 @@ pub struct EmulatorConfig {
     pub rate_window_secs: u64,
     /// Workspace time zone (IANA name, default `UTC`): `/me` and contact-search day truncation.
     pub timezone: String,
+    /// On which status read an export job is finished (default 1: the first; tests of
+    /// waiting for a job raise it).
+    pub export_status_reads: u32,
 }
 
 impl Default for EmulatorConfig {
@@ -80,6 +83,7 @@ impl Default for EmulatorConfig {
             rate_limit_per_window: None,
             rate_window_secs: WINDOW_SECS,
             timezone: "UTC".to_string(),
+            export_status_reads: 1,
         }
     }
 }
@@ -431,6 +435,11 @@ impl EmulatorState {
     /// Runs one write under the exclusive lock. `change` must validate before it mutates, so
     /// an `Err` leaves the store untouched; on `Ok` the generation is bumped, the search
     /// schemas rebuilt (custom attributes may have been added) and the search cache dropped.
+    /// The settings the emulator was started with.
+    pub(crate) fn config(&self) -> &EmulatorConfig {
+        &self.inner.config
+    }
+
     pub(crate) fn write<R>(
         &self,
         change: impl FnOnce(&mut store::Store) -> Result<R, ApiError>,

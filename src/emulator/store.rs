@@ -541,6 +541,8 @@ pub struct Store {
     pub custom_objects: Vec<serde_json::Value>,
     /// Export jobs: (job identifier, `content` or `reporting`, status).
     pub exports: Vec<(String, String, String)>,
+    /// How many times each pending export job's status was read.
+    pub export_reads: HashMap<String, u32>,
     /// Workflows, as `workflow_export.workflow` describes them (exported by id).
     pub workflows: Vec<serde_json::Value>,
     /// Fin Voice calls, as the spec's `ai_call_response` describes them.

@@ -123,6 +123,9 @@ pub enum ProcedureError {
     /// Intercom's answer lacked something the procedure needs (e.g. the named attribute).
     #[error("{0}")]
     NotFound(String),
+    /// A wait ended before the job did (`timeout_seconds`).
+    #[error("{0}")]
+    TimedOut(String),
 }
 
 fn unknown_message(name: &str, suggestion: Option<&str>) -> String {
@@ -156,6 +159,7 @@ impl ProcedureError {
                 _ => "58000",
             },
             ProcedureError::NotFound(_) => "42704",
+            ProcedureError::TimedOut(_) => "57014",
         }
     }
 

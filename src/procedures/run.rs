@@ -2,12 +2,14 @@
 //! read-only connection, send it (after the lookup, if any), and read the result columns out
 //! of the response. No DataFusion here; `exec` turns the values into Arrow.
 
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use serde_json::Value;
 
 use super::{Args, Procedure, ProcedureError, ResultSource};
 use crate::client::{ApiRequest, IntercomClient, fill_path, path_segment};
-use crate::tables::action::value_text;
+use crate::tables::action::{WAIT_TIMEOUT, Wait, value_text};
 
 /// What Intercom answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -209,6 +211,12 @@ pub async fn run(
             .await
             .map_err(request_error)?;
         Outcome { status, response }
+    } else if let Some(wait) = procedure.wait {
+        let response = wait_until_done(procedure, wait, &args, &request, client).await?;
+        Outcome {
+            status: 200,
+            response,
+        }
     } else {
         let response = client.send(&request).await.map_err(request_error)?;
         Outcome {
@@ -217,6 +225,53 @@ pub async fn run(
         }
     };
     Ok((args, outcome))
+}
+
+/// Sends `request` until the answer's state is done (see [`Wait`]), reporting progress;
+/// after `timeout_seconds` the error says where the job stands. Dropping the future (a
+/// cancelled statement) ends the wait.
+async fn wait_until_done(
+    procedure: &'static Procedure,
+    wait: Wait,
+    args: &Args,
+    request: &ApiRequest,
+    client: &IntercomClient,
+) -> Result<Value, ProcedureError> {
+    let timeout = args
+        .get(WAIT_TIMEOUT)
+        .and_then(Value::as_u64)
+        .map_or(Duration::from_secs(600), Duration::from_secs);
+    let started = Instant::now();
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let response = client
+            .send(request)
+            .await
+            .map_err(|source| ProcedureError::Request {
+                procedure: procedure.name,
+                source,
+            })?;
+        let state = value_text(&lookup_path(&response, wait.field));
+        if wait.done.contains(&state.as_str()) {
+            return Ok(response);
+        }
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(ProcedureError::TimedOut(format!(
+                "{}: still {state} after {} s (timeout_seconds); call it again to wait longer",
+                procedure.name,
+                waited.as_secs()
+            )));
+        }
+        client.progress(&format!(
+            "{}: {state} after {} s; asking again in {} s (Ctrl-C stops waiting, not the job)",
+            procedure.name,
+            waited.as_secs(),
+            pause.as_secs_f64().round()
+        ));
+        tokio::time::sleep(pause.min(timeout - waited)).await;
+        pause = (pause * 3 / 2).min(Duration::from_secs(15));
+    }
 }
 
 /// The result columns' values (JSON, `Null` when absent), in declaration order. Without an

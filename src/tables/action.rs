@@ -250,6 +250,23 @@ pub struct Procedure {
     /// A shorter positional form: exactly this many positional arguments fill these
     /// parameters, in this order (Skyvia's two-argument `SnoozeConversation(id, until)`).
     pub short_form: Option<&'static [&'static str]>,
+    /// A read sent again until its answer is done (an export job finishing): see [`Wait`].
+    pub wait: Option<Wait>,
+}
+
+/// The parameter of a waiting procedure that bounds the wait, in seconds.
+pub const WAIT_TIMEOUT: &str = "timeout_seconds";
+
+/// How a waiting procedure knows it is done: the answer's `field` is one of `done`. It asks
+/// again after 1 s, then 1.5 times longer each time up to 15 s, until the argument
+/// `timeout_seconds` has passed; meanwhile it reports progress (the REPL shows it on a
+/// terminal), and cancelling the statement ends the wait (not the job).
+#[derive(Clone, Copy, Debug)]
+pub struct Wait {
+    /// The answer's field holding the state (`status`).
+    pub field: &'static str,
+    /// The states that end the wait.
+    pub done: &'static [&'static str],
 }
 
 impl Procedure {
@@ -275,6 +292,7 @@ impl Procedure {
             idempotent: false,
             alias_of: None,
             short_form: None,
+            wait: None,
         }
     }
     /// Adds a parameter.
@@ -315,6 +333,12 @@ impl Procedure {
     /// Sets the example call.
     pub fn example(mut self, example: &'static str) -> Self {
         self.example = example;
+        self
+    }
+    /// Sends the (read) request again until the answer's `field` is one of `done`; the
+    /// procedure must have an int parameter `timeout_seconds` (see [`Wait`]).
+    pub fn waits_until(mut self, field: &'static str, done: &'static [&'static str]) -> Self {
+        self.wait = Some(Wait { field, done });
         self
     }
     /// Declares a shorter positional form (see [`Procedure::short_form`]).
@@ -452,6 +476,18 @@ pub fn validate(p: &Procedure) -> Vec<String> {
                 p.name, param.name
             ));
         }
+    }
+    if p.wait.is_some()
+        && (p.method != "GET"
+            || !p
+                .params
+                .iter()
+                .any(|x| x.name == WAIT_TIMEOUT && x.ty == ColumnType::Int))
+    {
+        problems.push(format!(
+            "{}: a waiting procedure is a GET with an int parameter {WAIT_TIMEOUT}",
+            p.name
+        ));
     }
     let lookup_path = p.lookup.map(|l| l.path).unwrap_or("");
     for template in [p.path, lookup_path] {

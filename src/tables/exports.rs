@@ -144,10 +144,58 @@ pub(super) fn workflow_exports() -> TableDef {
 mod actions {
     use serde_json::Value;
 
-    use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, fields};
+    use crate::tables::action::{ColumnType, Param, Procedure, ResultColumn, WAIT_TIMEOUT, fields};
 
     pub(super) fn procedures() -> Vec<Procedure> {
-        vec![create(), cancel(), enqueue_reporting(), reporting_status()]
+        vec![
+            create(),
+            cancel(),
+            wait(),
+            enqueue_reporting(),
+            reporting_status(),
+            wait_reporting(),
+        ]
+    }
+
+    /// What ends an export job: Intercom's final states.
+    const FINISHED: &[&str] = &["completed", "no_data", "failed", "canceled"];
+
+    fn timeout() -> Param {
+        Param::int(
+            WAIT_TIMEOUT,
+            "How long to wait at most, in seconds; then the error says where the job stands.",
+        )
+        .default_value(600)
+    }
+
+    fn wait() -> Procedure {
+        Procedure::new(
+            "WaitForDataExport",
+            "Waits until a message data export job is finished (completed, no_data, failed or canceled) and returns it; shows progress meanwhile, and Ctrl-C stops waiting.",
+            "GET",
+            "/export/content/data/{job_identifier}",
+        )
+        .param(Param::text("job_identifier", "Id of the export job."))
+        .param(timeout())
+        .waits_until("status", FINISHED)
+        .columns(job_columns())
+        .example("CALL WaitForDataExport('orzzsbd7hk67xyu')")
+    }
+
+    fn wait_reporting() -> Procedure {
+        Procedure::new(
+            "WaitForReportingDataExport",
+            "Waits until a reporting data export job is finished and returns it; shows progress meanwhile, and Ctrl-C stops waiting.",
+            "GET",
+            "/export/reporting_data/{job_identifier}?app_id={app_id}&client_id={client_id}",
+        )
+        .param(Param::text("job_identifier", "Id of the export job."))
+        .param(Param::text("app_id", "The workspace's app id (me.app_id_code)."))
+        .param(Param::text("client_id", "Your OAuth app's client id."))
+        .param(timeout())
+        .waits_until("status", FINISHED)
+        .columns(job_columns())
+        .example("CALL WaitForReportingDataExport('job1', 'abc123', 'client-9', 300)")
     }
 
     fn job_columns() -> Vec<ResultColumn> {

@@ -2135,3 +2135,94 @@ async fn intercom_api_items_follows_every_paging_style_and_only_reads() {
         assert!(error.contains(says), "{sql}: {error}");
     }
 }
+
+#[tokio::test]
+async fn a_wait_for_an_export_polls_until_it_is_done_reports_progress_and_can_be_cancelled() {
+    // Jobs finish on their third status read.
+    let config = intercom_sql::emulator::EmulatorConfig {
+        export_status_reads: 3,
+        ..Default::default()
+    };
+    let env = crate::common::start_with(config, |_| {}).await;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = lines.clone();
+    env.engine
+        .report_progress_to(std::sync::Arc::new(move |line: &str| {
+            seen.lock().unwrap().push(line.to_string())
+        }));
+    let job = env
+        .rows("CALL CreateDataExport('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')")
+        .await[0][0]
+        .clone();
+    env.emulator.state.clear_requests();
+    let started = std::time::Instant::now();
+    let done = env.rows(&format!("CALL WaitForDataExport('{job}')")).await;
+    assert_eq!(done[0][1], "completed");
+    assert_eq!(
+        env.requests(),
+        vec![format!("GET /export/content/data/{job}"); 3],
+        "asked until done"
+    );
+    // Waited 1 s, then 1.5 s, between the reads.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2_400));
+    let progress = lines.lock().unwrap().clone();
+    assert_eq!(progress.len(), 2, "{progress:?}");
+    assert!(
+        progress[0].starts_with("WaitForDataExport: in_progress after 0 s"),
+        "{progress:?}"
+    );
+    // A short timeout: the error says where the job stands, with 57014.
+    let second = env
+        .rows("CALL CreateDataExport('2026-02-01T00:00:00Z', '2026-03-01T00:00:00Z')")
+        .await[0][0]
+        .clone();
+    let error = env
+        .engine
+        .execute(&format!("CALL WaitForDataExport('{second}', 1)"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.procedure_error().map(|p| p.sqlstate()),
+        Some("57014"),
+        "{}",
+        error.user_message()
+    );
+    assert!(
+        error.user_message().contains("still in_progress after 1 s"),
+        "{}",
+        error.user_message()
+    );
+    // Cancelling the statement (dropping it) stops the polls; the job goes on.
+    env.rows(&format!("CALL WaitForDataExport('{second}')"))
+        .await;
+    let third = env
+        .rows("CALL CreateDataExport('2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z')")
+        .await[0][0]
+        .clone();
+    let statement = format!("CALL WaitForDataExport('{third}', 600)");
+    let waited = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        env.engine.execute(&statement),
+    )
+    .await;
+    assert!(waited.is_err(), "still waiting when cancelled");
+    env.emulator.state.clear_requests();
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    assert!(env.requests().is_empty(), "{:?}", env.requests());
+    // A reporting export is waited for the same way.
+    let queued = env
+        .rows(
+            "CALL EnqueueReportingDataExport('ticket', '[\"ticket_id\"]', \
+             '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z')",
+        )
+        .await[0][0]
+        .clone();
+    env.emulator.state.clear_requests();
+    let done = env
+        .rows(&format!(
+            "CALL WaitForReportingDataExport('{queued}', 'ws1', 'client-9', 60)"
+        ))
+        .await;
+    assert_eq!(done[0][1], "completed");
+    assert_eq!(env.requests().len(), 3);
+}

@@ -1,7 +1,8 @@
 //! Exports (official spec: `createDataExport`, `getDataExport`, `cancelDataExport`, the
 //! reporting-data export's enqueue, status and datasets, and `exportWorkflow`). A job is
-//! `pending` when created and `completed` with a download URL from its first status read on;
-//! a pending job can be canceled.
+//! `pending` when created, `in_progress` while read, and `completed` with a download URL from
+//! its `EmulatorConfig::export_status_reads`-th status read on (the first, by default); a job
+//! not finished can be canceled.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -69,16 +70,26 @@ pub(super) async fn create_content(
     })
 }
 
-/// The status of a job of `kind`; a pending one is done from its first status read on.
+/// The status of a job of `kind`; a job not finished is done from its
+/// `export_status_reads`-th status read on, in progress until then.
 fn status_of(emulator: &EmulatorState, kind: &str, id: &str, download: &str) -> ApiResult {
+    let needed = emulator.config().export_status_reads.max(1);
     emulator.write(|store| {
+        let reads = store.export_reads.entry(id.to_string()).or_default();
+        *reads += 1;
+        let reads = *reads;
         let entry = store
             .exports
             .iter_mut()
             .find(|(j, k, _)| j == id && k == kind)
             .ok_or_else(job_not_found)?;
-        if entry.2 == "pending" {
-            entry.2 = "completed".into();
+        if entry.2 == "pending" || entry.2 == "in_progress" {
+            entry.2 = if reads >= needed {
+                "completed"
+            } else {
+                "in_progress"
+            }
+            .into();
         }
         Ok(Json(job(id, &entry.2, download)).into_response())
     })
