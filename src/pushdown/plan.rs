@@ -200,6 +200,16 @@ impl ScanPlan {
                     parent_at: lookup.parent_at.clone(),
                 }
             }
+            // The rows of given values of a column, from their own listing.
+            (Source::List(_), Some((column, ids)), None)
+                if let Some(by) = def.listing_by(&column) =>
+            {
+                ScanPlan::Children {
+                    parents: Parents::Ids(ids),
+                    listing: by.clone(),
+                    parent_table: String::new(),
+                }
+            }
             (Source::List(listing), _, _) => match (search, &def.search) {
                 (Some(query), Some(endpoint)) => {
                     ScanPlan::List(search_request(endpoint, &query, page_size))
@@ -527,7 +537,14 @@ impl ScanPlan {
                         ids: values.clone(),
                         parent_at: lookup.parent_at.clone(),
                     },
-                    None => whole,
+                    None => match def.listing_by(column) {
+                        Some(by) => ScanPlan::Children {
+                            parents: Parents::Ids(values.clone()),
+                            listing: by.clone(),
+                            parent_table: String::new(),
+                        },
+                        None => whole,
+                    },
                 }
             }
             other => other,

@@ -590,6 +590,12 @@ fn every_table_predicate_becomes_its_request_line() {
             Exact,
         ),
         (
+            "calls",
+            "conversation_id IN ('v1', 'v2')",
+            "POST /calls/search {\"conversation_ids\":[\"{id}\"]} for {id} in [\"v1\", \"v2\"]",
+            Exact,
+        ),
+        (
             "call_recordings",
             "call_id = 'c1'",
             "GET /calls/{id}/recording for ids [\"c1\"]",

@@ -17,7 +17,15 @@ pub(super) fn calls() -> TableDef {
         Source::List(Listing::new("/calls", PageStyle::PageNumber, "data")),
     )
     .get_by_id("/calls/{id}")
+    .listed_by("conversation_id", calls_of_conversation())
     .columns(call_columns())
+}
+
+/// The calls of one conversation, with their transcripts (`POST /calls/search`; it takes up to
+/// 20 conversations, one is sent per request).
+fn calls_of_conversation() -> Listing {
+    Listing::new("/calls/search", PageStyle::Single, "data")
+        .posting(json!({ "conversation_ids": ["{id}"] }))
 }
 
 /// `conversation_calls`: the calls of each conversation, with the transcripts Intercom keeps
@@ -48,8 +56,7 @@ pub(super) fn conversation_calls() -> TableDef {
         Source::Children {
             parent_table: "conversations".into(),
             key_column: "conversation_id".into(),
-            listing: Listing::new("/calls/search", PageStyle::Single, "data")
-                .posting(json!({ "conversation_ids": ["{id}"] })),
+            listing: calls_of_conversation(),
         },
     )
     .key_required(

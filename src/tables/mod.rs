@@ -413,6 +413,10 @@ pub struct TableDef {
     /// /companies/list?order=desc`, by `last_request_at`): `ORDER BY` that column with a
     /// LIMIT reads only the first pages of it (see `crate::provider::ordered`).
     pub ordered: Option<OrderedListing>,
+    /// Listings of the rows with a given value of a column (`calls` of a conversation: `POST
+    /// /calls/search`): `column = …` (or `IN`, or a join's keys) reads the listing once per
+    /// value instead of the whole table; `{id}` in its path, query or body is the value.
+    pub listed_by: Vec<(String, Listing)>,
 }
 
 /// A listing sorted by one column, in the direction its `order` parameter names (`asc` or
@@ -455,7 +459,21 @@ impl TableDef {
             completions: Vec::new(),
             fixed: None,
             ordered: None,
+            listed_by: Vec::new(),
         }
+    }
+    /// Declares a listing of the rows whose `column` has a given value (see
+    /// [`TableDef::listed_by`]).
+    pub fn listed_by(mut self, column: &str, listing: Listing) -> Self {
+        self.listed_by.push((column.to_string(), listing));
+        self
+    }
+    /// The listing of the rows with a given value of `column`, if the table has one.
+    pub fn listing_by(&self, column: &str) -> Option<&Listing> {
+        self.listed_by
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, l)| l)
     }
     /// Declares a listing sorted by `column` (see [`TableDef::ordered`]).
     pub fn ordered_by(mut self, column: &str, listing: Listing, reach: u64) -> Self {
@@ -578,9 +596,12 @@ impl TableDef {
                     .chain(self.lookups.iter().map(|l| l.column.as_str()))
                     .collect()
             }
-            Source::List(_) | Source::Lookups => {
-                self.lookups.iter().map(|l| l.column.as_str()).collect()
-            }
+            Source::List(_) | Source::Lookups => self
+                .lookups
+                .iter()
+                .map(|l| l.column.as_str())
+                .chain(self.listed_by.iter().map(|(c, _)| c.as_str()))
+                .collect(),
         }
     }
     /// The column with this name.
@@ -795,6 +816,14 @@ pub fn validate_all(docs_dir: Option<&std::path::Path>) -> Vec<String> {
             if !parent_ok || !column_ok {
                 problems.push(format!(
                     "{}: {column} is completed from {child}, which must be a child table of it and {column} a JSON column",
+                    t.name
+                ));
+            }
+        }
+        for (column, listing) in &t.listed_by {
+            if t.column_named(column).is_none() || !listing.names_key() {
+                problems.push(format!(
+                    "{}: listed by {column}, which needs a column and {{id}} in the listing",
                     t.name
                 ));
             }

@@ -70,6 +70,10 @@ fn reached() -> BTreeMap<(String, String), Vec<String>> {
         if let Some(search) = &table.search {
             add("POST", &search.path, format!("`{name}` (WHERE)"));
         }
+        for (column, listing) in &table.listed_by {
+            let method = if listing.post { "POST" } else { "GET" };
+            add(method, &listing.path, format!("`{name}` (WHERE {column})"));
+        }
         for lookup in &table.lookups {
             add(
                 "GET",

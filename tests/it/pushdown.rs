@@ -1463,3 +1463,60 @@ async fn pushdown_never_changes_article_search_results() {
     }
     assert!(nonempty > 30, "only {nonempty} clauses matched any row");
 }
+
+/// `calls WHERE conversation_id …` is one `POST /calls/search` per conversation, and the same
+/// rows as the whole list filtered (pushdown off), under random extra clauses.
+#[tokio::test]
+async fn calls_of_conversations_are_their_search_and_the_same_rows() {
+    let env = start().await;
+    let mut conversations: Vec<String> = env
+        .emulator
+        .state
+        .snapshot("calls")
+        .iter()
+        .map(|c| field(c, "conversation_id"))
+        .collect();
+    conversations.sort();
+    conversations.dedup();
+    // Conversations without calls too.
+    let mut pool: Vec<String> = conversations.iter().take(12).cloned().collect();
+    pool.extend(["1001".to_string(), "999999".to_string()]);
+    let extras = [
+        "TRUE",
+        "state = 'completed'",
+        "direction = 'inbound' OR answered_at IS NULL",
+        "ended_at > initiated_at",
+    ];
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut matched = 0;
+    for i in 0..30 {
+        let mut chosen: Vec<&String> = pool.iter().filter(|_| rng.u8(..) < 50).collect();
+        if chosen.is_empty() {
+            chosen.push(&pool[rng.usize(..pool.len())]);
+        }
+        let keys = if rng.bool() {
+            format!(
+                "conversation_id IN ('{}')",
+                chosen.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("', '")
+            )
+        } else {
+            format!(
+                "({})",
+                chosen
+                    .iter()
+                    .map(|c| format!("conversation_id = '{c}'"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            )
+        };
+        let extra = extras[rng.usize(..extras.len())];
+        let sql = format!("SELECT id, conversation_id FROM calls WHERE {keys} AND ({extra})");
+        let [(on, on_requests), (off, off_requests)] = on_and_off(&env, &sql).await;
+        assert_eq!(on, off, "clause {i} changed the answer: {sql}");
+        matched += usize::from(!on.is_empty());
+        assert_eq!(on_requests.len(), chosen.len(), "{sql}: {on_requests:?}");
+        assert!(on_requests.iter().all(|r| r == "POST /calls/search"), "{on_requests:?}");
+        assert!(off_requests.iter().all(|r| r.starts_with("GET /calls")), "{off_requests:?}");
+    }
+    assert!(matched > 10, "only {matched} clauses matched a call");
+}
