@@ -1,7 +1,8 @@
 //! Patches to datafusion-postgres' `pg_catalog` emulation, per session: `pg_proc` also lists
 //! our procedures; `pg_index` / `pg_constraint` key columns are arrays (PostgreSQL's
 //! `int2vector` / `int2[]`), so `unnest`, subscripts and `_pg_expandarray` over them plan;
-//! `pg_class` has `reloptions`. It only reshapes the emulation's rows, never invents any.
+//! columns the emulation lacks (`reloptions`, the `…acl` privileges) are NULL. It only
+//! reshapes the emulation's rows, never invents any.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
@@ -39,6 +40,11 @@ const RECORD_TYPE_OID: i32 = 2249;
 /// are `oidvector`; built-in opclass and collation OIDs fit Int16.) `proallargtypes` is
 /// `oid[]`, which pgjdbc reads as `Long[]`: Int64 elements give it that.
 const ARRAY_COLUMNS: &[(&str, &[(&str, ElementType)])] = &[
+    // Access privileges (`aclitem[]`), text in the emulation.
+    ("pg_namespace", &[("nspacl", ElementType::Text)]),
+    ("pg_database", &[("datacl", ElementType::Text)]),
+    ("pg_default_acl", &[("defaclacl", ElementType::Text)]),
+    ("pg_db_role_setting", &[("setconfig", ElementType::Text)]),
     (
         "pg_index",
         &[
@@ -61,9 +67,237 @@ const ARRAY_COLUMNS: &[(&str, &[(&str, ElementType)])] = &[
             ("proargnames", ElementType::Text),
             ("proargmodes", ElementType::Text),
             ("proallargtypes", ElementType::Int64),
+            ("proacl", ElementType::Text),
+        ],
+    ),
+    ("pg_class", &[("relacl", ElementType::Text)]),
+    ("pg_tablespace", &[("spcacl", ElementType::Text)]),
+    (
+        "pg_foreign_server",
+        &[
+            ("srvacl", ElementType::Text),
+            ("srvoptions", ElementType::Text),
+        ],
+    ),
+    (
+        "pg_foreign_data_wrapper",
+        &[
+            ("fdwacl", ElementType::Text),
+            ("fdwoptions", ElementType::Text),
+        ],
+    ),
+    ("pg_largeobject_metadata", &[("lomacl", ElementType::Text)]),
+    ("pg_publication", &[("pubacl", ElementType::Text)]),
+    ("pg_policy", &[("polroles", ElementType::Int64)]),
+    (
+        "pg_statistic_ext",
+        &[
+            ("stxkeys", ElementType::Int16),
+            ("stxkind", ElementType::Text),
+        ],
+    ),
+    ("pg_type", &[("typacl", ElementType::Text)]),
+    ("pg_attribute", &[("attacl", ElementType::Text)]),
+    ("pg_language", &[("lanacl", ElementType::Text)]),
+];
+
+/// Columns PostgreSQL has and the emulation lacks, by table, added as NULLs: access privileges
+/// (`relacl`, `attacl`, …: nobody has been granted anything), options, and the
+/// `pg_settings` columns psql's `\dconfig` reads. (`None`: text; `Some`: an array.)
+const NULL_COLUMNS: &[(&str, &[NullColumn])] = &[
+    (
+        "pg_class",
+        &[
+            ("reloptions", Some(ElementType::Text)),
+            ("relacl", Some(ElementType::Text)),
+        ],
+    ),
+    (
+        "pg_attribute",
+        &[
+            ("attacl", Some(ElementType::Text)),
+            ("attoptions", Some(ElementType::Text)),
+            ("attfdwoptions", Some(ElementType::Text)),
+        ],
+    ),
+    ("pg_namespace", &[("nspacl", Some(ElementType::Text))]),
+    (
+        "pg_collation",
+        &[
+            ("colliculocale", None),
+            ("collicurules", None),
+            ("colllocale", None),
+        ],
+    ),
+    ("pg_proc", &[("proacl", Some(ElementType::Text))]),
+    ("pg_database", &[("datacl", Some(ElementType::Text))]),
+    ("pg_type", &[("typacl", Some(ElementType::Text))]),
+    ("pg_language", &[("lanacl", Some(ElementType::Text))]),
+    (
+        "pg_settings",
+        &[
+            ("boot_val", None),
+            ("reset_val", None),
+            ("sourcefile", None),
+            ("pending_restart", None),
         ],
     ),
 ];
+
+/// `regproc` columns the emulation holds as function names (`'pg_catalog.avg'`), which
+/// PostgreSQL compares and casts as OIDs: here an OID when the text is one, else NULL (they
+/// name built-in functions of `pg_catalog` only; no object of ours has one). `pg_type`'s are
+/// left as names, which pgjdbc matches as text (see `compat::regproc_names_as_text`).
+const REGPROC_COLUMNS: &[(&str, &[&str])] = &[
+    (
+        "pg_aggregate",
+        &[
+            "aggfnoid",
+            "aggtransfn",
+            "aggfinalfn",
+            "aggcombinefn",
+            "aggserialfn",
+            "aggdeserialfn",
+            "aggmtransfn",
+            "aggminvtransfn",
+            "aggmfinalfn",
+        ],
+    ),
+    ("pg_amproc", &["amproc"]),
+    (
+        "pg_ts_parser",
+        &[
+            "prsstart",
+            "prstoken",
+            "prsend",
+            "prsheadline",
+            "prslextype",
+        ],
+    ),
+    ("pg_ts_template", &["tmplinit", "tmpllexize"]),
+];
+
+/// Catalogs the emulation lacks, as PostgreSQL 16 has them: kinds of objects we do not have
+/// (text search mappings, extensions available, row-security policies, sequences, user
+/// mappings, parameter privileges), so they are empty. (column, type; `Some` element: array.)
+const EMPTY_TABLES: &[(&str, &[(&str, Column)])] = &[
+    (
+        "pg_ts_config_map",
+        &[
+            ("mapcfg", Column::Oid),
+            ("maptokentype", Column::Oid),
+            ("mapseqno", Column::Oid),
+            ("mapdict", Column::Oid),
+        ],
+    ),
+    (
+        "pg_available_extensions",
+        &[
+            ("name", Column::Text),
+            ("default_version", Column::Text),
+            ("installed_version", Column::Text),
+            ("comment", Column::Text),
+        ],
+    ),
+    (
+        "pg_available_extension_versions",
+        &[
+            ("name", Column::Text),
+            ("version", Column::Text),
+            ("installed", Column::Bool),
+            ("superuser", Column::Bool),
+            ("trusted", Column::Bool),
+            ("relocatable", Column::Bool),
+            ("schema", Column::Text),
+            ("requires", Column::TextArray),
+            ("comment", Column::Text),
+        ],
+    ),
+    (
+        "pg_policies",
+        &[
+            ("schemaname", Column::Text),
+            ("tablename", Column::Text),
+            ("policyname", Column::Text),
+            ("permissive", Column::Text),
+            ("roles", Column::TextArray),
+            ("cmd", Column::Text),
+            ("qual", Column::Text),
+            ("with_check", Column::Text),
+        ],
+    ),
+    (
+        "pg_sequences",
+        &[
+            ("schemaname", Column::Text),
+            ("sequencename", Column::Text),
+            ("sequenceowner", Column::Text),
+            ("data_type", Column::Text),
+            ("start_value", Column::Int8),
+            ("min_value", Column::Int8),
+            ("max_value", Column::Int8),
+            ("increment_by", Column::Int8),
+            ("cycle", Column::Bool),
+            ("cache_size", Column::Int8),
+            ("last_value", Column::Int8),
+        ],
+    ),
+    (
+        "pg_user_mappings",
+        &[
+            ("umid", Column::Oid),
+            ("srvid", Column::Oid),
+            ("srvname", Column::Text),
+            ("umuser", Column::Oid),
+            ("usename", Column::Text),
+            ("umoptions", Column::TextArray),
+        ],
+    ),
+    (
+        "pg_parameter_acl",
+        &[
+            ("oid", Column::Oid),
+            ("parname", Column::Text),
+            ("paracl", Column::TextArray),
+        ],
+    ),
+];
+
+/// A column type of [`EMPTY_TABLES`].
+#[derive(Clone, Copy, Debug)]
+enum Column {
+    Oid,
+    Int8,
+    Bool,
+    Text,
+    TextArray,
+}
+
+impl Column {
+    fn data_type(self) -> DataType {
+        match self {
+            Column::Oid => DataType::Int32,
+            Column::Int8 => DataType::Int64,
+            Column::Bool => DataType::Boolean,
+            Column::Text => DataType::Utf8,
+            Column::TextArray => ElementType::Text.list(),
+        }
+    }
+}
+
+/// The empty table `name` of [`EMPTY_TABLES`], if it is one.
+fn empty_table(name: &str) -> Option<Result<Arc<dyn TableProvider>>> {
+    let (_, columns) = EMPTY_TABLES.iter().find(|(t, _)| *t == name)?;
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(column, kind)| Field::new(*column, kind.data_type(), true))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    Some(MemTable::try_new(schema, vec![vec![]]).map(|t| Arc::new(t) as Arc<dyn TableProvider>))
+}
+
+/// A column of [`NULL_COLUMNS`]: its name, and its element type when it is an array.
+type NullColumn = (&'static str, Option<ElementType>);
 
 #[derive(Clone, Copy, Debug)]
 enum ElementType {
@@ -185,33 +419,58 @@ struct PatchedPgCatalog {
 #[async_trait]
 impl SchemaProvider for PatchedPgCatalog {
     fn table_names(&self) -> Vec<String> {
-        self.inner.table_names()
+        let mut names = self.inner.table_names();
+        for (name, _) in EMPTY_TABLES {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        names
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         let Some(table) = self.inner.table(name).await? else {
-            return Ok(None);
+            return empty_table(&name.to_ascii_lowercase()).transpose();
         };
         let name = name.to_ascii_lowercase();
         let extra = match name.as_str() {
             "pg_proc" => Extra::Procedures {
                 namespaces: self.inner.table("pg_namespace").await?,
             },
-            "pg_class" => Extra::Reloptions,
             _ => Extra::None,
         };
         let arrays = ARRAY_COLUMNS
             .iter()
             .find(|(t, _)| *t == name)
             .map_or(&[][..], |(_, columns)| *columns);
-        if arrays.is_empty() && matches!(extra, Extra::None) {
+        let nulls = NULL_COLUMNS
+            .iter()
+            .find(|(t, _)| *t == name)
+            .map_or(&[][..], |(_, columns)| *columns);
+        let regprocs = REGPROC_COLUMNS
+            .iter()
+            .find(|(t, _)| *t == name)
+            .map_or(&[][..], |(_, columns)| *columns);
+        if arrays.is_empty()
+            && nulls.is_empty()
+            && regprocs.is_empty()
+            && matches!(extra, Extra::None)
+        {
             return Ok(Some(table));
         }
-        Ok(Some(Arc::new(PatchedTable::new(table, arrays, extra))))
+        let columns = PatchedColumns {
+            arrays,
+            nulls,
+            regprocs,
+        };
+        Ok(Some(Arc::new(PatchedTable::new(table, columns, extra))))
     }
 
     fn table_exist(&self, name: &str) -> bool {
         self.inner.table_exist(name)
+            || EMPTY_TABLES
+                .iter()
+                .any(|(t, _)| t.eq_ignore_ascii_case(name))
     }
 }
 
@@ -224,8 +483,14 @@ enum Extra {
         /// `pg_namespace`, to find the OID `public` has in this session.
         namespaces: Option<Arc<dyn TableProvider>>,
     },
-    /// A NULL `reloptions text[]` (SQLAlchemy's get_table_options and get_indexes read it).
-    Reloptions,
+}
+
+/// How a patched table's columns change (see [`ARRAY_COLUMNS`], [`NULL_COLUMNS`],
+/// [`REGPROC_COLUMNS`]).
+struct PatchedColumns {
+    arrays: &'static [(&'static str, ElementType)],
+    nulls: &'static [NullColumn],
+    regprocs: &'static [&'static str],
 }
 
 /// An emulated catalog table, patched: the emulation's rows are a small in-memory table, so
@@ -240,26 +505,29 @@ struct PatchedTable {
 }
 
 impl PatchedTable {
-    fn new(
-        inner: Arc<dyn TableProvider>,
-        arrays: &'static [(&'static str, ElementType)],
-        extra: Extra,
-    ) -> Self {
+    fn new(inner: Arc<dyn TableProvider>, columns: PatchedColumns, extra: Extra) -> Self {
+        let PatchedColumns {
+            arrays,
+            nulls,
+            regprocs,
+        } = columns;
         let base = inner.schema();
         let mut fields: Vec<_> = base
             .fields()
             .iter()
             .map(|f| match arrays.iter().find(|(name, _)| name == f.name()) {
                 Some((_, element)) => Arc::new(Field::new(f.name(), element.list(), true)),
+                None if regprocs.contains(&f.name().as_str()) => {
+                    Arc::new(Field::new(f.name(), DataType::Int32, true))
+                }
                 None => f.clone(),
             })
             .collect();
-        if matches!(extra, Extra::Reloptions) && base.field_with_name("reloptions").is_err() {
-            fields.push(Arc::new(Field::new(
-                "reloptions",
-                ElementType::Text.list(),
-                true,
-            )));
+        for (name, element) in nulls {
+            if base.field_with_name(name).is_err() {
+                let data_type = element.map_or(DataType::Utf8, ElementType::list);
+                fields.push(Arc::new(Field::new(*name, data_type, true)));
+            }
         }
         let schema = Arc::new(Schema::new_with_metadata(fields, base.metadata().clone()));
         Self {
@@ -277,7 +545,12 @@ impl PatchedTable {
                 Some(column) if column.data_type() == field.data_type() => column.clone(),
                 Some(column) => match self.arrays.iter().find(|(name, _)| name == field.name()) {
                     Some((_, element)) => array_column(column, *element)?,
-                    None => datafusion::arrow::compute::cast(column, field.data_type())?,
+                    // A name that is no OID (a regproc column's) becomes NULL.
+                    None => datafusion::arrow::compute::cast_with_options(
+                        column,
+                        field.data_type(),
+                        &datafusion::arrow::compute::CastOptions::default(),
+                    )?,
                 },
                 None => new_null_array(field.data_type(), batch.num_rows()),
             };

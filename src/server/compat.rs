@@ -90,6 +90,9 @@ pub fn register(ctx: &SessionContext, catalog: &str) -> Result<()> {
         DataType::Utf8,
         |oids| text_per_procedure(oids, procedure_arguments),
     ));
+    ctx.register_udf(oid_udf("pg_get_functiondef", DataType::Utf8, |oids| {
+        text_per_procedure(oids, procedure_definition)
+    }));
     ctx.register_udf(create_udf(
         "to_regtype",
         vec![DataType::Utf8],
@@ -106,14 +109,6 @@ pub fn register(ctx: &SessionContext, catalog: &str) -> Result<()> {
         Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
     ));
     ctx.register_udf(create_udf(
-        "pg_get_indexdef",
-        vec![DataType::Int64, DataType::Int64, DataType::Boolean],
-        DataType::Utf8,
-        Volatility::Stable,
-        // No table of ours has an index.
-        Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)))),
-    ));
-    ctx.register_udf(create_udf(
         "current_setting",
         vec![DataType::Utf8],
         DataType::Utf8,
@@ -122,6 +117,7 @@ pub fn register(ctx: &SessionContext, catalog: &str) -> Result<()> {
     ));
     ctx.register_udf(ScalarUDF::new_from_impl(ExpandArray::new()));
     ctx.register_udf(ScalarUDF::new_from_impl(JsonBuildObject::new()));
+    super::functions::register(ctx);
     super::catalog::patch(ctx, catalog)
 }
 
@@ -175,6 +171,18 @@ fn procedure_arguments(procedure: &procedures::Procedure) -> String {
         .map(|p| format!("{} {}", p.name, p.ty.sql_name()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What `pg_get_functiondef` (psql's `\sf`) shows of a procedure: its signature and the
+/// request it sends.
+fn procedure_definition(procedure: &procedures::Procedure) -> String {
+    format!(
+        "CREATE OR REPLACE PROCEDURE public.{}({})\n LANGUAGE intercom\nAS $procedure$\n-- {}\n{}\n$procedure$\n",
+        procedure.function_name,
+        procedure_arguments(procedure),
+        procedure.description,
+        procedure.endpoint(),
+    )
 }
 
 /// `current_setting(name)`: the value `SHOW name` gives, NULL for a setting we do not know
@@ -384,6 +392,10 @@ pub fn rewrite(statement: Statement) -> Statement {
             field_access_as_subscript(&mut statement);
             like_escape_as_backslash(&mut statement);
             regproc_names_as_text(&mut statement);
+            array_subqueries_aggregated(&mut statement);
+            tableoid_as_zero(&mut statement);
+            array_literals_of_oid_arrays(&mut statement);
+            udt_names_of_columns(&mut statement);
             catalog_subqueries_known_empty(&mut statement);
             case_of_subquery_as_filter(&mut statement);
             catalog_subqueries_aggregated(&mut statement);
@@ -837,8 +849,15 @@ fn case_of_subquery_as_filter(statement: &mut Statement) {
 /// (SQLAlchemy's get_columns); a user's subquery keeps its more-than-one-row error.
 fn catalog_subqueries_aggregated(statement: &mut Statement) {
     let _ = visit_expressions_mut(statement, |expr| {
+        // `LIMIT 1` is the pg_catalog emulation's own (its `'name'::regproc` lookups): with
+        // it, a lookup of an unknown name failed on a NULL in a non-nullable column.
+        let limit_one = |q: &Query| {
+            q.limit_clause
+                .as_ref()
+                .is_none_or(|l| l.to_string().trim().eq_ignore_ascii_case("LIMIT 1"))
+        };
         if let SqlExpr::Subquery(query) = expr
-            && query.limit_clause.is_none()
+            && limit_one(query)
             && let SetExpr::Select(select) = query.body.as_mut()
             && select.projection.len() == 1
             && matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
@@ -846,7 +865,7 @@ fn catalog_subqueries_aggregated(statement: &mut Statement) {
             && select.from.iter().all(|t| {
                 std::iter::once(&t.relation)
                     .chain(t.joins.iter().map(|j| &j.relation))
-                    .all(is_catalog_table)
+                    .all(|r| is_catalog_table(r) || is_table_free_subquery(r))
             })
         {
             match &mut select.projection[0] {
@@ -854,12 +873,196 @@ fn catalog_subqueries_aggregated(statement: &mut Statement) {
                     if !is_aggregate(e) =>
                 {
                     *e = call("first_value", vec![e.clone()]);
+                    query.limit_clause = None;
                 }
                 _ => {}
             }
         }
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// `ARRAY(SELECT e FROM … ORDER BY o)` (psql's `\du`, `\dp`, `\dT+`) →
+/// `(SELECT array_agg(e ORDER BY o) FROM …)`, which DataFusion plans (correlated too). A
+/// sub-select over `unnest(column)` becomes NULL: the array columns psql unnests this way
+/// (`reloptions`, `evttags`, the `…acl` privileges) are NULL in our catalog, and DataFusion
+/// cannot unnest an outer column in a FROM. No row gives NULL where PostgreSQL gives `{}`.
+fn array_subqueries_aggregated(statement: &mut Statement) {
+    let _ = visit_expressions_mut(statement, |expr| {
+        let SqlExpr::Function(function) = expr else {
+            return ControlFlow::<()>::Continue(());
+        };
+        if !function.name.to_string().eq_ignore_ascii_case("array") {
+            return ControlFlow::Continue(());
+        }
+        let FunctionArguments::Subquery(query) = &function.args else {
+            return ControlFlow::Continue(());
+        };
+        let mut query = query.clone();
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let unnests = select.from.iter().any(|t| {
+            matches!(&t.relation, TableFactor::Table { name, args: Some(_), .. }
+                if name.0.last().is_some_and(|p| p.to_string().eq_ignore_ascii_case("unnest")))
+                || matches!(&t.relation, TableFactor::UNNEST { .. })
+        });
+        if unnests {
+            *expr = SqlExpr::value(Value::Null);
+            return ControlFlow::Continue(());
+        }
+        let plain = select.projection.len() == 1
+            && matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+            && select.distinct.is_none()
+            && query.limit_clause.is_none();
+        if !plain {
+            return ControlFlow::Continue(());
+        }
+        let order: Vec<_> = match query.order_by.take() {
+            Some(order_by) => match order_by.kind {
+                datafusion::sql::sqlparser::ast::OrderByKind::Expressions(list) => list,
+                _ => return ControlFlow::Continue(()),
+            },
+            None => Vec::new(),
+        };
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let item = match &select.projection[0] {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
+            _ => return ControlFlow::Continue(()),
+        };
+        let mut aggregate = call("array_agg", vec![item]);
+        if let SqlExpr::Function(f) = &mut aggregate
+            && let FunctionArguments::List(list) = &mut f.args
+            && !order.is_empty()
+        {
+            list.clauses
+                .push(datafusion::sql::sqlparser::ast::FunctionArgumentClause::OrderBy(order));
+        }
+        select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
+        *expr = SqlExpr::Subquery(query);
+        ControlFlow::Continue(())
+    });
+}
+
+/// `x.tableoid` (a system column the emulation lacks; psql's `\dd` and `\dL` read it to join
+/// `pg_description`, which holds nothing for those catalogs) → `0`.
+fn tableoid_as_zero(statement: &mut Statement) {
+    let _ = visit_expressions_mut(statement, |expr| {
+        let is_tableoid = match expr {
+            SqlExpr::Identifier(ident) => ident.value.eq_ignore_ascii_case("tableoid"),
+            SqlExpr::CompoundIdentifier(parts) => parts
+                .last()
+                .is_some_and(|p| p.value.eq_ignore_ascii_case("tableoid")),
+            _ => false,
+        };
+        if is_tableoid {
+            *expr = SqlExpr::value(Value::Number("0".into(), false));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `udt_name` of `information_schema.columns` (Grafana's and Metabase's column types), which
+/// DataFusion's view lacks: PostgreSQL's name of the type, from `data_type`. Only in a query
+/// that reads `information_schema.columns`.
+fn udt_names_of_columns(statement: &mut Statement) {
+    let mut reads_columns = false;
+    let _ = datafusion::sql::sqlparser::ast::visit_relations(&*statement, |name| {
+        reads_columns |= name
+            .to_string()
+            .to_lowercase()
+            .ends_with("information_schema.columns");
+        ControlFlow::<()>::Continue(())
+    });
+    if !reads_columns {
+        return;
+    }
+    let udt = |qualifier: Vec<Ident>| -> SqlExpr {
+        let mut data_type = qualifier;
+        data_type.push(Ident::new("data_type"));
+        let data_type = match data_type.len() {
+            1 => SqlExpr::Identifier(data_type.remove(0)),
+            _ => SqlExpr::CompoundIdentifier(data_type),
+        };
+        let when = |pattern: &str, name: &str| CaseWhen {
+            condition: SqlExpr::Like {
+                negated: false,
+                any: false,
+                expr: Box::new(data_type.clone()),
+                pattern: Box::new(text_literal(pattern)),
+                escape_char: None,
+            },
+            result: text_literal(name),
+        };
+        SqlExpr::Case {
+            case_token: AttachedToken::empty(),
+            end_token: AttachedToken::empty(),
+            operand: None,
+            conditions: vec![
+                when("Timestamp%", "timestamptz"),
+                when("Int64", "int8"),
+                when("Int32", "int4"),
+                when("Int16", "int2"),
+                when("Float64", "float8"),
+                when("Float32", "float4"),
+                when("Boolean", "bool"),
+                when("Date32", "date"),
+            ],
+            else_result: Some(Box::new(text_literal("text"))),
+        }
+    };
+    let _ = visit_expressions_mut(statement, |expr| {
+        match expr {
+            SqlExpr::Identifier(ident) if ident.value.eq_ignore_ascii_case("udt_name") => {
+                *expr = udt(Vec::new());
+            }
+            SqlExpr::CompoundIdentifier(parts)
+                if parts
+                    .last()
+                    .is_some_and(|p| p.value.eq_ignore_ascii_case("udt_name")) =>
+            {
+                let qualifier = parts[..parts.len() - 1].to_vec();
+                *expr = udt(qualifier);
+            }
+            _ => {}
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// `polroles <> '{0}'` (psql's `\dp`): PostgreSQL reads the text as an `oid[]` literal;
+/// DataFusion compares a list with text, so the literal becomes `make_array(0)`. Only for the
+/// catalog's oid-array columns compared with a literal of integers.
+fn array_literals_of_oid_arrays(statement: &mut Statement) {
+    const OID_ARRAYS: &[&str] = &["polroles"];
+    let _ = visit_expressions_mut(statement, |expr| {
+        if let SqlExpr::BinaryOp { left, op, right } = expr
+            && matches!(op, BinaryOperator::Eq | BinaryOperator::NotEq)
+            && column_name(left).is_some_and(|c| OID_ARRAYS.contains(&c.as_str()))
+            && let SqlExpr::Value(v) = right.as_ref()
+            && let Value::SingleQuotedString(text) = &v.value
+            && let Some(items) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}'))
+            && items
+                .split(',')
+                .all(|i| !i.trim().is_empty() && i.trim().bytes().all(|b| b.is_ascii_digit()))
+        {
+            let numbers = items
+                .split(',')
+                .map(|i| SqlExpr::value(Value::Number(i.trim().to_string(), false)))
+                .collect();
+            **right = call("make_array", numbers);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// A derived table that reads no table (`(SELECT parse_ident('x') AS parts)`, in the pg_catalog
+/// emulation's `'name'::regclass` lookup).
+fn is_table_free_subquery(table: &TableFactor) -> bool {
+    matches!(table, TableFactor::Derived { subquery, .. }
+        if matches!(subquery.body.as_ref(), SetExpr::Select(s) if s.from.is_empty()))
 }
 
 fn is_catalog_table(table: &TableFactor) -> bool {
@@ -967,11 +1170,31 @@ mod tests {
 
     #[test]
     fn sub_selects_that_may_find_rows_are_kept() {
-        // An outer join keeps pg_class' rows; pg_type is not empty.
+        // An outer join keeps pg_class' rows; pg_type is not empty. Kept, not NULL; their
+        // `LIMIT 1` becomes the aggregate DataFusion decorrelates (any one row either way).
         let sql = "SELECT (SELECT c.relname FROM pg_catalog.pg_class c LEFT JOIN \
                    pg_catalog.pg_attrdef d ON d.adrelid = c.oid LIMIT 1), \
                    (SELECT t.typname FROM pg_catalog.pg_type t LIMIT 1)";
-        assert_eq!(rewrite(parse(sql)).to_string(), parse(sql).to_string());
+        assert_eq!(
+            rewrite(parse(sql)).to_string(),
+            "SELECT (SELECT first_value(c.relname) FROM pg_catalog.pg_class c LEFT JOIN \
+             pg_catalog.pg_attrdef d ON d.adrelid = c.oid), \
+             (SELECT first_value(t.typname) FROM pg_catalog.pg_type t)"
+        );
+    }
+
+    #[test]
+    fn array_subqueries_aggregate_and_unnests_of_catalog_columns_are_null() {
+        let sql = "SELECT ARRAY(SELECT b.rolname FROM pg_catalog.pg_roles b \
+                   WHERE b.oid = r.oid ORDER BY 1) AS m, \
+                   array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x) AS o, \
+                   d.tableoid FROM pg_catalog.pg_roles r, pg_catalog.pg_description d";
+        assert_eq!(
+            rewrite(parse(sql)).to_string(),
+            "SELECT (SELECT array_agg(b.rolname ORDER BY 1) FROM pg_catalog.pg_roles b \
+             WHERE b.oid = r.oid) AS m, NULL AS o, 0 FROM pg_catalog.pg_roles r, \
+             pg_catalog.pg_description d"
+        );
     }
 
     #[test]

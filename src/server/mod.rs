@@ -18,6 +18,7 @@ mod compat;
 mod conn;
 mod errors;
 mod execute;
+mod functions;
 mod guard;
 mod handler;
 mod policy;

@@ -1497,7 +1497,11 @@ async fn calls_of_conversations_are_their_search_and_the_same_rows() {
         let keys = if rng.bool() {
             format!(
                 "conversation_id IN ('{}')",
-                chosen.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("', '")
+                chosen
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("', '")
             )
         } else {
             format!(
@@ -1515,8 +1519,14 @@ async fn calls_of_conversations_are_their_search_and_the_same_rows() {
         assert_eq!(on, off, "clause {i} changed the answer: {sql}");
         matched += usize::from(!on.is_empty());
         assert_eq!(on_requests.len(), chosen.len(), "{sql}: {on_requests:?}");
-        assert!(on_requests.iter().all(|r| r == "POST /calls/search"), "{on_requests:?}");
-        assert!(off_requests.iter().all(|r| r.starts_with("GET /calls")), "{off_requests:?}");
+        assert!(
+            on_requests.iter().all(|r| r == "POST /calls/search"),
+            "{on_requests:?}"
+        );
+        assert!(
+            off_requests.iter().all(|r| r.starts_with("GET /calls")),
+            "{off_requests:?}"
+        );
     }
     assert!(matched > 10, "only {matched} clauses matched a call");
 }

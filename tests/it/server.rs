@@ -350,6 +350,65 @@ async fn psql_sees_the_exact_command_tags_and_the_tables() {
     );
 }
 
+#[tokio::test]
+async fn psqls_browsing_commands_answer_like_postgresql() {
+    if !psql_available() {
+        return;
+    }
+    let s = serve(|_| {}).await;
+    let addr = s.server.local_addr();
+    // Each command alone: ON_ERROR_STOP makes any planning error fail the run.
+    let run = |command: &'static str| {
+        let mut psql = psql(addr);
+        psql.args(["-c", command]);
+        psql
+    };
+    let tables = psql_ok(&mut run("\\dt+")).await;
+    assert!(
+        tables
+            .lines()
+            .any(|l| l.contains("| contacts ") && l.contains("0 bytes")),
+        "{tables}"
+    );
+    let columns = psql_ok(&mut run("\\d+ contacts")).await;
+    assert!(
+        columns.contains("Table \"public.contacts\"") && columns.contains(" email "),
+        "{columns}"
+    );
+    let functions = psql_ok(&mut run("\\df+")).await;
+    assert!(functions.contains("archivecontact"), "{functions}");
+    let definition = psql_ok(&mut run("\\sf archivecontact")).await;
+    assert!(
+        definition.contains("CREATE OR REPLACE PROCEDURE public.archive_contact(contact_id text)")
+            && definition.contains("POST /contacts/{contact_id}/archive"),
+        "{definition}"
+    );
+    let schemas = psql_ok(&mut run("\\dn+")).await;
+    assert!(schemas.contains("public"), "{schemas}");
+    for command in [
+        "\\du",
+        "\\dg",
+        "\\dT",
+        "\\l+",
+        "\\db",
+        "\\dd",
+        "\\dconfig",
+        "\\do",
+        "\\dx+",
+        "\\dy",
+        "\\dC",
+        "\\dD",
+        "\\dL",
+        "\\ddp",
+        "\\dO",
+        "\\dX",
+        "\\dF",
+        "\\dv+",
+    ] {
+        psql_ok(&mut run(command)).await;
+    }
+}
+
 /// Whether psql can run here; a test without it is skipped, or fails when
 /// `INTERCOM_SQL_CLIENT_TESTS` says the client programs are installed.
 fn psql_available() -> bool {
