@@ -164,6 +164,7 @@ const REGPROC_COLUMNS: &[(&str, &[&str])] = &[
         ],
     ),
     ("pg_amproc", &["amproc"]),
+    ("pg_operator", &["oprcode", "oprrest", "oprjoin"]),
     (
         "pg_ts_parser",
         &[
@@ -437,6 +438,10 @@ impl SchemaProvider for PatchedPgCatalog {
             "pg_proc" => Extra::Procedures {
                 namespaces: self.inner.table("pg_namespace").await?,
             },
+            "pg_description" => Extra::Descriptions {
+                classes: self.inner.table("pg_class").await?,
+                namespaces: self.inner.table("pg_namespace").await?,
+            },
             _ => Extra::None,
         };
         let arrays = ARRAY_COLUMNS
@@ -481,6 +486,14 @@ enum Extra {
     /// Our procedures (`prokind = 'p'`, in `public`): JDBC's getProcedures, psql's `\df`.
     Procedures {
         /// `pg_namespace`, to find the OID `public` has in this session.
+        namespaces: Option<Arc<dyn TableProvider>>,
+    },
+    /// The descriptions of our tables, their columns and our procedures (their docs'), as
+    /// comments: psql's `\dt+` / `\d+`, DBeaver's and SQLAlchemy's table and column comments.
+    Descriptions {
+        /// `pg_class`, for our tables' OIDs in this session.
+        classes: Option<Arc<dyn TableProvider>>,
+        /// `pg_namespace`, to know which `pg_class` rows are in `public`.
         namespaces: Option<Arc<dyn TableProvider>>,
     },
 }
@@ -583,6 +596,15 @@ impl TableProvider for PatchedTable {
             let namespace = public_namespace_oid(namespaces.as_ref(), state).await?;
             batches.push(procedure_rows(&self.inner.schema(), namespace)?);
         }
+        if let Extra::Descriptions {
+            classes,
+            namespaces,
+        } = &self.extra
+        {
+            let namespace = public_namespace_oid(namespaces.as_ref(), state).await?;
+            let tables = public_tables(classes.as_ref(), namespace, state).await?;
+            batches.push(description_rows(&self.inner.schema(), &tables)?);
+        }
         let batches = batches
             .iter()
             .map(|b| self.patch_batch(b))
@@ -659,6 +681,86 @@ async fn public_namespace_oid(
         }
     }
     Ok(PUBLIC_NAMESPACE_OID)
+}
+
+/// `pg_class` OID of each relation in the namespace `namespace`, by name.
+async fn public_tables(
+    classes: Option<&Arc<dyn TableProvider>>,
+    namespace: i32,
+    state: &dyn Session,
+) -> Result<Vec<(i32, String)>> {
+    let Some(classes) = classes else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let plan = classes.scan(state, None, &[], None).await?;
+    for batch in collect(plan, state.task_ctx()).await? {
+        let (Some(oids), Some(names), Some(spaces)) = (
+            batch.column_by_name("oid"),
+            batch.column_by_name("relname"),
+            batch.column_by_name("relnamespace"),
+        ) else {
+            continue;
+        };
+        let oids = datafusion::arrow::compute::cast(oids, &DataType::Int32)?;
+        let oids = datafusion::common::cast::as_int32_array(&oids)?;
+        let spaces = datafusion::arrow::compute::cast(spaces, &DataType::Int32)?;
+        let spaces = datafusion::common::cast::as_int32_array(&spaces)?;
+        let names = datafusion::arrow::compute::cast(names, &DataType::Utf8)?;
+        let names = datafusion::common::cast::as_string_array(&names)?;
+        for row in 0..batch.num_rows() {
+            if oids.is_valid(row) && names.is_valid(row) && spaces.value(row) == namespace {
+                out.push((oids.value(row), names.value(row).to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `pg_description` rows (objoid, classoid, objsubid, description) of our tables (`pg_class`,
+/// 1259; a column's `objsubid` is its number, from 1) and procedures (`pg_proc`, 1255).
+fn description_rows(schema: &SchemaRef, tables: &[(i32, String)]) -> Result<RecordBatch> {
+    const PG_CLASS: i32 = 1259;
+    const PG_PROC: i32 = 1255;
+    let mut rows: Vec<(i32, i32, i32, String)> = Vec::new();
+    for (oid, name) in tables {
+        let Some(def) = crate::tables::find(name) else {
+            continue;
+        };
+        rows.push((*oid, PG_CLASS, 0, def.description.clone()));
+        for (i, column) in def.columns.iter().enumerate() {
+            let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            rows.push((*oid, PG_CLASS, number, column.description.clone()));
+        }
+    }
+    for (i, procedure) in procedures::all().iter().enumerate() {
+        let oid = PROCEDURE_OID_BASE + i32::try_from(i).unwrap_or(0);
+        rows.push((oid, PG_PROC, 0, procedure.description.to_string()));
+    }
+    let mut known: HashMap<&str, ArrayRef> = HashMap::new();
+    let ints = |f: fn(&(i32, i32, i32, String)) -> i32| -> ArrayRef {
+        Arc::new(Int32Array::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    known.insert("objoid", ints(|r| r.0));
+    known.insert("classoid", ints(|r| r.1));
+    known.insert("objsubid", ints(|r| r.2));
+    known.insert(
+        "description",
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>(),
+        )),
+    );
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let column = known
+                .remove(f.name().as_str())
+                .unwrap_or_else(|| new_null_array(&DataType::Utf8, rows.len()));
+            Ok(datafusion::arrow::compute::cast(&column, f.data_type())?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 /// One `pg_proc` row per procedure; columns we have nothing for get their type's default

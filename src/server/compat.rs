@@ -392,6 +392,7 @@ pub fn rewrite(statement: Statement) -> Statement {
             field_access_as_subscript(&mut statement);
             like_escape_as_backslash(&mut statement);
             regproc_names_as_text(&mut statement);
+            descriptions_looked_up(&mut statement);
             array_subqueries_aggregated(&mut statement);
             tableoid_as_zero(&mut statement);
             array_literals_of_oid_arrays(&mut statement);
@@ -942,6 +943,98 @@ fn array_subqueries_aggregated(statement: &mut Statement) {
         }
         select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
         *expr = SqlExpr::Subquery(query);
+        ControlFlow::Continue(())
+    });
+}
+
+/// `obj_description(o, 'pg_class')` / `col_description(o, n)` → the sub-select of
+/// `pg_description` PostgreSQL's own definitions are (then aggregated, so DataFusion plans it
+/// correlated): our tables', columns' and procedures' descriptions are there.
+fn descriptions_looked_up(statement: &mut Statement) {
+    const CLASSES: &[(&str, i32)] = &[
+        ("pg_class", 1259),
+        ("pg_proc", 1255),
+        ("pg_type", 1247),
+        ("pg_namespace", 2615),
+        ("pg_constraint", 2606),
+        ("pg_database", 1262),
+        ("pg_am", 2601),
+        ("pg_operator", 2617),
+        ("pg_opclass", 2616),
+        ("pg_opfamily", 2753),
+        ("pg_collation", 3456),
+        ("pg_conversion", 2607),
+        ("pg_language", 2612),
+        ("pg_trigger", 2620),
+        ("pg_rewrite", 2618),
+        ("pg_extension", 3079),
+        ("pg_event_trigger", 3466),
+        ("pg_cast", 2605),
+        ("pg_ts_config", 3602),
+        ("pg_ts_dict", 3600),
+        ("pg_ts_parser", 3601),
+        ("pg_ts_template", 3764),
+        ("pg_foreign_data_wrapper", 2328),
+        ("pg_foreign_server", 1417),
+        ("pg_statistic_ext", 3381),
+        ("pg_publication", 6104),
+        ("pg_subscription", 6100),
+        ("pg_policy", 3256),
+    ];
+    let _ = visit_expressions_mut(statement, |expr| {
+        let SqlExpr::Function(function) = expr else {
+            return ControlFlow::<()>::Continue(());
+        };
+        let name = function.name.to_string().to_lowercase();
+        let name = name.rsplit('.').next().unwrap_or_default().to_string();
+        let FunctionArguments::List(list) = &function.args else {
+            return ControlFlow::Continue(());
+        };
+        let args: Vec<SqlExpr> = list
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect();
+        let (object, class, sub) = match (name.as_str(), args.as_slice()) {
+            ("obj_description", [object, class]) => {
+                let class = match class {
+                    SqlExpr::Value(v) => v.value.clone().into_string(),
+                    _ => None,
+                };
+                let Some(oid) = class.and_then(|c| {
+                    let c = c.rsplit('.').next().unwrap_or_default().to_lowercase();
+                    CLASSES.iter().find(|(n, _)| *n == c).map(|(_, o)| *o)
+                }) else {
+                    return ControlFlow::Continue(());
+                };
+                (
+                    object.clone(),
+                    Some(oid),
+                    SqlExpr::value(Value::Number("0".into(), false)),
+                )
+            }
+            ("obj_description", [object]) => (
+                object.clone(),
+                None,
+                SqlExpr::value(Value::Number("0".into(), false)),
+            ),
+            ("col_description", [object, number]) => (object.clone(), Some(1259), number.clone()),
+            _ => return ControlFlow::Continue(()),
+        };
+        // An alias no client uses, so that the object's own columns resolve outside.
+        let class = class.map_or_else(String::new, |c| format!(" AND _described.classoid = {c}"));
+        let sql = format!(
+            "SELECT _described.description FROM pg_catalog.pg_description _described \
+             WHERE _described.objoid = ({object}){class} AND _described.objsubid = ({sub})"
+        );
+        if let Ok(mut parsed) = Parser::parse_sql(&PostgreSqlDialect {}, &sql)
+            && let Some(Statement::Query(query)) = parsed.pop()
+        {
+            *expr = SqlExpr::Subquery(query);
+        }
         ControlFlow::Continue(())
     });
 }

@@ -370,9 +370,16 @@ async fn psqls_browsing_commands_answer_like_postgresql() {
             .any(|l| l.contains("| contacts ") && l.contains("0 bytes")),
         "{tables}"
     );
+    // Comments are the docs' descriptions, of tables and of columns.
+    let contacts = intercom_sql::tables::find("contacts").unwrap();
+    assert!(tables.contains(&contacts.description), "{tables}");
     let columns = psql_ok(&mut run("\\d+ contacts")).await;
+    let email = contacts.column_named("email").unwrap();
     assert!(
-        columns.contains("Table \"public.contacts\"") && columns.contains(" email "),
+        columns.contains("Table \"public.contacts\"")
+            && columns
+                .lines()
+                .any(|l| l.starts_with(" email ") && l.contains(&email.description)),
         "{columns}"
     );
     let functions = psql_ok(&mut run("\\df+")).await;
