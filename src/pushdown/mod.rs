@@ -156,12 +156,27 @@ pub fn use_of(def: &TableDef, filter: &Expr) -> FilterUse {
 /// every filter on what comes back), `Unsupported` otherwise.
 pub fn support(def: &TableDef, filter: &Expr) -> TableProviderFilterPushDown {
     match use_of(def, filter) {
+        // A listing's query parameter for it (`state=published`); the scan checks the rows.
+        FilterUse::Local if query_param(def, filter).is_some() => {
+            TableProviderFilterPushDown::Exact
+        }
         FilterUse::Local => TableProviderFilterPushDown::Unsupported,
         FilterUse::Key(..)
         | FilterUse::Search(_)
         | FilterUse::Parent(_)
         | FilterUse::Bounds(..) => TableProviderFilterPushDown::Exact,
     }
+}
+
+/// The listing's query parameter and value for `filter`, when it is `column = 'value'` on a
+/// column that declares one (see `ColumnDef::query_param`).
+pub fn query_param(def: &TableDef, filter: &Expr) -> Option<(&'static str, String)> {
+    def.columns.iter().find_map(|column| {
+        let (name, allowed) = column.query_param?;
+        let values = key_values(filter, &column.name)?;
+        let [value] = Vec::from_iter(values).try_into().ok()?;
+        allowed.contains(&value.as_str()).then_some((name, value))
+    })
 }
 
 /// The requests a scan of `def` sends for the conjuncts `filters` and a `limit`, with pages of
@@ -234,6 +249,7 @@ pub fn plan(
     // Without a residual predicate every fetched row is returned, so a LIMIT bounds the pages.
     ScanPlan::for_table(def, keys, search, page_size)
         .with_bounds(def, bounds)
+        .with_query_params(def, pushed)
         .with_limit(limit, filters.is_empty())
         .spread(def, scan, limit.is_some())
         .cheapest(def, listed_pages, page_size, scan, limit.is_some())

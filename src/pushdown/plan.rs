@@ -652,6 +652,27 @@ impl ScanPlan {
         self
     }
 
+    /// Sends `param=value` for each `column = 'value'` among `filters` whose column declares a
+    /// query parameter ([`ColumnDef::query_param`](crate::tables::ColumnDef::query_param)), in
+    /// the listing's request (in place of its own value). The filter itself stays: the rows
+    /// are checked as ever.
+    pub fn with_query_params(
+        mut self,
+        def: &TableDef,
+        filters: &[datafusion::prelude::Expr],
+    ) -> Self {
+        let query = match &mut self {
+            ScanPlan::List(request) | ScanPlan::Pages(request) => &mut request.query,
+            ScanPlan::Children { listing, .. } => &mut listing.query,
+            _ => return self,
+        };
+        for (name, value) in filters.iter().filter_map(|f| super::query_param(def, f)) {
+            query.retain(|(k, _)| k != name);
+            query.push((name.to_string(), value));
+        }
+        self
+    }
+
     /// Applies a row limit to a listing: ask for no bigger pages and no more pages than needed.
     pub fn with_limit(mut self, limit: Option<usize>, every_row_returned: bool) -> Self {
         if let (ScanPlan::List(request), Some(limit)) = (&mut self, limit) {

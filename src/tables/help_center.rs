@@ -182,7 +182,15 @@ pub(super) fn article_search() -> TableDef {
         "phrase",
         "The phrase searched for (the WHERE clause's).",
     )];
-    columns.extend(article_columns());
+    // `state = 'published'` (or 'draft') is the search's own `state`.
+    columns.extend(
+        article_columns()
+            .into_iter()
+            .map(|c| match c.name.as_str() {
+                "state" => c.query_param("state", &["published", "draft"]),
+                _ => c,
+            }),
+    );
     TableDef::new(
         "article_search",
         "Articles found by Intercom's full-text search for a phrase (read by phrase).",

@@ -165,6 +165,11 @@ pub struct ColumnDef {
     /// The listing's query parameters that bound this timestamp column: (after, before)
     /// (`created_at_after`, `created_at_before`). Comparisons on it narrow the listing.
     pub query_bounds: Option<(&'static str, &'static str)>,
+    /// The listing's query parameter that keeps the rows whose column has a value, and the
+    /// values it takes (`article_search.state` → `state=published`): `column = 'v'` with one
+    /// of them sends it, in place of the listing's own value of it. Other values are not sent
+    /// (Intercom would refuse them; no row has them).
+    pub query_param: Option<(&'static str, &'static [&'static str])>,
 }
 
 impl ColumnDef {
@@ -178,6 +183,7 @@ impl ColumnDef {
             search_field: None,
             search_values: None,
             query_bounds: None,
+            query_param: None,
         }
     }
     /// A text column read from the field of the same name.
@@ -229,6 +235,12 @@ impl ColumnDef {
     /// [`ColumnDef::query_bounds`]).
     pub fn query_bounds(mut self, after: &'static str, before: &'static str) -> Self {
         self.query_bounds = Some((after, before));
+        self
+    }
+    /// Declares the listing's query parameter for `column = value` (see
+    /// [`ColumnDef::query_param`]).
+    pub fn query_param(mut self, name: &'static str, values: &'static [&'static str]) -> Self {
+        self.query_param = Some((name, values));
         self
     }
     /// The Intercom search field of the column, if it is searchable.

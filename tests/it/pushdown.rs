@@ -1382,60 +1382,56 @@ async fn the_most_recently_seen_companies_are_one_sorted_list_page() {
     }
 }
 
-const ARTICLE_SEARCH_COLUMNS: &[(&str, Kind)] = &[
-    ("title", Kind::Text),
-    ("state", Kind::Text),
-    ("author_id", Kind::Int),
-    ("created_at", Kind::Time),
-];
-
-/// A keyed table's only pushdown is its key: random clauses over its columns, under phrases
-/// given as `=`, `IN` or ORs, give the rows a local filter of each phrase's rows gives, and
-/// only the phrases named are searched.
-#[tokio::test]
-async fn pushdown_never_changes_article_search_results() {
-    // Pages of 3: a phrase's rows span pages.
-    let env = start_with(EmulatorConfig::default(), |c| c.page_size = 3).await;
-    let phrases = ["your", "team", "refund", "plan", "no-such-words"];
+/// A keyed table's only pushdown is its key (and a column's query parameter): random clauses
+/// over its columns, under key values given as `=`, `IN` or ORs, give the rows a local filter
+/// of each value's rows gives, and only the values named are listed.
+async fn keyed_differential(
+    env: &TestEnv,
+    table: &str,
+    key: &str,
+    values: &[&str],
+    columns: &[(&str, Kind)],
+    seed: u64,
+) -> usize {
     let mut batches = Vec::new();
-    for phrase in phrases {
-        let sql = format!("SELECT * FROM article_search WHERE phrase = '{phrase}'");
+    for value in values {
+        let sql = format!("SELECT * FROM {table} WHERE {key} = '{value}'");
         batches.extend(env.engine.execute(&sql).await.unwrap());
     }
     let schema = batches[0].schema();
     let local = SessionContext::new();
     local
         .register_table(
-            "article_search",
+            table,
             Arc::new(MemTable::try_new(schema, vec![batches]).unwrap()),
         )
         .unwrap();
-    let samples = samples(&local, "article_search", ARTICLE_SEARCH_COLUMNS).await;
-    let mut rng = fastrand::Rng::with_seed(21);
+    let samples = samples(&local, table, columns).await;
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut nonempty = 0;
     for i in 0..120 {
-        let mut chosen: Vec<&str> = phrases
+        let mut chosen: Vec<&str> = values
             .iter()
             .copied()
             .filter(|_| rng.u8(..) < 100)
             .collect();
         if chosen.is_empty() {
-            chosen.push(phrases[rng.usize(..phrases.len())]);
+            chosen.push(values[rng.usize(..values.len())]);
         }
         let keys = match rng.u8(..3) {
-            0 if chosen.len() == 1 => format!("phrase = '{}'", chosen[0]),
-            1 => format!("phrase IN ('{}')", chosen.join("', '")),
+            0 if chosen.len() == 1 => format!("{key} = '{}'", chosen[0]),
+            1 => format!("{key} IN ('{}')", chosen.join("', '")),
             _ => format!(
                 "({})",
                 chosen
                     .iter()
-                    .map(|p| format!("phrase = '{p}'"))
+                    .map(|p| format!("{key} = '{p}'"))
                     .collect::<Vec<_>>()
                     .join(" OR ")
             ),
         };
         let sql = format!(
-            "SELECT phrase, id FROM article_search WHERE {keys} AND ({}) ORDER BY phrase, id",
+            "SELECT {key}, id FROM {table} WHERE {keys} AND ({}) ORDER BY {key}, id",
             clause(&mut rng, &samples)
         );
         let want = strings(&local.sql(&sql).await.unwrap().collect().await.unwrap());
@@ -1443,7 +1439,7 @@ async fn pushdown_never_changes_article_search_results() {
         let got = env.rows(&sql).await;
         assert_eq!(got, want, "clause {i} changed the answer: {sql}");
         nonempty += usize::from(!want.is_empty());
-        let mut searched: Vec<String> = env
+        let mut listed: Vec<String> = env
             .emulator
             .state
             .requests()
@@ -1451,16 +1447,68 @@ async fn pushdown_never_changes_article_search_results() {
             .filter(|r| r.query.as_deref().is_some_and(|q| q.contains("page=1&")))
             .map(|r| r.query.clone().unwrap_or_default())
             .collect();
-        searched.sort();
-        searched.dedup();
-        assert_eq!(searched.len(), chosen.len(), "{sql}: {searched:?}");
-        assert!(
-            env.requests()
-                .iter()
-                .all(|r| r.starts_with("GET /articles/search?")),
-            "{sql}"
-        );
+        listed.sort();
+        listed.dedup();
+        assert_eq!(listed.len(), chosen.len(), "{sql}: {listed:?}");
     }
+    nonempty
+}
+
+const ARTICLE_SEARCH_COLUMNS: &[(&str, Kind)] = &[
+    ("title", Kind::Text),
+    ("state", Kind::Text),
+    ("author_id", Kind::Int),
+    ("created_at", Kind::Time),
+];
+
+#[tokio::test]
+async fn pushdown_never_changes_article_search_results() {
+    // Pages of 3: a phrase's rows span pages.
+    let env = start_with(EmulatorConfig::default(), |c| c.page_size = 3).await;
+    let phrases = ["your", "team", "refund", "plan", "no-such-words"];
+    let nonempty = keyed_differential(
+        &env,
+        "article_search",
+        "phrase",
+        &phrases,
+        ARTICLE_SEARCH_COLUMNS,
+        21,
+    )
+    .await;
+    assert!(nonempty > 30, "only {nonempty} clauses matched any row");
+    // `state = …` is the search's own parameter; the rows are the same.
+    env.emulator.state.clear_requests();
+    let published = env
+        .rows("SELECT id FROM article_search WHERE phrase = 'your' AND state = 'published'")
+        .await;
+    assert!(!published.is_empty());
+    assert!(
+        env.requests()
+            .iter()
+            .all(|r| r.contains("state=published") && !r.contains("state=all")),
+        "{:?}",
+        env.requests()
+    );
+}
+
+const INTERNAL_ARTICLE_COLUMNS: &[(&str, Kind)] = &[
+    ("title", Kind::Text),
+    ("owner_id", Kind::Int),
+    ("created_at", Kind::Time),
+];
+
+#[tokio::test]
+async fn pushdown_never_changes_internal_article_search_results() {
+    let env = start_with(EmulatorConfig::default(), |c| c.page_size = 2).await;
+    let nonempty = keyed_differential(
+        &env,
+        "internal_article_search",
+        "folder_id",
+        &["1", "2", "3", "99"],
+        INTERNAL_ARTICLE_COLUMNS,
+        22,
+    )
+    .await;
     assert!(nonempty > 30, "only {nonempty} clauses matched any row");
 }
 
