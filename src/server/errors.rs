@@ -180,8 +180,15 @@ pub fn panic_error(payload: &(dyn std::any::Any + Send)) -> PgWireError {
 }
 
 /// The error a cancelled query returns (what PostgreSQL sends for a cancel request).
-pub fn canceled_error() -> PgWireError {
-    user_error("57014", "canceling statement due to user request")
+pub fn canceled_error(stop: super::guard::Stop) -> PgWireError {
+    match stop {
+        super::guard::Stop::Request => {
+            user_error("57014", "canceling statement due to user request")
+        }
+        super::guard::Stop::Timeout => {
+            user_error("57014", "canceling statement due to statement timeout")
+        }
+    }
 }
 
 #[cfg(test)]

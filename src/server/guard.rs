@@ -93,7 +93,10 @@ impl ConnectionCancel {
     pub fn watch(&self) -> CancelWatch {
         let mut receiver = self.signal.subscribe();
         receiver.mark_unchanged();
-        CancelWatch(receiver)
+        CancelWatch {
+            signal: receiver,
+            deadline: None,
+        }
     }
 }
 
@@ -108,13 +111,47 @@ impl Drop for ConnectionCancel {
 
 /// Resolves when a cancel request arrives for the query that took it.
 #[derive(Clone, Debug)]
-pub struct CancelWatch(watch::Receiver<u64>);
+pub struct CancelWatch {
+    signal: watch::Receiver<u64>,
+    /// When the statement times out (the session's `statement_timeout`), if it does.
+    deadline: Option<tokio::time::Instant>,
+}
+
+/// Why a statement was stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// A cancel request.
+    Request,
+    /// `statement_timeout` passed.
+    Timeout,
+}
 
 impl CancelWatch {
-    /// Waits for a cancel request (forever, if the connection goes away first).
-    pub async fn cancelled(mut self) {
-        if self.0.changed().await.is_err() {
-            futures::future::pending::<()>().await;
+    /// The same watch, also ending `timeout` from now (`SET statement_timeout`; none for 0).
+    pub fn with_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.deadline = timeout
+            .filter(|t| !t.is_zero())
+            .map(|t| tokio::time::Instant::now() + t);
+        self
+    }
+
+    /// Waits for a cancel request or the deadline (forever, if the connection goes away first
+    /// and there is no deadline).
+    pub async fn cancelled(mut self) -> Stop {
+        let request = async {
+            if self.signal.changed().await.is_err() {
+                futures::future::pending::<()>().await;
+            }
+        };
+        match self.deadline {
+            Some(deadline) => tokio::select! {
+                () = request => Stop::Request,
+                () = tokio::time::sleep_until(deadline) => Stop::Timeout,
+            },
+            None => {
+                request.await;
+                Stop::Request
+            }
         }
     }
 }
@@ -128,7 +165,7 @@ pub async fn guarded<T>(
     let work = AssertUnwindSafe(work).catch_unwind();
     tokio::select! {
         result = work => result.unwrap_or_else(|payload| Err(panic_error(payload.as_ref()))),
-        () = cancel.cancelled() => Err(canceled_error()),
+        stop = cancel.cancelled() => Err(canceled_error(stop)),
     }
 }
 
@@ -136,7 +173,7 @@ pub async fn guarded<T>(
 /// row panics. After its first error it drops the inner stream (stopping the scans) and ends.
 pub struct GuardedStream<S> {
     inner: Option<Pin<Box<S>>>,
-    cancelled: Pin<Box<dyn Future<Output = ()> + Send>>,
+    cancelled: Pin<Box<dyn Future<Output = Stop> + Send>>,
 }
 
 impl<S> GuardedStream<S> {
@@ -160,9 +197,9 @@ where
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);
         };
-        if this.cancelled.as_mut().poll(cx).is_ready() {
+        if let Poll::Ready(stop) = this.cancelled.as_mut().poll(cx) {
             this.inner = None;
-            return Poll::Ready(Some(Err(canceled_error())));
+            return Poll::Ready(Some(Err(canceled_error(stop))));
         }
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll_next(cx))) {
             Ok(Poll::Ready(Some(Err(e)))) => {
@@ -209,6 +246,29 @@ mod tests {
         assert!(stream.next().await.is_none());
         drop(connection);
         assert!(registry.connections.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_statement_timeout_ends_the_stream_with_57014() {
+        let registry = Arc::new(CancelRegistry::default());
+        let connection = ConnectionCancel::new(registry);
+        let endless = futures::stream::pending::<PgWireResult<u32>>();
+        let watch = connection
+            .watch()
+            .with_timeout(Some(std::time::Duration::from_millis(50)));
+        let mut stream = GuardedStream::new(endless, watch);
+        let first = stream.next().await.expect("an item");
+        match first.unwrap_err() {
+            datafusion_postgres::pgwire::error::PgWireError::UserError(info) => {
+                assert_eq!(info.code, "57014");
+                assert!(
+                    info.message.contains("statement timeout"),
+                    "{}",
+                    info.message
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -199,7 +199,9 @@ impl ConnectionSession {
     fn start_query<C: ClientInfo>(&self, client: &C) -> CancelWatch {
         let (pid, secret_key) = client.pid_and_secret_key();
         self.cancel.register(pid, &secret_key);
-        self.cancel.watch()
+        self.cancel
+            .watch()
+            .with_timeout(Self::statement_timeout(client))
     }
 
     /// The server's statement and memory limits.
@@ -251,6 +253,17 @@ impl ConnectionSession {
         let plan = planned.map_err(from_planning)?;
         policy.check_plan(&plan)?;
         Ok(plan)
+    }
+
+    /// The session's `statement_timeout`, which datafusion-postgres' `SET` keeps in the client's
+    /// metadata (in milliseconds, under `statement_timeout_ms`); none when 0 or unset.
+    fn statement_timeout<C: ClientInfo>(client: &C) -> Option<std::time::Duration> {
+        client
+            .metadata()
+            .get("statement_timeout_ms")
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .filter(|ms| *ms > 0)
+            .map(std::time::Duration::from_millis)
     }
 
     /// `SET intercom.x = …` / `SHOW intercom.x` (any dotted name): DataFusion's settings,
