@@ -460,33 +460,16 @@ impl ScanPlan {
                     parent_at: None,
                 }
             }
-            // A keyed table's refused read: the joined values' listings.
+            // A keyed table's refused read, a child table's refused walk: the joined values'
+            // (parents') listings.
             ScanPlan::NeedsKey { .. }
-                if let Source::Keyed {
-                    key_column,
-                    listing,
-                } = &def.source
+                if let Some((key_column, listing, parent_table)) = def.listing_per_key()
                     && key_column == column =>
             {
                 ScanPlan::Children {
                     parents: Parents::Ids(values),
                     listing: listing.clone(),
-                    parent_table: String::new(),
-                }
-            }
-            // A child table's refused walk: the joined parents'.
-            ScanPlan::NeedsKey { .. }
-                if let Source::Children {
-                    parent_table,
-                    key_column,
-                    listing,
-                } = &def.source
-                    && key_column == column =>
-            {
-                ScanPlan::Children {
-                    parents: Parents::Ids(values),
-                    listing: listing.clone(),
-                    parent_table: parent_table.clone(),
+                    parent_table: parent_table.to_string(),
                 }
             }
             ScanPlan::ByIds {

@@ -480,6 +480,22 @@ impl TableDef {
         self.listed_by.push((column.to_string(), listing));
         self
     }
+    /// A child or keyed table's key column, the listing read per value of it, and the parent
+    /// table (empty for a keyed table).
+    pub fn listing_per_key(&self) -> Option<(&str, &Listing, &str)> {
+        match &self.source {
+            Source::Children {
+                parent_table,
+                key_column,
+                listing,
+            } => Some((key_column, listing, parent_table)),
+            Source::Keyed {
+                key_column,
+                listing,
+            } => Some((key_column, listing, "")),
+            Source::List(_) | Source::Lookups => None,
+        }
+    }
     /// The listing of the rows with a given value of `column`, if the table has one.
     pub fn listing_by(&self, column: &str) -> Option<&Listing> {
         self.listed_by
