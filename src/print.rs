@@ -35,11 +35,18 @@ pub enum Format {
     Csv,
     /// JSON lines: one JSON object per row, one row per line; SQL NULL is written as `null`.
     Json,
+    /// One block per row, one line per column (`column | value`), like psql's `\x`: for rows
+    /// too wide for a table.
+    Expanded,
+    /// A table, or the expanded form when the table is wider than the terminal (the shell's
+    /// `\x auto`).
+    #[value(skip)]
+    AutoExpanded,
 }
 
 impl Format {
     /// All formats, in the order help texts list them.
-    pub const ALL: [Format; 3] = [Format::Table, Format::Csv, Format::Json];
+    pub const ALL: [Format; 4] = [Format::Table, Format::Csv, Format::Json, Format::Expanded];
 
     /// The lower-case name accepted by [`FromStr`] and `\format`.
     pub fn name(self) -> &'static str {
@@ -47,7 +54,17 @@ impl Format {
             Format::Table => "table",
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Expanded => "expanded",
+            Format::AutoExpanded => "table (expanded when wider than the terminal)",
         }
+    }
+
+    /// Whether results are collected and laid out at the end (a table, expanded or not).
+    pub(crate) fn laid_out(self) -> bool {
+        matches!(
+            self,
+            Format::Table | Format::Expanded | Format::AutoExpanded
+        )
     }
 }
 
@@ -63,7 +80,11 @@ pub struct UnknownFormat(pub String);
 
 impl fmt::Display for UnknownFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown format '{}'; use table, csv or json", self.0)
+        write!(
+            f,
+            "unknown format '{}'; use table, csv, json or expanded",
+            self.0
+        )
     }
 }
 
@@ -117,7 +138,7 @@ impl ResultPrinter {
     pub fn write_batch(&mut self, batch: RecordBatch, out: &mut impl Write) -> Result<(), Error> {
         self.rows += batch.num_rows();
         match self.format {
-            Format::Table => {
+            Format::Table | Format::Expanded | Format::AutoExpanded => {
                 if batch.num_rows() > 0 {
                     self.pending.push(batch);
                 }
@@ -149,15 +170,29 @@ impl ResultPrinter {
             return Ok(self.rows);
         }
         match self.format {
-            Format::Table => {
+            Format::Table | Format::Expanded | Format::AutoExpanded => {
                 let batches = if self.pending.is_empty() {
                     vec![RecordBatch::new_empty(self.schema.clone())]
                 } else {
                     std::mem::take(&mut self.pending)
                 };
-                let table = pretty_format_batches_with_options(&batches, &format_options())
-                    .map_err(arrow_error)?;
-                writeln!(out, "{table}").map_err(io_error)?;
+                let table = match self.format {
+                    Format::Expanded => None,
+                    _ => Some(
+                        pretty_format_batches_with_options(&batches, &format_options())
+                            .map_err(arrow_error)?
+                            .to_string(),
+                    ),
+                };
+                let too_wide = |t: &str| {
+                    t.lines().map(|l| l.chars().count()).max().unwrap_or(0) > terminal_width()
+                };
+                match table {
+                    Some(table) if self.format == Format::Table || !too_wide(&table) => {
+                        writeln!(out, "{table}").map_err(io_error)?;
+                    }
+                    _ => write_expanded(&batches, out)?,
+                }
             }
             Format::Csv => {
                 if !self.header_written {
@@ -245,7 +280,7 @@ pub async fn print_statement_result(
     format: Format,
     out: &mut (impl Write + Send),
 ) -> Result<usize, Error> {
-    if format != Format::Table || dml_tag_prefix(command).is_none() {
+    if !format.laid_out() || dml_tag_prefix(command).is_none() {
         return print_stream(stream, format, out).await;
     }
     let schema = stream.schema();
@@ -297,9 +332,11 @@ pub async fn run_script(
         let executed = engine.execute_statement(&statement).await?;
         let (command, stream) = (executed.command, executed.stream);
         let printed = match format {
-            Format::Table => print_statement_result(command, stream, format, &mut out)
-                .await
-                .map(drop),
+            Format::Table | Format::Expanded | Format::AutoExpanded => {
+                print_statement_result(command, stream, format, &mut out)
+                    .await
+                    .map(drop)
+            }
             Format::Csv | Format::Json => {
                 let mut spool = Spool::new()?;
                 print_statement_result(command, stream, format, &mut spool.writer).await?;
@@ -403,6 +440,50 @@ impl<W: Write> Write for PipeWatcher<W> {
 
 /// Format options shared by the table output: ISO-8601 timestamps (Arrow's default) and
 /// cell errors shown in place instead of failing the whole table.
+/// The terminal's width in columns: `COLUMNS` when the shell exports it, else 100.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|&c: &usize| c > 0)
+        .unwrap_or(100)
+}
+
+/// Rows as psql's expanded display writes them: a `-[ RECORD n ]-` line, then one
+/// `column | value` line per column, names padded to the longest.
+fn write_expanded(batches: &[RecordBatch], out: &mut impl Write) -> Result<(), Error> {
+    let Some(first) = batches.first() else {
+        return Ok(());
+    };
+    let schema = first.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let options = format_options();
+    let mut record = 0;
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| datafusion::arrow::util::display::ArrayFormatter::try_new(c, &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(arrow_error)?;
+        for row in 0..batch.num_rows() {
+            record += 1;
+            let title = format!("-[ RECORD {record} ]");
+            let rule = "-".repeat((width + 3).saturating_sub(title.chars().count()).max(1));
+            writeln!(out, "{title}{rule}").map_err(io_error)?;
+            for (name, formatter) in names.iter().zip(&formatters) {
+                let value = formatter.value(row).to_string();
+                writeln!(out, "{name:<width$} | {value}").map_err(io_error)?;
+            }
+        }
+    }
+    if record == 0 {
+        writeln!(out, "(0 rows)").map_err(io_error)?;
+    }
+    Ok(())
+}
+
 fn format_options() -> FormatOptions<'static> {
     FormatOptions::new().with_display_error(true)
 }
@@ -465,6 +546,26 @@ mod tests {
     }
 
     #[test]
+    fn expanded_display_writes_a_block_per_row_across_batches() {
+        let text = format_batches(schema(), &two_batches(), Format::Expanded).unwrap();
+        assert_eq!(
+            text,
+            "-[ RECORD 1 ]-\nid         | a1\nvisits     | 3\ncreated_at | 2023-11-14T22:13:20Z\n\
+             -[ RECORD 2 ]-\nid         | b,2\nvisits     | \ncreated_at | \n"
+        );
+        // Narrow enough for the terminal: a table; `auto` expands only wider ones.
+        let auto = format_batches(schema(), &two_batches(), Format::AutoExpanded).unwrap();
+        assert_eq!(
+            auto,
+            format_batches(schema(), &two_batches(), Format::Table).unwrap()
+        );
+        assert_eq!(
+            format_batches(schema(), &[], Format::Expanded).unwrap(),
+            "(0 rows)\n"
+        );
+    }
+
+    #[test]
     fn parses_format_names_ignoring_case() {
         assert_eq!("table".parse::<Format>(), Ok(Format::Table));
         assert_eq!("CSV".parse::<Format>(), Ok(Format::Csv));
@@ -472,7 +573,7 @@ mod tests {
         let error = "xml".parse::<Format>().unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown format 'xml'; use table, csv or json"
+            "unknown format 'xml'; use table, csv, json or expanded"
         );
         for format in Format::ALL {
             assert_eq!(format.to_string().parse::<Format>(), Ok(format));

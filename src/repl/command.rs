@@ -19,15 +19,30 @@ pub enum Command {
     Describe(Option<String>),
     /// `\timing [on|off]`: toggle (or set) printing the elapsed time and row count.
     Timing(Option<bool>),
-    /// `\format [table|csv|json]`: set the output format, or show it when no name is given.
+    /// `\format [table|csv|json|expanded]`: set the output format, or show it when no name is given.
     Format(Option<Format>),
     /// `\procs [name]` (or `\df [name]`): list the procedures, or describe one.
     Procedures(Option<String>),
+    /// `\x [on|off|auto]`: expanded display (one line per column), toggled or set; `auto`
+    /// expands the results wider than the terminal.
+    Expanded(Option<Expanded>),
+}
+
+/// The shell's expanded display (`\x`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Expanded {
+    /// Tables.
+    #[default]
+    Off,
+    /// One block per row.
+    On,
+    /// Tables, expanded when wider than the terminal.
+    Auto,
 }
 
 /// Every command name with its argument synopsis and a one-line description; drives `\?`
 /// and the completion of command names.
-pub const COMMANDS: [(&str, &str, &str); 8] = [
+pub const COMMANDS: [(&str, &str, &str); 9] = [
     ("\\dt", "", "list tables"),
     ("\\d", "[TABLE]", "describe a table's columns"),
     (
@@ -38,13 +53,18 @@ pub const COMMANDS: [(&str, &str, &str); 8] = [
     ("\\df", "[PROCEDURE]", "same as \\procs"),
     (
         "\\format",
-        "[table|csv|json]",
+        "[table|csv|json|expanded]",
         "set the output format (no argument: show it)",
     ),
     (
         "\\timing",
         "[on|off]",
         "toggle printing elapsed time and row count",
+    ),
+    (
+        "\\x",
+        "[on|off|auto]",
+        "expanded display: one line per column (auto: when too wide)",
     ),
     ("\\?", "", "show this help"),
     ("\\q", "", "quit (Ctrl-D works too)"),
@@ -117,6 +137,15 @@ impl FromStr for Command {
                 Some("off") => Ok(Command::Timing(Some(false))),
                 Some(other) => Err(CommandError(format!(
                     "\\timing takes on or off, not '{other}'"
+                ))),
+            },
+            "x" => match argument.map(str::to_ascii_lowercase).as_deref() {
+                None => Ok(Command::Expanded(None)),
+                Some("on") => Ok(Command::Expanded(Some(Expanded::On))),
+                Some("off") => Ok(Command::Expanded(Some(Expanded::Off))),
+                Some("auto") => Ok(Command::Expanded(Some(Expanded::Auto))),
+                Some(other) => Err(CommandError(format!(
+                    "\\x takes on, off or auto, not '{other}'"
                 ))),
             },
             "format" => match argument {
@@ -218,11 +247,21 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unknown_commands_with_a_hint() {
+    fn expanded_display_is_toggled_or_set() {
+        assert_eq!(parse("\\x"), Ok(Command::Expanded(None)));
+        assert_eq!(parse("\\x ON"), Ok(Command::Expanded(Some(Expanded::On))));
         assert_eq!(
-            parse("\\x"),
-            Err("unknown command \\x; type \\? for the list of commands".into())
+            parse("\\x auto"),
+            Ok(Command::Expanded(Some(Expanded::Auto)))
         );
+        assert_eq!(
+            parse("\\x wide"),
+            Err("\\x takes on, off or auto, not 'wide'".into())
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_commands_with_a_hint() {
         assert_eq!(
             parse("\\"),
             Err("unknown command \\; type \\? for the list of commands".into())
@@ -234,7 +273,7 @@ mod tests {
         let cases = [
             (
                 "\\format xml",
-                "\\format: unknown format 'xml'; use table, csv or json",
+                "\\format: unknown format 'xml'; use table, csv, json or expanded",
             ),
             ("\\timing maybe", "\\timing takes on or off, not 'maybe'"),
             ("\\q now", "\\q takes no argument (got 'now')"),

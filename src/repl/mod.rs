@@ -26,7 +26,7 @@ use rustyline::history::FileHistory;
 use crate::error::Error;
 use crate::print::{Format, print_batches, print_statement_result};
 use crate::session::Engine;
-use command::Command;
+use command::{Command, Expanded};
 use helper::ReplHelper;
 
 /// The prompt shown when the REPL waits for a new statement or command.
@@ -64,6 +64,7 @@ pub async fn run(engine: &Engine, options: ReplOptions) -> Result<(), Error> {
         engine,
         format: options.format,
         timing: false,
+        expanded: Expanded::Off,
     };
     // Only after the editor exists; see the function.
     watch_ctrl_c_from_now_on();
@@ -155,6 +156,7 @@ struct Session<'e> {
     engine: &'e Engine,
     format: Format,
     timing: bool,
+    expanded: Expanded,
 }
 
 impl Session<'_> {
@@ -186,7 +188,7 @@ impl Session<'_> {
         let query = async {
             let executed = self.engine.execute_statement(sql).await?;
             let stdout = &mut io::stdout();
-            print_statement_result(executed.command, executed.stream, self.format, stdout).await
+            print_statement_result(executed.command, executed.stream, self.shown(), stdout).await
         };
         let rows = tokio::select! {
             result = query => result.map_err(|e| e.user_message())?,
@@ -226,6 +228,20 @@ impl Session<'_> {
                 self.timing = setting.unwrap_or(!self.timing);
                 println!("Timing is {}.", if self.timing { "on" } else { "off" });
             }
+            Command::Expanded(setting) => {
+                self.expanded = setting.unwrap_or(match self.expanded {
+                    Expanded::Off => Expanded::On,
+                    Expanded::On | Expanded::Auto => Expanded::Off,
+                });
+                println!(
+                    "Expanded display is {}.",
+                    match self.expanded {
+                        Expanded::Off => "off",
+                        Expanded::On => "on",
+                        Expanded::Auto => "used automatically",
+                    }
+                );
+            }
             Command::Format(None) => println!("Output format is {}.", self.format),
             Command::Format(Some(format)) => {
                 self.format = format;
@@ -257,7 +273,7 @@ impl Session<'_> {
                 (provider.schema(), Vec::new(), None)
             }
         };
-        if let (Some(description), Format::Table) = (description, self.format) {
+        if let Some(description) = description.filter(|_| self.format.laid_out()) {
             println!("{table}: {description}");
         }
         let fields = schema.fields();
@@ -286,10 +302,19 @@ impl Session<'_> {
 }
 
 impl Session<'_> {
+    /// The format a query's result is printed in: the table format as `\x` says.
+    fn shown(&self) -> Format {
+        match (self.format, self.expanded) {
+            (Format::Table, Expanded::On) => Format::Expanded,
+            (Format::Table, Expanded::Auto) => Format::AutoExpanded,
+            (format, _) => format,
+        }
+    }
+
     /// `\procs name`: a procedure's parameters, after its signature, endpoint and example.
     fn describe_procedure(&self, name: &str) -> Result<(SchemaRef, RecordBatch), Error> {
         let procedure = self.engine.procedure(name)?;
-        if let Format::Table = self.format {
+        if self.format.laid_out() {
             println!("{}", procedure.signature());
             println!("{}", procedure.description);
             println!("Endpoint: {}", procedure.endpoint());
