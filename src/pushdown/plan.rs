@@ -159,6 +159,16 @@ fn search_requests(keys: usize, per_page: Option<u32>) -> u64 {
 }
 
 impl ScanPlan {
+    /// `listing` read once per value of `values`, which are no parent's ids (a keyed table's
+    /// phrases, the conversations `calls` are listed by).
+    fn per_value(listing: &Listing, values: Vec<String>) -> Self {
+        ScanPlan::Children {
+            parents: Parents::Ids(values),
+            listing: listing.clone(),
+            parent_table: String::new(),
+        }
+    }
+
     /// The plan for `def`, with the key values the query pinned (`id` for top-level tables,
     /// the parent key for child tables), if any.
     pub fn for_table(
@@ -204,11 +214,7 @@ impl ScanPlan {
             (Source::List(_), Some((column, ids)), None)
                 if let Some(by) = def.listing_by(&column) =>
             {
-                ScanPlan::Children {
-                    parents: Parents::Ids(ids),
-                    listing: by.clone(),
-                    parent_table: String::new(),
-                }
+                ScanPlan::per_value(by, ids)
             }
             (Source::List(listing), _, _) => match (search, &def.search) {
                 (Some(query), Some(endpoint)) => {
@@ -218,11 +224,7 @@ impl ScanPlan {
             },
             (Source::Lookups, _, _) => Self::needs_key(def),
             // A listing per value the query gives (a phrase, a folder): nothing without one.
-            (Source::Keyed { listing, .. }, Some((_, ids)), _) => ScanPlan::Children {
-                parents: Parents::Ids(ids),
-                listing: listing.clone(),
-                parent_table: String::new(),
-            },
+            (Source::Keyed { listing, .. }, Some((_, ids)), _) => ScanPlan::per_value(listing, ids),
             (Source::Keyed { .. }, None, _) => Self::needs_key(def),
             // A child table that cannot walk every parent, given no parent and no parent
             // search.
@@ -521,11 +523,7 @@ impl ScanPlan {
                         parent_at: lookup.parent_at.clone(),
                     },
                     None => match def.listing_by(column) {
-                        Some(by) => ScanPlan::Children {
-                            parents: Parents::Ids(values.clone()),
-                            listing: by.clone(),
-                            parent_table: String::new(),
-                        },
+                        Some(by) => ScanPlan::per_value(by, values.clone()),
                         None => whole,
                     },
                 }

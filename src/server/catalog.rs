@@ -665,15 +665,9 @@ async fn public_namespace_oid(
     };
     let plan = namespaces.scan(state, None, &[], None).await?;
     for batch in collect(plan, state.task_ctx()).await? {
-        let (Some(oids), Some(names)) =
-            (batch.column_by_name("oid"), batch.column_by_name("nspname"))
-        else {
+        let (Some(oids), Some(names)) = (int32s(&batch, "oid")?, texts(&batch, "nspname")?) else {
             continue;
         };
-        let oids = datafusion::arrow::compute::cast(oids, &DataType::Int32)?;
-        let oids = datafusion::common::cast::as_int32_array(&oids)?;
-        let names = datafusion::arrow::compute::cast(names, &DataType::Utf8)?;
-        let names = datafusion::common::cast::as_string_array(&names)?;
         for row in 0..batch.num_rows() {
             if names.is_valid(row) && names.value(row) == "public" && oids.is_valid(row) {
                 return Ok(oids.value(row));
@@ -681,6 +675,28 @@ async fn public_namespace_oid(
         }
     }
     Ok(PUBLIC_NAMESPACE_OID)
+}
+
+/// The column `name` of a catalog batch as Int32 (OIDs), if it has one.
+fn int32s(batch: &RecordBatch, name: &str) -> Result<Option<Int32Array>> {
+    let Some(column) = batch.column_by_name(name) else {
+        return Ok(None);
+    };
+    let column = datafusion::arrow::compute::cast(column, &DataType::Int32)?;
+    Ok(Some(
+        datafusion::common::cast::as_int32_array(&column)?.clone(),
+    ))
+}
+
+/// The column `name` of a catalog batch as text, if it has one.
+fn texts(batch: &RecordBatch, name: &str) -> Result<Option<StringArray>> {
+    let Some(column) = batch.column_by_name(name) else {
+        return Ok(None);
+    };
+    let column = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+    Ok(Some(
+        datafusion::common::cast::as_string_array(&column)?.clone(),
+    ))
 }
 
 /// `pg_class` OID of each relation in the namespace `namespace`, by name.
@@ -696,18 +712,12 @@ async fn public_tables(
     let plan = classes.scan(state, None, &[], None).await?;
     for batch in collect(plan, state.task_ctx()).await? {
         let (Some(oids), Some(names), Some(spaces)) = (
-            batch.column_by_name("oid"),
-            batch.column_by_name("relname"),
-            batch.column_by_name("relnamespace"),
+            int32s(&batch, "oid")?,
+            texts(&batch, "relname")?,
+            int32s(&batch, "relnamespace")?,
         ) else {
             continue;
         };
-        let oids = datafusion::arrow::compute::cast(oids, &DataType::Int32)?;
-        let oids = datafusion::common::cast::as_int32_array(&oids)?;
-        let spaces = datafusion::arrow::compute::cast(spaces, &DataType::Int32)?;
-        let spaces = datafusion::common::cast::as_int32_array(&spaces)?;
-        let names = datafusion::arrow::compute::cast(names, &DataType::Utf8)?;
-        let names = datafusion::common::cast::as_string_array(&names)?;
         for row in 0..batch.num_rows() {
             if oids.is_valid(row) && names.is_valid(row) && spaces.value(row) == namespace {
                 out.push((oids.value(row), names.value(row).to_string()));

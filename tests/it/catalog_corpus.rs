@@ -5,11 +5,7 @@
 //! (docs/clients.md shows the list). At least 97% are accepted, and the server still answers
 //! after them all.
 
-use intercom_sql::emulator::EmulatorConfig;
-use intercom_sql::server::{self, ServerOptions};
 use tokio_postgres::NoTls;
-
-use crate::common::start_with;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/catalog_corpus");
 
@@ -112,13 +108,7 @@ fn corpus() -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn clients_catalog_queries_are_answered() {
-    let env = start_with(EmulatorConfig::default(), |_| {}).await;
-    let server = server::start(
-        env.engine.session_factory(),
-        ServerOptions::new("127.0.0.1:0"),
-    )
-    .await
-    .expect("server starts");
+    let (_env, server) = crate::common::start_server().await;
     let addr = server.local_addr();
     let url = format!(
         "host={} port={} user=tester dbname=intercom",

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use bytes::BytesMut;
 use futures::TryStreamExt;
 use intercom_sql::emulator::EmulatorConfig;
-use intercom_sql::server::{self, RunningServer, ServerOptions};
+use intercom_sql::server::RunningServer;
 use tokio_postgres::types::{Format, IsNull, Kind, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls};
 
@@ -31,13 +31,7 @@ struct ClientEnv {
 }
 
 async fn serve() -> ClientEnv {
-    let env = start_with(EmulatorConfig::default(), |_| {}).await;
-    let server = server::start(
-        env.engine.session_factory(),
-        ServerOptions::new("127.0.0.1:0"),
-    )
-    .await
-    .expect("server starts");
+    let (env, server) = crate::common::start_server().await;
     ClientEnv { _env: env, server }
 }
 

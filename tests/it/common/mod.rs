@@ -46,6 +46,18 @@ pub async fn start_with(config: EmulatorConfig, tweak: impl FnOnce(&mut Config))
     TestEnv { emulator, engine }
 }
 
+/// A default emulator and engine, and the PostgreSQL server over them on 127.0.0.1:0.
+pub async fn start_server() -> (TestEnv, intercom_sql::server::RunningServer) {
+    let env = start_with(EmulatorConfig::default(), |_| {}).await;
+    let server = intercom_sql::server::start(
+        env.engine.session_factory(),
+        intercom_sql::server::ServerOptions::new("127.0.0.1:0"),
+    )
+    .await
+    .expect("server starts");
+    (env, server)
+}
+
 impl TestEnv {
     /// Runs SQL and returns the rows as strings (`NULL` for nulls).
     pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
