@@ -512,7 +512,7 @@ fn io_error(source: io::Error) -> Error {
 mod tests {
     use std::sync::Arc;
 
-    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampSecondArray};
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, TimestampMicrosecondArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
     use super::*;
@@ -523,7 +523,7 @@ mod tests {
             Field::new("visits", DataType::Int64, true),
             Field::new(
                 "created_at",
-                DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
                 true,
             ),
         ]))
@@ -533,7 +533,15 @@ mod tests {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(ids.to_vec())),
             Arc::new(Int64Array::from(visits.to_vec())),
-            Arc::new(TimestampSecondArray::from(created.to_vec()).with_timezone("UTC")),
+            Arc::new(
+                TimestampMicrosecondArray::from(
+                    created
+                        .iter()
+                        .map(|t| t.map(|s| s * 1_000_000))
+                        .collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
+            ),
         ];
         RecordBatch::try_new(schema(), columns).unwrap()
     }

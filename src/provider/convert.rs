@@ -324,7 +324,7 @@ mod tests {
     use super::*;
     use crate::tables::ColumnDef as C;
     use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::{Field, Int64Type, Schema, TimestampSecondType};
+    use datafusion::arrow::datatypes::{Field, Int64Type, Schema, TimestampMicrosecondType};
 
     fn decoder(columns: Vec<ColumnDef>) -> BatchDecoder {
         let schema = Arc::new(Schema::new(
@@ -374,9 +374,9 @@ mod tests {
         assert_eq!(batch.column(0).as_string::<i32>().value(1), "abc");
         assert_eq!(batch.column(1).as_primitive::<Int64Type>().value(0), 7);
         assert!(batch.column(1).is_null(1));
-        let ts = batch.column(2).as_primitive::<TimestampSecondType>();
-        assert_eq!(ts.value(0), 1_700_000_000);
-        assert_eq!(ts.value(1), 1_704_164_645);
+        let ts = batch.column(2).as_primitive::<TimestampMicrosecondType>();
+        assert_eq!(ts.value(0), 1_700_000_000_000_000);
+        assert_eq!(ts.value(1), 1_704_164_645_000_000);
         assert_eq!(batch.column(3).as_string::<i32>().value(0), "Françe");
         assert!(batch.column(3).is_null(1));
         assert_eq!(

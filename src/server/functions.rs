@@ -173,6 +173,7 @@ pub fn register(ctx: &SessionContext) {
         |v| v.map(quote_literal),
     )));
     ctx.register_udf(ScalarUDF::new_from_impl(Format::new()));
+    ctx.register_udf(ScalarUDF::new_from_impl(TypeOf::new()));
     // `set_config(name, value, is_local)` answers the value (the setting itself is `SET`'s).
     ctx.register_udf(ScalarUDF::new_from_impl(Text::new(
         "set_config",
@@ -293,6 +294,68 @@ impl ScalarUDFImpl for Text {
         }
         Ok(ColumnarValue::Array(out))
     }
+}
+
+/// `pg_typeof(any)`: the PostgreSQL type the wire reports for the argument, named as
+/// PostgreSQL's `format_type` names it (`bigint`, `timestamp with time zone`, `text[]`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct TypeOf {
+    signature: Signature,
+}
+
+impl TypeOf {
+    fn new() -> Self {
+        Self {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for TypeOf {
+    fn name(&self) -> &str {
+        "pg_typeof"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let name = type_name(&args.args[0].data_type());
+        Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(name))))
+    }
+}
+
+/// PostgreSQL's `format_type` name of the type an Arrow type goes over the wire as.
+fn type_name(data_type: &DataType) -> String {
+    use datafusion_postgres::arrow_pg::datatypes::into_pg_type;
+    let Ok(pg) = into_pg_type(data_type) else {
+        return "unknown".to_string();
+    };
+    let (base, array) = match pg.name().strip_prefix('_') {
+        Some(element) => (element, "[]"),
+        None => (pg.name(), ""),
+    };
+    let base = match base {
+        "int2" => "smallint",
+        "int4" => "integer",
+        "int8" => "bigint",
+        "float4" => "real",
+        "float8" => "double precision",
+        "bool" => "boolean",
+        "varchar" => "character varying",
+        "bpchar" => "character",
+        "timestamptz" => "timestamp with time zone",
+        "timestamp" => "timestamp without time zone",
+        "timetz" => "time with time zone",
+        "time" => "time without time zone",
+        other => other,
+    };
+    format!("{base}{array}")
 }
 
 /// `format(text, …)`: `%s` (the value as text, NULL as nothing), `%I` (an identifier,
@@ -465,6 +528,17 @@ mod tests {
             "x.\"My Table\" = 'it''s' (100%)"
         );
         assert_eq!(formatted("%L", |_| None), "NULL");
+    }
+
+    #[test]
+    fn types_are_named_as_format_type_names_them() {
+        use datafusion::arrow::datatypes::{Field, TimeUnit};
+        let micros = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        assert_eq!(type_name(&micros), "timestamp with time zone");
+        assert_eq!(type_name(&DataType::Int64), "bigint");
+        assert_eq!(type_name(&DataType::Utf8), "text");
+        let list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+        assert_eq!(type_name(&list), "text[]");
     }
 
     #[test]

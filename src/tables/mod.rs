@@ -54,7 +54,8 @@ pub enum ColumnType {
     Float,
     /// Boolean.
     Bool,
-    /// Unix seconds → `Timestamp(Second, UTC)`; ISO-8601 strings are parsed too.
+    /// Unix seconds → `Timestamp(Microsecond, UTC)` (PostgreSQL's `timestamptz`); ISO-8601
+    /// strings are parsed too.
     Timestamp,
     /// Any nested value, as its JSON text.
     Json,
@@ -89,7 +90,7 @@ impl ColumnType {
             ColumnType::Int => DataType::Int64,
             ColumnType::Float => DataType::Float64,
             ColumnType::Bool => DataType::Boolean,
-            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
+            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         }
     }
 }

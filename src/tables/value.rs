@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampSecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::common::ScalarValue;
 use serde_json::Value;
@@ -22,7 +22,7 @@ pub enum ColumnBuilder {
     Int(Int64Builder),
     Float(Float64Builder),
     Bool(BooleanBuilder),
-    Timestamp(TimestampSecondBuilder),
+    Timestamp(TimestampMicrosecondBuilder),
 }
 
 impl ColumnBuilder {
@@ -34,7 +34,7 @@ impl ColumnBuilder {
             ColumnType::Float => ColumnBuilder::Float(Float64Builder::with_capacity(rows)),
             ColumnType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(rows)),
             ColumnType::Timestamp => ColumnBuilder::Timestamp(
-                TimestampSecondBuilder::with_capacity(rows).with_timezone("UTC"),
+                TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
             ),
         }
     }
@@ -81,7 +81,7 @@ impl ColumnBuilder {
                 _ => None,
             }),
             ColumnBuilder::Timestamp(b) => {
-                b.append_option(scalar_text(raw).and_then(|t| epoch_seconds(&t)))
+                b.append_option(scalar_text(raw).and_then(|t| epoch_micros(&t)))
             }
         }
     }
@@ -129,20 +129,38 @@ fn parse_i64(text: &str) -> Option<i64> {
     })
 }
 
-/// Unix seconds from an integer, a numeric string or a date/time string (conversation date
-/// attributes and a few objects use ISO strings, docs/intercom-notes.md, "Ids and timestamps").
-fn epoch_seconds(text: &str) -> Option<i64> {
-    parse_i64(text).or_else(|| parse_time(text))
-}
-
-/// ISO-8601 / RFC 3339 text (UTC when no offset is given), a plain date, or Unix seconds.
-pub fn parse_time(text: &str) -> Option<i64> {
+/// Unix microseconds from Unix seconds (an integer, a numeric string, a fraction) or a
+/// date/time string (conversation date attributes and a few objects use ISO strings,
+/// docs/intercom-notes.md, "Ids and timestamps"). Columns keep microseconds, as PostgreSQL's
+/// `timestamptz` does, so a fractional-second literal compares exactly.
+fn epoch_micros(text: &str) -> Option<i64> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {
-        return Some(seconds);
+        return seconds.checked_mul(MICROS);
+    }
+    if let Ok(seconds) = text.parse::<f64>() {
+        let micros = (seconds * MICROS as f64).round();
+        return (micros.is_finite() && micros.abs() < i64::MAX as f64).then_some(micros as i64);
+    }
+    parse_time_micros(text)
+}
+
+const MICROS: i64 = 1_000_000;
+
+/// ISO-8601 / RFC 3339 text (UTC when no offset is given), a plain date, or Unix seconds, as
+/// Unix seconds (a fraction of a second is dropped: Intercom takes whole seconds).
+pub fn parse_time(text: &str) -> Option<i64> {
+    parse_time_micros(text).map(|micros| micros.div_euclid(MICROS))
+}
+
+/// [`parse_time`] to the microsecond.
+fn parse_time_micros(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return seconds.checked_mul(MICROS);
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.timestamp());
+        return Some(t.timestamp_micros());
     }
     for format in [
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -151,18 +169,18 @@ pub fn parse_time(text: &str) -> Option<i64> {
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(t.and_utc().timestamp());
+            return Some(t.and_utc().timestamp_micros());
         }
     }
     for format in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
         if let Ok(t) = DateTime::parse_from_str(text, format) {
-            return Some(t.timestamp());
+            return Some(t.timestamp_micros());
         }
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc().timestamp())
+        .map(|t| t.and_utc().timestamp_micros())
 }
 
 pub fn expected(ty: ColumnType) -> &'static str {

@@ -13,6 +13,7 @@ mod hostile_fuzz;
 mod hostile_wire;
 mod openapi;
 mod partition;
+mod postgres;
 mod procedures;
 mod pushdown;
 mod repl;

@@ -223,7 +223,7 @@ async fn typed_columns_hold_typed_values() {
         vec![
             vec![
                 "created_at".to_string(),
-                "Timestamp(s, \"UTC\")".to_string()
+                "Timestamp(µs, \"UTC\")".to_string()
             ],
             vec!["email".into(), "Utf8".into()],
             vec!["has_hard_bounced".into(), "Boolean".into()],
@@ -240,6 +240,36 @@ async fn typed_columns_hold_typed_values() {
         .rows("SELECT count(*) FROM contacts WHERE created_at >= TIMESTAMP '2023-01-01T00:00:00Z'")
         .await;
     assert_eq!(got, vec![vec![after_2023.to_string()]]);
+
+    // Microseconds, as PostgreSQL's timestamptz: a literal half a second after a row's second
+    // is not that second, on either side of it; pushed to the search (widened) or not.
+    let created: Vec<i64> = contacts
+        .iter()
+        .filter_map(|c| c["created_at"].as_i64())
+        .collect();
+    let second = created[created.len() / 2];
+    let at = |offset: &str| format!("to_timestamp({second}) + INTERVAL '{offset}'");
+    let iso = chrono::DateTime::from_timestamp(second, 500_000_000)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let count = |keep: &dyn Fn(i64) -> bool| created.iter().filter(|t| keep(**t)).count();
+    for (filter, want) in [
+        (format!("created_at = '{iso}'"), 0),
+        (format!("created_at IN ('{iso}')"), 0),
+        (format!("created_at BETWEEN '{iso}' AND '{iso}'"), 0),
+        (format!("created_at < '{iso}'"), count(&|t| t <= second)),
+        (format!("created_at >= '{iso}'"), count(&|t| t > second)),
+        (format!("created_at < {}", at("0.5 seconds")), count(&|t| t <= second)),
+        (format!("created_at > {}", at("-0.5 seconds")), count(&|t| t >= second)),
+        (format!("created_at <= {}", at("-0.000001 seconds")), count(&|t| t < second)),
+    ] {
+        for pushdown in ["on", "off"] {
+            env.rows(&format!("SET intercom.pushdown = {pushdown}")).await;
+            let sql = format!("SELECT count(*) FROM contacts WHERE {filter}");
+            let got = env.rows(&sql).await;
+            assert_eq!(got, vec![vec![want.to_string()]], "{sql} (pushdown {pushdown})");
+        }
+    }
 }
 
 /// Rows per parent (first column) of a set of pairs.

@@ -1,6 +1,7 @@
 //! Shared test fixtures: an emulator on 127.0.0.1:0 and an engine pointed at it, plus helpers
 //! to turn result batches into plain strings for assertions.
 
+pub mod clauses;
 pub mod frames;
 
 use datafusion::arrow::record_batch::RecordBatch;
