@@ -230,6 +230,7 @@ impl ConnectionSession {
     ) -> PgWireResult<LogicalPlan> {
         let policy = self.shared.policy;
         policy.check_statement(statement)?;
+        let shown = shown_setting(statement);
         let ctx = ctx.clone();
         let statement = match check_setting(statement)? {
             Some(clamped) => clamped,
@@ -252,7 +253,10 @@ impl ConnectionSession {
         .await;
         let plan = planned.map_err(from_planning)?;
         policy.check_plan(&plan)?;
-        Ok(plan)
+        match shown {
+            Some(name) => shown_as_postgresql_shows(&name, plan).map_err(from_planning),
+            None => Ok(plan),
+        }
     }
 
     /// The session's `statement_timeout`, which datafusion-postgres' `SET` keeps in the client's
@@ -713,6 +717,29 @@ impl StatementParser {
         }
         self.state.plan(&ctx, statement).await
     }
+}
+
+/// The setting a `SHOW intercom.x` shows (not `SHOW ALL`).
+fn shown_setting(statement: &Statement) -> Option<String> {
+    let Statement::ShowVariable { variable } = statement else {
+        return None;
+    };
+    let name: Vec<String> = variable.iter().map(|v| v.value.to_lowercase()).collect();
+    (name != ["all"]).then(|| name.join("."))
+}
+
+/// `SHOW intercom.x` answers as PostgreSQL's `SHOW` does: one column named after the setting
+/// (DataFusion's plan has two, `name` and `value`).
+fn shown_as_postgresql_shows(
+    name: &str,
+    plan: LogicalPlan,
+) -> datafusion::error::Result<LogicalPlan> {
+    if plan.schema().field_with_unqualified_name("value").is_err() {
+        return Ok(plan);
+    }
+    datafusion::logical_expr::LogicalPlanBuilder::from(plan)
+        .project(vec![datafusion::prelude::col("value").alias(name)])?
+        .build()
 }
 
 #[async_trait]

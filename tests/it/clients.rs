@@ -209,6 +209,188 @@ async fn python_client_check_passes() {
     }
 }
 
+/// pgbouncer (Debian's 1.18, `tests/clients/postgres.sh`) in front of the server, in transaction
+/// mode with 2 server connections for 8 clients, then in session mode with one: transactions
+/// from many clients interleave on shared connections and each gets its own answers (simple
+/// protocol, and the extended protocol's unnamed statements, which transaction pooling
+/// allows); ROLLBACK ends a transaction; the `DISCARD ALL` pgbouncer sends between session
+/// clients resets what the previous client SET.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgbouncer_pools_connections_in_transaction_and_session_mode() {
+    let program = std::env::var_os("INTERCOM_SQL_PGBOUNCER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "pgbouncer".into());
+    let Some(pgbouncer) = client_program("pgbouncer", Some(program)) else {
+        return;
+    };
+    let env = serve().await;
+    let ours = env.connect().await;
+    let contacts: Vec<(String, String)> = ours
+        .query(
+            "SELECT id, email FROM contacts WHERE email IS NOT NULL ORDER BY id LIMIT 8",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(contacts.len(), 8);
+
+    let port = env.server.local_addr().port();
+    let transaction = Pooler::start(&pgbouncer, port, ("transaction", 2, ""));
+    let clients = futures::future::join_all(contacts.iter().map(|(id, email)| {
+        let url = transaction.url();
+        let (id, email) = (id.clone(), email.clone());
+        async move {
+            let client = connect_retrying(&url).await;
+            for round in 0..5 {
+                let answers = client
+                    .simple_query(&format!(
+                        "BEGIN; SELECT email FROM contacts WHERE id = '{id}'; COMMIT"
+                    ))
+                    .await
+                    .unwrap_or_else(|e| panic!("round {round} for {id}: {e}"));
+                let got: Vec<&str> = answers
+                    .iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0),
+                        _ => None,
+                    })
+                    .collect();
+                assert_eq!(got, vec![email.as_str()], "{id}, round {round}");
+                let row = client
+                    .query_typed(
+                        "SELECT email FROM contacts WHERE id = $1",
+                        &[(&id, Type::TEXT)],
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("extended, round {round} for {id}: {e}"));
+                assert_eq!(row[0].get::<_, String>(0), email, "{id}, round {round}");
+            }
+            client
+                .batch_execute("BEGIN; SELECT 1; ROLLBACK")
+                .await
+                .unwrap();
+            client.simple_query("SELECT 1").await.unwrap();
+        }
+    }));
+    tokio::time::timeout(std::time::Duration::from_secs(120), clients)
+        .await
+        .expect("clients through pgbouncer finish");
+    drop(transaction);
+
+    // Session mode, one server connection: without a reset query the second client inherits
+    // the first one's SET (so the connection is shared); with DISCARD ALL it does not.
+    for (reset, want) in [("", "off"), ("DISCARD ALL", "on")] {
+        let port = env.server.local_addr().port();
+        let session = Pooler::start(&pgbouncer, port, ("session", 1, reset));
+        let first = connect_retrying(&session.url()).await;
+        first
+            .batch_execute("SET intercom.pushdown = off")
+            .await
+            .unwrap();
+        drop(first);
+        let second = connect_retrying(&session.url()).await;
+        let shown = second.simple_query("SHOW intercom.pushdown").await.unwrap();
+        let value = shown.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        });
+        assert_eq!(
+            value.as_deref(),
+            Some(want),
+            "server_reset_query = '{reset}'"
+        );
+    }
+}
+
+/// A pgbouncer process in front of our server, killed when dropped.
+struct Pooler {
+    port: u16,
+    _dir: tempfile::TempDir,
+    _process: tokio::process::Child,
+}
+
+impl Pooler {
+    /// `(pool_mode, default_pool_size, server_reset_query)`.
+    fn start(
+        program: &Path,
+        server_port: u16,
+        (mode, pool_size, reset): (&str, usize, &str),
+    ) -> Pooler {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let config = dir.path().join("pgbouncer.ini");
+        std::fs::write(
+            &config,
+            format!(
+                "[databases]\n\
+                 {DATABASE} = host=127.0.0.1 port={server_port} dbname={DATABASE} user={USER}\n\
+                 [pgbouncer]\n\
+                 listen_addr = 127.0.0.1\n\
+                 listen_port = {port}\n\
+                 unix_socket_dir =\n\
+                 auth_type = any\n\
+                 pool_mode = {mode}\n\
+                 default_pool_size = {pool_size}\n\
+                 max_client_conn = 100\n\
+                 server_reset_query = {reset}\n\
+                 ignore_startup_parameters = extra_float_digits\n\
+                 logfile = {}\n",
+                dir.path().join("pgbouncer.log").display()
+            ),
+        )
+        .unwrap();
+        // pgbouncer will not run as root: as root it takes the `postgres` user's identity,
+        // which must be able to write its log.
+        let mut command = tokio::process::Command::new(program);
+        if is_root() {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+            command.args(["-u", "postgres"]);
+        }
+        let process = command
+            .arg(&config)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("pgbouncer starts");
+        Pooler {
+            port,
+            _dir: dir,
+            _process: process,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "host=127.0.0.1 port={} user={USER} dbname={DATABASE}",
+            self.port
+        )
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
+}
+
+/// Connects once the pooler listens (it starts in the background).
+async fn connect_retrying(url: &str) -> Client {
+    for _ in 0..100 {
+        if let Ok((client, connection)) = tokio_postgres::connect(url, NoTls).await {
+            tokio::spawn(connection);
+            return client;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("cannot connect through pgbouncer at {url}");
+}
+
 /// The demo workspace the official SDKs are run against, and a seeded visitor's `user_id`.
 async fn sdk_workspace() -> (crate::common::TestEnv, String) {
     let env = start_with(EmulatorConfig::default(), |_| {}).await;

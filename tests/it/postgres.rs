@@ -53,9 +53,9 @@ impl Cell {
                 .try_get::<_, Option<f32>>(i)
                 .map(|v| v.map(|v| float(v.into()))),
             Type::FLOAT8 => row.try_get::<_, Option<f64>>(i).map(|v| v.map(float)),
-            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
-                row.try_get::<_, Option<String>>(i).map(|v| v.map(Cell::Text))
-            }
+            Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => row
+                .try_get::<_, Option<String>>(i)
+                .map(|v| v.map(Cell::Text)),
             Type::TIMESTAMPTZ | Type::TIMESTAMP => row
                 .try_get::<_, Option<SystemTime>>(i)
                 .map(|v| v.map(|t| Cell::Time(micros(t)))),
@@ -140,10 +140,13 @@ async fn connect(url: &str) -> Client {
 }
 
 async fn answer(client: &Client, sql: &str) -> Result<Vec<Vec<Cell>>, String> {
-    let rows = client.query(sql, &[]).await.map_err(|e| match e.as_db_error() {
-        Some(db) => db.message().to_string(),
-        None => e.to_string(),
-    })?;
+    let rows = client
+        .query(sql, &[])
+        .await
+        .map_err(|e| match e.as_db_error() {
+            Some(db) => db.message().to_string(),
+            None => e.to_string(),
+        })?;
     rows.iter()
         .map(|row| (0..row.len()).map(|i| Cell::read(row, i)).collect())
         .collect()
@@ -187,8 +190,9 @@ async fn copy(ours: &Client, pg: &Client, table: &str) -> Option<Copied> {
         let mut params: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
         for row in chunk {
             let first = params.len();
-            let placeholders: Vec<String> =
-                (0..row.len()).map(|i| format!("${}", first + i + 1)).collect();
+            let placeholders: Vec<String> = (0..row.len())
+                .map(|i| format!("${}", first + i + 1))
+                .collect();
             values.push(format!("({})", placeholders.join(", ")));
             params.extend(row.iter().zip(&columns).map(|(c, (_, ty))| c.param(ty)));
         }
@@ -443,5 +447,9 @@ fn first_difference(got: &[Vec<Cell>], want: &[Vec<Cell>]) -> String {
     if let Some((row, _)) = w.iter().find(|(row, n)| g.get(*row) != Some(n)) {
         return format!("PostgreSQL has {row:?}");
     }
-    format!("order: ours {:?}, PostgreSQL {:?}", got.first(), want.first())
+    format!(
+        "order: ours {:?}, PostgreSQL {:?}",
+        got.first(),
+        want.first()
+    )
 }

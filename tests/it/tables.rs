@@ -259,15 +259,29 @@ async fn typed_columns_hold_typed_values() {
         (format!("created_at BETWEEN '{iso}' AND '{iso}'"), 0),
         (format!("created_at < '{iso}'"), count(&|t| t <= second)),
         (format!("created_at >= '{iso}'"), count(&|t| t > second)),
-        (format!("created_at < {}", at("0.5 seconds")), count(&|t| t <= second)),
-        (format!("created_at > {}", at("-0.5 seconds")), count(&|t| t >= second)),
-        (format!("created_at <= {}", at("-0.000001 seconds")), count(&|t| t < second)),
+        (
+            format!("created_at < {}", at("0.5 seconds")),
+            count(&|t| t <= second),
+        ),
+        (
+            format!("created_at > {}", at("-0.5 seconds")),
+            count(&|t| t >= second),
+        ),
+        (
+            format!("created_at <= {}", at("-0.000001 seconds")),
+            count(&|t| t < second),
+        ),
     ] {
         for pushdown in ["on", "off"] {
-            env.rows(&format!("SET intercom.pushdown = {pushdown}")).await;
+            env.rows(&format!("SET intercom.pushdown = {pushdown}"))
+                .await;
             let sql = format!("SELECT count(*) FROM contacts WHERE {filter}");
             let got = env.rows(&sql).await;
-            assert_eq!(got, vec![vec![want.to_string()]], "{sql} (pushdown {pushdown})");
+            assert_eq!(
+                got,
+                vec![vec![want.to_string()]],
+                "{sql} (pushdown {pushdown})"
+            );
         }
     }
 }

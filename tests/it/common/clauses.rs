@@ -181,4 +181,3 @@ pub fn clause(rng: &mut fastrand::Rng, samples: &Samples) -> String {
         ),
     }
 }
-
