@@ -15,6 +15,39 @@ pub const PROCEDURES_TABLE: &str = "procedures";
 /// Name of the table listing their parameters.
 pub const PARAMETERS_TABLE: &str = "procedure_parameters";
 
+/// The description of the `procedures` or `procedure_parameters` table and of each of its
+/// columns (the server's `pg_description`: psql's `\dt+`, SQLAlchemy's table comments).
+pub fn described(table: &str) -> Option<(&'static str, &'static [&'static str])> {
+    match table {
+        PROCEDURES_TABLE => Some((
+            "The procedures CALL runs: one row per procedure.",
+            &[
+                "Name to CALL.",
+                "Name of its table-function form (SELECT * FROM name(…)).",
+                "Parameters, with their types, as CALL takes them.",
+                "What it does.",
+                "HTTP method of its Intercom request.",
+                "Path of its Intercom request.",
+                "The procedure this name is an alias of.",
+            ],
+        )),
+        PARAMETERS_TABLE => Some((
+            "The procedures' parameters: one row per parameter.",
+            &[
+                "Procedure the parameter belongs to.",
+                "Position in the argument list, from 1.",
+                "Parameter name.",
+                "Type the argument is given as.",
+                "Whether the argument must be given.",
+                "Value used when it is not given.",
+                "Values it accepts, when they are a fixed list.",
+                "What the parameter is.",
+            ],
+        )),
+        _ => None,
+    }
+}
+
 fn text(values: Vec<String>) -> ArrayRef {
     Arc::new(StringArray::from(values))
 }

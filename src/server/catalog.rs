@@ -326,17 +326,22 @@ impl ElementType {
 /// schema: a cycle, so a closed connection's whole session (its tables, the ~1.2 MB of decoded
 /// static catalog tables) was never freed, ~5 MB per connection. While the session lives, its
 /// state holds the list, so the weak reference always resolves when a query reads it.
-pub(super) fn patch(ctx: &SessionContext, catalog: &str) -> Result<()> {
-    let Some(catalog) = ctx.catalog(catalog) else {
+pub(super) fn patch(ctx: &SessionContext, catalog_name: &str) -> Result<()> {
+    let Some(catalog) = ctx.catalog(catalog_name) else {
         return Ok(());
     };
-    let catalogs = WeakCatalogs(Arc::downgrade(ctx.state_ref().read().catalog_list()));
+    let catalogs = catalogs_of(ctx);
     let inner = Arc::new(PgCatalogSchemaProvider::try_new(
         catalogs,
         static_tables()?,
         EmptyContextProvider,
     )?);
-    catalog.register_schema("pg_catalog", Arc::new(PatchedPgCatalog { inner }))?;
+    let patched = PatchedPgCatalog {
+        inner,
+        catalogs: catalogs_of(ctx),
+        catalog: catalog_name.to_string(),
+    };
+    catalog.register_schema("pg_catalog", Arc::new(patched))?;
     Ok(())
 }
 
@@ -352,6 +357,10 @@ fn static_tables() -> Result<Arc<PgCatalogStaticTables>> {
         })
         .clone()
         .map_err(DataFusionError::Internal)
+}
+
+fn catalogs_of(ctx: &SessionContext) -> WeakCatalogs {
+    WeakCatalogs(Arc::downgrade(ctx.state_ref().read().catalog_list()))
 }
 
 /// The session's catalog list, without keeping it alive (see [`patch`]).
@@ -415,6 +424,11 @@ impl CatalogInfo for WeakCatalogs {
 #[derive(Debug)]
 struct PatchedPgCatalog {
     inner: Arc<dyn SchemaProvider>,
+    /// The session's tables, for the descriptions of those made per workspace (typed tickets,
+    /// custom objects).
+    catalogs: WeakCatalogs,
+    /// The catalog holding them.
+    catalog: String,
 }
 
 #[async_trait]
@@ -441,6 +455,7 @@ impl SchemaProvider for PatchedPgCatalog {
             "pg_description" => Extra::Descriptions {
                 classes: self.inner.table("pg_class").await?,
                 namespaces: self.inner.table("pg_namespace").await?,
+                tables: (self.catalogs.clone(), self.catalog.clone()),
             },
             _ => Extra::None,
         };
@@ -495,6 +510,8 @@ enum Extra {
         classes: Option<Arc<dyn TableProvider>>,
         /// `pg_namespace`, to know which `pg_class` rows are in `public`.
         namespaces: Option<Arc<dyn TableProvider>>,
+        /// The session's catalogs and the name of ours: the tables themselves.
+        tables: (WeakCatalogs, String),
     },
 }
 
@@ -599,11 +616,17 @@ impl TableProvider for PatchedTable {
         if let Extra::Descriptions {
             classes,
             namespaces,
+            tables,
         } = &self.extra
         {
             let namespace = public_namespace_oid(namespaces.as_ref(), state).await?;
-            let tables = public_tables(classes.as_ref(), namespace, state).await?;
-            batches.push(description_rows(&self.inner.schema(), &tables)?);
+            let mut described = Vec::new();
+            for (oid, name) in public_tables(classes.as_ref(), namespace, state).await? {
+                if let Some(description) = description_of(tables, &name).await? {
+                    described.push((oid, description));
+                }
+            }
+            batches.push(description_rows(&self.inner.schema(), &described)?);
         }
         let batches = batches
             .iter()
@@ -727,20 +750,54 @@ async fn public_tables(
     Ok(out)
 }
 
+/// A table's description and its columns', in order: our docs' (the table's declaration, or
+/// the procedures catalog's).
+type Description = (String, Vec<String>);
+
+/// The description of the table `name` of the session, if it is one of ours.
+async fn description_of(
+    (catalogs, catalog): &(WeakCatalogs, String),
+    name: &str,
+) -> Result<Option<Description>> {
+    let of_def = |def: &crate::tables::TableDef| {
+        let columns = def.columns.iter().map(|c| c.description.clone()).collect();
+        (def.description.clone(), columns)
+    };
+    // The session's own table first: a ticket type's or a custom object type's table, and
+    // the custom attributes discovered in this workspace.
+    let schema = catalogs
+        .get()
+        .and_then(|list| list.catalog(catalog))
+        .and_then(|c| c.schema("public"));
+    if let Some(schema) = schema
+        && let Some(provider) = schema.table(name).await?
+    {
+        let provider: &dyn std::any::Any = provider.as_ref();
+        if let Some(table) = provider.downcast_ref::<crate::provider::IntercomTable>() {
+            return Ok(Some(of_def(table.def())));
+        }
+    }
+    if let Some(def) = crate::tables::find(name) {
+        return Ok(Some(of_def(def)));
+    }
+    if let Some((table, columns)) = procedures::catalog::described(name) {
+        let columns = columns.iter().map(|c| c.to_string()).collect();
+        return Ok(Some((table.to_string(), columns)));
+    }
+    Ok(None)
+}
+
 /// `pg_description` rows (objoid, classoid, objsubid, description) of our tables (`pg_class`,
 /// 1259; a column's `objsubid` is its number, from 1) and procedures (`pg_proc`, 1255).
-fn description_rows(schema: &SchemaRef, tables: &[(i32, String)]) -> Result<RecordBatch> {
+fn description_rows(schema: &SchemaRef, tables: &[(i32, Description)]) -> Result<RecordBatch> {
     const PG_CLASS: i32 = 1259;
     const PG_PROC: i32 = 1255;
     let mut rows: Vec<(i32, i32, i32, String)> = Vec::new();
-    for (oid, name) in tables {
-        let Some(def) = crate::tables::find(name) else {
-            continue;
-        };
-        rows.push((*oid, PG_CLASS, 0, def.description.clone()));
-        for (i, column) in def.columns.iter().enumerate() {
+    for (oid, (table, columns)) in tables {
+        rows.push((*oid, PG_CLASS, 0, table.clone()));
+        for (i, column) in columns.iter().enumerate() {
             let number = i32::try_from(i + 1).unwrap_or(i32::MAX);
-            rows.push((*oid, PG_CLASS, number, column.description.clone()));
+            rows.push((*oid, PG_CLASS, number, column.clone()));
         }
     }
     for (i, procedure) in procedures::all().iter().enumerate() {

@@ -393,6 +393,7 @@ pub fn rewrite(statement: Statement) -> Statement {
             like_escape_as_backslash(&mut statement);
             regproc_names_as_text(&mut statement);
             descriptions_looked_up(&mut statement);
+            system_catalogs_as_fixed_oids(&mut statement);
             array_subqueries_aggregated(&mut statement);
             tableoid_as_zero(&mut statement);
             array_literals_of_oid_arrays(&mut statement);
@@ -947,40 +948,101 @@ fn array_subqueries_aggregated(statement: &mut Statement) {
     });
 }
 
+/// PostgreSQL's fixed OIDs of its system catalogs (`pg_class` is 1259 in every cluster):
+/// `pg_description.classoid`, `obj_description(o, 'pg_class')`, `'pg_class'::regclass`.
+const SYSTEM_CATALOGS: &[(&str, i32)] = &[
+    ("pg_class", 1259),
+    ("pg_attribute", 1249),
+    ("pg_description", 2609),
+    ("pg_index", 2610),
+    ("pg_depend", 2608),
+    ("pg_inherits", 2611),
+    ("pg_attrdef", 2604),
+    ("pg_authid", 1260),
+    ("pg_tablespace", 1213),
+    ("pg_shdescription", 2396),
+    ("pg_proc", 1255),
+    ("pg_type", 1247),
+    ("pg_namespace", 2615),
+    ("pg_constraint", 2606),
+    ("pg_database", 1262),
+    ("pg_am", 2601),
+    ("pg_operator", 2617),
+    ("pg_opclass", 2616),
+    ("pg_opfamily", 2753),
+    ("pg_collation", 3456),
+    ("pg_conversion", 2607),
+    ("pg_language", 2612),
+    ("pg_trigger", 2620),
+    ("pg_rewrite", 2618),
+    ("pg_extension", 3079),
+    ("pg_event_trigger", 3466),
+    ("pg_cast", 2605),
+    ("pg_ts_config", 3602),
+    ("pg_ts_dict", 3600),
+    ("pg_ts_parser", 3601),
+    ("pg_ts_template", 3764),
+    ("pg_foreign_data_wrapper", 2328),
+    ("pg_foreign_server", 1417),
+    ("pg_statistic_ext", 3381),
+    ("pg_publication", 6104),
+    ("pg_subscription", 6100),
+    ("pg_policy", 3256),
+];
+
+/// `'pg_class'::regclass`, `CAST($1 AS regclass)` of `'pg_catalog.pg_class'`, … → PostgreSQL's
+/// fixed OID of a system catalog. datafusion-postgres' parser makes the cast a lookup in
+/// `pg_class` among `current_schema()`'s relations, where no system catalog is (PostgreSQL
+/// searches `pg_catalog` first) and where they have session OIDs, so JDBC's and SQLAlchemy's
+/// `d.classoid = 'pg_class'::regclass` matched no comment. The lookup also searches
+/// `pg_catalog` and answers a system catalog's fixed OID ([`SYSTEM_CATALOGS`]).
+fn system_catalogs_as_fixed_oids(statement: &mut Statement) {
+    let _ = visit_expressions_mut(statement, |expr| {
+        if let SqlExpr::Subquery(query) = expr
+            && let Some(fixed) = regclass_lookup_with_system_catalogs(&query.to_string())
+        {
+            **query = fixed;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The lookup datafusion-postgres makes of `x::regclass`, searching `pg_catalog` too and
+/// answering system catalogs' fixed OIDs; `None` for any other query.
+fn regclass_lookup_with_system_catalogs(lookup: &str) -> Option<Query> {
+    const PROJECTION: &str = "SELECT c.oid FROM pg_catalog.pg_class c";
+    const UNQUALIFIED: &str = "n.nspname = current_schema() AND c.relname = parts[1]";
+    if !lookup.starts_with(PROJECTION) || !lookup.contains("parse_ident(") {
+        return None;
+    }
+    let fixed: String = SYSTEM_CATALOGS
+        .iter()
+        .map(|(name, oid)| format!(" WHEN '{name}' THEN {oid}"))
+        .collect();
+    let sql = lookup
+        .replacen(
+            PROJECTION,
+            &format!(
+                "SELECT CASE WHEN n.nspname = 'pg_catalog' THEN CASE c.relname{fixed} \
+                 ELSE c.oid END ELSE c.oid END FROM pg_catalog.pg_class c"
+            ),
+            1,
+        )
+        .replacen(
+            UNQUALIFIED,
+            "n.nspname IN ('pg_catalog', current_schema()) AND c.relname = parts[1]",
+            1,
+        );
+    match Parser::parse_sql(&PostgreSqlDialect {}, &sql).ok()?.pop()? {
+        Statement::Query(query) => Some(*query),
+        _ => None,
+    }
+}
+
 /// `obj_description(o, 'pg_class')` / `col_description(o, n)` → the sub-select of
 /// `pg_description` PostgreSQL's own definitions are (then aggregated, so DataFusion plans it
 /// correlated): our tables', columns' and procedures' descriptions are there.
 fn descriptions_looked_up(statement: &mut Statement) {
-    const CLASSES: &[(&str, i32)] = &[
-        ("pg_class", 1259),
-        ("pg_proc", 1255),
-        ("pg_type", 1247),
-        ("pg_namespace", 2615),
-        ("pg_constraint", 2606),
-        ("pg_database", 1262),
-        ("pg_am", 2601),
-        ("pg_operator", 2617),
-        ("pg_opclass", 2616),
-        ("pg_opfamily", 2753),
-        ("pg_collation", 3456),
-        ("pg_conversion", 2607),
-        ("pg_language", 2612),
-        ("pg_trigger", 2620),
-        ("pg_rewrite", 2618),
-        ("pg_extension", 3079),
-        ("pg_event_trigger", 3466),
-        ("pg_cast", 2605),
-        ("pg_ts_config", 3602),
-        ("pg_ts_dict", 3600),
-        ("pg_ts_parser", 3601),
-        ("pg_ts_template", 3764),
-        ("pg_foreign_data_wrapper", 2328),
-        ("pg_foreign_server", 1417),
-        ("pg_statistic_ext", 3381),
-        ("pg_publication", 6104),
-        ("pg_subscription", 6100),
-        ("pg_policy", 3256),
-    ];
     let _ = visit_expressions_mut(statement, |expr| {
         let SqlExpr::Function(function) = expr else {
             return ControlFlow::<()>::Continue(());
@@ -1006,7 +1068,10 @@ fn descriptions_looked_up(statement: &mut Statement) {
                 };
                 let Some(oid) = class.and_then(|c| {
                     let c = c.rsplit('.').next().unwrap_or_default().to_lowercase();
-                    CLASSES.iter().find(|(n, _)| *n == c).map(|(_, o)| *o)
+                    SYSTEM_CATALOGS
+                        .iter()
+                        .find(|(n, _)| *n == c)
+                        .map(|(_, o)| *o)
                 }) else {
                     return ControlFlow::Continue(());
                 };

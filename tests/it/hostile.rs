@@ -90,7 +90,8 @@ async fn value(client: &Client, sql: &str) -> String {
         .expect("a row")
 }
 
-/// A setting's value, as `SHOW` gives it (a `name`, `value` row).
+/// A setting's value, as `SHOW` gives it (one column, named after the setting, as in
+/// PostgreSQL).
 async fn show(client: &Client, name: &str) -> String {
     let rows = client
         .simple_query(&format!("SHOW {name}"))
@@ -98,7 +99,7 @@ async fn show(client: &Client, name: &str) -> String {
         .expect("SHOW");
     rows.iter()
         .find_map(|m| match m {
-            SimpleQueryMessage::Row(row) => row.get("value").map(str::to_string),
+            SimpleQueryMessage::Row(row) => row.get(name).map(str::to_string),
             _ => None,
         })
         .expect("a value")

@@ -103,13 +103,19 @@ public class ClientCheck {
 
         System.out.println("== getTables");
         Map<String, String> tables = new HashMap<>();
+        List<String> unremarked = new ArrayList<>();
         try (ResultSet rs = md.getTables(null, null, "%", new String[] {"TABLE"})) {
             while (rs.next()) {
                 tables.put(rs.getString("TABLE_NAME"), rs.getString("TABLE_SCHEM"));
+                String remarks = rs.getString("REMARKS");
+                if (remarks == null || remarks.isEmpty()) {
+                    unremarked.add(rs.getString("TABLE_NAME"));
+                }
                 System.out.println(rs.getString("TABLE_SCHEM") + "." + rs.getString("TABLE_NAME")
-                        + " " + rs.getString("TABLE_TYPE") + " " + rs.getString("REMARKS"));
+                        + " " + rs.getString("TABLE_TYPE") + " " + remarks);
             }
         }
+        check(unremarked.isEmpty(), "getTables() gives every table its description as REMARKS " + unremarked);
         for (String t : new String[] {"contacts", "companies", "conversations", "tags", "admins"}) {
             check(tables.containsKey(t), "getTables(TABLE) lists " + t);
         }
@@ -142,6 +148,39 @@ public class ClientCheck {
         check(ct != null && (ct == Types.TIMESTAMP || ct == Types.TIMESTAMP_WITH_TIMEZONE),
                 "contacts.created_at is a timestamp (" + colTypeName.get("created_at") + ")");
 
+        System.out.println("== getColumns / getPrimaryKeys / getIndexInfo of every table");
+        Map<String, Integer> columnsOf = new HashMap<>();
+        List<String> uncommented = new ArrayList<>();
+        try (ResultSet rs = md.getColumns(null, "public", "%", "%")) {
+            while (rs.next()) {
+                columnsOf.merge(rs.getString("TABLE_NAME"), 1, Integer::sum);
+                String remarks = rs.getString("REMARKS");
+                if (remarks == null || remarks.isEmpty()) {
+                    uncommented.add(rs.getString("TABLE_NAME") + "." + rs.getString("COLUMN_NAME"));
+                }
+            }
+        }
+        List<String> columnless = new ArrayList<>();
+        for (String t : tables.keySet()) {
+            if (!columnsOf.containsKey(t)) {
+                columnless.add(t);
+            }
+            try (ResultSet rs = md.getPrimaryKeys(null, "public", t)) {
+                while (rs.next()) {
+                    System.out.println("pk " + t + "." + rs.getString("COLUMN_NAME"));
+                }
+            }
+            try (ResultSet rs = md.getIndexInfo(null, "public", t, false, true)) {
+                while (rs.next()) {
+                    System.out.println("index " + t + " " + rs.getString("INDEX_NAME"));
+                }
+            }
+        }
+        check(columnless.isEmpty(), "getColumns(public, %) lists columns of all " + tables.size()
+                + " tables (" + columnsOf.values().stream().mapToInt(Integer::intValue).sum() + " columns) " + columnless);
+        check(uncommented.isEmpty(), "every column has its description as REMARKS " + uncommented);
+        check(true, "getPrimaryKeys and getIndexInfo answer for all " + tables.size() + " tables");
+
         System.out.println("== getPrimaryKeys / getIndexInfo (contacts)");
         try (ResultSet rs = md.getPrimaryKeys(null, null, "contacts")) {
             while (rs.next()) {
@@ -172,6 +211,13 @@ public class ClientCheck {
             }
         }
         check(procName != null, "getProcedures() lists ArchiveContact (" + procs.size() + " procedures)");
+        int callable = 0;
+        try (Statement st = conn.createStatement();
+                ResultSet rs = st.executeQuery("SELECT count(*) FROM procedures")) {
+            rs.next();
+            callable = rs.getInt(1);
+        }
+        check(procs.size() >= callable, "getProcedures() lists every procedure (" + procs.size() + " of " + callable + ")");
         System.out.println("== getProcedureColumns(" + procName + ")");
         String procPattern = procName;
         int procCols = 0;
@@ -192,6 +238,7 @@ public class ClientCheck {
                 n++;
             }
             System.out.println(n + " functions");
+            check(n > 0, "getFunctions() lists the catalog's functions (" + n + ")");
         }
 
         System.out.println("== statement");

@@ -122,6 +122,30 @@ def run_sqlalchemy(a):
     check("created_at" in cols and isinstance(cols["created_at"]["type"], sa.DateTime),
           f"contacts.created_at is a DateTime ({cols.get('created_at', {}).get('type')!r})")
     print("pk:", insp.get_pk_constraint("contacts"))
+    # Browsing every table, as a schema explorer or automap does: columns with known types and
+    # comments, the (empty) constraints and indexes, the table's comment.
+    with eng.connect() as conn:
+        listed = conn.execute(sa.text(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        )).scalar()
+    check(len(names) == listed, f"get_table_names() lists all {listed} tables ({len(names)})")
+    for t in names:
+        cols = insp.get_columns(t)
+        untyped = [c["name"] for c in cols if isinstance(c["type"], sa.types.NullType)]
+        uncommented = [c["name"] for c in cols if not c.get("comment")]
+        pk = insp.get_pk_constraint(t)
+        fks = insp.get_foreign_keys(t)
+        indexes = insp.get_indexes(t)
+        comment = insp.get_table_comment(t).get("text")
+        if not cols or untyped or uncommented or not comment or not isinstance(pk, dict) \
+                or fks != [] or indexes != []:
+            check(False, f"{t}: columns {len(cols)}, untyped {untyped}, uncommented "
+                  f"{uncommented}, pk {pk}, foreign keys {fks}, indexes {indexes}, comment {comment!r}")
+    check(True, f"get_columns/get_pk_constraint/get_foreign_keys/get_indexes/get_table_comment "
+          f"answer for all {len(names)} tables: typed, commented columns; a comment per table")
+    reflected = sa.MetaData()
+    reflected.reflect(eng)
+    check(len(reflected.tables) == len(names), f"MetaData.reflect() reflects {len(reflected.tables)} tables")
     # Reflecting a Table (what automap and many scripts do) asks for everything else too.
     contacts = sa.Table("contacts", sa.MetaData(), autoload_with=eng)
     check({"id", "email", "name", "created_at"} <= set(contacts.c.keys()), "Table(autoload_with) reflects contacts")
