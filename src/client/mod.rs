@@ -87,6 +87,61 @@ pub struct ClientStats {
     pub throttled_for: Duration,
 }
 
+/// What the pages read since the last [`ScanProgress::restart`] held: for the shell's progress
+/// line on long scans. Counted by the pagination of every listing and search.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    pages: AtomicU64,
+    items: AtomicU64,
+    /// The first listing since the restart whose first page gave a `total_count`: its path and
+    /// that total, and the items its pages have held so far.
+    expected: std::sync::Mutex<Option<(String, u64)>>,
+    expected_items: AtomicU64,
+}
+
+impl ScanProgress {
+    /// Starts counting afresh (a new statement).
+    pub fn restart(&self) {
+        self.pages.store(0, Ordering::Relaxed);
+        self.items.store(0, Ordering::Relaxed);
+        self.expected_items.store(0, Ordering::Relaxed);
+        if let Ok(mut expected) = self.expected.lock() {
+            *expected = None;
+        }
+    }
+
+    /// Pages read, items they held, and (path, items read, total) of the listing that
+    /// announced a total first, if one did.
+    pub fn read(&self) -> (u64, u64, Option<(String, u64, u64)>) {
+        let expected = self.expected.lock().ok().and_then(|e| e.clone());
+        (
+            self.pages.load(Ordering::Relaxed),
+            self.items.load(Ordering::Relaxed),
+            expected
+                .map(|(path, total)| (path, self.expected_items.load(Ordering::Relaxed), total)),
+        )
+    }
+
+    /// One page of `items` items from the listing at `path`; `total` is the `total_count` of
+    /// its first page.
+    pub(crate) fn page(&self, path: &str, items: usize, total: Option<u64>) {
+        self.pages.fetch_add(1, Ordering::Relaxed);
+        self.items.fetch_add(items as u64, Ordering::Relaxed);
+        let Ok(mut expected) = self.expected.lock() else {
+            return;
+        };
+        if expected.is_none()
+            && let Some(total) = total.filter(|t| *t > 0)
+        {
+            *expected = Some((path.to_string(), total));
+        }
+        if expected.as_ref().is_some_and(|(p, _)| p == path) {
+            self.expected_items
+                .fetch_add(items as u64, Ordering::Relaxed);
+        }
+    }
+}
+
 /// One API call: method, path relative to the base URL, query and JSON body.
 #[derive(Clone, Debug)]
 pub struct ApiRequest {
@@ -235,6 +290,8 @@ pub struct IntercomClient {
     me: Arc<tokio::sync::OnceCell<Value>>,
     /// Where progress of long waits goes (the REPL: stderr on a terminal), once set.
     progress: Arc<std::sync::OnceLock<ProgressSink>>,
+    /// Pages and items read, for the shell's progress line.
+    scan_progress: Arc<ScanProgress>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -279,6 +336,7 @@ impl IntercomClient {
             listed: Arc::default(),
             me: Arc::default(),
             progress: Arc::default(),
+            scan_progress: Arc::default(),
         })
     }
 
@@ -315,6 +373,11 @@ impl IntercomClient {
         }
     }
 
+    /// Pages and items read by listings and searches (see [`ScanProgress`]).
+    pub fn scan_progress(&self) -> &ScanProgress {
+        &self.scan_progress
+    }
+
     /// The configuration the client was built with.
     pub fn config(&self) -> &Config {
         &self.config
@@ -333,6 +396,7 @@ impl IntercomClient {
             listed: self.listed.clone(),
             me: self.me.clone(),
             progress: self.progress.clone(),
+            scan_progress: self.scan_progress.clone(),
         }
     }
 

@@ -159,6 +159,7 @@ fn follow(state: State) -> BoxStream<'static, Result<Page, ClientError>> {
             .await
             .map_err(|e| scroll_error(&state, &request, e))?;
         state.pages += 1;
+        envelope.note_progress(&state.client, &state.list.path, state.pages);
         if state.pages == 1 {
             envelope.note_total(&state.client, &state.list);
         }
@@ -261,6 +262,7 @@ async fn fetch_numbered(
     };
     let request = state.request();
     let (body, envelope) = fetch(client, &request, &list.items_keys).await?;
+    envelope.note_progress(client, &list.path, number);
     if number == 1 {
         envelope.note_total(client, list);
     }
@@ -529,6 +531,14 @@ impl Envelope {
         if whole && let Some(total) = self.rest.get("total_count").and_then(Value::as_u64) {
             client.note_listed_total(&list.path, total);
         }
+    }
+
+    /// Counts this page (page `number` of its listing) for the shell's progress line.
+    fn note_progress(&self, client: &IntercomClient, path: &str, number: u64) {
+        let total = (number == 1)
+            .then(|| self.rest.get("total_count").and_then(Value::as_u64))
+            .flatten();
+        client.scan_progress().page(path, self.items.len(), total);
     }
 
     /// Page `number` of a stream: this envelope's items in `body`.

@@ -8,6 +8,7 @@
 
 pub mod command;
 pub mod helper;
+mod progress;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -185,14 +186,37 @@ impl Session<'_> {
     /// Runs one statement; Ctrl-C drops the stream, which stops the scan and its API calls.
     async fn run_sql(&self, sql: &str) -> Result<Outcome, String> {
         let started = Instant::now();
+        // A long statement's progress, on a terminal's stderr, erased before its output.
+        let progress = self
+            .show_progress()
+            .then(|| progress::ProgressLine::start(self.engine.client()));
         let query = async {
             let executed = self.engine.execute_statement(sql).await?;
+            let stream = match &progress {
+                Some(line) => line.around(executed.stream),
+                None => executed.stream,
+            };
             let stdout = &mut io::stdout();
-            print_statement_result(executed.command, executed.stream, self.shown(), stdout).await
+            print_statement_result(executed.command, stream, self.shown(), stdout).await
+        };
+        let drawing = async {
+            match &progress {
+                Some(line) => line.clone().run().await,
+                None => std::future::pending().await,
+            }
         };
         let rows = tokio::select! {
-            result = query => result.map_err(|e| e.user_message())?,
+            result = query => {
+                if let Some(line) = &progress {
+                    line.finish();
+                }
+                result.map_err(|e| e.user_message())?
+            }
+            () = drawing => unreachable!("the progress line draws until the statement ends"),
             () = ctrl_c() => {
+                if let Some(line) = &progress {
+                    line.finish();
+                }
                 let _ = io::stdout().flush();
                 return Ok(Outcome::Cancelled);
             }
@@ -201,6 +225,14 @@ impl Session<'_> {
             println!("{}", timing_line(rows, started.elapsed()));
         }
         Ok(Outcome::Done)
+    }
+
+    /// Whether statements show their progress: stderr is a terminal, and the output is laid
+    /// out once the statement is done (a table) or goes elsewhere (stdout redirected), so the
+    /// line never mixes with rows being printed.
+    fn show_progress(&self) -> bool {
+        use std::io::IsTerminal;
+        io::stderr().is_terminal() && (self.shown().laid_out() || !io::stdout().is_terminal())
     }
 
     async fn run_command(&mut self, command: Command) -> Result<Flow, Error> {

@@ -225,3 +225,43 @@ fn script_output_into_a_closed_pipe_ends_quietly() {
     );
     assert!(!stderr.contains("Error"), "stderr: {stderr}");
 }
+
+/// A long scan shows where it stands on the terminal (items, pages, requests/s, the share of
+/// the total Intercom announced), and the line is erased before the result is printed.
+#[test]
+fn a_long_scan_shows_its_progress_then_its_result() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = intercom_sql::emulator::EmulatorConfig {
+        latency: std::time::Duration::from_millis(25),
+        ..Default::default()
+    };
+    let token = config.token.clone();
+    let contacts = config.contacts;
+    let emulator = runtime
+        .block_on(intercom_sql::emulator::spawn(config, "127.0.0.1:0"))
+        .expect("emulator starts");
+    let home = tempfile::tempdir().expect("temporary HOME");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_intercom-sql"));
+    command
+        .args(["--base-url", &emulator.base_url, "--max-concurrency", "2"])
+        .env("INTERCOM_ACCESS_TOKEN", &token)
+        .env("HOME", home.path())
+        .env("TERM", "xterm")
+        .env("COLUMNS", "200");
+    let mut repl = spawn_command(command, Some(TIMEOUT_MS)).expect("spawn intercom-sql");
+    repl.exp_string(PROMPT).expect("first prompt");
+    // One request per contact after the contacts' own pages: several seconds at 25 ms each.
+    type_line(&mut repl, "SELECT count(*) AS tagged FROM contact_tags;");
+    let (_, progress) = repl
+        .exp_regex(r"[\d,]+ items read, [\d,]+ pages, \d+ requests/s, /contacts \d+% of [\d,]+")
+        .expect("a progress line");
+    assert!(
+        progress.ends_with(&format!("of {contacts}")),
+        "the share is of the contacts listed first: {progress}"
+    );
+    // Erased (carriage return, erase to the end of the line), then the result.
+    let between = repl.exp_string("| tagged |").expect("the result");
+    assert!(between.contains("\r\x1b[K"), "line not erased: {between:?}");
+    repl.exp_string(PROMPT).expect("prompt");
+    quit(repl);
+}
