@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod dml;
 pub mod emulator;
 pub mod error;
+pub mod explain;
 pub mod limits;
 pub mod print;
 pub mod procedures;

@@ -103,6 +103,8 @@ pub struct IntercomOptions {
     /// notes) when their column is read: one request per object that has more. `off` shows
     /// them as Intercom sends them (`has_more: true`).
     pub complete_lists: Switch,
+    /// Columns an EXPLAIN line may take before it is wrapped (0: never wrapped).
+    pub explain_width: u64,
 }
 
 /// Default of `intercom.max_write_rows`.
@@ -119,6 +121,16 @@ pub fn max_write_rows(context: &datafusion::execution::TaskContext) -> u64 {
         .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows)
 }
 
+/// `intercom.explain_width` of the session running `context`.
+pub fn explain_width(context: &datafusion::execution::TaskContext) -> usize {
+    context
+        .session_config()
+        .options()
+        .extensions
+        .get::<IntercomOptions>()
+        .map_or(crate::explain::WIDTH as u64, |o| o.explain_width) as usize
+}
+
 /// Whether `rows` rows pass the limit `limit` (a statement stops reading as soon as they do).
 pub fn over_write_limit(rows: usize, limit: u64) -> bool {
     rows as u64 > limit
@@ -131,6 +143,7 @@ impl Default for IntercomOptions {
             max_write_rows: DEFAULT_MAX_WRITE_ROWS,
             scan: ScanMode::Auto,
             complete_lists: Switch::On,
+            explain_width: crate::explain::WIDTH as u64,
         }
     }
 }
@@ -149,6 +162,8 @@ fn parse_row_limit(key: &str, value: &str) -> Result<u64> {
 const SCAN_DESCRIPTION: &str = "How a whole table with a search endpoint is read: auto (the list endpoint, or partitioned when its first page shows more than a few pages), partitioned (creation-time windows of the search, read concurrently; the search index may trail the last seconds of writes) or list (the list endpoint, page after page, current to the last write).";
 
 const COMPLETE_LISTS_DESCRIPTION: &str = "Complete the lists Intercom cuts at 10 inside objects (a contact's tags, companies, notes) when their column is read, one request per object with more (on), or show them as sent, with has_more (off).";
+
+const EXPLAIN_WIDTH_DESCRIPTION: &str = "Columns an EXPLAIN line may take before it is wrapped (78: a 100-column terminal; 0: never wrapped).";
 
 const PUSHDOWN_DESCRIPTION: &str = "Send WHERE clauses to Intercom as searches and lookups (on), or list everything and filter locally (off).";
 
@@ -177,8 +192,17 @@ impl ExtensionOptions for IntercomOptions {
                 self.max_write_rows = parse_row_limit(key, value)?;
                 Ok(())
             }
+            "explain_width" => {
+                self.explain_width = value.trim().parse::<u16>().map(u64::from).map_err(|_| {
+                    DataFusionError::Configuration(format!(
+                        "intercom.{key} takes a number of columns (0 for no wrapping), not '{}'",
+                        value.trim()
+                    ))
+                })?;
+                Ok(())
+            }
             other => Err(DataFusionError::Configuration(format!(
-                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.scan, intercom.complete_lists, intercom.max_write_rows"
+                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.scan, intercom.complete_lists, intercom.max_write_rows, intercom.explain_width"
             ))),
         }
     }
@@ -204,6 +228,11 @@ impl ExtensionOptions for IntercomOptions {
                 key: format!("{}.max_write_rows", Self::PREFIX),
                 value: Some(self.max_write_rows.to_string()),
                 description: MAX_WRITE_ROWS_DESCRIPTION,
+            },
+            ConfigEntry {
+                key: format!("{}.explain_width", Self::PREFIX),
+                value: Some(self.explain_width.to_string()),
+                description: EXPLAIN_WIDTH_DESCRIPTION,
             },
         ]
     }

@@ -124,12 +124,22 @@ pub fn execute(
 ) -> Result<SendableRecordBatchStream> {
     let schema: SchemaRef = plan.schema();
     let runtime = runtime()?;
+    // EXPLAIN's text, laid out for 100 columns.
+    let explains = {
+        let any: &dyn std::any::Any = plan.as_ref();
+        any.is::<datafusion::physical_plan::explain::ExplainExec>()
+            || any.is::<datafusion::physical_plan::analyze::AnalyzeExec>()
+    };
+    let explain_width = crate::settings::explain_width(&context);
     let start = move || {
         let (sender, receiver) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(CHANNEL_DEPTH);
         let task = runtime.spawn(async move {
             let work = async {
                 let mut batches = execute_stream(plan, context)?;
-                while let Some(batch) = batches.next().await {
+                while let Some(mut batch) = batches.next().await {
+                    if explains {
+                        batch = batch.and_then(|b| crate::explain::lay_out_batch(b, explain_width));
+                    }
                     if sender.send(batch).await.is_err() {
                         // Nobody reads any more (cancelled, or the client left).
                         return Ok(());

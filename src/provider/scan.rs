@@ -633,16 +633,12 @@ fn under_limit(plan: Arc<dyn ExecutionPlan>, limited: bool) -> Result<Arc<dyn Ex
 }
 
 impl DisplayAs for IntercomScanExec {
+    /// The node's line (table, limits, columns), then its request, what ran and its filter on
+    /// lines of their own starting at column 0, which [`crate::explain::lay_out`] indents
+    /// under the node.
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(
-            f,
-            "IntercomScanExec: table={}, request={}",
-            self.def.name,
-            self.plan.describe()
-        )?;
-        if let Some(ran) = self.ran.lock().ok().and_then(|r| r.clone()) {
-            write!(f, ", ran={ran}")?;
-        } else if !self.join_filters.is_empty() {
+        write!(f, "IntercomScanExec: table={}", self.def.name)?;
+        if self.ran.lock().ok().and_then(|r| r.clone()).is_none() && !self.join_filters.is_empty() {
             write!(f, ", join_keys=[{}]", self.join_key_columns().join(", "))?;
         }
         if self.plan.is_concurrent() {
@@ -658,16 +654,21 @@ impl DisplayAs for IntercomScanExec {
         if let Some(sorted) = &self.sorted {
             write!(f, ", {}", sorted.describe())?;
         }
-        if let Some(predicate) = &self.predicate {
-            write!(f, ", filter={predicate}")?;
-        }
         let names: Vec<&str> = self
             .schema
             .fields()
             .iter()
             .map(|c| c.name().as_str())
             .collect();
-        write!(f, ", projection=[{}]", names.join(", "))
+        write!(f, ", projection=[{}]", names.join(", "))?;
+        write!(f, "\nrequest: {}", self.plan.describe())?;
+        if let Some(ran) = self.ran.lock().ok().and_then(|r| r.clone()) {
+            write!(f, "\nran: {ran}")?;
+        }
+        if let Some(predicate) = &self.predicate {
+            write!(f, "\nfilter: {predicate}")?;
+        }
+        Ok(())
     }
 }
 

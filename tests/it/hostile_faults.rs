@@ -375,7 +375,7 @@ async fn two_thousand_ids_on_contacts_are_a_few_searches() {
     let plan = env.plan("EXPLAIN", &sql).await;
     assert!(
         plan.contains(
-            "request=POST /contacts/search {\"query\":{\"field\":\"id\",\"operator\":\"IN\",\"value\":[…]}} per_page=150 (search pages) for 2000 ids: 2 searches"
+            "request: POST /contacts/search {\"query\":{\"field\":\"id\",\"operator\":\"IN\",\"value\":[…]}} per_page=150 (search pages) for 2000 ids: 2 searches"
         ),
         "{plan}"
     );
@@ -395,7 +395,7 @@ async fn two_thousand_ids_on_contacts_are_a_few_searches() {
     // on the ids are read by listing.
     let plan = env.plan("EXPLAIN", &sql).await;
     assert!(
-        plan.contains("request=GET /contacts per_page=150"),
+        plan.contains("request: GET /contacts per_page=150"),
         "{plan}"
     );
     env.emulator.state.clear_requests();
@@ -432,7 +432,7 @@ async fn two_thousand_ids_on_companies_are_one_listing() {
     assert_eq!(rows, listed);
 
     let plan = env.plan("EXPLAIN", &sql).await;
-    assert!(plan.contains("request=GET /companies per_page="), "{plan}");
+    assert!(plan.contains("request: GET /companies per_page="), "{plan}");
 }
 
 // ---------------------------------------------------------------- scripts failing mid-scan

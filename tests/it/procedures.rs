@@ -123,6 +123,7 @@ async fn call_and_table_function_are_the_same_procedure() {
 #[tokio::test]
 async fn explain_plans_a_call_without_sending_it() {
     let env = start().await;
+    env.rows("SET intercom.explain_width = 0").await;
     let id = contact_with_role(&env, "user");
     for sql in [
         format!("EXPLAIN CALL ArchiveContact('{id}')"),

@@ -352,18 +352,12 @@ async fn explain_analyze_reports_requests_pages_rows_and_retries() {
         },
         count: 1,
     });
-    let rows = env
-        .rows("EXPLAIN ANALYZE SELECT id FROM contacts WHERE role = 'lead'")
+    let scan = env
+        .scan_line(
+            "EXPLAIN ANALYZE",
+            "SELECT id FROM contacts WHERE role = 'lead'",
+        )
         .await;
-    let text = rows
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let scan = text
-        .lines()
-        .find(|l| l.contains("IntercomScanExec"))
-        .unwrap_or_else(|| panic!("{text}"));
     let leads = env
         .emulator
         .state
@@ -559,15 +553,10 @@ async fn limit_passes_through_pushed_filters_and_stops_paging() {
     assert!(pages < 10, "{pages} pages for 5 leads");
 
     let plan = env
-        .rows("EXPLAIN SELECT id FROM contacts WHERE role = 'lead' LIMIT 5")
+        .plan("EXPLAIN", "SELECT id FROM contacts WHERE role = 'lead' LIMIT 5")
         .await;
-    let plan = plan
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
     assert!(
-        plan.contains("limit=5") && plan.contains("filter=role@"),
+        plan.contains("limit=5") && plan.contains("filter: role@"),
         "{plan}"
     );
 }
@@ -683,21 +672,18 @@ async fn join_keys_become_lookups_and_show_in_explain_analyze() {
     assert!(sent.len() <= 4, "{sent:?}");
 
     let email = contacts[0]["email"].as_str().unwrap();
-    let plan = env
-        .rows(&format!(
-            "EXPLAIN ANALYZE SELECT t.tag_name FROM contacts c JOIN contact_tags t \
-             ON t.contact_id = c.id WHERE c.email = '{email}'"
-        ))
+    let text = env
+        .plan(
+            "EXPLAIN ANALYZE",
+            &format!(
+                "SELECT t.tag_name FROM contacts c JOIN contact_tags t \
+                 ON t.contact_id = c.id WHERE c.email = '{email}'"
+            ),
+        )
         .await;
-    let text = plan
-        .iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n");
     let id = contacts[0]["id"].as_str().unwrap();
     assert!(
-        text.contains(&format!("ran=GET /contacts/{{id}}/tags for ids [\"{id}\"]")),
+        text.contains(&format!("ran: GET /contacts/{{id}}/tags for ids [\"{id}\"]")),
         "{text}"
     );
 }
@@ -909,7 +895,7 @@ async fn ids_of_a_small_table_known_to_fit_in_fewer_pages_are_read_by_listing_it
         "{known_requests:?}"
     );
     let plan = env.scan_line("EXPLAIN", &sql).await;
-    assert!(plan.contains("request=GET /contacts per_page="), "{plan}");
+    assert!(plan.contains("request: GET /contacts per_page="), "{plan}");
     // One id is still one request.
     env.emulator.state.clear_requests();
     let one = env

@@ -5,7 +5,7 @@
 //!
 //! - `tests/slt/explain/<table>.slt`: the requests of each table's typical predicates (id,
 //!   parent key, each searchable column, LIMIT, a join). For `EXPLAIN`, the runner keeps only
-//!   the scan lines of the physical plan (`IntercomScanExec: table=…, request=…`), one row each,
+//!   the scans of the physical plan (`IntercomScanExec: table=… request: …`), one row each,
 //!   so the goldens hold the requests and not DataFusion's plan shape.
 //! - `tests/slt/results/*.slt`: results over the demo workspace.
 //!
@@ -104,15 +104,14 @@ fn is_explain(sql: &str) -> bool {
     words.first().is_some_and(|w| w == "EXPLAIN") && words.get(1).is_none_or(|w| w != "ANALYZE")
 }
 
-/// The scan lines of an `EXPLAIN` result (plan_type, plan), trimmed, in plan order.
+/// The scans of an `EXPLAIN` result (plan_type, plan), one row each (see
+/// [`crate::common::scan_blocks`]), in plan order.
 fn scan_lines(rows: &[Vec<String>]) -> Vec<Vec<String>> {
     rows.iter()
         .filter(|row| row.first().is_some_and(|t| t == "physical_plan"))
-        .flat_map(|row| row.get(1).map(|p| p.lines().collect::<Vec<_>>()))
-        .flatten()
-        .map(str::trim)
-        .filter(|line| line.starts_with("IntercomScanExec"))
-        .map(|line| vec![line.to_string()])
+        .filter_map(|row| row.get(1))
+        .flat_map(|plan| crate::common::scan_blocks(plan))
+        .map(|scan| vec![scan])
         .collect()
 }
 
@@ -165,7 +164,12 @@ async fn sqllogictest_goldens() {
     let update = std::env::var_os("INTERCOM_SQL_SLT_UPDATE").is_some();
     let mut failures = Vec::new();
     for file in &files {
-        let mut runner = Runner::new(|| async { Ok(Golden { env: start().await }) });
+        let mut runner = Runner::new(|| async {
+            let env = start().await;
+            // EXPLAIN's lines unwrapped: one golden row per scan, whatever its length.
+            env.rows("SET intercom.explain_width = 0").await;
+            Ok(Golden { env })
+        });
         let name = file
             .strip_prefix(&root)
             .unwrap_or(file)

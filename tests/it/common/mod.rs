@@ -78,8 +78,10 @@ impl TestEnv {
         }
     }
 
-    /// The plan `explain` (`EXPLAIN` or `EXPLAIN ANALYZE`) prints for `sql`, as one text.
+    /// The plan `explain` (`EXPLAIN` or `EXPLAIN ANALYZE`) prints for `sql`, as one text,
+    /// its lines unwrapped (`intercom.explain_width = 0`).
     pub async fn plan(&self, explain: &str, sql: &str) -> String {
+        self.rows("SET intercom.explain_width = 0").await;
         self.rows(&format!("{explain} {sql}"))
             .await
             .iter()
@@ -88,13 +90,13 @@ impl TestEnv {
             .join("\n")
     }
 
-    /// The line of that plan showing the (first) scan.
+    /// What that plan shows of the (first) scan, on one line (see [`scan_blocks`]).
     pub async fn scan_line(&self, explain: &str, sql: &str) -> String {
         let text = self.plan(explain, sql).await;
-        text.lines()
-            .find(|l| l.contains("IntercomScanExec"))
+        scan_blocks(&text)
+            .into_iter()
+            .next()
             .unwrap_or_else(|| panic!("{text}"))
-            .to_string()
     }
 
     /// Paths (with query strings) of the requests the emulator has served.
@@ -147,4 +149,28 @@ pub fn field(object: &serde_json::Value, dotted: &str) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// Each scan of a plan's text on one line: its node line, then the lines indented under it
+/// (its request, what ran, its filter and metrics), joined with single spaces:
+/// `IntercomScanExec: table=tags, projection=[id] request: GET /tags (single pages)`.
+pub fn scan_blocks(text: &str) -> Vec<String> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut blocks = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(at) = line.find("IntercomScanExec") else {
+            continue;
+        };
+        let mut block = vec![line[at..].trim_end().to_string()];
+        let node = indent(line);
+        for next in &lines[i + 1..] {
+            if next.trim().is_empty() || indent(next) <= node || next.contains("IntercomScanExec") {
+                break;
+            }
+            block.push(next.trim().to_string());
+        }
+        blocks.push(block.join(" "));
+    }
+    blocks
 }
