@@ -408,6 +408,131 @@ pub fn rewrite(statement: Statement) -> Statement {
     }
 }
 
+/// The names PostgreSQL gives a query's columns, by position, where they differ from
+/// DataFusion's: an unnamed function call is named after the function (`count(*)` is `count`),
+/// a cast of a literal after the type (`'a'::text` is `text`), `CASE` is `case`, other
+/// unnamed expressions `?column?` (DataFusion says `count(*)`, `Int64(1)`). `None` keeps
+/// DataFusion's name (columns, aliases, what a `*` expands to). Only the clients' view
+/// changes: PostgreSQL allows two columns of one name, DataFusion's plan does not.
+pub fn postgres_column_names(statement: &Statement, columns: usize) -> Option<Vec<Option<String>>> {
+    let Statement::Query(query) = statement else {
+        return None;
+    };
+    let mut body = query.body.as_ref();
+    // A UNION's columns are named by its first branch.
+    while let SetExpr::SetOperation { left, .. } = body {
+        body = left.as_ref();
+    }
+    let SetExpr::Select(select) = body else {
+        return None;
+    };
+    let wildcards = select
+        .projection
+        .iter()
+        .filter(|i| {
+            matches!(
+                i,
+                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
+            )
+        })
+        .count();
+    // What one `*` stands for (with two, which columns are whose is not known here).
+    let expanded = match wildcards {
+        0 => 0,
+        1 => (columns + 1).checked_sub(select.projection.len())?,
+        _ => return None,
+    };
+    let mut names = Vec::with_capacity(columns);
+    for item in &select.projection {
+        match item {
+            SelectItem::UnnamedExpr(expr) => names.push(postgres_name(expr)),
+            // A repeated unnamed expression, given a name by [`alias_duplicates`].
+            SelectItem::ExprWithAlias { alias, .. } if alias.value.starts_with("?column?_") => {
+                names.push(Some("?column?".into()))
+            }
+            SelectItem::ExprWithAlias { .. } => names.push(None),
+            _ => names.extend(std::iter::repeat_n(None, expanded)),
+        }
+    }
+    (names.len() == columns && names.iter().any(Option::is_some)).then_some(names)
+}
+
+/// PostgreSQL's name for an unnamed select-list expression (`None`: a column, named as it is).
+fn postgres_name(expr: &SqlExpr) -> Option<String> {
+    let name = match expr {
+        SqlExpr::Identifier(_) | SqlExpr::CompoundIdentifier(_) => return None,
+        SqlExpr::Nested(inner) => return postgres_name(inner),
+        SqlExpr::Function(function) => function
+            .name
+            .0
+            .last()
+            .map(|part| part.to_string().trim_matches('"').to_lowercase())?,
+        SqlExpr::Cast {
+            expr, data_type, ..
+        } => match expr.as_ref() {
+            SqlExpr::Value(_) => cast_type_name(data_type),
+            inner => return postgres_name(inner),
+        },
+        SqlExpr::Case { .. } => "case".into(),
+        SqlExpr::Exists { .. } => "exists".into(),
+        SqlExpr::Array(_) => "array".into(),
+        SqlExpr::Extract { .. } => "extract".into(),
+        SqlExpr::Substring { .. } => "substring".into(),
+        SqlExpr::Position { .. } => "position".into(),
+        SqlExpr::Ceil { .. } => "ceil".into(),
+        SqlExpr::Floor { .. } => "floor".into(),
+        SqlExpr::Subquery(query) => match query.body.as_ref() {
+            SetExpr::Select(select) => match select.projection.as_slice() {
+                [SelectItem::UnnamedExpr(inner)] => return postgres_name(inner),
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => "?column?".into(),
+    };
+    Some(name)
+}
+
+/// The name PostgreSQL gives a cast literal's column: its type's internal name.
+fn cast_type_name(data_type: &SqlDataType) -> String {
+    let written = data_type.to_string().to_lowercase();
+    let name = match written.split('(').next().unwrap_or_default().trim() {
+        "int" | "integer" | "int4" => "int4",
+        "bigint" | "int8" => "int8",
+        "smallint" | "int2" => "int2",
+        "real" | "float4" => "float4",
+        "double precision" | "float8" | "double" => "float8",
+        "boolean" | "bool" => "bool",
+        "character varying" | "varchar" => "varchar",
+        "character" | "char" | "bpchar" => "bpchar",
+        "timestamp with time zone" | "timestamptz" => "timestamptz",
+        "timestamp" | "timestamp without time zone" => "timestamp",
+        "decimal" | "numeric" => "numeric",
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
+/// `schema` with the columns renamed as `names` says (see [`postgres_column_names`]).
+pub fn renamed(
+    schema: &datafusion::arrow::datatypes::Schema,
+    names: Option<&[Option<String>]>,
+) -> datafusion::arrow::datatypes::Schema {
+    let Some(names) = names.filter(|n| n.len() == schema.fields().len()) else {
+        return schema.clone();
+    };
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(names)
+        .map(|(field, name)| match name {
+            Some(name) => field.as_ref().clone().with_name(name),
+            None => field.as_ref().clone(),
+        })
+        .collect();
+    datafusion::arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
 /// The column name and value of `SHOW <setting>` for the settings drivers probe.
 fn show_value(variable: &[Ident]) -> Option<(&'static str, &'static str)> {
     let name: Vec<String> = variable.iter().map(|v| v.value.to_lowercase()).collect();
@@ -1283,6 +1408,40 @@ mod tests {
         Parser::parse_sql(&PostgreSqlDialect {}, sql)
             .unwrap()
             .remove(0)
+    }
+
+    #[test]
+    fn columns_are_named_as_postgresql_names_them() {
+        let names = |sql: &str, columns: usize| postgres_column_names(&parse(sql), columns);
+        assert_eq!(
+            names(
+                "SELECT id, count(*), 1, 'a'::text, CASE WHEN x THEN 1 END, lower(e) AS l, \
+                 pg_catalog.format_type(t, NULL), (SELECT max(v) FROM u), a + 1 FROM t",
+                9
+            ),
+            Some(vec![
+                None,
+                Some("count".into()),
+                Some("?column?".into()),
+                Some("text".into()),
+                Some("case".into()),
+                None,
+                Some("format_type".into()),
+                Some("max".into()),
+                Some("?column?".into()),
+            ])
+        );
+        // A `*` stands for the columns DataFusion names; two of them cannot be placed.
+        assert_eq!(
+            names("SELECT *, 1 FROM t", 4),
+            Some(vec![None, None, None, Some("?column?".into())])
+        );
+        assert_eq!(names("SELECT a.*, b.*, 1 FROM a, b", 5), None);
+        assert_eq!(names("SELECT id FROM t", 1), None);
+        assert_eq!(
+            names("SELECT 1 UNION ALL SELECT 2", 1),
+            Some(vec![Some("?column?".into())])
+        );
     }
 
     #[test]

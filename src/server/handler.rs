@@ -341,7 +341,8 @@ impl ConnectionSession {
             None => self.plan(&ctx, statement).await?,
         };
         let options = Arc::new(FormatOptions::from_client_metadata(client.metadata()));
-        execute(&ctx, plan, format, options, cancel).await
+        let names = super::compat::postgres_column_names(statement, plan.schema().fields().len());
+        execute(&ctx, plan, format, options, names, cancel).await
     }
 
     /// Statements only DataFusion's parser reads, all touching files: refused without
@@ -370,6 +371,7 @@ impl ConnectionSession {
                     plan,
                     &Format::UnifiedText,
                     options,
+                    None,
                     self.cancel.watch(),
                 )
                 .await?,
@@ -483,11 +485,14 @@ fn syntax_error(e: ParserError) -> PgWireError {
 /// Executes a plan: DML and DDL answer with a command tag, everything else streams rows.
 /// The physical plan is made and run on the query runtime (see [`crate::limits::runtime`]):
 /// deep plans have its stacks, and cancel requests stay prompt.
+/// `names`: the columns' names as PostgreSQL gives them, where they differ from the plan's
+/// (`super::compat::postgres_column_names`).
 async fn execute(
     ctx: &SessionContext,
     plan: LogicalPlan,
     format: &Format,
     options: Arc<FormatOptions>,
+    names: Option<Vec<Option<String>>>,
     cancel: CancelWatch,
 ) -> PgWireResult<Response> {
     let tag = command_tag(&plan);
@@ -524,7 +529,7 @@ async fn execute(
     // The columns as the rows will carry them: the optimizer may widen a type (a UNION of
     // an integer and a numeric is numeric) after the unoptimized plan's schema was fixed.
     let fields = Arc::new(arrow_schema_to_pg_fields(
-        plan.schema().as_ref(),
+        &super::compat::renamed(plan.schema().as_ref(), names.as_deref()),
         format,
         Some(options),
     )?);
@@ -807,11 +812,15 @@ impl QueryParser for StatementParser {
         column_format: Option<&Format>,
     ) -> PgWireResult<Vec<FieldInfo>> {
         match stmt {
-            (_, Some((_, plan))) if command_tag(plan).is_none() => arrow_schema_to_pg_fields(
-                plan.schema().as_arrow(),
-                column_format.unwrap_or(&Format::UnifiedText),
-                None,
-            ),
+            (_, Some((statement, plan))) if command_tag(plan).is_none() => {
+                let schema = plan.schema().as_arrow();
+                let names = super::compat::postgres_column_names(statement, schema.fields().len());
+                arrow_schema_to_pg_fields(
+                    &super::compat::renamed(schema, names.as_deref()),
+                    column_format.unwrap_or(&Format::UnifiedText),
+                    None,
+                )
+            }
             _ => Ok(Vec::new()),
         }
     }

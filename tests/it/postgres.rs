@@ -3,7 +3,7 @@
 //! collation, UTC); then seeded queries over every table (filters from
 //! [`crate::common::clauses`], counts, groupings, minima and maxima, ordered pages, day
 //! buckets, rolling windows) run on both, with pushdown on and off, and the answers are
-//! compared as multisets (as lists where the query orders them).
+//! compared as multisets (as lists where the query orders them), and so are the columns' names.
 //!
 //! Accepted dialect differences are not generated (docs/clients.md, "Answers equal
 //! PostgreSQL's", says why each is accepted): text functions that depend on the locale
@@ -140,6 +140,11 @@ async fn connect(url: &str) -> Client {
 }
 
 async fn answer(client: &Client, sql: &str) -> Result<Vec<Vec<Cell>>, String> {
+    Ok(named_answer(client, sql).await?.1)
+}
+
+/// The answer's column names (when it has a row) and rows.
+async fn named_answer(client: &Client, sql: &str) -> Result<(Vec<String>, Vec<Vec<Cell>>), String> {
     let rows = client
         .query(sql, &[])
         .await
@@ -147,9 +152,14 @@ async fn answer(client: &Client, sql: &str) -> Result<Vec<Vec<Cell>>, String> {
             Some(db) => db.message().to_string(),
             None => e.to_string(),
         })?;
-    rows.iter()
+    let names = rows.first().map_or_else(Vec::new, |row| {
+        row.columns().iter().map(|c| c.name().to_string()).collect()
+    });
+    let cells = rows
+        .iter()
         .map(|row| (0..row.len()).map(|i| Cell::read(row, i)).collect())
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((names, cells))
 }
 
 /// A table copied into PostgreSQL: its columns (name, wire type) and rows.
@@ -385,20 +395,26 @@ async fn answers_equal_postgresqls() {
         let mut rng = fastrand::Rng::with_seed(0x9e37_79b9 + n as u64);
         for _ in 0..QUERIES_PER_TABLE {
             let (sql, ordered) = query(&mut rng, table, &samples);
-            let want = answer(&pg, &sql).await;
-            let want = match want {
-                Ok(rows) => rows,
+            let (want_names, want) = match named_answer(&pg, &sql).await {
+                Ok(answer) => answer,
                 Err(e) => panic!("PostgreSQL refused a generated query: {sql}\n{e}"),
             };
             for (client, pushdown) in [(&ours, "on"), (&unpushed, "off")] {
                 run += 1;
-                let got = match answer(client, &sql).await {
-                    Ok(rows) => rows,
+                let (names, got) = match named_answer(client, &sql).await {
+                    Ok(answer) => answer,
                     Err(e) => {
                         differences.push(format!("{sql} (pushdown {pushdown}): error {e}"));
                         continue;
                     }
                 };
+                // The columns' names too (`count`, `?column?`, `min`), when there are rows.
+                if !names.is_empty() && !want_names.is_empty() && names != want_names {
+                    differences.push(format!(
+                        "{sql} (pushdown {pushdown}): columns {names:?}, PostgreSQL {want_names:?}"
+                    ));
+                    continue;
+                }
                 rows_compared += got.len();
                 if !same(&got, &want, ordered) {
                     differences.push(format!(

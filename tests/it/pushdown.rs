@@ -553,7 +553,10 @@ async fn limit_passes_through_pushed_filters_and_stops_paging() {
     assert!(pages < 10, "{pages} pages for 5 leads");
 
     let plan = env
-        .plan("EXPLAIN", "SELECT id FROM contacts WHERE role = 'lead' LIMIT 5")
+        .plan(
+            "EXPLAIN",
+            "SELECT id FROM contacts WHERE role = 'lead' LIMIT 5",
+        )
         .await;
     assert!(
         plan.contains("limit=5") && plan.contains("filter: role@"),
@@ -683,7 +686,9 @@ async fn join_keys_become_lookups_and_show_in_explain_analyze() {
         .await;
     let id = contacts[0]["id"].as_str().unwrap();
     assert!(
-        text.contains(&format!("ran: GET /contacts/{{id}}/tags for ids [\"{id}\"]")),
+        text.contains(&format!(
+            "ran: GET /contacts/{{id}}/tags for ids [\"{id}\"]"
+        )),
         "{text}"
     );
 }
