@@ -128,6 +128,7 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
         .with_query_planner(planner)
         .with_physical_optimizer_rule(Arc::new(crate::provider::SequentialUnderLimit))
         .with_physical_optimizer_rule(Arc::new(crate::provider::OrderedUnderTopK))
+        .with_physical_optimizer_rule(Arc::new(crate::limits::yielding::YieldingJoins))
         .build();
     *ctx.state_ref().write() = state;
     // Procedures: CALL, table functions, LATERAL bulk calls, and their metadata tables.

@@ -7,7 +7,8 @@
 //! - `memory`: a memory pool per session inside one pool per process (SQLSTATE 53200), and
 //!   `functions`: a cap on what one call of `repeat`, `lpad`, `range`, … may allocate;
 //! - `runtime`: the threads queries plan and run on, with a stack of a known size, so
-//!   nothing depends on the caller's thread.
+//!   nothing depends on the caller's thread;
+//! - `yielding`: joins hand the thread back now and then, so a cancelled query stops.
 //!
 //! docs/security.md lists the limits, their options and defaults, and what each refusal
 //! looks like; `examples/stack_depth.rs` measures the stack a nesting depth needs.
@@ -16,6 +17,7 @@ pub mod complexity;
 pub mod functions;
 pub mod memory;
 pub mod runtime;
+pub mod yielding;
 
 use thiserror::Error;
 

@@ -555,3 +555,53 @@ async fn five_hundred_connections_leave_the_server_rss_flat() {
         intercom_sql::process::mib(growth)
     );
 }
+
+/// CPU seconds the process `pid` has used (Linux: `/proc/<pid>/stat`, in clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // The fields after the command name (which may hold spaces) start after its ')'.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// A statement stopped by `statement_timeout` (or a cancel) stops using the CPU: a count over
+/// a six-way cross join of in-memory rows, which runs for days, leaves the server idle once
+/// the client is told it was cancelled, over the simple and the extended protocol.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_statement_stops_using_the_cpu() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (server, url) = real_server(&[]).await;
+    let pid = server.0.id();
+    let client = connect_to(&url).await;
+    client
+        .batch_execute("SET statement_timeout = 1000")
+        .await
+        .unwrap();
+    let endless = "SELECT count(*) FROM contacts a, contacts b, contacts c, contacts d, \
+                   contacts e, contacts f";
+    for extended in [false, true] {
+        let error = match extended {
+            true => client.query(endless, &[]).await.map(|_| ()),
+            false => client.simple_query(endless).await.map(|_| ()),
+        }
+        .expect_err("the statement times out");
+        assert_eq!(
+            error.code().map(|c| c.code()),
+            Some("57014"),
+            "extended {extended}: {error}"
+        );
+        // Give the abort a moment, then measure two seconds: a query still running would
+        // take a whole core (2 s of CPU).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = cpu_seconds(pid);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let used = cpu_seconds(pid) - before;
+        assert!(
+            used < 0.5,
+            "extended {extended}: {used:.2} s of CPU in the 2 s after the timeout"
+        );
+    }
+}
