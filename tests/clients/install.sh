@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the real-client tests (tests/clients/) need on a Debian 12 machine, quietly and
-# only what is missing: psql, a JDK, Debian's PostgreSQL JDBC driver, a venv with the Python
+# only what is missing: psql, a JDK, Debian's PostgreSQL JDBC driver, PostgreSQL 15 and
+# pgbouncer (for postgres.sh), a venv with the Python
 # clients (psycopg 3, SQLAlchemy, pandas, python-intercom) under
 # ~/.cache/intercom-sql/client-venv, and Intercom's Node SDK under ~/.cache/intercom-sql/node-sdk.
 # Prints the environment the tests read, as `export` lines: eval "$(bash tests/clients/install.sh)".
@@ -16,6 +17,9 @@ missing=()
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 [[ -f $JAR ]] || missing+=(libpostgresql-jdbc-java)
+# The PostgreSQL server of the differential test and pgbouncer (started by postgres.sh).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql-15)
+command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 if ((${#missing[@]})); then
   echo "installing ${missing[*]}" >&2
   as_root apt-get update -qq >&2

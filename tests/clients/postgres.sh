@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Starts a throwaway PostgreSQL (Debian's postgresql-15 package, installed when missing) on
-# 127.0.0.1 for the differential test (tests/it/postgres.rs), and installs pgbouncer for the
-# pooler test. Byte-order collation (`--locale=C`), as DataFusion compares text; no fsync,
+# Starts a throwaway PostgreSQL (Debian's postgresql-15 package, which install.sh installs) on
+# 127.0.0.1 for the differential test (tests/it/postgres.rs), and says where pgbouncer is for
+# the pooler test. Byte-order collation (`--locale=C`), as DataFusion compares text; no fsync,
 # trust authentication on loopback: the data is the emulator's, loaded by the test.
 # Prints the environment the tests read, as `export` lines:
 #   eval "$(bash tests/clients/postgres.sh)"
@@ -14,14 +14,10 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo -n "$@"; fi; }
 # PostgreSQL and pgbouncer refuse to run as root: as root, they run as the package's user.
 as_owner() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-missing=()
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql-15)
-command -v pgbouncer >/dev/null || missing+=(pgbouncer)
-if ((${#missing[@]})); then
-  echo "installing ${missing[*]}" >&2
-  as_root apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
+if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || ! command -v pgbouncer >/dev/null
+then
+  echo "PostgreSQL 15 or pgbouncer is missing: run tests/clients/install.sh first" >&2
+  exit 1
 fi
 BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 
