@@ -71,6 +71,13 @@ const ARRAY_COLUMNS: &[(&str, &[(&str, ElementType)])] = &[
         ],
     ),
     ("pg_class", &[("relacl", ElementType::Text)]),
+    (
+        "pg_extension",
+        &[
+            ("extconfig", ElementType::Int64),
+            ("extcondition", ElementType::Text),
+        ],
+    ),
     ("pg_tablespace", &[("spcacl", ElementType::Text)]),
     (
         "pg_foreign_server",

@@ -391,6 +391,7 @@ pub fn rewrite(statement: Statement) -> Statement {
             let mut statement = Statement::Query(query);
             field_access_as_subscript(&mut statement);
             like_escape_as_backslash(&mut statement);
+            name_casts_as_text(&mut statement);
             regproc_names_as_text(&mut statement);
             descriptions_looked_up(&mut statement);
             system_catalogs_as_fixed_oids(&mut statement);
@@ -593,6 +594,24 @@ fn alias_duplicates(query: &mut Query) {
             }
         }
     }
+}
+
+/// `x::name` → `x::text`: PostgreSQL's type of identifiers (`'_RETURN'::name`, DBeaver's
+/// rules) is text here, as the catalog's name columns are.
+fn name_casts_as_text(statement: &mut Statement) {
+    let _ = visit_expressions_mut(statement, |expr| {
+        if let SqlExpr::Cast { data_type, .. } = expr
+            && let SqlDataType::Custom(name, modifiers) = data_type
+            && modifiers.is_empty()
+            && name.0.last().is_some_and(|part| {
+                part.to_string().trim_matches('"').eq_ignore_ascii_case("name")
+            })
+            && name.0.len() <= 2
+        {
+            *data_type = SqlDataType::Text;
+        }
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 /// `(f(x)).n` → `(f(x))['n']`: DataFusion reads a struct field by subscript only (JDBC's

@@ -12,18 +12,6 @@ const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/catalo
 /// Queries the server refuses, as `file:line`, with why (grouped in docs/clients.md).
 const REFUSED: &[(&str, &str)] = &[
     (
-        "dbeaver.jsonl:23",
-        "unnest of pg_extension.extconfig (oid[]), which the catalog holds as text; no extension is installed",
-    ),
-    (
-        "dbeaver.jsonl:37",
-        "unnest of pg_extension.extconfig (oid[]), which the catalog holds as text; no extension is installed",
-    ),
-    (
-        "dbeaver.jsonl:47",
-        "the type `name` in a cast ('_RETURN'::name); there are no rules",
-    ),
-    (
         "dbeaver.jsonl:61",
         "reads a sequence of the database it was recorded on; there are no sequences here",
     ),
