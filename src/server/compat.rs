@@ -392,6 +392,7 @@ pub fn rewrite(statement: Statement) -> Statement {
             field_access_as_subscript(&mut statement);
             like_escape_as_backslash(&mut statement);
             name_casts_as_text(&mut statement);
+            missing_information_schema_views_as_empty(&mut statement);
             regproc_names_as_text(&mut statement);
             descriptions_looked_up(&mut statement);
             system_catalogs_as_fixed_oids(&mut statement);
@@ -596,6 +597,114 @@ fn alias_duplicates(query: &mut Query) {
     }
 }
 
+/// `information_schema` views PostgreSQL has and DataFusion's `information_schema` lacks, with
+/// their columns: read as empty (nobody has been granted anything here; DBeaver's role
+/// editor reads them).
+const EMPTY_INFORMATION_SCHEMA_VIEWS: &[(&str, &[&str])] = &[
+    (
+        "table_privileges",
+        &[
+            "grantor",
+            "grantee",
+            "table_catalog",
+            "table_schema",
+            "table_name",
+            "privilege_type",
+            "is_grantable",
+            "with_hierarchy",
+        ],
+    ),
+    (
+        "routine_privileges",
+        &[
+            "grantor",
+            "grantee",
+            "specific_catalog",
+            "specific_schema",
+            "specific_name",
+            "routine_catalog",
+            "routine_schema",
+            "routine_name",
+            "privilege_type",
+            "is_grantable",
+        ],
+    ),
+    (
+        "column_privileges",
+        &[
+            "grantor",
+            "grantee",
+            "table_catalog",
+            "table_schema",
+            "table_name",
+            "column_name",
+            "privilege_type",
+            "is_grantable",
+        ],
+    ),
+];
+
+/// `information_schema.table_privileges` (and the others of
+/// [`EMPTY_INFORMATION_SCHEMA_VIEWS`]) → an empty derived table with their columns.
+fn missing_information_schema_views_as_empty(statement: &mut Statement) {
+    struct Empty;
+    impl datafusion::sql::sqlparser::ast::VisitorMut for Empty {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, table: &mut TableFactor) -> ControlFlow<()> {
+            let TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } = table
+            else {
+                return ControlFlow::Continue(());
+            };
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .map(|p| p.to_string().trim_matches('"').to_lowercase())
+                .collect();
+            let [.., schema, view] = parts.as_slice() else {
+                return ControlFlow::Continue(());
+            };
+            let Some((view, columns)) = EMPTY_INFORMATION_SCHEMA_VIEWS
+                .iter()
+                .find(|(v, _)| schema == "information_schema" && v == view)
+            else {
+                return ControlFlow::Continue(());
+            };
+            let select: Vec<String> = columns
+                .iter()
+                .map(|c| format!("CAST(NULL AS TEXT) AS {c}"))
+                .collect();
+            let sql = format!("SELECT {} WHERE false", select.join(", "));
+            let Ok(Some(Statement::Query(query))) =
+                Parser::parse_sql(&PostgreSqlDialect {}, &sql).map(|mut s| s.pop())
+            else {
+                return ControlFlow::Continue(());
+            };
+            let alias =
+                alias
+                    .clone()
+                    .unwrap_or_else(|| datafusion::sql::sqlparser::ast::TableAlias {
+                        name: Ident::new(*view),
+                        columns: Vec::new(),
+                        explicit: false,
+                        at: None,
+                    });
+            *table = TableFactor::Derived {
+                lateral: false,
+                subquery: query,
+                alias: Some(alias),
+                sample: None,
+            };
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = datafusion::sql::sqlparser::ast::VisitMut::visit(statement, &mut Empty);
+}
+
 /// `x::name` → `x::text`: PostgreSQL's type of identifiers (`'_RETURN'::name`, DBeaver's
 /// rules) is text here, as the catalog's name columns are.
 fn name_casts_as_text(statement: &mut Statement) {
@@ -604,7 +713,9 @@ fn name_casts_as_text(statement: &mut Statement) {
             && let SqlDataType::Custom(name, modifiers) = data_type
             && modifiers.is_empty()
             && name.0.last().is_some_and(|part| {
-                part.to_string().trim_matches('"').eq_ignore_ascii_case("name")
+                part.to_string()
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case("name")
             })
             && name.0.len() <= 2
         {
@@ -1427,6 +1538,26 @@ mod tests {
         Parser::parse_sql(&PostgreSqlDialect {}, sql)
             .unwrap()
             .remove(0)
+    }
+
+    #[test]
+    fn names_are_text_and_missing_privilege_views_are_empty() {
+        let statement = rewrite(parse(
+            "SELECT * FROM pg_rewrite r WHERE r.rulename <> '_RETURN'::name",
+        ));
+        assert!(
+            statement.to_string().ends_with("<> '_RETURN'::TEXT"),
+            "{statement}"
+        );
+        let statement = rewrite(parse(
+            "SELECT p.table_name FROM information_schema.table_privileges p WHERE p.grantee = 'x'",
+        ));
+        let text = statement.to_string();
+        assert!(
+            text.contains("FROM (SELECT CAST(NULL AS TEXT) AS grantor")
+                && text.contains("WHERE false) p WHERE p.grantee = 'x'"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -16,14 +16,6 @@ const REFUSED: &[(&str, &str)] = &[
         "reads a sequence of the database it was recorded on; there are no sequences here",
     ),
     (
-        "dbeaver.jsonl:65",
-        "information_schema.table_privileges is not in DataFusion's information_schema",
-    ),
-    (
-        "dbeaver.jsonl:66",
-        "information_schema.routine_privileges is not in DataFusion's information_schema",
-    ),
-    (
         "dbeaver.jsonl:68",
         "aclexplode() over default privileges; none are granted here",
     ),
