@@ -105,6 +105,9 @@ pub struct IntercomOptions {
     pub complete_lists: Switch,
     /// Columns an EXPLAIN line may take before it is wrapped (0: never wrapped).
     pub explain_width: u64,
+    /// How old a cached answer to a read may be (`SET intercom.cache_ttl = '5 min'`; zero,
+    /// the default: reads are sent every time and nothing is cached).
+    pub cache_ttl: std::time::Duration,
 }
 
 /// Default of `intercom.max_write_rows`.
@@ -119,6 +122,50 @@ pub fn max_write_rows(context: &datafusion::execution::TaskContext) -> u64 {
         .extensions
         .get::<IntercomOptions>()
         .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows)
+}
+
+/// `intercom.cache_ttl` of the session running `context` (`None`: no cache).
+pub fn cache_ttl(context: &datafusion::execution::TaskContext) -> Option<std::time::Duration> {
+    context
+        .session_config()
+        .options()
+        .extensions
+        .get::<IntercomOptions>()
+        .map(|o| o.cache_ttl)
+        .filter(|t| !t.is_zero())
+}
+
+/// A duration as `cache_ttl` takes it: seconds (`300`), or a number and a unit (`'5 min'`,
+/// `'30s'`, `'2 hours'`, `'500 ms'`); `off` is zero.
+fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {
+    let text = value.trim().trim_matches('\'').trim().to_ascii_lowercase();
+    if text == "off" || text.is_empty() {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1.0,
+        "ms" | "millisecond" | "milliseconds" => 0.001,
+        "min" | "mins" | "minute" | "minutes" => 60.0,
+        "h" | "hour" | "hours" => 3600.0,
+        "d" | "day" | "days" => 86_400.0,
+        _ => f64::NAN,
+    };
+    number
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * seconds)
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 366.0 * 86_400.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| {
+            DataFusionError::Configuration(format!(
+                "intercom.{key} takes a duration such as '5 min', '30s' or 300 (seconds), or off, not '{}'",
+                value.trim()
+            ))
+        })
 }
 
 /// `intercom.explain_width` of the session running `context`.
@@ -144,6 +191,7 @@ impl Default for IntercomOptions {
             scan: ScanMode::Auto,
             complete_lists: Switch::On,
             explain_width: crate::explain::WIDTH as u64,
+            cache_ttl: std::time::Duration::ZERO,
         }
     }
 }
@@ -162,6 +210,8 @@ fn parse_row_limit(key: &str, value: &str) -> Result<u64> {
 const SCAN_DESCRIPTION: &str = "How a whole table with a search endpoint is read: auto (the list endpoint, or partitioned when its first page shows more than a few pages), partitioned (creation-time windows of the search, read concurrently; the search index may trail the last seconds of writes) or list (the list endpoint, page after page, current to the last write).";
 
 const COMPLETE_LISTS_DESCRIPTION: &str = "Complete the lists Intercom cuts at 10 inside objects (a contact's tags, companies, notes) when their column is read, one request per object with more (on), or show them as sent, with has_more (off).";
+
+const CACHE_TTL_DESCRIPTION: &str = "How old a cached answer to a read may be ('5 min', '30s', 300); off (the default) sends every read. Writes through intercom-sql forget the answers about what they change.";
 
 const EXPLAIN_WIDTH_DESCRIPTION: &str = "Columns an EXPLAIN line may take before it is wrapped (78: a 100-column terminal; 0: never wrapped).";
 
@@ -192,6 +242,10 @@ impl ExtensionOptions for IntercomOptions {
                 self.max_write_rows = parse_row_limit(key, value)?;
                 Ok(())
             }
+            "cache_ttl" => {
+                self.cache_ttl = parse_duration(key, value)?;
+                Ok(())
+            }
             "explain_width" => {
                 self.explain_width = value.trim().parse::<u16>().map(u64::from).map_err(|_| {
                     DataFusionError::Configuration(format!(
@@ -202,7 +256,7 @@ impl ExtensionOptions for IntercomOptions {
                 Ok(())
             }
             other => Err(DataFusionError::Configuration(format!(
-                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.scan, intercom.complete_lists, intercom.max_write_rows, intercom.explain_width"
+                "unknown setting intercom.{other}; the intercom settings are: intercom.pushdown, intercom.scan, intercom.complete_lists, intercom.max_write_rows, intercom.explain_width, intercom.cache_ttl"
             ))),
         }
     }
@@ -228,6 +282,14 @@ impl ExtensionOptions for IntercomOptions {
                 key: format!("{}.max_write_rows", Self::PREFIX),
                 value: Some(self.max_write_rows.to_string()),
                 description: MAX_WRITE_ROWS_DESCRIPTION,
+            },
+            ConfigEntry {
+                key: format!("{}.cache_ttl", Self::PREFIX),
+                value: Some(match self.cache_ttl.is_zero() {
+                    true => "off".to_string(),
+                    false => format!("{}s", self.cache_ttl.as_secs_f64()),
+                }),
+                description: CACHE_TTL_DESCRIPTION,
             },
             ConfigEntry {
                 key: format!("{}.explain_width", Self::PREFIX),
@@ -263,6 +325,23 @@ mod tests {
             err.contains("intercom.pushdown takes on or off, not 'maybe'"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn cache_ttl_takes_a_duration() {
+        let mut options = IntercomOptions::default();
+        assert!(options.cache_ttl.is_zero());
+        for (text, seconds) in [
+            ("300", 300.0),
+            ("'5 min'", 300.0),
+            ("30s", 30.0),
+            ("off", 0.0),
+        ] {
+            options.set("cache_ttl", text).unwrap();
+            assert_eq!(options.cache_ttl.as_secs_f64(), seconds, "{text}");
+        }
+        let err = options.set("cache_ttl", "soon").unwrap_err().to_string();
+        assert!(err.contains("intercom.cache_ttl takes a duration"), "{err}");
     }
 
     #[test]

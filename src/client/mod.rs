@@ -2,6 +2,7 @@
 //! counters. It knows nothing of DataFusion; the provider layer turns its JSON into Arrow.
 
 pub mod budget;
+pub mod cache;
 mod error;
 pub mod pagination;
 pub mod retry;
@@ -32,9 +33,22 @@ pub struct RequestCounters {
     waited_ms: AtomicU64,
     throttled: AtomicU64,
     throttled_ms: AtomicU64,
+    cache_hits: AtomicU64,
+    /// How old a cached answer its reads may take (`intercom.cache_ttl`; `None`: none, and
+    /// their answers are not stored either).
+    cache_ttl: Option<Duration>,
 }
 
 impl RequestCounters {
+    /// Counters for reads that may take cached answers up to `ttl` old (see
+    /// [`cache::ResponseCache`]); `None` or zero: no cache.
+    pub fn cached(ttl: Option<Duration>) -> Self {
+        Self {
+            cache_ttl: ttl.filter(|t| !t.is_zero()),
+            ..Self::default()
+        }
+    }
+
     /// The counts so far.
     pub fn snapshot(&self) -> ClientStats {
         ClientStats {
@@ -44,6 +58,7 @@ impl RequestCounters {
             waited: Duration::from_millis(self.waited_ms.load(Ordering::Relaxed)),
             throttled: self.throttled.load(Ordering::Relaxed),
             throttled_for: Duration::from_millis(self.throttled_ms.load(Ordering::Relaxed)),
+            cache_hits: self.cache_hits.load(Ordering::Relaxed),
         }
     }
 
@@ -85,6 +100,8 @@ pub struct ClientStats {
     pub throttled: u64,
     /// Total time those requests were held.
     pub throttled_for: Duration,
+    /// Reads answered from the cache, not sent (`intercom.cache_ttl`).
+    pub cache_hits: u64,
 }
 
 /// What the pages read since the last [`ScanProgress::restart`] held: for the shell's progress
@@ -172,6 +189,41 @@ pub struct ApiRequest {
 
 /// Where progress lines go (see [`IntercomClient::report_progress_to`]).
 pub type ProgressSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The cache key of a read whose counters allow cached answers, and how old one may be.
+/// Scroll pages are never cached: their `scroll_param` is a cursor Intercom keeps for a
+/// minute, one per app at a time.
+fn cache_key(request: &ApiRequest) -> Option<(String, Duration)> {
+    let ttl = request.counters.as_ref()?.cache_ttl?;
+    if request.is_write() || request.keep_redirect || request.path.contains("/scroll") {
+        return None;
+    }
+    let query: Vec<String> = request
+        .query
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let body = request
+        .body
+        .as_ref()
+        .map(Value::to_string)
+        .unwrap_or_default();
+    let headers: Vec<String> = request
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect();
+    Some((
+        format!(
+            "{} {}?{} {body} {}",
+            request.method,
+            request.path,
+            query.join("&"),
+            headers.join(",")
+        ),
+        ttl,
+    ))
+}
 
 /// A JSON string, or a number written out; `None` for anything else.
 fn text_of(value: &Value) -> Option<String> {
@@ -292,6 +344,8 @@ pub struct IntercomClient {
     progress: Arc<std::sync::OnceLock<ProgressSink>>,
     /// Pages and items read, for the shell's progress line.
     scan_progress: Arc<ScanProgress>,
+    /// Answers to reads, for sessions with `intercom.cache_ttl`.
+    cache: Arc<cache::ResponseCache>,
 }
 
 impl std::fmt::Debug for IntercomClient {
@@ -337,6 +391,7 @@ impl IntercomClient {
             me: Arc::default(),
             progress: Arc::default(),
             scan_progress: Arc::default(),
+            cache: Arc::default(),
         })
     }
 
@@ -373,6 +428,11 @@ impl IntercomClient {
         }
     }
 
+    /// The workspace's cached answers (see [`cache::ResponseCache`]).
+    pub fn cache(&self) -> &cache::ResponseCache {
+        &self.cache
+    }
+
     /// Pages and items read by listings and searches (see [`ScanProgress`]).
     pub fn scan_progress(&self) -> &ScanProgress {
         &self.scan_progress
@@ -397,6 +457,7 @@ impl IntercomClient {
             me: self.me.clone(),
             progress: self.progress.clone(),
             scan_progress: self.scan_progress.clone(),
+            cache: self.cache.clone(),
         }
     }
 
@@ -490,6 +551,35 @@ impl IntercomClient {
                 request: request.describe(),
             });
         }
+        if request.is_write() {
+            // Whatever the answer: a write that failed may still have been applied.
+            let answer = self.exchange_uncached(request, keep_errors).await;
+            self.cache.wrote(&request.path);
+            return answer;
+        }
+        let Some((key, ttl)) = cache_key(request) else {
+            return self.exchange_uncached(request, keep_errors).await;
+        };
+        if let Some(body) = self.cache.get(&key, ttl) {
+            if let Some(extra) = &request.counters {
+                extra.cache_hits.fetch_add(1, Ordering::Relaxed);
+            }
+            return Ok((200, body));
+        }
+        let generation = self.cache.generation();
+        let (status, body) = self.exchange_uncached(request, keep_errors).await?;
+        if (200..300).contains(&status) {
+            self.cache.put(key, &request.path, body.clone(), generation);
+        }
+        Ok((status, body))
+    }
+
+    /// [`IntercomClient::exchange`] without the cache.
+    async fn exchange_uncached(
+        &self,
+        request: &ApiRequest,
+        keep_errors: bool,
+    ) -> Result<(u16, Bytes), ClientError> {
         let url = format!("{}{}", self.config.base_url, request.path);
         let policy = self.policy();
         let mut attempt = 0;
@@ -599,6 +689,9 @@ impl IntercomClient {
                 Err((error, false)) => return Err(error),
                 Err((error, true)) => error,
             };
+            if let Some((key, _)) = cache_key(&request) {
+                self.cache.forget(&key);
+            }
             if !self
                 .wait_to_retry(&request, Outcome::Truncated, attempt)
                 .await

@@ -350,6 +350,7 @@ fn replace_in_strings(value: &mut Value, id: &str) {
 /// retries and rate-limit waits, the pages and rows Intercom returned, and the rows passed on.
 struct ScanMetrics {
     requests: Count,
+    cache_hits: Count,
     retries: Count,
     rate_limit_waits: Count,
     throttled: Count,
@@ -365,6 +366,7 @@ impl ScanMetrics {
         let counter = |name: &'static str| MetricBuilder::new(set).counter(name, partition);
         Self {
             requests: counter("requests"),
+            cache_hits: counter("cache_hits"),
             retries: counter("retries"),
             rate_limit_waits: counter("rate_limit_waits"),
             throttled: counter("throttled"),
@@ -387,6 +389,8 @@ impl ScanMetrics {
         self.throttled
             .add((now.throttled - seen.throttled) as usize);
         self.requests.add((now.requests - seen.requests) as usize);
+        self.cache_hits
+            .add((now.cache_hits - seen.cache_hits) as usize);
         self.retries.add((now.retries - seen.retries) as usize);
         self.rate_limit_waits
             .add((now.rate_limit_waits - seen.rate_limit_waits) as usize);
@@ -771,7 +775,7 @@ impl ExecutionPlan for IntercomScanExec {
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
@@ -783,6 +787,7 @@ impl ExecutionPlan for IntercomScanExec {
         let start = Start {
             exec: self.shallow_copy(),
             metrics: ScanMetrics::new(&self.metrics, partition),
+            cache_ttl: crate::settings::cache_ttl(&context),
         };
         let batches = stream::once(async move { start.run() }).flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
@@ -796,11 +801,17 @@ impl ExecutionPlan for IntercomScanExec {
 struct Start {
     exec: IntercomScanExec,
     metrics: ScanMetrics,
+    /// How old a cached answer the scan's reads may take (`intercom.cache_ttl`).
+    cache_ttl: Option<std::time::Duration>,
 }
 
 impl Start {
     fn run(self) -> BoxStream<'static, Result<RecordBatch>> {
-        let Start { exec, metrics } = self;
+        let Start {
+            exec,
+            metrics,
+            cache_ttl,
+        } = self;
         let plan = exec.plan_at_start();
         if !exec.join_filters.is_empty()
             && let Ok(mut ran) = exec.ran.lock()
@@ -808,14 +819,14 @@ impl Start {
             *ran = Some(plan.describe());
         }
         if let ScanPlan::Count(request) = plan {
-            return counted(&exec, metrics, request);
+            return counted(&exec, metrics, request, cache_ttl);
         }
         if let ScanPlan::NeedsKey { hint } = plan {
             return stream::once(async move { Err(DataFusionError::Plan(hint)) }).boxed();
         }
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (page_tx, page_rx) = tokio::sync::mpsc::channel(2);
-        let counters = Arc::new(RequestCounters::default());
+        let counters = Arc::new(RequestCounters::cached(cache_ttl));
         let windows = Arc::new(AtomicU64::new(0));
         let mut items = plan.items(exec.client.clone(), counters.clone(), windows.clone());
         let completions = match exec.complete_lists {
@@ -941,11 +952,12 @@ fn counted(
     exec: &IntercomScanExec,
     metrics: ScanMetrics,
     request: ListRequest,
+    cache_ttl: Option<std::time::Duration>,
 ) -> BoxStream<'static, Result<RecordBatch>> {
     let (client, schema) = (exec.client.clone(), exec.schema.clone());
     let table = exec.def.name.clone();
     let count = async move {
-        let counters = Arc::new(RequestCounters::default());
+        let counters = Arc::new(RequestCounters::cached(cache_ttl));
         let rows = total_rows(client, request, counters.clone()).await;
         metrics.sync(&counters, &AtomicU64::new(0));
         let rows = rows.map_err(|e| {

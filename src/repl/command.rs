@@ -26,6 +26,8 @@ pub enum Command {
     /// `\x [on|off|auto]`: expanded display (one line per column), toggled or set; `auto`
     /// expands the results wider than the terminal.
     Expanded(Option<Expanded>),
+    /// `\cache`: forget the cached answers (`SET intercom.cache_ttl`).
+    ClearCache,
 }
 
 /// The shell's expanded display (`\x`).
@@ -42,7 +44,7 @@ pub enum Expanded {
 
 /// Every command name with its argument synopsis and a one-line description; drives `\?`
 /// and the completion of command names.
-pub const COMMANDS: [(&str, &str, &str); 9] = [
+pub const COMMANDS: [(&str, &str, &str); 10] = [
     ("\\dt", "", "list tables"),
     ("\\d", "[TABLE]", "describe a table's columns"),
     (
@@ -65,6 +67,11 @@ pub const COMMANDS: [(&str, &str, &str); 9] = [
         "\\x",
         "[on|off|auto]",
         "expanded display: one line per column (auto: when too wide)",
+    ),
+    (
+        "\\cache",
+        "",
+        "forget the cached answers (SET intercom.cache_ttl = '5 min' caches reads)",
     ),
     ("\\?", "", "show this help"),
     ("\\q", "", "quit (Ctrl-D works too)"),
@@ -121,6 +128,7 @@ impl FromStr for Command {
             "?" | "help" => no_argument(&name, argument, Command::Help),
             "q" | "quit" => no_argument(&name, argument, Command::Quit),
             "dt" => no_argument(&name, argument, Command::ListTables),
+            "cache" => no_argument(&name, argument, Command::ClearCache),
             "d" => Ok(Command::Describe(argument.map(table_name).transpose()?)),
             "procs" | "df" => match argument {
                 Some(procedure) if procedure.contains(char::is_whitespace) => Err(CommandError(
@@ -212,6 +220,7 @@ mod tests {
             ("\\d contacts", Command::Describe(Some("contacts".into()))),
             ("\\d CONTACTS", Command::Describe(Some("contacts".into()))),
             ("\\d \"MyView\"", Command::Describe(Some("MyView".into()))),
+            ("\\cache", Command::ClearCache),
             ("\\timing", Command::Timing(None)),
             ("\\timing ON", Command::Timing(Some(true))),
             ("\\timing off", Command::Timing(Some(false))),

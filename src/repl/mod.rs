@@ -274,6 +274,15 @@ impl Session<'_> {
                     }
                 );
             }
+            Command::ClearCache => {
+                let cache = self.engine.client().cache();
+                let (answers, bytes) = cache.size();
+                cache.clear();
+                println!(
+                    "Forgot {answers} cached answers ({} KiB).",
+                    bytes.div_ceil(1024)
+                );
+            }
             Command::Format(None) => println!("Output format is {}.", self.format),
             Command::Format(Some(format)) => {
                 self.format = format;

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, modules per feature.
 mod activity;
+mod cache;
 mod catalog_corpus;
 mod cli;
 mod client;
