@@ -92,6 +92,9 @@ pub struct Config {
     /// The workspace's custom object types (`Order`): one table each (`order_objects`).
     /// Intercom cannot list them, so they are named here (`--custom-object-types`).
     pub custom_object_types: Vec<String>,
+    /// Every session's `intercom.cache_ttl` until it `SET`s its own (`--cache-ttl`; zero:
+    /// no cache).
+    pub cache_ttl: Duration,
 }
 
 impl Config {
@@ -110,6 +113,7 @@ impl Config {
             read_only: false,
             limits: crate::limits::Limits::for_this_machine(),
             custom_object_types: Vec::new(),
+            cache_ttl: Duration::ZERO,
         }
     }
 

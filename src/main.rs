@@ -88,6 +88,10 @@ struct ConnectionArgs {
     /// Ask Intercom for the custom attributes again instead of reusing kept ones.
     #[arg(long)]
     refresh_schema: bool,
+    /// Answer repeated reads from a cache of Intercom's answers up to this old, in every
+    /// session until it sets its own `intercom.cache_ttl` ('5min', '30s', 300; default off).
+    #[arg(long, value_name = "DURATION", value_parser = parse_cache_ttl)]
+    cache_ttl: Option<Duration>,
     /// Memory one query may hold (sorts, joins, aggregates), e.g. 512MiB; past it the query
     /// fails (SQLSTATE 53200). Default: a quarter of --max-memory, at most 2 GiB.
     #[arg(long, value_name = "SIZE", value_parser = limits::parse_bytes)]
@@ -331,6 +335,7 @@ async fn connection_config(
         config.concurrency = n as usize;
     }
     config.max_rps = args.max_rps;
+    config.cache_ttl = args.cache_ttl.unwrap_or_default();
     config.limits = memory_limits(args)?;
     config.custom_object_types = match (&demo, args.custom_object_types.is_empty()) {
         (Some(_), true) => emulator::CUSTOM_OBJECT_TYPES
@@ -371,6 +376,13 @@ fn schema_cache(args: &ConnectionArgs, config: &Config) -> Option<SchemaCache> {
 }
 
 /// `--max-rps`: a positive number of requests a second.
+fn parse_cache_ttl(text: &str) -> Result<Duration, String> {
+    intercom_sql::settings::parse_duration("cache_ttl", text).map_err(|e| {
+        e.to_string()
+            .replace("Invalid or Unsupported Configuration: ", "")
+    })
+}
+
 fn parse_rps(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
@@ -437,6 +449,7 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
     connection.max_query_memory = connection.max_query_memory.or(top.max_query_memory);
     connection.max_concurrency = connection.max_concurrency.or(top.max_concurrency);
     connection.max_rps = connection.max_rps.or(top.max_rps);
+    connection.cache_ttl = connection.cache_ttl.or(top.cache_ttl);
     if connection.custom_object_types.is_empty() {
         connection.custom_object_types = top.custom_object_types.clone();
     }

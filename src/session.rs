@@ -91,7 +91,10 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
         let mut state = state.write();
         let options = state.config_mut().options_mut();
         if options.extensions.get::<IntercomOptions>().is_none() {
-            options.extensions.insert(IntercomOptions::default());
+            options.extensions.insert(IntercomOptions {
+                cache_ttl: client.config().cache_ttl,
+                ..IntercomOptions::default()
+            });
         }
     }
     for def in tables::all() {

@@ -137,7 +137,7 @@ pub fn cache_ttl(context: &datafusion::execution::TaskContext) -> Option<std::ti
 
 /// A duration as `cache_ttl` takes it: seconds (`300`), or a number and a unit (`'5 min'`,
 /// `'30s'`, `'2 hours'`, `'500 ms'`); `off` is zero.
-fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {
+pub fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {
     let text = value.trim().trim_matches('\'').trim().to_ascii_lowercase();
     if text == "off" || text.is_empty() {
         return Ok(std::time::Duration::ZERO);

@@ -57,3 +57,18 @@ async fn cached_reads_are_served_until_a_write_changes_their_type() {
     env.rows("SET intercom.cache_ttl = off").await;
     assert_eq!(sent(&env, tags).await.0, first);
 }
+
+/// `--cache-ttl` (`Config::cache_ttl`) is every session's TTL until it sets its own.
+#[tokio::test]
+async fn the_configured_ttl_is_every_sessions_default() {
+    let env = crate::common::start_with(Default::default(), |config| {
+        config.cache_ttl = std::time::Duration::from_secs(60);
+    })
+    .await;
+    let tags = "SELECT id, name FROM tags";
+    assert!(sent(&env, tags).await.0 > 0);
+    assert_eq!(sent(&env, tags).await.0, 0);
+    assert_eq!(env.rows("SHOW intercom.cache_ttl").await[0][1], "60s");
+    env.rows("SET intercom.cache_ttl = off").await;
+    assert!(sent(&env, tags).await.0 > 0);
+}
