@@ -135,6 +135,44 @@ pub fn cache_ttl(context: &datafusion::execution::TaskContext) -> Option<std::ti
         .filter(|t| !t.is_zero())
 }
 
+/// `context`, with the cache off when `plan` writes (INSERT/UPDATE/DELETE, a procedure):
+/// the rows a write acts on are read fresh, never from answers up to `cache_ttl` old.
+pub fn fresh_reads_for_writes(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    context: std::sync::Arc<datafusion::execution::TaskContext>,
+) -> std::sync::Arc<datafusion::execution::TaskContext> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    const WRITES: &[&str] = &["IntercomWriteExec", "ProcedureExec", "ProcedureApplyExec"];
+    if cache_ttl(&context).is_none() {
+        return context;
+    }
+    let mut writes = false;
+    let _ = plan.apply(|node| {
+        writes |= WRITES.contains(&node.name());
+        Ok(match writes {
+            true => TreeNodeRecursion::Stop,
+            false => TreeNodeRecursion::Continue,
+        })
+    });
+    if !writes {
+        return context;
+    }
+    let mut config = context.session_config().clone();
+    if let Some(options) = config.options_mut().extensions.get_mut::<IntercomOptions>() {
+        options.cache_ttl = std::time::Duration::ZERO;
+    }
+    std::sync::Arc::new(datafusion::execution::TaskContext::new(
+        context.task_id(),
+        context.session_id(),
+        config,
+        context.scalar_functions().clone(),
+        context.higher_order_functions().clone(),
+        context.aggregate_functions().clone(),
+        context.window_functions().clone(),
+        context.runtime_env(),
+    ))
+}
+
 /// A duration as `cache_ttl` takes it: seconds (`300`), or a number and a unit (`'5 min'`,
 /// `'30s'`, `'2 hours'`, `'500 ms'`); `off` is zero.
 pub fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {

@@ -131,6 +131,7 @@ pub fn execute(
             || any.is::<datafusion::physical_plan::analyze::AnalyzeExec>()
     };
     let explain_width = crate::settings::explain_width(&context);
+    let context = crate::settings::fresh_reads_for_writes(&plan, context);
     let start = move || {
         let (sender, receiver) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(CHANNEL_DEPTH);
         let task = runtime.spawn(async move {

@@ -72,3 +72,37 @@ async fn the_configured_ttl_is_every_sessions_default() {
     env.rows("SET intercom.cache_ttl = off").await;
     assert!(sent(&env, tags).await.0 > 0);
 }
+
+/// A statement that writes reads the rows it acts on fresh: an UPDATE after the same WHERE was
+/// cached still searches Intercom, and a procedure call's rows too.
+#[tokio::test]
+async fn writes_find_their_rows_fresh() {
+    let env = start().await;
+    env.rows("SET intercom.cache_ttl = '5 min'").await;
+    let lead = env
+        .rows("SELECT email FROM contacts WHERE role = 'lead' AND email IS NOT NULL LIMIT 1")
+        .await[0][0]
+        .clone();
+    let filter = format!("role = 'lead' AND email = '{lead}'");
+    let read = format!("SELECT id FROM contacts WHERE {filter}");
+    assert!(sent(&env, &read).await.0 > 0);
+    assert_eq!(sent(&env, &read).await.0, 0, "cached");
+    env.emulator.state.clear_requests();
+    env.rows(&format!(
+        "UPDATE contacts SET name = 'Fresh' WHERE {filter}"
+    ))
+    .await;
+    let requests = env.requests();
+    assert!(
+        requests.iter().any(|r| r == "POST /contacts/search"),
+        "the UPDATE's rows came from the cache: {requests:?}"
+    );
+    assert!(
+        requests.iter().any(|r| r.starts_with("PUT /contacts/")),
+        "{requests:?}"
+    );
+    // The write forgot the contacts: the next read is sent, and sees the new name.
+    let (again, rows) = sent(&env, &format!("SELECT name FROM contacts WHERE {filter}")).await;
+    assert!(again > 0);
+    assert_eq!(rows, vec![vec!["Fresh".to_string()]]);
+}
