@@ -384,8 +384,58 @@ pub fn rewrite(statement: Statement) -> Statement {
             Some((name, value)) => {
                 show_as_select(name, value).unwrap_or(Statement::ShowVariable { variable })
             }
+            // `SHOW TimeZone` is `SHOW TIME ZONE`, which the session answers with its zone.
+            None if variable.len() == 1 && variable[0].value.eq_ignore_ascii_case("timezone") => {
+                Statement::ShowVariable {
+                    variable: vec![Ident::new("TIME"), Ident::new("ZONE")],
+                }
+            }
             None => Statement::ShowVariable { variable },
         },
+        // `SET TimeZone = 'x'` is `SET TIME ZONE 'x'`: one road, so `SHOW TimeZone` and the
+        // session's time zone both follow either spelling.
+        Statement::Set(datafusion::sql::sqlparser::ast::Set::SingleAssignment {
+            scope: None,
+            hivevar: false,
+            variable,
+            mut values,
+        }) if variable.to_string().eq_ignore_ascii_case("timezone") && values.len() == 1 => {
+            Statement::Set(datafusion::sql::sqlparser::ast::Set::SetTimeZone {
+                local: false,
+                value: values.remove(0),
+            })
+        }
+        Statement::Set(datafusion::sql::sqlparser::ast::Set::SingleAssignment {
+            scope,
+            hivevar,
+            variable,
+            mut values,
+        }) => {
+            // `SET extra_float_digits = 3`: the session keeps these settings' values as text,
+            // and a number's was lost (SHOW answered nothing).
+            const KEPT_AS_TEXT: &[&str] = &[
+                "extra_float_digits",
+                "application_name",
+                "search_path",
+                "datestyle",
+                "intervalstyle",
+                "bytea_output",
+            ];
+            let kept_as_text = KEPT_AS_TEXT.contains(&variable.to_string().to_lowercase().as_str());
+            for value in values.iter_mut().filter(|_| kept_as_text) {
+                if let SqlExpr::Value(v) = value
+                    && let Value::Number(number, _) = &v.value
+                {
+                    *value = SqlExpr::value(Value::SingleQuotedString(number.clone()));
+                }
+            }
+            Statement::Set(datafusion::sql::sqlparser::ast::Set::SingleAssignment {
+                scope,
+                hivevar,
+                variable,
+                values,
+            })
+        }
         Statement::Query(mut query) => {
             alias_duplicates(&mut query);
             let mut statement = Statement::Query(query);
@@ -1538,6 +1588,18 @@ mod tests {
         Parser::parse_sql(&PostgreSqlDialect {}, sql)
             .unwrap()
             .remove(0)
+    }
+
+    #[test]
+    fn show_timezone_and_numeric_settings_answer_as_set() {
+        assert_eq!(
+            rewrite(parse("SHOW TimeZone")).to_string(),
+            "SHOW TIME ZONE"
+        );
+        assert_eq!(
+            rewrite(parse("SET extra_float_digits = 3")).to_string(),
+            "SET extra_float_digits = '3'"
+        );
     }
 
     #[test]

@@ -279,7 +279,10 @@ impl ConnectionSession {
             }
             Statement::ShowVariable { variable } => {
                 let name: Vec<String> = variable.iter().map(|v| v.value.to_lowercase()).collect();
-                name.join(".").contains('.') || name == ["all"]
+                // PostgreSQL's names of several words are not dotted names.
+                let spaced = ["time zone", "transaction isolation level"];
+                (name.join(".").contains('.') && !spaced.contains(&name.join(" ").as_str()))
+                    || name == ["all"]
             }
             _ => false,
         }

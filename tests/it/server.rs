@@ -256,6 +256,27 @@ async fn session_statements_succeed_like_postgres() {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
+    // SHOW answers what SET set, as PostgreSQL does (a number, the zone by either name).
+    for (set, show, want) in [
+        ("SET extra_float_digits = 3", "SHOW extra_float_digits", "3"),
+        (
+            "SET application_name = 'tests'",
+            "SHOW application_name",
+            "tests",
+        ),
+        (
+            "SET TimeZone = 'Europe/Paris'",
+            "SHOW TimeZone",
+            "Europe/Paris",
+        ),
+        ("SET TIME ZONE 'UTC'", "SHOW TIME ZONE", "UTC"),
+    ] {
+        client
+            .simple_query(set)
+            .await
+            .unwrap_or_else(|e| panic!("{set}: {e}"));
+        assert_eq!(simple_rows(&client, show).await, vec![vec![want]], "{show}");
+    }
     // The driver's own transaction API (BEGIN/COMMIT over the extended protocol).
     let tx = client.transaction().await.expect("BEGIN");
     tx.query_one("SELECT 1", &[]).await.expect("in transaction");
