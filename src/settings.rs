@@ -113,64 +113,27 @@ pub struct IntercomOptions {
 /// Default of `intercom.max_write_rows`.
 pub const DEFAULT_MAX_WRITE_ROWS: u64 = 100;
 
-/// The one row-limit guard's limit: how many rows one INSERT/UPDATE/DELETE or one bulk procedure
-/// call may act on in the session running `context` (`intercom.max_write_rows`).
-pub fn max_write_rows(context: &datafusion::execution::TaskContext) -> u64 {
+/// The `intercom.*` settings of the session running `context` (`None` before they are
+/// registered: the defaults apply).
+fn options_of(context: &datafusion::execution::TaskContext) -> Option<&IntercomOptions> {
     context
         .session_config()
         .options()
         .extensions
         .get::<IntercomOptions>()
-        .map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows)
+}
+
+/// The one row-limit guard's limit: how many rows one INSERT/UPDATE/DELETE or one bulk procedure
+/// call may act on in the session running `context` (`intercom.max_write_rows`).
+pub fn max_write_rows(context: &datafusion::execution::TaskContext) -> u64 {
+    options_of(context).map_or(DEFAULT_MAX_WRITE_ROWS, |o| o.max_write_rows)
 }
 
 /// `intercom.cache_ttl` of the session running `context` (`None`: no cache).
 pub fn cache_ttl(context: &datafusion::execution::TaskContext) -> Option<std::time::Duration> {
-    context
-        .session_config()
-        .options()
-        .extensions
-        .get::<IntercomOptions>()
+    options_of(context)
         .map(|o| o.cache_ttl)
         .filter(|t| !t.is_zero())
-}
-
-/// `context`, with the cache off when `plan` writes (INSERT/UPDATE/DELETE, a procedure):
-/// the rows a write acts on are read fresh, never from answers up to `cache_ttl` old.
-pub fn fresh_reads_for_writes(
-    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
-    context: std::sync::Arc<datafusion::execution::TaskContext>,
-) -> std::sync::Arc<datafusion::execution::TaskContext> {
-    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    const WRITES: &[&str] = &["IntercomWriteExec", "ProcedureExec", "ProcedureApplyExec"];
-    if cache_ttl(&context).is_none() {
-        return context;
-    }
-    let mut writes = false;
-    let _ = plan.apply(|node| {
-        writes |= WRITES.contains(&node.name());
-        Ok(match writes {
-            true => TreeNodeRecursion::Stop,
-            false => TreeNodeRecursion::Continue,
-        })
-    });
-    if !writes {
-        return context;
-    }
-    let mut config = context.session_config().clone();
-    if let Some(options) = config.options_mut().extensions.get_mut::<IntercomOptions>() {
-        options.cache_ttl = std::time::Duration::ZERO;
-    }
-    std::sync::Arc::new(datafusion::execution::TaskContext::new(
-        context.task_id(),
-        context.session_id(),
-        config,
-        context.scalar_functions().clone(),
-        context.higher_order_functions().clone(),
-        context.aggregate_functions().clone(),
-        context.window_functions().clone(),
-        context.runtime_env(),
-    ))
 }
 
 /// A duration as `cache_ttl` takes it: seconds (`300`), or a number and a unit (`'5 min'`,
@@ -208,12 +171,7 @@ pub fn parse_duration(key: &str, value: &str) -> Result<std::time::Duration> {
 
 /// `intercom.explain_width` of the session running `context`.
 pub fn explain_width(context: &datafusion::execution::TaskContext) -> usize {
-    context
-        .session_config()
-        .options()
-        .extensions
-        .get::<IntercomOptions>()
-        .map_or(crate::explain::WIDTH as u64, |o| o.explain_width) as usize
+    options_of(context).map_or(crate::explain::WIDTH as u64, |o| o.explain_width) as usize
 }
 
 /// Whether `rows` rows pass the limit `limit` (a statement stops reading as soon as they do).

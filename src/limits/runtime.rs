@@ -131,7 +131,7 @@ pub fn execute(
             || any.is::<datafusion::physical_plan::analyze::AnalyzeExec>()
     };
     let explain_width = crate::settings::explain_width(&context);
-    let context = crate::settings::fresh_reads_for_writes(&plan, context);
+    let context = fresh_reads_for_writes(&plan, context);
     let start = move || {
         let (sender, receiver) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(CHANNEL_DEPTH);
         let task = runtime.spawn(async move {
@@ -167,6 +167,48 @@ pub fn execute(
         })
     });
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+}
+
+/// `context`, with the cache off when `plan` writes (INSERT/UPDATE/DELETE, a procedure):
+/// the rows a write acts on are read fresh, never from answers up to `cache_ttl` old.
+fn fresh_reads_for_writes(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    context: std::sync::Arc<datafusion::execution::TaskContext>,
+) -> std::sync::Arc<datafusion::execution::TaskContext> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    const WRITES: &[&str] = &["IntercomWriteExec", "ProcedureExec", "ProcedureApplyExec"];
+    if crate::settings::cache_ttl(&context).is_none() {
+        return context;
+    }
+    let mut writes = false;
+    let _ = plan.apply(|node| {
+        writes |= WRITES.contains(&node.name());
+        Ok(match writes {
+            true => TreeNodeRecursion::Stop,
+            false => TreeNodeRecursion::Continue,
+        })
+    });
+    if !writes {
+        return context;
+    }
+    let mut config = context.session_config().clone();
+    if let Some(options) = config
+        .options_mut()
+        .extensions
+        .get_mut::<crate::settings::IntercomOptions>()
+    {
+        options.cache_ttl = std::time::Duration::ZERO;
+    }
+    std::sync::Arc::new(datafusion::execution::TaskContext::new(
+        context.task_id(),
+        context.session_id(),
+        config,
+        context.scalar_functions().clone(),
+        context.higher_order_functions().clone(),
+        context.aggregate_functions().clone(),
+        context.window_functions().clone(),
+        context.runtime_env(),
+    ))
 }
 
 /// What a panic's payload says, on one line, as the message of the query's error.

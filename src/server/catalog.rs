@@ -784,9 +784,6 @@ async fn description_of(
             return Ok(Some(of_def(table.def())));
         }
     }
-    if let Some(def) = crate::tables::find(name) {
-        return Ok(Some(of_def(def)));
-    }
     if let Some((table, columns)) = procedures::catalog::described(name) {
         let columns = columns.iter().map(|c| c.to_string()).collect();
         return Ok(Some((table.to_string(), columns)));

@@ -182,16 +182,28 @@ mod actions {
         .example("CALL WaitForDataExport('orzzsbd7hk67xyu')")
     }
 
-    fn wait_reporting() -> Procedure {
+    /// `GET /export/reporting_data/{job_identifier}`, which names the workspace and the OAuth
+    /// client besides the job: what reading and waiting for a reporting export share.
+    fn reporting_job(name: &'static str, description: &'static str) -> Procedure {
         Procedure::new(
-            "WaitForReportingDataExport",
-            "Waits until a reporting data export job is finished and returns it; shows progress meanwhile, and Ctrl-C stops waiting.",
+            name,
+            description,
             "GET",
             "/export/reporting_data/{job_identifier}?app_id={app_id}&client_id={client_id}",
         )
         .param(Param::text("job_identifier", "Id of the export job."))
-        .param(Param::text("app_id", "The workspace's app id (me.app_id_code)."))
+        .param(Param::text(
+            "app_id",
+            "The workspace's app id (me.app_id_code).",
+        ))
         .param(Param::text("client_id", "Your OAuth app's client id."))
+    }
+
+    fn wait_reporting() -> Procedure {
+        reporting_job(
+            "WaitForReportingDataExport",
+            "Waits until a reporting data export job is finished and returns it; shows progress meanwhile, and Ctrl-C stops waiting.",
+        )
         .param(timeout())
         .waits_until("status", FINISHED)
         .columns(job_columns())
@@ -278,15 +290,10 @@ mod actions {
     }
 
     fn reporting_status() -> Procedure {
-        Procedure::new(
+        reporting_job(
             "GetReportingDataExport",
             "The status of a reporting data export job (Intercom asks for the app and OAuth client too).",
-            "GET",
-            "/export/reporting_data/{job_identifier}?app_id={app_id}&client_id={client_id}",
         )
-        .param(Param::text("job_identifier", "Id of the export job."))
-        .param(Param::text("app_id", "The workspace's app id (me.app_id_code)."))
-        .param(Param::text("client_id", "Your OAuth app's client id."))
         .columns(job_columns())
         .column(ResultColumn::typed(
             "download_expires_at",
