@@ -33,7 +33,7 @@ impl fmt::Display for AccessToken {
 }
 
 /// Intercom's data-hosting regions, each with its own API host (docs/intercom-notes.md, "Regions").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, clap::ValueEnum)]
 pub enum Region {
     /// United States (the default).
     #[default]

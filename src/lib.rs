@@ -14,14 +14,17 @@ pub mod limits;
 pub mod print;
 pub mod procedures;
 pub mod process;
+pub mod profiles;
 pub mod provider;
 pub mod pushdown;
 pub mod repl;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod snapshot;
 pub mod suggest;
 pub mod tables;
+pub mod webhooks;
 
 pub use config::{AccessToken, Config, Region};
 pub use error::Error;

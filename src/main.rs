@@ -7,12 +7,16 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use intercom_sql::discovery::SchemaCache;
+use intercom_sql::emulator::WebhookTarget;
 use intercom_sql::emulator::{self, EmulatorConfig};
 use intercom_sql::limits::{self, Limits};
 use intercom_sql::print::{self, Format};
 use intercom_sql::process;
+use intercom_sql::profiles::{self, Profile, Profiles};
 use intercom_sql::repl::{self, ReplOptions};
 use intercom_sql::server::{self, Credentials, ServerOptions, TlsFiles};
+use intercom_sql::snapshot::{self, SyncOptions};
+use intercom_sql::webhooks::{self, WebhookOptions};
 use intercom_sql::{AccessToken, Config, Engine, Error, Region};
 
 /// Query and operate an Intercom workspace with SQL.
@@ -34,12 +38,16 @@ struct Cli {
     /// Run the SQL statements in this file and exit.
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     file: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: Format,
+    /// Output format (default: the profile's, else table).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// After -c/-f, print API requests, retries, wall time and peak memory to stderr.
     #[arg(long)]
     stats: bool,
+    /// Attach the snapshot in this directory (written by `intercom-sql sync --to DIR`) as the
+    /// schema `snapshot`, next to the live tables: the shell, -c/-f and serve.
+    #[arg(long, value_name = "DIR", global = true)]
+    snapshot: Option<PathBuf>,
     #[command(subcommand)]
     mode: Option<Mode>,
 }
@@ -52,6 +60,19 @@ struct ConnectionArgs {
     /// Data-hosting region of the workspace.
     #[arg(long, value_enum, default_value = "us")]
     region: Region,
+    /// Connect to the workspace this profile of the configuration file names (its token,
+    /// region, read-only, format): docs/profiles.md. Given more than once, each workspace is
+    /// a catalog named after its profile (`eu.public.contacts`); the first is the default.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "INTERCOM_SQL_PROFILE",
+        value_delimiter = ','
+    )]
+    profile: Vec<String>,
+    /// The configuration file of the profiles (default: ~/.config/intercom-sql/config.toml).
+    #[arg(long, value_name = "PATH", env = "INTERCOM_SQL_CONFIG")]
+    config: Option<PathBuf>,
     /// API root, overriding --region (e.g. an emulator at http://127.0.0.1:8080).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
@@ -102,6 +123,28 @@ struct ConnectionArgs {
     max_memory: Option<usize>,
 }
 
+impl ConnectionArgs {
+    /// Takes the flags given before the subcommand (`intercom-sql --token … serve`) where
+    /// none was given after it.
+    fn take_unset_from(&mut self, top: &ConnectionArgs) {
+        self.token = self.token.take().or_else(|| top.token.clone());
+        self.base_url = self.base_url.take().or_else(|| top.base_url.clone());
+        self.read_only |= top.read_only;
+        self.max_memory = self.max_memory.or(top.max_memory);
+        self.max_query_memory = self.max_query_memory.or(top.max_query_memory);
+        self.max_concurrency = self.max_concurrency.or(top.max_concurrency);
+        self.max_rps = self.max_rps.or(top.max_rps);
+        self.cache_ttl = self.cache_ttl.or(top.cache_ttl);
+        if self.profile.is_empty() {
+            self.profile = top.profile.clone();
+        }
+        self.config = self.config.take().or_else(|| top.config.clone());
+        if self.custom_object_types.is_empty() {
+            self.custom_object_types = top.custom_object_types.clone();
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Mode {
     /// Open the interactive SQL shell (the default).
@@ -110,6 +153,12 @@ enum Mode {
     Emulator(EmulatorArgs),
     /// Serve the tables over the PostgreSQL wire protocol (psql, JDBC, BI tools).
     Serve(ServeArgs),
+    /// List the configuration file's profiles: region, token's admin and workspace (`GET
+    /// /me`), remaining rate budget (docs/profiles.md).
+    Workspaces,
+    /// Copy tables into a directory of Parquet files, then keep it up to date reading only
+    /// what changed (docs/snapshots.md).
+    Sync(SyncArgs),
 }
 
 #[derive(Args, Debug)]
@@ -142,6 +191,21 @@ struct ServeArgs {
     /// chunk), e.g. 64MiB; a longer one ends the connection (SQLSTATE 54000).
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = limits::parse_bytes)]
     max_message_bytes: usize,
+    /// Receive Intercom's webhook notifications on this address (e.g. 127.0.0.1:8090): kept
+    /// in webhook_events, sent to LISTENing clients. Signatures are checked with the app's
+    /// client secret from INTERCOM_CLIENT_SECRET. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    webhook_listen: Option<String>,
+    /// Where received notifications are kept (default: the platform's data directory,
+    /// ~/.local/share/intercom-sql on Linux).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// How long received notifications are kept ('7d', '12h', '30min').
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_retention)]
+    webhook_retention: Duration,
+    /// The largest webhook body accepted (a larger one is answered 413).
+    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = limits::parse_bytes)]
+    webhook_max_body: usize,
 }
 
 #[derive(Args, Debug)]
@@ -184,6 +248,16 @@ struct EmulatorArgs {
     /// Bearer token the emulator accepts.
     #[arg(long, default_value_t = EmulatorConfig::default().token)]
     token: String,
+    /// Send a webhook notification to this URL for each change, signed with the client
+    /// secret in INTERCOM_CLIENT_SECRET.
+    #[arg(long, value_name = "URL")]
+    webhook_url: Option<String>,
+    /// The workspace's region as `GET /me` names it (US, Europe, Australia).
+    #[arg(long, value_name = "NAME", default_value = "US")]
+    region_name: String,
+    /// Seconds before a failed webhook delivery is retried (Intercom: 60; one retry).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    webhook_retry_secs: u64,
 }
 
 fn main() -> ExitCode {
@@ -217,12 +291,15 @@ fn main() -> ExitCode {
 async fn run(mut cli: Cli) -> Result<(), Error> {
     match cli.mode.take() {
         Some(Mode::Emulator(args)) => return run_emulator(args).await,
-        Some(Mode::Serve(args)) => return run_server(&cli.connection, args).await,
+        Some(Mode::Sync(args)) => return run_sync(&cli.connection, args, &cli.snapshot).await,
+        Some(Mode::Serve(args)) => return run_server(&cli.connection, args, cli.snapshot).await,
+        Some(Mode::Workspaces) => return list_workspaces(&cli.connection).await,
         Some(Mode::Repl) | None => {}
     }
     // Keeps the demo emulator alive for as long as the session runs.
     let (config, _demo, banner) = connection_config(&cli.connection).await?;
-    let engine = Engine::connect(config)?;
+    let engine = Engine::connect_as(config, &primary_catalog(&cli.connection))?;
+    let _attached = attach_profiles(&cli.connection, &engine).await?;
     // Long waits (an export job's) say where they stand, on a terminal only.
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         engine.report_progress_to(std::sync::Arc::new(|line: &str| eprintln!("{line}")));
@@ -246,16 +323,21 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
         None => engine.discover_custom_attributes().await,
     };
     if let Err(e) = discovered {
+        refuse_wrong_region(&cli.connection, &engine, &e).await?;
         eprintln!(
             "Warning: custom attributes are only in the JSON custom_attributes column: {}",
             e.user_message()
         );
     }
+    if let Some(dir) = &cli.snapshot {
+        snapshot::attach(engine.context(), dir)?;
+    }
     match script {
         Some(sql) => {
             let started = std::time::Instant::now();
             let mut stdout = std::io::stdout();
-            let result = print::run_script(&engine, &sql, cli.format, &mut stdout).await;
+            let format = output_format(&cli)?;
+            let result = print::run_script(&engine, &sql, format, &mut stdout).await;
             if cli.stats {
                 let stats = engine.client().stats();
                 eprintln!(
@@ -278,7 +360,7 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
                 ReplOptions {
                     banner,
                     history_path: None,
-                    format: cli.format,
+                    format: output_format(&cli)?,
                 },
             )
             .await
@@ -296,7 +378,38 @@ async fn connection_config(
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
+    let profile = match args.profile.first() {
+        Some(name) if token.is_some() || args.base_url.is_some() => {
+            return Err(Error::Config(format!(
+                "--profile {name} and --token/--base-url both name a workspace: give one"
+            )));
+        }
+        Some(name) => Some(name.clone()),
+        None if token.is_none() && args.base_url.is_none() => {
+            // No token: the file's default profile, if there is one, else the demo.
+            match config_file(args, false)? {
+                Some(path) => Profiles::load(&path)?.default_profile().map(str::to_string),
+                None => None,
+            }
+        }
+        None => None,
+    };
     let (mut config, demo, banner) = match (token, &args.base_url) {
+        _ if profile.is_some() => {
+            let name = profile.unwrap_or_default();
+            let path = config_file(args, true)?.unwrap_or_default();
+            let mut profiles = Profiles::load(&path)?;
+            let resolved = profiles.resolve(&name).await?;
+            report_detected(&name, &resolved, &path);
+            let banner = format!(
+                "intercom-sql {version} connected to profile '{name}' ({}). Type \\? for help, \\q to quit.",
+                resolved.config.base_url
+            );
+            let mut config = resolved.config;
+            // Flags add to the profile: --read-only makes any profile read-only.
+            config.read_only |= args.read_only;
+            (config, None, banner)
+        }
         (Some(token), base_url) => {
             let base = base_url
                 .clone()
@@ -328,9 +441,11 @@ async fn connection_config(
             (config, Some(demo), banner)
         }
     };
-    config.api_version = args.api_version.clone();
+    if profile_api_version(args).is_none() {
+        config.api_version = args.api_version.clone();
+    }
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
-    config.read_only = args.read_only;
+    config.read_only |= args.read_only;
     if let Some(n) = args.max_concurrency {
         config.concurrency = n as usize;
     }
@@ -345,6 +460,209 @@ async fn connection_config(
         _ => args.custom_object_types.clone(),
     };
     Ok((config, demo, banner))
+}
+
+/// The configuration file of the profiles: `--config`/`INTERCOM_SQL_CONFIG`, else the default
+/// path when it exists. `needed`: a profile was named, so no file is an error.
+fn config_file(args: &ConnectionArgs, needed: bool) -> Result<Option<PathBuf>, Error> {
+    if let Some(path) = &args.config {
+        return Ok(Some(path.clone()));
+    }
+    match profiles::default_path() {
+        Some(path) if path.is_file() => Ok(Some(path)),
+        Some(path) if needed => Err(Error::Config(format!(
+            "--profile needs a configuration file: none at {} (or give --config PATH; docs/profiles.md shows one)",
+            path.display()
+        ))),
+        None if needed => Err(Error::Config(
+            "--profile needs a configuration file: give --config PATH".into(),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// A token refused (401) by the workspace's host that another region's host accepts: the
+/// error says which region to use, instead of every query failing with "unauthorized".
+async fn refuse_wrong_region(
+    args: &ConnectionArgs,
+    engine: &Engine,
+    e: &Error,
+) -> Result<(), Error> {
+    if e.client_error().and_then(|c| c.status()) != Some(401) {
+        return Ok(());
+    }
+    let hosts = config_file(args, false)
+        .ok()
+        .flatten()
+        .and_then(|path| Profiles::load(&path).ok())
+        .map(|p| p.hosts().clone())
+        .unwrap_or_else(profiles::intercom_hosts);
+    match profiles::wrong_region_hint(engine.client().config(), &hosts).await {
+        Some(hint) => Err(Error::Config(hint)),
+        None => Ok(()),
+    }
+}
+
+/// `intercom-sql workspaces`: each profile, and what its token reaches.
+async fn list_workspaces(args: &ConnectionArgs) -> Result<(), Error> {
+    let path = config_file(args, true)?.unwrap_or_default();
+    let mut profiles = Profiles::load(&path)?;
+    let rows = profiles.survey().await;
+    let header = [
+        "profile",
+        "region",
+        "api",
+        "token from",
+        "admin",
+        "workspace",
+        "rate budget",
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|w| {
+            let mut row = vec![
+                format!(
+                    "{}{}",
+                    w.profile,
+                    if w.read_only { " (read-only)" } else { "" }
+                ),
+                w.region.clone(),
+                w.base_url.clone(),
+                w.token_from.clone(),
+            ];
+            match &w.error {
+                Some(e) => row.extend([format!("error: {e}"), String::new(), String::new()]),
+                None => row.extend([w.admin.clone(), w.app.clone(), w.rate_budget.clone()]),
+            }
+            row
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |row: Vec<&str>| {
+        row.iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .trim_end()
+            .to_string()
+    };
+    println!("{}", line(header.to_vec()));
+    println!(
+        "{}",
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-+-")
+    );
+    for row in &cells {
+        println!("{}", line(row.iter().map(String::as_str).collect()));
+    }
+    println!("({} profiles in {})", rows.len(), path.display());
+    Ok(())
+}
+
+/// Says where a profile's region was found (once: it is then written in the file).
+fn report_detected(name: &str, resolved: &profiles::Resolved, path: &std::path::Path) {
+    if let Some(detected) = &resolved.detected {
+        let key = profiles::region_key(detected.region);
+        match &detected.saved {
+            Ok(()) => eprintln!(
+                "profile '{name}': the workspace is in {} (region {key}); saved in {}",
+                detected.name,
+                path.display()
+            ),
+            Err(why) => eprintln!(
+                "profile '{name}': the workspace is in {} (region {key}); not saved in {}: {why}",
+                detected.name,
+                path.display()
+            ),
+        }
+    }
+}
+
+/// The catalog of the first workspace: `intercom`, or its profile's name when several
+/// profiles are attached.
+fn primary_catalog(args: &ConnectionArgs) -> String {
+    match args.profile.as_slice() {
+        [first, _, ..] => first.clone(),
+        _ => intercom_sql::session::DEFAULT_CATALOG.to_string(),
+    }
+}
+
+/// The profiles after the first, each connected and attached to `engine` as a catalog named
+/// after it. The engines returned keep their workspaces' clients alive.
+async fn attach_profiles(args: &ConnectionArgs, engine: &Engine) -> Result<Vec<Engine>, Error> {
+    let mut attached = Vec::new();
+    if args.profile.len() < 2 {
+        return Ok(attached);
+    }
+    let path = config_file(args, true)?.unwrap_or_default();
+    let mut profiles = Profiles::load(&path)?;
+    for name in &args.profile[1..] {
+        if attached.iter().any(|e: &Engine| e.catalog() == name) || name == &args.profile[0] {
+            return Err(Error::Config(format!("profile '{name}' is given twice")));
+        }
+        let resolved = profiles.resolve(name).await?;
+        report_detected(name, &resolved, &path);
+        let mut config = resolved.config;
+        config.read_only |= args.read_only;
+        config.timeout = Duration::from_secs(args.timeout_secs.max(1));
+        config.limits = memory_limits(args)?;
+        let other = Engine::connect_as(config, name)?;
+        if let Err(e) = other.discover_custom_attributes().await {
+            refuse_wrong_region(args, &other, &e).await?;
+            eprintln!(
+                "Warning: {name}: custom attributes are only in the JSON custom_attributes column: {}",
+                e.user_message()
+            );
+        }
+        engine.attach(name, &other)?;
+        attached.push(other);
+    }
+    Ok(attached)
+}
+
+/// The profile in use, if any (named, or the file's default when no token is given).
+fn active_profile(args: &ConnectionArgs) -> Option<Profile> {
+    if args.token.as_deref().is_some_and(|t| !t.trim().is_empty()) || args.base_url.is_some() {
+        return None;
+    }
+    let path = config_file(args, false).ok()??;
+    let profiles = Profiles::load(&path).ok()?;
+    let name = args
+        .profile
+        .first()
+        .cloned()
+        .or_else(|| profiles.default_profile().map(str::to_string))?;
+    profiles.get(&name).ok().cloned()
+}
+
+fn profile_api_version(args: &ConnectionArgs) -> Option<String> {
+    active_profile(args)?.api_version
+}
+
+/// `--format`, else the profile's, else a table.
+fn output_format(cli: &Cli) -> Result<Format, Error> {
+    if let Some(format) = cli.format {
+        return Ok(format);
+    }
+    let named = active_profile(&cli.connection).and_then(|p| p.format);
+    match named {
+        Some(name) => <Format as clap::ValueEnum>::from_str(&name, true)
+            .map_err(|_| Error::Config(format!("unknown format '{name}' in the profile"))),
+        None => Ok(Format::Table),
+    }
 }
 
 /// Where a script keeps the custom attributes it discovered (see `SchemaCache`): for
@@ -381,6 +699,36 @@ fn parse_cache_ttl(text: &str) -> Result<Duration, String> {
         e.to_string()
             .replace("Invalid or Unsupported Configuration: ", "")
     })
+}
+
+fn parse_retention(text: &str) -> Result<Duration, String> {
+    let days = text
+        .trim()
+        .strip_suffix('d')
+        .and_then(|d| d.trim().parse::<u64>().ok());
+    let retention = match days {
+        Some(days) => Duration::from_secs(days.saturating_mul(86_400)),
+        None => parse_cache_ttl(text)?,
+    };
+    if retention.is_zero() {
+        return Err("the retention must be longer than 0".into());
+    }
+    Ok(retention)
+}
+
+/// A retention as people say it: "7 days", "12h", "90s".
+fn humantime_days(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        s if s % 86_400 == 0 => format!("{} days", s / 86_400),
+        s if s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s => format!("{s}s"),
+    }
+}
+
+fn fastrand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
 fn parse_rps(text: &str) -> Result<f64, String> {
@@ -425,6 +773,22 @@ async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
         rate_limit_per_window: args.rate_limit,
         rate_window_secs: args.rate_window_secs,
         timezone: args.timezone,
+        region: args.region_name,
+        webhooks: match args.webhook_url {
+            Some(url) => {
+                let secret = std::env::var(webhooks::SECRET_VARIABLE).map_err(|_| {
+                    Error::Config(format!(
+                        "--webhook-url needs the client secret to sign with: set {}",
+                        webhooks::SECRET_VARIABLE
+                    ))
+                })?;
+                Some(WebhookTarget {
+                    retry_delay: Duration::from_secs(args.webhook_retry_secs),
+                    ..WebhookTarget::new(url, secret)
+                })
+            }
+            None => None,
+        },
         ..EmulatorConfig::default()
     };
     eprintln!(
@@ -439,20 +803,13 @@ async fn run_emulator(args: EmulatorArgs) -> Result<(), Error> {
         })
 }
 
-async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Error> {
+async fn run_server(
+    top: &ConnectionArgs,
+    mut args: ServeArgs,
+    snapshot: Option<PathBuf>,
+) -> Result<(), Error> {
     // Connection flags may come before or after `serve`; those after it win.
-    let connection = &mut args.connection;
-    connection.token = connection.token.take().or_else(|| top.token.clone());
-    connection.base_url = connection.base_url.take().or_else(|| top.base_url.clone());
-    connection.read_only |= top.read_only;
-    connection.max_memory = connection.max_memory.or(top.max_memory);
-    connection.max_query_memory = connection.max_query_memory.or(top.max_query_memory);
-    connection.max_concurrency = connection.max_concurrency.or(top.max_concurrency);
-    connection.max_rps = connection.max_rps.or(top.max_rps);
-    connection.cache_ttl = connection.cache_ttl.or(top.cache_ttl);
-    if connection.custom_object_types.is_empty() {
-        connection.custom_object_types = top.custom_object_types.clone();
-    }
+    args.connection.take_unset_from(top);
     // The password is read from the environment only, so it never shows up in `ps`.
     let password = std::env::var("INTERCOM_SQL_PASSWORD").ok();
     let credentials = match (args.user.clone(), password) {
@@ -472,15 +829,66 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
     // `_demo` keeps the demo emulator alive while the server runs.
     let (config, _demo, _banner) = connection_config(&args.connection).await?;
     let demo = _demo.is_some();
-    let engine = Engine::connect(config)?;
+    let engine = Engine::connect_as(config, &primary_catalog(&args.connection))?;
     if let Err(e) = engine.discover_custom_attributes().await {
+        refuse_wrong_region(&args.connection, &engine, &e).await?;
         eprintln!(
             "Warning: custom attributes are only in the JSON custom_attributes column: {}",
             e.user_message()
         );
     }
+    // Several profiles: each workspace is a database of the server, seeing the others as
+    // catalogs.
+    let attached = attach_profiles(&args.connection, &engine).await?;
+    for (i, one) in attached.iter().enumerate() {
+        one.attach(engine.catalog(), &engine)?;
+        for (j, other) in attached.iter().enumerate() {
+            if i != j {
+                one.attach(other.catalog(), other)?;
+            }
+        }
+    }
+    let workspaces: Vec<(String, intercom_sql::session::SessionFactory)> = attached
+        .iter()
+        .map(|e| (e.catalog().to_string(), e.session_factory()))
+        .collect();
     let user = credentials.as_ref().map(|c| c.user.clone());
+    let webhook_options = match args.webhook_listen.clone() {
+        Some(listen) => {
+            let data_dir = match args
+                .data_dir
+                .clone()
+                .or_else(WebhookOptions::default_data_dir)
+            {
+                Some(dir) => dir,
+                None => {
+                    return Err(Error::Config(
+                        "no data directory for webhooks on this platform: pass --data-dir".into(),
+                    ));
+                }
+            };
+            let secret = match (std::env::var(webhooks::SECRET_VARIABLE), &_demo) {
+                (Ok(secret), _) if !secret.is_empty() => secret,
+                // The demo workspace signs with a secret of its own.
+                (_, Some(_)) => format!("demo-{:016x}", fastrand_u64()),
+                _ => {
+                    return Err(Error::Config(format!(
+                        "--webhook-listen needs the Intercom app's client secret to check signatures: set {}",
+                        webhooks::SECRET_VARIABLE
+                    )));
+                }
+            };
+            Some(WebhookOptions {
+                retention: args.webhook_retention,
+                max_body_bytes: args.webhook_max_body,
+                ..WebhookOptions::new(listen, secret, data_dir)
+            })
+        }
+        None => None,
+    };
     let options = ServerOptions {
+        workspaces,
+        webhooks: webhook_options.clone(),
         credentials,
         tls: match (args.tls_cert, args.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
@@ -493,8 +901,23 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
         max_message_bytes: args.max_message_bytes,
         ..ServerOptions::new(args.listen.clone())
     };
+    let options = with_snapshot(options, snapshot)?;
     let tls = options.tls.is_some();
     let server = server::start(engine.session_factory(), options).await?;
+    if let (Some(addr), Some(webhooks)) = (server.webhook_addr(), &webhook_options) {
+        if let Some(demo) = &_demo {
+            // The demo workspace notifies this server of its own changes.
+            demo.state.send_webhooks_to(Some(WebhookTarget::new(
+                format!("http://{addr}/"),
+                webhooks.secret.clone(),
+            )));
+        }
+        eprintln!(
+            "receiving Intercom webhooks on http://{addr}/ (kept in {} for {}; LISTEN intercom_events)",
+            webhooks.data_dir.join(webhooks::FILE_NAME).display(),
+            humantime_days(webhooks.retention)
+        );
+    }
     eprintln!(
         "intercom-sql {} serving {} on postgres://{}{}/intercom{}{}",
         env!("CARGO_PKG_VERSION"),
@@ -519,4 +942,162 @@ async fn run_server(top: &ConnectionArgs, mut args: ServeArgs) -> Result<(), Err
     })?;
     server.stop().await;
     Ok(())
+}
+
+/// `intercom-sql sync`: brings a snapshot directory up to date (docs/snapshots.md).
+#[derive(Args, Debug)]
+struct SyncArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// The snapshot directory (created if missing): a Parquet file per table, and snapshot.json.
+    #[arg(long, value_name = "DIR")]
+    to: PathBuf,
+    /// Tables to sync (default: every top-level table Intercom can list whole).
+    #[arg(value_name = "TABLE")]
+    tables: Vec<String>,
+    /// Read every table whole now, which also drops the rows deleted from Intercom.
+    #[arg(long)]
+    full: bool,
+    /// Read a table whole again when its last whole read is older than this ('24h', '7d');
+    /// 'off': only when Intercom counts fewer rows than the snapshot holds.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_span)]
+    full_every: Duration,
+    /// How far before the last sync's start an incremental read starts: Intercom's search
+    /// trails writes by up to a minute.
+    #[arg(long, value_name = "DURATION", default_value = "10min", value_parser = parse_span)]
+    lag_margin: Duration,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// `--full-every`, `--lag-margin`: '10min', '24h', '7d', seconds, or 'off'.
+fn parse_span(text: &str) -> Result<Duration, String> {
+    intercom_sql::settings::parse_duration("span", text).map_err(|_| {
+        format!("'{text}' is not a duration such as '10min', '24h', '7d' or 300 (seconds)")
+    })
+}
+
+async fn run_sync(
+    top: &ConnectionArgs,
+    mut args: SyncArgs,
+    attach: &Option<PathBuf>,
+) -> Result<(), Error> {
+    if attach.is_some() {
+        return Err(Error::Config(
+            "--snapshot attaches a snapshot to the shell or serve; sync writes the one --to names"
+                .into(),
+        ));
+    }
+    // Connection flags may come before or after `sync`; those after it win.
+    args.connection.take_unset_from(top);
+    let (config, _demo, _banner) = connection_config(&args.connection).await?;
+    let engine = Engine::connect(config)?;
+    let tables = match args.tables.is_empty() {
+        true => snapshot::default_tables(),
+        false => args.tables.clone(),
+    };
+    let cache = schema_cache(&args.connection, engine.client().config());
+    if let Err(e) = engine
+        .discover_custom_attributes_for(&tables.join(" "), cache.as_ref())
+        .await
+    {
+        eprintln!(
+            "Warning: custom attributes are only in the JSON custom_attributes column: {}",
+            e.user_message()
+        );
+    }
+    let options = SyncOptions {
+        lag_margin: args.lag_margin,
+        full_every: args.full_every,
+        full: args.full,
+        progress: (!args.quiet).then(sync_progress),
+    };
+    let report = tokio::select! {
+        report = snapshot::sync(&engine, &args.to, &tables, &options) => report?,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(Error::Config(format!(
+                "interrupted: the tables already synced are kept; run the same command to sync the others into {}",
+                args.to.display()
+            )));
+        }
+    };
+    if !args.quiet {
+        eprintln!(
+            "synced {} of {} tables into {}: {} requests, {:.1} s",
+            report.synced.len(),
+            report.synced.len() + report.failed.len(),
+            args.to.display(),
+            report.requests,
+            report.wall.as_secs_f64()
+        );
+    }
+    match report.failed.as_slice() {
+        [] => Ok(()),
+        failed => Err(Error::Config(format!(
+            "{} failed ({}): they are as they were; run the same command again to retry them",
+            failed
+                .iter()
+                .map(|(table, _)| table.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            failed[0].1
+        ))),
+    }
+}
+
+/// Progress of a sync on stderr: on a terminal, the table being read on one line rewritten
+/// in place; everywhere, a line per table once it is synced or has failed.
+fn sync_progress() -> snapshot::ProgressSink {
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    std::sync::Arc::new(move |progress: &snapshot::Progress<'_>| match progress {
+        snapshot::Progress::Reading {
+            table,
+            read,
+            rows,
+            requests,
+        } if terminal => {
+            let Ok(mut last) = last.lock() else { return };
+            if *rows > 0 && last.elapsed() < Duration::from_millis(250) {
+                return;
+            }
+            *last = std::time::Instant::now();
+            eprint!("\r\x1b[K{table}: reading {read}: {rows} rows, {requests} requests");
+        }
+        snapshot::Progress::Reading { .. } => {}
+        snapshot::Progress::Synced(done) => {
+            eprintln!(
+                "{}{}",
+                if terminal { "\r\x1b[K" } else { "" },
+                done.summary()
+            );
+        }
+        snapshot::Progress::Failed { table, message } => {
+            eprintln!(
+                "{}{table}: failed, left as it was: {message}",
+                if terminal { "\r\x1b[K" } else { "" }
+            );
+        }
+    })
+}
+
+/// `options` with the snapshot in `dir` attached to every session (after any setup already
+/// there).
+fn with_snapshot(options: ServerOptions, dir: Option<PathBuf>) -> Result<ServerOptions, Error> {
+    let Some(dir) = dir else {
+        return Ok(options);
+    };
+    let dir = snapshot::check_dir(&dir)?;
+    let before = options.session_setup.clone();
+    let setup: server::SessionSetup = std::sync::Arc::new(move |ctx| {
+        if let Some(before) = &before {
+            before(ctx)?;
+        }
+        snapshot::attach(ctx, &dir)
+    });
+    Ok(ServerOptions {
+        session_setup: Some(setup),
+        ..options
+    })
 }

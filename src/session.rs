@@ -122,9 +122,7 @@ fn register_with_client(ctx: &SessionContext, client: &Arc<IntercomClient>) -> R
     let planner = Arc::new(IntercomQueryPlanner {
         extensions: vec![
             procedures::plan::extension_planner(client.clone()),
-            Arc::new(crate::dml::WritePlanner {
-                client: client.clone(),
-            }),
+            Arc::new(crate::dml::WritePlanner),
         ],
     });
     let state = SessionStateBuilder::new_from_existing(ctx.state())
@@ -408,6 +406,10 @@ pub struct Engine {
     /// Tables whose definitions the workspace extended (custom attributes), by name. Shared
     /// with the [`SessionFactory`]s handed out, so later sessions see them too.
     discovered: Arc<std::sync::RwLock<Vec<tables::TableDef>>>,
+    /// The catalog of this workspace's tables (`intercom` unless named).
+    catalog: String,
+    /// Other workspaces attached as catalogs (shared with the factories handed out).
+    attached: Arc<std::sync::RwLock<Vec<(String, SessionFactory)>>>,
 }
 
 /// Makes fresh, independent sessions (own settings, own temporary tables) over one shared
@@ -418,6 +420,10 @@ pub struct SessionFactory {
     client: Arc<IntercomClient>,
     discovered: Arc<std::sync::RwLock<Vec<tables::TableDef>>>,
     memory: MemoryBudget,
+    /// The catalog its tables are in (`intercom`, or the workspace's profile name).
+    catalog: String,
+    /// Other workspaces, each a catalog of its own in every session (see [`Engine::attach`]).
+    attached: Arc<std::sync::RwLock<Vec<(String, SessionFactory)>>>,
 }
 
 impl SessionFactory {
@@ -429,25 +435,80 @@ impl SessionFactory {
 
     /// [`SessionFactory::new_context`] with a session configuration of the caller's
     /// (the server sets its own parser limits); the Intercom settings are added to it.
-    pub fn new_context_with(&self, config: SessionConfig) -> Result<SessionContext, Error> {
+    pub fn new_context_with(&self, mut config: SessionConfig) -> Result<SessionContext, Error> {
+        config.options_mut().catalog.default_catalog = self.catalog.clone();
         let ctx = base_context(config, &self.client.config().limits, &self.memory)?;
         register_with_client(&ctx, &self.client)?;
-        let discovered = self
-            .discovered
+        crate::discovery::register(&ctx, &self.client, &self.discovered_tables())?;
+        let attached = self.attached.read().map(|a| a.clone()).unwrap_or_default();
+        for (catalog, other) in &attached {
+            other.register_as_catalog(&ctx, catalog)?;
+        }
+        Ok(ctx)
+    }
+
+    /// The name of the catalog holding this workspace's tables.
+    pub fn catalog(&self) -> &str {
+        &self.catalog
+    }
+
+    /// The tables whose definitions the workspace extended (custom attributes).
+    fn discovered_tables(&self) -> Vec<tables::TableDef> {
+        self.discovered
             .read()
             .map(|d| d.clone())
-            .unwrap_or_default();
-        crate::discovery::register(&ctx, &self.client, &discovered)?;
-        Ok(ctx)
+            .unwrap_or_default()
+    }
+
+    /// Registers this workspace's tables in `ctx` as the catalog `name` (schema `public`),
+    /// reading and writing through this workspace's client. Its procedures stay with the
+    /// sessions whose own workspace it is.
+    pub fn register_as_catalog(&self, ctx: &SessionContext, name: &str) -> Result<(), Error> {
+        use datafusion::catalog::{
+            CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
+        };
+        let mut defs: std::collections::BTreeMap<String, tables::TableDef> = tables::all()
+            .iter()
+            .cloned()
+            .chain(tables::custom_objects::for_types(
+                &self.client.config().custom_object_types,
+            ))
+            .map(|d| (d.name.clone(), d))
+            .collect();
+        for def in self.discovered_tables() {
+            defs.insert(def.name.clone(), def);
+        }
+        let schema = Arc::new(MemorySchemaProvider::new());
+        for (table, def) in defs {
+            schema.register_table(
+                table,
+                Arc::new(IntercomTable::new(def, self.client.clone())),
+            )?;
+        }
+        let catalog = Arc::new(MemoryCatalogProvider::new());
+        catalog.register_schema("public", schema)?;
+        ctx.register_catalog(name, catalog);
+        Ok(())
     }
 
     /// This factory with a client that refuses every write (same connections, counters and
     /// table definitions): a read-only server's sessions.
     pub fn read_only(&self) -> SessionFactory {
+        let attached = self
+            .attached
+            .read()
+            .map(|a| {
+                a.iter()
+                    .map(|(name, f)| (name.clone(), f.read_only()))
+                    .collect()
+            })
+            .unwrap_or_default();
         SessionFactory {
             client: Arc::new(self.client.read_only()),
             discovered: self.discovered.clone(),
             memory: self.memory.clone(),
+            catalog: self.catalog.clone(),
+            attached: Arc::new(std::sync::RwLock::new(attached)),
         }
     }
 
@@ -457,12 +518,16 @@ impl SessionFactory {
     }
 }
 
+/// The catalog of the tables of a single workspace (several workspaces: each its profile's
+/// name).
+pub const DEFAULT_CATALOG: &str = "intercom";
+
 /// The session configuration every engine session starts from: `information_schema` on,
 /// tables in `intercom.public`.
 pub fn new_session_config() -> SessionConfig {
     let mut config = SessionConfig::new()
         .with_information_schema(true)
-        .with_default_catalog_and_schema("intercom", "public");
+        .with_default_catalog_and_schema(DEFAULT_CATALOG, "public");
     // DataFusion's top-k aggregation (`GROUP BY … ORDER BY … LIMIT n`, `DISTINCT … LIMIT n`)
     // sizes its hash table by `n` before reading a row, outside any memory pool: a LIMIT of
     // 100,000,000 asked for 32 GB at once and the failed allocation aborted the process.
@@ -497,15 +562,60 @@ fn base_context(
 impl Engine {
     /// Builds a session with the Intercom tables registered. Makes no request.
     pub fn connect(config: Config) -> Result<Self, Error> {
+        Self::connect_as(config, DEFAULT_CATALOG)
+    }
+
+    /// [`Engine::connect`] with the workspace's tables in the catalog `catalog` (a profile's
+    /// name, when several workspaces are attached: `eu.public.contacts`).
+    pub fn connect_as(config: Config, catalog: &str) -> Result<Self, Error> {
         let memory = MemoryBudget::new(&config.limits);
-        let ctx = base_context(new_session_config(), &config.limits, &memory)?;
+        let mut session_config = new_session_config();
+        session_config.options_mut().catalog.default_catalog = catalog.to_string();
+        let ctx = base_context(session_config, &config.limits, &memory)?;
         let client = register_intercom(&ctx, config)?;
         Ok(Self {
             ctx,
             client,
             memory,
             discovered: Arc::new(std::sync::RwLock::new(Vec::new())),
+            catalog: catalog.to_string(),
+            attached: Arc::default(),
         })
+    }
+
+    /// Adds another workspace's tables as the catalog `name`, here and in every session made
+    /// from now on: `SELECT … FROM eu.public.contacts JOIN contacts …` reads both workspaces,
+    /// each through its own client (token, API root, rate budget); writes to a table go to
+    /// its workspace. Call after `other` discovered its custom attributes.
+    pub fn attach(&self, name: &str, other: &Engine) -> Result<(), Error> {
+        if name == self.catalog {
+            return Err(Error::Config(format!(
+                "cannot attach a workspace as '{name}': it is this workspace's own catalog"
+            )));
+        }
+        let factory = other.base_factory();
+        factory.register_as_catalog(&self.ctx, name)?;
+        if let Ok(mut attached) = self.attached.write() {
+            attached.retain(|(n, _)| n != name);
+            attached.push((name.to_string(), factory));
+        }
+        Ok(())
+    }
+
+    /// The catalog of this workspace's tables.
+    pub fn catalog(&self) -> &str {
+        &self.catalog
+    }
+
+    /// A factory for this workspace alone (no attachments).
+    fn base_factory(&self) -> SessionFactory {
+        SessionFactory {
+            client: self.client.clone(),
+            discovered: self.discovered.clone(),
+            memory: self.memory.clone(),
+            catalog: self.catalog.clone(),
+            attached: Arc::default(),
+        }
     }
 
     /// Sends progress of long waits (`CALL WaitForDataExport`) to `sink` (see
@@ -518,9 +628,8 @@ impl Engine {
     /// (see [`SessionFactory`]).
     pub fn session_factory(&self) -> SessionFactory {
         SessionFactory {
-            client: self.client.clone(),
-            discovered: self.discovered.clone(),
-            memory: self.memory.clone(),
+            attached: self.attached.clone(),
+            ..self.base_factory()
         }
     }
 

@@ -654,12 +654,9 @@ mod tests {
     }
 }
 
-/// Plans [`WriteNode`]s.
+/// Plans [`WriteNode`]s, each through the client of the table it writes.
 #[derive(Debug)]
-pub struct WritePlanner {
-    /// The client requests go through.
-    pub client: Arc<IntercomClient>,
-}
+pub struct WritePlanner;
 
 #[async_trait]
 impl ExtensionPlanner for WritePlanner {
@@ -682,7 +679,7 @@ impl ExtensionPlanner for WritePlanner {
         Ok(Some(Arc::new(WriteExec::new(
             input,
             write,
-            self.client.clone(),
+            write.client.0.clone(),
         )?)))
     }
 }

@@ -121,6 +121,7 @@ pub(super) fn rewrite(dml: DmlStatement) -> Result<Transformed<LogicalPlan>> {
         .map(|c| c.name.clone())
         .collect();
     let node = WriteNode {
+        client: Workspace(table.client().clone()),
         table: name,
         kind,
         writes: Arc::new(writes),
@@ -266,9 +267,22 @@ fn check_given(
     Ok(())
 }
 
+/// The workspace a write goes to: the client of the table written (each workspace's tables
+/// have their own, so `eu.public.contacts` is written in the EU workspace).
+#[derive(Clone)]
+pub struct Workspace(pub Arc<crate::client::IntercomClient>);
+
+impl fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0.config().base_url)
+    }
+}
+
 /// A write statement on an Intercom table, over the query yielding its rows.
 #[derive(Debug, Clone)]
 pub struct WriteNode {
+    /// The workspace written.
+    pub client: Workspace,
     /// SQL table name.
     pub table: String,
     /// Statement kind.
@@ -293,7 +307,8 @@ pub struct WriteNode {
 
 impl PartialEq for WriteNode {
     fn eq(&self, other: &Self) -> bool {
-        self.table == other.table
+        Arc::ptr_eq(&self.client.0, &other.client.0)
+            && self.table == other.table
             && self.kind == other.kind
             && self.given == other.given
             && self.input == other.input

@@ -20,6 +20,7 @@ mod routes;
 pub mod search;
 mod seed;
 mod store;
+mod webhooks;
 
 use std::collections::VecDeque;
 use std::ops::Deref;
@@ -38,6 +39,7 @@ use serde_json::value::RawValue;
 
 pub use error::ApiError;
 use faults::{ConnHandle, KillableListener};
+pub use webhooks::{DeliveryRecord, WebhookTarget};
 
 /// Settings of one emulated workspace.
 #[derive(Clone, Debug)]
@@ -62,11 +64,17 @@ pub struct EmulatorConfig {
     pub rate_limit_per_window: Option<u32>,
     /// Length of a rate-limit window in seconds (Intercom's is 10; default 10).
     pub rate_window_secs: u64,
+    /// The workspace's data-hosting region as `GET /me` names it (`US`, `Europe`,
+    /// `Australia`; default `US`).
+    pub region: String,
     /// Workspace time zone (IANA name, default `UTC`): `/me` and contact-search day truncation.
     pub timezone: String,
     /// On which status read an export job is finished (default 1: the first; tests of
     /// waiting for a job raise it).
     pub export_status_reads: u32,
+    /// Send a signed webhook notification here for each change (default none; see
+    /// [`EmulatorState::send_webhooks_to`]).
+    pub webhooks: Option<WebhookTarget>,
 }
 
 impl Default for EmulatorConfig {
@@ -84,6 +92,8 @@ impl Default for EmulatorConfig {
             rate_window_secs: WINDOW_SECS,
             timezone: "UTC".to_string(),
             export_status_reads: 1,
+            webhooks: None,
+            region: "US".to_string(),
         }
     }
 }
@@ -255,6 +265,7 @@ struct Inner {
     rate: Mutex<RateWindow>,
     scroll: Mutex<Option<Scroll>>,
     search_cache: Mutex<VecDeque<(String, Arc<Vec<u32>>)>>,
+    webhooks: webhooks::Webhooks,
 }
 
 /// The emulator's shared state: store, request log, faults and config behind one handle.
@@ -282,6 +293,8 @@ impl EmulatorState {
         let tz: Tz = config.timezone.parse().unwrap_or(Tz::UTC);
         config.timezone = tz.name().to_string();
         let store = seed::seed(&config);
+        let hooks = webhooks::Webhooks::default();
+        hooks.set_target(config.webhooks.clone());
         Self {
             inner: Arc::new(Inner {
                 db: RwLock::new(Db::new(store, tz)),
@@ -292,6 +305,7 @@ impl EmulatorState {
                 rate: Mutex::new(RateWindow { window: 0, used: 0 }),
                 scroll: Mutex::new(None),
                 search_cache: Mutex::new(VecDeque::new()),
+                webhooks: hooks,
             }),
         }
     }
@@ -685,7 +699,18 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
             },
             _ => {
                 let req = Request::from_parts(parts, Body::from(bytes));
-                let response = next.run(req).await;
+                let mut response = next.run(req).await;
+                if matches!(method.as_str(), "POST" | "PUT" | "DELETE")
+                    && response.status().is_success()
+                    && state.sends_webhooks()
+                {
+                    let (head, body) = response.into_parts();
+                    let answer = axum::body::to_bytes(body, usize::MAX)
+                        .await
+                        .unwrap_or_default();
+                    state.after_write(&method, &path, body_json.as_ref(), &answer);
+                    response = Response::from_parts(head, Body::from(answer));
+                }
                 match (&fault, cursor) {
                     (Some(Fault::CursorLoop), Some(cursor)) => {
                         repeat_cursor(response, &cursor).await

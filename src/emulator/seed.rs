@@ -300,7 +300,7 @@ pub fn seed(config: &EmulatorConfig) -> Store {
     store.app = Some(App {
         id_code: store.workspace_id.clone(),
         name: "Emulated Workspace".to_string(),
-        region: "US",
+        region: config.region.clone(),
         timezone: config.timezone.clone(),
         created_at: EPOCH_START - 90 * DAY,
     });

@@ -19,7 +19,7 @@ use serde::Serialize;
 pub struct App {
     pub id_code: String,
     pub name: String,
-    pub region: &'static str,
+    pub region: String,
     pub timezone: String,
     pub created_at: i64,
 }

@@ -74,6 +74,31 @@ fn last_name(name: &ObjectName) -> Option<String> {
         .map(|ident| ident.value.clone())
 }
 
+/// The catalog `name` qualifies a procedure with, when it is not `own` (the session's
+/// workspace): `eu.ArchiveContact` or `eu.public.ArchiveContact` in a session on `us` acts on
+/// the workspace attached as `eu`.
+pub fn foreign_catalog(name: &ObjectName, own: &str) -> Option<String> {
+    let parts: Vec<&str> = name
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident().map(|i| i.value.as_str()))
+        .collect();
+    let catalog = match parts.as_slice() {
+        [catalog, _, _] => *catalog,
+        [first, _] if !first.eq_ignore_ascii_case("public") => *first,
+        _ => return None,
+    };
+    (catalog != own).then(|| catalog.to_string())
+}
+
+/// A procedure named for a catalog that is no workspace of the session.
+fn unknown_workspace(catalog: &str, procedure: &str, own: &str) -> ProcedureError {
+    ProcedureError::Unsupported(format!(
+        "{catalog}.{procedure}: no workspace '{catalog}' in this session (its own is '{own}'; \
+         others are attached with --profile {own},{catalog})"
+    ))
+}
+
 /// `CALL ArchiveContact('x')` → `SELECT * FROM archive_contact('x')`: the call is then planned
 /// like the table function, so binding, `$n` parameters and execution are shared. Unknown
 /// names get the nearest procedure's name.
@@ -102,8 +127,14 @@ pub fn call_to_query(call: &Function) -> Result<Statement, ProcedureError> {
             SetExpr::Select(select) => match select.from.first_mut().map(|f| &mut f.relation) {
                 Some(TableFactor::Table {
                     args: Some(table_args),
+                    name,
                     ..
-                }) => Some(&mut table_args.args),
+                }) => {
+                    // `CALL eu.ArchiveContact(…)` keeps its qualifier: `eu.archive_contact(…)`.
+                    let qualifier = &call.name.0[..call.name.0.len().saturating_sub(1)];
+                    name.0.splice(0..0, qualifier.iter().cloned());
+                    Some(&mut table_args.args)
+                }
                 _ => None,
             },
             _ => None,
@@ -166,11 +197,18 @@ pub struct ProcedureCallNode {
     pub args: Vec<Expr>,
     /// Whether `ok`/`error` columns are included (arguments refer to another table).
     pub bulk: bool,
+    /// The catalog of the workspace it acts on, when not the session's own
+    /// (`CALL eu.ArchiveContact(…)`).
+    pub workspace: Option<String>,
     schema: DFSchemaRef,
 }
 
 impl ProcedureCallNode {
-    fn new(procedure: &'static Procedure, args: Vec<Expr>) -> Result<Self> {
+    fn new(
+        procedure: &'static Procedure,
+        args: Vec<Expr>,
+        workspace: Option<String>,
+    ) -> Result<Self> {
         let bulk = args.iter().any(has_outer_reference);
         let schema = DFSchema::try_from_qualified_schema(
             procedure.function_name.as_str(),
@@ -180,6 +218,7 @@ impl ProcedureCallNode {
             procedure,
             args,
             bulk,
+            workspace,
             schema: Arc::new(schema),
         })
     }
@@ -190,6 +229,7 @@ impl PartialEq for ProcedureCallNode {
         self.procedure.name == other.procedure.name
             && self.args == other.args
             && self.bulk == other.bulk
+            && self.workspace == other.workspace
     }
 }
 impl Eq for ProcedureCallNode {}
@@ -197,6 +237,7 @@ impl Hash for ProcedureCallNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.procedure.name.hash(state);
         self.args.hash(state);
+        self.workspace.hash(state);
     }
 }
 impl PartialOrd for ProcedureCallNode {
@@ -251,6 +292,8 @@ pub struct ProcedureApplyNode {
     pub args: Vec<Expr>,
     /// Prefix of the result columns' names (`__call3_`).
     pub prefix: String,
+    /// The catalog of the workspace it acts on, when not the session's own.
+    pub workspace: Option<String>,
     schema: DFSchemaRef,
 }
 
@@ -260,6 +303,7 @@ impl ProcedureApplyNode {
         procedure: &'static Procedure,
         args: Vec<Expr>,
         prefix: String,
+        workspace: Option<String>,
     ) -> Result<Self> {
         let fields: Vec<Field> = result_fields(procedure, true)
             .into_iter()
@@ -275,6 +319,7 @@ impl ProcedureApplyNode {
             procedure,
             args,
             prefix,
+            workspace,
             schema: Arc::new(schema),
         })
     }
@@ -286,6 +331,7 @@ impl PartialEq for ProcedureApplyNode {
             && self.args == other.args
             && self.prefix == other.prefix
             && self.input == other.input
+            && self.workspace == other.workspace
     }
 }
 impl Eq for ProcedureApplyNode {}
@@ -346,7 +392,13 @@ impl UserDefinedLogicalNodeCore for ProcedureApplyNode {
         let input = inputs
             .pop()
             .ok_or_else(|| DataFusionError::Internal("ProcedureApply needs its input".into()))?;
-        Self::new(input, self.procedure, exprs, self.prefix.clone())
+        Self::new(
+            input,
+            self.procedure,
+            exprs,
+            self.prefix.clone(),
+            self.workspace.clone(),
+        )
     }
     /// One output row per input row, so a LIMIT may be applied to the input: `LIMIT 5`
     /// acts on five rows only.
@@ -410,6 +462,18 @@ impl RelationPlanner for ProcedureRelationPlanner {
         let Some(procedure) = procedure else {
             return Ok(RelationPlanning::Original(Box::new(relation)));
         };
+        let mut workspace = None;
+        if let TableFactor::Table { name, .. } | TableFactor::Function { name, .. } = &relation {
+            let own = context
+                .context_provider()
+                .options()
+                .catalog
+                .default_catalog
+                .clone();
+            // Whether it is a workspace is known once the session's catalogs are at hand
+            // (`ProcedureExtensionPlanner::client_for`).
+            workspace = foreign_catalog(name, &own);
+        }
         let (args, alias) = match relation {
             TableFactor::Table {
                 args: Some(args),
@@ -454,7 +518,7 @@ impl RelationPlanner for ProcedureRelationPlanner {
                 None => lit(ScalarValue::Null),
             })
             .collect();
-        let node = ProcedureCallNode::new(procedure, args)?;
+        let node = ProcedureCallNode::new(procedure, args, workspace)?;
         let plan = LogicalPlan::Extension(Extension {
             node: Arc::new(node),
         });
@@ -622,7 +686,13 @@ fn rewrite_lateral(node: LogicalPlan, next: &mut usize) -> Result<Transformed<Lo
         .collect::<Result<Vec<_>>>()?;
     let left = join.left.as_ref().clone();
     let left_len = left.schema().fields().len();
-    let apply = ProcedureApplyNode::new(left, call.procedure, args, prefix.clone())?;
+    let apply = ProcedureApplyNode::new(
+        left,
+        call.procedure,
+        args,
+        prefix.clone(),
+        call.workspace.clone(),
+    )?;
     // Right-side expressions read the call's columns; point them at the apply's.
     let call_schema = call.schema.clone();
     let mut exprs: Vec<Expr> = join
@@ -669,6 +739,42 @@ struct ProcedureExtensionPlanner {
     client: Arc<IntercomClient>,
 }
 
+impl ProcedureExtensionPlanner {
+    /// The client of `workspace` (a catalog of the session holding another workspace's
+    /// tables: its tables read and write through it), or the session's own.
+    async fn client_for(
+        &self,
+        session: &dyn Session,
+        workspace: Option<&str>,
+        procedure: &Procedure,
+    ) -> Result<Arc<IntercomClient>> {
+        let Some(catalog) = workspace else {
+            return Ok(self.client.clone());
+        };
+        let table = match session
+            .as_any()
+            .downcast_ref::<datafusion::execution::session_state::SessionState>()
+            .and_then(|state| state.catalog_list().catalog(catalog))
+            .and_then(|c| c.schema("public"))
+        {
+            Some(schema) => schema.table("admins").await?,
+            None => None,
+        };
+        table
+            .as_ref()
+            .and_then(|t| t.as_ref().downcast_ref::<crate::provider::IntercomTable>())
+            .map(|t| t.client().clone())
+            .ok_or_else(|| {
+                let own = &session.config_options().catalog.default_catalog;
+                DataFusionError::External(Box::new(unknown_workspace(
+                    catalog,
+                    &procedure.function_name,
+                    own,
+                )))
+            })
+    }
+}
+
 #[async_trait]
 impl ExtensionPlanner for ProcedureExtensionPlanner {
     async fn plan_extension(
@@ -688,11 +794,14 @@ impl ExtensionPlanner for ProcedureExtensionPlanner {
                 .map(|e| planner.create_physical_expr(e, &empty, session, planning_ctx))
                 .collect::<Result<Vec<_>>>()?;
             let schema: SchemaRef = Arc::new(call.schema.as_arrow().clone());
+            let client = self
+                .client_for(session, call.workspace.as_deref(), call.procedure)
+                .await?;
             return Ok(Some(Arc::new(ProcedureExec::new(
                 call.procedure,
                 args,
                 schema,
-                self.client.clone(),
+                client,
             ))));
         }
         if let Some(apply) = node.as_any().downcast_ref::<ProcedureApplyNode>() {
@@ -708,12 +817,15 @@ impl ExtensionPlanner for ProcedureExtensionPlanner {
                 .map(|e| planner.create_physical_expr(e, logical.schema(), session, planning_ctx))
                 .collect::<Result<Vec<_>>>()?;
             let schema: SchemaRef = Arc::new(apply.schema.as_arrow().clone());
+            let client = self
+                .client_for(session, apply.workspace.as_deref(), apply.procedure)
+                .await?;
             return Ok(Some(Arc::new(ProcedureApplyExec::new(
                 physical.clone(),
                 apply.procedure,
                 args,
                 schema,
-                self.client.clone(),
+                client,
             ))));
         }
         Ok(None)

@@ -41,6 +41,11 @@ impl IntercomTable {
     pub fn def(&self) -> &TableDef {
         &self.def
     }
+
+    /// The client (workspace) the table reads and writes through.
+    pub fn client(&self) -> &Arc<IntercomClient> {
+        &self.client
+    }
 }
 
 /// How many pages listing the whole of `def` takes, as far as `client` has seen its collection

@@ -120,11 +120,20 @@ impl NoopStartupHandler for TrustStartup {}
 pub struct StartupGate {
     tls_required: bool,
     scram: Option<SASLAuthStartupHandler<DefaultServerParameterProvider>>,
+    /// The database names served (one per workspace); `None`: any name.
+    databases: Option<Vec<String>>,
+    /// The database the startup packet named, for the session to pick its workspace.
+    database: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl StartupGate {
     /// A gate for one connection; `scram` is `None` for no authentication.
-    pub fn new(tls_required: bool, scram: Option<Arc<ScramSource>>) -> Self {
+    pub fn new(
+        tls_required: bool,
+        scram: Option<Arc<ScramSource>>,
+        databases: Option<Vec<String>>,
+        database: Arc<std::sync::Mutex<Option<String>>>,
+    ) -> Self {
         let scram = scram.map(|source| {
             SASLAuthStartupHandler::new(Arc::new(DefaultServerParameterProvider::default()))
                 .with_scram(ScramAuth::new(source))
@@ -132,6 +141,8 @@ impl StartupGate {
         Self {
             tls_required,
             scram,
+            databases,
+            database,
         }
     }
 }
@@ -156,6 +167,29 @@ impl StartupHandler for StartupGate {
                 "28000",
                 "this server requires TLS (sslmode=require); plaintext connections are refused",
             ));
+        }
+        if let PgWireFrontendMessage::Startup(startup) = &message {
+            // libpq's default database is the user's name.
+            let named = startup
+                .parameters
+                .get("database")
+                .or_else(|| startup.parameters.get(METADATA_USER))
+                .cloned()
+                .unwrap_or_default();
+            if let Some(served) = &self.databases
+                && !served.contains(&named)
+            {
+                return Err(fatal_error(
+                    "3D000",
+                    format!(
+                        "database \"{named}\" does not exist (this server's databases, one per workspace: {})",
+                        served.join(", ")
+                    ),
+                ));
+            }
+            if let Ok(mut database) = self.database.lock() {
+                *database = Some(named);
+            }
         }
         let result = match &self.scram {
             Some(scram) => scram.on_startup(client, message).await,

@@ -46,6 +46,10 @@ use tokio::time::Instant;
 use tokio_util::codec::{Decoder, Framed};
 
 use super::errors::user_error;
+use super::notify::{self, Listening, Subscription};
+use crate::webhooks::Notification;
+use datafusion_postgres::pgwire::messages::response::NotificationResponse;
+use tokio::sync::broadcast::error::RecvError;
 
 /// The default of `--max-message-bytes`: 16 MiB, room for large Bind parameters; a statement's
 /// text is held to [`crate::limits::DEFAULT_MAX_STATEMENT_BYTES`] (1 MiB) after the message
@@ -534,6 +538,7 @@ pub async fn serve<H: PgWireServerHandlers>(
     handlers: H,
     limits: ConnectionLimits,
     admission: Admission,
+    subscription: Option<Subscription>,
 ) {
     let handlers = Handlers {
         startup: handlers.startup_handler(),
@@ -543,7 +548,9 @@ pub async fn serve<H: PgWireServerHandlers>(
         cancel: handlers.cancel_handler(),
         errors: handlers.error_handler(),
     };
-    handlers.run(tcp, tls, limits, admission).await;
+    handlers
+        .run(tcp, tls, limits, admission, subscription)
+        .await;
 }
 
 /// One connection's pgwire handlers.
@@ -572,6 +579,7 @@ where
         tls: Option<TlsAcceptor>,
         limits: ConnectionLimits,
         admission: Admission,
+        mut subscription: Option<Subscription>,
     ) {
         let deadline = Instant::now() + limits.auth_timeout;
         let negotiated =
@@ -617,6 +625,24 @@ where
                 match tokio::time::timeout_at(deadline, read).await {
                     Ok(read) => read,
                     Err(_) => return timed_out(&mut socket).await,
+                }
+            } else if let Some(events) = subscription.as_mut() {
+                // Reading a frame keeps what it read in `buffer`: dropping it for a
+                // notification loses nothing.
+                let next = tokio::select! {
+                    read = read => Ok(read),
+                    event = events.events.recv() => Err(event),
+                };
+                match next {
+                    Ok(read) => read,
+                    Err(event) => {
+                        match deliver(&mut socket, &events.listening, event).await {
+                            Delivered::Sent => {}
+                            Delivered::Ended => subscription = None,
+                            Delivered::Failed => return,
+                        }
+                        continue;
+                    }
                 }
             } else {
                 read.await
@@ -814,6 +840,68 @@ async fn read_frame(
         *buffer = BytesMut::from(&buffer[..]);
     }
     Read::Frame(frame)
+}
+
+/// What delivering a notification did.
+enum Delivered {
+    /// Sent, or not for this connection.
+    Sent,
+    /// No more notifications will come.
+    Ended,
+    /// The client is gone.
+    Failed,
+}
+
+/// Sends `event` to the client on each channel it listens to it on; a connection that fell
+/// behind is warned how many it missed.
+async fn deliver<S>(
+    socket: &mut Socket<S>,
+    listening: &Listening,
+    event: Result<Arc<Notification>, RecvError>,
+) -> Delivered {
+    let (pid, _) = socket.pid_and_secret_key();
+    let messages: Vec<PgWireBackendMessage> = match event {
+        Ok(n) => {
+            let payload = notify::payload(&n);
+            listening
+                .channels_for(&n)
+                .into_iter()
+                .map(|channel| {
+                    PgWireBackendMessage::NotificationResponse(NotificationResponse::new(
+                        pid,
+                        channel,
+                        payload.clone(),
+                    ))
+                })
+                .collect()
+        }
+        Err(RecvError::Lagged(missed)) if listening.is_listening() => {
+            let warning = ErrorInfo::new(
+                "WARNING".to_string(),
+                "01000".to_string(),
+                format!(
+                    "{missed} webhook notifications were not delivered to this connection (it fell behind); they are in webhook_events"
+                ),
+            );
+            vec![PgWireBackendMessage::NoticeResponse(warning.into())]
+        }
+        Err(RecvError::Lagged(_)) => Vec::new(),
+        Err(RecvError::Closed) => return Delivered::Ended,
+    };
+    if messages.is_empty() {
+        return Delivered::Sent;
+    }
+    let sent = tokio::time::timeout(FATAL_WRITE_TIMEOUT, async {
+        for message in messages {
+            socket.feed(message).await?;
+        }
+        socket.flush().await
+    })
+    .await;
+    match sent {
+        Ok(Ok(())) => Delivered::Sent,
+        _ => Delivered::Failed,
+    }
 }
 
 /// Reads until `buffer` holds `wanted` bytes; an error at the end of the stream.

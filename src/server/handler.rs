@@ -50,6 +50,7 @@ use super::errors::{from_datafusion, to_pgwire, user_error};
 use super::guard::{
     CancelRegistry, CancelWatch, ConnectionCancel, GuardedStream, RegistryCancelHandler, guarded,
 };
+use super::notify::{Listening, Subscription};
 use super::policy::{
     Policy, SessionCommand, check_setting, files_refused, needs_datafusion_parser, session_command,
 };
@@ -81,6 +82,19 @@ pub struct Shared {
     pub tls_required: bool,
     /// The embedder's per-session setup.
     pub session_setup: Option<SessionSetup>,
+    /// The webhook notifications received, when the server receives them.
+    pub webhooks: Option<WebhookState>,
+    /// The other workspaces, by the database name that selects them (`psql …/eu`); empty
+    /// with one workspace, which then answers to any database name.
+    pub workspaces: std::collections::BTreeMap<String, SessionFactory>,
+}
+
+/// What sessions see of the webhook receiver.
+pub struct WebhookState {
+    /// The notifications kept (the `webhook_events` table).
+    pub store: Arc<crate::webhooks::Store>,
+    /// Each new notification, for listening connections.
+    pub events: super::notify::Events,
 }
 
 /// The statement a prepared statement holds: its text, and the parsed statement with its
@@ -92,13 +106,18 @@ pub struct Connection {
     shared: Arc<Shared>,
     session: Arc<SessionHandler>,
     startup: Arc<StartupGate>,
+    listening: Arc<Listening>,
 }
 
 impl Connection {
     /// Handlers for a newly accepted connection (its session is built on first use).
     pub fn new(shared: Arc<Shared>) -> Self {
+        let listening = Arc::new(Listening::default());
+        let database = Arc::new(Mutex::new(None));
         let state = Arc::new(ConnectionSession {
             ctx: Mutex::new(None),
+            database: database.clone(),
+            listening: listening.clone(),
             cancel: ConnectionCancel::new(shared.cancels.clone()),
             sql_parser: Arc::new(PostgresCompatibilityParser::new()),
             hooks: vec![
@@ -108,7 +127,18 @@ impl Connection {
             ],
             shared: shared.clone(),
         });
-        let startup = Arc::new(StartupGate::new(shared.tls_required, shared.scram.clone()));
+        let databases = (!shared.workspaces.is_empty()).then(|| {
+            let mut names: Vec<String> = shared.workspaces.keys().cloned().collect();
+            names.push(shared.factory.catalog().to_string());
+            names.push(crate::session::DEFAULT_CATALOG.to_string());
+            names
+        });
+        let startup = Arc::new(StartupGate::new(
+            shared.tls_required,
+            shared.scram.clone(),
+            databases,
+            database,
+        ));
         Self {
             shared,
             session: Arc::new(SessionHandler {
@@ -118,7 +148,17 @@ impl Connection {
                 state,
             }),
             startup,
+            listening,
         }
+    }
+
+    /// What the connection loop needs to deliver webhook notifications, when there are any.
+    pub fn subscription(&self) -> Option<Subscription> {
+        let webhooks = self.shared.webhooks.as_ref()?;
+        Some(Subscription {
+            events: webhooks.events.subscribe(),
+            listening: self.listening.clone(),
+        })
     }
 }
 
@@ -149,6 +189,10 @@ pub struct ConnectionSession {
     cancel: ConnectionCancel,
     sql_parser: Arc<PostgresCompatibilityParser>,
     hooks: Vec<Arc<dyn QueryHook>>,
+    /// The channels `LISTEN` named.
+    listening: Arc<Listening>,
+    /// The database the startup packet named (it selects the workspace).
+    database: Arc<Mutex<Option<String>>>,
 }
 
 impl ConnectionSession {
@@ -174,14 +218,21 @@ impl ConnectionSession {
                 ConfigNonZeroUsize::try_new(RECURSION_LIMIT).map_err(from_datafusion)?;
             options.sql_parser.dialect = Dialect::PostgreSQL;
         }
-        let ctx = self
-            .shared
-            .factory
+        let database = self.database.lock().ok().and_then(|d| d.clone());
+        let factory = database
+            .and_then(|d| self.shared.workspaces.get(&d))
+            .unwrap_or(&self.shared.factory);
+        let ctx = factory
             .new_context_with(config)
             .map_err(|e| to_pgwire(&e))?;
-        setup_pg_catalog(&ctx, "intercom", EmptyContextProvider)
-            .map_err(|e| from_datafusion(*e))?;
-        super::compat::register(&ctx, "intercom").map_err(from_datafusion)?;
+        let catalog = factory.catalog().to_string();
+        setup_pg_catalog(&ctx, &catalog, EmptyContextProvider).map_err(|e| from_datafusion(*e))?;
+        super::compat::register(&ctx, &catalog).map_err(from_datafusion)?;
+        if let Some(webhooks) = &self.shared.webhooks {
+            let table = crate::webhooks::WebhookEvents::new(webhooks.store.clone());
+            ctx.register_table(crate::webhooks::TABLE_NAME, Arc::new(table))
+                .map_err(from_datafusion)?;
+        }
         if let Some(setup) = &self.shared.session_setup {
             setup(&ctx).map_err(|e| to_pgwire(&e))?;
         }
@@ -316,7 +367,7 @@ impl ConnectionSession {
                 };
                 let _ = dropped.await;
             }
-            return Ok(self.run_session_command(client, command));
+            return self.run_session_command(client, command);
         }
         // Before the hooks: the cursor hook plans and runs its query itself.
         self.shared.policy.check_statement(statement)?;
@@ -383,15 +434,36 @@ impl ConnectionSession {
         Ok(responses)
     }
 
-    fn run_session_command<C>(&self, client: &mut C, command: SessionCommand) -> Response
+    fn run_session_command<C>(
+        &self,
+        client: &mut C,
+        command: SessionCommand,
+    ) -> PgWireResult<Response>
     where
         C: ClientInfo + ClientPortalStore,
         C::PortalStore: PortalStore,
     {
-        match command {
+        Ok(match command {
             SessionCommand::Discard(tag) => {
                 self.reset();
+                if tag == "DISCARD ALL" {
+                    self.listening.unlisten(None);
+                }
                 Response::Execution(Tag::new(&tag))
+            }
+            SessionCommand::Listen(channel) => {
+                if self.shared.webhooks.is_none() {
+                    return Err(user_error(
+                        "0A000",
+                        "LISTEN needs webhooks: start the server with --webhook-listen (docs/webhooks.md)",
+                    ));
+                }
+                self.listening.listen(&channel);
+                Response::Execution(Tag::new("LISTEN"))
+            }
+            SessionCommand::Unlisten(channel) => {
+                self.listening.unlisten(channel.as_deref());
+                Response::Execution(Tag::new("UNLISTEN"))
             }
             SessionCommand::Deallocate(Some(name)) => {
                 client.portal_store().rm_statement(&name);
@@ -400,7 +472,7 @@ impl ConnectionSession {
             // pgwire's store cannot list statements; they go with the connection.
             SessionCommand::Deallocate(None) => Response::Execution(Tag::new("DEALLOCATE ALL")),
             SessionCommand::Acknowledge(tag) => Response::Execution(Tag::new(tag)),
-        }
+        })
     }
 }
 

@@ -10,7 +10,8 @@
 //! - `conn`: the connection loop: every frame checked before pgwire decodes it, message size
 //!   and authentication time limits, the answer past `--max-connections`;
 //! - `handler`: the per-connection query handlers; `policy`: what statements may do;
-//! - `guard`: cancel requests and panics; `errors`: SQLSTATEs (the mapping table is there).
+//! - `guard`: cancel requests and panics; `errors`: SQLSTATEs (the mapping table is there);
+//! - `notify`: `LISTEN`, and webhook notifications delivered to listening connections.
 
 mod auth;
 mod catalog;
@@ -21,6 +22,7 @@ mod execute;
 mod functions;
 mod guard;
 mod handler;
+mod notify;
 mod policy;
 mod tls;
 
@@ -38,9 +40,11 @@ pub use auth::Credentials;
 pub use conn::{DEFAULT_MAX_MESSAGE_BYTES, PROTOCOL_MAX_MESSAGE_BYTES};
 pub use errors::{client_sqlstate, sqlstate};
 pub use handler::RECURSION_LIMIT;
+pub use notify::ALL_EVENTS;
 
 use crate::error::Error;
 use crate::session::SessionFactory;
+use crate::webhooks::{self, WebhookOptions};
 
 /// Extra setup for every new session (register tables or functions of the embedder's own).
 pub type SessionSetup = Arc<dyn Fn(&SessionContext) -> Result<(), Error> + Send + Sync>;
@@ -95,6 +99,13 @@ pub struct ServerOptions {
     /// [`PROTOCOL_MAX_MESSAGE_BYTES`] (default [`DEFAULT_MAX_MESSAGE_BYTES`]); a longer one
     /// ends the connection with `FATAL 54000`.
     pub max_message_bytes: usize,
+    /// Other workspaces, each served as the database of its name (`psql …/eu`), with the
+    /// others as catalogs; `factory`'s workspace answers to its own catalog name and to
+    /// `intercom`. Empty: one workspace, any database name.
+    pub workspaces: Vec<(String, SessionFactory)>,
+    /// Receive Intercom's webhooks: store them (`webhook_events`), forget the cached answers
+    /// they make stale, and notify `LISTEN`ing connections. Off by default.
+    pub webhooks: Option<WebhookOptions>,
 }
 
 impl ServerOptions {
@@ -110,6 +121,8 @@ impl ServerOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             auth_timeout: DEFAULT_AUTH_TIMEOUT,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            webhooks: None,
+            workspaces: Vec::new(),
         }
     }
 }
@@ -126,6 +139,11 @@ impl std::fmt::Debug for ServerOptions {
             .field("max_connections", &self.max_connections)
             .field("auth_timeout", &self.auth_timeout)
             .field("max_message_bytes", &self.max_message_bytes)
+            .field("webhooks", &self.webhooks)
+            .field(
+                "workspaces",
+                &self.workspaces.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -134,6 +152,7 @@ impl std::fmt::Debug for ServerOptions {
 #[derive(Debug)]
 pub struct RunningServer {
     local_addr: SocketAddr,
+    webhooks: Option<webhooks::RunningReceiver>,
     shutdown: Option<oneshot::Sender<()>>,
     handle: JoinHandle<()>,
 }
@@ -142,6 +161,13 @@ impl RunningServer {
     /// The address the server is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address webhook deliveries are received on, when [`ServerOptions::webhooks`] is set.
+    pub fn webhook_addr(&self) -> Option<SocketAddr> {
+        self.webhooks
+            .as_ref()
+            .map(webhooks::RunningReceiver::local_addr)
     }
 
     /// Stops accepting connections (open connections finish on their own).
@@ -222,6 +248,13 @@ pub async fn start(
             source,
         })?;
     let local_addr = listener.local_addr()?;
+    let (receiver, webhook_state) = match options.webhooks.clone() {
+        Some(webhook_options) => {
+            let (receiver, state) = start_webhooks(&factory, webhook_options).await?;
+            (Some(receiver), Some(state))
+        }
+        None => (None, None),
+    };
     // One read-only rule: a read-only server's sessions get a client that refuses writes.
     let factory = if options.read_only {
         factory.read_only()
@@ -240,6 +273,19 @@ pub async fn start(
             .map(|c| Arc::new(auth::ScramSource::new(c))),
         tls_required: acceptor.is_some(),
         session_setup: options.session_setup.clone(),
+        webhooks: webhook_state,
+        workspaces: options
+            .workspaces
+            .iter()
+            .map(|(name, f)| {
+                let f = if options.read_only {
+                    f.read_only()
+                } else {
+                    f.clone()
+                };
+                (name.clone(), f)
+            })
+            .collect(),
     });
     let limits = conn::ConnectionLimits {
         auth_timeout: options.auth_timeout,
@@ -269,11 +315,20 @@ pub async fn start(
                         },
                     };
                     let connection = handler::Connection::new(shared.clone());
+                    let subscription = connection.subscription();
                     let acceptor = acceptor.clone();
                     // A connection's failure (even a panic outside our guards) ends that
                     // connection's task only; its slot is freed when the task ends.
                     tokio::spawn(async move {
-                        conn::serve(socket, acceptor, connection, limits, admission).await;
+                        conn::serve(
+                            socket,
+                            acceptor,
+                            connection,
+                            limits,
+                            admission,
+                            subscription,
+                        )
+                        .await;
                         drop(permit);
                     });
                 }
@@ -284,7 +339,32 @@ pub async fn start(
     });
     Ok(RunningServer {
         local_addr,
+        webhooks: receiver,
         shutdown: Some(shutdown),
         handle,
     })
+}
+
+/// Starts receiving webhooks: each new notification makes the cached answers about its
+/// object types stale and goes to the listening connections.
+async fn start_webhooks(
+    factory: &SessionFactory,
+    options: WebhookOptions,
+) -> Result<(webhooks::RunningReceiver, handler::WebhookState), Error> {
+    let (events, _) = tokio::sync::broadcast::channel(notify::QUEUE);
+    let client = factory.client().clone();
+    let sender = events.clone();
+    let on_new: webhooks::OnNotification = Arc::new(move |n| {
+        for path in n.stale_paths() {
+            client.cache().wrote(&path);
+        }
+        // No receivers (no connection open) is no error.
+        let _ = sender.send(n.clone());
+    });
+    let receiver = webhooks::start(options, on_new).await?;
+    let state = handler::WebhookState {
+        store: receiver.store().clone(),
+        events,
+    };
+    Ok((receiver, state))
 }

@@ -208,6 +208,10 @@ pub enum SessionCommand {
     Discard(String),
     /// `DEALLOCATE [PREPARE] name | ALL`.
     Deallocate(Option<String>),
+    /// `LISTEN channel`.
+    Listen(String),
+    /// `UNLISTEN channel | *` (`None`: every channel).
+    Unlisten(Option<String>),
     /// Acknowledged with this command tag and nothing else (RESET, UNLISTEN, SAVEPOINT, …).
     Acknowledge(&'static str),
 }
@@ -226,11 +230,21 @@ pub fn session_command(statement: &Statement) -> Option<SessionCommand> {
             ))
         }
         Statement::Reset(_) => Some(SessionCommand::Acknowledge("RESET")),
-        Statement::UNLISTEN { .. } => Some(SessionCommand::Acknowledge("UNLISTEN")),
-        Statement::LISTEN { .. } => Some(SessionCommand::Acknowledge("LISTEN")),
+        Statement::UNLISTEN { channel } => Some(SessionCommand::Unlisten(
+            (channel.value != "*").then(|| channel_name(channel)),
+        )),
+        Statement::LISTEN { channel } => Some(SessionCommand::Listen(channel_name(channel))),
         Statement::Savepoint { .. } => Some(SessionCommand::Acknowledge("SAVEPOINT")),
         Statement::ReleaseSavepoint { .. } => Some(SessionCommand::Acknowledge("RELEASE")),
         _ => None,
+    }
+}
+
+/// A channel's name as PostgreSQL reads it: unquoted names are folded to lower case.
+fn channel_name(channel: &datafusion::sql::sqlparser::ast::Ident) -> String {
+    match channel.quote_style {
+        Some(_) => channel.value.clone(),
+        None => channel.value.to_lowercase(),
     }
 }
 
@@ -275,6 +289,22 @@ mod tests {
         assert_eq!(
             session_command(&parse("DEALLOCATE ALL")),
             Some(SessionCommand::Deallocate(None))
+        );
+        assert_eq!(
+            session_command(&parse("LISTEN \"contact.user.created\"")),
+            Some(SessionCommand::Listen("contact.user.created".into()))
+        );
+        assert_eq!(
+            session_command(&parse("LISTEN Intercom_Events")),
+            Some(SessionCommand::Listen("intercom_events".into()))
+        );
+        assert_eq!(
+            session_command(&parse("UNLISTEN *")),
+            Some(SessionCommand::Unlisten(None))
+        );
+        assert_eq!(
+            session_command(&parse("UNLISTEN intercom_events")),
+            Some(SessionCommand::Unlisten(Some("intercom_events".into())))
         );
         assert_eq!(session_command(&parse("SELECT 1")), None);
     }

@@ -74,7 +74,7 @@ fn repo() -> PathBuf {
 }
 
 /// `Some(program)` when installed; `None` (after a note) when not and not in CI.
-fn client_program(client: &str, program: Option<PathBuf>) -> Option<PathBuf> {
+pub(crate) fn client_program(client: &str, program: Option<PathBuf>) -> Option<PathBuf> {
     if let Some(program) = program.filter(|p| which(p).is_some()) {
         return Some(program);
     }

@@ -1,0 +1,132 @@
+//! `LISTEN` / `UNLISTEN` and the notifications they deliver: each webhook notification the
+//! server stores is sent as a PostgreSQL `NotificationResponse` to every connection
+//! listening on `intercom_events` (all of them), on its topic (`"contact.user.created"`) or
+//! on a prefix of the topic ending before a dot (`contact`, `"contact.user"`).
+//!
+//! A connection receives notifications while it waits for its next message (as PostgreSQL
+//! delivers them between transactions); those arriving during a statement follow its answer.
+//! The payload is a small JSON object (`id`, `topic`, `item_type`, `item_id`, `created_at`);
+//! the notification itself is in `webhook_events`.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+
+use crate::webhooks::Notification;
+
+/// The channel every notification is sent on.
+pub const ALL_EVENTS: &str = "intercom_events";
+
+/// Notifications queued for one connection before the oldest are dropped (the connection is
+/// then warned how many it missed).
+pub const QUEUE: usize = 4096;
+
+/// The server's notifications, for every connection to subscribe to.
+pub type Events = broadcast::Sender<Arc<Notification>>;
+
+/// The channels one connection listens on.
+#[derive(Debug, Default)]
+pub struct Listening {
+    channels: Mutex<BTreeSet<String>>,
+}
+
+impl Listening {
+    pub fn listen(&self, channel: &str) {
+        if let Ok(mut channels) = self.channels.lock() {
+            channels.insert(channel.to_string());
+        }
+    }
+
+    /// Stops listening on `channel`, or on every channel.
+    pub fn unlisten(&self, channel: Option<&str>) {
+        if let Ok(mut channels) = self.channels.lock() {
+            match channel {
+                Some(c) => {
+                    channels.remove(c);
+                }
+                None => channels.clear(),
+            }
+        }
+    }
+
+    /// The channels `n` is sent on for this connection (none when it listens to none of them).
+    pub fn channels_for(&self, n: &Notification) -> Vec<String> {
+        let Ok(channels) = self.channels.lock() else {
+            return Vec::new();
+        };
+        channels
+            .iter()
+            .filter(|c| {
+                c.as_str() == ALL_EVENTS
+                    || n.topic == **c
+                    || n.topic
+                        .strip_prefix(c.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .cloned()
+            .collect()
+    }
+
+    pub fn is_listening(&self) -> bool {
+        self.channels.lock().is_ok_and(|c| !c.is_empty())
+    }
+}
+
+/// The payload of a notification's `NotificationResponse` (PostgreSQL's limit is 8000 bytes:
+/// ids and topics are short).
+pub fn payload(n: &Notification) -> String {
+    serde_json::json!({
+        "id": n.id,
+        "topic": n.topic,
+        "item_type": n.item_type,
+        "item_id": n.item_id,
+        "created_at": n.created_at,
+    })
+    .to_string()
+}
+
+/// What one connection's loop needs to deliver notifications.
+pub struct Subscription {
+    pub events: broadcast::Receiver<Arc<Notification>>,
+    pub listening: Arc<Listening>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_match_all_events_a_topic_or_its_prefixes() {
+        let n = Notification::parse(
+            br#"{"type":"notification_event","id":"n1","topic":"contact.user.created"}"#,
+        )
+        .unwrap();
+        let listening = Listening::default();
+        assert!(listening.channels_for(&n).is_empty());
+        for c in [
+            "contact",
+            "contact.user",
+            "contact.user.created",
+            "intercom_events",
+            "cont",
+            "contact.lead",
+            "company",
+        ] {
+            listening.listen(c);
+        }
+        assert_eq!(
+            listening.channels_for(&n),
+            [
+                "contact",
+                "contact.user",
+                "contact.user.created",
+                "intercom_events"
+            ]
+        );
+        listening.unlisten(Some("contact"));
+        assert_eq!(listening.channels_for(&n).len(), 3);
+        listening.unlisten(None);
+        assert!(!listening.is_listening());
+    }
+}

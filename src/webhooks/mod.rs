@@ -1,0 +1,252 @@
+//! Intercom webhooks into SQL: an HTTP endpoint that receives Intercom's notifications
+//! (`serve --webhook-listen ADDR`), checks each delivery's signature, stores it durably, and
+//! hands it on (to the cache, which forgets the answers it makes stale, and to `LISTEN`ing
+//! PostgreSQL clients). The notifications kept are the table `webhook_events`.
+//!
+//! A delivery is answered:
+//! - `200` once it is on disk (committed and synced) — a first delivery or a duplicate (same
+//!   notification id: acknowledged, stored once, its `deliveries` count raised);
+//! - `401` when `X-Hub-Signature` is missing or is not the HMAC-SHA1 of the body keyed with
+//!   the app's client secret (nothing is stored);
+//! - `400` when the body is no `notification_event`; `413` past the body limit;
+//! - `503` when it could not be stored (Intercom delivers it again later).
+//!
+//! `HEAD` and `GET` answer `200`: Intercom checks that an endpoint exists before it saves it.
+//!
+//! - `signature`: `X-Hub-Signature`; `event`: reading a notification;
+//! - `store`: the SQLite database; `table`: the `webhook_events` table over it.
+
+mod event;
+pub mod signature;
+mod store;
+mod table;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use tokio::sync::oneshot;
+
+pub use event::Notification;
+pub use store::{FILE_NAME, Filter, Row, Store, Stored};
+pub use table::{COLUMNS, TABLE_NAME, WebhookEvents};
+
+use crate::error::Error;
+
+/// The environment variable holding the Intercom app's client secret, which signs webhooks.
+pub const SECRET_VARIABLE: &str = "INTERCOM_CLIENT_SECRET";
+
+/// The default of [`WebhookOptions::retention`]: 7 days.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+/// The default of [`WebhookOptions::max_body_bytes`]: 4 MiB (a conversation with its parts).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+
+/// How to receive webhooks.
+#[derive(Clone)]
+pub struct WebhookOptions {
+    /// `host:port` to listen on for Intercom's deliveries.
+    pub listen: String,
+    /// The app's client secret (HMAC key of `X-Hub-Signature`). Never printed.
+    pub secret: String,
+    /// Where the notification database lives (created if missing).
+    pub data_dir: PathBuf,
+    /// How long notifications are kept (by the time they were received).
+    pub retention: Duration,
+    /// The largest body accepted; a larger one is answered 413.
+    pub max_body_bytes: usize,
+}
+
+impl WebhookOptions {
+    /// Defaults for everything but the address, secret and directory.
+    pub fn new(listen: impl Into<String>, secret: impl Into<String>, data_dir: PathBuf) -> Self {
+        Self {
+            listen: listen.into(),
+            secret: secret.into(),
+            data_dir,
+            retention: DEFAULT_RETENTION,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// The default data directory: the platform's data directory (`~/.local/share/intercom-sql`
+    /// on Linux).
+    pub fn default_data_dir() -> Option<PathBuf> {
+        dirs::data_dir().map(|d| d.join("intercom-sql"))
+    }
+}
+
+impl std::fmt::Debug for WebhookOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookOptions")
+            .field("listen", &self.listen)
+            .field("secret", &"<hidden>")
+            .field("data_dir", &self.data_dir)
+            .field("retention", &self.retention)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// What to do with each newly stored notification (not with duplicates).
+pub type OnNotification = Arc<dyn Fn(&Arc<Notification>) + Send + Sync>;
+
+/// A webhook endpoint receiving in the background; dropping it stops it.
+pub struct RunningReceiver {
+    local_addr: SocketAddr,
+    store: Arc<Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl RunningReceiver {
+    /// The address deliveries are received on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The notification store (the `webhook_events` table reads it).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+}
+
+impl std::fmt::Debug for RunningReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningReceiver")
+            .field("local_addr", &self.local_addr)
+            .field("store", &self.store.path())
+            .finish()
+    }
+}
+
+impl Drop for RunningReceiver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.shutdown.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Receiver {
+    secret: Arc<[u8]>,
+    store: Arc<Store>,
+    on_new: OnNotification,
+}
+
+/// Opens the store, binds and starts receiving on the current Tokio runtime.
+pub async fn start(
+    options: WebhookOptions,
+    on_new: OnNotification,
+) -> Result<RunningReceiver, Error> {
+    if options.secret.is_empty() {
+        return Err(Error::Config(format!(
+            "receiving webhooks needs the app's client secret: set {SECRET_VARIABLE}"
+        )));
+    }
+    if options.max_body_bytes < 1024 {
+        return Err(Error::Config(
+            "--webhook-max-body must be at least 1KiB".into(),
+        ));
+    }
+    let dir = options.data_dir.clone();
+    let retention = options.retention;
+    let store = tokio::task::spawn_blocking(move || Store::open(&dir, retention))
+        .await
+        .map_err(|e| Error::Config(format!("cannot open the webhook store: {e}")))??;
+    let store = Arc::new(store);
+    let listener = tokio::net::TcpListener::bind(&options.listen)
+        .await
+        .map_err(|source| Error::Io {
+            context: format!("cannot listen for webhooks on {}", options.listen),
+            source,
+        })?;
+    let local_addr = listener.local_addr()?;
+    let receiver = Receiver {
+        secret: options.secret.as_bytes().into(),
+        store: store.clone(),
+        on_new,
+    };
+    let app = Router::new()
+        .route("/", any(receive))
+        .route("/{*path}", any(receive))
+        .layer(DefaultBodyLimit::max(options.max_body_bytes))
+        .with_state(receiver);
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(RunningReceiver {
+        local_addr,
+        store,
+        shutdown: Some(shutdown),
+    })
+}
+
+/// One request to the endpoint.
+async fn receive(
+    State(receiver): State<Receiver>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    use axum::http::Method;
+    if method == Method::HEAD || method == Method::GET {
+        return (StatusCode::OK, "intercom-sql webhook endpoint\n").into_response();
+    }
+    if method != Method::POST {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "webhook deliveries are POST requests\n",
+        )
+            .into_response();
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let signature = headers
+        .get(signature::HEADER)
+        .map(axum::http::HeaderValue::as_bytes);
+    if let Err(refused) = signature::verify(&receiver.secret, &body, signature) {
+        return (StatusCode::UNAUTHORIZED, format!("{refused}\n")).into_response();
+    }
+    let notification = match Notification::parse(&body) {
+        Ok(n) => Arc::new(n),
+        Err(problem) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("not an Intercom notification: {problem}\n"),
+            )
+                .into_response();
+        }
+    };
+    let store = receiver.store.clone();
+    let stored_one = notification.clone();
+    let stored =
+        tokio::task::spawn_blocking(move || store.insert(&stored_one, store::now_micros())).await;
+    match stored {
+        Ok(Ok(Stored::New)) => {
+            (receiver.on_new)(&notification);
+            StatusCode::OK.into_response()
+        }
+        Ok(Ok(Stored::Duplicate)) => StatusCode::OK.into_response(),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the notification could not be stored\n",
+        )
+            .into_response(),
+    }
+}
