@@ -153,6 +153,12 @@ enum Mode {
     Emulator(EmulatorArgs),
     /// Serve the tables over the PostgreSQL wire protocol (psql, JDBC, BI tools).
     Serve(ServeArgs),
+    /// Store an access token, read from standard input, in the OS keyring under NAME: a
+    /// profile's `token_keyring = "NAME"` reads it (docs/profiles.md).
+    StoreToken {
+        /// The entry's name.
+        name: String,
+    },
     /// List the configuration file's profiles: region, token's admin and workspace (`GET
     /// /me`), remaining rate budget (docs/profiles.md).
     Workspaces,
@@ -294,6 +300,7 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
         Some(Mode::Sync(args)) => return run_sync(&cli.connection, args, &cli.snapshot).await,
         Some(Mode::Serve(args)) => return run_server(&cli.connection, args, cli.snapshot).await,
         Some(Mode::Workspaces) => return list_workspaces(&cli.connection).await,
+        Some(Mode::StoreToken { name }) => return store_token(&name),
         Some(Mode::Repl) | None => {}
     }
     // Keeps the demo emulator alive for as long as the session runs.
@@ -501,6 +508,32 @@ async fn refuse_wrong_region(
         Some(hint) => Err(Error::Config(hint)),
         None => Ok(()),
     }
+}
+
+/// `intercom-sql store-token NAME`: the token on standard input, into the OS keyring. Not
+/// from a terminal: typed there it would be shown (and kept in no history only if piped).
+fn store_token(name: &str) -> Result<(), Error> {
+    use std::io::{IsTerminal, Read};
+    if std::io::stdin().is_terminal() {
+        return Err(Error::Config(format!(
+            "pipe the token in, so it is neither shown nor kept in your shell's history: \
+             pbpaste | intercom-sql store-token {name}  (or: intercom-sql store-token {name} < token.txt)"
+        )));
+    }
+    let mut token = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut token)
+        .map_err(|source| Error::Io {
+            context: "cannot read the token from standard input".into(),
+            source,
+        })?;
+    let token = token.lines().next().unwrap_or_default();
+    profiles::store_in_keyring(name, token)?;
+    eprintln!(
+        "stored in the OS keyring as '{name}': use it with token_keyring = \"{name}\" in a profile"
+    );
+    Ok(())
 }
 
 /// `intercom-sql workspaces`: each profile, and what its token reaches.

@@ -58,6 +58,57 @@ pub enum TokenSource {
     Env(String),
     /// A file (its first line), readable by its owner only.
     File(PathBuf),
+    /// The OS keyring (macOS Keychain, Windows Credential Manager, Linux kernel keyring):
+    /// the entry of service [`KEYRING_SERVICE`] and this name (`intercom-sql store-token`).
+    Keyring(String),
+}
+
+/// The keyring service tokens are stored under.
+pub const KEYRING_SERVICE: &str = "intercom-sql";
+
+/// On Linux, `keyring` keeps tokens in the kernel's per-user persistent keyring, reached
+/// through the process's session keyring; a process started outside a login session has none,
+/// so one is made for it (its children share it).
+fn open_keyring(name: &str) -> keyring::Result<keyring::Entry> {
+    #[cfg(target_os = "linux")]
+    {
+        use linux_keyutils::{KeyRing, KeyRingIdentifier};
+        let _ = KeyRing::from_special_id(KeyRingIdentifier::Session, true);
+    }
+    keyring::Entry::new(KEYRING_SERVICE, name)
+}
+
+/// Stores `token` in the OS keyring as `name` (`token_keyring = "name"` reads it).
+pub fn store_in_keyring(name: &str, token: &str) -> Result<(), Error> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(Error::Config(
+            "no token given (pipe it in on standard input)".into(),
+        ));
+    }
+    open_keyring(name)
+        .and_then(|entry| entry.set_password(token))
+        .map_err(|e| {
+            Error::Config(format!(
+                "cannot store the token '{name}' in the OS keyring: {e}"
+            ))
+        })
+}
+
+fn from_keyring(profile: &str, name: &str) -> Result<String, Error> {
+    let entry = open_keyring(name).map_err(|e| {
+        Error::Config(format!(
+            "profile '{profile}': cannot open the OS keyring: {e}"
+        ))
+    })?;
+    entry.get_password().map_err(|e| match e {
+        keyring::Error::NoEntry => Error::Config(format!(
+            "profile '{profile}': no token '{name}' in the OS keyring: store one with `intercom-sql store-token {name}` (the token on standard input)"
+        )),
+        other => Error::Config(format!(
+            "profile '{profile}': cannot read the token '{name}' from the OS keyring: {other}"
+        )),
+    })
 }
 
 /// One named workspace.
@@ -288,6 +339,7 @@ fn read_profile(name: &str, item: &Item) -> Result<Profile, String> {
             key,
             "token_env"
                 | "token_file"
+                | "token_keyring"
                 | "region"
                 | "base_url"
                 | "api_version"
@@ -295,24 +347,29 @@ fn read_profile(name: &str, item: &Item) -> Result<Profile, String> {
                 | "format"
         ) {
             let hint = if key == "token" || key == "access_token" {
-                " (a token is never written in the file: name its environment variable with token_env, or a file only you can read with token_file)"
+                " (a token is never written in the file: name its environment variable with token_env, a file only you can read with token_file, or its OS keyring entry with token_keyring)"
             } else {
-                " (profiles take token_env, token_file, region, base_url, api_version, read_only, format)"
+                " (profiles take token_env, token_file, token_keyring, region, base_url, api_version, read_only, format)"
             };
             return Err(format!("profile '{name}': unknown setting '{key}'{hint}"));
         }
     }
-    let token = match (text("token_env")?, text("token_file")?) {
-        (Some(var), None) => TokenSource::Env(var),
-        (None, Some(file)) => TokenSource::File(expand_home(&file)),
+    let sources = [
+        text("token_env")?.map(TokenSource::Env),
+        text("token_file")?.map(|f| TokenSource::File(expand_home(&f))),
+        text("token_keyring")?.map(TokenSource::Keyring),
+    ];
+    let mut given = sources.into_iter().flatten();
+    let token = match (given.next(), given.next()) {
+        (Some(source), None) => source,
         (Some(_), Some(_)) => {
             return Err(format!(
-                "profile '{name}': give token_env or token_file, not both"
+                "profile '{name}': give one of token_env, token_file and token_keyring"
             ));
         }
-        (None, None) => {
+        (None, _) => {
             return Err(format!(
-                "profile '{name}' names no token: add token_env = \"VARIABLE\" or token_file = \"PATH\""
+                "profile '{name}' names no token: add token_env = \"VARIABLE\", token_file = \"PATH\" or token_keyring = \"NAME\""
             ));
         }
     };
@@ -398,6 +455,7 @@ pub fn read_token(profile: &Profile) -> Result<AccessToken, Error> {
                 .unwrap_or_default()
                 .to_string()
         }
+        TokenSource::Keyring(entry) => from_keyring(name, entry)?,
     };
     let token = token.trim();
     if token.is_empty() {
@@ -547,6 +605,7 @@ impl Profiles {
                     row.token_from = match &p.token {
                         TokenSource::Env(var) => format!("env {var}"),
                         TokenSource::File(path) => format!("file {}", path.display()),
+                        TokenSource::Keyring(entry) => format!("keyring {entry}"),
                     };
                     row.read_only = p.read_only;
                 }

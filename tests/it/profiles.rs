@@ -410,3 +410,57 @@ async fn the_database_name_selects_the_workspace_over_the_wire() {
     }
     let _ = server.start_kill();
 }
+
+/// `intercom-sql store-token NAME` puts a token in the OS keyring (here Linux's kernel
+/// keyring) and a profile's `token_keyring = "NAME"` reads it in another process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_stored_in_the_os_keyring_is_read_by_its_profile() {
+    if cfg!(target_os = "linux") && !Path::new("/proc/keys").exists() {
+        eprintln!("skipped: this kernel has no keyring (no /proc/keys)");
+        return;
+    }
+    let r = regions().await;
+    let entry = format!("intercom-sql-test-{}", std::process::id());
+    let mut store = r
+        .command()
+        .args(["store-token", &entry])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = store.stdin.take().unwrap();
+        stdin.write_all(b"token-eu-2\n").await.unwrap();
+    }
+    let out = store.wait_with_output().await.unwrap();
+    let printed = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{printed}");
+    assert!(!printed.contains("token-eu-2"), "{printed}");
+    let mut file = std::fs::read_to_string(&r.config).unwrap();
+    file.push_str(&format!(
+        "\n[profiles.kr]\ntoken_keyring = \"{entry}\"\nbase_url = \"{}\"\n\
+         [profiles.none]\ntoken_keyring = \"{entry}-missing\"\nbase_url = \"{}\"\n",
+        r.eu.base_url, r.eu.base_url
+    ));
+    write_private(&r.config, &file, 0o644);
+    let (out, printed) = r
+        .run(&[
+            "--profile",
+            "kr",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT count(*) FROM contacts",
+        ])
+        .await;
+    assert!(out.status.success(), "{printed}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "count(*)\n20");
+    let (out, printed) = r.run(&["--profile", "none", "-c", "SELECT 1"]).await;
+    assert!(!out.status.success());
+    assert!(
+        printed.contains("no token") && printed.contains("store-token"),
+        "{printed}"
+    );
+}
