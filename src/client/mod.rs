@@ -3,6 +3,8 @@
 
 pub mod budget;
 pub mod cache;
+mod raw_path;
+pub use raw_path::split_raw_path;
 mod error;
 pub mod pagination;
 pub mod retry;

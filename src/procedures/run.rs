@@ -56,7 +56,7 @@ fn raw_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, Procedu
     let method_text = args.text("method").unwrap_or_default();
     let method = Method::from_bytes(method_text.as_bytes())
         .map_err(|_| internal(procedure, "unknown method"))?;
-    let (path, query) = split_raw_path(&args.text("path").unwrap_or_default())
+    let (path, query) = crate::client::split_raw_path(&args.text("path").unwrap_or_default())
         .map_err(|m| ProcedureError::Arguments(format!("{}: {m}", procedure.name)))?;
     let body = args.get("body").cloned();
     let mut request = if method == Method::GET {
@@ -89,52 +89,6 @@ fn raw_request(procedure: &Procedure, args: &Args) -> Result<ApiRequest, Procedu
         }
     }
     Ok(request)
-}
-
-/// A raw call's path (`/contacts?per_page=5`) as its path and decoded query pairs; refused
-/// unless relative to the API root (the token goes nowhere else).
-pub fn split_raw_path(text: &str) -> Result<(String, Vec<(String, String)>), String> {
-    let text = text.trim();
-    if !text.starts_with('/') || text.contains("://") {
-        return Err(format!(
-            "path must be relative to the API root and start with '/', e.g. '/me'; got '{text}'"
-        ));
-    }
-    let (path, query) = text.split_once('?').unwrap_or((text, ""));
-    let pairs = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(key), decode_component(value))
-        })
-        .collect();
-    Ok((path.to_string(), pairs))
-}
-
-/// Decodes `%XX` escapes and `+` in a query-string component (invalid escapes stay as
-/// written).
-fn decode_component(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            other => out.push(other),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Replaces `{param}` placeholders with URL-encoded argument values.

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::IntercomTable;
 use crate::client::IntercomClient;
-use crate::procedures::run::split_raw_path;
+use crate::client::split_raw_path;
 use crate::tables::{BodyFormat, ColumnDef, Listing, PageStyle, Source, TableDef, WHOLE_BODY};
 
 /// The function's SQL name.

@@ -12,6 +12,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 
 use crate::client::IntercomClient;
+use crate::print::thousands;
 
 /// How long a statement runs before its progress shows, and how often it is redrawn.
 const FIRST_AFTER: Duration = Duration::from_secs(1);
@@ -136,18 +137,6 @@ fn line(
     }
     text.push_str(" (Ctrl-C stops)");
     text
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

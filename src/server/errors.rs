@@ -179,18 +179,6 @@ pub fn panic_error(payload: &(dyn std::any::Any + Send)) -> PgWireError {
     user_error("XX000", panic_message(payload))
 }
 
-/// The error a cancelled query returns (what PostgreSQL sends for a cancel request).
-pub fn canceled_error(stop: super::guard::Stop) -> PgWireError {
-    match stop {
-        super::guard::Stop::Request => {
-            user_error("57014", "canceling statement due to user request")
-        }
-        super::guard::Stop::Timeout => {
-            user_error("57014", "canceling statement due to statement timeout")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use datafusion_postgres::pgwire::messages::startup::SecretKey;
 use futures::{FutureExt, Stream};
 use tokio::sync::watch;
 
-use super::errors::{canceled_error, panic_error};
+use super::errors::{panic_error, user_error};
 
 type ConnectionKey = (i32, Bytes);
 
@@ -124,6 +124,14 @@ pub enum Stop {
     Request,
     /// `statement_timeout` passed.
     Timeout,
+}
+
+/// The error a cancelled query returns (what PostgreSQL sends for a cancel request).
+fn canceled_error(stop: Stop) -> datafusion_postgres::pgwire::error::PgWireError {
+    match stop {
+        Stop::Request => user_error("57014", "canceling statement due to user request"),
+        Stop::Timeout => user_error("57014", "canceling statement due to statement timeout"),
+    }
 }
 
 impl CancelWatch {

@@ -33,6 +33,7 @@ pub use state::{STATE_FILE, SnapshotState, TableState};
 pub use tables::default_tables;
 
 use crate::error::Error;
+use crate::print::thousands;
 use crate::session::Engine;
 use files::{ParquetOut, Seen};
 use tables::SyncTable;
@@ -561,31 +562,5 @@ impl Step<'_> {
             watermark: read_started,
             last_full_read: previous.last_full_read,
         })
-    }
-}
-
-/// `1234567` → `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_are_separated() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

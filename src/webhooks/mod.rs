@@ -17,6 +17,7 @@
 //! - `store`: the SQLite database; `table`: the `webhook_events` table over it.
 
 mod event;
+mod listener;
 pub mod signature;
 mod store;
 mod table;
@@ -35,6 +36,7 @@ use axum::routing::any;
 use tokio::sync::oneshot;
 
 pub use event::Notification;
+pub use listener::MAX_CONNECTIONS;
 pub use store::{FILE_NAME, Filter, Row, Store, Stored};
 pub use table::{COLUMNS, TABLE_NAME, WebhookEvents};
 
@@ -45,6 +47,9 @@ pub const SECRET_VARIABLE: &str = "INTERCOM_CLIENT_SECRET";
 
 /// The default of [`WebhookOptions::retention`]: 7 days.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+/// The default of [`WebhookOptions::connection_timeout`].
+pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default of [`WebhookOptions::max_body_bytes`]: 4 MiB (a conversation with its parts).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
@@ -62,6 +67,9 @@ pub struct WebhookOptions {
     pub retention: Duration,
     /// The largest body accepted; a larger one is answered 413.
     pub max_body_bytes: usize,
+    /// How long a connection may stay open (default 30 s); then it is closed, whatever it
+    /// is doing. At most [`listener::MAX_CONNECTIONS`] are served at once.
+    pub connection_timeout: Duration,
 }
 
 impl WebhookOptions {
@@ -73,6 +81,7 @@ impl WebhookOptions {
             data_dir,
             retention: DEFAULT_RETENTION,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            connection_timeout: DEFAULT_CONNECTION_TIMEOUT,
         }
     }
 
@@ -91,6 +100,7 @@ impl std::fmt::Debug for WebhookOptions {
             .field("data_dir", &self.data_dir)
             .field("retention", &self.retention)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("connection_timeout", &self.connection_timeout)
             .finish()
     }
 }
@@ -180,6 +190,7 @@ pub async fn start(
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .with_state(receiver);
     let (shutdown, stopped) = oneshot::channel::<()>();
+    let listener = listener::Limited::new(listener, options.connection_timeout);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -26,10 +26,19 @@ struct Hooked {
 }
 
 async fn serve_in(env: TestEnv, dir: tempfile::TempDir) -> Hooked {
-    let webhooks = WebhookOptions {
+    serve_with(env, dir, |_| {}).await
+}
+
+async fn serve_with(
+    env: TestEnv,
+    dir: tempfile::TempDir,
+    tweak: impl FnOnce(&mut WebhookOptions),
+) -> Hooked {
+    let mut webhooks = WebhookOptions {
         max_body_bytes: 64 << 10,
         ..WebhookOptions::new("127.0.0.1:0", SECRET, dir.path().to_path_buf())
     };
+    tweak(&mut webhooks);
     let server = intercom_sql::server::start(
         env.engine.session_factory(),
         ServerOptions {
@@ -103,6 +112,36 @@ impl Hooked {
             }
         });
         (client, rx)
+    }
+
+    /// Runs a client's notification check (`tests/clients/`): `command` and HOST PORT USER
+    /// PASSWORD DATABASE WEBHOOK_URL, the secret in the environment; it must pass.
+    async fn run_notify_check(&self, what: &str, mut command: tokio::process::Command) {
+        let addr = self.server.local_addr();
+        command
+            .args([
+                addr.ip().to_string(),
+                addr.port().to_string(),
+                "u".into(),
+                "p".into(),
+                "intercom".into(),
+                self.webhook_url(),
+            ])
+            .env("INTERCOM_CLIENT_SECRET", SECRET);
+        let out = tokio::time::timeout(Duration::from_secs(90), command.output())
+            .await
+            .unwrap_or_else(|_| panic!("{what} timed out"))
+            .unwrap_or_else(|e| panic!("{what} did not start: {e}"));
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{what}: {printed}");
+        assert!(
+            printed.contains("notify_check: all checks passed"),
+            "{what}: {printed}"
+        );
     }
 
     async fn rows(&self, client: &Client, sql: &str) -> Vec<Vec<String>> {
@@ -524,36 +563,12 @@ async fn psycopg_receives_notifications() {
     let Some(python) = crate::clients::client_program("python with psycopg", python) else {
         return;
     };
-    let hooked = serve().await;
-    let addr = hooked.server.local_addr();
-    let out = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::process::Command::new(python)
-            .arg(repo().join("tests/clients/python/notify_check.py"))
-            .args([
-                addr.ip().to_string(),
-                addr.port().to_string(),
-                "u".into(),
-                "p".into(),
-                "intercom".into(),
-                hooked.webhook_url(),
-            ])
-            .env("INTERCOM_CLIENT_SECRET", SECRET)
-            .output(),
-    )
-    .await
-    .expect("notify_check finishes")
-    .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{printed}");
-    assert!(
-        printed.contains("notify_check: all checks passed"),
-        "{printed}"
-    );
+    let mut command = tokio::process::Command::new(python);
+    command.arg(repo().join("tests/clients/python/notify_check.py"));
+    serve()
+        .await
+        .run_notify_check("notify_check.py", command)
+        .await;
 }
 
 /// pgjdbc's `PGConnection.getNotifications(timeout)` receives them
@@ -584,38 +599,12 @@ async fn pgjdbc_receives_notifications() {
         "{}",
         String::from_utf8_lossy(&compiled.stderr)
     );
-    let hooked = serve().await;
-    let addr = hooked.server.local_addr();
-    let out = tokio::time::timeout(
-        Duration::from_secs(90),
-        tokio::process::Command::new("java")
-            .arg("-cp")
-            .arg(format!("{}:{}", classes.path().display(), jar.display()))
-            .arg("NotifyCheck")
-            .args([
-                addr.ip().to_string(),
-                addr.port().to_string(),
-                "u".into(),
-                "p".into(),
-                "intercom".into(),
-                hooked.webhook_url(),
-            ])
-            .env("INTERCOM_CLIENT_SECRET", SECRET)
-            .output(),
-    )
-    .await
-    .expect("NotifyCheck finishes")
-    .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{printed}");
-    assert!(
-        printed.contains("notify_check: all checks passed"),
-        "{printed}"
-    );
+    let mut command = tokio::process::Command::new("java");
+    command
+        .arg("-cp")
+        .arg(format!("{}:{}", classes.path().display(), jar.display()))
+        .arg("NotifyCheck");
+    serve().await.run_notify_check("NotifyCheck", command).await;
 }
 
 /// `serve --webhook-listen` as a process: every delivery answered 200 is on disk when the
@@ -693,4 +682,53 @@ async fn deliveries_answered_200_survive_a_killed_server() {
         .unwrap();
     let expected: Vec<String> = (0..20).map(|i| format!("notif_k{i:02}")).collect();
     assert_eq!(ids, expected);
+}
+
+/// Connections that send nothing cannot hold the endpoint: more than it serves at once are
+/// opened and left idle; each is closed when its time is up, and a delivery still gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_cannot_hold_the_endpoint() {
+    use tokio::io::AsyncReadExt;
+    let hooked = serve_with(start().await, tempfile::tempdir().unwrap(), |o| {
+        o.connection_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let addr = hooked.server.webhook_addr().unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..intercom_sql::webhooks::MAX_CONNECTIONS + 44 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    // A fresh connection for the delivery (no pooled one), queued behind the idle ones.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let body = notification(
+        "notif_after_idle",
+        "contact.deleted",
+        json!({"type": "contact", "id": "1"}),
+    )
+    .to_string();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(20),
+        http.post(hooked.webhook_url())
+            .header(
+                "X-Hub-Signature",
+                signature::sign(SECRET.as_bytes(), body.as_bytes()),
+            )
+            .body(body)
+            .send(),
+    )
+    .await
+    .expect("the delivery was answered while idle connections were open")
+    .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    // Every idle connection was closed by the server.
+    let mut buf = [0u8; 16];
+    for mut stream in idle {
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+            .await
+            .expect("the server closes an idle connection");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    }
 }
