@@ -163,6 +163,7 @@ impl Profiles {
     /// Reads the file at `path`. A missing file is an error naming it; so is a profile
     /// without a token source, with a token written in it, or with an unknown region.
     pub fn load(path: &Path) -> Result<Self, Error> {
+        check_not_writable_by_others(path)?;
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             context: format!("cannot read the configuration file {}", path.display()),
             source,
@@ -491,6 +492,31 @@ pub fn check_private(_path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Refuses a configuration file others may write: whoever can change it can point a profile's
+/// `base_url` at a host of theirs and be sent its token (ssh's rule for its config).
+#[cfg(unix)]
+fn check_not_writable_by_others(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        // Missing: reading it says so.
+        return Ok(());
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o022 != 0 {
+        return Err(Error::Config(format!(
+            "permissions {mode:04o} of the configuration file {} let others change it (and send a token where they like): chmod go-w {}",
+            path.display(),
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_not_writable_by_others(_path: &Path) -> Result<(), Error> {
+    Ok(())
+}
+
 /// `GET /me` with `token` against `base_url`: the answer, or `None` when the token is refused
 /// there (401/403) or the host cannot be reached.
 async fn me(base_url: &str, token: &AccessToken, api_version: &str) -> Option<serde_json::Value> {
@@ -738,6 +764,33 @@ mod tests {
         assert!(read_token(&profile).is_err(), "group-readable too");
         write(dir.path(), "t", "secret-token-value", 0o400);
         assert_eq!(read_token(&profile).unwrap().expose(), "secret-token-value");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_configuration_file_others_can_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "c.toml",
+            "[profiles.a]\ntoken_env = \"X\"\n",
+            0o666,
+        );
+        let error = Profiles::load(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("permissions 0666") && error.contains("chmod go-w"),
+            "{error}"
+        );
+        write(
+            dir.path(),
+            "c.toml",
+            "[profiles.a]\ntoken_env = \"X\"\n",
+            0o644,
+        );
+        assert!(
+            Profiles::load(&path).is_ok(),
+            "readable by others is fine: no secret in it"
+        );
     }
 
     #[test]

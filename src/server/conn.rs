@@ -626,7 +626,10 @@ where
                     Ok(read) => read,
                     Err(_) => return timed_out(&mut socket).await,
                 }
-            } else if let Some(events) = subscription.as_mut() {
+            } else if let Some(events) = subscription
+                .as_mut()
+                .filter(|_| matches!(state, PgWireConnectionState::ReadyForQuery))
+            {
                 // Reading a frame keeps what it read in `buffer`: dropping it for a
                 // notification loses nothing.
                 let next = tokio::select! {
