@@ -458,7 +458,9 @@ impl ConnectionSession {
                         "LISTEN needs webhooks: start the server with --webhook-listen (docs/webhooks.md)",
                     ));
                 }
-                self.listening.listen(&channel);
+                self.listening
+                    .listen(&channel)
+                    .map_err(|e| user_error("54000", e))?;
                 Response::Execution(Tag::new("LISTEN"))
             }
             SessionCommand::Unlisten(channel) => {

@@ -250,7 +250,9 @@ pub async fn start(
     let local_addr = listener.local_addr()?;
     let (receiver, webhook_state) = match options.webhooks.clone() {
         Some(webhook_options) => {
-            let (receiver, state) = start_webhooks(&factory, webhook_options).await?;
+            let mut clients = vec![factory.client().clone()];
+            clients.extend(options.workspaces.iter().map(|(_, f)| f.client().clone()));
+            let (receiver, state) = start_webhooks(clients, webhook_options).await?;
             (Some(receiver), Some(state))
         }
         None => (None, None),
@@ -346,17 +348,20 @@ pub async fn start(
 }
 
 /// Starts receiving webhooks: each new notification makes the cached answers about its
-/// object types stale and goes to the listening connections.
+/// object types stale (in every workspace served: which one a notification is from is not
+/// looked up, and forgetting too much only costs requests) and goes to the listening
+/// connections.
 async fn start_webhooks(
-    factory: &SessionFactory,
+    clients: Vec<Arc<crate::client::IntercomClient>>,
     options: WebhookOptions,
 ) -> Result<(webhooks::RunningReceiver, handler::WebhookState), Error> {
     let (events, _) = tokio::sync::broadcast::channel(notify::QUEUE);
-    let client = factory.client().clone();
     let sender = events.clone();
     let on_new: webhooks::OnNotification = Arc::new(move |n| {
         for path in n.stale_paths() {
-            client.cache().wrote(&path);
+            for client in &clients {
+                client.cache().wrote(&path);
+            }
         }
         // No receivers (no connection open) is no error.
         let _ = sender.send(n.clone());

@@ -22,6 +22,13 @@ pub const ALL_EVENTS: &str = "intercom_events";
 /// then warned how many it missed).
 pub const QUEUE: usize = 4096;
 
+/// Channels one connection may listen on at once (each is a few bytes; the cap keeps a client
+/// from growing the set without bound).
+pub const MAX_CHANNELS: usize = 1024;
+
+/// The longest channel name (PostgreSQL's identifiers: 63 bytes).
+pub const MAX_CHANNEL_BYTES: usize = 63;
+
 /// The server's notifications, for every connection to subscribe to.
 pub type Events = broadcast::Sender<Arc<Notification>>;
 
@@ -32,10 +39,24 @@ pub struct Listening {
 }
 
 impl Listening {
-    pub fn listen(&self, channel: &str) {
-        if let Ok(mut channels) = self.channels.lock() {
-            channels.insert(channel.to_string());
+    /// Listens on `channel`; refused past [`MAX_CHANNELS`] or [`MAX_CHANNEL_BYTES`] (the
+    /// error says which).
+    pub fn listen(&self, channel: &str) -> Result<(), String> {
+        if channel.len() > MAX_CHANNEL_BYTES {
+            return Err(format!(
+                "channel name too long: at most {MAX_CHANNEL_BYTES} bytes (the topics and intercom_events are shorter)"
+            ));
         }
+        let Ok(mut channels) = self.channels.lock() else {
+            return Err("internal error: the channel list is unusable".into());
+        };
+        if channels.len() >= MAX_CHANNELS && !channels.contains(channel) {
+            return Err(format!(
+                "too many channels: a connection listens on at most {MAX_CHANNELS} (LISTEN intercom_events receives every notification)"
+            ));
+        }
+        channels.insert(channel.to_string());
+        Ok(())
     }
 
     /// Stops listening on `channel`, or on every channel.
@@ -113,7 +134,7 @@ mod tests {
             "contact.lead",
             "company",
         ] {
-            listening.listen(c);
+            listening.listen(c).unwrap();
         }
         assert_eq!(
             listening.channels_for(&n),
@@ -128,5 +149,26 @@ mod tests {
         assert_eq!(listening.channels_for(&n).len(), 3);
         listening.unlisten(None);
         assert!(!listening.is_listening());
+    }
+
+    #[test]
+    fn channels_are_bounded_in_number_and_length() {
+        let listening = Listening::default();
+        assert!(
+            listening
+                .listen(&"x".repeat(64))
+                .unwrap_err()
+                .contains("too long")
+        );
+        for i in 0..MAX_CHANNELS {
+            listening.listen(&format!("c{i}")).unwrap();
+        }
+        listening.listen("c0").unwrap();
+        assert!(
+            listening
+                .listen("one.more")
+                .unwrap_err()
+                .contains("too many channels")
+        );
     }
 }

@@ -327,6 +327,10 @@ async fn listening_connections_are_notified_of_their_channels() {
         (channel.as_str(), &payload["id"]),
         ("contact.user.created", &json!("n3"))
     );
+    // Channel names are PostgreSQL identifiers: at most 63 bytes.
+    let long = format!("LISTEN \"{}\"", "x".repeat(64));
+    let error = contacts.batch_execute(&long).await.unwrap_err();
+    assert_eq!(error.as_db_error().unwrap().code().code(), "54000");
     // A duplicate is not announced again.
     assert_eq!(hooked.deliver(&again).await, 200);
     // Statements still answer on a connection that receives notifications.
