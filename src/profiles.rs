@@ -568,6 +568,11 @@ pub async fn wrong_region_hint(
     config: &Config,
     hosts: &BTreeMap<Region, String>,
 ) -> Option<String> {
+    // Only a regional host's 401 is asked about: a token meant for another API root (a
+    // proxy, an emulator) is not sent to Intercom's hosts.
+    if !hosts.values().any(|h| h == &config.base_url) {
+        return None;
+    }
     let others: BTreeMap<Region, String> = hosts
         .iter()
         .filter(|(_, host)| host.as_str() != config.base_url)

@@ -84,6 +84,9 @@ impl Webhooks {
     }
 }
 
+/// Delivery attempts kept for [`EmulatorState::webhook_deliveries`].
+const MAX_RECORDS: usize = 10_000;
+
 /// How long an endpoint has to answer (Intercom expects an answer within seconds).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -183,12 +186,18 @@ impl EmulatorState {
                 .send()
                 .await
                 .map_or(0, |r| r.status().as_u16());
-            lock(&self.inner.webhooks.sent).push(DeliveryRecord {
+            let mut sent = lock(&self.inner.webhooks.sent);
+            // The latest attempts only: a demo server runs for days.
+            if sent.len() >= MAX_RECORDS {
+                sent.drain(..MAX_RECORDS / 2);
+            }
+            sent.push(DeliveryRecord {
                 id: id.clone(),
                 topic: topic.clone(),
                 attempt,
                 status,
             });
+            drop(sent);
             if (200..300).contains(&status) {
                 return;
             }

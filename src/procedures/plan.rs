@@ -78,17 +78,25 @@ fn last_name(name: &ObjectName) -> Option<String> {
 /// workspace): `eu.ArchiveContact` or `eu.public.ArchiveContact` in a session on `us` acts on
 /// the workspace attached as `eu`.
 pub fn foreign_catalog(name: &ObjectName, own: &str) -> Option<String> {
-    let parts: Vec<&str> = name
+    // Unquoted names are folded to lower case, as PostgreSQL reads them.
+    let parts: Vec<String> = name
         .0
         .iter()
-        .filter_map(|p| p.as_ident().map(|i| i.value.as_str()))
+        .filter_map(|p| p.as_ident())
+        .map(|i| match i.quote_style {
+            Some(_) => i.value.clone(),
+            None => i.value.to_lowercase(),
+        })
         .collect();
     let catalog = match parts.as_slice() {
-        [catalog, _, _] => *catalog,
-        [first, _] if !first.eq_ignore_ascii_case("public") => *first,
-        _ => return None,
+        [catalog, _, _] => catalog,
+        [first, _] if first != "public" => first,
+        [_] => return None,
+        // Four parts or more name no procedure: refused by naming them as the catalog, so
+        // the call is never run on the session's own workspace.
+        _ => return Some(name.to_string()),
     };
-    (catalog != own).then(|| catalog.to_string())
+    (catalog != own).then(|| catalog.clone())
 }
 
 /// A procedure named for a catalog that is no workspace of the session.

@@ -179,12 +179,10 @@ impl StartupHandler for StartupGate {
             if let Some(served) = &self.databases
                 && !served.contains(&named)
             {
+                // Before login: the workspaces' names are not told.
                 return Err(fatal_error(
                     "3D000",
-                    format!(
-                        "database \"{named}\" does not exist (this server's databases, one per workspace: {})",
-                        served.join(", ")
-                    ),
+                    format!("database \"{named}\" does not exist"),
                 ));
             }
             if let Ok(mut database) = self.database.lock() {

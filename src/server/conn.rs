@@ -47,7 +47,6 @@ use tokio_util::codec::{Decoder, Framed};
 
 use super::errors::user_error;
 use super::notify::{self, Listening, Subscription};
-use crate::webhooks::Notification;
 use datafusion_postgres::pgwire::messages::response::NotificationResponse;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -615,6 +614,7 @@ where
                 }
                 _ => Phase::Typed,
             };
+            let pending = !buffer.is_empty();
             let read = read_frame(
                 socket.get_mut(),
                 &mut buffer,
@@ -632,9 +632,12 @@ where
             {
                 // Reading a frame keeps what it read in `buffer`: dropping it for a
                 // notification loses nothing.
+                // A message the client sent goes first; notifications wait until nothing of
+                // one is buffered (not between the messages of a pipelined batch).
                 let next = tokio::select! {
+                    biased;
                     read = read => Ok(read),
-                    event = events.events.recv() => Err(event),
+                    event = events.events.recv(), if !pending => Err(event),
                 };
                 match next {
                     Ok(read) => read,
@@ -860,7 +863,7 @@ enum Delivered {
 async fn deliver<S>(
     socket: &mut Socket<S>,
     listening: &Listening,
-    event: Result<Arc<Notification>, RecvError>,
+    event: Result<Arc<notify::Announcement>, RecvError>,
 ) -> Delivered {
     let (pid, _) = socket.pid_and_secret_key();
     let messages: Vec<PgWireBackendMessage> = match event {

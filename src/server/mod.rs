@@ -364,7 +364,7 @@ async fn start_webhooks(
             }
         }
         // No receivers (no connection open) is no error.
-        let _ = sender.send(n.clone());
+        let _ = sender.send(Arc::new(notify::Announcement::from(n.as_ref())));
     });
     let receiver = webhooks::start(options, on_new).await?;
     let state = handler::WebhookState {

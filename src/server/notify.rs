@@ -29,8 +29,32 @@ pub const MAX_CHANNELS: usize = 1024;
 /// The longest channel name (PostgreSQL's identifiers: 63 bytes).
 pub const MAX_CHANNEL_BYTES: usize = 63;
 
+/// What connections are told of a notification: its identity, not its body (which can be
+/// megabytes, and is in `webhook_events`), so the queue every connection reads from stays
+/// small however far a connection falls behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub id: String,
+    pub topic: String,
+    pub item_type: Option<String>,
+    pub item_id: Option<String>,
+    pub created_at: Option<i64>,
+}
+
+impl From<&Notification> for Announcement {
+    fn from(n: &Notification) -> Self {
+        Self {
+            id: n.id.clone(),
+            topic: n.topic.clone(),
+            item_type: n.item_type.clone(),
+            item_id: n.item_id.clone(),
+            created_at: n.created_at,
+        }
+    }
+}
+
 /// The server's notifications, for every connection to subscribe to.
-pub type Events = broadcast::Sender<Arc<Notification>>;
+pub type Events = broadcast::Sender<Arc<Announcement>>;
 
 /// The channels one connection listens on.
 #[derive(Debug, Default)]
@@ -72,7 +96,7 @@ impl Listening {
     }
 
     /// The channels `n` is sent on for this connection (none when it listens to none of them).
-    pub fn channels_for(&self, n: &Notification) -> Vec<String> {
+    pub fn channels_for(&self, n: &Announcement) -> Vec<String> {
         let Ok(channels) = self.channels.lock() else {
             return Vec::new();
         };
@@ -96,7 +120,7 @@ impl Listening {
 
 /// The payload of a notification's `NotificationResponse` (PostgreSQL's limit is 8000 bytes:
 /// ids and topics are short).
-pub fn payload(n: &Notification) -> String {
+pub fn payload(n: &Announcement) -> String {
     serde_json::json!({
         "id": n.id,
         "topic": n.topic,
@@ -109,7 +133,7 @@ pub fn payload(n: &Notification) -> String {
 
 /// What one connection's loop needs to deliver notifications.
 pub struct Subscription {
-    pub events: broadcast::Receiver<Arc<Notification>>,
+    pub events: broadcast::Receiver<Arc<Announcement>>,
     pub listening: Arc<Listening>,
 }
 
@@ -119,10 +143,12 @@ mod tests {
 
     #[test]
     fn channels_match_all_events_a_topic_or_its_prefixes() {
-        let n = Notification::parse(
-            br#"{"type":"notification_event","id":"n1","topic":"contact.user.created"}"#,
-        )
-        .unwrap();
+        let n = Announcement::from(
+            &Notification::parse(
+                br#"{"type":"notification_event","id":"n1","topic":"contact.user.created"}"#,
+            )
+            .unwrap(),
+        );
         let listening = Listening::default();
         assert!(listening.channels_for(&n).is_empty());
         for c in [

@@ -28,9 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tokio::sync::oneshot;
@@ -144,11 +143,16 @@ impl Drop for RunningReceiver {
     }
 }
 
+/// Bodies read at once (each up to `max_body_bytes`).
+pub const BODY_READERS: usize = 16;
+
 #[derive(Clone)]
 struct Receiver {
     secret: Arc<[u8]>,
     store: Arc<Store>,
     on_new: OnNotification,
+    max_body_bytes: usize,
+    body_readers: Arc<tokio::sync::Semaphore>,
 }
 
 /// Opens the store, binds and starts receiving on the current Tokio runtime.
@@ -183,11 +187,12 @@ pub async fn start(
         secret: options.secret.as_bytes().into(),
         store: store.clone(),
         on_new,
+        max_body_bytes: options.max_body_bytes,
+        body_readers: Arc::new(tokio::sync::Semaphore::new(BODY_READERS)),
     };
     let app = Router::new()
         .route("/", any(receive))
         .route("/{*path}", any(receive))
-        .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .with_state(receiver);
     let (shutdown, stopped) = oneshot::channel::<()>();
     let listener = listener::Limited::new(listener, options.connection_timeout);
@@ -205,14 +210,12 @@ pub async fn start(
     })
 }
 
-/// One request to the endpoint.
-async fn receive(
-    State(receiver): State<Receiver>,
-    method: axum::http::Method,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+/// One request to the endpoint. The signature header is checked before the body is read,
+/// and at most [`BODY_READERS`] bodies are read at once, so requests without a secret cannot
+/// make the endpoint hold more than `BODY_READERS × max_body_bytes`.
+async fn receive(State(receiver): State<Receiver>, request: axum::extract::Request) -> Response {
     use axum::http::Method;
+    let method = request.method().clone();
     if method == Method::HEAD || method == Method::GET {
         return (StatusCode::OK, "intercom-sql webhook endpoint\n").into_response();
     }
@@ -223,13 +226,28 @@ async fn receive(
         )
             .into_response();
     }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return rejection.into_response(),
+    let header = request.headers().get(signature::HEADER).cloned();
+    if let Err(refused) = signature::check_header(header.as_ref().map(|h| h.as_bytes())) {
+        return (StatusCode::UNAUTHORIZED, format!("{refused}\n")).into_response();
+    }
+    let body = {
+        // The semaphore is never closed.
+        let _reading = receiver.body_readers.acquire().await.ok();
+        match axum::body::to_bytes(request.into_body(), receiver.max_body_bytes).await {
+            Ok(body) => body,
+            Err(_) => {
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "the body is larger than {} bytes (--webhook-max-body), or was cut short\n",
+                        receiver.max_body_bytes
+                    ),
+                )
+                    .into_response();
+            }
+        }
     };
-    let signature = headers
-        .get(signature::HEADER)
-        .map(axum::http::HeaderValue::as_bytes);
+    let signature = header.as_ref().map(|h| h.as_bytes());
     if let Err(refused) = signature::verify(&receiver.secret, &body, signature) {
         return (StatusCode::UNAUTHORIZED, format!("{refused}\n")).into_response();
     }
@@ -243,16 +261,21 @@ async fn receive(
                 .into_response();
         }
     };
+    // Stored and handed on in one task that runs to its end even if this request is dropped
+    // (the client hung up, the connection's time ran out): a notification on disk is always
+    // announced, or a retry (stored as a duplicate) would never be.
+    let on_new = receiver.on_new.clone();
     let store = receiver.store.clone();
-    let stored_one = notification.clone();
-    let stored =
-        tokio::task::spawn_blocking(move || store.insert(&stored_one, store::now_micros())).await;
-    match stored {
-        Ok(Ok(Stored::New)) => {
-            (receiver.on_new)(&notification);
-            StatusCode::OK.into_response()
+    let stored = tokio::task::spawn_blocking(move || {
+        let stored = store.insert(&notification, store::now_micros());
+        if let Ok(Stored::New) = stored {
+            on_new(&notification);
         }
-        Ok(Ok(Stored::Duplicate)) => StatusCode::OK.into_response(),
+        stored
+    })
+    .await;
+    match stored {
+        Ok(Ok(_)) => StatusCode::OK.into_response(),
         Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

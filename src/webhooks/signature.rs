@@ -28,11 +28,17 @@ impl std::fmt::Display for Refused {
     }
 }
 
-/// Checks `header` (the value of `X-Hub-Signature`) against `body`, in constant time.
-pub fn verify(secret: &[u8], body: &[u8], header: Option<&[u8]>) -> Result<(), Refused> {
+/// Checks that `header` can be a signature (`sha1=` and 40 hex digits), before the body is
+/// read.
+pub fn check_header(header: Option<&[u8]>) -> Result<[u8; 20], Refused> {
     let header = header.ok_or(Refused::Missing)?;
     let hex = header.strip_prefix(b"sha1=").ok_or(Refused::Malformed)?;
-    let expected = decode_hex(hex).ok_or(Refused::Malformed)?;
+    decode_hex(hex).ok_or(Refused::Malformed)
+}
+
+/// Checks `header` (the value of `X-Hub-Signature`) against `body`, in constant time.
+pub fn verify(secret: &[u8], body: &[u8], header: Option<&[u8]>) -> Result<(), Refused> {
+    let expected = check_header(header)?;
     let mut mac = mac(secret);
     mac.update(body);
     mac.verify_slice(&expected).map_err(|_| Refused::Mismatch)

@@ -161,7 +161,8 @@ impl Store {
             .inserts
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if count % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.prune()?;
+            // Best effort: the notification is stored; a failed clean-up is tried again later.
+            let _ = self.prune();
         }
         Ok(stored)
     }

@@ -216,6 +216,8 @@ async fn signed_deliveries_are_stored_once_listed_and_kept() {
         json!({"x": "y".repeat(70_000)}),
     );
     assert_eq!(hooked.deliver(&huge).await, 413);
+    // Without a signature header, the body is not even read: 401 however large it is.
+    assert_eq!(hooked.post(&vec![b'x'; 200_000], None).await, 401);
     // Intercom checks the endpoint with a HEAD request before saving it.
     let head = hooked.http.head(hooked.webhook_url()).send().await.unwrap();
     assert_eq!(head.status().as_u16(), 200);
