@@ -738,3 +738,68 @@ async fn idle_connections_cannot_hold_the_endpoint() {
         assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     }
 }
+
+/// Whatever a client sends the endpoint (random methods, headers, signatures, bodies, raw
+/// bytes that are no HTTP at all) it answers 4xx or closes, stores nothing unsigned, and goes
+/// on serving signed deliveries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_never_stop_the_endpoint() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hooked = serve().await;
+    let addr = hooked.server.webhook_addr().unwrap();
+    let mut rng = fastrand::Rng::with_seed(17);
+    let mut answered = 0;
+    for round in 0..120 {
+        let method = ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"][rng.usize(..5)];
+        let len = [0, 1, 100, 5_000, 70_000][rng.usize(..5)];
+        let body: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
+        let signature = match rng.usize(..4) {
+            0 => None,
+            1 => Some("sha1=".to_string() + &"0".repeat(40)),
+            2 => Some(format!("sha1={}", "g".repeat(40))),
+            _ => Some(signature::sign(b"wrong", &body)),
+        };
+        let mut request = hooked
+            .http
+            .request(
+                method.parse().unwrap(),
+                format!("{}/{round}", hooked.webhook_url()),
+            )
+            .body(body);
+        if let Some(s) = signature {
+            request = request.header("X-Hub-Signature", s);
+        }
+        if let Ok(answer) = request.send().await {
+            let status = answer.status().as_u16();
+            assert!(
+                (400..500).contains(&status),
+                "{method} {len} bytes: {status}"
+            );
+        }
+    }
+    // Raw bytes that are no HTTP request: the connection is answered 400 or closed.
+    for garbage in [
+        &b"\x00\xff\xfe garbage\r\n\r\n"[..],
+        b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+        b"GET /",
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(garbage).await.unwrap();
+        let _ = stream.shutdown().await;
+        let mut answer = Vec::new();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(35), stream.read_to_end(&mut answer)).await;
+    }
+    // Still serving, and nothing was stored.
+    let (client, _) = hooked.listener().await;
+    let n = notification(
+        "notif_after_hostile",
+        "contact.deleted",
+        json!({"type": "contact", "id": "1"}),
+    );
+    assert_eq!(hooked.deliver(&n).await, 200);
+    assert_eq!(
+        hooked.rows(&client, "SELECT id FROM webhook_events").await,
+        vec![vec!["notif_after_hostile"]]
+    );
+}
