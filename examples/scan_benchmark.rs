@@ -15,32 +15,15 @@
 //! waits for it), so one read does not pay for the previous one's requests. Figures go in
 //! docs/performance.md; nothing here asserts on time.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod support;
+
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use intercom_sql::process::{mib, peak_memory_bytes, reset_peak_memory};
 use intercom_sql::{AccessToken, Config, Engine};
-
-type Failure = Box<dyn std::error::Error>;
-
-const TOKEN: &str = "demo-token";
-/// A private app's budget: 10,000 calls a minute, enforced per 10-second window.
-const WINDOW_LIMIT: u32 = 1_666;
-const WINDOW_SECS: u64 = 10;
-
-/// The emulator, in its own process.
-struct Emulator {
-    child: Child,
-    base_url: String,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::{Command, Stdio};
+use support::{Emulator, Failure, TOKEN, WINDOW_LIMIT, WINDOW_SECS, binary, fresh_window};
 
 #[derive(Clone, Copy)]
 struct Sizes {
@@ -50,36 +33,13 @@ struct Sizes {
     companies: usize,
 }
 
-fn binary() -> Result<std::path::PathBuf, Failure> {
-    let exe = std::env::current_exe()?;
-    let binary = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .ok_or("no target directory")?
-        .join("intercom-sql");
-    if !binary.exists() {
-        return Err(format!(
-            "{} is not built: cargo build --release --bin intercom-sql",
-            binary.display()
-        )
-        .into());
-    }
-    Ok(binary)
-}
-
 async fn start_emulator(
     sizes: &Sizes,
     latency_ms: u64,
     limit: Option<u32>,
 ) -> Result<Emulator, Failure> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
     let mut args = vec![
-        "emulator".to_string(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-        "--contacts".into(),
+        "--contacts".to_string(),
         sizes.contacts.to_string(),
         "--conversations".into(),
         sizes.conversations.to_string(),
@@ -93,26 +53,7 @@ async fn start_emulator(
     if let Some(limit) = limit {
         args.extend(["--rate-limit".into(), limit.to_string()]);
     }
-    let child = Command::new(binary()?)
-        .args(&args)
-        .stderr(Stdio::null())
-        .spawn()?;
-    let emulator = Emulator {
-        child,
-        base_url: format!("http://127.0.0.1:{port}"),
-    };
-    // The port is bound before the workspace is seeded: wait until the admin page answers.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let answer = reqwest::get(format!("{}/__emulator/stats", emulator.base_url)).await;
-        if answer.is_ok_and(|a| a.status().is_success()) {
-            return Ok(emulator);
-        }
-        if Instant::now() > deadline {
-            return Err("the emulator did not start".into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    support::start_emulator(&args).await
 }
 
 /// 429s the emulator has answered so far.
@@ -122,16 +63,6 @@ async fn refused(emulator: &Emulator) -> Result<u64, Failure> {
         .json()
         .await?;
     Ok(stats["rate_limited"].as_u64().unwrap_or(0))
-}
-
-/// Sleeps until the next rate-limit window starts (windows are aligned to epoch seconds).
-async fn fresh_window() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let next = (now.as_secs() / WINDOW_SECS + 1) * WINDOW_SECS;
-    let wait = Duration::from_secs(next) - now + Duration::from_millis(20);
-    tokio::time::sleep(wait).await;
 }
 
 struct Measured {

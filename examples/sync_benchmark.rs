@@ -19,60 +19,20 @@
 //! Each sync starts at the beginning of a fresh rate-limit window. Figures go in
 //! docs/performance.md; nothing here asserts on time.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod support;
+
+use std::time::Instant;
 
 use datafusion::arrow::array::{Array, AsArray};
 use intercom_sql::snapshot::{self, SyncOptions, SyncReport};
 use intercom_sql::{AccessToken, Config, Engine};
+use support::{Emulator, Failure, TOKEN, WINDOW_LIMIT, WINDOW_SECS, fresh_window};
 
-type Failure = Box<dyn std::error::Error>;
-
-const TOKEN: &str = "demo-token";
-/// A private app's budget: 10,000 calls a minute, enforced per 10-second window.
-const WINDOW_LIMIT: u32 = 1_666;
-const WINDOW_SECS: u64 = 10;
 const LATENCY_MS: u64 = 50;
 
-/// The emulator, in its own process.
-struct Emulator {
-    child: Child,
-    base_url: String,
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn binary() -> Result<std::path::PathBuf, Failure> {
-    let exe = std::env::current_exe()?;
-    let binary = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .ok_or("no target directory")?
-        .join("intercom-sql");
-    if !binary.exists() {
-        return Err(format!(
-            "{} is not built: cargo build --release --bin intercom-sql",
-            binary.display()
-        )
-        .into());
-    }
-    Ok(binary)
-}
-
 async fn start_emulator(contacts: usize, companies: usize) -> Result<Emulator, Failure> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
     let args = [
-        "emulator".to_string(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-        "--contacts".into(),
+        "--contacts".to_string(),
         contacts.to_string(),
         "--companies".into(),
         companies.to_string(),
@@ -81,36 +41,7 @@ async fn start_emulator(contacts: usize, companies: usize) -> Result<Emulator, F
         "--rate-limit".into(),
         WINDOW_LIMIT.to_string(),
     ];
-    let child = Command::new(binary()?)
-        .args(&args)
-        .stderr(Stdio::null())
-        .spawn()?;
-    let emulator = Emulator {
-        child,
-        base_url: format!("http://127.0.0.1:{port}"),
-    };
-    // The port is bound before the workspace is seeded: wait until the admin page answers.
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let answer = reqwest::get(format!("{}/__emulator/stats", emulator.base_url)).await;
-        if answer.is_ok_and(|a| a.status().is_success()) {
-            return Ok(emulator);
-        }
-        if Instant::now() > deadline {
-            return Err("the emulator did not start".into());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Sleeps until the next rate-limit window starts (windows are aligned to epoch seconds).
-async fn fresh_window() {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let next = (now.as_secs() / WINDOW_SECS + 1) * WINDOW_SECS;
-    let wait = Duration::from_secs(next) - now + Duration::from_millis(20);
-    tokio::time::sleep(wait).await;
+    support::start_emulator(&args).await
 }
 
 /// Runs one sync from a fresh window and prints a line per table; returns its report.

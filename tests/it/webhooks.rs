@@ -769,14 +769,21 @@ async fn hostile_requests_never_stop_the_endpoint() {
         if let Some(s) = signature {
             request = request.header("X-Hub-Signature", s);
         }
+        // A request refused before its body is read may see the connection close while it
+        // is still sending: that is an answer too.
         if let Ok(answer) = request.send().await {
             let status = answer.status().as_u16();
             assert!(
                 (400..500).contains(&status),
                 "{method} {len} bytes: {status}"
             );
+            answered += 1;
         }
     }
+    assert!(
+        answered >= 100,
+        "only {answered} of 120 requests were answered"
+    );
     // Raw bytes that are no HTTP request: the connection is answered 400 or closed.
     for garbage in [
         &b"\x00\xff\xfe garbage\r\n\r\n"[..],
