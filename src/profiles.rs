@@ -308,13 +308,17 @@ impl Profiles {
             .ok_or("the profile is no longer in the file")?;
         profile.insert("region", value(region_key(region)));
         let text = self.document.to_string();
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        // Written beside the file itself, and renamed over it: a symlinked file (dotfiles
+        // kept in a repository) stays a symlink, its target updated.
+        let file = std::fs::canonicalize(&self.path).map_err(|e| e.to_string())?;
+        let dir = file.parent().unwrap_or(Path::new("."));
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
         std::io::Write::write_all(&mut temp, text.as_bytes()).map_err(|e| e.to_string())?;
-        if let Ok(meta) = std::fs::metadata(&self.path) {
+        temp.as_file().sync_all().map_err(|e| e.to_string())?;
+        if let Ok(meta) = std::fs::metadata(&file) {
             let _ = std::fs::set_permissions(temp.path(), meta.permissions());
         }
-        temp.persist(&self.path).map_err(|e| e.error.to_string())?;
+        temp.persist(&file).map_err(|e| e.error.to_string())?;
         if let Some(p) = self.profiles.get_mut(name) {
             p.region = Some(region);
         }

@@ -50,7 +50,9 @@ async fn regions() -> Regions {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let au = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
+    // The configuration is a symlink (dotfiles kept elsewhere): detection writes through it.
     let config = dir.path().join("config.toml");
+    let real = dir.path().join("dotfiles-config.toml");
     let text = format!(
         "# two brands\n[profiles.us]\ntoken_env = \"PROFILES_TEST_US_TOKEN\"\n\n\
          [profiles.eu]\ntoken_file = \"{}\"  # its region is detected\n\n\
@@ -59,7 +61,11 @@ async fn regions() -> Regions {
         us.base_url,
         eu.base_url
     );
-    write_private(&config, &text, 0o644);
+    write_private(&real, &text, 0o644);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&real, &config).unwrap();
+    #[cfg(not(unix))]
+    std::fs::copy(&real, &config).unwrap();
     Regions {
         us,
         eu,
@@ -144,6 +150,14 @@ async fn profiles_detect_regions_and_join_workspaces_each_with_its_own_token() {
     assert!(
         !file.contains("token-eu-2"),
         "the token is never written: {file}"
+    );
+    #[cfg(unix)]
+    assert!(
+        std::fs::symlink_metadata(&r.config)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the symlink stays a symlink"
     );
     // Each workspace's requests went to its own host, with its own token (a wrong token
     // would have been answered 401).
