@@ -413,8 +413,12 @@ async fn connection_config(
                 resolved.config.base_url
             );
             let mut config = resolved.config;
-            // Flags add to the profile: --read-only makes any profile read-only.
+            // Flags add to the profile: --read-only makes any profile read-only, and
+            // --api-version applies where the profile names none.
             config.read_only |= args.read_only;
+            if resolved.profile.api_version.is_none() {
+                config.api_version = args.api_version.clone();
+            }
             (config, None, banner)
         }
         (Some(token), base_url) => {
@@ -424,7 +428,9 @@ async fn connection_config(
             let banner = format!(
                 "intercom-sql {version} connected to {base}. Type \\? for help, \\q to quit."
             );
-            (Config::new(base, AccessToken::new(token)), None, banner)
+            let mut config = Config::new(base, AccessToken::new(token));
+            config.api_version = args.api_version.clone();
+            (config, None, banner)
         }
         (None, Some(_)) => {
             return Err(Error::Config(
@@ -439,7 +445,8 @@ async fn connection_config(
                     source,
                 })?;
             let token = AccessToken::new(EmulatorConfig::default().token);
-            let config = Config::new(demo.base_url.clone(), token);
+            let mut config = Config::new(demo.base_url.clone(), token);
+            config.api_version = args.api_version.clone();
             let banner = format!(
                 "intercom-sql {version} -- DEMO workspace: no INTERCOM_ACCESS_TOKEN is set, so this session runs on the \
                  built-in Intercom emulator with generated sample data (nothing here is real).\n\
@@ -448,9 +455,6 @@ async fn connection_config(
             (config, Some(demo), banner)
         }
     };
-    if profile_api_version(args).is_none() {
-        config.api_version = args.api_version.clone();
-    }
     config.timeout = Duration::from_secs(args.timeout_secs.max(1));
     config.read_only |= args.read_only;
     if let Some(n) = args.max_concurrency {
@@ -681,10 +685,6 @@ fn active_profile(args: &ConnectionArgs) -> Option<Profile> {
     profiles.get(&name).ok().cloned()
 }
 
-fn profile_api_version(args: &ConnectionArgs) -> Option<String> {
-    active_profile(args)?.api_version
-}
-
 /// `--format`, else the profile's, else a table.
 fn output_format(cli: &Cli) -> Result<Format, Error> {
     if let Some(format) = cli.format {
@@ -708,9 +708,9 @@ fn schema_cache(args: &ConnectionArgs, config: &Config) -> Option<SchemaCache> {
     let dir = match std::env::var_os("INTERCOM_SQL_CACHE_DIR") {
         Some(dir) => std::path::PathBuf::from(dir),
         None => {
-            let intercom = [Region::Us, Region::Eu, Region::Au]
-                .iter()
-                .any(|r| r.base_url() == config.base_url);
+            let intercom = profiles::intercom_hosts()
+                .values()
+                .any(|host| *host == config.base_url);
             if !intercom {
                 return None;
             }

@@ -172,10 +172,7 @@ impl Profiles {
         let document: DocumentMut = text
             .parse()
             .map_err(|e: toml_edit::TomlError| at(format!("not valid TOML: {}", e.message())))?;
-        let mut hosts: BTreeMap<Region, String> = [Region::Us, Region::Eu, Region::Au]
-            .into_iter()
-            .map(|r| (r, r.base_url().to_string()))
-            .collect();
+        let mut hosts = intercom_hosts();
         if let Some(regions) = document.get("regions") {
             let table = regions
                 .as_table_like()

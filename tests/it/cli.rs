@@ -1,35 +1,19 @@
 //! The command line as scripts use it: `-c`, `-f`, `--format`, exit codes, the demo workspace,
 //! connection errors, and the standalone `emulator` command serving any HTTP client.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use intercom_sql::emulator::{EmulatorConfig, EmulatorState};
 
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_intercom-sql"));
-    command.env_remove("INTERCOM_ACCESS_TOKEN");
-    command
-}
-
-fn run(command: &mut Command) -> (i32, String, String) {
-    let out = command
-        .stdin(Stdio::null())
-        .output()
-        .expect("run intercom-sql");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::{intercom_sql, run_to_end};
 
 #[test]
 fn demo_count_prints_the_seeded_number_of_contacts() {
     let seeded = EmulatorState::new(EmulatorConfig::default())
         .snapshot("contacts")
         .len();
-    let (code, stdout, stderr) = run(binary().args([
+    let (code, stdout, stderr) = run_to_end(intercom_sql().args([
         "--format",
         "csv",
         "-c",
@@ -43,7 +27,7 @@ fn demo_count_prints_the_seeded_number_of_contacts() {
 fn writes_print_the_tag_their_plan_answers_with() {
     // The tag comes from the plan, not from the statement's first word: a leading comment or
     // a different case does not hide it, and a SELECT that mentions UPDATE prints rows.
-    let (code, stdout, stderr) = run(binary().args([
+    let (code, stdout, stderr) = run_to_end(intercom_sql().args([
         "-c",
         "/* tidy up */ update tags SET name = 'VIP2' WHERE name = 'VIP'; \
          SELECT 'UPDATE' AS word",
@@ -65,14 +49,16 @@ fn file_statements_run_in_order_in_one_session() {
          SELECT count(*) > 0 AS has_leads FROM leads;\n",
     )
     .unwrap();
-    let (code, stdout, stderr) = run(binary().args(["--format", "json", "-f"]).arg(&path));
+    let (code, stdout, stderr) =
+        run_to_end(intercom_sql().args(["--format", "json", "-f"]).arg(&path));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.trim(), r#"{"has_leads":true}"#);
 }
 
 #[test]
 fn errors_are_one_line_on_stderr_with_a_nonzero_exit() {
-    let (code, stdout, stderr) = run(binary().args(["-c", "SELECT nope FROM contacts"]));
+    let (code, stdout, stderr) =
+        run_to_end(intercom_sql().args(["-c", "SELECT nope FROM contacts"]));
     assert_eq!(code, 1);
     assert!(stdout.is_empty(), "{stdout}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -81,12 +67,12 @@ fn errors_are_one_line_on_stderr_with_a_nonzero_exit() {
         "{stderr}"
     );
 
-    let (code, _, stderr) = run(binary().args(["-c", "SELECT * FROM no_such_table"]));
+    let (code, _, stderr) = run_to_end(intercom_sql().args(["-c", "SELECT * FROM no_such_table"]));
     assert_eq!(code, 1);
     assert!(stderr.contains("no_such_table"), "{stderr}");
 
     let (code, _, stderr) =
-        run(binary().args(["--base-url", "http://127.0.0.1:9", "-c", "SELECT 1"]));
+        run_to_end(intercom_sql().args(["--base-url", "http://127.0.0.1:9", "-c", "SELECT 1"]));
     assert_eq!(code, 1);
     assert!(stderr.contains("no access token"), "{stderr}");
 }
@@ -96,21 +82,25 @@ fn a_wrong_token_against_the_standalone_emulator_says_what_to_fix() {
     let (mut emulator, base_url) =
         standalone_emulator(&["--contacts", "25", "--token", "right-token"]);
 
-    let (code, stdout, stderr) = run(binary()
-        .args([
-            "--base-url",
-            &base_url,
-            "--format",
-            "csv",
-            "-c",
-            "SELECT count(*) AS n FROM contacts",
-        ])
-        .env("INTERCOM_ACCESS_TOKEN", "right-token"));
+    let (code, stdout, stderr) = run_to_end(
+        intercom_sql()
+            .args([
+                "--base-url",
+                &base_url,
+                "--format",
+                "csv",
+                "-c",
+                "SELECT count(*) AS n FROM contacts",
+            ])
+            .env("INTERCOM_ACCESS_TOKEN", "right-token"),
+    );
     assert_eq!((code, stdout.as_str()), (0, "n\n25\n"), "{stderr}");
 
-    let (code, _, stderr) = run(binary()
-        .args(["--base-url", &base_url, "-c", "SELECT * FROM admins"])
-        .env("INTERCOM_ACCESS_TOKEN", "wrong-secret"));
+    let (code, _, stderr) = run_to_end(
+        intercom_sql()
+            .args(["--base-url", &base_url, "-c", "SELECT * FROM admins"])
+            .env("INTERCOM_ACCESS_TOKEN", "wrong-secret"),
+    );
     assert_eq!(code, 1);
     assert!(
         stderr.contains("401 unauthorized") && stderr.contains("INTERCOM_ACCESS_TOKEN"),
@@ -135,7 +125,7 @@ fn standalone_emulator(args: &[&str]) -> (std::process::Child, String) {
         .local_addr()
         .unwrap()
         .port();
-    let emulator = binary()
+    let emulator = intercom_sql()
         .args(["emulator", "--listen", &format!("127.0.0.1:{port}")])
         .args(args)
         .stderr(Stdio::null())
@@ -176,7 +166,7 @@ fn a_script_discovers_the_custom_attributes_of_the_tables_it_names_only() {
         .find_map(|c| c["email"].as_str())
         .expect("a contact with an email");
     // One attribute listing (contacts') and one search.
-    let (code, stdout, stderr) = run(binary().args([
+    let (code, stdout, stderr) = run_to_end(intercom_sql().args([
         "--stats",
         "--format",
         "csv",
@@ -187,11 +177,12 @@ fn a_script_discovers_the_custom_attributes_of_the_tables_it_names_only() {
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert_eq!(requests_of(&stderr), 2, "{stderr}");
     // Tags have no custom attributes: the listing alone.
-    let (code, _, stderr) = run(binary().args(["--stats", "-c", "SELECT count(*) FROM tags"]));
+    let (code, _, stderr) =
+        run_to_end(intercom_sql().args(["--stats", "-c", "SELECT count(*) FROM tags"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(requests_of(&stderr), 1, "{stderr}");
     // The typed columns are there for the tables named, quoted or qualified.
-    let (code, stdout, stderr) = run(binary().args([
+    let (code, stdout, stderr) = run_to_end(intercom_sql().args([
         "--format",
         "csv",
         "-c",
@@ -212,15 +203,17 @@ fn a_script_reuses_the_attributes_it_discovered_until_they_expire() {
     let (mut emulator, base_url) = standalone_emulator(&["--contacts", "40"]);
     let cache = tempfile::tempdir().unwrap();
     let lookup = |extra: &[&str]| {
-        let (code, stdout, stderr) = run(binary()
-            .args(["--base-url", &base_url, "--stats", "--format", "csv"])
-            .args(extra)
-            .args([
-                "-c",
-                "SELECT count(*) FROM contacts WHERE email = 'nobody@example.com'",
-            ])
-            .env("INTERCOM_ACCESS_TOKEN", "demo-token")
-            .env("INTERCOM_SQL_CACHE_DIR", cache.path()));
+        let (code, stdout, stderr) = run_to_end(
+            intercom_sql()
+                .args(["--base-url", &base_url, "--stats", "--format", "csv"])
+                .args(extra)
+                .args([
+                    "-c",
+                    "SELECT count(*) FROM contacts WHERE email = 'nobody@example.com'",
+                ])
+                .env("INTERCOM_ACCESS_TOKEN", "demo-token")
+                .env("INTERCOM_SQL_CACHE_DIR", cache.path()),
+        );
         assert_eq!(code, 0, "{stderr}");
         assert_eq!(stdout, "count(*)\n0\n");
         requests_of(&stderr)

@@ -69,7 +69,7 @@ impl ClientEnv {
     }
 }
 
-fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -98,7 +98,52 @@ fn which(program: &Path) -> Option<PathBuf> {
 }
 
 /// Runs a client program; panics with everything it printed unless it exits 0.
-async fn run(what: &str, command: &mut tokio::process::Command) -> String {
+/// The virtualenv's python with psycopg, SQLAlchemy and pandas (`tests/clients/install.sh`,
+/// or `INTERCOM_SQL_CLIENT_PYTHON`), when installed.
+pub(crate) fn client_python() -> Option<PathBuf> {
+    let python = std::env::var_os("INTERCOM_SQL_CLIENT_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|home| PathBuf::from(home).join(".cache/intercom-sql/client-venv/bin/python"))
+        });
+    client_program("python with psycopg, SQLAlchemy, pandas", python)
+}
+
+/// A class of `tests/clients/jdbc/` compiled against the PostgreSQL JDBC driver, and the
+/// classpath to run it with.
+pub(crate) struct CompiledJava {
+    _classes: tempfile::TempDir,
+    pub classpath: String,
+}
+
+/// Compiles `tests/clients/jdbc/<class>.java` (`None` when the JDK or the driver is missing,
+/// outside CI).
+pub(crate) async fn compile_java(class: &str) -> Option<CompiledJava> {
+    let jar = std::env::var_os("INTERCOM_SQL_JDBC_JAR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/usr/share/java/postgresql.jar".into());
+    let javac = client_program("javac (JDK)", Some("javac".into()))?;
+    let jar = client_program("the PostgreSQL JDBC driver", Some(jar))?;
+    let classes = tempfile::tempdir().expect("temp dir");
+    run(
+        &format!("javac {class}.java"),
+        tokio::process::Command::new(javac)
+            .arg("-d")
+            .arg(classes.path())
+            .arg("-cp")
+            .arg(&jar)
+            .arg(repo().join(format!("tests/clients/jdbc/{class}.java"))),
+    )
+    .await;
+    let classpath = format!("{}:{}", classes.path().display(), jar.display());
+    Some(CompiledJava {
+        _classes: classes,
+        classpath,
+    })
+}
+
+pub(crate) async fn run(what: &str, command: &mut tokio::process::Command) -> String {
     let out = tokio::time::timeout(std::time::Duration::from_secs(180), command.output())
         .await
         .unwrap_or_else(|_| panic!("{what} timed out"))
@@ -138,31 +183,15 @@ async fn psql_session_script_passes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jdbc_client_check_passes() {
-    let jar = std::env::var_os("INTERCOM_SQL_JDBC_JAR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/usr/share/java/postgresql.jar".into());
-    let Some(javac) = client_program("javac (JDK)", Some("javac".into())) else {
+    let Some(compiled) = compile_java("ClientCheck").await else {
         return;
     };
-    let Some(jar) = client_program("the PostgreSQL JDBC driver", Some(jar)) else {
-        return;
-    };
-    let classes = tempfile::tempdir().expect("temp dir");
-    run(
-        "javac ClientCheck.java",
-        tokio::process::Command::new(javac)
-            .arg("-d")
-            .arg(classes.path())
-            .arg(repo().join("tests/clients/jdbc/ClientCheck.java")),
-    )
-    .await;
     let env = serve().await;
-    let classpath = format!("{}:{}", classes.path().display(), jar.display());
     let printed = run(
         "java ClientCheck",
         tokio::process::Command::new("java")
             .arg("-cp")
-            .arg(classpath)
+            .arg(&compiled.classpath)
             .arg("ClientCheck")
             .args(env.args()),
     )
@@ -187,13 +216,7 @@ async fn jdbc_client_check_passes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_client_check_passes() {
-    let python = std::env::var_os("INTERCOM_SQL_CLIENT_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".cache/intercom-sql/client-venv/bin/python"))
-        });
-    let Some(python) = client_program("python with psycopg, SQLAlchemy, pandas", python) else {
+    let Some(python) = client_python() else {
         return;
     };
     let env = serve().await;

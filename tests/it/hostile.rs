@@ -415,12 +415,12 @@ async fn a_closed_connection_frees_its_session() {
 
 /// `intercom-sql serve` on a free loopback port (the demo workspace), once it accepts
 /// connections, and its connection string.
-async fn real_server(flags: &[&str]) -> (Child, String) {
+async fn real_server(flags: &[&str]) -> (crate::common::KillOnDrop, String) {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
         listener.local_addr().expect("addr").port()
     };
-    let server = Child(
+    let server = crate::common::KillOnDrop(
         binary()
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(flags)
@@ -504,16 +504,6 @@ async fn the_real_server_survives_hostile_statements_and_frames() {
         server.0.try_wait().expect("status").is_none(),
         "the server process is still running"
     );
-}
-
-/// Kills the server when the test ends, however it ends.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

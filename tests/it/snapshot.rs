@@ -494,29 +494,9 @@ async fn mistakes_are_one_line_errors_naming_what_to_fix() {
     );
 }
 
-/// `intercom-sql` run to completion: exit code, stdout, stderr.
+/// `intercom-sql ARGS` run to completion: exit code, stdout, stderr.
 fn run_cli(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_intercom-sql"))
-        .env_remove("INTERCOM_ACCESS_TOKEN")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run intercom-sql");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Kills the server it holds when the test ends, however it ends.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    crate::common::run_to_end(crate::common::intercom_sql().args(args))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -574,7 +554,7 @@ async fn the_command_line_syncs_and_the_shell_and_server_attach_the_snapshot() {
         .unwrap()
         .port();
     let listen = format!("127.0.0.1:{port}");
-    let server = Child(
+    let server = crate::common::KillOnDrop(
         std::process::Command::new(env!("CARGO_BIN_EXE_intercom-sql"))
             .env_remove("INTERCOM_ACCESS_TOKEN")
             .args(with(&["serve", "--listen", &listen, "--snapshot", &to]))

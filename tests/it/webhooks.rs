@@ -4,7 +4,6 @@
 //! webhooks reach the server after a write, with Intercom's retries; a notification makes the
 //! cache forget its object type.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -128,16 +127,7 @@ impl Hooked {
                 self.webhook_url(),
             ])
             .env("INTERCOM_CLIENT_SECRET", SECRET);
-        let out = tokio::time::timeout(Duration::from_secs(90), command.output())
-            .await
-            .unwrap_or_else(|_| panic!("{what} timed out"))
-            .unwrap_or_else(|e| panic!("{what} did not start: {e}"));
-        let printed = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{what}: {printed}");
+        let printed = crate::clients::run(what, &mut command).await;
         assert!(
             printed.contains("notify_check: all checks passed"),
             "{what}: {printed}"
@@ -496,10 +486,6 @@ async fn refused_deliveries_are_retried_once() {
     );
 }
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// psql prints a notification received while it runs a script, as PostgreSQL's would be.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psql_receives_notifications() {
@@ -520,36 +506,22 @@ async fn psql_receives_notifications() {
         body,
         signed
     );
-    let script = format!("LISTEN intercom_events;\n\\! {post}\n\\! sleep 0.5\nSELECT 1 AS one;\n");
-    let out = tokio::process::Command::new(psql)
-        .args(["-X", "-h", "127.0.0.1", "-p"])
-        .arg(hooked.server.local_addr().port().to_string())
-        .args(["-U", "u", "-d", "intercom", "-v", "ON_ERROR_STOP=1"])
-        .env("PGCONNECT_TIMEOUT", "10")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = out;
-    use tokio::io::AsyncWriteExt;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .await
-        .unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("psql finishes")
-        .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{printed}");
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        script.path(),
+        format!("LISTEN intercom_events;\n\\! {post}\n\\! sleep 0.5\nSELECT 1 AS one;\n"),
+    )
+    .unwrap();
+    let printed = crate::clients::run(
+        "psql",
+        tokio::process::Command::new(psql)
+            .args(["-X", "-h", "127.0.0.1", "-p"])
+            .arg(hooked.server.local_addr().port().to_string())
+            .args(["-U", "u", "-d", "intercom", "-v", "ON_ERROR_STOP=1", "-f"])
+            .arg(script.path())
+            .env("PGCONNECT_TIMEOUT", "10"),
+    )
+    .await;
     assert!(printed.contains("posted 200"), "{printed}");
     assert!(
         printed.contains("Asynchronous notification \"intercom_events\" with payload \"{\"created_at\":1700000000,\"id\":\"notif_psql\""),
@@ -560,17 +532,11 @@ async fn psql_receives_notifications() {
 /// psycopg 3's `notifies()` receives them (tests/clients/python/notify_check.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn psycopg_receives_notifications() {
-    let python = std::env::var_os("INTERCOM_SQL_CLIENT_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|home| PathBuf::from(home).join(".cache/intercom-sql/client-venv/bin/python"))
-        });
-    let Some(python) = crate::clients::client_program("python with psycopg", python) else {
+    let Some(python) = crate::clients::client_python() else {
         return;
     };
     let mut command = tokio::process::Command::new(python);
-    command.arg(repo().join("tests/clients/python/notify_check.py"));
+    command.arg(crate::clients::repo().join("tests/clients/python/notify_check.py"));
     serve()
         .await
         .run_notify_check("notify_check.py", command)
@@ -581,34 +547,13 @@ async fn psycopg_receives_notifications() {
 /// (tests/clients/jdbc/NotifyCheck.java).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pgjdbc_receives_notifications() {
-    let jar = std::env::var_os("INTERCOM_SQL_JDBC_JAR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/usr/share/java/postgresql.jar".into());
-    let Some(javac) = crate::clients::client_program("javac (JDK)", Some("javac".into())) else {
+    let Some(compiled) = crate::clients::compile_java("NotifyCheck").await else {
         return;
     };
-    let Some(jar) = crate::clients::client_program("the PostgreSQL JDBC driver", Some(jar)) else {
-        return;
-    };
-    let classes = tempfile::tempdir().unwrap();
-    let compiled = tokio::process::Command::new(javac)
-        .arg("-d")
-        .arg(classes.path())
-        .arg(repo().join("tests/clients/jdbc/NotifyCheck.java"))
-        .arg("-cp")
-        .arg(&jar)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        compiled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&compiled.stderr)
-    );
     let mut command = tokio::process::Command::new("java");
     command
         .arg("-cp")
-        .arg(format!("{}:{}", classes.path().display(), jar.display()))
+        .arg(&compiled.classpath)
         .arg("NotifyCheck");
     serve().await.run_notify_check("NotifyCheck", command).await;
 }

@@ -9,6 +9,37 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use intercom_sql::emulator::{self, EmulatorConfig, RunningEmulator};
 use intercom_sql::{AccessToken, Config, Engine};
 
+/// The `intercom-sql` binary, with no token from the environment (the demo workspace unless
+/// the test gives one).
+pub fn intercom_sql() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_intercom-sql"));
+    command.env_remove("INTERCOM_ACCESS_TOKEN");
+    command
+}
+
+/// Runs `command` to completion without input: exit code, stdout, stderr.
+pub fn run_to_end(command: &mut std::process::Command) -> (i32, String, String) {
+    let out = command
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run intercom-sql");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A process killed when the test ends, however it ends.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// An emulator and an engine connected to it.
 pub struct TestEnv {
     pub emulator: RunningEmulator,
