@@ -228,7 +228,7 @@ async fn receive(State(receiver): State<Receiver>, request: axum::extract::Reque
     }
     let header = request.headers().get(signature::HEADER).cloned();
     if let Err(refused) = signature::check_header(header.as_ref().map(|h| h.as_bytes())) {
-        return (StatusCode::UNAUTHORIZED, format!("{refused}\n")).into_response();
+        return closing((StatusCode::UNAUTHORIZED, format!("{refused}\n")));
     }
     let body = {
         // The semaphore is never closed.
@@ -236,14 +236,13 @@ async fn receive(State(receiver): State<Receiver>, request: axum::extract::Reque
         match axum::body::to_bytes(request.into_body(), receiver.max_body_bytes).await {
             Ok(body) => body,
             Err(_) => {
-                return (
+                return closing((
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!(
                         "the body is larger than {} bytes (--webhook-max-body), or was cut short\n",
                         receiver.max_body_bytes
                     ),
-                )
-                    .into_response();
+                ));
             }
         }
     };
@@ -283,4 +282,16 @@ async fn receive(State(receiver): State<Receiver>, request: axum::extract::Reque
         )
             .into_response(),
     }
+}
+
+/// An answer given before the request's body was read to its end: the connection is closed
+/// after it (`Connection: close`), so the sender does not reuse a connection whose unread
+/// bytes would be taken for its next request, and sees the answer rather than a reset later.
+fn closing(answer: impl IntoResponse) -> Response {
+    let mut response = answer.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
 }

@@ -206,8 +206,20 @@ async fn signed_deliveries_are_stored_once_listed_and_kept() {
         json!({"x": "y".repeat(70_000)}),
     );
     assert_eq!(hooked.deliver(&huge).await, 413);
-    // Without a signature header, the body is not even read: 401 however large it is.
-    assert_eq!(hooked.post(&vec![b'x'; 200_000], None).await, 401);
+    // Without a signature header, the body is not even read: 401 however large it is, and
+    // the connection is closed after the answer (its unread bytes cannot become a request).
+    let unsigned = hooked
+        .http
+        .post(hooked.webhook_url())
+        .body(vec![b'x'; 200_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    assert_eq!(
+        unsigned.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
     // Intercom checks the endpoint with a HEAD request before saving it.
     let head = hooked.http.head(hooked.webhook_url()).send().await.unwrap();
     assert_eq!(head.status().as_u16(), 200);
