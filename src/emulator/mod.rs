@@ -15,6 +15,7 @@
 
 mod error;
 mod faults;
+mod range_index;
 mod render;
 mod routes;
 pub mod search;
@@ -39,6 +40,8 @@ use serde_json::value::RawValue;
 
 pub use error::ApiError;
 use faults::{ConnHandle, KillableListener};
+use range_index::RangeIndex;
+use search::Searchable;
 pub use webhooks::{DeliveryRecord, WebhookTarget};
 
 /// Settings of one emulated workspace.
@@ -184,6 +187,21 @@ pub(crate) struct Db {
     conversation_value: Vec<OnceLock<Value>>,
     ticket_value: Vec<OnceLock<Value>>,
     ticket_search_value: Vec<OnceLock<Value>>,
+    /// Each searched model's records by creation time, built when first searched.
+    contacts_by_created: OnceLock<RangeIndex>,
+    conversations_by_created: OnceLock<RangeIndex>,
+    tickets_by_created: OnceLock<RangeIndex>,
+}
+
+/// The field partitioned reads bound their windows by.
+pub(crate) const CREATED_AT: &str = "created_at";
+
+/// A whole-number field's value, for a [`RangeIndex`].
+fn whole(value: search::FieldValue<'_>) -> Option<i64> {
+    match value {
+        search::FieldValue::Int(v) => Some(v),
+        _ => None,
+    }
 }
 
 /// The value in `cells[index]`, made by `make` the first time (`Value::Null` out of range).
@@ -203,6 +221,9 @@ impl Db {
                 .collect(),
             ticket_value: (0..store.tickets.len()).map(|_| OnceLock::new()).collect(),
             ticket_search_value: (0..store.tickets.len()).map(|_| OnceLock::new()).collect(),
+            contacts_by_created: OnceLock::new(),
+            conversations_by_created: OnceLock::new(),
+            tickets_by_created: OnceLock::new(),
             contact_schema: render::contact_schema(&store, tz),
             conversation_schema: render::conversation_schema(&store, tz),
             ticket_schema: render::ticket_schema(&store, tz),
@@ -244,6 +265,37 @@ impl Db {
     pub(crate) fn ticket_search_value(&self, index: usize) -> &Value {
         cached(&self.ticket_search_value, index, || {
             render::ticket_search_json(&self.store, index)
+        })
+    }
+
+    /// Contacts by `created_at` as their search reads it.
+    pub(crate) fn contacts_by_created(&self) -> &RangeIndex {
+        self.contacts_by_created.get_or_init(|| {
+            RangeIndex::build(self.store.contacts.len(), |i| {
+                let record = render::ContactRecord {
+                    store: &self.store,
+                    contact: &self.store.contacts[i],
+                };
+                whole(record.field(CREATED_AT))
+            })
+        })
+    }
+
+    /// Conversations by `created_at` as their search reads it.
+    pub(crate) fn conversations_by_created(&self) -> &RangeIndex {
+        self.conversations_by_created.get_or_init(|| {
+            RangeIndex::build(self.store.conversations.len(), |i| {
+                whole(render::JsonRecord(self.conversation_value(i)).field(CREATED_AT))
+            })
+        })
+    }
+
+    /// Tickets by `created_at` as their search reads it.
+    pub(crate) fn tickets_by_created(&self) -> &RangeIndex {
+        self.tickets_by_created.get_or_init(|| {
+            RangeIndex::build(self.store.tickets.len(), |i| {
+                whole(render::JsonRecord(self.ticket_search_value(i)).field(CREATED_AT))
+            })
         })
     }
 }

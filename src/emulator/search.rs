@@ -278,6 +278,78 @@ impl Query {
     pub fn matches<R: Searchable + ?Sized>(&self, record: &R) -> bool {
         eval(&self.root, record)
     }
+
+    /// The range `[lo, hi)` (`None`: open) that the whole-number field `key` of every matching
+    /// record lies in, as far as the query's comparisons of `key` bound it: a superset, so a
+    /// route may test only the records inside it (`super::range_index`). A record whose `key`
+    /// is unset or not a whole number never satisfies a bounding comparison, so it is outside
+    /// any bounded range.
+    pub fn int_range(&self, key: &str) -> IntRange {
+        int_range(&self.root, key)
+    }
+}
+
+/// `[lo, hi)` of a whole-number field; `None` is open.
+pub type IntRange = (Option<i64>, Option<i64>);
+
+fn int_range(node: &Node, key: &str) -> IntRange {
+    match node {
+        Node::Leaf(leaf) if leaf.key == key => leaf_range(leaf),
+        Node::Leaf(_) => (None, None),
+        // Every child holds: the narrowest of their bounds.
+        Node::And(children) => {
+            children
+                .iter()
+                .map(|c| int_range(c, key))
+                .fold((None, None), |(lo, hi), (l, h)| {
+                    (
+                        lo.max(l),
+                        match (hi, h) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        },
+                    )
+                })
+        }
+        // One child holds: the widest, open as soon as one child is open.
+        Node::Or(children) => {
+            let ranges: Vec<IntRange> = children.iter().map(|c| int_range(c, key)).collect();
+            let lo = ranges
+                .iter()
+                .map(|r| r.0)
+                .collect::<Option<Vec<i64>>>()
+                .and_then(|los| los.into_iter().min());
+            let hi = ranges
+                .iter()
+                .map(|r| r.1)
+                .collect::<Option<Vec<i64>>>()
+                .and_then(|his| his.into_iter().max());
+            (lo, hi)
+        }
+    }
+}
+
+/// The range one comparison bounds its field to (see [`eval_scalar`]).
+fn leaf_range(leaf: &Leaf) -> IntRange {
+    match (&leaf.operand, leaf.op) {
+        (Operand::One(Scalar::Int(v)), op) => {
+            let v = *v;
+            match op {
+                Op::Eq => (Some(v), v.checked_add(1)),
+                Op::Gt if leaf.inclusive => (Some(v), None),
+                Op::Ge => (Some(v), None),
+                Op::Gt => (v.checked_add(1), None),
+                Op::Lt if leaf.inclusive => (None, v.checked_add(1)),
+                Op::Le => (None, v.checked_add(1)),
+                Op::Lt => (None, Some(v)),
+                _ => (None, None),
+            }
+        }
+        (Operand::Day { d0, d1 }, Op::Eq) => (Some(*d0), Some(*d1)),
+        (Operand::Day { d1, .. }, Op::Gt) => (Some(*d1), None),
+        (Operand::Day { d0, .. }, Op::Lt) => (None, Some(*d0)),
+        _ => (None, None),
+    }
 }
 
 /// Validates a `query` JSON object against a schema and compiles it.

@@ -327,3 +327,93 @@ fn strings_compare_after_full_case_folding() {
         assert_eq!(compiled.matches(&rec), expected, "{query}");
     }
 }
+
+#[test]
+fn the_int_range_of_a_query_holds_every_record_it_matches() {
+    const DAY: i64 = 86_400;
+    let by_day = contacts("UTC");
+    let by_second = conversations();
+    let at =
+        |field: &str, op: &str, value: i64| json!({"field": field, "operator": op, "value": value});
+    let queries = [
+        (&by_second, at("created_at", ">", 5 * DAY)),
+        (&by_second, at("created_at", "<", 5 * DAY)),
+        (&by_second, at("created_at", ">=", 5 * DAY)),
+        (&by_second, at("created_at", "<=", 5 * DAY)),
+        (&by_second, at("created_at", "=", 5 * DAY)),
+        (&by_second, at("created_at", "!=", 5 * DAY)),
+        (
+            &by_second,
+            json!({"operator": "AND", "value": [at("created_at", ">", 3 * DAY - 1), at("created_at", "<", 6 * DAY), json!({"field": "open", "operator": "=", "value": true})]}),
+        ),
+        (
+            &by_second,
+            json!({"operator": "OR", "value": [at("created_at", "<", 2 * DAY), at("created_at", ">", 7 * DAY)]}),
+        ),
+        (
+            &by_second,
+            json!({"operator": "OR", "value": [at("created_at", "<", 2 * DAY), at("admin_assignee_id", "=", 1)]}),
+        ),
+        (
+            &by_day,
+            json!({"operator": "AND", "value": [
+                {"operator": "OR", "value": [at("created_at", "=", 3 * DAY + 7), at("created_at", ">", 3 * DAY + 7)]},
+                at("created_at", "<", 6 * DAY + 5)]}),
+        ),
+        (&by_day, at("created_at", "=", 4 * DAY + 100)),
+        (&by_day, at("created_at", ">", 4 * DAY + 100)),
+    ];
+    let values: Vec<Option<i64>> = (0..9 * DAY)
+        .step_by(3_600 * 7)
+        .map(Some)
+        .chain([
+            None,
+            Some(-1),
+            Some(5 * DAY - 1),
+            Some(5 * DAY),
+            Some(5 * DAY + 1),
+        ])
+        .collect();
+    for (schema, raw) in &queries {
+        let query = compile(raw, schema).unwrap();
+        let (lo, hi) = query.int_range("created_at");
+        let mut matched = 0;
+        for value in &values {
+            let mut fields = vec![("open", FieldValue::Bool(true))];
+            if let Some(v) = value {
+                fields.push(("created_at", FieldValue::Int(*v)));
+            }
+            if query.matches(&Rec(fields)) {
+                matched += 1;
+                if lo.is_some() || hi.is_some() {
+                    let v = value.expect("a bounded query never matches an unset field");
+                    assert!(
+                        lo.is_none_or(|lo| v >= lo) && hi.is_none_or(|hi| v < hi),
+                        "{raw}: {v} outside {lo:?}..{hi:?}"
+                    );
+                }
+            }
+        }
+        assert!(
+            matched > 0,
+            "{raw} matched nothing: the test would prove nothing"
+        );
+    }
+    // The bounds are as narrow as the comparisons: conversations' `<`/`>` are inclusive, a
+    // contact's date comparison covers whole days.
+    let range = |schema, raw: Value| compile(&raw, schema).unwrap().int_range("created_at");
+    assert_eq!(
+        range(&by_second, queries[6].1.clone()),
+        (Some(3 * DAY - 1), Some(6 * DAY + 1))
+    );
+    assert_eq!(range(&by_second, queries[7].1.clone()), (None, None));
+    assert_eq!(
+        range(&by_day, queries[9].1.clone()),
+        (Some(3 * DAY), Some(6 * DAY))
+    );
+    assert_eq!(
+        range(&by_day, queries[10].1.clone()),
+        (Some(4 * DAY), Some(5 * DAY))
+    );
+    assert_eq!(range(&by_second, queries[5].1.clone()), (None, None));
+}

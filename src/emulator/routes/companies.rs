@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::ApiResult;
-use super::contacts::ContactPage;
 use super::notes::notes_page;
-use super::paging::{number_pages, page_param, page_range, params, per_page_param};
+use super::paging::{ItemsPage, number_pages, page_param, page_range, params, per_page_param};
 use crate::emulator::render;
 use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState, Scroll};
@@ -212,9 +211,10 @@ pub(super) async fn company_contacts(
         .filter(|&i| store.contacts[i as usize].is_live())
         .collect();
     let total = live.len();
-    let body = ContactPage {
+    let body = ItemsPage {
         kind: "list",
-        data: live[page_range(page, per_page, total)]
+        key: "data",
+        items: live[page_range(page, per_page, total)]
             .iter()
             .map(|i| guard.contact_json(*i as usize))
             .collect(),

@@ -5,31 +5,20 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::ApiResult;
 use super::notes::notes_page;
 use super::paging::{
-    compile, cursor_pages, decode_cursor, encode_cursor, live_window, page_param, page_range,
-    params, parse_search, per_page_param, search_page, total_pages,
+    ItemsPage, compile, cursor_pages, decode_cursor, encode_cursor, live_window, page_param,
+    page_range, params, parse_search, per_page_param, search_page, total_pages,
 };
 use crate::emulator::render::{self, ContactRecord};
 use crate::emulator::store::Store;
-use crate::emulator::{ApiError, EmulatorState};
+use crate::emulator::{ApiError, CREATED_AT, EmulatorState};
 
 fn contact_not_found() -> ApiError {
     ApiError::not_found("not_found", "User Not Found")
-}
-
-#[derive(Serialize)]
-pub(super) struct ContactPage<'a> {
-    #[serde(rename = "type")]
-    pub(super) kind: &'static str,
-    pub(super) data: Vec<&'a RawValue>,
-    pub(super) total_count: usize,
-    pub(super) pages: Value,
 }
 
 /// `GET /contacts`: cursor list, default 10 per page on the wire (docs/intercom-notes.md,
@@ -57,9 +46,10 @@ pub(super) async fn list_contacts(
         .filter(|_| more)
         .map(|&last| encode_cursor("contacts", page.saturating_add(1), last));
     let total = store.live_contacts;
-    let body = ContactPage {
+    let body = ItemsPage {
         kind: "list",
-        data: items.into_iter().map(|i| guard.contact_json(i)).collect(),
+        key: "data",
+        items: items.into_iter().map(|i| guard.contact_json(i)).collect(),
         total_count: total,
         pages: cursor_pages(page, per_page, total, next),
     };
@@ -181,18 +171,21 @@ pub(super) async fn search_contacts(
     let store: &Store = &guard;
     let key = format!("contacts:{}:{}", store.generation, req.query);
     let matches = emulator.cached_matches(key, || {
-        store
-            .contacts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_live() && query.matches(&ContactRecord { store, contact: c }))
-            .map(|(i, _)| i as u32)
+        guard
+            .contacts_by_created()
+            .candidates(query.int_range(CREATED_AT))
+            .into_iter()
+            .filter(|&i| {
+                let contact = &store.contacts[i as usize];
+                contact.is_live() && query.matches(&ContactRecord { store, contact })
+            })
             .collect()
     });
     let (page, items, next) = search_page("contacts.search", &matches, &req)?;
-    let body = ContactPage {
+    let body = ItemsPage {
         kind: "list",
-        data: items.into_iter().map(|i| guard.contact_json(i)).collect(),
+        key: "data",
+        items: items.into_iter().map(|i| guard.contact_json(i)).collect(),
         total_count: matches.len(),
         pages: cursor_pages(page, req.per_page, matches.len(), next),
     };

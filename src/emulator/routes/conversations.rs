@@ -9,13 +9,13 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::paging::{
-    compile, cursor_pages, decode_cursor, encode_cursor, live_window, params, parse_search,
-    per_page_param, search_page,
+    ItemsPage, compile, cursor_pages, decode_cursor, encode_cursor, live_window, params,
+    parse_search, per_page_param, search_page,
 };
 use super::{ApiResult, resource_not_found};
-use crate::emulator::EmulatorState;
 use crate::emulator::render::{self, JsonRecord};
 use crate::emulator::store::Store;
+use crate::emulator::{CREATED_AT, EmulatorState};
 
 /// `GET /conversations`: cursor list, default 20, never with parts (docs/intercom-notes.md,
 /// "Paging").
@@ -42,15 +42,17 @@ pub(super) async fn list_conversations(
         .last()
         .filter(|_| more)
         .map(|&last| encode_cursor("conversations", page.saturating_add(1), last));
-    let items: Vec<&Value> = items
-        .into_iter()
-        .map(|i| guard.conversation_value(i))
-        .collect();
-    Ok(Json(json!({
-        "type": "conversation.list", "conversations": items, "total_count": total,
-        "pages": cursor_pages(page, per_page, total, next),
-    }))
-    .into_response())
+    let body = ItemsPage {
+        kind: "conversation.list",
+        key: "conversations",
+        items: items
+            .into_iter()
+            .map(|i| guard.conversation_value(i))
+            .collect(),
+        total_count: total,
+        pages: cursor_pages(page, per_page, total, next),
+    };
+    Ok(Json(body).into_response())
 }
 
 pub(super) async fn get_conversation(
@@ -97,22 +99,27 @@ pub(super) async fn search_conversations(
     let store: &Store = &guard;
     let key = format!("conversations:{}:{}", store.generation, req.query);
     let matches: Arc<Vec<u32>> = emulator.cached_matches(key, || {
-        (0..store.conversations.len())
+        guard
+            .conversations_by_created()
+            .candidates(query.int_range(CREATED_AT))
+            .into_iter()
             .filter(|&i| {
+                let i = i as usize;
                 store.conversations[i].is_live()
                     && query.matches(&JsonRecord(guard.conversation_value(i)))
             })
-            .map(|i| i as u32)
             .collect()
     });
     let (page, items, next) = search_page("conversations.search", &matches, &req)?;
-    let items: Vec<&Value> = items
-        .into_iter()
-        .map(|i| guard.conversation_value(i))
-        .collect();
-    Ok(Json(json!({
-        "type": "conversation.list", "conversations": items, "total_count": matches.len(),
-        "pages": cursor_pages(page, req.per_page, matches.len(), next),
-    }))
-    .into_response())
+    let body = ItemsPage {
+        kind: "conversation.list",
+        key: "conversations",
+        items: items
+            .into_iter()
+            .map(|i| guard.conversation_value(i))
+            .collect(),
+        total_count: matches.len(),
+        pages: cursor_pages(page, req.per_page, matches.len(), next),
+    };
+    Ok(Json(body).into_response())
 }

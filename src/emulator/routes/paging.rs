@@ -240,3 +240,27 @@ pub(super) fn compile(
 ) -> Result<search::Query, ApiError> {
     search::compile(query, schema).map_err(|e| ApiError::invalid(e.message))
 }
+
+/// A list or search page, `{"type", <items key>: [...], "total_count", "pages"}`, whose items
+/// are borrowed as rendered once and written as they are (no copy into a new `Value`).
+pub(super) struct ItemsPage<'a, T: serde::Serialize + ?Sized> {
+    /// The page's `type` (`list`, `conversation.list`, …).
+    pub(super) kind: &'static str,
+    /// The key its items are under (`data`, `conversations`, …).
+    pub(super) key: &'static str,
+    pub(super) items: Vec<&'a T>,
+    pub(super) total_count: usize,
+    pub(super) pages: Value,
+}
+
+impl<T: serde::Serialize + ?Sized> serde::Serialize for ItemsPage<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(4))?;
+        map.serialize_entry("type", self.kind)?;
+        map.serialize_entry(self.key, &self.items)?;
+        map.serialize_entry("total_count", &self.total_count)?;
+        map.serialize_entry("pages", &self.pages)?;
+        map.end()
+    }
+}

@@ -4,13 +4,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use serde_json::{Value, json};
 
 use super::ApiResult;
-use super::paging::{compile, cursor_pages, parse_search, search_page};
+use super::paging::{ItemsPage, compile, cursor_pages, parse_search, search_page};
 use crate::emulator::render::{self, JsonRecord};
 use crate::emulator::store::Store;
-use crate::emulator::{ApiError, EmulatorState};
+use crate::emulator::{ApiError, CREATED_AT, EmulatorState};
 
 /// `POST /tickets/search` (default 20, parts included).
 pub(super) async fn search_tickets(
@@ -23,21 +22,26 @@ pub(super) async fn search_tickets(
     let store: &Store = &guard;
     let key = format!("tickets:{}:{}", store.generation, req.query);
     let matches = emulator.cached_matches(key, || {
-        (0..store.tickets.len())
+        guard
+            .tickets_by_created()
+            .candidates(query.int_range(CREATED_AT))
+            .into_iter()
             .filter(|&i| {
+                let i = i as usize;
                 !store.tickets[i].deleted
                     && query.matches(&JsonRecord(guard.ticket_search_value(i)))
             })
-            .map(|i| i as u32)
             .collect()
     });
     let (page, items, next) = search_page("tickets.search", &matches, &req)?;
-    let items: Vec<&Value> = items.into_iter().map(|i| guard.ticket_value(i)).collect();
-    Ok(Json(json!({
-        "type": "ticket.list", "tickets": items, "total_count": matches.len(),
-        "pages": cursor_pages(page, req.per_page, matches.len(), next),
-    }))
-    .into_response())
+    let body = ItemsPage {
+        kind: "ticket.list",
+        key: "tickets",
+        items: items.into_iter().map(|i| guard.ticket_value(i)).collect(),
+        total_count: matches.len(),
+        pages: cursor_pages(page, req.per_page, matches.len(), next),
+    };
+    Ok(Json(body).into_response())
 }
 
 pub(super) async fn get_ticket(
