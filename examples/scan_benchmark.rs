@@ -2,12 +2,13 @@
 //! rate limit (a private app's 10,000 calls a minute: 1,666 per 10-second window), at 0, 50 and
 //! 200 ms per request. For each read it prints requests, 429s, wall time, rows/s, peak memory
 //! and the **bound** — max(requests ÷ allowed rate, requests × latency ÷ concurrency) — with the
-//! ratio of the wall time to it. Then zero-latency throughput (library and `-c … --format csv`),
+//! ratio of the wall time to it; each table is read twice, the second read (`again`) starting
+//! from the windows the first ended with. Then zero-latency throughput (library and `-c … --format csv`),
 //! peak memory for 100,000 and 1,000,000 contacts, and the requests of point queries.
 //!
 //! ```sh
 //! cargo build --release --examples --bin intercom-sql
-//! cargo run --release --example scan_benchmark             # everything (~4 minutes)
+//! cargo run --release --example scan_benchmark             # everything (~6 minutes)
 //! cargo run --release --example scan_benchmark -- --quick  # 10× smaller, no 1,000,000 run
 //! ```
 //!
@@ -143,18 +144,22 @@ async fn main() -> Result<(), Failure> {
         let concurrency = engine.client().budget().concurrency() as f64;
         for table in ["contacts", "conversations", "tickets", "companies"] {
             let sql = format!("SELECT * FROM {table}");
-            fresh_window().await;
-            let m = measure(&engine, &emulator, &sql).await?;
-            let requests = m.requests as f64;
-            let bound = (requests / rate).max(requests * latency_ms as f64 / 1e3 / concurrency);
-            print_row(latency_ms, &sql, &m, bound);
+            // The first read of the table, then the same read again: it starts from the
+            // windows the first ended with (kept by the engine's client).
+            for label in [sql.clone(), format!("{sql} (again)")] {
+                fresh_window().await;
+                let m = measure(&engine, &emulator, &sql).await?;
+                let requests = m.requests as f64;
+                let bound = (requests / rate).max(requests * latency_ms as f64 / 1e3 / concurrency);
+                print_row(latency_ms, &label, &m, bound);
+            }
         }
         if latency_ms == 50 {
             point_queries(&engine, &emulator).await?;
             scroll_read(&sizes, latency_ms).await?;
         }
         if latency_ms == 0 {
-            throughput(&engine, &emulator, sizes.contacts).await?;
+            throughput(&emulator, sizes.contacts).await?;
         }
     }
     if !quick {
@@ -164,13 +169,14 @@ async fn main() -> Result<(), Failure> {
 }
 
 /// Zero latency: library and CLI rows/s for every contact.
-async fn throughput(engine: &Engine, emulator: &Emulator, contacts: usize) -> Result<(), Failure> {
+async fn throughput(emulator: &Emulator, contacts: usize) -> Result<(), Failure> {
     println!(
-        "\nZero latency, {contacts} contacts (goals: library >= 150k rows/s, CLI CSV >= 100k rows/s):"
+        "\nZero latency, {contacts} contacts, first reads (goals: library >= 150k rows/s, CLI CSV >= 100k rows/s):"
     );
     for sql in ["SELECT * FROM contacts", "SELECT id FROM contacts"] {
         fresh_window().await;
-        let m = measure(engine, emulator, sql).await?;
+        // A new engine: nothing kept from the reads before, as for the CLI's processes.
+        let m = measure(&engine(emulator)?, emulator, sql).await?;
         let per_second = m.rows as f64 / m.wall.as_secs_f64();
         println!(
             "  library {:<28} {:>7} rows {:>5} requests {:>6.2} s {:>8.0} rows/s ({:.2}x the goal) peak {}",

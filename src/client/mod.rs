@@ -332,6 +332,18 @@ impl ApiRequest {
 
 /// The client. Cheap to share behind an `Arc`; every table of a session uses the same one, so
 /// the counters and the connection pool are per workspace.
+/// Searches whose shape a client keeps (see [`IntercomClient::keep_shape`]).
+pub const KEPT_SHAPES: usize = 256;
+
+/// How a whole read of one search was cut: windows `[lo, hi)` of its partition field (`None`
+/// open) that cover it, and the objects a window was sized to hold.
+#[derive(Clone, Debug)]
+pub struct KeptShape {
+    pub windows: Vec<(Option<i64>, Option<i64>)>,
+    pub target: u64,
+    pub at: std::time::Instant,
+}
+
 pub struct IntercomClient {
     http: reqwest::Client,
     config: Config,
@@ -340,6 +352,8 @@ pub struct IntercomClient {
     /// The `total_count` each whole collection reported when last listed (see
     /// [`IntercomClient::listed_total`]).
     listed: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    /// How whole reads of each search were last cut (see [`IntercomClient::kept_shape`]).
+    shapes: Arc<std::sync::Mutex<std::collections::HashMap<String, KeptShape>>>,
     /// The token's `GET /me`, once asked (see [`IntercomClient::token_admin`]).
     me: Arc<tokio::sync::OnceCell<Value>>,
     /// Where progress of long waits goes (the REPL: stderr on a terminal), once set.
@@ -390,6 +404,7 @@ impl IntercomClient {
             config,
             counters: Arc::default(),
             listed: Arc::default(),
+            shapes: Arc::default(),
             me: Arc::default(),
             progress: Arc::default(),
             scan_progress: Arc::default(),
@@ -456,6 +471,7 @@ impl IntercomClient {
             counters: self.counters.clone(),
             budget: self.budget.clone(),
             listed: self.listed.clone(),
+            shapes: self.shapes.clone(),
             me: self.me.clone(),
             progress: self.progress.clone(),
             scan_progress: self.scan_progress.clone(),
@@ -477,6 +493,35 @@ impl IntercomClient {
         let top_level = path.len() > 1 && !path[1..].contains(['/', '?']);
         if top_level && let Ok(mut listed) = self.listed.lock() {
             listed.insert(path.to_string(), total);
+        }
+    }
+
+    /// How the last whole read of the search `key` (its path, partition field and query) was
+    /// cut, if it ended less than `fresh_for` ago: where a new read starts instead of
+    /// probing the search's size and spread again. A hint, never a result: the windows cover
+    /// the whole field whatever changed since.
+    pub fn kept_shape(&self, key: &str, fresh_for: Duration) -> Option<KeptShape> {
+        let shapes = self.shapes.lock().ok()?;
+        shapes
+            .get(key)
+            .filter(|kept| kept.at.elapsed() < fresh_for)
+            .cloned()
+    }
+
+    /// Keeps how a whole read of the search `key` was cut; at most [`KEPT_SHAPES`] searches
+    /// (the oldest is forgotten first).
+    pub(crate) fn keep_shape(&self, key: String, shape: KeptShape) {
+        if let Ok(mut shapes) = self.shapes.lock() {
+            if shapes.len() >= KEPT_SHAPES
+                && !shapes.contains_key(&key)
+                && let Some(oldest) = shapes
+                    .iter()
+                    .min_by_key(|(_, kept)| kept.at)
+                    .map(|(k, _)| k.clone())
+            {
+                shapes.remove(&oldest);
+            }
+            shapes.insert(key, shape);
         }
     }
 

@@ -7,19 +7,31 @@
 //! narrower ones (by count, assuming the objects spread evenly; a window that still holds too
 //! many splits again). The first window is the whole search: a table of a few pages costs no
 //! more requests than reading it page by page.
+//!
+//! A read that covers the whole table leaves its windows with the client
+//! (`IntercomClient::keep_shape`), merged so that each holds about a window's share; the next
+//! whole read of the same search within [`KEPT_FOR`] starts from them, reading in its first
+//! round what a first read learns in three (its size, where its objects are, its rows). Those
+//! windows cover the whole field, so a table that changed since is still read whole: a window
+//! that grew splits as any other.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, BoxStream, SelectAll, StreamExt};
 use serde_json::Value;
 
 use super::convert::{RawRows, page_rows, raw_rows};
 use crate::client::pagination::pages;
-use crate::client::{ClientError, IntercomClient, ListRequest, Page, PageStyle, RequestCounters};
-use crate::pushdown::partition::{SPLIT_PAGES, Window, split, target_size, window_query};
+use crate::client::{
+    ClientError, IntercomClient, KeptShape, ListRequest, Page, PageStyle, RequestCounters,
+};
+use crate::pushdown::partition::{
+    SPLIT_PAGES, Window, kept_windows, split, target_size, window_query,
+};
 use crate::tables::PartitionKey;
 
 /// What reading one window produced.
@@ -41,10 +53,27 @@ struct Shared {
     target: AtomicU64,
     now: i64,
     /// Windows read (not split), for EXPLAIN ANALYZE.
-    windows: Arc<AtomicU64>,
+    windows: Arc<WindowCounts>,
     /// Most windows read at once.
     concurrency: usize,
+    /// Each window read (not split) and the objects its search reported, kept when the read
+    /// ends (see [`keep`]).
+    read: Mutex<Vec<(Window, u64)>>,
+    /// What the client keeps this search's shape under.
+    shape_key: String,
 }
+
+/// Windows of a partitioned read, for EXPLAIN ANALYZE.
+#[derive(Debug, Default)]
+pub struct WindowCounts {
+    /// Windows read (not split).
+    pub read: AtomicU64,
+    /// Windows the read started from because an earlier whole read left them ([`KEPT_FOR`]).
+    pub kept: AtomicU64,
+}
+
+/// How long the windows of a whole read are where the next read of the same search starts.
+pub const KEPT_FOR: Duration = Duration::from_secs(30 * 60);
 
 /// The rows of `search` (whose query is kept in every window), read in windows of `key`,
 /// at most `concurrency` windows at a time. With `list_first`, the read starts on that listing
@@ -57,7 +86,7 @@ pub fn partitioned(
     list_first: Option<ListRequest>,
     concurrency: usize,
     counters: Arc<RequestCounters>,
-    windows: Arc<AtomicU64>,
+    windows: Arc<WindowCounts>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
     let base = match &search.style {
         PageStyle::Search { query } => query.clone(),
@@ -68,6 +97,8 @@ pub fn partitioned(
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let per_page = u64::from(search.per_page.unwrap_or(150));
+    let shape_key = format!("{} {} {} {per_page}", search.path, key.field, base);
+    let kept = client.kept_shape(&shape_key, KEPT_FOR);
     let shared = Arc::new(Shared {
         client,
         search,
@@ -78,7 +109,18 @@ pub fn partitioned(
         now,
         windows,
         concurrency: concurrency.max(1),
+        read: Mutex::new(Vec::new()),
+        shape_key,
     });
+    if let Some(kept) = kept {
+        shared.target.store(kept.target, Ordering::Relaxed);
+        shared
+            .windows
+            .kept
+            .store(kept.windows.len() as u64, Ordering::Relaxed);
+        let windows = kept.windows.into_iter().map(|(lo, hi)| Window { lo, hi });
+        return read_windows(shared, windows.collect());
+    }
     let Some(mut list) = list_first else {
         return read_windows(shared, VecDeque::from([Window::ALL]));
     };
@@ -117,21 +159,41 @@ fn read_windows(
     queue: VecDeque<Window>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
     let concurrency = shared.concurrency;
-    drive(queue, concurrency, move |window| {
-        read_window(shared.clone(), window)
-    })
+    let ended = shared.clone();
+    drive(
+        queue,
+        concurrency,
+        move |window| read_window(shared.clone(), window),
+        move || keep(&ended),
+    )
+}
+
+/// Leaves the windows of a read that covered the whole search with the client, for the next.
+fn keep(shared: &Shared) {
+    let read = std::mem::take(&mut *shared.read.lock().unwrap_or_else(PoisonError::into_inner));
+    let target = shared.target.load(Ordering::Relaxed);
+    if let Some(windows) = kept_windows(read, target) {
+        let shape = KeptShape {
+            windows: windows.into_iter().map(|w| (w.lo, w.hi)).collect(),
+            target,
+            at: Instant::now(),
+        };
+        shared.client.keep_shape(shared.shape_key.clone(), shape);
+    }
 }
 
 /// Runs `read` on the windows of `queue` and those they split into, at most `concurrency`
-/// at once, passing on their rows as they come.
+/// at once, passing on their rows as they come; `ended` runs once every window was read
+/// (not after an error, nor when the reader stops early).
 fn drive(
     queue: VecDeque<Window>,
     concurrency: usize,
     read: impl Fn(Window) -> BoxStream<'static, Result<Event, ClientError>> + Send + 'static,
+    ended: impl FnOnce() + Send + 'static,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
-    let state = (read, queue, SelectAll::new());
+    let state = (read, queue, SelectAll::new(), Some(ended));
     stream::unfold(Some(state), move |state| async move {
-        let (read, mut queue, mut running) = state?;
+        let (read, mut queue, mut running, mut ended) = state?;
         loop {
             while running.len() < concurrency
                 && let Some(window) = queue.pop_front()
@@ -141,13 +203,18 @@ fn drive(
             match running.next().await {
                 // Every running window ended (some without a row to yield): start the next
                 // ones, or end when none is left.
-                None if queue.is_empty() => return None,
+                None if queue.is_empty() => {
+                    if let Some(ended) = ended.take() {
+                        ended();
+                    }
+                    return None;
+                }
                 None => {}
                 Some(Ok(Event::Split(windows))) => queue.extend(windows),
                 // A window with nothing in it (or nothing left after the boundary check).
                 Some(Ok(Event::Rows(rows))) if rows.is_empty() => {}
                 Some(Ok(Event::Rows(rows))) => {
-                    return Some((Ok(vec![rows]), Some((read, queue, running))));
+                    return Some((Ok(vec![rows]), Some((read, queue, running, ended))));
                 }
                 // The first error ends the read; the other windows are dropped unsent.
                 Some(Err(e)) => return Some((Err(e), None)),
@@ -196,7 +263,12 @@ fn read_window(
         {
             return stream::iter([Ok(Event::Split(windows))]).boxed();
         }
-        shared.windows.fetch_add(1, Ordering::Relaxed);
+        shared.windows.read.fetch_add(1, Ordering::Relaxed);
+        shared
+            .read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((window, total));
         let first = rows(&shared, window, page);
         let rest = pages.map(move |page| page.and_then(|page| rows(&shared, window, page)));
         stream::iter([first]).chain(rest).boxed()
@@ -287,20 +359,30 @@ mod tests {
                     hi: Some(i + 1),
                 })
                 .collect();
-            let rows = drive(windows, concurrency, move |window| {
-                seen.lock().unwrap().push(window.lo);
-                // Every third window has a row; the others are empty.
-                let body = if window.lo.unwrap_or(0) % 3 == 0 {
-                    "{}"
-                } else {
-                    ""
-                };
-                let ranges = (!body.is_empty()).then_some(0..2).into_iter().collect();
-                let rows = RawRows::new(bytes::Bytes::from(body), ranges, None).unwrap();
-                stream::iter([Ok(Event::Rows(rows))]).boxed()
-            })
+            let ended = Arc::new(AtomicU64::new(0));
+            let ends = ended.clone();
+            let rows = drive(
+                windows,
+                concurrency,
+                move |window| {
+                    seen.lock().unwrap().push(window.lo);
+                    // Every third window has a row; the others are empty.
+                    let body = if window.lo.unwrap_or(0) % 3 == 0 {
+                        "{}"
+                    } else {
+                        ""
+                    };
+                    let ranges = (!body.is_empty()).then_some(0..2).into_iter().collect();
+                    let rows = RawRows::new(bytes::Bytes::from(body), ranges, None).unwrap();
+                    stream::iter([Ok(Event::Rows(rows))]).boxed()
+                },
+                move || {
+                    ends.fetch_add(1, Ordering::Relaxed);
+                },
+            )
             .collect::<Vec<_>>()
             .await;
+            assert_eq!(ended.load(Ordering::Relaxed), 1, "ended once, at the end");
             assert_eq!(
                 read_ones.lock().unwrap().len(),
                 20,

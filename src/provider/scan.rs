@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::AsArray;
@@ -41,7 +41,7 @@ use serde_json::Value;
 use super::convert::{BatchDecoder, RawRows, page_rows, raw_rows};
 use super::document::document_rows;
 use super::ordered::SortedStop;
-use super::partition::partitioned;
+use super::partition::{WindowCounts, partitioned};
 use crate::client::pagination::{numbered_pages, pages};
 use crate::client::{
     ApiRequest, ClientError, ClientStats, IntercomClient, ListRequest, Page, PageStyle,
@@ -59,7 +59,7 @@ impl ScanPlan {
         self,
         client: Arc<IntercomClient>,
         counters: Arc<RequestCounters>,
-        windows: Arc<AtomicU64>,
+        windows: Arc<WindowCounts>,
     ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
         let concurrency = client.config().concurrency.max(1);
         match self {
@@ -355,6 +355,7 @@ struct ScanMetrics {
     rate_limit_waits: Count,
     throttled: Count,
     windows: Count,
+    windows_kept: Count,
     pages: Count,
     rows_fetched: Count,
     output_rows: Count,
@@ -371,6 +372,7 @@ impl ScanMetrics {
             rate_limit_waits: counter("rate_limit_waits"),
             throttled: counter("throttled"),
             windows: counter("windows"),
+            windows_kept: counter("windows_kept"),
             pages: counter("pages"),
             rows_fetched: counter("rows_fetched"),
             output_rows: MetricBuilder::new(set).output_rows(partition),
@@ -379,13 +381,16 @@ impl ScanMetrics {
     }
 
     /// Adds what the scan's request counters gained since the last call.
-    fn sync(&self, counters: &RequestCounters, windows: &AtomicU64) {
+    fn sync(&self, counters: &RequestCounters, windows: &WindowCounts) {
         let now = counters.snapshot();
         let Ok(mut seen) = self.seen.lock() else {
             return;
         };
-        let read = windows.load(Ordering::Relaxed) as usize;
+        let read = windows.read.load(Ordering::Relaxed) as usize;
         self.windows.add(read.saturating_sub(self.windows.value()));
+        let kept = windows.kept.load(Ordering::Relaxed) as usize;
+        self.windows_kept
+            .add(kept.saturating_sub(self.windows_kept.value()));
         self.throttled
             .add((now.throttled - seen.throttled) as usize);
         self.requests.add((now.requests - seen.requests) as usize);
@@ -827,7 +832,7 @@ impl Start {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let (page_tx, page_rx) = tokio::sync::mpsc::channel(2);
         let counters = Arc::new(RequestCounters::cached(cache_ttl));
-        let windows = Arc::new(AtomicU64::new(0));
+        let windows = Arc::new(WindowCounts::default());
         let mut items = plan.items(exec.client.clone(), counters.clone(), windows.clone());
         let completions = match exec.complete_lists {
             true => super::complete::wanted(&exec.def, &exec.columns),
@@ -959,7 +964,7 @@ fn counted(
     let count = async move {
         let counters = Arc::new(RequestCounters::cached(cache_ttl));
         let rows = total_rows(client, request, counters.clone()).await;
-        metrics.sync(&counters, &AtomicU64::new(0));
+        metrics.sync(&counters, &WindowCounts::default());
         let rows = rows.map_err(|e| {
             DataFusionError::External(Box::new(e)).context(format!("scanning {table}"))
         })?;

@@ -223,6 +223,33 @@ pub fn split(
     }
 }
 
+/// The windows a whole read ended with (each with the objects its search reported), as the
+/// next read of the same search should start: in order, neighbours merged while together
+/// they hold at most seven eighths of `target` (room for what is created before the next
+/// read). `None` unless they cover the whole field, from open to open without a gap or an
+/// overlap (a read that stopped early or failed), or when one window would hold it all.
+pub fn kept_windows(mut read: Vec<(Window, u64)>, target: u64) -> Option<Vec<Window>> {
+    read.sort_by_key(|(w, _)| w.lo);
+    let covers = read.first()?.0.lo.is_none()
+        && read.last()?.0.hi.is_none()
+        && read.windows(2).all(|pair| pair[0].0.hi == pair[1].0.lo);
+    if !covers {
+        return None;
+    }
+    let limit = target - target / 8;
+    let mut merged: Vec<(Window, u64)> = Vec::with_capacity(read.len());
+    for (window, count) in read {
+        match merged.last_mut() {
+            Some((last, held)) if *held + count <= limit => {
+                last.hi = window.hi;
+                *held += count;
+            }
+            _ => merged.push((window, count)),
+        }
+    }
+    (merged.len() > 1).then(|| merged.into_iter().map(|(w, _)| w).collect())
+}
+
 /// `[lo, hi)` cut into equal windows of about `share` objects each (assuming they are spread
 /// evenly), none narrower than `narrowest` seconds.
 fn even(lo: i64, hi: i64, total: u64, share: u64, narrowest: i64) -> Option<Vec<Window>> {
@@ -312,6 +339,36 @@ mod tests {
         assert!(!can_split(&deep, &by_second));
         let full = json!({"operator": "AND", "value": vec![role.clone(); 14]});
         assert!(!can_split(&full, &by_day));
+    }
+
+    #[test]
+    fn kept_windows_merge_neighbours_and_need_the_whole_field() {
+        let w = |lo: Option<i64>, hi: Option<i64>| Window { lo, hi };
+        let read = vec![
+            (w(Some(20), Some(30)), 100),
+            (w(None, Some(10)), 10),
+            (w(Some(10), Some(20)), 20),
+            (w(Some(30), Some(40)), 30),
+            (w(Some(40), None), 0),
+        ];
+        // Sorted, then merged up to 7/8 of 150 (131): 10 + 20 + 100 = 130 fits, + 30 does not.
+        assert_eq!(
+            kept_windows(read.clone(), 150),
+            Some(vec![w(None, Some(30)), w(Some(30), None)])
+        );
+        // A gap, an overlap, a missing open end: not kept.
+        let mut gap = read.clone();
+        gap.remove(2);
+        assert_eq!(kept_windows(gap, 150), None);
+        let mut overlap = read.clone();
+        overlap.push((w(Some(15), Some(25)), 1));
+        assert_eq!(kept_windows(overlap, 150), None);
+        let mut bounded = read.clone();
+        bounded.remove(1);
+        assert_eq!(kept_windows(bounded, 150), None);
+        assert_eq!(kept_windows(Vec::new(), 150), None);
+        // Everything in one window: nothing to gain.
+        assert_eq!(kept_windows(read, 10_000), None);
     }
 
     #[test]
