@@ -189,21 +189,36 @@ fn scroll_error(state: &State, request: &ApiRequest, error: ClientError) -> Clie
 }
 
 /// Streams the pages of a page-numbered `list` in order: the first page tells how many there
-/// are, and the rest are fetched up to `concurrency` at a time. Without a page count in the
-/// first answer, the pages are followed one after another like [`pages`].
+/// are, and the rest are fetched up to `concurrency` at a time. When this client listed the
+/// whole collection before (`IntercomClient::listed_total`), the pages it took then are
+/// fetched with the first, in one round of requests rather than two; those past the count
+/// the first page gives are dropped, answered or not, and any beyond it fetched after. Without a
+/// page count in the first answer, the pages are followed one after another like [`pages`].
 pub fn numbered_pages(
     client: Arc<IntercomClient>,
     list: ListRequest,
     concurrency: usize,
 ) -> BoxStream<'static, Result<Page, ClientError>> {
-    let first = {
+    let concurrency = concurrency.max(1);
+    let ahead = known_pages(&client, &list).unwrap_or(1);
+    let fetch_from = {
         let (client, list) = (client.clone(), list.clone());
-        async move { fetch_numbered(&client, &list, 1).await }
+        move |numbers: std::ops::RangeInclusive<u64>| {
+            let (client, list) = (client.clone(), list.clone());
+            stream::iter(numbers)
+                .map(move |number| {
+                    let (client, list) = (client.clone(), list.clone());
+                    async move { fetch_numbered(&client, &list, number).await }
+                })
+                .buffered(concurrency)
+                .boxed()
+        }
     };
-    stream::once(first)
-        .map(move |first| match first {
-            Err(e) => stream::iter([Err(e)]).boxed(),
-            Ok((page, None)) => {
+    stream::once(fetch_from(1..=ahead).into_future())
+        .map(move |(first, fetched)| match first {
+            None => stream::empty().boxed(),
+            Some(Err(e)) => stream::iter([Err(e)]).boxed(),
+            Some(Ok((page, None))) => {
                 // No total: follow `pages.next` from page 2 as usual.
                 let mut rest = list.clone();
                 rest.max_pages = None;
@@ -223,7 +238,7 @@ pub fn numbered_pages(
                 stream::iter([Ok(page)]).chain(tail).boxed()
             }
             // More objects than the listing reaches: read them all from the other listing.
-            Ok((page, _))
+            Some(Ok((page, _)))
                 if let Some(overflow) = &list.overflow
                     && page.total_count.is_some_and(|n| n > overflow.0) =>
             {
@@ -231,20 +246,33 @@ pub fn numbered_pages(
                 rest.counters = list.counters.clone();
                 pages(client.clone(), rest)
             }
-            Ok((page, Some(total))) => {
-                let (client, list) = (client.clone(), list.clone());
+            Some(Ok((page, Some(total)))) => {
                 let last = list.max_pages.map_or(total, |max| total.min(max));
-                let rest = stream::iter(2..=last)
-                    .map(move |number| {
-                        let (client, list) = (client.clone(), list.clone());
-                        async move { fetch_numbered(&client, &list, number).await.map(|(p, _)| p) }
-                    })
-                    .buffered(concurrency.max(1));
-                stream::iter([Ok(page)]).chain(rest).boxed()
+                let fetched = fetched
+                    .take(last.min(ahead).saturating_sub(1) as usize)
+                    .map(|answer| answer.map(|(page, _)| page));
+                let rest = fetch_from(ahead + 1..=last).map(|answer| answer.map(|(page, _)| page));
+                stream::iter([Ok(page)]).chain(fetched).chain(rest).boxed()
             }
         })
         .flatten()
         .boxed()
+}
+
+/// How many pages a whole listing of `list` took when this client last read it (more than
+/// one, and within the listing's reach), if it did.
+fn known_pages(client: &IntercomClient, list: &ListRequest) -> Option<u64> {
+    if !list.query.is_empty() {
+        return None;
+    }
+    let total = client.listed_total(&list.path)?;
+    if list.overflow.as_ref().is_some_and(|o| total > o.0) {
+        return None;
+    }
+    let per_page = u64::from(list.per_page.unwrap_or(15)).max(1);
+    let pages = total.div_ceil(per_page);
+    let pages = list.max_pages.map_or(pages, |max| pages.min(max));
+    (pages > 1).then_some(pages)
 }
 
 /// Page `number` of a page-numbered list, with `pages.total_pages` when the answer has it.

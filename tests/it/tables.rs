@@ -208,6 +208,75 @@ async fn companies_lists_only_companies_with_contacts() {
     );
 }
 
+/// A second read of a page-numbered list sends every page it found the first time with the
+/// first page (one round of requests, where a first read takes two): all of them arrive before
+/// the first is answered. Companies deleted in between: the pages past the new count are
+/// dropped, and the rows are still exactly the listed companies.
+#[tokio::test]
+async fn a_second_read_of_a_numbered_list_sends_its_known_pages_at_once() {
+    let latency = 300;
+    let config = EmulatorConfig {
+        latency: std::time::Duration::from_millis(latency),
+        ..EmulatorConfig::default()
+    };
+    let env = start_with(config, |c| c.page_size = 5).await;
+    let listed = |env: &crate::common::TestEnv| -> BTreeSet<String> {
+        env.emulator
+            .state
+            .snapshot("companies")
+            .iter()
+            .filter(|c| c.get("user_count").and_then(|n| n.as_i64()).unwrap_or(0) > 0)
+            .map(|c| field(c, "id"))
+            .collect()
+    };
+    let spread_of_the_read = |env: &crate::common::TestEnv, from: usize| -> (usize, u64) {
+        let arrivals: Vec<u64> = env.emulator.state.requests()[from..]
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == "/companies")
+            .map(|r| r.received_ms)
+            .collect();
+        let spread = arrivals.iter().max().unwrap() - arrivals.iter().min().unwrap();
+        (arrivals.len(), spread)
+    };
+    let read = |rows: Vec<Vec<String>>| -> BTreeSet<String> {
+        rows.into_iter().map(|r| r[0].clone()).collect()
+    };
+    let sql = "SELECT id FROM companies";
+
+    let before = env.emulator.state.requests().len();
+    assert_eq!(read(env.rows(sql).await), listed(&env));
+    let (pages, spread) = spread_of_the_read(&env, before);
+    assert!(pages >= 4, "{pages} pages");
+    assert!(
+        spread >= latency,
+        "the first read's pages came in {spread} ms"
+    );
+
+    let token = EmulatorConfig::default().token;
+    let http = reqwest::Client::new();
+    for id in listed(&env).iter().take(6) {
+        let deleted = http
+            .delete(format!("{}/companies/{id}", env.emulator.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert!(deleted.status().is_success(), "{}", deleted.status());
+    }
+    let before = env.emulator.state.requests().len();
+    let rows = read(env.rows(sql).await);
+    assert_eq!(rows, listed(&env));
+    let (sent, spread) = spread_of_the_read(&env, before);
+    assert_eq!(
+        sent as u64, pages as u64,
+        "the pages known from the first read"
+    );
+    assert!(
+        spread < latency * 2 / 3,
+        "the second read's pages came {spread} ms apart: not with the first"
+    );
+}
+
 #[tokio::test]
 async fn typed_columns_hold_typed_values() {
     let env = start().await;
