@@ -30,7 +30,7 @@ use crate::client::{
     ClientError, IntercomClient, KeptShape, ListRequest, Page, PageStyle, RequestCounters,
 };
 use crate::pushdown::partition::{
-    SPLIT_PAGES, Window, kept_windows, split, target_size, window_query,
+    PAGED_PAGES, ReadWindow, SPLIT_PAGES, Window, kept_windows, split, target_size, window_query,
 };
 use crate::tables::PartitionKey;
 
@@ -56,12 +56,15 @@ struct Shared {
     windows: Arc<WindowCounts>,
     /// Most windows read at once.
     concurrency: usize,
-    /// Each window read (not split) and the objects its search reported, kept when the read
-    /// ends (see [`keep`]).
-    read: Mutex<Vec<(Window, u64)>>,
+    /// Each window read (not split), the objects its search reported and, for a small window
+    /// read over several pages, their creation times; kept when the read ends (see [`keep`]).
+    read: Mutex<Vec<(Window, u64, Option<Created>)>>,
     /// What the client keeps this search's shape under.
     shape_key: String,
 }
+
+/// The creation times of a window's objects, gathered as its pages are read.
+type Created = Arc<Mutex<Vec<i64>>>;
 
 /// Windows of a partitioned read, for EXPLAIN ANALYZE.
 #[derive(Debug, Default)]
@@ -170,7 +173,16 @@ fn read_windows(
 
 /// Leaves the windows of a read that covered the whole search with the client, for the next.
 fn keep(shared: &Shared) {
-    let read = std::mem::take(&mut *shared.read.lock().unwrap_or_else(PoisonError::into_inner));
+    let read = std::mem::take(&mut *shared.read.lock().unwrap_or_else(PoisonError::into_inner))
+        .into_iter()
+        .map(|(window, total, created)| ReadWindow {
+            window,
+            total,
+            created: created.map_or_else(Vec::new, |c| {
+                std::mem::take(&mut *c.lock().unwrap_or_else(PoisonError::into_inner))
+            }),
+        })
+        .collect();
     let target = shared.target.load(Ordering::Relaxed);
     if let Some(windows) = kept_windows(read, target) {
         let shape = KeptShape {
@@ -264,20 +276,32 @@ fn read_window(
             return stream::iter([Ok(Event::Split(windows))]).boxed();
         }
         shared.windows.read.fetch_add(1, Ordering::Relaxed);
+        // A small window read over several pages: where its objects are is kept, so that the
+        // next read can cut it into windows of a page (checked windows read each object's
+        // creation time anyway).
+        let created = (page.more && window.checked(&shared.key) && total <= PAGED_PAGES * per_page)
+            .then(Created::default);
         shared
             .read
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((window, total));
-        let first = rows(&shared, window, page);
-        let rest = pages.map(move |page| page.and_then(|page| rows(&shared, window, page)));
+            .push((window, total, created.clone()));
+        let first = rows(&shared, window, page, created.as_deref());
+        let rest = pages
+            .map(move |page| page.and_then(|page| rows(&shared, window, page, created.as_deref())));
         stream::iter([first]).chain(rest).boxed()
     };
     stream::once(first).flatten().boxed()
 }
 
-/// A page's rows that belong to `window`.
-fn rows(shared: &Shared, window: Window, page: Page) -> Result<Event, ClientError> {
+/// A page's rows that belong to `window` (their creation times added to `created`, if given).
+fn rows(
+    shared: &Shared,
+    window: Window,
+    page: Page,
+    created: Option<&Mutex<Vec<i64>>>,
+) -> Result<Event, ClientError> {
+    let mut recorded = created.map(|c| c.lock().unwrap_or_else(PoisonError::into_inner));
     let checked = window.checked(&shared.key);
     let (body, ranges) = page.into_parts();
     let ranges = if checked {
@@ -288,7 +312,11 @@ fn rows(shared: &Shared, window: Window, page: Page) -> Result<Event, ClientErro
                 let at = text
                     .get(r.clone())
                     .and_then(|raw| seconds_at(raw, &shared.key.field));
-                window.holds(at)
+                let holds = window.holds(at);
+                if holds && let (Some(recorded), Some(at)) = (recorded.as_mut(), at) {
+                    recorded.push(at);
+                }
+                holds
             })
             .collect()
     } else {

@@ -223,31 +223,81 @@ pub fn split(
     }
 }
 
-/// The windows a whole read ended with (each with the objects its search reported), as the
-/// next read of the same search should start: in order, neighbours merged while together
-/// they hold at most seven eighths of `target` (room for what is created before the next
-/// read). `None` unless they cover the whole field, from open to open without a gap or an
-/// overlap (a read that stopped early or failed), or when one window would hold it all.
-pub fn kept_windows(mut read: Vec<(Window, u64)>, target: u64) -> Option<Vec<Window>> {
-    read.sort_by_key(|(w, _)| w.lo);
-    let covers = read.first()?.0.lo.is_none()
-        && read.last()?.0.hi.is_none()
-        && read.windows(2).all(|pair| pair[0].0.hi == pair[1].0.lo);
+/// One window of a whole read: the objects its search reported, and, when it was read over
+/// several pages, the creation time of each object it held (so that the next read can cut it
+/// where its objects are).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadWindow {
+    pub window: Window,
+    pub total: u64,
+    /// Sorted or not; empty when not recorded.
+    pub created: Vec<i64>,
+}
+
+/// The windows a whole read ended with, as the next read of the same search should start:
+/// in order, each that held more than seven eighths of `target` cut where its recorded
+/// objects say (room for what is created before the next read), then neighbours merged while
+/// together they hold at most that many. `None` unless they cover the whole field, from open
+/// to open without a gap or an overlap (a read that stopped early or failed), or when one
+/// window would hold it all.
+pub fn kept_windows(mut read: Vec<ReadWindow>, target: u64) -> Option<Vec<Window>> {
+    read.sort_by_key(|r| r.window.lo);
+    let covers = read.first()?.window.lo.is_none()
+        && read.last()?.window.hi.is_none()
+        && read
+            .windows(2)
+            .all(|pair| pair[0].window.hi == pair[1].window.lo);
     if !covers {
         return None;
     }
-    let limit = target - target / 8;
+    let limit = (target - target / 8).max(1);
     let mut merged: Vec<(Window, u64)> = Vec::with_capacity(read.len());
-    for (window, count) in read {
-        match merged.last_mut() {
-            Some((last, held)) if *held + count <= limit => {
-                last.hi = window.hi;
-                *held += count;
+    for ReadWindow {
+        window,
+        total,
+        mut created,
+    } in read
+    {
+        for (part, count) in cut(window, total, &mut created, limit) {
+            match merged.last_mut() {
+                Some((last, held)) if *held + count <= limit => {
+                    last.hi = part.hi;
+                    *held += count;
+                }
+                _ => merged.push((part, count)),
             }
-            _ => merged.push((window, count)),
         }
     }
     (merged.len() > 1).then(|| merged.into_iter().map(|(w, _)| w).collect())
+}
+
+/// `window` cut into parts of at most `limit` of the objects created at `created` (each part
+/// with the objects it holds), or left whole (with `total`) when it holds no more or nothing
+/// was recorded. Objects created in the same second stay in one part.
+fn cut(window: Window, total: u64, created: &mut [i64], limit: u64) -> Vec<(Window, u64)> {
+    if total <= limit || created.is_empty() {
+        return vec![(window, total)];
+    }
+    created.sort_unstable();
+    let limit = limit as usize;
+    let mut parts = Vec::new();
+    let (mut lo, mut from) = (window.lo, 0usize);
+    while let Some(&edge) = created.get(from + limit) {
+        // Cut before the first object created in the second of the next part's first one.
+        let mut start = created.partition_point(|&c| c < edge);
+        if start <= from {
+            // A part that is one tied second: it ends after that second, however many share it.
+            start = created.partition_point(|&c| c <= edge);
+        }
+        let Some(&edge) = created.get(start) else {
+            break;
+        };
+        parts.push((Window { lo, hi: Some(edge) }, (start - from) as u64));
+        lo = Some(edge);
+        from = start;
+    }
+    parts.push((Window { lo, hi: window.hi }, (created.len() - from) as u64));
+    parts
 }
 
 /// `[lo, hi)` cut into equal windows of about `share` objects each (assuming they are spread
@@ -344,12 +394,17 @@ mod tests {
     #[test]
     fn kept_windows_merge_neighbours_and_need_the_whole_field() {
         let w = |lo: Option<i64>, hi: Option<i64>| Window { lo, hi };
+        let r = |window: Window, total: u64| ReadWindow {
+            window,
+            total,
+            created: Vec::new(),
+        };
         let read = vec![
-            (w(Some(20), Some(30)), 100),
-            (w(None, Some(10)), 10),
-            (w(Some(10), Some(20)), 20),
-            (w(Some(30), Some(40)), 30),
-            (w(Some(40), None), 0),
+            r(w(Some(20), Some(30)), 100),
+            r(w(None, Some(10)), 10),
+            r(w(Some(10), Some(20)), 20),
+            r(w(Some(30), Some(40)), 30),
+            r(w(Some(40), None), 0),
         ];
         // Sorted, then merged up to 7/8 of 150 (131): 10 + 20 + 100 = 130 fits, + 30 does not.
         assert_eq!(
@@ -361,7 +416,7 @@ mod tests {
         gap.remove(2);
         assert_eq!(kept_windows(gap, 150), None);
         let mut overlap = read.clone();
-        overlap.push((w(Some(15), Some(25)), 1));
+        overlap.push(r(w(Some(15), Some(25)), 1));
         assert_eq!(kept_windows(overlap, 150), None);
         let mut bounded = read.clone();
         bounded.remove(1);
@@ -369,6 +424,60 @@ mod tests {
         assert_eq!(kept_windows(Vec::new(), 150), None);
         // Everything in one window: nothing to gain.
         assert_eq!(kept_windows(read, 10_000), None);
+    }
+
+    #[test]
+    fn windows_read_over_several_pages_are_cut_where_their_objects_are() {
+        let w = |lo: Option<i64>, hi: Option<i64>| Window { lo, hi };
+        // 10 objects in [100, 200) and a target of 3 (3 - 3/8 = 3 a part): cut before the
+        // 4th, 7th and 10th object; the three created at 150 stay in one part.
+        let created = vec![190, 101, 150, 150, 150, 120, 160, 170, 180, 110];
+        let read = vec![
+            ReadWindow {
+                window: w(None, Some(100)),
+                total: 0,
+                created: Vec::new(),
+            },
+            ReadWindow {
+                window: w(Some(100), Some(200)),
+                total: 10,
+                created,
+            },
+            ReadWindow {
+                window: w(Some(200), None),
+                total: 0,
+                created: Vec::new(),
+            },
+        ];
+        let kept = kept_windows(read, 3).unwrap();
+        // Sorted: 101 110 120 | 150 150 150 | 160 170 180 | 190
+        assert_eq!(
+            kept,
+            vec![
+                w(None, Some(150)),
+                w(Some(150), Some(160)),
+                w(Some(160), Some(190)),
+                w(Some(190), None),
+            ]
+        );
+        // Every object in exactly one part, none holding more than the limit but for ties.
+        let all = [101, 110, 120, 150, 150, 150, 160, 170, 180, 190];
+        for part in &kept {
+            let held = all.iter().filter(|&&c| part.holds(Some(c))).count();
+            assert!(held <= 3, "{part:?} holds {held}");
+        }
+        assert_eq!(
+            all.iter()
+                .map(|&c| kept.iter().filter(|p| p.holds(Some(c))).count())
+                .sum::<usize>(),
+            all.len()
+        );
+        // Ties longer than the limit: one part for the tied second.
+        let mut tied = vec![5; 7];
+        assert_eq!(
+            cut(w(Some(0), Some(10)), 7, &mut tied, 3),
+            vec![(w(Some(0), Some(10)), 7)]
+        );
     }
 
     #[test]

@@ -476,3 +476,46 @@ async fn a_second_whole_read_starts_from_the_first_reads_windows() {
     let again = ids(&env, "partitioned", sql).await;
     same_rows(&again, &listed, "a read from kept windows");
 }
+
+/// A table small for the requests in flight (a page or two a window): the second read's
+/// windows are cut where the first found the objects, so each is one page, read in one round.
+/// Fifteen conversations created in fifteen seconds make the first read page one window twice.
+#[tokio::test]
+async fn a_second_read_of_a_small_table_takes_a_page_a_window() {
+    let config = EmulatorConfig {
+        conversations: 300,
+        tickets: 200,
+        ..EmulatorConfig::default()
+    };
+    let env = start_with(config, |c| {
+        c.page_size = 10;
+        c.concurrency = 64;
+    })
+    .await;
+    let contact = field(&env.emulator.state.snapshot("contacts")[0], "id");
+    let burst: i64 = 1_700_000_000; // 2023-11-14, among the generated conversations
+    for at in burst..burst + 15 {
+        env.rows(&format!(
+            "CALL CreateConversation('{contact}', 'burst', 'user', NULL, to_timestamp({at}))"
+        ))
+        .await;
+    }
+    env.rows("SET intercom.scan = 'partitioned'").await;
+    for (sql, rows) in [
+        ("SELECT id FROM conversations", 315),
+        ("SELECT id FROM tickets", 200),
+    ] {
+        let first = env.scan_line("EXPLAIN ANALYZE", sql).await;
+        assert_eq!(metric(&first, "output_rows"), rows, "{first}");
+        let second = env.scan_line("EXPLAIN ANALYZE", sql).await;
+        assert_eq!(metric(&second, "output_rows"), rows, "{second}");
+        let kept = metric(&second, "windows_kept");
+        assert!(kept > 1, "{second}");
+        assert_eq!(
+            metric(&second, "requests"),
+            kept,
+            "one page a window:\nfirst: {first}\nsecond: {second}"
+        );
+        assert!(metric(&second, "requests") < metric(&first, "requests"));
+    }
+}
