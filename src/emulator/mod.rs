@@ -551,6 +551,25 @@ impl EmulatorState {
         matches
     }
 
+    /// The records a search of `query` matches (cached as [`EmulatorState::cached_matches`]
+    /// under `key`): those of `index` inside the query's `created_at` bounds for which `keep`
+    /// (live, and matching the query) holds, in record order.
+    pub(crate) fn search_matches(
+        &self,
+        key: String,
+        index: &RangeIndex,
+        query: &search::Query,
+        keep: impl Fn(usize) -> bool,
+    ) -> Arc<Vec<u32>> {
+        self.cached_matches(key, || {
+            index
+                .candidates(query.int_range(CREATED_AT))
+                .into_iter()
+                .filter(|&i| keep(i as usize))
+                .collect()
+        })
+    }
+
     /// Counts one request in the current 10-second window: (limit, remaining, reset, over).
     fn rate_tick(&self) -> (u32, u32, u64, bool) {
         let now = now_secs();

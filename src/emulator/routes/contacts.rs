@@ -15,7 +15,7 @@ use super::paging::{
 };
 use crate::emulator::render::{self, ContactRecord};
 use crate::emulator::store::Store;
-use crate::emulator::{ApiError, CREATED_AT, EmulatorState};
+use crate::emulator::{ApiError, EmulatorState};
 
 fn contact_not_found() -> ApiError {
     ApiError::not_found("not_found", "User Not Found")
@@ -170,16 +170,9 @@ pub(super) async fn search_contacts(
     let query = compile(&req.query, &guard.contact_schema)?;
     let store: &Store = &guard;
     let key = format!("contacts:{}:{}", store.generation, req.query);
-    let matches = emulator.cached_matches(key, || {
-        guard
-            .contacts_by_created()
-            .candidates(query.int_range(CREATED_AT))
-            .into_iter()
-            .filter(|&i| {
-                let contact = &store.contacts[i as usize];
-                contact.is_live() && query.matches(&ContactRecord { store, contact })
-            })
-            .collect()
+    let matches = emulator.search_matches(key, guard.contacts_by_created(), &query, |i| {
+        let contact = &store.contacts[i];
+        contact.is_live() && query.matches(&ContactRecord { store, contact })
     });
     let (page, items, next) = search_page("contacts.search", &matches, &req)?;
     let body = ItemsPage {

@@ -1,11 +1,9 @@
 //! Conversations: list, get (with parts) and search.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::paging::{
@@ -15,7 +13,7 @@ use super::paging::{
 use super::{ApiResult, resource_not_found};
 use crate::emulator::render::{self, JsonRecord};
 use crate::emulator::store::Store;
-use crate::emulator::{CREATED_AT, EmulatorState};
+use crate::emulator::{Db, EmulatorState};
 
 /// `GET /conversations`: cursor list, default 20, never with parts (docs/intercom-notes.md,
 /// "Paging").
@@ -42,17 +40,23 @@ pub(super) async fn list_conversations(
         .last()
         .filter(|_| more)
         .map(|&last| encode_cursor("conversations", page.saturating_add(1), last));
+    let pages = cursor_pages(page, per_page, total, next);
+    Ok(conversation_page(&guard, items, total, pages))
+}
+
+/// A page of conversations (without parts) as lists and searches answer it.
+fn conversation_page(db: &Db, items: Vec<usize>, total: usize, pages: Value) -> Response {
     let body = ItemsPage {
         kind: "conversation.list",
         key: "conversations",
         items: items
             .into_iter()
-            .map(|i| guard.conversation_value(i))
+            .map(|i| db.conversation_value(i))
             .collect(),
         total_count: total,
-        pages: cursor_pages(page, per_page, total, next),
+        pages,
     };
-    Ok(Json(body).into_response())
+    Json(body).into_response()
 }
 
 pub(super) async fn get_conversation(
@@ -98,28 +102,10 @@ pub(super) async fn search_conversations(
     let query = compile(&req.query, &guard.conversation_schema)?;
     let store: &Store = &guard;
     let key = format!("conversations:{}:{}", store.generation, req.query);
-    let matches: Arc<Vec<u32>> = emulator.cached_matches(key, || {
-        guard
-            .conversations_by_created()
-            .candidates(query.int_range(CREATED_AT))
-            .into_iter()
-            .filter(|&i| {
-                let i = i as usize;
-                store.conversations[i].is_live()
-                    && query.matches(&JsonRecord(guard.conversation_value(i)))
-            })
-            .collect()
+    let matches = emulator.search_matches(key, guard.conversations_by_created(), &query, |i| {
+        store.conversations[i].is_live() && query.matches(&JsonRecord(guard.conversation_value(i)))
     });
     let (page, items, next) = search_page("conversations.search", &matches, &req)?;
-    let body = ItemsPage {
-        kind: "conversation.list",
-        key: "conversations",
-        items: items
-            .into_iter()
-            .map(|i| guard.conversation_value(i))
-            .collect(),
-        total_count: matches.len(),
-        pages: cursor_pages(page, req.per_page, matches.len(), next),
-    };
-    Ok(Json(body).into_response())
+    let pages = cursor_pages(page, req.per_page, matches.len(), next);
+    Ok(conversation_page(&guard, items, matches.len(), pages))
 }

@@ -9,7 +9,7 @@ use super::ApiResult;
 use super::paging::{ItemsPage, compile, cursor_pages, parse_search, search_page};
 use crate::emulator::render::{self, JsonRecord};
 use crate::emulator::store::Store;
-use crate::emulator::{ApiError, CREATED_AT, EmulatorState};
+use crate::emulator::{ApiError, EmulatorState};
 
 /// `POST /tickets/search` (default 20, parts included).
 pub(super) async fn search_tickets(
@@ -21,17 +21,8 @@ pub(super) async fn search_tickets(
     let query = compile(&req.query, &guard.ticket_schema)?;
     let store: &Store = &guard;
     let key = format!("tickets:{}:{}", store.generation, req.query);
-    let matches = emulator.cached_matches(key, || {
-        guard
-            .tickets_by_created()
-            .candidates(query.int_range(CREATED_AT))
-            .into_iter()
-            .filter(|&i| {
-                let i = i as usize;
-                !store.tickets[i].deleted
-                    && query.matches(&JsonRecord(guard.ticket_search_value(i)))
-            })
-            .collect()
+    let matches = emulator.search_matches(key, guard.tickets_by_created(), &query, |i| {
+        !store.tickets[i].deleted && query.matches(&JsonRecord(guard.ticket_search_value(i)))
     });
     let (page, items, next) = search_page("tickets.search", &matches, &req)?;
     let body = ItemsPage {
