@@ -220,11 +220,10 @@ async fn receive(State(receiver): State<Receiver>, request: axum::extract::Reque
         return (StatusCode::OK, "intercom-sql webhook endpoint\n").into_response();
     }
     if method != Method::POST {
-        return (
+        return closing((
             StatusCode::METHOD_NOT_ALLOWED,
             "webhook deliveries are POST requests\n",
-        )
-            .into_response();
+        ));
     }
     let header = request.headers().get(signature::HEADER).cloned();
     if let Err(refused) = signature::check_header(header.as_ref().map(|h| h.as_bytes())) {

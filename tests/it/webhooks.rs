@@ -220,6 +220,19 @@ async fn signed_deliveries_are_stored_once_listed_and_kept() {
         unsigned.headers().get("connection").map(|v| v.as_bytes()),
         Some(&b"close"[..])
     );
+    // Another method with a body: refused, the connection closed for the same reason.
+    let put = hooked
+        .http
+        .put(hooked.webhook_url())
+        .body(vec![b'x'; 1_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 405);
+    assert_eq!(
+        put.headers().get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
     // Intercom checks the endpoint with a HEAD request before saving it.
     let head = hooked.http.head(hooked.webhook_url()).send().await.unwrap();
     assert_eq!(head.status().as_u16(), 200);
