@@ -208,31 +208,18 @@ async fn signed_deliveries_are_stored_once_listed_and_kept() {
     assert_eq!(hooked.deliver(&huge).await, 413);
     // Without a signature header, the body is not even read: 401 however large it is, and
     // the connection is closed after the answer (its unread bytes cannot become a request).
-    let unsigned = hooked
-        .http
-        .post(hooked.webhook_url())
-        .body(vec![b'x'; 200_000])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unsigned.status().as_u16(), 401);
-    assert_eq!(
-        unsigned.headers().get("connection").map(|v| v.as_bytes()),
-        Some(&b"close"[..])
-    );
+    let refused_and_closed = |request: reqwest::RequestBuilder, status: u16| async move {
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), status);
+        assert_eq!(
+            answer.headers().get("connection").map(|v| v.as_bytes()),
+            Some(&b"close"[..])
+        );
+    };
+    let url = hooked.webhook_url();
+    refused_and_closed(hooked.http.post(&url).body(vec![b'x'; 200_000]), 401).await;
     // Another method with a body: refused, the connection closed for the same reason.
-    let put = hooked
-        .http
-        .put(hooked.webhook_url())
-        .body(vec![b'x'; 1_000])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status().as_u16(), 405);
-    assert_eq!(
-        put.headers().get("connection").map(|v| v.as_bytes()),
-        Some(&b"close"[..])
-    );
+    refused_and_closed(hooked.http.put(&url).body(vec![b'x'; 1_000]), 405).await;
     // Intercom checks the endpoint with a HEAD request before saving it.
     let head = hooked.http.head(hooked.webhook_url()).send().await.unwrap();
     assert_eq!(head.status().as_u16(), 200);

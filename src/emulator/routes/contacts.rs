@@ -11,7 +11,7 @@ use super::ApiResult;
 use super::notes::notes_page;
 use super::paging::{
     ItemsPage, compile, cursor_pages, decode_cursor, encode_cursor, live_window, page_param,
-    page_range, params, parse_search, per_page_param, search_page, total_pages,
+    page_range, params, parse_search, per_page_param, search_answer, total_pages,
 };
 use crate::emulator::render::{self, ContactRecord};
 use crate::emulator::store::Store;
@@ -174,13 +174,7 @@ pub(super) async fn search_contacts(
         let contact = &store.contacts[i];
         contact.is_live() && query.matches(&ContactRecord { store, contact })
     });
-    let (page, items, next) = search_page("contacts.search", &matches, &req)?;
-    let body = ItemsPage {
-        kind: "list",
-        key: "data",
-        items: items.into_iter().map(|i| guard.contact_json(i)).collect(),
-        total_count: matches.len(),
-        pages: cursor_pages(page, req.per_page, matches.len(), next),
-    };
-    Ok(Json(body).into_response())
+    search_answer("contacts.search", ("list", "data"), &matches, &req, |i| {
+        guard.contact_json(i)
+    })
 }

@@ -3,17 +3,17 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::paging::{
     ItemsPage, compile, cursor_pages, decode_cursor, encode_cursor, live_window, params,
-    parse_search, per_page_param, search_page,
+    parse_search, per_page_param, search_answer,
 };
 use super::{ApiResult, resource_not_found};
+use crate::emulator::EmulatorState;
 use crate::emulator::render::{self, JsonRecord};
 use crate::emulator::store::Store;
-use crate::emulator::{Db, EmulatorState};
 
 /// `GET /conversations`: cursor list, default 20, never with parts (docs/intercom-notes.md,
 /// "Paging").
@@ -40,24 +40,21 @@ pub(super) async fn list_conversations(
         .last()
         .filter(|_| more)
         .map(|&last| encode_cursor("conversations", page.saturating_add(1), last));
-    let pages = cursor_pages(page, per_page, total, next);
-    Ok(conversation_page(&guard, items, total, pages))
-}
-
-/// A page of conversations (without parts) as lists and searches answer it.
-fn conversation_page(db: &Db, items: Vec<usize>, total: usize, pages: Value) -> Response {
     let body = ItemsPage {
-        kind: "conversation.list",
-        key: "conversations",
+        kind: CONVERSATION_PAGE.0,
+        key: CONVERSATION_PAGE.1,
         items: items
             .into_iter()
-            .map(|i| db.conversation_value(i))
+            .map(|i| guard.conversation_value(i))
             .collect(),
         total_count: total,
-        pages,
+        pages: cursor_pages(page, per_page, total, next),
     };
-    Json(body).into_response()
+    Ok(Json(body).into_response())
 }
+
+/// The `type` of a page of conversations (without parts), and the key of its items.
+const CONVERSATION_PAGE: (&str, &str) = ("conversation.list", "conversations");
 
 pub(super) async fn get_conversation(
     State(emulator): State<EmulatorState>,
@@ -105,7 +102,11 @@ pub(super) async fn search_conversations(
     let matches = emulator.search_matches(key, guard.conversations_by_created(), &query, |i| {
         store.conversations[i].is_live() && query.matches(&JsonRecord(guard.conversation_value(i)))
     });
-    let (page, items, next) = search_page("conversations.search", &matches, &req)?;
-    let pages = cursor_pages(page, req.per_page, matches.len(), next);
-    Ok(conversation_page(&guard, items, matches.len(), pages))
+    search_answer(
+        "conversations.search",
+        CONVERSATION_PAGE,
+        &matches,
+        &req,
+        |i| guard.conversation_value(i),
+    )
 }

@@ -209,8 +209,30 @@ pub(super) fn parse_search(
     })
 }
 
+/// The page of a search's `matches` that `req` asks for, answered as `{"type": kind, key:
+/// [...], "total_count", "pages"}` with each item as `show` renders it; `cursor` names the
+/// search in its cursors.
+pub(super) fn search_answer<'a, T: serde::Serialize + ?Sized + 'a>(
+    cursor: &str,
+    (kind, key): (&'static str, &'static str),
+    matches: &[u32],
+    req: &SearchRequest,
+    show: impl Fn(usize) -> &'a T,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let (page, items, next) = search_page(cursor, matches, req)?;
+    let body = ItemsPage {
+        kind,
+        key,
+        items: items.into_iter().map(show).collect(),
+        total_count: matches.len(),
+        pages: cursor_pages(page, req.per_page, matches.len(), next),
+    };
+    Ok(axum::Json(body).into_response())
+}
+
 /// One page of a cached match list: (page number, the page's store indexes, next cursor).
-pub(super) fn search_page(
+fn search_page(
     kind: &str,
     matches: &[u32],
     req: &SearchRequest,

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 
 use super::ApiResult;
-use super::paging::{ItemsPage, compile, cursor_pages, parse_search, search_page};
+use super::paging::{compile, parse_search, search_answer};
 use crate::emulator::render::{self, JsonRecord};
 use crate::emulator::store::Store;
 use crate::emulator::{ApiError, EmulatorState};
@@ -24,15 +24,13 @@ pub(super) async fn search_tickets(
     let matches = emulator.search_matches(key, guard.tickets_by_created(), &query, |i| {
         !store.tickets[i].deleted && query.matches(&JsonRecord(guard.ticket_search_value(i)))
     });
-    let (page, items, next) = search_page("tickets.search", &matches, &req)?;
-    let body = ItemsPage {
-        kind: "ticket.list",
-        key: "tickets",
-        items: items.into_iter().map(|i| guard.ticket_value(i)).collect(),
-        total_count: matches.len(),
-        pages: cursor_pages(page, req.per_page, matches.len(), next),
-    };
-    Ok(Json(body).into_response())
+    search_answer(
+        "tickets.search",
+        ("ticket.list", "tickets"),
+        &matches,
+        &req,
+        |i| guard.ticket_value(i),
+    )
 }
 
 pub(super) async fn get_ticket(
