@@ -59,8 +59,11 @@ impl Region {
 pub const DEFAULT_API_VERSION: &str = "2.15";
 
 /// Default of [`Config::concurrency`]: enough requests in flight for a scan to reach
-/// Intercom's rate limit (~166 a second for a private app) at 200–300 ms a request.
-pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Intercom's rate limit (~166 a second for a private app) at 200–300 ms a request, and for a
+/// table of up to this many pages to be read in one round once its size is known. A large
+/// table's read holds fewer windows open at once (`pushdown::partition::SCAN_WINDOWS`), each
+/// with a page in memory.
+pub const DEFAULT_CONCURRENCY: usize = 128;
 
 /// Everything needed to talk to one Intercom workspace.
 #[derive(Clone, Debug)]

@@ -86,7 +86,7 @@ struct ConnectionArgs {
     #[arg(long)]
     read_only: bool,
     /// Most requests in flight to Intercom at once, shared by every query and session of the
-    /// process. Default 64.
+    /// process. Default 128.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     max_concurrency: Option<u32>,
     /// Most requests a second to Intercom (default: as many as its X-RateLimit headers allow).
@@ -234,7 +234,8 @@ struct EmulatorArgs {
     /// Number of tickets.
     #[arg(long, default_value_t = EmulatorConfig::default().tickets)]
     tickets: usize,
-    /// Latency added to every response, in milliseconds.
+    /// Time from each API request's arrival to its answer, in milliseconds (the emulator's own
+    /// work included, as it is in a latency measured against Intercom).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Up to this many milliseconds more latency, drawn at random for each response.

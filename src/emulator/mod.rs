@@ -59,7 +59,8 @@ pub struct EmulatorConfig {
     pub tickets: usize,
     /// The accepted bearer token (default `demo-token`).
     pub token: String,
-    /// Fixed latency added to every API response (default 0).
+    /// Time from a request's arrival to its answer, the emulator's own work included, for every
+    /// API request (default 0).
     pub latency: Duration,
     /// Up to this much more latency, drawn uniformly for each response (default 0).
     pub jitter: Duration,
@@ -691,6 +692,7 @@ fn is_authorized(req: &axum::http::request::Parts, token: &str) -> bool {
 
 /// Auth, rate limit, latency, faults and the request log, around every API request.
 async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: Next) -> Response {
+    let arrived = tokio::time::Instant::now();
     let received_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
@@ -728,9 +730,6 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         } else {
             fastrand::f64()
         });
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
     if let Some(Fault::Slow(delay)) = &fault {
         tokio::time::sleep(*delay).await;
     }
@@ -809,6 +808,9 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         received_ms,
         version,
     });
+    // The answer goes out `latency` after the request came, the emulator's own work included,
+    // as a latency measured against Intercom includes Intercom's.
+    tokio::time::sleep_until(arrived + latency).await;
     response
 }
 

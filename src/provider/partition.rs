@@ -1,12 +1,18 @@
 //! Sends a [`ScanPlan::Partitioned`](crate::pushdown::ScanPlan) read: windows of the table's
-//! creation time (see `crate::pushdown::partition`), each searched and paged on its own, up to
-//! the client's concurrency at once.
+//! creation time (see `crate::pushdown::partition`), each searched and paged on its own,
+//! concurrently: all at once when they are of a page (a small table), otherwise
+//! `SCAN_WINDOWS` at a time.
 //!
 //! Every window starts with its first page, whose `total_count` decides its fate: small enough,
 //! and its pages are read on; too large, and the page is dropped and the window split into
 //! narrower ones (by count, assuming the objects spread evenly; a window that still holds too
 //! many splits again). The first window is the whole search: a table of a few pages costs no
 //! more requests than reading it page by page.
+//!
+//! A whole read of a table that has no listing to learn its size from (tickets, or any table
+//! under `SET intercom.scan = 'partitioned'`) sends the whole search's first page together
+//! with the first windows' (`first_windows`): a table of one page is that page, and a larger
+//! one is read from the windows, a round of requests sooner than when its size comes first.
 //!
 //! A read that covers the whole table leaves its windows with the client
 //! (`IntercomClient::keep_shape`), merged so that each holds about a window's share; the next
@@ -30,7 +36,8 @@ use crate::client::{
     ClientError, IntercomClient, KeptShape, ListRequest, Page, PageStyle, RequestCounters,
 };
 use crate::pushdown::partition::{
-    PAGED_PAGES, ReadWindow, SPLIT_PAGES, Window, kept_windows, split, target_size, window_query,
+    PAGED_PAGES, ReadWindow, SPLIT_PAGES, Window, first_windows, is_whole, kept_windows, split,
+    target_size, window_query, windows_at_once,
 };
 use crate::tables::PartitionKey;
 
@@ -54,8 +61,9 @@ struct Shared {
     now: i64,
     /// Windows read (not split), for EXPLAIN ANALYZE.
     windows: Arc<WindowCounts>,
-    /// Most windows read at once.
-    concurrency: usize,
+    /// Most requests in flight (the client's budget).
+    in_flight: usize,
+    per_page: u64,
     /// Each window read (not split), the objects its search reported and, for a small window
     /// read over several pages, their creation times; kept when the read ends (see [`keep`]).
     read: Mutex<Vec<(Window, u64, Option<Created>)>>,
@@ -65,6 +73,38 @@ struct Shared {
 
 /// The creation times of a window's objects, gathered as its pages are read.
 type Created = Arc<Mutex<Vec<i64>>>;
+
+/// The pages of one window's search after those already read.
+type Pages = BoxStream<'static, Result<Page, ClientError>>;
+
+impl Shared {
+    /// Windows to read at once now ([`windows_at_once`] of the target known so far).
+    fn windows_at_once(&self) -> usize {
+        windows_at_once(
+            self.target.load(Ordering::Relaxed),
+            self.per_page,
+            self.in_flight,
+        )
+    }
+
+    /// The search of `window` and its pages, or why it cannot be sent.
+    fn pages_of(&self, window: Window) -> Result<Pages, ClientError> {
+        let Some(query) = window_query(&self.base, &self.key, window) else {
+            // The plan checked that the query splits (`can_split`), and every window has the
+            // same bounds or fewer; should one still not fit, the read fails rather than
+            // skip it.
+            return Err(ClientError::Config(format!(
+                "the search of {} cannot be split into {} windows within Intercom's query \
+                 limits; SET intercom.scan = 'list' reads it page after page",
+                self.search.path, self.key.field
+            )));
+        };
+        let mut request = self.search.clone();
+        request.style = PageStyle::Search { query };
+        request.counters = Some(self.counters.clone());
+        Ok(pages(self.client.clone(), request))
+    }
+}
 
 /// Windows of a partitioned read, for EXPLAIN ANALYZE.
 #[derive(Debug, Default)]
@@ -79,20 +119,21 @@ pub struct WindowCounts {
 pub const KEPT_FOR: Duration = Duration::from_secs(30 * 60);
 
 /// The rows of `search` (whose query is kept in every window), read in windows of `key`,
-/// at most `concurrency` windows at a time. With `list_first`, the read starts on that listing
-/// and stays on it unless its first page shows more than [`SPLIT_PAGES`] pages. `windows`
-/// counts the windows read.
+/// with at most `in_flight` requests at once. With `list_first`, the read starts on that
+/// listing and stays on it unless its first page shows more than [`SPLIT_PAGES`] pages.
+/// `windows` counts the windows read.
 pub fn partitioned(
     client: Arc<IntercomClient>,
     search: ListRequest,
     key: PartitionKey,
     list_first: Option<ListRequest>,
-    concurrency: usize,
+    in_flight: usize,
     counters: Arc<RequestCounters>,
     windows: Arc<WindowCounts>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    // Every object: no query, so that a window's search is its bounds alone.
     let base = match &search.style {
-        PageStyle::Search { query } => query.clone(),
+        PageStyle::Search { query } if !is_whole(query, &key) => query.clone(),
         _ => Value::Null,
     };
     let now = SystemTime::now()
@@ -101,7 +142,11 @@ pub fn partitioned(
         .unwrap_or(0);
     let per_page = u64::from(search.per_page.unwrap_or(150));
     let shape_key = format!("{} {} {} {per_page}", search.path, key.field, base);
-    let kept = client.kept_shape(&shape_key, KEPT_FOR);
+    // A table of one page is read from its listing when it has one (no search lag), whatever
+    // a partitioned read of it kept.
+    let kept = client
+        .kept_shape(&shape_key, KEPT_FOR)
+        .filter(|kept| kept.windows.len() > 1 || list_first.is_none());
     let shared = Arc::new(Shared {
         client,
         search,
@@ -111,7 +156,8 @@ pub fn partitioned(
         target: AtomicU64::new(0),
         now,
         windows,
-        concurrency: concurrency.max(1),
+        in_flight: in_flight.max(1),
+        per_page,
         read: Mutex::new(Vec::new()),
         shape_key,
     });
@@ -122,10 +168,13 @@ pub fn partitioned(
             .kept
             .store(kept.windows.len() as u64, Ordering::Relaxed);
         let windows = kept.windows.into_iter().map(|(lo, hi)| Window { lo, hi });
-        return read_windows(shared, windows.collect());
+        return read_windows(shared, windows.collect(), Vec::new());
     }
     let Some(mut list) = list_first else {
-        return read_windows(shared, VecDeque::from([Window::ALL]));
+        if shared.base.is_null() {
+            return probed(shared);
+        }
+        return read_windows(shared, VecDeque::from([Window::ALL]), Vec::new());
     };
     list.counters = Some(shared.counters.clone());
     let mut list_pages = pages(shared.client.clone(), list.clone());
@@ -138,7 +187,7 @@ pub fn partitioned(
         let total = page.total_count.unwrap_or(0);
         if page.more && total > SPLIT_PAGES * per_page {
             // A large table: this page is dropped, and the windows read everything.
-            let target = target_size(total, per_page, shared.concurrency);
+            let target = target_size(total, per_page, shared.in_flight);
             shared.target.store(target, Ordering::Relaxed);
             let windows = split(
                 Window::ALL,
@@ -149,26 +198,94 @@ pub fn partitioned(
                 shared.now,
             )
             .unwrap_or_else(|| vec![Window::ALL]);
-            return read_windows(shared, windows.into());
+            return read_windows(shared, windows.into(), Vec::new());
         }
         page_rows(stream::iter([Ok(page)]).chain(list_pages).boxed(), &list)
     };
     stream::once(first).flatten().boxed()
 }
 
-/// Reads the windows of `queue`, and those they split into, concurrently.
+/// A whole read with no listing: the whole search's first page and the first windows' in one
+/// round (see the module doc). A table of one page is that page, the windows' answers dropped
+/// (and the next read of it starts from the whole search alone, see [`keep`]); otherwise the
+/// whole search's page is dropped and the windows, which cover the table, are read on or
+/// split as their first pages say, in windows of a page when the table has at most
+/// [`SPLIT_PAGES`] pages.
+fn probed(shared: Arc<Shared>) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    let round = async move {
+        let windows = first_windows(shared.now, true);
+        let probes = windows
+            .into_iter()
+            .map(|window| first_page(&shared, window));
+        let answers = futures::future::try_join(
+            first_page(&shared, Window::ALL),
+            futures::future::try_join_all(probes),
+        );
+        let (whole, probes) = match answers.await {
+            Ok((Some(whole), probes)) => (whole, probes),
+            Ok((None, _)) => return stream::empty().boxed(),
+            Err(e) => return stream::iter([Err(e)]).boxed(),
+        };
+        let (_, page, _) = whole;
+        let total = page.total_count.unwrap_or(0);
+        if !page.more {
+            keep_whole(&shared, total);
+            return stream::iter([rows(&shared, Window::ALL, page, None).map(|r| vec![r])]).boxed();
+        }
+        let target = if total <= SPLIT_PAGES * shared.per_page {
+            shared.per_page
+        } else {
+            target_size(total, shared.per_page, shared.in_flight)
+        };
+        shared.target.store(target, Ordering::Relaxed);
+        let running = probes
+            .into_iter()
+            .flatten()
+            .map(|(window, page, rest)| after_first(shared.clone(), window, page, rest))
+            .collect();
+        read_windows(shared, VecDeque::new(), running)
+    };
+    stream::once(round).flatten().boxed()
+}
+
+/// The first page of `window`'s search, with the stream of the pages after it.
+async fn first_page(
+    shared: &Shared,
+    window: Window,
+) -> Result<Option<(Window, Page, Pages)>, ClientError> {
+    let mut pages = shared.pages_of(window)?;
+    Ok(match pages.next().await.transpose()? {
+        Some(page) => Some((window, page, pages)),
+        None => None,
+    })
+}
+
+/// Reads the windows of `queue` and the reads already `running`, and the windows they split
+/// into, concurrently.
 fn read_windows(
     shared: Arc<Shared>,
     queue: VecDeque<Window>,
+    running: Vec<BoxStream<'static, Result<Event, ClientError>>>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
-    let concurrency = shared.concurrency;
-    let ended = shared.clone();
+    let (limit, ended) = (shared.clone(), shared.clone());
     drive(
         queue,
-        concurrency,
+        running,
+        move || limit.windows_at_once(),
         move |window| read_window(shared.clone(), window),
         move || keep(&ended),
     )
+}
+
+/// Leaves with the client that the whole search of a table of one page is read in one
+/// request: the next read sends it alone, not the first windows with it.
+fn keep_whole(shared: &Shared, total: u64) {
+    let shape = KeptShape {
+        windows: vec![(None, None)],
+        target: total.max(1),
+        at: Instant::now(),
+    };
+    shared.client.keep_shape(shared.shape_key.clone(), shape);
 }
 
 /// Leaves the windows of a read that covered the whole search with the client, for the next.
@@ -194,20 +311,23 @@ fn keep(shared: &Shared) {
     }
 }
 
-/// Runs `read` on the windows of `queue` and those they split into, at most `concurrency`
-/// at once, passing on their rows as they come; `ended` runs once every window was read
-/// (not after an error, nor when the reader stops early).
+/// Runs `read` on the windows of `queue` and those they split into (and on those the reads
+/// already `running` split into), at most `limit()` at once, passing on their rows as they
+/// come; `ended` runs once every window was read (not after an error, nor when the reader
+/// stops early).
 fn drive(
     queue: VecDeque<Window>,
-    concurrency: usize,
+    running: Vec<BoxStream<'static, Result<Event, ClientError>>>,
+    limit: impl Fn() -> usize + Send + 'static,
     read: impl Fn(Window) -> BoxStream<'static, Result<Event, ClientError>> + Send + 'static,
     ended: impl FnOnce() + Send + 'static,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
-    let state = (read, queue, SelectAll::new(), Some(ended));
+    let running: SelectAll<_> = running.into_iter().collect();
+    let state = (read, limit, queue, running, Some(ended));
     stream::unfold(Some(state), move |state| async move {
-        let (read, mut queue, mut running, mut ended) = state?;
+        let (read, limit, mut queue, mut running, mut ended) = state?;
         loop {
-            while running.len() < concurrency
+            while running.len() < limit()
                 && let Some(window) = queue.pop_front()
             {
                 running.push(read(window));
@@ -226,7 +346,7 @@ fn drive(
                 // A window with nothing in it (or nothing left after the boundary check).
                 Some(Ok(Event::Rows(rows))) if rows.is_empty() => {}
                 Some(Ok(Event::Rows(rows))) => {
-                    return Some((Ok(vec![rows]), Some((read, queue, running, ended))));
+                    return Some((Ok(vec![rows]), Some((read, limit, queue, running, ended))));
                 }
                 // The first error ends the read; the other windows are dropped unsent.
                 Some(Err(e)) => return Some((Err(e), None)),
@@ -241,57 +361,59 @@ fn read_window(
     shared: Arc<Shared>,
     window: Window,
 ) -> BoxStream<'static, Result<Event, ClientError>> {
-    let Some(query) = window_query(&shared.base, &shared.key, window) else {
-        // The plan checked that the query splits (`can_split`), and every window has the
-        // same bounds or fewer; should one still not fit, the read fails rather than skip it.
-        let error = ClientError::Config(format!(
-            "the search of {} cannot be split into {} windows within Intercom's query limits; \
-             SET intercom.scan = 'list' reads it page after page",
-            shared.search.path, shared.key.field
-        ));
-        return stream::iter([Err(error)]).boxed();
+    let mut pages = match shared.pages_of(window) {
+        Ok(pages) => pages,
+        Err(e) => return stream::iter([Err(e)]).boxed(),
     };
-    let mut request = shared.search.clone();
-    request.style = PageStyle::Search { query };
-    request.counters = Some(shared.counters.clone());
-    let mut pages = pages(shared.client.clone(), request);
     let first = async move {
         let page = match pages.next().await {
             None => return stream::empty().boxed(),
             Some(Err(e)) => return stream::iter([Err(e)]).boxed(),
             Some(Ok(page)) => page,
         };
-        let per_page = u64::from(shared.search.per_page.unwrap_or(150));
-        let total = page.total_count.unwrap_or(0);
         if window == Window::ALL {
-            shared.target.store(
-                target_size(total, per_page, shared.concurrency),
-                Ordering::Relaxed,
-            );
+            let total = page.total_count.unwrap_or(0);
+            let target = target_size(total, shared.per_page, shared.in_flight);
+            shared.target.store(target, Ordering::Relaxed);
         }
-        let target = shared.target.load(Ordering::Relaxed);
-        if page.more
-            && let Some(windows) = split(window, total, target, per_page, &shared.key, shared.now)
-        {
-            return stream::iter([Ok(Event::Split(windows))]).boxed();
-        }
-        shared.windows.read.fetch_add(1, Ordering::Relaxed);
-        // A small window read over several pages: where its objects are is kept, so that the
-        // next read can cut it into windows of a page (checked windows read each object's
-        // creation time anyway).
-        let created = (page.more && window.checked(&shared.key) && total <= PAGED_PAGES * per_page)
-            .then(Created::default);
-        shared
-            .read
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((window, total, created.clone()));
-        let first = rows(&shared, window, page, created.as_deref());
-        let rest = pages
-            .map(move |page| page.and_then(|page| rows(&shared, window, page, created.as_deref())));
-        stream::iter([first]).chain(rest).boxed()
+        after_first(shared, window, page, pages)
     };
     stream::once(first).flatten().boxed()
+}
+
+/// The rest of `window`'s read once its first `page` came: split when it holds too many
+/// objects, otherwise the page's rows and those of the pages after it (`rest`).
+fn after_first(
+    shared: Arc<Shared>,
+    window: Window,
+    page: Page,
+    rest: Pages,
+) -> BoxStream<'static, Result<Event, ClientError>> {
+    let per_page = shared.per_page;
+    let total = page.total_count.unwrap_or(0);
+    let target = shared.target.load(Ordering::Relaxed);
+    if page.more
+        && let Some(windows) = split(window, total, target, per_page, &shared.key, shared.now)
+    {
+        return stream::iter([Ok(Event::Split(windows))]).boxed();
+    }
+    shared.windows.read.fetch_add(1, Ordering::Relaxed);
+    // A small window read over several pages: where its objects are is kept, so that the
+    // next read can cut it into windows of a page (checked windows read each object's
+    // creation time anyway).
+    let created = (page.more && window.checked(&shared.key) && total <= PAGED_PAGES * per_page)
+        .then(Created::default);
+    shared
+        .read
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push((window, total, created.clone()));
+    let first = rows(&shared, window, page, created.as_deref()).map(Event::Rows);
+    let rest = rest.map(move |page| {
+        page.and_then(|page| rows(&shared, window, page, created.as_deref()))
+            .map(Event::Rows)
+    });
+    stream::iter([first]).chain(rest).boxed()
 }
 
 /// A page's rows that belong to `window` (their creation times added to `created`, if given).
@@ -300,7 +422,7 @@ fn rows(
     window: Window,
     page: Page,
     created: Option<&Mutex<Vec<i64>>>,
-) -> Result<Event, ClientError> {
+) -> Result<RawRows, ClientError> {
     let mut recorded = created.map(|c| c.lock().unwrap_or_else(PoisonError::into_inner));
     let checked = window.checked(&shared.key);
     let (body, ranges) = page.into_parts();
@@ -322,7 +444,7 @@ fn rows(
     } else {
         ranges
     };
-    raw_rows("POST", &shared.search.path, body, ranges, None).map(Event::Rows)
+    raw_rows("POST", &shared.search.path, body, ranges, None)
 }
 
 /// The integer at `field` of one item's JSON object, read without building the object.
@@ -391,7 +513,8 @@ mod tests {
             let ends = ended.clone();
             let rows = drive(
                 windows,
-                concurrency,
+                Vec::new(),
+                move || concurrency,
                 move |window| {
                     seen.lock().unwrap().push(window.lo);
                     // Every third window has a row; the others are empty.

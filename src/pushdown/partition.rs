@@ -89,6 +89,12 @@ pub fn window_query(base: &Value, key: &PartitionKey, window: Window) -> Option<
     fits(&query, 0).then_some(query)
 }
 
+/// Whether the scan's query `base` is every object: none, or the catch-all search a table
+/// with no listing reads itself with (`created_at > 0`, as [`window_query`] writes it).
+pub fn is_whole(base: &Value, key: &PartitionKey) -> bool {
+    base.is_null() || window_query(&Value::Null, key, Window::ALL).as_ref() == Some(base)
+}
+
 /// Whether every group of `query` (at `depth`) is within Intercom's limits.
 fn fits(query: &Value, depth: usize) -> bool {
     match query.get("value") {
@@ -114,13 +120,14 @@ pub fn can_split(base: &Value, key: &PartitionKey) -> bool {
     .is_some()
 }
 
-/// Pages a window is sized to at least (see [`target_size`]).
-pub const MIN_WINDOW_PAGES: u64 = 1;
 /// A search (or a whole table) of more pages than this is split into windows; smaller ones are
 /// read page after page, which costs no request more than the windows would.
 pub const SPLIT_PAGES: u64 = 6;
-/// Windows per request in flight (see [`target_size`]).
-pub const WAVES: u64 = 1;
+/// Most windows a read of a large table holds open at once, each with a page in memory
+/// waiting for the decoder: what keeps a whole read's memory flat (docs/performance.md,
+/// "Memory"). A table that fits in the requests in flight is read in windows of one page, all
+/// at once (see [`windows_at_once`]).
+pub const SCAN_WINDOWS: usize = 64;
 /// A window (other than the whole table) of at most this many pages is paged rather than
 /// split: its second page costs one more round trip, as the split's windows would, without
 /// dropping the page already read.
@@ -132,32 +139,61 @@ pub const PAGED_PAGES: u64 = 2;
 /// waves, and one page more in a long window costs less than a wave.
 const HEADROOM: (u64, u64) = (2, 3);
 
-/// How many objects one window should hold: about [`WAVES`] windows for each of the
-/// `concurrency` requests in flight, so that windows of unequal size still keep every slot
-/// busy to the end, in whole pages, at least [`MIN_WINDOW_PAGES`] (a window's last page is
-/// usually short: windows a little over a page would waste requests). A search of at most [`SPLIT_PAGES`]
-/// pages is not split at all.
-pub fn target_size(total: u64, per_page: u64, concurrency: usize) -> u64 {
+/// How many objects one window should hold when `in_flight` requests may be sent at once. A
+/// table of at most [`SPLIT_PAGES`] pages is not split at all (the whole of it); one of at
+/// most `in_flight` pages is read in windows of a page, so that once its windows are known
+/// they are read in one round; a larger one in [`SCAN_WINDOWS`] windows (fewer if fewer
+/// requests may be in flight), so that windows of unequal size keep every slot busy to the
+/// end, in whole pages (a window's last page is usually short: windows a little over a page
+/// would waste requests).
+pub fn target_size(total: u64, per_page: u64, in_flight: usize) -> u64 {
     let per_page = per_page.max(1);
     if total <= SPLIT_PAGES * per_page {
         return total.max(1);
     }
-    // Whole pages: a window a few rows over one page would cost a second, nearly empty one.
-    let pages = total
-        .div_ceil(WAVES * concurrency.max(1) as u64)
-        .div_ceil(per_page)
-        .max(MIN_WINDOW_PAGES);
-    pages * per_page
+    let in_flight = in_flight.max(1) as u64;
+    if total.div_ceil(per_page) <= in_flight {
+        return per_page;
+    }
+    let windows = in_flight.min(SCAN_WINDOWS as u64);
+    total.div_ceil(windows).div_ceil(per_page) * per_page
+}
+
+/// How many windows a read whose windows hold `target` objects reads at once: all of them
+/// (up to the requests in flight) when they are of a page, as the table is then small;
+/// otherwise at most [`SCAN_WINDOWS`].
+pub fn windows_at_once(target: u64, per_page: u64, in_flight: usize) -> usize {
+    let in_flight = in_flight.max(1);
+    if target <= per_page.max(1) {
+        in_flight
+    } else {
+        in_flight.min(SCAN_WINDOWS)
+    }
+}
+
+/// The windows of a whole read that knows nothing of where its objects are: of growing width
+/// back from the last day before `now`, so that whatever the span of the data, a few windows
+/// hold it and the next split sizes them by count; open at both ends. Each is twice as wide as
+/// the next or, when `fine`, 17/12 as wide (about 30 windows, so that the next split is finer
+/// and fewer rounds of requests are needed, for tables of a page or two per window).
+pub fn first_windows(now: i64, fine: bool) -> Vec<Window> {
+    let (grow, by) = if fine { (17, 12) } else { (2, 1) };
+    let mut edges = vec![now - DAY];
+    while let Some(&last) = edges.last() {
+        let next = now - (now - last) * grow / by;
+        if next <= 0 {
+            break;
+        }
+        edges.push(next);
+    }
+    between(None, &edges, None)
 }
 
 /// The windows `window` splits into when its search reports `total` objects and windows
 /// should hold at most `target` (pages of `per_page`); `None` to read it as it is (small
 /// enough, at most [`PAGED_PAGES`] pages, or too narrow to split). `now` (epoch seconds)
-/// places the first split of an unbounded window: windows of growing width back from the last
-/// day, so that whatever the span of the data, a few windows hold it and the next split sizes
-/// them by count. Each is twice as wide as the next; for a table of a page or two per window,
-/// 17/12 as wide (about 30 windows, so that the next split is finer and fewer rounds of
-/// requests are needed).
+/// places the first split of an unbounded window ([`first_windows`], fine for a table of a
+/// page or two per window).
 pub fn split(
     window: Window,
     total: u64,
@@ -182,24 +218,12 @@ pub fn split(
     } else {
         target
     };
-    // How much wider each first window is than the one after it (numerator, denominator).
-    let (grow, by) = if small { (17, 12) } else { (2, 1) };
     let narrowest = match key.compared {
         Compared::ByDay => DAY,
         Compared::BySecond => 1,
     };
     match (window.lo, window.hi) {
-        (None, None) => {
-            let mut edges = vec![now - DAY];
-            while let Some(&last) = edges.last() {
-                let next = now - (now - last) * grow / by;
-                if next <= 0 {
-                    break;
-                }
-                edges.push(next);
-            }
-            Some(between(None, &edges, None))
-        }
+        (None, None) => Some(first_windows(now, small)),
         // Open below: what is before the epoch stays one window; split the rest.
         (None, Some(hi)) if hi > 0 => {
             let mut windows = vec![Window {

@@ -761,6 +761,16 @@ impl ScanPlan {
                             line(search)
                         ),
                     ),
+                    // A whole table with no listing: the first windows go with the first
+                    // page (`crate::provider::partition`).
+                    None if matches!(&search.style, PageStyle::Search { query } if super::partition::is_whole(query, key)) => {
+                        list(
+                            search,
+                            &format!(
+                                "; sent with the first {field} windows: over one page, {field} windows read concurrently"
+                            ),
+                        )
+                    }
                     None => list(
                         search,
                         &format!("; over {split} pages: {field} windows read concurrently"),

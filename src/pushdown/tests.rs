@@ -397,7 +397,7 @@ fn every_table_predicate_becomes_its_request_line() {
             "tickets",
             "category LIKE 'Cust%'",
             "POST /tickets/search {\"query\":{\"field\":\"created_at\",\"operator\":\">\",\"value\":0}} per_page=150 \
-             (search pages; over 6 pages: created_at windows read concurrently)",
+             (search pages; sent with the first created_at windows: over one page, created_at windows read concurrently)",
             Unsupported,
         ),
         (

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use intercom_sql::client::pagination::pages;
 use intercom_sql::client::{IntercomClient, ListRequest, PageStyle};
 use intercom_sql::emulator::{EmulatorConfig, Fault, FaultRule};
-use intercom_sql::pushdown::partition::{Window, window_query};
+use intercom_sql::pushdown::partition::{Window, first_windows, window_query};
 use intercom_sql::tables::{self, PartitionKey};
 use serde_json::{Value, json};
 
@@ -288,6 +288,7 @@ async fn windows_under_429s_5xx_and_cut_bodies_return_every_row_once() {
     let config = EmulatorConfig {
         contacts: 500,
         conversations: 250,
+        tickets: 400,
         ..EmulatorConfig::default()
     };
     let env = start_with(config, |c| {
@@ -298,8 +299,11 @@ async fn windows_under_429s_5xx_and_cut_bodies_return_every_row_once() {
     for (kind, sql) in [
         ("contacts", "SELECT id FROM contacts"),
         ("conversations", "SELECT id FROM conversations"),
+        ("tickets", "SELECT id FROM tickets"),
     ] {
-        let clean = ids(&env, "partitioned", sql).await;
+        // The listing, then two partitioned reads under faults: the first from what it
+        // learns (the first windows), the second from the windows the first kept.
+        let clean = ids(&env, "list", sql).await;
         let path = format!("/{kind}/search");
         let state = &env.emulator.state;
         let rule = |fault: Fault, count: u32| FaultRule {
@@ -308,33 +312,35 @@ async fn windows_under_429s_5xx_and_cut_bodies_return_every_row_once() {
             fault,
             count,
         };
-        for fault_rule in [
-            rule(Fault::Slow(Duration::ZERO), 2),
-            rule(
-                Fault::RateLimited {
-                    reset_after_secs: 1,
-                },
-                2,
-            ),
-            rule(Fault::Slow(Duration::ZERO), 5),
-            rule(Fault::Status(503), 2),
-            rule(Fault::Slow(Duration::ZERO), 4),
-            rule(Fault::Truncate, 2),
-            rule(Fault::Slow(Duration::ZERO), 9),
-            rule(Fault::Status(500), 1),
-        ] {
-            state.inject(fault_rule);
+        for read in ["first", "second"] {
+            for fault_rule in [
+                rule(Fault::Slow(Duration::ZERO), 2),
+                rule(
+                    Fault::RateLimited {
+                        reset_after_secs: 1,
+                    },
+                    2,
+                ),
+                rule(Fault::Slow(Duration::ZERO), 5),
+                rule(Fault::Status(503), 2),
+                rule(Fault::Slow(Duration::ZERO), 4),
+                rule(Fault::Truncate, 2),
+                rule(Fault::Slow(Duration::ZERO), 9),
+                rule(Fault::Status(500), 1),
+            ] {
+                state.inject(fault_rule);
+            }
+            let before = env.engine.client().stats();
+            let faulty = ids(&env, "partitioned", sql).await;
+            let after = env.engine.client().stats();
+            state.clear_faults();
+            same_rows(&faulty, &clean, &format!("{kind}, {read} read"));
+            assert!(after.retries - before.retries >= 7, "{kind}, {read}: {after:?}");
+            assert!(
+                after.rate_limit_waits - before.rate_limit_waits >= 2,
+                "{kind}, {read}: {after:?}"
+            );
         }
-        let before = env.engine.client().stats();
-        let faulty = ids(&env, "partitioned", sql).await;
-        let after = env.engine.client().stats();
-        state.clear_faults();
-        same_rows(&faulty, &clean, kind);
-        assert!(after.retries - before.retries >= 7, "{after:?}");
-        assert!(
-            after.rate_limit_waits - before.rate_limit_waits >= 2,
-            "{after:?}"
-        );
     }
 }
 
@@ -409,12 +415,15 @@ async fn a_limit_above_a_local_filter_reads_page_after_page() {
     }
     // No window fan-out, and no read-ahead: the first pages have the rows (60 exist).
     assert!(sent.iter().all(|&n| n <= 3), "{sent:?}");
-    // Without the LIMIT the same read goes in windows.
+    // Without the LIMIT the same read goes in windows (the plan's lines folded back).
     let plan = env
         .rows("EXPLAIN SELECT id FROM contacts WHERE lower(email) LIKE '%a%'")
         .await
         .concat()
-        .join("\n");
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         plan.contains("created_at windows read concurrently"),
         "{plan}"
@@ -518,4 +527,78 @@ async fn a_second_read_of_a_small_table_takes_a_page_a_window() {
         );
         assert!(metric(&second, "requests") < metric(&first, "requests"));
     }
+}
+
+/// A whole read of a table with no listing (tickets) sends the first windows with the whole
+/// search's first page, in one round: a table of one page is that page (the windows' answers
+/// dropped, and the next read sends the search alone); a larger one is read from the windows,
+/// each object once.
+#[tokio::test]
+async fn a_whole_read_without_a_listing_sends_its_first_windows_with_its_first_page() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let probes = first_windows(now, true);
+    let searches = |env: &TestEnv| {
+        env.emulator
+            .state
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/tickets/search")
+            .map(|r| r.body.unwrap_or(Value::Null))
+            .collect::<Vec<_>>()
+    };
+    // One page of 20 tickets.
+    let env = start_with(EmulatorConfig::default(), |_| {}).await;
+    let every = snapshot_ids(&env, "tickets");
+    assert_eq!(every.len(), 20);
+    env.emulator.state.clear_requests();
+    let first = ids(&env, "auto", "SELECT id FROM tickets").await;
+    same_rows(&first, &every, "one page");
+    let sent = searches(&env);
+    assert_eq!(sent.len(), 1 + probes.len(), "{sent:?}");
+    let catch_all = json!({"field": "created_at", "operator": ">", "value": 0});
+    assert_eq!(
+        sent.iter().filter(|b| b["query"] == catch_all).count(),
+        1,
+        "{sent:?}"
+    );
+    env.emulator.state.clear_requests();
+    let again = ids(&env, "auto", "SELECT id FROM tickets").await;
+    same_rows(&again, &every, "one page again");
+    assert_eq!(searches(&env).len(), 1, "the search alone");
+
+    // 200 tickets in pages of 10: the first round is the search and the windows, none of them
+    // past its first page; the rows come from the windows.
+    let config = EmulatorConfig {
+        tickets: 200,
+        ..EmulatorConfig::default()
+    };
+    let env = start_with(config, |c| c.page_size = 10).await;
+    let every = snapshot_ids(&env, "tickets");
+    env.emulator.state.clear_requests();
+    let read = ids(&env, "auto", "SELECT id FROM tickets").await;
+    same_rows(&read, &every, "200 tickets");
+    let sent = searches(&env);
+    let round: Vec<&Value> = sent.iter().take(1 + probes.len()).collect();
+    assert!(
+        round
+            .iter()
+            .all(|b| b["pagination"].get("starting_after").is_none()),
+        "{round:?}"
+    );
+    let key = partition_key("tickets");
+    let mut windows: Vec<Value> = probes
+        .iter()
+        .map(|w| window_query(&Value::Null, &key, *w).unwrap())
+        .collect();
+    windows.push(catch_all);
+    for body in &round {
+        assert!(windows.contains(&body["query"]), "{body}");
+    }
+    assert!(
+        sent.len() > round.len(),
+        "read on from the windows: {sent:?}"
+    );
 }
