@@ -188,6 +188,10 @@ pub(crate) struct Db {
     conversation_value: Vec<OnceLock<Value>>,
     ticket_value: Vec<OnceLock<Value>>,
     ticket_search_value: Vec<OnceLock<Value>>,
+    /// The same conversations and tickets, and each company, as JSON text: a page is a copy.
+    conversation_json: Vec<OnceLock<Box<RawValue>>>,
+    ticket_json: Vec<OnceLock<Box<RawValue>>>,
+    company_json: Vec<OnceLock<Box<RawValue>>>,
     /// Each searched model's records by creation time, built when first searched.
     contacts_by_created: OnceLock<RangeIndex>,
     conversations_by_created: OnceLock<RangeIndex>,
@@ -205,6 +209,28 @@ fn whole(value: search::FieldValue<'_>) -> Option<i64> {
     }
 }
 
+/// `count` empty cells.
+fn cells<T>(count: usize) -> Vec<OnceLock<T>> {
+    (0..count).map(|_| OnceLock::new()).collect()
+}
+
+/// The JSON text in `cells[index]`, written from `make` the first time (`null` out of range).
+fn cached_json(
+    cells: &[OnceLock<Box<RawValue>>],
+    index: usize,
+    make: impl FnOnce() -> Box<RawValue>,
+) -> &RawValue {
+    static NULL: std::sync::LazyLock<Box<RawValue>> = std::sync::LazyLock::new(Box::default);
+    cells
+        .get(index)
+        .map_or(&NULL, |cell| cell.get_or_init(make))
+}
+
+/// `value` as JSON text.
+fn json_text(value: &impl serde::Serialize) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).unwrap_or_default()
+}
+
 /// The value in `cells[index]`, made by `make` the first time (`Value::Null` out of range).
 fn cached(cells: &[OnceLock<Value>], index: usize, make: impl FnOnce() -> Value) -> &Value {
     static NULL: Value = Value::Null;
@@ -216,12 +242,13 @@ fn cached(cells: &[OnceLock<Value>], index: usize, make: impl FnOnce() -> Value)
 impl Db {
     fn new(store: store::Store, tz: Tz) -> Self {
         Self {
-            contact_json: (0..store.contacts.len()).map(|_| OnceLock::new()).collect(),
-            conversation_value: (0..store.conversations.len())
-                .map(|_| OnceLock::new())
-                .collect(),
-            ticket_value: (0..store.tickets.len()).map(|_| OnceLock::new()).collect(),
-            ticket_search_value: (0..store.tickets.len()).map(|_| OnceLock::new()).collect(),
+            contact_json: cells(store.contacts.len()),
+            conversation_value: cells(store.conversations.len()),
+            ticket_value: cells(store.tickets.len()),
+            ticket_search_value: cells(store.tickets.len()),
+            conversation_json: cells(store.conversations.len()),
+            ticket_json: cells(store.tickets.len()),
+            company_json: cells(store.companies.len()),
             contacts_by_created: OnceLock::new(),
             conversations_by_created: OnceLock::new(),
             tickets_by_created: OnceLock::new(),
@@ -236,14 +263,16 @@ impl Db {
 impl Db {
     /// Contact `index` as `GET /contacts/{id}` shows it, rendered once.
     pub(crate) fn contact_json(&self, index: usize) -> &RawValue {
-        static NULL: std::sync::LazyLock<Box<RawValue>> = std::sync::LazyLock::new(Box::default);
-        match self.contact_json.get(index) {
-            Some(cell) => cell.get_or_init(|| {
-                serde_json::value::to_raw_value(&render::contact(&self.store, index))
-                    .unwrap_or_default()
-            }),
-            None => &NULL,
-        }
+        cached_json(&self.contact_json, index, || {
+            json_text(&render::contact(&self.store, index))
+        })
+    }
+
+    /// Company `index` as `GET /companies/{id}` and the lists show it, rendered once.
+    pub(crate) fn company_json(&self, index: usize) -> &RawValue {
+        cached_json(&self.company_json, index, || {
+            json_text(&render::company(&self.store, index))
+        })
     }
 }
 
@@ -252,6 +281,20 @@ impl Db {
     pub(crate) fn conversation_value(&self, index: usize) -> &Value {
         cached(&self.conversation_value, index, || {
             render::conversation(&self.store, index, false)
+        })
+    }
+
+    /// [`Db::conversation_value`] as JSON text, written once.
+    pub(crate) fn conversation_json(&self, index: usize) -> &RawValue {
+        cached_json(&self.conversation_json, index, || {
+            json_text(self.conversation_value(index))
+        })
+    }
+
+    /// [`Db::ticket_value`] as JSON text, written once.
+    pub(crate) fn ticket_json(&self, index: usize) -> &RawValue {
+        cached_json(&self.ticket_json, index, || {
+            json_text(self.ticket_value(index))
         })
     }
 
@@ -919,11 +962,14 @@ pub async fn serve(config: EmulatorConfig, addr: &str) -> std::io::Result<()> {
             db.contact_json(i);
         }
         for i in 0..db.conversations.len() {
-            db.conversation_value(i);
+            db.conversation_json(i);
         }
         for i in 0..db.tickets.len() {
-            db.ticket_value(i);
+            db.ticket_json(i);
             db.ticket_search_value(i);
+        }
+        for i in 0..db.companies.len() {
+            db.company_json(i);
         }
     })
     .await

@@ -335,7 +335,10 @@ async fn windows_under_429s_5xx_and_cut_bodies_return_every_row_once() {
             let after = env.engine.client().stats();
             state.clear_faults();
             same_rows(&faulty, &clean, &format!("{kind}, {read} read"));
-            assert!(after.retries - before.retries >= 7, "{kind}, {read}: {after:?}");
+            assert!(
+                after.retries - before.retries >= 7,
+                "{kind}, {read}: {after:?}"
+            );
             assert!(
                 after.rate_limit_waits - before.rate_limit_waits >= 2,
                 "{kind}, {read}: {after:?}"
@@ -588,14 +591,31 @@ async fn a_whole_read_without_a_listing_sends_its_first_windows_with_its_first_p
             .all(|b| b["pagination"].get("starting_after").is_none()),
         "{round:?}"
     );
-    let key = partition_key("tickets");
-    let mut windows: Vec<Value> = probes
+    // Besides the whole search, windows from open to open, each starting where the one
+    // before ends (their edges are the engine's, taken at its own `now`).
+    assert_eq!(round.iter().filter(|b| b["query"] == catch_all).count(), 1);
+    let bound = |item: &Value, op: &str| {
+        (item["operator"] == op).then(|| item["value"].as_i64().expect("a bound"))
+    };
+    let mut windows: Vec<(Option<i64>, Option<i64>)> = round
         .iter()
-        .map(|w| window_query(&Value::Null, &key, *w).unwrap())
+        .filter(|b| b["query"] != catch_all)
+        .map(|b| {
+            let query = &b["query"];
+            let items = match query["value"].as_array() {
+                Some(items) if query["operator"] == "AND" => items.clone(),
+                _ => vec![query.clone()],
+            };
+            let lo = items.iter().find_map(|i| bound(i, ">")).map(|v| v + 1);
+            let hi = items.iter().find_map(|i| bound(i, "<"));
+            (lo, hi)
+        })
         .collect();
-    windows.push(catch_all);
-    for body in &round {
-        assert!(windows.contains(&body["query"]), "{body}");
+    windows.sort();
+    assert_eq!(windows.first().map(|w| w.0), Some(None), "{windows:?}");
+    assert_eq!(windows.last().map(|w| w.1), Some(None), "{windows:?}");
+    for pair in windows.windows(2) {
+        assert_eq!(pair[0].1, pair[1].0, "{windows:?}");
     }
     assert!(
         sent.len() > round.len(),

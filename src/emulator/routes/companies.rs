@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::ApiResult;
@@ -11,7 +12,7 @@ use super::notes::notes_page;
 use super::paging::{ItemsPage, number_pages, page_param, page_range, params, per_page_param};
 use crate::emulator::render;
 use crate::emulator::store::Store;
-use crate::emulator::{ApiError, EmulatorState, Scroll};
+use crate::emulator::{ApiError, Db, EmulatorState, Scroll};
 
 fn company_not_found() -> ApiError {
     ApiError::not_found("company_not_found", "Company Not Found")
@@ -23,17 +24,19 @@ const LIST_REACH: usize = 10_000;
 
 /// A page of a company list: pages reach the first [`LIST_REACH`] companies only, while
 /// `total_count` counts them all.
-fn companies_page(store: &Store, list: &[u32], page: usize, per_page: usize) -> Response {
+fn companies_page(db: &Db, list: &[u32], page: usize, per_page: usize) -> Response {
     let reachable = &list[..list.len().min(LIST_REACH)];
-    let data: Vec<Value> = reachable[page_range(page, per_page, reachable.len())]
-        .iter()
-        .map(|i| render::company(store, *i as usize))
-        .collect();
-    Json(json!({
-        "type": "list", "data": data, "total_count": list.len(),
-        "pages": number_pages(page, per_page, reachable.len()),
-    }))
-    .into_response()
+    let body = ItemsPage {
+        kind: "list",
+        key: "data",
+        items: reachable[page_range(page, per_page, reachable.len())]
+            .iter()
+            .map(|i| db.company_json(*i as usize))
+            .collect(),
+        total_count: list.len(),
+        pages: number_pages(page, per_page, reachable.len()),
+    };
+    Json(body).into_response()
 }
 
 /// `GET /companies`: exact lookup (`company_id`/`name` -> one company) or a page-number list
@@ -80,7 +83,7 @@ pub(super) async fn list_companies(
                 && segment.is_none_or(|seg| c.segments.contains(&seg))
         })
         .collect();
-    Ok(companies_page(store, &list, page, per_page))
+    Ok(companies_page(&guard, &list, page, per_page))
 }
 
 /// `POST /companies/list`: query params `page`, `per_page`, `order` (by `last_request_at`,
@@ -104,7 +107,7 @@ pub(super) async fn post_companies_list(
             )));
         }
     }
-    Ok(companies_page(store, &list, page, per_page))
+    Ok(companies_page(&guard, &list, page, per_page))
 }
 
 /// Companies per scroll page (server-chosen, docs/intercom-notes.md, "Paging").
@@ -157,9 +160,9 @@ pub(super) async fn scroll_companies(
     };
     let list = &store.visible_companies;
     let end = (start + SCROLL_PAGE).min(list.len());
-    let data: Vec<Value> = list[start.min(end)..end]
+    let data: Vec<&RawValue> = list[start.min(end)..end]
         .iter()
-        .map(|i| render::company(store, *i as usize))
+        .map(|i| guard.company_json(*i as usize))
         .collect();
     let param = scroll
         .as_ref()
@@ -173,15 +176,35 @@ pub(super) async fn scroll_companies(
         sc.next = end;
         sc.last_used = std::time::Instant::now();
     }
-    let mut page = json!({
-        "type": "list", "data": data, "pages": Value::Null, "total_count": Value::Null,
-    });
     // The empty last page has no scroll_param: the scroll is over (docs/intercom-notes.md,
     // "Paging"); following the one before it again gets 404.
-    if !data_is_empty {
-        page["scroll_param"] = json!(param);
-    }
+    let page = ScrollPage {
+        data,
+        scroll_param: (!data_is_empty).then_some(param),
+    };
     Ok(Json(page).into_response())
+}
+
+/// A page of the company scroll: `{"type": "list", "data", "pages": null, "total_count":
+/// null}`, and `scroll_param` unless it is the empty last page.
+struct ScrollPage<'a> {
+    data: Vec<&'a RawValue>,
+    scroll_param: Option<String>,
+}
+
+impl serde::Serialize for ScrollPage<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", "list")?;
+        map.serialize_entry("data", &self.data)?;
+        map.serialize_entry("pages", &Value::Null)?;
+        map.serialize_entry("total_count", &Value::Null)?;
+        if let Some(param) = &self.scroll_param {
+            map.serialize_entry("scroll_param", param)?;
+        }
+        map.end()
+    }
 }
 
 pub(super) async fn get_company(

@@ -45,7 +45,7 @@ pub(super) async fn list_conversations(
         key: CONVERSATION_PAGE.1,
         items: items
             .into_iter()
-            .map(|i| guard.conversation_value(i))
+            .map(|i| guard.conversation_json(i))
             .collect(),
         total_count: total,
         pages: cursor_pages(page, per_page, total, next),
@@ -107,6 +107,6 @@ pub(super) async fn search_conversations(
         CONVERSATION_PAGE,
         &matches,
         &req,
-        |i| guard.conversation_value(i),
+        |i| guard.conversation_json(i),
     )
 }

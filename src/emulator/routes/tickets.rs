@@ -29,7 +29,7 @@ pub(super) async fn search_tickets(
         ("ticket.list", "tickets"),
         &matches,
         &req,
-        |i| guard.ticket_value(i),
+        |i| guard.ticket_json(i),
     )
 }
 
