@@ -365,6 +365,9 @@ pub async fn run_script(
     Ok(())
 }
 
+/// Bytes the spool gathers before writing them to its file.
+const SPOOL_BUFFER: usize = 1 << 20;
+
 /// A statement's output held in an anonymous temporary file until the statement succeeds.
 /// The file has no name, so it disappears when dropped, whatever happens.
 struct Spool {
@@ -379,8 +382,9 @@ impl Spool {
                     .into(),
             source,
         })?;
+        // Large writes: a result of a hundred megabytes is a hundred writes, not ten thousand.
         Ok(Self {
-            writer: io::BufWriter::new(file),
+            writer: io::BufWriter::with_capacity(SPOOL_BUFFER, file),
         })
     }
 
@@ -396,7 +400,7 @@ impl Spool {
             .map_err(|e| spool_error(e.into_error()))?;
         file.seek(io::SeekFrom::Start(0)).map_err(spool_error)?;
         // Read and write errors are told apart: only the latter can be a closed pipe.
-        let mut buffer = vec![0u8; 64 * 1024];
+        let mut buffer = vec![0u8; SPOOL_BUFFER];
         loop {
             let n = match file.read(&mut buffer) {
                 Ok(0) => break,
