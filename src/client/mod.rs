@@ -525,6 +525,13 @@ impl IntercomClient {
         }
     }
 
+    /// Forgets how a whole read of the search `key` was cut (it no longer says how to read it).
+    pub(crate) fn forget_shape(&self, key: &str) {
+        if let Ok(mut shapes) = self.shapes.lock() {
+            shapes.remove(key);
+        }
+    }
+
     /// The request budget this client shares with every other client of the same app.
     pub fn budget(&self) -> &budget::Budget {
         &self.budget

@@ -64,6 +64,12 @@ impl ListRequest {
     }
 }
 
+/// `bytes` as text if they are UTF-8, checked with SIMD: every page's body is checked where its
+/// items are found and again where they are read, a few hundred kilobytes each time.
+pub fn utf8(bytes: &[u8]) -> Result<&str, simdutf8::compat::Utf8Error> {
+    simdutf8::compat::from_utf8(bytes)
+}
+
 /// One page of items, kept as the response's bytes plus where each item sits in them, so the
 /// scan can decode only the fields it needs (no `serde_json::Value` tree per item).
 #[derive(Debug)]
@@ -92,7 +98,7 @@ impl Page {
     /// Each item's JSON text.
     pub fn raw_items(&self) -> impl Iterator<Item = &str> {
         // The body was checked to be UTF-8 when the page was parsed; ranges come from that parse.
-        let text = std::str::from_utf8(&self.body).unwrap_or_default();
+        let text = utf8(&self.body).unwrap_or_default();
         self.items.iter().map(move |r| &text[r.clone()])
     }
 
@@ -730,7 +736,7 @@ fn parse_envelope(
         };
         (error, cut_short)
     };
-    let text = std::str::from_utf8(body).map_err(|e| {
+    let text = utf8(body).map_err(|e| {
         let error = ClientError::Decode {
             request: request.describe(),
             json_path: "$".into(),

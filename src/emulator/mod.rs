@@ -147,7 +147,7 @@ pub enum Fault {
     },
     /// Close the connection without any HTTP response (needs [`spawn`] or [`serve`]).
     Drop,
-    /// Delay this response.
+    /// Delay this response (by this much more than the latency).
     Slow(Duration),
     /// On a paginated response, return the request's own cursor as the next cursor.
     CursorLoop,
@@ -773,9 +773,12 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         } else {
             fastrand::f64()
         });
-    if let Some(Fault::Slow(delay)) = &fault {
-        tokio::time::sleep(*delay).await;
-    }
+    // A slow answer is that much later than the latency would make it.
+    let slow = match &fault {
+        Some(Fault::Slow(delay)) => *delay,
+        _ => Duration::ZERO,
+    };
+    tokio::time::sleep(slow).await;
     let (limit, mut remaining, mut reset, over) = state.rate_tick();
     let mut response = if !is_authorized(&parts, &state.inner.config.token) {
         ApiError::new(401, "unauthorized", "Access Token Invalid").into_response()
@@ -795,6 +798,8 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
             }
             Some(Fault::Drop) => match parts.extensions.get::<ConnectInfo<ConnHandle>>() {
                 Some(ConnectInfo(handle)) => {
+                    // Dropped when the answer would have come.
+                    tokio::time::sleep_until(arrived + latency + slow).await;
                     handle.kill();
                     lock(&state.inner.log).push(RequestRecord {
                         method,
@@ -853,7 +858,7 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
     });
     // The answer goes out `latency` after the request came, the emulator's own work included,
     // as a latency measured against Intercom includes Intercom's.
-    tokio::time::sleep_until(arrived + latency).await;
+    tokio::time::sleep_until(arrived + latency + slow).await;
     response
 }
 

@@ -131,17 +131,21 @@ async fn complete_rows(
     )
 }
 
-/// Whether the JSON text `text` has a `"has_more": true` member (as Intercom writes it, with
-/// or without a space), found without parsing: every item of a page read with such a column
-/// is searched, so this is one SIMD substring search per spelling.
+/// Whether the JSON text `text` has a `"has_more": true` member (with or without spaces after
+/// the colon), found without parsing: every item of a page read with such a column is
+/// searched, so this is one SIMD substring search through the item.
 fn says_more(text: &str) -> bool {
-    static SPELLINGS: LazyLock<[memmem::Finder<'static>; 2]> = LazyLock::new(|| {
-        [
-            memmem::Finder::new(br#""has_more":true"#),
-            memmem::Finder::new(br#""has_more": true"#),
-        ]
-    });
-    SPELLINGS.iter().any(|f| f.find(text.as_bytes()).is_some())
+    static KEY: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(br#""has_more":"#));
+    let bytes = text.as_bytes();
+    KEY.find_iter(bytes).any(|at| {
+        let value = &bytes[at + KEY.needle().len()..];
+        let start = value
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(value.len());
+        value[start..].starts_with(b"true")
+    })
 }
 
 /// The object `text` with its cut lists filled, or `None` when none is cut.
@@ -210,6 +214,9 @@ mod tests {
             (r#"{"tags":{"has_more":false}}"#, false),
             (r#"{"name":"has_more","x":"true"}"#, false),
             (r#"{"tags":{"has_more""#, false),
+            (r#"{"tags":{"has_more":"#, false),
+            (r#"{"tags":{"has_more":  true}}"#, true),
+            (r#"{"tags":{"has_more":false,"more":true}}"#, false),
         ] {
             assert_eq!(super::says_more(text), more, "{text}");
         }

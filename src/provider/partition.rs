@@ -6,13 +6,14 @@
 //! Every window starts with its first page, whose `total_count` decides its fate: small enough,
 //! and its pages are read on; too large, and the page is dropped and the window split into
 //! narrower ones (by count, assuming the objects spread evenly; a window that still holds too
-//! many splits again). The first window is the whole search: a table of a few pages costs no
+//! many splits again). The first window is the whole search: a search of a few pages costs no
 //! more requests than reading it page by page.
 //!
 //! A whole read of a table that has no listing to learn its size from (tickets, or any table
 //! under `SET intercom.scan = 'partitioned'`) sends the whole search's first page together
-//! with the first windows' (`first_windows`): a table of one page is that page, and a larger
-//! one is read from the windows, a round of requests sooner than when its size comes first.
+//! with the first windows' (`first_windows`), when the requests in flight allow them all at
+//! once: a table of one page is that page (about 30 requests more, once), and a larger one is
+//! read from the windows, a round of requests sooner than when its size comes first.
 //!
 //! A read that covers the whole table leaves its windows with the client
 //! (`IntercomClient::keep_shape`), merged so that each holds about a window's share; the next
@@ -171,7 +172,7 @@ pub fn partitioned(
         return read_windows(shared, windows.collect(), Vec::new());
     }
     let Some(mut list) = list_first else {
-        if shared.base.is_null() {
+        if shared.base.is_null() && first_windows(now, true).len() < shared.in_flight {
             return probed(shared);
         }
         return read_windows(shared, VecDeque::from([Window::ALL]), Vec::new());
@@ -207,10 +208,10 @@ pub fn partitioned(
 
 /// A whole read with no listing: the whole search's first page and the first windows' in one
 /// round (see the module doc). A table of one page is that page, the windows' answers dropped
-/// (and the next read of it starts from the whole search alone, see [`keep`]); otherwise the
-/// whole search's page is dropped and the windows, which cover the table, are read on or
-/// split as their first pages say, in windows of a page when the table has at most
-/// [`SPLIT_PAGES`] pages.
+/// (and the next read of it starts from the whole search alone, see [`keep_whole`]);
+/// otherwise the whole search's page is dropped and the windows, which cover the table, are
+/// read on or split as their first pages say (in windows of a page when the table has at
+/// most [`SPLIT_PAGES`] pages, or as [`target_size`] says).
 fn probed(shared: Arc<Shared>) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
     let round = async move {
         let windows = first_windows(shared.now, true);
@@ -229,6 +230,7 @@ fn probed(shared: Arc<Shared>) -> BoxStream<'static, Result<Vec<RawRows>, Client
         let (_, page, _) = whole;
         let total = page.total_count.unwrap_or(0);
         if !page.more {
+            shared.windows.read.fetch_add(1, Ordering::Relaxed);
             keep_whole(&shared, total);
             return stream::iter([rows(&shared, Window::ALL, page, None).map(|r| vec![r])]).boxed();
         }
@@ -290,7 +292,7 @@ fn keep_whole(shared: &Shared, total: u64) {
 
 /// Leaves the windows of a read that covered the whole search with the client, for the next.
 fn keep(shared: &Shared) {
-    let read = std::mem::take(&mut *shared.read.lock().unwrap_or_else(PoisonError::into_inner))
+    let read: Vec<ReadWindow> = std::mem::take(&mut *shared.read.lock().unwrap_or_else(PoisonError::into_inner))
         .into_iter()
         .map(|(window, total, created)| ReadWindow {
             window,
@@ -301,19 +303,33 @@ fn keep(shared: &Shared) {
         })
         .collect();
     let target = shared.target.load(Ordering::Relaxed);
-    if let Some(windows) = kept_windows(read, target) {
-        let shape = KeptShape {
-            windows: windows.into_iter().map(|w| (w.lo, w.hi)).collect(),
-            target,
-            at: Instant::now(),
-        };
-        shared.client.keep_shape(shared.shape_key.clone(), shape);
+    // A table of one page, read whole in one request.
+    let one_page = match read.as_slice() {
+        [only] if only.window == Window::ALL && only.total <= shared.per_page => Some(only.total),
+        _ => None,
+    };
+    match kept_windows(read, target) {
+        Some(windows) => {
+            let shape = KeptShape {
+                windows: windows.into_iter().map(|w| (w.lo, w.hi)).collect(),
+                target,
+                at: Instant::now(),
+            };
+            shared.client.keep_shape(shared.shape_key.clone(), shape);
+        }
+        None => match one_page {
+            Some(total) => keep_whole(shared, total),
+            // Nothing better than a first read's windows: what was kept (the whole search
+            // alone, for a table that has since grown) is forgotten, so that the next read
+            // learns anew.
+            None => shared.client.forget_shape(&shared.shape_key),
+        },
     }
 }
 
 /// Runs `read` on the windows of `queue` and those they split into (and on those the reads
-/// already `running` split into), at most `limit()` at once, passing on their rows as they
-/// come; `ended` runs once every window was read (not after an error, nor when the reader
+/// already `running` split into), starting one only while fewer than `limit()` run (the reads
+/// already `running` may be more), passing on their rows as they come; `ended` runs once every window was read (not after an error, nor when the reader
 /// stops early).
 fn drive(
     queue: VecDeque<Window>,
@@ -427,7 +443,7 @@ fn rows(
     let checked = window.checked(&shared.key);
     let (body, ranges) = page.into_parts();
     let ranges = if checked {
-        let text = std::str::from_utf8(&body).unwrap_or_default();
+        let text = crate::client::pagination::utf8(&body).unwrap_or_default();
         ranges
             .into_iter()
             .filter(|r| {

@@ -121,7 +121,8 @@ pub fn can_split(base: &Value, key: &PartitionKey) -> bool {
 }
 
 /// A search (or a whole table) of more pages than this is split into windows; smaller ones are
-/// read page after page, which costs no request more than the windows would.
+/// read page after page, which costs no request more than the windows would (a whole read
+/// that sent its first windows with its first page reads them instead, in windows of a page).
 pub const SPLIT_PAGES: u64 = 6;
 /// Most windows a read of a large table holds open at once, each with a page in memory
 /// waiting for the decoder: what keeps a whole read's memory flat (docs/performance.md,

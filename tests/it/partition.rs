@@ -293,7 +293,7 @@ async fn windows_under_429s_5xx_and_cut_bodies_return_every_row_once() {
     };
     let env = start_with(config, |c| {
         c.page_size = 10;
-        c.concurrency = 6;
+        c.concurrency = 64;
     })
     .await;
     for (kind, sql) in [
@@ -572,10 +572,40 @@ async fn a_whole_read_without_a_listing_sends_its_first_windows_with_its_first_p
     same_rows(&again, &every, "one page again");
     assert_eq!(searches(&env).len(), 1, "the search alone");
 
-    // 200 tickets in pages of 10: the first round is the search and the windows, none of them
-    // past its first page; the rows come from the windows.
+    // A table kept as one page that has grown: read whole all the same, and the next read
+    // learns it anew (the first windows again).
+    let config = EmulatorConfig {
+        tickets: 8,
+        ..EmulatorConfig::default()
+    };
+    let env = start_with(config, |c| c.page_size = 10).await;
+    ids(&env, "auto", "SELECT id FROM tickets").await;
+    let contact = field(&env.emulator.state.snapshot("contacts")[0], "id");
+    let ticket_type = field(&env.emulator.state.snapshot("ticket_types")[0], "id");
+    let values: Vec<String> = (0..5)
+        .map(|i| format!("('{ticket_type}', '{contact}', 'grown {i}')"))
+        .collect();
+    env.rows(&format!(
+        "INSERT INTO tickets (ticket_type_id, contacts, title) VALUES {}",
+        values.join(", ")
+    ))
+    .await;
+    let every = snapshot_ids(&env, "tickets");
+    assert_eq!(every.len(), 13);
+    for (read, requests) in [("grown", 2), ("after", 1 + probes.len())] {
+        env.emulator.state.clear_requests();
+        let got = ids(&env, "auto", "SELECT id FROM tickets").await;
+        same_rows(&got, &every, read);
+        assert_eq!(searches(&env).len(), requests, "{read}");
+    }
+
+    // 200 tickets in pages of 10, answered 400 ms after they are asked: the first round is the
+    // search and the windows, sent together, none of them past its first page; the rows come
+    // from the windows.
+    let latency = Duration::from_millis(400);
     let config = EmulatorConfig {
         tickets: 200,
+        latency,
         ..EmulatorConfig::default()
     };
     let env = start_with(config, |c| c.page_size = 10).await;
@@ -585,6 +615,20 @@ async fn a_whole_read_without_a_listing_sends_its_first_windows_with_its_first_p
     same_rows(&read, &every, "200 tickets");
     let sent = searches(&env);
     let round: Vec<&Value> = sent.iter().take(1 + probes.len()).collect();
+    let arrived: Vec<u64> = env
+        .emulator
+        .state
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/tickets/search")
+        .take(round.len())
+        .map(|r| r.received_ms)
+        .collect();
+    let spread = arrived.iter().max().unwrap() - arrived.iter().min().unwrap();
+    assert!(
+        spread < latency.as_millis() as u64,
+        "one round, not waiting for an answer: {arrived:?}"
+    );
     assert!(
         round
             .iter()
