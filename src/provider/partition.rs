@@ -292,16 +292,17 @@ fn keep_whole(shared: &Shared, total: u64) {
 
 /// Leaves the windows of a read that covered the whole search with the client, for the next.
 fn keep(shared: &Shared) {
-    let read: Vec<ReadWindow> = std::mem::take(&mut *shared.read.lock().unwrap_or_else(PoisonError::into_inner))
-        .into_iter()
-        .map(|(window, total, created)| ReadWindow {
-            window,
-            total,
-            created: created.map_or_else(Vec::new, |c| {
-                std::mem::take(&mut *c.lock().unwrap_or_else(PoisonError::into_inner))
-            }),
-        })
-        .collect();
+    let read: Vec<ReadWindow> =
+        std::mem::take(&mut *shared.read.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_iter()
+            .map(|(window, total, created)| ReadWindow {
+                window,
+                total,
+                created: created.map_or_else(Vec::new, |c| {
+                    std::mem::take(&mut *c.lock().unwrap_or_else(PoisonError::into_inner))
+                }),
+            })
+            .collect();
     let target = shared.target.load(Ordering::Relaxed);
     // A table of one page, read whole in one request.
     let one_page = match read.as_slice() {
