@@ -183,12 +183,12 @@ pub(crate) struct Db {
     /// Each contact's JSON, rendered when first served: a page of contacts is then a copy.
     /// A write rebuilds the `Db`, so no entry outlives the contact it shows.
     contact_json: Vec<OnceLock<Box<RawValue>>>,
-    /// Each conversation (without parts) and ticket as lists and searches show them, and each
-    /// ticket as its search reads it: rendered once, for search to test and pages to copy.
+    /// Each conversation (without parts) as lists and searches show it, and each ticket as its
+    /// search reads it: rendered once, for search to test.
     conversation_value: Vec<OnceLock<Value>>,
-    ticket_value: Vec<OnceLock<Value>>,
     ticket_search_value: Vec<OnceLock<Value>>,
-    /// The same conversations and tickets, and each company, as JSON text: a page is a copy.
+    /// Each conversation, ticket and company as lists and searches show it, as JSON text: a
+    /// page is a copy.
     conversation_json: Vec<OnceLock<Box<RawValue>>>,
     ticket_json: Vec<OnceLock<Box<RawValue>>>,
     company_json: Vec<OnceLock<Box<RawValue>>>,
@@ -244,7 +244,6 @@ impl Db {
         Self {
             contact_json: cells(store.contacts.len()),
             conversation_value: cells(store.conversations.len()),
-            ticket_value: cells(store.tickets.len()),
             ticket_search_value: cells(store.tickets.len()),
             conversation_json: cells(store.conversations.len()),
             ticket_json: cells(store.tickets.len()),
@@ -291,24 +290,17 @@ impl Db {
         })
     }
 
-    /// [`Db::ticket_value`] as JSON text, written once.
-    pub(crate) fn ticket_json(&self, index: usize) -> &RawValue {
-        cached_json(&self.ticket_json, index, || {
-            json_text(self.ticket_value(index))
-        })
-    }
-
-    /// Ticket `index` as lists and searches show it, rendered once.
-    pub(crate) fn ticket_value(&self, index: usize) -> &Value {
-        cached(&self.ticket_value, index, || {
-            render::ticket(&self.store, index)
-        })
-    }
-
     /// Ticket `index` as its search reads it, rendered once.
     pub(crate) fn ticket_search_value(&self, index: usize) -> &Value {
         cached(&self.ticket_search_value, index, || {
             render::ticket_search_json(&self.store, index)
+        })
+    }
+
+    /// Ticket `index` as lists and searches show it, as JSON text written once.
+    pub(crate) fn ticket_json(&self, index: usize) -> &RawValue {
+        cached_json(&self.ticket_json, index, || {
+            json_text(&render::ticket(&self.store, index))
         })
     }
 
@@ -778,7 +770,9 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
         Some(Fault::Slow(delay)) => *delay,
         _ => Duration::ZERO,
     };
-    tokio::time::sleep(slow).await;
+    if !slow.is_zero() {
+        tokio::time::sleep(slow).await;
+    }
     let (limit, mut remaining, mut reset, over) = state.rate_tick();
     let mut response = if !is_authorized(&parts, &state.inner.config.token) {
         ApiError::new(401, "unauthorized", "Access Token Invalid").into_response()
@@ -858,7 +852,10 @@ async fn api_middleware(State(state): State<EmulatorState>, req: Request, next: 
     });
     // The answer goes out `latency` after the request came, the emulator's own work included,
     // as a latency measured against Intercom includes Intercom's.
-    tokio::time::sleep_until(arrived + latency + slow).await;
+    let due = arrived + latency + slow;
+    if due > tokio::time::Instant::now() {
+        tokio::time::sleep_until(due).await;
+    }
     response
 }
 

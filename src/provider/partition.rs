@@ -172,8 +172,9 @@ pub fn partitioned(
         return read_windows(shared, windows.collect(), Vec::new());
     }
     let Some(mut list) = list_first else {
-        if shared.base.is_null() && first_windows(now, true).len() < shared.in_flight {
-            return probed(shared);
+        let first = first_windows(now, true);
+        if shared.base.is_null() && first.len() < shared.in_flight {
+            return probed(shared, first);
         }
         return read_windows(shared, VecDeque::from([Window::ALL]), Vec::new());
     };
@@ -212,9 +213,11 @@ pub fn partitioned(
 /// otherwise the whole search's page is dropped and the windows, which cover the table, are
 /// read on or split as their first pages say (in windows of a page when the table has at
 /// most [`SPLIT_PAGES`] pages, or as [`target_size`] says).
-fn probed(shared: Arc<Shared>) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+fn probed(
+    shared: Arc<Shared>,
+    windows: Vec<Window>,
+) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
     let round = async move {
-        let windows = first_windows(shared.now, true);
         let probes = windows
             .into_iter()
             .map(|window| first_page(&shared, window));
