@@ -64,13 +64,6 @@ impl ListRequest {
     }
 }
 
-/// `bytes` as text if they are UTF-8 (`std`'s check: `simdutf8`, in the tree through arrow,
-/// is built there without its `std` feature, so without the runtime CPU detection that picks
-/// its SIMD code on a generic x86-64 build: `perf` showed it running this same check).
-pub fn utf8(bytes: &[u8]) -> Result<&str, std::str::Utf8Error> {
-    std::str::from_utf8(bytes)
-}
-
 /// One page of items, kept as the response's bytes plus where each item sits in them, so the
 /// scan can decode only the fields it needs (no `serde_json::Value` tree per item).
 #[derive(Debug)]
@@ -99,7 +92,7 @@ impl Page {
     /// Each item's JSON text.
     pub fn raw_items(&self) -> impl Iterator<Item = &str> {
         // The body was checked to be UTF-8 when the page was parsed; ranges come from that parse.
-        let text = utf8(&self.body).unwrap_or_default();
+        let text = std::str::from_utf8(&self.body).unwrap_or_default();
         self.items.iter().map(move |r| &text[r.clone()])
     }
 
@@ -737,7 +730,7 @@ fn parse_envelope(
         };
         (error, cut_short)
     };
-    let text = utf8(body).map_err(|e| {
+    let text = std::str::from_utf8(body).map_err(|e| {
         let error = ClientError::Decode {
             request: request.describe(),
             json_path: "$".into(),

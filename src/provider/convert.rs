@@ -20,7 +20,6 @@ use futures::stream::{BoxStream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::client::pagination::utf8;
 use crate::client::{ClientError, ListRequest, Page, PageStyle};
 use crate::tables::value::ColumnBuilder;
 use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
@@ -40,7 +39,8 @@ impl RawRows {
         ranges: Vec<Range<usize>>,
         parent: Option<Arc<str>>,
     ) -> Result<Self, ArrowError> {
-        utf8(&body).map_err(|e| ArrowError::JsonError(format!("response is not UTF-8: {e}")))?;
+        std::str::from_utf8(&body)
+            .map_err(|e| ArrowError::JsonError(format!("response is not UTF-8: {e}")))?;
         Ok(Self {
             body,
             ranges,
@@ -66,7 +66,7 @@ impl RawRows {
     /// These rows split in two over the same body: those `picked` does not pick, and those it
     /// does (`None` when it picks none).
     pub(crate) fn split(self, picked: impl Fn(&str) -> bool) -> (Self, Option<Self>) {
-        let text = utf8(&self.body).unwrap_or_default();
+        let text = std::str::from_utf8(&self.body).unwrap_or_default();
         let (chosen, rest): (Vec<_>, Vec<_>) = self
             .ranges
             .iter()
@@ -97,7 +97,7 @@ impl RawRows {
     /// Each row's JSON text.
     pub(crate) fn items(&self) -> impl Iterator<Item = &str> {
         // Checked to be UTF-8 in `new`.
-        let text = utf8(&self.body).unwrap_or_default();
+        let text = std::str::from_utf8(&self.body).unwrap_or_default();
         self.ranges
             .iter()
             .map(move |r| text.get(r.clone()).unwrap_or("null"))

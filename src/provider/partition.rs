@@ -447,7 +447,7 @@ fn rows(
     let checked = window.checked(&shared.key);
     let (body, ranges) = page.into_parts();
     let ranges = if checked {
-        let text = crate::client::pagination::utf8(&body).unwrap_or_default();
+        let text = std::str::from_utf8(&body).unwrap_or_default();
         ranges
             .into_iter()
             .filter(|r| {

@@ -167,7 +167,7 @@ impl ScanPlan {
                     .map(move |page| {
                         let (body, ranges) = page?.into_parts();
                         // Case variants of a key in two searches find the same object twice.
-                        let text = crate::client::pagination::utf8(&body).unwrap_or_default();
+                        let text = std::str::from_utf8(&body).unwrap_or_default();
                         let ranges = ranges
                             .into_iter()
                             .filter(|r| match text.get(r.clone()).and_then(item_id) {
