@@ -10,7 +10,6 @@ use std::fmt;
 use std::io::{self, Read, Seek, Write};
 use std::str::FromStr;
 
-use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json::LineDelimitedWriter;
@@ -23,6 +22,8 @@ use datafusion::execution::SendableRecordBatchStream;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::error::Error;
+
+mod csv_rows;
 use crate::session::Engine;
 
 /// `1234567` → `1,234,567`: counts in progress lines and reports.
@@ -220,10 +221,7 @@ impl ResultPrinter {
     }
 
     fn write_csv(&mut self, batch: &RecordBatch, out: &mut impl Write) -> Result<(), Error> {
-        let mut writer = CsvWriterBuilder::new()
-            .with_header(!self.header_written)
-            .build(out);
-        writer.write(batch).map_err(arrow_error)?;
+        csv_rows::write_csv(batch, !self.header_written, out).map_err(arrow_error)?;
         self.header_written = true;
         Ok(())
     }
