@@ -270,7 +270,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
             let text = raw.get();
             for &i in &child.leaves {
                 if !self.filled[i] {
-                    self.builders[i].append_raw(text);
+                    self.builders[i].append_json(text);
                     self.filled[i] = true;
                     *self.left -= 1;
                 }
@@ -397,6 +397,45 @@ mod tests {
         for c in 0..8 {
             assert!(batch.column(c).is_null(2), "column {c} of a broken row");
         }
+    }
+
+    #[test]
+    fn keys_in_any_order_reach_their_columns() {
+        // Objects of one list with their keys in different orders, a key repeated inside a
+        // nested object, keys left out.
+        let d = decoder(vec![
+            C::int("a", "d"),
+            C::int("d", "d"),
+            C::text("c", "d").at("b.c"),
+            C::json("b", "d"),
+        ]);
+        let batch = d
+            .decode(&[rows(
+                &[
+                    r#"{"a": 1, "b": {"c": "x", "a": 9}, "d": 2}"#,
+                    r#"{"d": 3, "a": 4, "b": {"a": 8, "c": "y"}}"#,
+                    r#"{"a": 5, "z": 0, "b": {"q": 1, "c": "w"}}"#,
+                    r#"{"b": {}, "a": 6, "d": 7}"#,
+                ],
+                None,
+            )])
+            .unwrap();
+        let ints = |c: usize| {
+            let a = batch.column(c).as_primitive::<Int64Type>();
+            (0..4)
+                .map(|i| a.is_valid(i).then(|| a.value(i)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ints(0), [Some(1), Some(4), Some(5), Some(6)]);
+        assert_eq!(ints(1), [Some(2), Some(3), None, Some(7)]);
+        let c = batch.column(2).as_string::<i32>();
+        assert_eq!(
+            (0..4)
+                .map(|i| c.is_valid(i).then(|| c.value(i)))
+                .collect::<Vec<_>>(),
+            [Some("x"), Some("y"), Some("w"), None]
+        );
+        assert_eq!(batch.column(3).as_string::<i32>().value(3), "{}");
     }
 
     #[test]

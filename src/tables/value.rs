@@ -60,7 +60,12 @@ impl ColumnBuilder {
 
     /// Appends one value given as JSON text (`"x"`, `12`, `true`, `null`, `{…}`).
     pub fn append_raw(&mut self, raw: &str) {
-        let raw = raw.trim();
+        self.append_json(raw.trim())
+    }
+
+    /// [`Self::append_raw`] of a value without surrounding spaces (as serde_json's `RawValue`
+    /// holds it).
+    pub fn append_json(&mut self, raw: &str) {
         match self {
             ColumnBuilder::Text(b) => match raw.as_bytes().first() {
                 None | Some(b'n') => b.append_null(),
