@@ -127,15 +127,7 @@ fn write_value(
         Column::Bool(a) if a.is_valid(row) => {
             buffer.extend_from_slice(if a.value(row) { b"true" } else { b"false" });
         }
-        Column::Utc(a) if a.is_valid(row) => {
-            if !write_utc_micros(buffer, a.value(row)) {
-                // Out of the years written with four digits: arrow's own text.
-                let formatter = ArrayFormatter::try_new(*a, &FormatOptions::default())?;
-                scratch.clear();
-                write_formatted(scratch, &formatter, row)?;
-                write_field(buffer, scratch.as_bytes());
-            }
-        }
+        Column::Utc(a) if a.is_valid(row) => write_utc(buffer, scratch, a, row)?,
         Column::Other(formatter) => {
             scratch.clear();
             write_formatted(scratch, formatter, row)?;
@@ -143,6 +135,22 @@ fn write_value(
         }
         // NULL: an empty field.
         _ => {}
+    }
+    Ok(())
+}
+
+/// A UTC timestamp: written here in the years 0001–9999, by arrow's display outside them.
+fn write_utc(
+    buffer: &mut Vec<u8>,
+    scratch: &mut String,
+    array: &TimestampMicrosecondArray,
+    row: usize,
+) -> Result<(), ArrowError> {
+    if !write_utc_micros(buffer, array.value(row)) {
+        let formatter = ArrayFormatter::try_new(array, &FormatOptions::default())?;
+        scratch.clear();
+        write_formatted(scratch, &formatter, row)?;
+        write_field(buffer, scratch.as_bytes());
     }
     Ok(())
 }
