@@ -60,13 +60,11 @@ pub fn write_csv(
 ) -> Result<(), ArrowError> {
     let mut buffer = Vec::with_capacity(1 << 16);
     if header {
-        let names: Vec<&[u8]> = batch
-            .schema_ref()
-            .fields()
-            .iter()
-            .map(|f| f.name().as_bytes())
-            .collect();
-        write_row(&mut buffer, names.iter().copied());
+        let fields = batch.schema_ref().fields();
+        write_record(&mut buffer, fields.len(), |buffer, i| {
+            write_field(buffer, fields[i].name().as_bytes());
+            Ok(())
+        })?;
     }
     let options = FormatOptions::default().with_null("");
     let columns = batch
@@ -76,14 +74,9 @@ pub fn write_csv(
         .collect::<Result<Vec<_>, _>>()?;
     let mut scratch = String::new();
     for row in 0..batch.num_rows() {
-        let start = buffer.len();
-        for (i, column) in columns.iter().enumerate() {
-            if i > 0 {
-                buffer.push(b',');
-            }
-            write_value(&mut buffer, &mut scratch, column, row)?;
-        }
-        end_row(&mut buffer, start);
+        write_record(&mut buffer, columns.len(), |buffer, i| {
+            write_value(buffer, &mut scratch, &columns[i], row)
+        })?;
         if buffer.len() >= 1 << 16 {
             out.write_all(&buffer)?;
             buffer.clear();
@@ -93,23 +86,25 @@ pub fn write_csv(
     Ok(())
 }
 
-fn write_row<'b>(buffer: &mut Vec<u8>, fields: impl Iterator<Item = &'b [u8]>) {
+/// One record of `fields` fields, each written by `field`, separated by commas; a record
+/// that would be an empty line is `""`, so that it is not read as no record.
+fn write_record(
+    buffer: &mut Vec<u8>,
+    fields: usize,
+    mut field: impl FnMut(&mut Vec<u8>, usize) -> Result<(), ArrowError>,
+) -> Result<(), ArrowError> {
     let start = buffer.len();
-    for (i, field) in fields.enumerate() {
+    for i in 0..fields {
         if i > 0 {
             buffer.push(b',');
         }
-        write_field(buffer, field);
+        field(buffer, i)?;
     }
-    end_row(buffer, start);
-}
-
-/// Ends a row begun at `start`; an empty one is `""` so that it is not read as no row.
-fn end_row(buffer: &mut Vec<u8>, start: usize) {
     if buffer.len() == start {
         buffer.extend_from_slice(b"\"\"");
     }
     buffer.push(b'\n');
+    Ok(())
 }
 
 fn write_value(
