@@ -5,6 +5,7 @@ pub mod budget;
 pub mod cache;
 mod raw_path;
 pub use raw_path::split_raw_path;
+mod envelope;
 mod error;
 pub mod pagination;
 pub mod retry;
@@ -19,6 +20,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 pub use crate::tables::path::{fill_path, path_segment};
+pub use envelope::{Item, Member};
 pub use error::{ApiError, ClientError};
 pub use pagination::{ListRequest, Page, PageStyle};
 use retry::{Decision, Outcome, Policy, RequestKind};

@@ -2,16 +2,14 @@
 //! page is requested only when the consumer asks for the next one, so a LIMIT or a cancelled query
 //! stops the requests. A cursor that repeats is an error, never an endless loop.
 
-use std::collections::{HashMap, HashSet};
-use std::ops::Range;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use super::envelope::{Envelope, Item, Member, parse_envelope};
 use super::{ApiRequest, ClientError, IntercomClient};
 
 pub use crate::tables::{PageStyle, WHOLE_BODY};
@@ -68,8 +66,10 @@ impl ListRequest {
 /// scan can decode only the fields it needs (no `serde_json::Value` tree per item).
 #[derive(Debug)]
 pub struct Page {
-    body: Bytes,
-    items: Vec<Range<usize>>,
+    pub(super) body: Bytes,
+    pub(super) items: Vec<Item>,
+    /// The items' members, noted as the page was read.
+    pub(super) members: Vec<Member>,
     /// `total_count` of the whole result, when sent.
     pub total_count: Option<u64>,
     /// 1-based page number within this stream.
@@ -93,12 +93,12 @@ impl Page {
     pub fn raw_items(&self) -> impl Iterator<Item = &str> {
         // The body was checked to be UTF-8 when the page was parsed; ranges come from that parse.
         let text = std::str::from_utf8(&self.body).unwrap_or_default();
-        self.items.iter().map(move |r| &text[r.clone()])
+        self.items.iter().map(move |item| &text[item.range.clone()])
     }
 
-    /// The response body and each item's byte range in it.
-    pub fn into_parts(self) -> (Bytes, Vec<Range<usize>>) {
-        (self.body, self.items)
+    /// The response body, its items and their members.
+    pub fn into_parts(self) -> (Bytes, Vec<Item>, Vec<Member>) {
+        (self.body, self.items, self.members)
     }
 
     /// Each item decoded as a JSON value (for callers off the hot path).
@@ -543,291 +543,6 @@ fn next_url(body: &Value) -> Option<(String, Vec<(String, String)>)> {
     Some((url.path().to_string(), query))
 }
 
-/// A response split into its items (byte ranges) and everything else except the items
-/// (`pages`, `total_count`, `scroll_param` …) as a small JSON object.
-struct Envelope {
-    items: Vec<Range<usize>>,
-    rest: Value,
-}
-
-impl Envelope {
-    /// Tells `client` the size of the collection `list` reads whole (a listing with no filter
-    /// of its own), from this answer's `total_count` (a listing's first page: the others say
-    /// the same).
-    fn note_total(&self, client: &IntercomClient, list: &ListRequest) {
-        let whole = list.query.is_empty() && !matches!(list.style, PageStyle::Search { .. });
-        if whole && let Some(total) = self.rest.get("total_count").and_then(Value::as_u64) {
-            client.note_listed_total(&list.path, total);
-        }
-    }
-
-    /// Counts this page (page `number` of its listing) for the shell's progress line.
-    fn note_progress(&self, client: &IntercomClient, path: &str, number: u64) {
-        let total = (number == 1)
-            .then(|| self.rest.get("total_count").and_then(Value::as_u64))
-            .flatten();
-        client.scan_progress().page(path, self.items.len(), total);
-    }
-
-    /// Page `number` of a stream: this envelope's items in `body`.
-    fn into_page(self, body: Bytes, number: u64, more: bool) -> Page {
-        Page {
-            total_count: self.rest.get("total_count").and_then(Value::as_u64),
-            items: self.items,
-            number,
-            body,
-            more,
-        }
-    }
-}
-
-/// What a response held under a key that may hold the items.
-enum Found<'a> {
-    /// A list: each item's JSON text.
-    Items(Vec<&'a RawValue>),
-    /// `null`: no items.
-    Null,
-    /// The JSON text of the value under a nested key's first segment (the items are further
-    /// down).
-    Nested(&'a RawValue),
-    /// Anything else: no list here.
-    NotList,
-}
-
-/// A response's top-level object: what it held under the keys that may hold the items, and
-/// every other member as a value.
-struct Top<'a> {
-    found: HashMap<String, Found<'a>>,
-    rest: serde_json::Map<String, Value>,
-}
-
-/// Reads a response's top-level object in one pass, for [`parse_envelope`]: `keys` are the
-/// item keys, dotted for nested ones.
-struct TopSeed<'k> {
-    keys: &'k [String],
-}
-
-impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
-    type Value = Top<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Top<'de>, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopSeed<'_> {
-    type Value = Top<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Top<'de>, M::Error> {
-        let mut top = Top {
-            found: HashMap::new(),
-            rest: serde_json::Map::new(),
-        };
-        while let Some(key) = map.next_key::<String>()? {
-            let nested = self
-                .keys
-                .iter()
-                .any(|k| k.split_once('.').is_some_and(|(first, _)| first == key));
-            if nested {
-                let raw: &'de RawValue = map.next_value()?;
-                let found = if raw.get() == "null" {
-                    Found::Null
-                } else {
-                    Found::Nested(raw)
-                };
-                top.found.insert(key, found);
-            } else if self.keys.contains(&key) {
-                let found = map.next_value_seed(ItemsSeed)?;
-                top.found.insert(key, found);
-            } else {
-                let value: Value = map.next_value()?;
-                top.rest.insert(key, value);
-            }
-        }
-        Ok(top)
-    }
-}
-
-/// The value under an item key: a list's items, each borrowed as JSON text as the list is
-/// read, or what it was instead.
-struct ItemsSeed;
-
-impl<'de> DeserializeSeed<'de> for ItemsSeed {
-    type Value = Found<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Found<'de>, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemsSeed {
-    type Value = Found<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a list of items")
-    }
-
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found<'de>, S::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element::<&'de RawValue>()? {
-            items.push(item);
-        }
-        Ok(Found::Items(items))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Found<'de>, E> {
-        Ok(Found::Null)
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Found<'de>, M::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Found::NotList)
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Found<'de>, E> {
-        Ok(Found::NotList)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Found<'de>, E> {
-        Ok(Found::NotList)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Found<'de>, E> {
-        Ok(Found::NotList)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Found<'de>, E> {
-        Ok(Found::NotList)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Found<'de>, E> {
-        Ok(Found::NotList)
-    }
-}
-
-/// Finds the items in a list response without building a value per item: one pass that borrows
-/// each item's raw JSON text (`serde_json::value::RawValue`) and records its byte range.
-/// On failure, the error and whether the body was cut short (its JSON ends early: worth
-/// fetching again).
-fn parse_envelope(
-    body: &[u8],
-    keys: &[String],
-    request: &ApiRequest,
-) -> Result<Envelope, (ClientError, bool)> {
-    let decode_error = |json_path: String, e: serde_json::Error| {
-        let cut_short = e.classify() == serde_json::error::Category::Eof;
-        let reason = if cut_short {
-            format!("the response was cut short ({e})")
-        } else {
-            e.to_string()
-        };
-        let error = ClientError::Decode {
-            request: request.describe(),
-            json_path,
-            reason,
-        };
-        (error, cut_short)
-    };
-    let text = std::str::from_utf8(body).map_err(|e| {
-        let error = ClientError::Decode {
-            request: request.describe(),
-            json_path: "$".into(),
-            reason: format!("the response is not UTF-8: {e}"),
-        };
-        (error, false)
-    })?;
-    let offset = |raw: &RawValue| raw.get().as_ptr() as usize - text.as_ptr() as usize;
-    // A one-object answer (`GET /me`) is the one item; a bare array's items are the items
-    // (`GET /fin_voice/conversation/{id}`).
-    if keys.iter().any(|k| k == WHOLE_BODY) {
-        let raw: &RawValue = serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
-        let items = match raw.get().as_bytes().first() {
-            Some(b'{') => std::iter::once(offset(raw)..offset(raw) + raw.get().len()).collect(),
-            Some(b'[') => {
-                let list: Vec<&RawValue> =
-                    serde_json::from_str(raw.get()).map_err(|e| decode_error("$".into(), e))?;
-                list.iter()
-                    .map(|item| offset(item)..offset(item) + item.get().len())
-                    .collect()
-            }
-            _ => {
-                let error = ClientError::Decode {
-                    request: request.describe(),
-                    json_path: "$".into(),
-                    reason: "expected an object or an array".to_string(),
-                };
-                return Err((error, false));
-            }
-        };
-        return Ok(Envelope {
-            items,
-            rest: Value::Object(serde_json::Map::new()),
-        });
-    }
-    // One pass over the body: the items of a list key are found as they are read (each item
-    // borrowed, not parsed), the rest kept as small values.
-    let mut de = serde_json::Deserializer::from_str(text);
-    let top = TopSeed { keys }
-        .deserialize(&mut de)
-        .and_then(|top| de.end().map(|()| top))
-        .map_err(|e| decode_error("$".into(), e))?;
-    let ranges = |list: &[&RawValue]| -> Vec<Range<usize>> {
-        list.iter()
-            .map(|item| offset(item)..offset(item) + item.get().len())
-            .collect()
-    };
-    let rest = Value::Object(top.rest);
-    for key in keys {
-        let first = key.split('.').next().unwrap_or_default();
-        let Some(found) = top.found.get(first) else {
-            continue;
-        };
-        let items = match (found, key.split_once('.')) {
-            (Found::Null, _) => Vec::new(),
-            (Found::Items(list), None) => ranges(list),
-            // A key read for a nested one too (`data` and `data.articles`) holding the list.
-            (Found::Nested(raw), None) if raw.get().starts_with('[') => {
-                let list: Vec<&RawValue> = serde_json::from_str(raw.get())
-                    .map_err(|e| decode_error(format!("$.{key}"), e))?;
-                ranges(&list)
-            }
-            // A nested key (`conversation_parts.conversation_parts`): walk down from here.
-            (Found::Nested(raw), Some((_, path))) => {
-                let mut node = Some(*raw);
-                for part in path.split('.') {
-                    node = match node {
-                        Some(raw) if raw.get().starts_with('{') => {
-                            let map: HashMap<&str, &RawValue> = serde_json::from_str(raw.get())
-                                .map_err(|e| decode_error(format!("$.{key}"), e))?;
-                            map.get(part).copied()
-                        }
-                        _ => None,
-                    };
-                }
-                match node {
-                    Some(raw) if raw.get() == "null" => Vec::new(),
-                    Some(raw) if raw.get().starts_with('[') => {
-                        let list: Vec<&RawValue> = serde_json::from_str(raw.get())
-                            .map_err(|e| decode_error(format!("$.{key}"), e))?;
-                        ranges(&list)
-                    }
-                    _ => continue,
-                }
-            }
-            _ => continue,
-        };
-        return Ok(Envelope { items, rest });
-    }
-    let error = ClientError::Decode {
-        request: request.describe(),
-        json_path: format!("$.{}", keys.join(" or $.")),
-        reason: "expected a list of items".to_string(),
-    };
-    Err((error, false))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -846,39 +561,5 @@ mod tests {
         );
         assert_eq!(next_cursor(&json!({"pages": {"next": null}})), None);
         assert_eq!(next_cursor(&json!({"pages": {}})), None);
-    }
-
-    fn raw_items(body: &str, keys: &[String]) -> Result<(Vec<String>, Value), ClientError> {
-        let envelope =
-            parse_envelope(body.as_bytes(), keys, &ApiRequest::get("/x")).map_err(|(e, _)| e)?;
-        let items = envelope
-            .items
-            .into_iter()
-            .map(|r| body[r].to_string())
-            .collect();
-        Ok((items, envelope.rest))
-    }
-
-    #[test]
-    fn items_are_found_under_alternative_keys() {
-        let keys = vec!["companies".to_string(), "data".to_string()];
-        let body = r#"{"type":"list","data":[1, {"a": "x,]"}],"pages":{"next":null}}"#;
-        let (items, rest) = raw_items(body, &keys).unwrap();
-        assert_eq!(items, vec!["1".to_string(), r#"{"a": "x,]"}"#.to_string()]);
-        assert_eq!(rest, json!({"type": "list", "pages": {"next": null}}));
-        let nested = vec!["conversation_parts.conversation_parts".to_string()];
-        let body = r#"{"id":"1","conversation_parts":{"conversation_parts":[{}]}}"#;
-        let (items, _) = raw_items(body, &nested).unwrap();
-        assert_eq!(items, vec!["{}".to_string()]);
-        let (items, _) = raw_items(r#"{"data":null}"#, &keys).unwrap();
-        assert!(items.is_empty());
-        let err = raw_items(r#"{"nope":1}"#, &keys).unwrap_err();
-        assert!(err.to_string().contains("$.companies or $.data"), "{err}");
-        let err = raw_items("not json", &keys).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("unexpected response from Intercom (GET /x)"),
-            "{err}"
-        );
     }
 }

@@ -20,18 +20,21 @@ use futures::stream::{BoxStream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::client::{ClientError, ListRequest, Page, PageStyle};
+use crate::client::{ClientError, Item, ListRequest, Member, Page, PageStyle};
 use crate::tables::value::ColumnBuilder;
 use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
 
-/// Items as JSON text inside a response body, plus the parent id for child-table rows.
+/// Items as JSON text inside a response body (with their top-level members, when the page's
+/// parse noted them), plus the parent id for child-table rows.
 #[derive(Clone, Debug)]
 pub struct RawRows {
     /// The body, checked to be UTF-8 here (and by the envelope's parse before): the decoder,
     /// the splits and the completions read it as text without checking it again (a `str`
     /// check of every page was 1–2% of a whole read's time, each).
     body: Arc<String>,
-    ranges: Vec<Range<usize>>,
+    items: Vec<Item>,
+    /// The members the items' `members` ranges point into (shared by splits of one page).
+    members: Arc<Vec<Member>>,
     parent: Option<Arc<str>>,
 }
 
@@ -42,29 +45,59 @@ impl RawRows {
         ranges: Vec<Range<usize>>,
         parent: Option<Arc<str>>,
     ) -> Result<Self, ArrowError> {
+        let items = ranges.into_iter().map(Item::at).collect();
+        Self::with_members(body, items, Vec::new(), parent)
+    }
+
+    /// `items` of `body` with their `members` (a page's, see [`Page::into_parts`]).
+    fn with_members(
+        body: Bytes,
+        items: Vec<Item>,
+        members: Vec<Member>,
+        parent: Option<Arc<str>>,
+    ) -> Result<Self, ArrowError> {
         // The body's own buffer when nothing else holds it (a response's): no copy.
         let body = String::from_utf8(Vec::from(body))
             .map_err(|e| ArrowError::JsonError(format!("response is not UTF-8: {e}")))?;
         Ok(Self {
             body: Arc::new(body),
-            ranges,
+            items,
+            members: Arc::new(members),
             parent,
         })
     }
 
+    /// The items of `page` (read with `method` from `path`) as rows.
+    pub fn from_page(
+        method: &str,
+        path: &str,
+        page: Page,
+        parent: Option<Arc<str>>,
+    ) -> Result<Self, ClientError> {
+        let (body, items, members) = page.into_parts();
+        Self::with_members(body, items, members, parent).map_err(|e| decode_error(method, path, e))
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.ranges.len()
+        self.items.len()
     }
 
     /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
-        self.ranges.is_empty()
+        self.items.is_empty()
     }
 
     /// Keeps the first `n` rows.
     pub fn truncate(&mut self, n: usize) {
-        self.ranges.truncate(n);
+        self.items.truncate(n);
+    }
+
+    /// Keeps the rows whose JSON text `keep` keeps.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let text = self.body.as_str();
+        self.items
+            .retain(|item| keep(text.get(item.range.clone()).unwrap_or("null")));
     }
 
     /// These rows split in two over the same body: those `picked` does not pick, and those it
@@ -72,21 +105,22 @@ impl RawRows {
     pub(crate) fn split(self, picked: impl Fn(&str) -> bool) -> (Self, Option<Self>) {
         let text = self.body.as_str();
         let (chosen, rest): (Vec<_>, Vec<_>) = self
-            .ranges
+            .items
             .iter()
             .cloned()
-            .partition(|r| picked(text.get(r.clone()).unwrap_or("null")));
+            .partition(|item| picked(text.get(item.range.clone()).unwrap_or("null")));
         if chosen.is_empty() {
             return (self, None);
         }
         let other = Self {
             body: self.body.clone(),
-            ranges: chosen,
+            items: chosen,
+            members: self.members.clone(),
             parent: self.parent.clone(),
         };
         (
             Self {
-                ranges: rest,
+                items: rest,
                 ..self
             },
             Some(other),
@@ -101,9 +135,30 @@ impl RawRows {
     /// Each row's JSON text.
     pub(crate) fn items(&self) -> impl Iterator<Item = &str> {
         let text = self.body.as_str();
-        self.ranges
+        self.items
             .iter()
-            .map(move |r| text.get(r.clone()).unwrap_or("null"))
+            .map(move |item| text.get(item.range.clone()).unwrap_or("null"))
+    }
+
+    /// Each row's JSON text and its noted members (none when they were not noted).
+    fn rows(&self) -> impl Iterator<Item = (&str, &[Member])> {
+        let text = self.body.as_str();
+        self.items.iter().map(move |item| {
+            let members = self
+                .members
+                .get(item.members.start as usize..item.members.end as usize)
+                .unwrap_or_default();
+            (text.get(item.range.clone()).unwrap_or("null"), members)
+        })
+    }
+}
+
+/// A body that is not UTF-8, as a decode error of `method path`.
+fn decode_error(method: &str, path: &str, e: ArrowError) -> ClientError {
+    ClientError::Decode {
+        request: format!("{method} {path}"),
+        json_path: "$".into(),
+        reason: e.to_string(),
     }
 }
 
@@ -115,11 +170,7 @@ pub fn raw_rows(
     ranges: Vec<Range<usize>>,
     parent: Option<Arc<str>>,
 ) -> Result<RawRows, ClientError> {
-    RawRows::new(body, ranges, parent).map_err(|e| ClientError::Decode {
-        request: format!("{method} {path}"),
-        json_path: "$".into(),
-        reason: e.to_string(),
-    })
+    RawRows::new(body, ranges, parent).map_err(|e| decode_error(method, path, e))
 }
 
 /// The rows of each page of `list`'s stream of `pages`.
@@ -133,10 +184,7 @@ pub fn page_rows(
     };
     let path = list.path.clone();
     pages
-        .map(move |page| {
-            let (body, ranges) = page?.into_parts();
-            raw_rows(method, &path, body, ranges, None).map(|rows| vec![rows])
-        })
+        .map(move |page| RawRows::from_page(method, &path, page?, None).map(|rows| vec![rows]))
         .boxed()
 }
 
@@ -202,7 +250,8 @@ impl BatchDecoder {
         let mut filled = vec![false; self.columns.len()];
         if !self.columns.is_empty() {
             for chunk in chunks {
-                for item in chunk.items() {
+                let body = chunk.body.as_str();
+                for (item, members) in chunk.rows() {
                     filled.fill(false);
                     for &i in &self.parent_columns {
                         if let Some(parent) = &chunk.parent {
@@ -214,18 +263,35 @@ impl BatchDecoder {
                         builders[i].append_raw(item);
                         filled[i] = true;
                     }
-                    let mut de = serde_json::Deserializer::from_str(item);
-                    let mut left = filled.iter().filter(|f| !**f).count();
-                    let seed = ObjectSeed {
-                        node: &self.root,
+                    let mut walk = Walk {
                         builders: &mut builders,
                         filled: &mut filled,
-                        left: &mut left,
+                        left: 0,
                     };
-                    // A row that is not an object (or not JSON) keeps whatever it filled: NULLs.
-                    // Reading stops once every column is filled (the rest of the item is not
-                    // looked at, which serde_json reports as an error: ignored too).
-                    let _ = seed.deserialize(&mut de);
+                    walk.left = walk.filled.iter().filter(|f| !**f).count();
+                    // Members noted by the page's parse are looked up by key, unread ones
+                    // skipped for free; else the item's text is walked.
+                    if members.is_empty() {
+                        let mut de = serde_json::Deserializer::from_str(item);
+                        let seed = ObjectSeed {
+                            node: &self.root,
+                            walk: &mut walk,
+                        };
+                        // A row that is not an object (or not JSON) keeps whatever it filled:
+                        // NULLs. Reading stops once every column is filled (the rest of the
+                        // item is not looked at, which serde_json reports as an error:
+                        // ignored too).
+                        let _ = seed.deserialize(&mut de);
+                    } else {
+                        for member in members {
+                            let Some(child) = self.root.children.get(member.key(body)) else {
+                                continue;
+                            };
+                            if walk.take(child, member.value(body)).is_err() || walk.left == 0 {
+                                break;
+                            }
+                        }
+                    }
                     for (builder, done) in builders.iter_mut().zip(&filled) {
                         if !done {
                             builder.append_null();
@@ -240,23 +306,51 @@ impl BatchDecoder {
     }
 }
 
-/// Walks one JSON object, handing matched values to the builders and skipping the rest.
-struct ObjectSeed<'a> {
-    node: &'a Node,
+/// One row's builders as its item is walked: which columns are filled, how many are not.
+struct Walk<'a> {
     builders: &'a mut [ColumnBuilder],
     filled: &'a mut [bool],
     /// Columns not filled yet: at zero the walk stops.
-    left: &'a mut usize,
+    left: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
+impl Walk<'_> {
+    /// Hands the value `text` (JSON) found at `node` to its columns, and walks into it for
+    /// columns further down.
+    fn take(&mut self, node: &Node, text: &str) -> Result<(), serde_json::Error> {
+        for &i in &node.leaves {
+            if !self.filled[i] {
+                self.builders[i].append_json(text);
+                self.filled[i] = true;
+                self.left -= 1;
+            }
+        }
+        if !node.children.is_empty() && text.starts_with('{') {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let nested = ObjectSeed { node, walk: self }.deserialize(&mut de);
+            // A nested object left unread because every column is filled is no error.
+            if self.left > 0 {
+                nested?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Walks one JSON object, handing matched values to the builders and skipping the rest.
+struct ObjectSeed<'a, 'w> {
+    node: &'a Node,
+    walk: &'a mut Walk<'w>,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for ObjectSeed<'_> {
+impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -270,29 +364,10 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                 continue;
             };
             let raw: &'de RawValue = map.next_value()?;
-            let text = raw.get();
-            for &i in &child.leaves {
-                if !self.filled[i] {
-                    self.builders[i].append_json(text);
-                    self.filled[i] = true;
-                    *self.left -= 1;
-                }
-            }
-            if !child.children.is_empty() && text.starts_with('{') {
-                let mut de = serde_json::Deserializer::from_str(text);
-                let nested = ObjectSeed {
-                    node: child,
-                    builders: self.builders,
-                    filled: self.filled,
-                    left: self.left,
-                }
-                .deserialize(&mut de);
-                // A nested object left unread because every column is filled is no error.
-                if *self.left > 0 {
-                    nested.map_err(de::Error::custom)?;
-                }
-            }
-            if *self.left == 0 {
+            self.walk
+                .take(child, raw.get())
+                .map_err(de::Error::custom)?;
+            if self.walk.left == 0 {
                 break;
             }
         }
@@ -439,6 +514,32 @@ mod tests {
             [Some("x"), Some("y"), Some("w"), None]
         );
         assert_eq!(batch.column(3).as_string::<i32>().value(3), "{}");
+    }
+
+    #[test]
+    fn members_noted_by_the_page_decode_as_the_items_text_does() {
+        let d = decoder(vec![
+            C::text("id", "d"),
+            C::int("n", "d"),
+            C::text("country", "d").at("location.country"),
+            C::json("location", "d"),
+            C::timestamp("at", "d"),
+            C::json("whole", "d").at(WHOLE_BODY),
+            C::bool("b", "d"),
+        ]);
+        let items = [
+            r#"{"id": "1", "n": 5, "location": {"country": "FR", "x": [1]}, "at": 1700000000, "b": true}"#,
+            r#"{"location": null, "n": "7", "skip": {"id": 9}, "id": 2, "n": 8}"#,
+            r#"{"at": "2024-01-02T03:04:05Z", "location": {"city": "x", "country": null}}"#,
+            r#"{"b": false, "id": "\u00e9"}"#,
+        ];
+        let body = format!(r#"{{"type": "list", "data": [{}]}}"#, items.join(", "));
+        let page = Page::parse(&body, "data");
+        let noted = RawRows::from_page("GET", "/x", page, None).unwrap();
+        assert!(noted.members.len() > 10, "the page's members were noted");
+        let expected = d.decode(&[rows(&items, None)]).unwrap();
+        assert_eq!(d.decode(&[noted]).unwrap(), expected);
+        assert_eq!(expected.column(1).as_primitive::<Int64Type>().value(1), 7);
     }
 
     #[test]

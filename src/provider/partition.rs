@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures::stream::{self, BoxStream, SelectAll, StreamExt};
 use serde_json::Value;
 
-use super::convert::{RawRows, page_rows, raw_rows};
+use super::convert::{RawRows, page_rows};
 use crate::client::pagination::pages;
 use crate::client::{
     ClientError, IntercomClient, KeptShape, ListRequest, Page, PageStyle, RequestCounters,
@@ -445,26 +445,18 @@ fn rows(
 ) -> Result<RawRows, ClientError> {
     let mut recorded = created.map(|c| c.lock().unwrap_or_else(PoisonError::into_inner));
     let checked = window.checked(&shared.key);
-    let (body, ranges) = page.into_parts();
-    let ranges = if checked {
-        let text = std::str::from_utf8(&body).unwrap_or_default();
-        ranges
-            .into_iter()
-            .filter(|r| {
-                let at = text
-                    .get(r.clone())
-                    .and_then(|raw| seconds_at(raw, &shared.key.field));
-                let holds = window.holds(at);
-                if holds && let (Some(recorded), Some(at)) = (recorded.as_mut(), at) {
-                    recorded.push(at);
-                }
-                holds
-            })
-            .collect()
-    } else {
-        ranges
-    };
-    raw_rows("POST", &shared.search.path, body, ranges, None)
+    let mut rows = RawRows::from_page("POST", &shared.search.path, page, None)?;
+    if checked {
+        rows.retain(|raw| {
+            let at = seconds_at(raw, &shared.key.field);
+            let holds = window.holds(at);
+            if holds && let (Some(recorded), Some(at)) = (recorded.as_mut(), at) {
+                recorded.push(at);
+            }
+            holds
+        });
+    }
+    Ok(rows)
 }
 
 /// The integer at `field` of one item's JSON object, read without building the object.

@@ -165,17 +165,13 @@ impl ScanPlan {
                     })
                     .flatten()
                     .map(move |page| {
-                        let (body, ranges) = page?.into_parts();
+                        let mut rows = RawRows::from_page("POST", &path, page?, None)?;
                         // Case variants of a key in two searches find the same object twice.
-                        let text = std::str::from_utf8(&body).unwrap_or_default();
-                        let ranges = ranges
-                            .into_iter()
-                            .filter(|r| match text.get(r.clone()).and_then(item_id) {
-                                Some(id) => seen.insert(id),
-                                None => true,
-                            })
-                            .collect();
-                        raw_rows("POST", &path, body, ranges, None).map(|r| vec![r])
+                        rows.retain(|raw| match item_id(raw) {
+                            Some(id) => seen.insert(id),
+                            None => true,
+                        });
+                        Ok(vec![rows])
                     })
                     .boxed()
             }
@@ -286,10 +282,7 @@ async fn children_of(
     let parent: Arc<str> = Arc::from(id);
     pages
         .into_iter()
-        .map(|page| {
-            let (body, ranges) = page.into_parts();
-            raw_rows("GET", &path, body, ranges, Some(parent.clone()))
-        })
+        .map(|page| RawRows::from_page("GET", &path, page, Some(parent.clone())))
         .collect()
 }
 

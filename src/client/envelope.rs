@@ -1,0 +1,593 @@
+//! A list response's envelope: where its items are and everything else (`pages`,
+//! `total_count`, `scroll_param` …) as a small JSON object, read in one pass that builds no
+//! value per item. The same pass notes each item's top-level members (key and value as byte
+//! ranges), so the scan's decoder finds its columns without reading the item again.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use bytes::Bytes;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::pagination::{ListRequest, Page, PageStyle, WHOLE_BODY};
+use super::{ApiRequest, ClientError, IntercomClient};
+
+/// One item of a page: where its JSON text sits in the body, and which of the page's
+/// [`Member`]s are its object's top-level members (an empty range when they were not noted:
+/// the item's text is read instead).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// The item's JSON text in the body.
+    pub range: Range<usize>,
+    /// Its members among the page's.
+    pub members: Range<u32>,
+}
+
+impl Item {
+    /// An item whose members were not noted.
+    pub fn at(range: Range<usize>) -> Self {
+        Self {
+            range,
+            members: 0..0,
+        }
+    }
+}
+
+/// A top-level member of an item's object: where its key's text (between the quotes; a key
+/// with escapes is never noted) and its value's JSON text sit in the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member {
+    key: (u32, u32),
+    value: (u32, u32),
+}
+
+impl Member {
+    /// The key, in `body` (the page's text).
+    pub fn key<'b>(&self, body: &'b str) -> &'b str {
+        body.get(self.key.0 as usize..self.key.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// The value's JSON text, in `body` (the page's text).
+    pub fn value<'b>(&self, body: &'b str) -> &'b str {
+        body.get(self.value.0 as usize..self.value.1 as usize)
+            .unwrap_or("null")
+    }
+}
+
+/// A response split into its items and everything else except the items (`pages`,
+/// `total_count`, `scroll_param` …) as a small JSON object.
+pub(super) struct Envelope {
+    pub(super) items: Vec<Item>,
+    members: Vec<Member>,
+    pub(super) rest: Value,
+}
+
+impl Envelope {
+    /// Tells `client` the size of the collection `list` reads whole (a listing with no filter
+    /// of its own), from this answer's `total_count` (a listing's first page: the others say
+    /// the same).
+    pub(super) fn note_total(&self, client: &IntercomClient, list: &ListRequest) {
+        let whole = list.query.is_empty() && !matches!(list.style, PageStyle::Search { .. });
+        if whole && let Some(total) = self.rest.get("total_count").and_then(Value::as_u64) {
+            client.note_listed_total(&list.path, total);
+        }
+    }
+
+    /// Counts this page (page `number` of its listing) for the shell's progress line.
+    pub(super) fn note_progress(&self, client: &IntercomClient, path: &str, number: u64) {
+        let total = (number == 1)
+            .then(|| self.rest.get("total_count").and_then(Value::as_u64))
+            .flatten();
+        client.scan_progress().page(path, self.items.len(), total);
+    }
+
+    /// Page `number` of a stream: this envelope's items in `body`.
+    pub(super) fn into_page(self, body: Bytes, number: u64, more: bool) -> Page {
+        Page {
+            total_count: self.rest.get("total_count").and_then(Value::as_u64),
+            items: self.items,
+            members: self.members,
+            number,
+            body,
+            more,
+        }
+    }
+}
+
+/// What a response held under a key that may hold the items.
+enum Found<'a> {
+    /// A list's items (their members noted in the [`Index`], if it was asked to).
+    Items(Vec<Item>),
+    /// `null`: no items.
+    Null,
+    /// The JSON text of the value under a nested key's first segment (the items are further
+    /// down).
+    Nested(&'a RawValue),
+    /// Anything else: no list here.
+    NotList,
+}
+
+/// A response's top-level object: what it held under the keys that may hold the items, and
+/// every other member as a value.
+struct Top<'a> {
+    found: HashMap<String, Found<'a>>,
+    rest: serde_json::Map<String, Value>,
+}
+
+/// The body's text and the members noted in it so far.
+struct Index<'t> {
+    text: &'t str,
+    members: Vec<Member>,
+    /// Whether to note members (else items are only found).
+    note: bool,
+}
+
+impl Index<'_> {
+    /// Where `part` (borrowed from the body) starts in the body.
+    fn offset(&self, part: &str) -> usize {
+        part.as_ptr() as usize - self.text.as_ptr() as usize
+    }
+
+    /// An item found without noting its members.
+    fn item(&self, raw: &RawValue) -> Item {
+        let start = self.offset(raw.get());
+        Item::at(start..start + raw.get().len())
+    }
+}
+
+/// Reads a response's top-level object in one pass, for [`parse_envelope`]: `keys` are the
+/// item keys, dotted for nested ones.
+struct TopSeed<'k, 'i, 't> {
+    keys: &'k [String],
+    index: &'i mut Index<'t>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_, '_> {
+    type Value = Top<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Top<'de>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
+    type Value = Top<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Top<'de>, M::Error> {
+        let mut top = Top {
+            found: HashMap::new(),
+            rest: serde_json::Map::new(),
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            let nested = self
+                .keys
+                .iter()
+                .any(|k| k.split_once('.').is_some_and(|(first, _)| first == key));
+            if nested {
+                let raw: &'de RawValue = map.next_value()?;
+                let found = if raw.get() == "null" {
+                    Found::Null
+                } else {
+                    Found::Nested(raw)
+                };
+                top.found.insert(key, found);
+            } else if self.keys.contains(&key) {
+                let found = map.next_value_seed(ItemsSeed {
+                    index: &mut *self.index,
+                })?;
+                top.found.insert(key, found);
+            } else {
+                let value: Value = map.next_value()?;
+                top.rest.insert(key, value);
+            }
+        }
+        Ok(top)
+    }
+}
+
+/// The value under an item key: a list's items, found (and their members noted) as the list is
+/// read, or what it was instead.
+struct ItemsSeed<'i, 't> {
+    index: &'i mut Index<'t>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
+    type Value = Found<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Found<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
+    type Value = Found<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of items")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found<'de>, S::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        if self.index.note {
+            while let Some(item) = seq.next_element_seed(ItemSeed {
+                index: &mut *self.index,
+            })? {
+                items.push(item);
+            }
+        } else {
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                items.push(self.index.item(raw));
+            }
+        }
+        Ok(Found::Items(items))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Found<'de>, E> {
+        Ok(Found::Null)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Found<'de>, M::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Found::NotList)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Found<'de>, E> {
+        Ok(Found::NotList)
+    }
+}
+
+/// One item of a list, read as an object whose members are noted. Anything else — not an
+/// object, an empty one, a key with escapes — is an error: the envelope is then read again
+/// without noting members (the item's text is read by whoever needs it).
+struct ItemSeed<'i, 't> {
+    index: &'i mut Index<'t>,
+}
+
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
+    type Value = Item;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
+    type Value = Item;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with members")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Item, M::Error> {
+        let index = self.index;
+        let first = index.members.len();
+        let mut start = None;
+        let mut end = 0;
+        while let Some(PlainKey(key)) = map.next_key()? {
+            let value: &'de RawValue = map.next_value()?;
+            let at = index.offset(key);
+            let value_at = index.offset(value.get());
+            end = value_at + value.get().len();
+            start.get_or_insert(at);
+            index.members.push(Member {
+                key: (at as u32, (at + key.len()) as u32),
+                value: (value_at as u32, end as u32),
+            });
+        }
+        // The object's braces: only whitespace lies between them and the first key's quote
+        // and the last value.
+        let bytes = index.text.as_bytes();
+        let open = start.and_then(|at| {
+            let before = bytes.get(..at.checked_sub(1)?)?;
+            let at = before.iter().rposition(|b| !b.is_ascii_whitespace())?;
+            (before[at] == b'{').then_some(at)
+        });
+        let close = bytes
+            .get(end..)
+            .and_then(|after| after.iter().position(|b| !b.is_ascii_whitespace()))
+            .map(|n| end + n)
+            .filter(|&at| bytes[at] == b'}');
+        match (open, close) {
+            (Some(open), Some(close)) => Ok(Item {
+                range: open..close + 1,
+                members: first as u32..index.members.len() as u32,
+            }),
+            _ => Err(de::Error::custom("an item's members cannot be noted")),
+        }
+    }
+}
+
+/// A key borrowed from the body: one with escapes is refused (its text is not in the body).
+struct PlainKey<'de>(&'de str);
+
+impl<'de> de::Deserialize<'de> for PlainKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = PlainKey<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key without escapes")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<PlainKey<'de>, E> {
+                Ok(PlainKey(v))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Finds the items in a list response without building a value per item: one pass that records
+/// each item's byte range and its object's top-level members (`serde_json::value::RawValue`
+/// borrows each value's text). A list whose items are not all objects with plain keys is read
+/// again, its items found but their members not noted. On failure, the error and whether the body was cut short (its JSON ends early: worth
+/// fetching again).
+pub(super) fn parse_envelope(
+    body: &[u8],
+    keys: &[String],
+    request: &ApiRequest,
+) -> Result<Envelope, (ClientError, bool)> {
+    let decode_error = |json_path: String, e: serde_json::Error| {
+        let cut_short = e.classify() == serde_json::error::Category::Eof;
+        let reason = if cut_short {
+            format!("the response was cut short ({e})")
+        } else {
+            e.to_string()
+        };
+        let error = ClientError::Decode {
+            request: request.describe(),
+            json_path,
+            reason,
+        };
+        (error, cut_short)
+    };
+    let text = std::str::from_utf8(body).map_err(|e| {
+        let error = ClientError::Decode {
+            request: request.describe(),
+            json_path: "$".into(),
+            reason: format!("the response is not UTF-8: {e}"),
+        };
+        (error, false)
+    })?;
+    let index = |note| Index {
+        text,
+        members: Vec::new(),
+        note,
+    };
+    // A one-object answer (`GET /me`) is the one item; a bare array's items are the items
+    // (`GET /fin_voice/conversation/{id}`).
+    if keys.iter().any(|k| k == WHOLE_BODY) {
+        let raw: &RawValue = serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
+        let index = index(false);
+        let items = match raw.get().as_bytes().first() {
+            Some(b'{') => vec![index.item(raw)],
+            Some(b'[') => {
+                let list: Vec<&RawValue> =
+                    serde_json::from_str(raw.get()).map_err(|e| decode_error("$".into(), e))?;
+                list.iter().map(|item| index.item(item)).collect()
+            }
+            _ => {
+                let error = ClientError::Decode {
+                    request: request.describe(),
+                    json_path: "$".into(),
+                    reason: "expected an object or an array".to_string(),
+                };
+                return Err((error, false));
+            }
+        };
+        return Ok(Envelope {
+            items,
+            members: Vec::new(),
+            rest: Value::Object(serde_json::Map::new()),
+        });
+    }
+    // One pass over the body: the items of a list key are found (and their members noted) as
+    // they are read, the rest kept as small values. Offsets are noted as `u32`.
+    let read = |index: &mut Index| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        TopSeed { keys, index }
+            .deserialize(&mut de)
+            .and_then(|top| de.end().map(|()| top))
+    };
+    let mut index = index(u32::try_from(text.len()).is_ok());
+    let mut top = match read(&mut index) {
+        Ok(top) => top,
+        Err(_) if index.note => {
+            index = Index {
+                note: false,
+                ..index
+            };
+            index.members.clear();
+            read(&mut index).map_err(|e| decode_error("$".into(), e))?
+        }
+        Err(e) => return Err(decode_error("$".into(), e)),
+    };
+    let rest = Value::Object(top.rest);
+    for key in keys {
+        let first = key.split('.').next().unwrap_or_default();
+        let Some(found) = top.found.get_mut(first) else {
+            continue;
+        };
+        let items = match (found, key.split_once('.')) {
+            (Found::Null, _) => Vec::new(),
+            (Found::Items(list), None) => std::mem::take(list),
+            // A key read for a nested one too (`data` and `data.articles`) holding the list.
+            (Found::Nested(raw), None) if raw.get().starts_with('[') => {
+                let list: Vec<&RawValue> = serde_json::from_str(raw.get())
+                    .map_err(|e| decode_error(format!("$.{key}"), e))?;
+                list.iter().map(|item| index.item(item)).collect()
+            }
+            // A nested key (`conversation_parts.conversation_parts`): walk down from here.
+            (Found::Nested(raw), Some((_, path))) => {
+                let mut node = Some(*raw);
+                for part in path.split('.') {
+                    node = match node {
+                        Some(raw) if raw.get().starts_with('{') => {
+                            let map: HashMap<&str, &RawValue> = serde_json::from_str(raw.get())
+                                .map_err(|e| decode_error(format!("$.{key}"), e))?;
+                            map.get(part).copied()
+                        }
+                        _ => None,
+                    };
+                }
+                match node {
+                    Some(raw) if raw.get() == "null" => Vec::new(),
+                    Some(raw) if raw.get().starts_with('[') => {
+                        let list: Vec<&RawValue> = serde_json::from_str(raw.get())
+                            .map_err(|e| decode_error(format!("$.{key}"), e))?;
+                        list.iter().map(|item| index.item(item)).collect()
+                    }
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        return Ok(Envelope {
+            items,
+            members: index.members,
+            rest,
+        });
+    }
+    let error = ClientError::Decode {
+        request: request.describe(),
+        json_path: format!("$.{}", keys.join(" or $.")),
+        reason: "expected a list of items".to_string(),
+    };
+    Err((error, false))
+}
+
+#[cfg(test)]
+impl Page {
+    /// The page `body` is, its items under `key` (for tests of what reads pages).
+    pub(crate) fn parse(body: &str, key: &str) -> Page {
+        let envelope = parse_envelope(body.as_bytes(), &[key.to_string()], &ApiRequest::get("/x"))
+            .unwrap_or_else(|(e, _)| panic!("{e}"));
+        envelope.into_page(Bytes::from(body.to_string()), 1, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn raw_items(body: &str, keys: &[String]) -> Result<(Vec<String>, Value), ClientError> {
+        let envelope =
+            parse_envelope(body.as_bytes(), keys, &ApiRequest::get("/x")).map_err(|(e, _)| e)?;
+        let items = envelope
+            .items
+            .into_iter()
+            .map(|item| body[item.range].to_string())
+            .collect();
+        Ok((items, envelope.rest))
+    }
+
+    #[test]
+    fn items_are_found_under_alternative_keys() {
+        let keys = vec!["companies".to_string(), "data".to_string()];
+        let body = r#"{"type":"list","data":[1, {"a": "x,]"}],"pages":{"next":null}}"#;
+        let (items, rest) = raw_items(body, &keys).unwrap();
+        assert_eq!(items, vec!["1".to_string(), r#"{"a": "x,]"}"#.to_string()]);
+        assert_eq!(rest, json!({"type": "list", "pages": {"next": null}}));
+        let nested = vec!["conversation_parts.conversation_parts".to_string()];
+        let body = r#"{"id":"1","conversation_parts":{"conversation_parts":[{}]}}"#;
+        let (items, _) = raw_items(body, &nested).unwrap();
+        assert_eq!(items, vec!["{}".to_string()]);
+        let (items, _) = raw_items(r#"{"data":null}"#, &keys).unwrap();
+        assert!(items.is_empty());
+        let err = raw_items(r#"{"nope":1}"#, &keys).unwrap_err();
+        assert!(err.to_string().contains("$.companies or $.data"), "{err}");
+        let err = raw_items("not json", &keys).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("unexpected response from Intercom (GET /x)"),
+            "{err}"
+        );
+    }
+
+    /// Each item's text and its noted members as (key, value) texts.
+    fn noted(body: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let envelope = parse_envelope(body.as_bytes(), &["data".into()], &ApiRequest::get("/x"))
+            .unwrap_or_else(|(e, _)| panic!("{e}"));
+        let members = &envelope.members;
+        envelope
+            .items
+            .iter()
+            .map(|item| {
+                let of = &members[item.members.start as usize..item.members.end as usize];
+                let pairs = of
+                    .iter()
+                    .map(|m| (m.key(body).to_string(), m.value(body).to_string()))
+                    .collect();
+                (body[item.range.clone()].to_string(), pairs)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn members_are_noted_with_the_items() {
+        let body = "{\"data\": [ {\"a\":1,\"b\" : {\"c\": [1, \"}\"]}} ,\n\t{ \"é\": \"x\\\"y\" ,\"a\":null\n}],\
+                    \"pages\": {}}";
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            noted(body),
+            vec![
+                (
+                    r#"{"a":1,"b" : {"c": [1, "}"]}}"#.to_string(),
+                    pairs(&[("a", "1"), ("b", r#"{"c": [1, "}"]}"#)])
+                ),
+                (
+                    "{ \"é\": \"x\\\"y\" ,\"a\":null\n}".to_string(),
+                    pairs(&[("é", r#""x\"y""#), ("a", "null")])
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn items_whose_members_cannot_be_noted_are_found_all_the_same() {
+        // A key with escapes, an empty object, an item that is not an object: the list is read
+        // again and every item found, none with members noted.
+        for body in [
+            r#"{"data":[{"a":1},{"b\u0041":2}]}"#,
+            r#"{"data":[{"a":1},{}]}"#,
+            r#"{"data":[{"a":1},[2]]}"#,
+            r#"{"data":[{"a":1},"x"]}"#,
+        ] {
+            let items = noted(body);
+            assert_eq!(items.len(), 2, "{body}");
+            assert_eq!(items[0].0, r#"{"a":1}"#, "{body}");
+            assert!(items.iter().all(|(_, m)| m.is_empty()), "{body}");
+        }
+        // Broken JSON is still an error, from the second reading.
+        let err = parse_envelope(
+            br#"{"data":[{"a":1},{"b\u0041":2]}"#,
+            &["data".into()],
+            &ApiRequest::get("/x"),
+        );
+        assert!(err.is_err());
+    }
+}
