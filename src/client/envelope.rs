@@ -85,7 +85,7 @@ impl Envelope {
     }
 
     /// Page `number` of a stream: this envelope's items in `body`.
-    pub(super) fn into_page(self, body: Bytes, number: u64, more: bool) -> Page {
+    pub(super) fn into_page(self, body: String, number: u64, more: bool) -> Page {
         Page {
             total_count: self.rest.get("total_count").and_then(Value::as_u64),
             items: self.items,
@@ -336,13 +336,27 @@ impl<'de> de::Deserialize<'de> for PlainKey<'de> {
     }
 }
 
+/// The text of `request`'s response `body`: its own buffer, checked to be UTF-8 (once: what
+/// reads the page later trusts it). A body that ends inside a character was cut short.
+pub(super) fn text_of(body: Bytes, request: &ApiRequest) -> Result<String, (ClientError, bool)> {
+    String::from_utf8(Vec::from(body)).map_err(|e| {
+        let cut_short = e.utf8_error().error_len().is_none();
+        let error = ClientError::Decode {
+            request: request.describe(),
+            json_path: "$".into(),
+            reason: format!("the response is not UTF-8: {}", e.utf8_error()),
+        };
+        (error, cut_short)
+    })
+}
+
 /// Finds the items in a list response without building a value per item: one pass that records
 /// each item's byte range and its object's top-level members (`serde_json::value::RawValue`
 /// borrows each value's text). A list whose items are not all objects with plain keys is read
 /// again, its items found but their members not noted. On failure, the error and whether the body was cut short (its JSON ends early: worth
 /// fetching again).
 pub(super) fn parse_envelope(
-    body: &[u8],
+    text: &str,
     keys: &[String],
     request: &ApiRequest,
 ) -> Result<Envelope, (ClientError, bool)> {
@@ -360,14 +374,6 @@ pub(super) fn parse_envelope(
         };
         (error, cut_short)
     };
-    let text = std::str::from_utf8(body).map_err(|e| {
-        let error = ClientError::Decode {
-            request: request.describe(),
-            json_path: "$".into(),
-            reason: format!("the response is not UTF-8: {e}"),
-        };
-        (error, false)
-    })?;
     let index = |note| Index {
         text,
         members: Vec::new(),
@@ -479,9 +485,9 @@ pub(super) fn parse_envelope(
 impl Page {
     /// The page `body` is, its items under `key` (for tests of what reads pages).
     pub(crate) fn parse(body: &str, key: &str) -> Page {
-        let envelope = parse_envelope(body.as_bytes(), &[key.to_string()], &ApiRequest::get("/x"))
+        let envelope = parse_envelope(body, &[key.to_string()], &ApiRequest::get("/x"))
             .unwrap_or_else(|(e, _)| panic!("{e}"));
-        envelope.into_page(Bytes::from(body.to_string()), 1, false)
+        envelope.into_page(body.to_string(), 1, false)
     }
 }
 
@@ -491,8 +497,7 @@ mod tests {
     use serde_json::json;
 
     fn raw_items(body: &str, keys: &[String]) -> Result<(Vec<String>, Value), ClientError> {
-        let envelope =
-            parse_envelope(body.as_bytes(), keys, &ApiRequest::get("/x")).map_err(|(e, _)| e)?;
+        let envelope = parse_envelope(body, keys, &ApiRequest::get("/x")).map_err(|(e, _)| e)?;
         let items = envelope
             .items
             .into_iter()
@@ -526,7 +531,7 @@ mod tests {
 
     /// Each item's text and its noted members as (key, value) texts.
     fn noted(body: &str) -> Vec<(String, Vec<(String, String)>)> {
-        let envelope = parse_envelope(body.as_bytes(), &["data".into()], &ApiRequest::get("/x"))
+        let envelope = parse_envelope(body, &["data".into()], &ApiRequest::get("/x"))
             .unwrap_or_else(|(e, _)| panic!("{e}"));
         let members = &envelope.members;
         envelope
@@ -584,10 +589,23 @@ mod tests {
         }
         // Broken JSON is still an error, from the second reading.
         let err = parse_envelope(
-            br#"{"data":[{"a":1},{"b\u0041":2]}"#,
+            r#"{"data":[{"a":1},{"b\u0041":2]}"#,
             &["data".into()],
             &ApiRequest::get("/x"),
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn a_body_ending_inside_a_character_was_cut_short() {
+        let request = ApiRequest::get("/x");
+        let text = text_of(Bytes::from("{\"a\": \"é\"}"), &request).unwrap();
+        assert_eq!(text, "{\"a\": \"é\"}");
+        let cut = text_of(Bytes::from(&b"{\"a\": \"\xc3"[..]), &request).unwrap_err();
+        assert!(cut.1, "cut inside a character: fetched again");
+        let (error, cut_short) =
+            text_of(Bytes::from(&b"{\"a\": \"\xff\"}"[..]), &request).unwrap_err();
+        assert!(!cut_short, "a byte that is never UTF-8 is no cut");
+        assert!(error.to_string().contains("not UTF-8"), "{error}");
     }
 }

@@ -733,14 +733,14 @@ impl IntercomClient {
     pub async fn send_parsed<T>(
         &self,
         request: &ApiRequest,
-        parse: impl Fn(&Bytes) -> Result<T, (ClientError, bool)>,
+        parse: impl Fn(Bytes) -> Result<T, (ClientError, bool)>,
     ) -> Result<T, ClientError> {
         let mut request = request.clone();
         request.check_whole = false;
         let mut attempt = 0;
         loop {
             let body = self.send_raw(&request).await?;
-            let error = match parse(&body) {
+            let error = match parse(body) {
                 Ok(parsed) => return Ok(parsed),
                 Err((error, false)) => return Err(error),
                 Err((error, true)) => error,

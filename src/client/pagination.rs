@@ -5,11 +5,10 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::{Value, json};
 
-use super::envelope::{Envelope, Item, Member, parse_envelope};
+use super::envelope::{Envelope, Item, Member, parse_envelope, text_of};
 use super::{ApiRequest, ClientError, IntercomClient};
 
 pub use crate::tables::{PageStyle, WHOLE_BODY};
@@ -66,7 +65,8 @@ impl ListRequest {
 /// scan can decode only the fields it needs (no `serde_json::Value` tree per item).
 #[derive(Debug)]
 pub struct Page {
-    pub(super) body: Bytes,
+    /// The response's body (checked to be UTF-8 by the page's parse).
+    pub(super) body: String,
     pub(super) items: Vec<Item>,
     /// The items' members, noted as the page was read.
     pub(super) members: Vec<Member>,
@@ -91,13 +91,14 @@ impl Page {
 
     /// Each item's JSON text.
     pub fn raw_items(&self) -> impl Iterator<Item = &str> {
-        // The body was checked to be UTF-8 when the page was parsed; ranges come from that parse.
-        let text = std::str::from_utf8(&self.body).unwrap_or_default();
-        self.items.iter().map(move |item| &text[item.range.clone()])
+        let text = self.body.as_str();
+        self.items
+            .iter()
+            .map(move |item| text.get(item.range.clone()).unwrap_or("null"))
     }
 
     /// The response body, its items and their members.
-    pub fn into_parts(self) -> (Bytes, Vec<Item>, Vec<Member>) {
+    pub fn into_parts(self) -> (String, Vec<Item>, Vec<Member>) {
         (self.body, self.items, self.members)
     }
 
@@ -313,10 +314,11 @@ async fn fetch(
     client: &IntercomClient,
     request: &ApiRequest,
     keys: &[String],
-) -> Result<(Bytes, Envelope), ClientError> {
+) -> Result<(String, Envelope), ClientError> {
     client
         .send_parsed(request, |body| {
-            parse_envelope(body, keys, request).map(|envelope| (body.clone(), envelope))
+            let text = text_of(body, request)?;
+            parse_envelope(&text, keys, request).map(|envelope| (text, envelope))
         })
         .await
 }

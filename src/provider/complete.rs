@@ -197,7 +197,7 @@ async fn list_whole(
 ) -> Result<Option<Vec<Value>>, ClientError> {
     let page_size = client.config().page_size;
     let found = super::scan::sub_resource(client, listing, id, page_size, counters).await?;
-    Ok(found.map(|(_, pages)| pages.iter().flat_map(|page| page.values()).collect()))
+    Ok(found.map(|pages| pages.iter().flat_map(|page| page.values()).collect()))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use futures::stream::{BoxStream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::client::{ClientError, Item, ListRequest, Member, Page, PageStyle};
+use crate::client::{ClientError, Item, Member, Page};
 use crate::tables::value::ColumnBuilder;
 use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
 
@@ -45,37 +45,26 @@ impl RawRows {
         ranges: Vec<Range<usize>>,
         parent: Option<Arc<str>>,
     ) -> Result<Self, ArrowError> {
-        let items = ranges.into_iter().map(Item::at).collect();
-        Self::with_members(body, items, Vec::new(), parent)
-    }
-
-    /// `items` of `body` with their `members` (a page's, see [`Page::into_parts`]).
-    fn with_members(
-        body: Bytes,
-        items: Vec<Item>,
-        members: Vec<Member>,
-        parent: Option<Arc<str>>,
-    ) -> Result<Self, ArrowError> {
-        // The body's own buffer when nothing else holds it (a response's): no copy.
+        // The body's own buffer when nothing else holds it: no copy.
         let body = String::from_utf8(Vec::from(body))
             .map_err(|e| ArrowError::JsonError(format!("response is not UTF-8: {e}")))?;
         Ok(Self {
             body: Arc::new(body),
-            items,
-            members: Arc::new(members),
+            items: ranges.into_iter().map(Item::at).collect(),
+            members: Arc::default(),
             parent,
         })
     }
 
-    /// The items of `page` (read with `method` from `path`) as rows.
-    pub fn from_page(
-        method: &str,
-        path: &str,
-        page: Page,
-        parent: Option<Arc<str>>,
-    ) -> Result<Self, ClientError> {
+    /// The items of `page` as rows (its body was checked to be UTF-8 as it was read).
+    pub fn from_page(page: Page, parent: Option<Arc<str>>) -> Self {
         let (body, items, members) = page.into_parts();
-        Self::with_members(body, items, members, parent).map_err(|e| decode_error(method, path, e))
+        Self {
+            body: Arc::new(body),
+            items,
+            members: Arc::new(members),
+            parent,
+        }
     }
 
     /// Number of rows.
@@ -153,15 +142,6 @@ impl RawRows {
     }
 }
 
-/// A body that is not UTF-8, as a decode error of `method path`.
-fn decode_error(method: &str, path: &str, e: ArrowError) -> ClientError {
-    ClientError::Decode {
-        request: format!("{method} {path}"),
-        json_path: "$".into(),
-        reason: e.to_string(),
-    }
-}
-
 /// A response's items as rows; a body that is not UTF-8 is a decode error of `method path`.
 pub fn raw_rows(
     method: &str,
@@ -170,21 +150,19 @@ pub fn raw_rows(
     ranges: Vec<Range<usize>>,
     parent: Option<Arc<str>>,
 ) -> Result<RawRows, ClientError> {
-    RawRows::new(body, ranges, parent).map_err(|e| decode_error(method, path, e))
+    RawRows::new(body, ranges, parent).map_err(|e| ClientError::Decode {
+        request: format!("{method} {path}"),
+        json_path: "$".into(),
+        reason: e.to_string(),
+    })
 }
 
-/// The rows of each page of `list`'s stream of `pages`.
+/// The rows of each page of a stream of `pages`.
 pub fn page_rows(
     pages: BoxStream<'static, Result<Page, ClientError>>,
-    list: &ListRequest,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
-    let method = match list.style {
-        PageStyle::Search { .. } => "POST",
-        _ => "GET",
-    };
-    let path = list.path.clone();
     pages
-        .map(move |page| RawRows::from_page(method, &path, page?, None).map(|rows| vec![rows]))
+        .map(|page| page.map(|page| vec![RawRows::from_page(page, None)]))
         .boxed()
 }
 
@@ -251,6 +229,11 @@ impl BatchDecoder {
         if !self.columns.is_empty() {
             for chunk in chunks {
                 let body = chunk.body.as_str();
+                // The previous row's keys and their nodes, by position: the items of one list
+                // mostly give their keys in one order, so a key is first compared with the
+                // one at its position in the row before (a short compare of text just read),
+                // and hashed only when they differ.
+                let mut previous: Vec<(&str, Option<&Node>)> = Vec::new();
                 for (item, members) in chunk.rows() {
                     filled.fill(false);
                     for &i in &self.parent_columns {
@@ -283,8 +266,20 @@ impl BatchDecoder {
                         // ignored too).
                         let _ = seed.deserialize(&mut de);
                     } else {
-                        for member in members {
-                            let Some(child) = self.root.children.get(member.key(body)) else {
+                        for (at, member) in members.iter().enumerate() {
+                            let key = member.key(body);
+                            let found = match previous.get_mut(at) {
+                                Some((known, node)) if *known == key => *node,
+                                Some(slot) => {
+                                    *slot = (key, self.root.children.get(key));
+                                    slot.1
+                                }
+                                None => {
+                                    previous.push((key, self.root.children.get(key)));
+                                    previous[at].1
+                                }
+                            };
+                            let Some(child) = found else {
                                 continue;
                             };
                             if walk.take(child, member.value(body)).is_err() || walk.left == 0 {
@@ -535,7 +530,7 @@ mod tests {
         ];
         let body = format!(r#"{{"type": "list", "data": [{}]}}"#, items.join(", "));
         let page = Page::parse(&body, "data");
-        let noted = RawRows::from_page("GET", "/x", page, None).unwrap();
+        let noted = RawRows::from_page(page, None);
         assert!(noted.members.len() > 10, "the page's members were noted");
         let expected = d.decode(&[rows(&items, None)]).unwrap();
         assert_eq!(d.decode(&[noted]).unwrap(), expected);

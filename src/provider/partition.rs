@@ -202,7 +202,7 @@ pub fn partitioned(
             .unwrap_or_else(|| vec![Window::ALL]);
             return read_windows(shared, windows.into(), Vec::new());
         }
-        page_rows(stream::iter([Ok(page)]).chain(list_pages).boxed(), &list)
+        page_rows(stream::iter([Ok(page)]).chain(list_pages).boxed())
     };
     stream::once(first).flatten().boxed()
 }
@@ -445,7 +445,7 @@ fn rows(
 ) -> Result<RawRows, ClientError> {
     let mut recorded = created.map(|c| c.lock().unwrap_or_else(PoisonError::into_inner));
     let checked = window.checked(&shared.key);
-    let mut rows = RawRows::from_page("POST", &shared.search.path, page, None)?;
+    let mut rows = RawRows::from_page(page, None);
     if checked {
         rows.retain(|raw| {
             let at = seconds_at(raw, &shared.key.field);

@@ -103,15 +103,12 @@ impl ScanPlan {
             ),
             ScanPlan::Pages(mut request) => {
                 request.counters = Some(counters);
-                page_rows(
-                    numbered_pages(client, request.clone(), concurrency),
-                    &request,
-                )
+                page_rows(numbered_pages(client, request, concurrency))
             }
             // A count read row by row (`Start::run` counts it with one request).
             ScanPlan::List(mut request) | ScanPlan::Count(mut request) => {
                 request.counters = Some(counters);
-                page_rows(pages(client, request.clone()), &request)
+                page_rows(pages(client, request))
             }
             ScanPlan::ByIds {
                 path,
@@ -152,7 +149,6 @@ impl ScanPlan {
             ScanPlan::SearchKeys {
                 search, field, ids, ..
             } => {
-                let path = search.path.clone();
                 let mut seen = HashSet::new();
                 stream::iter(pushdown::key_queries(&field, &ids))
                     .map(move |query| {
@@ -165,7 +161,7 @@ impl ScanPlan {
                     })
                     .flatten()
                     .map(move |page| {
-                        let mut rows = RawRows::from_page("POST", &path, page?, None)?;
+                        let mut rows = RawRows::from_page(page?, None);
                         // Case variants of a key in two searches find the same object twice.
                         rows.retain(|raw| match item_id(raw) {
                             Some(id) => seen.insert(id),
@@ -275,18 +271,17 @@ async fn children_of(
         let rows = document_rows(&client, &request, &listing.format, &id, &counters).await?;
         return Ok(rows.into_iter().collect());
     }
-    let Some((path, pages)) = sub_resource(&client, &listing, &id, page_size, &counters).await?
-    else {
+    let Some(pages) = sub_resource(&client, &listing, &id, page_size, &counters).await? else {
         return Ok(Vec::new());
     };
     let parent: Arc<str> = Arc::from(id);
-    pages
+    Ok(pages
         .into_iter()
-        .map(|page| RawRows::from_page("GET", &path, page, Some(parent.clone())))
-        .collect()
+        .map(|page| RawRows::from_page(page, Some(parent.clone())))
+        .collect())
 }
 
-/// Every page of the sub-resource `listing` of the parent `id`, with the path asked; `None`
+/// Every page of the sub-resource `listing` of the parent `id`; `None`
 /// when the parent is gone (404) or `id` can be no object's id (`.`, `..`).
 pub(super) async fn sub_resource(
     client: &Arc<IntercomClient>,
@@ -294,11 +289,10 @@ pub(super) async fn sub_resource(
     id: &str,
     page_size: u32,
     counters: &Arc<RequestCounters>,
-) -> Result<Option<(String, Vec<Page>)>, ClientError> {
+) -> Result<Option<Vec<Page>>, ClientError> {
     let Some(mut request) = sub_request(listing, id, page_size) else {
         return Ok(None);
     };
-    let path = request.path.clone();
     request.counters = Some(counters.clone());
     let mut all = Vec::new();
     let mut stream = pages(client.clone(), request);
@@ -309,7 +303,7 @@ pub(super) async fn sub_resource(
             Err(e) => return Err(e),
         }
     }
-    Ok(Some((path, all)))
+    Ok(Some(all))
 }
 
 /// The listing `listing` of the parent (or key) `id`: `{id}` in its path, query and body
