@@ -28,9 +28,9 @@ use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
 /// parse noted them), plus the parent id for child-table rows.
 #[derive(Clone, Debug)]
 pub struct RawRows {
-    /// The body, checked to be UTF-8 here (and by the envelope's parse before): the decoder,
-    /// the splits and the completions read it as text without checking it again (a `str`
-    /// check of every page was 1–2% of a whole read's time, each).
+    /// The body, checked to be UTF-8 once (a page's by its parse, any other here): the
+    /// decoder, the splits and the completions read it as text without checking it again (a
+    /// `str` check of every page was 1–2% of a whole read's time, each).
     body: Arc<String>,
     items: Vec<Item>,
     /// The members the items' `members` ranges point into (shared by splits of one page).

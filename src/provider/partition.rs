@@ -235,7 +235,7 @@ fn probed(
         if !page.more {
             shared.windows.read.fetch_add(1, Ordering::Relaxed);
             keep_whole(&shared, total);
-            return stream::iter([rows(&shared, Window::ALL, page, None).map(|r| vec![r])]).boxed();
+            return stream::iter([Ok(vec![rows(&shared, Window::ALL, page, None)])]).boxed();
         }
         let target = if total <= SPLIT_PAGES * shared.per_page {
             shared.per_page
@@ -428,21 +428,15 @@ fn after_first(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .push((window, total, created.clone()));
-    let first = rows(&shared, window, page, created.as_deref()).map(Event::Rows);
+    let first = Ok(Event::Rows(rows(&shared, window, page, created.as_deref())));
     let rest = rest.map(move |page| {
-        page.and_then(|page| rows(&shared, window, page, created.as_deref()))
-            .map(Event::Rows)
+        page.map(|page| Event::Rows(rows(&shared, window, page, created.as_deref())))
     });
     stream::iter([first]).chain(rest).boxed()
 }
 
 /// A page's rows that belong to `window` (their creation times added to `created`, if given).
-fn rows(
-    shared: &Shared,
-    window: Window,
-    page: Page,
-    created: Option<&Mutex<Vec<i64>>>,
-) -> Result<RawRows, ClientError> {
+fn rows(shared: &Shared, window: Window, page: Page, created: Option<&Mutex<Vec<i64>>>) -> RawRows {
     let mut recorded = created.map(|c| c.lock().unwrap_or_else(PoisonError::into_inner));
     let checked = window.checked(&shared.key);
     let mut rows = RawRows::from_page(page, None);
@@ -456,7 +450,7 @@ fn rows(
             holds
         });
     }
-    Ok(rows)
+    rows
 }
 
 /// The integer at `field` of one item's JSON object, read without building the object.
