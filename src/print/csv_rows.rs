@@ -6,6 +6,8 @@
 
 use std::io::Write;
 
+use chrono::{Datelike, NaiveDate};
+
 use datafusion::arrow::array::{
     Array, AsArray, BooleanArray, Int64Array, StringArray, StringViewArray,
     TimestampMicrosecondArray,
@@ -123,11 +125,7 @@ fn write_value(
             buffer.extend_from_slice(if a.value(row) { b"true" } else { b"false" });
         }
         Column::Utc(a) if a.is_valid(row) => write_utc(buffer, scratch, a, row)?,
-        Column::Other(formatter) => {
-            scratch.clear();
-            write_formatted(scratch, formatter, row)?;
-            write_field(buffer, scratch.as_bytes());
-        }
+        Column::Other(formatter) => write_display(buffer, scratch, formatter, row)?,
         // NULL: an empty field.
         _ => {}
     }
@@ -143,21 +141,24 @@ fn write_utc(
 ) -> Result<(), ArrowError> {
     if !write_utc_micros(buffer, array.value(row)) {
         let formatter = ArrayFormatter::try_new(array, &FormatOptions::default())?;
-        scratch.clear();
-        write_formatted(scratch, &formatter, row)?;
-        write_field(buffer, scratch.as_bytes());
+        write_display(buffer, scratch, &formatter, row)?;
     }
     Ok(())
 }
 
-fn write_formatted(
+/// Arrow's display of value `row` of `formatter` as one field (`scratch` holds the text).
+fn write_display(
+    buffer: &mut Vec<u8>,
     scratch: &mut String,
     formatter: &ArrayFormatter,
     row: usize,
 ) -> Result<(), ArrowError> {
     use std::fmt::Write as _;
+    scratch.clear();
     write!(scratch, "{}", formatter.value(row))
-        .map_err(|e| ArrowError::CsvError(format!("Error processing row {}: {e}", row + 1)))
+        .map_err(|e| ArrowError::CsvError(format!("Error processing row {}: {e}", row + 1)))?;
+    write_field(buffer, scratch.as_bytes());
+    Ok(())
 }
 
 /// One field, quoted when it holds a comma, a quote or a line break.
@@ -188,10 +189,10 @@ fn write_utc_micros(buffer: &mut Vec<u8>, micros: i64) -> bool {
     let seconds = micros.div_euclid(1_000_000);
     let fraction = micros.rem_euclid(1_000_000);
     let (days, second) = (seconds.div_euclid(DAY), seconds.rem_euclid(DAY));
-    let (year, month, day) = civil_from_days(days);
-    if !(1..=9999).contains(&year) {
+    let Some((year, month, day)) = date_of(days).filter(|(year, ..)| (1..=9999).contains(year))
+    else {
         return false;
-    }
+    };
     let two = |buffer: &mut Vec<u8>, n: i64| {
         buffer.push(b'0' + (n / 10) as u8);
         buffer.push(b'0' + (n % 10) as u8);
@@ -221,18 +222,12 @@ fn write_utc_micros(buffer: &mut Vec<u8>, micros: i64) -> bool {
 }
 
 /// Year, month and day of a count of days since 1970-01-01 (the proleptic Gregorian
-/// calendar, by eras of 400 years).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+/// calendar); `None` past what a date holds.
+fn date_of(days: i64) -> Option<(i64, i64, i64)> {
+    // 1970-01-01 is day 719,163 of the common era (0001-01-01 is day 1).
+    let days = i32::try_from(days.checked_add(719_163)?).ok()?;
+    let date = NaiveDate::from_num_days_from_ce_opt(days)?;
+    Some((date.year().into(), date.month().into(), date.day().into()))
 }
 
 #[cfg(test)]
@@ -375,9 +370,10 @@ mod tests {
 
     #[test]
     fn days_become_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(-719_162), (1, 1, 1));
+        assert_eq!(date_of(0), Some((1970, 1, 1)));
+        assert_eq!(date_of(-1), Some((1969, 12, 31)));
+        assert_eq!(date_of(11_016), Some((2000, 2, 29)));
+        assert_eq!(date_of(-719_162), Some((1, 1, 1)));
+        assert_eq!(date_of(i64::MAX), None);
     }
 }

@@ -229,11 +229,7 @@ impl BatchDecoder {
         if !self.columns.is_empty() {
             for chunk in chunks {
                 let body = chunk.body.as_str();
-                // The previous row's keys and their nodes, by position: the items of one list
-                // mostly give their keys in one order, so a key is first compared with the
-                // one at its position in the row before (a short compare of text just read),
-                // and hashed only when they differ.
-                let mut previous: Vec<(&str, Option<&Node>)> = Vec::new();
+                let mut keys = KeyMemo::default();
                 for (item, members) in chunk.rows() {
                     filled.fill(false);
                     for &i in &self.parent_columns {
@@ -246,46 +242,18 @@ impl BatchDecoder {
                         builders[i].append_raw(item);
                         filled[i] = true;
                     }
+                    let left = filled.iter().filter(|f| !**f).count();
                     let mut walk = Walk {
                         builders: &mut builders,
                         filled: &mut filled,
-                        left: 0,
+                        left,
                     };
-                    walk.left = walk.filled.iter().filter(|f| !**f).count();
                     // Members noted by the page's parse are looked up by key, unread ones
                     // skipped for free; else the item's text is walked.
                     if members.is_empty() {
-                        let mut de = serde_json::Deserializer::from_str(item);
-                        let seed = ObjectSeed {
-                            node: &self.root,
-                            walk: &mut walk,
-                        };
-                        // A row that is not an object (or not JSON) keeps whatever it filled:
-                        // NULLs. Reading stops once every column is filled (the rest of the
-                        // item is not looked at, which serde_json reports as an error:
-                        // ignored too).
-                        let _ = seed.deserialize(&mut de);
+                        walk.item(&self.root, item);
                     } else {
-                        for (at, member) in members.iter().enumerate() {
-                            let key = member.key(body);
-                            let found = match previous.get_mut(at) {
-                                Some((known, node)) if *known == key => *node,
-                                Some(slot) => {
-                                    *slot = (key, self.root.children.get(key));
-                                    slot.1
-                                }
-                                None => {
-                                    previous.push((key, self.root.children.get(key)));
-                                    previous[at].1
-                                }
-                            };
-                            let Some(child) = found else {
-                                continue;
-                            };
-                            if walk.take(child, member.value(body)).is_err() || walk.left == 0 {
-                                break;
-                            }
-                        }
+                        walk.members(&self.root, members, body, &mut keys);
                     }
                     for (builder, done) in builders.iter_mut().zip(&filled) {
                         if !done {
@@ -310,6 +278,37 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
+    /// Walks the JSON text of an item. A row that is not an object (or not JSON) keeps
+    /// whatever it filled: NULLs. Reading stops once every column is filled (the rest of the
+    /// item is not looked at, which serde_json reports as an error: ignored too).
+    fn item(&mut self, root: &Node, item: &str) {
+        let mut de = serde_json::Deserializer::from_str(item);
+        let _ = ObjectSeed {
+            node: root,
+            walk: self,
+        }
+        .deserialize(&mut de);
+    }
+
+    /// Walks an item's noted `members` (offsets in `body`): a key no column wants is
+    /// skipped unread.
+    fn members<'a>(
+        &mut self,
+        root: &'a Node,
+        members: &[Member],
+        body: &'a str,
+        keys: &mut KeyMemo<'a>,
+    ) {
+        for (at, member) in members.iter().enumerate() {
+            let Some(child) = keys.child(root, at, member.key(body)) else {
+                continue;
+            };
+            if self.take(child, member.value(body)).is_err() || self.left == 0 {
+                break;
+            }
+        }
+    }
+
     /// Hands the value `text` (JSON) found at `node` to its columns, and walks into it for
     /// columns further down.
     fn take(&mut self, node: &Node, text: &str) -> Result<(), serde_json::Error> {
@@ -329,6 +328,32 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The previous row's keys and their nodes, by position: the items of one list mostly give
+/// their keys in one order, so a key is first compared with the one at its position in the
+/// row before (a short compare of text just read), and hashed only when they differ.
+#[derive(Default)]
+struct KeyMemo<'a> {
+    previous: Vec<(&'a str, Option<&'a Node>)>,
+}
+
+impl<'a> KeyMemo<'a> {
+    /// The child of `root` under `key`, the `at`-th key of its row.
+    fn child(&mut self, root: &'a Node, at: usize, key: &'a str) -> Option<&'a Node> {
+        match self.previous.get_mut(at) {
+            Some((known, node)) if *known == key => *node,
+            Some(slot) => {
+                *slot = (key, root.children.get(key));
+                slot.1
+            }
+            None => {
+                let node = root.children.get(key);
+                self.previous.push((key, node));
+                node
+            }
+        }
     }
 }
 
