@@ -12,6 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::pagination::{ListRequest, Page, PageStyle, WHOLE_BODY};
+use super::structure::Structure;
 use super::{ApiRequest, ClientError, IntercomClient};
 
 /// One item of a page: where its JSON text sits in the body, and which of the page's
@@ -350,12 +351,94 @@ pub(super) fn text_of(body: Bytes, request: &ApiRequest) -> Result<String, (Clie
     })
 }
 
-/// Finds the items in a list response without building a value per item: one pass that records
-/// each item's byte range and its object's top-level members (`serde_json::value::RawValue`
-/// borrows each value's text). A list whose items are not all objects with plain keys is read
-/// again, its items found but their members not noted. On failure, the error and whether the body was cut short (its JSON ends early: worth
-/// fetching again).
+/// The envelope found by the body's [`Structure`] (see there what it checks), for a list
+/// under a top-level key whose items are objects with plain keys: every page of a scan.
+/// `None` for anything else, or anything not well-formed: the serde_json pass reads the body
+/// then, and says what is wrong with it.
+fn by_structure(text: &str, keys: &[String]) -> Option<Envelope> {
+    let plain = |key: &String| key != WHOLE_BODY && !key.contains('.');
+    if !keys.iter().all(plain) || u32::try_from(text.len()).is_err() {
+        return None;
+    }
+    let structure = Structure::of(text)?;
+    let mut top = Vec::new();
+    let close = structure.members(structure.skip_space(0), |key, value| {
+        // A key with escapes is not its text: the serde_json pass reads it.
+        let key = text.get(key).filter(|key| !key.contains('\\'))?;
+        top.push((key, value));
+        Some(())
+    })?;
+    if !structure.ends_after(close + 1) {
+        return None;
+    }
+    // The first of `keys` that holds a list or null (a key given twice holds its last value).
+    let list = keys.iter().find_map(|key| {
+        let (_, value) = top.iter().rev().find(|(k, _)| k == key)?;
+        match text.as_bytes().get(value.start)? {
+            b'[' => Some(Some(value.start)),
+            b'n' => Some(None),
+            _ => None,
+        }
+    })?;
+    let mut rest = serde_json::Map::new();
+    for (key, value) in top {
+        if !keys.iter().any(|k| k == key) {
+            rest.insert(
+                key.to_string(),
+                serde_json::from_str(text.get(value)?).ok()?,
+            );
+        }
+    }
+    let (mut items, mut members) = (Vec::new(), Vec::new());
+    if let Some(open) = list {
+        structure.elements(open, |start| {
+            let first = members.len();
+            let close = structure.members(start, |key, value| {
+                if structure.escapes(key.clone()) {
+                    return None;
+                }
+                members.push(Member {
+                    key: (key.start as u32, key.end as u32),
+                    value: (value.start as u32, value.end as u32),
+                });
+                Some(())
+            })?;
+            // `{}`: nothing to note (the serde_json pass finds it without members).
+            (members.len() > first).then_some(())?;
+            items.push(Item {
+                range: start..close + 1,
+                members: first as u32..members.len() as u32,
+            });
+            Some(close + 1)
+        })?;
+    }
+    Some(Envelope {
+        items,
+        members,
+        rest: Value::Object(rest),
+    })
+}
+
+/// Finds the items in a list response without building a value per item, and notes each
+/// item's top-level members: by the body's structure when it is a scan's page (the common
+/// case, a few times faster), else by serde_json (`RawValue` borrows each value's text); a list
+/// whose items are not all objects with plain keys is read again, its items found but their
+/// members not noted. On failure, the error and whether the body was cut short (its JSON ends
+/// early: worth fetching again).
 pub(super) fn parse_envelope(
+    text: &str,
+    keys: &[String],
+    request: &ApiRequest,
+) -> Result<Envelope, (ClientError, bool)> {
+    match by_structure(text, keys) {
+        Some(envelope) => Ok(envelope),
+        None => by_serde(text, keys, request),
+    }
+}
+
+/// [`parse_envelope`] by serde_json, reading every byte: any answer, and what is wrong with
+/// one that is not well-formed.
+fn by_serde(
     text: &str,
     keys: &[String],
     request: &ApiRequest,
@@ -594,6 +677,63 @@ mod tests {
             &ApiRequest::get("/x"),
         );
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn pages_read_by_their_structure_are_read_as_serde_json_reads_them() {
+        use super::super::structure::tests::{random_value, spaced};
+        let keys = ["data".to_string(), "companies".to_string()];
+        let request = ApiRequest::get("/x");
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..500 {
+            let items = (0..rng.usize(0..6))
+                .map(|_| {
+                    let members = (0..rng.usize(1..6))
+                        .map(|n| {
+                            let key = if rng.bool() { "k" } else { "é" };
+                            (format!("{key}{n}"), random_value(&mut rng, 1))
+                        })
+                        .collect();
+                    Value::Object(members)
+                })
+                .collect();
+            let mut page = serde_json::Map::new();
+            page.insert("type".into(), json!("list"));
+            let key = &keys[rng.usize(..2)];
+            page.insert(key.clone(), Value::Array(items));
+            page.insert("pages".into(), random_value(&mut rng, 1));
+            page.insert("total_count".into(), json!(rng.u32(..)));
+            let text = Value::Object(page).to_string();
+            let text = if rng.bool() {
+                spaced(&text, &mut rng)
+            } else {
+                text
+            };
+            let fast = by_structure(&text, &keys).unwrap_or_else(|| panic!("{text}"));
+            let slow = by_serde(&text, &keys, &request).unwrap_or_else(|(e, _)| panic!("{e}"));
+            assert_eq!(fast.items, slow.items, "{text}");
+            assert_eq!(fast.members, slow.members, "{text}");
+            assert_eq!(fast.rest, slow.rest, "{text}");
+        }
+        // The first key holding a list or null; what the structure does not read, serde_json
+        // does.
+        let fast = by_structure(r#"{"data":{"a":1},"companies":[{"b":2}]}"#, &keys).unwrap();
+        assert_eq!(fast.items.len(), 1);
+        assert!(
+            by_structure(r#"{"data":null,"companies":[{"b":2}]}"#, &keys)
+                .is_some_and(|envelope| envelope.items.is_empty())
+        );
+        for refused in [
+            r#"{"data":[{"a":1},{}]}"#,
+            r#"{"data":[{"a":1},[1]]}"#,
+            r#"{"data":[{"\u0061":1}]}"#,
+            r#"{"d\u0061ta":[{"a":1}]}"#,
+            r#"{"data":[{"a":1}],"x":tru}"#,
+            r#"{"nope":[{"a":1}]}"#,
+            r#"{"data":[{"a":1}]} x"#,
+        ] {
+            assert!(by_structure(refused, &keys).is_none(), "{refused}");
+        }
     }
 
     #[test]

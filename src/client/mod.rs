@@ -9,6 +9,7 @@ mod envelope;
 mod error;
 pub mod pagination;
 pub mod retry;
+mod structure;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
