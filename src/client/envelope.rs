@@ -1,7 +1,9 @@
 //! A list response's envelope: where its items are and everything else (`pages`,
 //! `total_count`, `scroll_param` …) as a small JSON object, read in one pass that builds no
-//! value per item. The same pass notes each item's top-level members (key and value as byte
-//! ranges), so the scan's decoder finds its columns without reading the item again.
+//! value per item. A scan's page is read by its structure (`structure.rs`), which also notes
+//! each item's top-level members (key and value as byte ranges), so the scan's decoder finds
+//! its columns without reading the item again; any other answer by serde_json, its items
+//! found without their members.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -33,6 +35,11 @@ impl Item {
             range,
             members: 0..0,
         }
+    }
+
+    /// The item's JSON text, in `body` (the page's text).
+    pub fn text<'b>(&self, body: &'b str) -> &'b str {
+        body.get(self.range.clone()).unwrap_or("null")
     }
 }
 
@@ -100,7 +107,7 @@ impl Envelope {
 
 /// What a response held under a key that may hold the items.
 enum Found<'a> {
-    /// A list's items (their members noted in the [`Index`], if it was asked to).
+    /// A list's items.
     Items(Vec<Item>),
     /// `null`: no items.
     Null,
@@ -118,23 +125,15 @@ struct Top<'a> {
     rest: serde_json::Map<String, Value>,
 }
 
-/// The body's text and the members noted in it so far.
+/// The body's text, where items are found.
 struct Index<'t> {
     text: &'t str,
-    members: Vec<Member>,
-    /// Whether to note members (else items are only found).
-    note: bool,
 }
 
 impl Index<'_> {
-    /// Where `part` (borrowed from the body) starts in the body.
-    fn offset(&self, part: &str) -> usize {
-        part.as_ptr() as usize - self.text.as_ptr() as usize
-    }
-
-    /// An item found without noting its members.
+    /// The item whose text `raw` borrows from the body.
     fn item(&self, raw: &RawValue) -> Item {
-        let start = self.offset(raw.get());
+        let start = raw.get().as_ptr() as usize - self.text.as_ptr() as usize;
         Item::at(start..start + raw.get().len())
     }
 }
@@ -143,7 +142,7 @@ impl Index<'_> {
 /// item keys, dotted for nested ones.
 struct TopSeed<'k, 'i, 't> {
     keys: &'k [String],
-    index: &'i mut Index<'t>,
+    index: &'i Index<'t>,
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_, '_> {
@@ -179,9 +178,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
                 };
                 top.found.insert(key, found);
             } else if self.keys.contains(&key) {
-                let found = map.next_value_seed(ItemsSeed {
-                    index: &mut *self.index,
-                })?;
+                let found = map.next_value_seed(ItemsSeed { index: self.index })?;
                 top.found.insert(key, found);
             } else {
                 let value: Value = map.next_value()?;
@@ -192,10 +189,10 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_, '_> {
     }
 }
 
-/// The value under an item key: a list's items, found (and their members noted) as the list is
-/// read, or what it was instead.
+/// The value under an item key: a list's items, found as the list is read, or what it was
+/// instead.
 struct ItemsSeed<'i, 't> {
-    index: &'i mut Index<'t>,
+    index: &'i Index<'t>,
 }
 
 impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
@@ -214,16 +211,8 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
 
     fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Found<'de>, S::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        if self.index.note {
-            while let Some(item) = seq.next_element_seed(ItemSeed {
-                index: &mut *self.index,
-            })? {
-                items.push(item);
-            }
-        } else {
-            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
-                items.push(self.index.item(raw));
-            }
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            items.push(self.index.item(raw));
         }
         Ok(Found::Items(items))
     }
@@ -255,85 +244,6 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Found<'de>, E> {
         Ok(Found::NotList)
-    }
-}
-
-/// One item of a list, read as an object whose members are noted. Anything else — not an
-/// object, an empty one, a key with escapes — is an error: the envelope is then read again
-/// without noting members (the item's text is read by whoever needs it).
-struct ItemSeed<'i, 't> {
-    index: &'i mut Index<'t>,
-}
-
-impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
-    type Value = Item;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ItemSeed<'_, '_> {
-    type Value = Item;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an object with members")
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Item, M::Error> {
-        let index = self.index;
-        let first = index.members.len();
-        let mut start = None;
-        let mut end = 0;
-        while let Some(PlainKey(key)) = map.next_key()? {
-            let value: &'de RawValue = map.next_value()?;
-            let at = index.offset(key);
-            let value_at = index.offset(value.get());
-            end = value_at + value.get().len();
-            start.get_or_insert(at);
-            index.members.push(Member {
-                key: (at as u32, (at + key.len()) as u32),
-                value: (value_at as u32, end as u32),
-            });
-        }
-        // The object's braces: only whitespace lies between them and the first key's quote
-        // and the last value.
-        let bytes = index.text.as_bytes();
-        let open = start.and_then(|at| {
-            let before = bytes.get(..at.checked_sub(1)?)?;
-            let at = before.iter().rposition(|b| !b.is_ascii_whitespace())?;
-            (before[at] == b'{').then_some(at)
-        });
-        let close = bytes
-            .get(end..)
-            .and_then(|after| after.iter().position(|b| !b.is_ascii_whitespace()))
-            .map(|n| end + n)
-            .filter(|&at| bytes[at] == b'}');
-        match (open, close) {
-            (Some(open), Some(close)) => Ok(Item {
-                range: open..close + 1,
-                members: first as u32..index.members.len() as u32,
-            }),
-            _ => Err(de::Error::custom("an item's members cannot be noted")),
-        }
-    }
-}
-
-/// A key borrowed from the body: one with escapes is refused (its text is not in the body).
-struct PlainKey<'de>(&'de str);
-
-impl<'de> de::Deserialize<'de> for PlainKey<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = PlainKey<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a key without escapes")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<PlainKey<'de>, E> {
-                Ok(PlainKey(v))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
@@ -419,12 +329,11 @@ fn by_structure(text: &str, keys: &[String]) -> Option<Envelope> {
     })
 }
 
-/// Finds the items in a list response without building a value per item, and notes each
-/// item's top-level members: by the body's structure when it is a scan's page (the common
-/// case, a few times faster), else by serde_json (`RawValue` borrows each value's text); a list
-/// whose items are not all objects with plain keys is read again, its items found but their
-/// members not noted. On failure, the error and whether the body was cut short (its JSON ends
-/// early: worth fetching again).
+/// Finds the items in a list response without building a value per item: by the body's
+/// structure when it is a scan's page (the common case; each item's top-level members noted
+/// too), else by serde_json (`RawValue` borrows each item's text; members not noted: the
+/// decoder reads such items from their text). On failure, the error and whether the body was
+/// cut short (its JSON ends early: worth fetching again).
 pub(super) fn parse_envelope(
     text: &str,
     keys: &[String],
@@ -436,8 +345,8 @@ pub(super) fn parse_envelope(
     }
 }
 
-/// [`parse_envelope`] by serde_json, reading every byte: any answer, and what is wrong with
-/// one that is not well-formed.
+/// [`parse_envelope`] by serde_json, reading every byte: any answer (its items' members not
+/// noted), and what is wrong with one that is not well-formed.
 fn by_serde(
     text: &str,
     keys: &[String],
@@ -457,16 +366,11 @@ fn by_serde(
         };
         (error, cut_short)
     };
-    let index = |note| Index {
-        text,
-        members: Vec::new(),
-        note,
-    };
+    let index = Index { text };
     // A one-object answer (`GET /me`) is the one item; a bare array's items are the items
     // (`GET /fin_voice/conversation/{id}`).
     if keys.iter().any(|k| k == WHOLE_BODY) {
         let raw: &RawValue = serde_json::from_str(text).map_err(|e| decode_error("$".into(), e))?;
-        let index = index(false);
         let items = match raw.get().as_bytes().first() {
             Some(b'{') => vec![index.item(raw)],
             Some(b'[') => {
@@ -489,27 +393,16 @@ fn by_serde(
             rest: Value::Object(serde_json::Map::new()),
         });
     }
-    // One pass over the body: the items of a list key are found (and their members noted) as
-    // they are read, the rest kept as small values. Offsets are noted as `u32`.
-    let read = |index: &mut Index| {
-        let mut de = serde_json::Deserializer::from_str(text);
-        TopSeed { keys, index }
-            .deserialize(&mut de)
-            .and_then(|top| de.end().map(|()| top))
-    };
-    let mut index = index(u32::try_from(text.len()).is_ok());
-    let mut top = match read(&mut index) {
-        Ok(top) => top,
-        Err(_) if index.note => {
-            index = Index {
-                note: false,
-                ..index
-            };
-            index.members.clear();
-            read(&mut index).map_err(|e| decode_error("$".into(), e))?
-        }
-        Err(e) => return Err(decode_error("$".into(), e)),
-    };
+    // One pass over the body: the items of a list key are found as they are read, the rest
+    // kept as small values.
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut top = TopSeed {
+        keys,
+        index: &index,
+    }
+    .deserialize(&mut de)
+    .and_then(|top| de.end().map(|()| top))
+    .map_err(|e| decode_error("$".into(), e))?;
     let rest = Value::Object(top.rest);
     for key in keys {
         let first = key.split('.').next().unwrap_or_default();
@@ -552,7 +445,7 @@ fn by_serde(
         };
         return Ok(Envelope {
             items,
-            members: index.members,
+            members: Vec::new(),
             rest,
         });
     }
@@ -657,8 +550,8 @@ mod tests {
 
     #[test]
     fn items_whose_members_cannot_be_noted_are_found_all_the_same() {
-        // A key with escapes, an empty object, an item that is not an object: the list is read
-        // again and every item found, none with members noted.
+        // A key with escapes, an empty object, an item that is not an object: serde_json reads
+        // the list and finds every item, none with members noted.
         for body in [
             r#"{"data":[{"a":1},{"b\u0041":2}]}"#,
             r#"{"data":[{"a":1},{}]}"#,
@@ -670,7 +563,7 @@ mod tests {
             assert_eq!(items[0].0, r#"{"a":1}"#, "{body}");
             assert!(items.iter().all(|(_, m)| m.is_empty()), "{body}");
         }
-        // Broken JSON is still an error, from the second reading.
+        // Broken JSON is still an error.
         let err = parse_envelope(
             r#"{"data":[{"a":1},{"b\u0041":2]}"#,
             &["data".into()],
@@ -681,7 +574,7 @@ mod tests {
 
     #[test]
     fn pages_read_by_their_structure_are_read_as_serde_json_reads_them() {
-        use super::super::structure::tests::{random_value, spaced};
+        use super::super::structure::tests::{members_by_serde, random_value, spaced};
         let keys = ["data".to_string(), "companies".to_string()];
         let request = ApiRequest::get("/x");
         let mut rng = fastrand::Rng::with_seed(7);
@@ -711,9 +604,28 @@ mod tests {
             };
             let fast = by_structure(&text, &keys).unwrap_or_else(|| panic!("{text}"));
             let slow = by_serde(&text, &keys, &request).unwrap_or_else(|(e, _)| panic!("{e}"));
-            assert_eq!(fast.items, slow.items, "{text}");
-            assert_eq!(fast.members, slow.members, "{text}");
+            let ranges = |envelope: &Envelope| -> Vec<Range<usize>> {
+                envelope
+                    .items
+                    .iter()
+                    .map(|item| item.range.clone())
+                    .collect()
+            };
+            assert_eq!(ranges(&fast), ranges(&slow), "{text}");
             assert_eq!(fast.rest, slow.rest, "{text}");
+            // Each item's members, as serde_json reads the item's text.
+            for item in &fast.items {
+                let noted: Vec<(String, String)> = fast.members
+                    [item.members.start as usize..item.members.end as usize]
+                    .iter()
+                    .map(|m| (m.key(&text).to_string(), m.value(&text).to_string()))
+                    .collect();
+                assert_eq!(
+                    Some(noted),
+                    members_by_serde(&text[item.range.clone()]),
+                    "{text}"
+                );
+            }
         }
         // The first key holding a list or null; what the structure does not read, serde_json
         // does.

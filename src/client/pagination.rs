@@ -92,9 +92,7 @@ impl Page {
     /// Each item's JSON text.
     pub fn raw_items(&self) -> impl Iterator<Item = &str> {
         let text = self.body.as_str();
-        self.items
-            .iter()
-            .map(move |item| text.get(item.range.clone()).unwrap_or("null"))
+        self.items.iter().map(move |item| item.text(text))
     }
 
     /// The response body, its items and their members.

@@ -347,13 +347,21 @@ impl<'t> Structure<'t> {
             let token = tokens.next()?;
             let (end, next) = self.value(start, token, &mut tokens)?;
             member(key + 1..key_end, start..end)?;
-            match self.text[next] {
-                b',' => {}
-                b'}' => return Some(next),
-                _ => return None,
+            if !self.more(next, b'}')? {
+                return Some(next);
             }
             after = next + 1;
             first = false;
+        }
+    }
+
+    /// After a member or an element, the token at `at`: a comma (`Some(true)`: another
+    /// follows) or the container's `close` (`Some(false)`).
+    fn more(&self, at: usize, close: u8) -> Option<bool> {
+        match self.text[at] {
+            b',' => Some(true),
+            b if b == close => Some(false),
+            _ => None,
         }
     }
 
@@ -381,10 +389,8 @@ impl<'t> Structure<'t> {
             if self.skip_space(end) != next {
                 return None;
             }
-            match self.text[next] {
-                b',' => {}
-                b']' => return Some(next),
-                _ => return None,
+            if !self.more(next, b']')? {
+                return Some(next);
             }
             after = next + 1;
             first = false;
@@ -454,31 +460,21 @@ pub(super) mod tests {
         structure.ends_after(close + 1).then_some(members)
     }
 
-    /// The same by serde_json, reading every byte.
-    fn members_by_serde(text: &str) -> Option<Vec<(String, String)>> {
-        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).ok()?;
-        let mut members = Vec::new();
-        // Keys in the order of the text (serde_json's map is sorted): walk the raw members.
-        let raw: Vec<(String, Box<serde_json::value::RawValue>)> =
-            ordered_members(text).unwrap_or_default();
-        for (key, value) in raw {
-            members.push((key, value.get().to_string()));
-        }
-        (members.len() == map.len()).then_some(members)
-    }
-
-    fn ordered_members(text: &str) -> Option<Vec<(String, Box<serde_json::value::RawValue>)>> {
+    /// The members of the object `text` is, in the order of its text, by serde_json (reading
+    /// every byte).
+    pub(in crate::client) fn members_by_serde(text: &str) -> Option<Vec<(String, String)>> {
         use serde::de::{Deserializer, MapAccess, Visitor};
+        use serde_json::value::RawValue;
         struct Ordered;
         impl<'de> Visitor<'de> for Ordered {
-            type Value = Vec<(String, Box<serde_json::value::RawValue>)>;
+            type Value = Vec<(String, String)>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("an object")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
                 let mut out = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    out.push(entry);
+                while let Some((key, value)) = map.next_entry::<String, &RawValue>()? {
+                    out.push((key, value.get().to_string()));
                 }
                 Ok(out)
             }

@@ -85,8 +85,7 @@ impl RawRows {
     /// Keeps the rows whose JSON text `keep` keeps.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
         let text = self.body.as_str();
-        self.items
-            .retain(|item| keep(text.get(item.range.clone()).unwrap_or("null")));
+        self.items.retain(|item| keep(item.text(text)));
     }
 
     /// These rows split in two over the same body: those `picked` does not pick, and those it
@@ -97,7 +96,7 @@ impl RawRows {
             .items
             .iter()
             .cloned()
-            .partition(|item| picked(text.get(item.range.clone()).unwrap_or("null")));
+            .partition(|item| picked(item.text(text)));
         if chosen.is_empty() {
             return (self, None);
         }
@@ -124,9 +123,7 @@ impl RawRows {
     /// Each row's JSON text.
     pub(crate) fn items(&self) -> impl Iterator<Item = &str> {
         let text = self.body.as_str();
-        self.items
-            .iter()
-            .map(move |item| text.get(item.range.clone()).unwrap_or("null"))
+        self.items.iter().map(move |item| item.text(text))
     }
 
     /// Each row's JSON text and its noted members (none when they were not noted).
@@ -137,7 +134,7 @@ impl RawRows {
                 .members
                 .get(item.members.start as usize..item.members.end as usize)
                 .unwrap_or_default();
-            (text.get(item.range.clone()).unwrap_or("null"), members)
+            (item.text(text), members)
         })
     }
 }
