@@ -315,6 +315,13 @@ fn by_structure(text: &str, keys: &[String]) -> Option<Envelope> {
             })?;
             // `{}`: nothing to note (the serde_json pass finds it without members).
             (members.len() > first).then_some(())?;
+            if items.is_empty() {
+                // Room for as many items as the first's size fits in the list (pages hold
+                // items alike), not regrown member by member: a tenth more.
+                let fit = (text.len() - start) / (close + 1 - start);
+                items.reserve(fit + fit / 10);
+                members.reserve((fit + fit / 10) * members.len());
+            }
             items.push(Item {
                 range: start..close + 1,
                 members: first as u32..members.len() as u32,

@@ -25,6 +25,7 @@ pub use envelope::{Item, Member};
 pub use error::{ApiError, ClientError};
 pub use pagination::{ListRequest, Page, PageStyle};
 use retry::{Decision, Outcome, Policy, RequestKind};
+pub(crate) use structure::Structure;
 
 use crate::config::Config;
 

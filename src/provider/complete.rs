@@ -13,7 +13,7 @@ use futures::stream::{self, BoxStream, FuturesUnordered, StreamExt};
 use memchr::memmem;
 use serde_json::Value;
 
-use super::convert::{RawRows, raw_rows};
+use super::convert::{RawRows, Row, raw_rows};
 use crate::client::{ClientError, IntercomClient, RequestCounters};
 use crate::tables::{ColumnDef, Listing, Source, TableDef};
 
@@ -48,6 +48,11 @@ pub(super) fn completed(
     client: Arc<IntercomClient>,
     counters: Arc<RequestCounters>,
 ) -> BoxStream<'static, Result<Vec<RawRows>, ClientError>> {
+    // Where each cut list sits in an object: under its column's first key.
+    let keys: Vec<String> = completions
+        .iter()
+        .filter_map(|c| c.path.first().cloned())
+        .collect();
     let completions = Arc::new(completions);
     // Each page is passed on at once without its objects that have a cut list; those follow
     // once completed, while later pages go on. Nothing is read ahead: only the cut objects
@@ -79,8 +84,13 @@ pub(super) fn completed(
                 }
                 Poll::Pending => return Poll::Pending,
             };
-            let (whole, cut): (Vec<RawRows>, Vec<Option<RawRows>>) =
-                chunks.into_iter().map(|rows| rows.split(says_more)).unzip();
+            let (whole, cut): (Vec<RawRows>, Vec<Option<RawRows>>) = chunks
+                .into_iter()
+                .map(|rows| {
+                    let mut near = Vec::new();
+                    rows.split(|row| is_cut(&row, &keys, &mut near))
+                })
+                .unzip();
             let cut: Vec<RawRows> = cut.into_iter().flatten().collect();
             if !cut.is_empty() {
                 let (completions, client, counters) =
@@ -129,6 +139,25 @@ async fn complete_rows(
         ranges,
         rows.parent(),
     )
+}
+
+/// Whether `row` may have a cut list: the value of one of `keys` (the first key of each
+/// completed column's path; the first member so named, the one the decoder reads) says it has
+/// more, or, when the row's members were not noted, its text does anywhere. `near` holds
+/// where each key was found in the row before. Only the rows this picks are parsed (see
+/// [`fill`]).
+fn is_cut(row: &Row, keys: &[String], near: &mut Vec<usize>) -> bool {
+    if !row.noted() {
+        return says_more(row.text);
+    }
+    near.resize(keys.len(), 0);
+    keys.iter().zip(near.iter_mut()).any(|(key, near)| {
+        let Some(at) = row.find(key, *near) else {
+            return false;
+        };
+        *near = at;
+        row.member(at).is_some_and(|(_, value)| says_more(value))
+    })
 }
 
 /// Whether the JSON text `text` has a `"has_more": true` member (with or without spaces after
@@ -220,5 +249,47 @@ mod tests {
         ] {
             assert_eq!(super::says_more(text), more, "{text}");
         }
+    }
+
+    #[test]
+    fn only_the_completed_columns_members_are_searched_when_noted() {
+        use super::{RawRows, is_cut};
+        use crate::client::Page;
+        let items = [
+            // Cut in a completed column: picked.
+            r#"{"id":"1","tags":{"has_more":true},"notes":{"has_more":false}}"#,
+            // Cut in a list no column completes: not picked (nothing to fill).
+            r#"{"id":"2","tags":{"has_more":false},"social_profiles":{"has_more":true}}"#,
+            // A key named twice: its first value is the one read.
+            r#"{"id":"3","notes":{"has_more":true},"notes":{"has_more":false}}"#,
+            // Keys in another order than the row before's.
+            r#"{"id":"5","notes":{"has_more":true},"id":"5"}"#,
+            r#"{"id":"4","name":"\"has_more\":true"}"#,
+        ];
+        let body = format!(r#"{{"data":[{}]}}"#, items.join(","));
+        let keys = ["tags".to_string(), "notes".to_string()];
+        let noted = RawRows::from_page(Page::parse(&body, "data"), None);
+        let mut near = Vec::new();
+        let (rest, cut) = noted.split(|row| {
+            assert!(row.noted(), "{}", row.text);
+            is_cut(&row, &keys, &mut near)
+        });
+        let ids = |rows: &RawRows| {
+            rows.items()
+                .map(|t| t[7..8].to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&cut.expect("rows are cut")), ["1", "3", "5"]);
+        assert_eq!(ids(&rest), ["2", "4"]);
+        // Rows whose members were not noted: their whole text is searched.
+        let text = format!("[{}]", items[1]);
+        let item = 1..text.len() - 1;
+        let unnoted = RawRows::new(text.clone().into(), Vec::from([item]), None).unwrap();
+        let (rest, cut) = unnoted.split(|row| {
+            assert!(!row.noted());
+            is_cut(&row, &keys, &mut near)
+        });
+        assert!(rest.is_empty());
+        assert_eq!(cut.map(|rows| rows.len()), Some(1));
     }
 }

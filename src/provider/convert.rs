@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use datafusion::arrow::array::ArrayRef;
@@ -20,7 +21,7 @@ use futures::stream::{BoxStream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::client::{ClientError, Item, Member, Page};
+use crate::client::{ClientError, Item, Member, Page, Structure};
 use crate::tables::value::ColumnBuilder;
 use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
 
@@ -90,13 +91,13 @@ impl RawRows {
 
     /// These rows split in two over the same body: those `picked` does not pick, and those it
     /// does (`None` when it picks none).
-    pub(crate) fn split(self, picked: impl Fn(&str) -> bool) -> (Self, Option<Self>) {
-        let text = self.body.as_str();
+    pub(crate) fn split(self, mut picked: impl FnMut(Row) -> bool) -> (Self, Option<Self>) {
+        let body = self.body.as_str();
         let (chosen, rest): (Vec<_>, Vec<_>) = self
             .items
             .iter()
             .cloned()
-            .partition(|item| picked(item.text(text)));
+            .partition(|item| picked(self.row(item, body)));
         if chosen.is_empty() {
             return (self, None);
         }
@@ -128,14 +129,54 @@ impl RawRows {
 
     /// Each row's JSON text and its noted members (none when they were not noted).
     fn rows(&self) -> impl Iterator<Item = (&str, &[Member])> {
-        let text = self.body.as_str();
+        let body = self.body.as_str();
         self.items.iter().map(move |item| {
-            let members = self
-                .members
-                .get(item.members.start as usize..item.members.end as usize)
-                .unwrap_or_default();
-            (item.text(text), members)
+            let row = self.row(item, body);
+            (row.text, row.members)
         })
+    }
+
+    /// The row of `item`, in `body` (these rows' body).
+    fn row<'r>(&'r self, item: &Item, body: &'r str) -> Row<'r> {
+        let members = self
+            .members
+            .get(item.members.start as usize..item.members.end as usize)
+            .unwrap_or_default();
+        Row {
+            text: item.text(body),
+            members,
+            body,
+        }
+    }
+}
+
+/// One row: its JSON text and, when the page's parse noted them, its top-level members.
+pub(crate) struct Row<'r> {
+    /// The row's JSON text.
+    pub text: &'r str,
+    members: &'r [Member],
+    body: &'r str,
+}
+
+impl<'r> Row<'r> {
+    /// Whether the row's top-level members were noted (else its text must be read).
+    pub(crate) fn noted(&self) -> bool {
+        !self.members.is_empty()
+    }
+
+    /// The row's `at`-th noted top-level member: its key and its value's JSON text.
+    pub(crate) fn member(&self, at: usize) -> Option<(&'r str, &'r str)> {
+        let member = self.members.get(at)?;
+        Some((member.key(self.body), member.value(self.body)))
+    }
+
+    /// Where the first of the row's noted top-level members named `key` is, looked for
+    /// first at `near` (the items of one list give their keys in one order).
+    pub(crate) fn find(&self, key: &str, near: usize) -> Option<usize> {
+        match self.member(near) {
+            Some((k, _)) if k == key => Some(near),
+            _ => (0..self.members.len()).find(|&at| self.members[at].key(self.body) == key),
+        }
     }
 }
 
@@ -183,6 +224,9 @@ pub struct BatchDecoder {
     parent_columns: Vec<usize>,
     /// JSON columns holding the whole item (path [`WHOLE_BODY`]).
     item_columns: Vec<usize>,
+    /// Each column's bytes of text per 16 rows in the batch decoded last: the room a batch's
+    /// text builders start with (0 until a batch was decoded).
+    widths: Vec<AtomicUsize>,
 }
 
 impl BatchDecoder {
@@ -206,6 +250,7 @@ impl BatchDecoder {
             .filter(|&i| columns[i].path == [WHOLE_BODY])
             .collect();
         Self {
+            widths: columns.iter().map(|_| AtomicUsize::new(0)).collect(),
             columns,
             schema,
             root,
@@ -217,10 +262,26 @@ impl BatchDecoder {
     /// One batch holding every row of `chunks`.
     pub fn decode(&self, chunks: &[RawRows]) -> Result<RecordBatch, ArrowError> {
         let rows: usize = chunks.iter().map(RawRows::len).sum();
+        // What no column's text exceeds (a value's text is at most its item's).
+        let text: usize = chunks
+            .iter()
+            .flat_map(|chunk| &chunk.items)
+            .map(|item| item.range.len())
+            .sum();
         let mut builders: Vec<ColumnBuilder> = self
             .columns
             .iter()
-            .map(|c| ColumnBuilder::new(c.kind, rows))
+            .zip(&self.widths)
+            .map(|(c, width)| {
+                // The last batch's width, an eighth more (pages of one table are alike), at
+                // most the items' text.
+                let bytes = match width.load(Ordering::Relaxed) {
+                    0 => None,
+                    width => Some((rows.saturating_mul(width) / 16).saturating_mul(9) / 8),
+                };
+                let bytes = bytes.map(|bytes| bytes.min(text));
+                ColumnBuilder::with_text_bytes(c.kind, rows, bytes)
+            })
             .collect();
         let mut filled = vec![false; self.columns.len()];
         if !self.columns.is_empty() {
@@ -258,6 +319,11 @@ impl BatchDecoder {
                         }
                     }
                 }
+            }
+        }
+        for (builder, width) in builders.iter().zip(&self.widths) {
+            if let Some(per_row) = (builder.text_bytes() * 16).checked_div(rows) {
+                width.store(per_row, Ordering::Relaxed);
             }
         }
         let arrays: Vec<ArrayRef> = builders.into_iter().map(ColumnBuilder::finish).collect();
@@ -316,7 +382,9 @@ impl Walk<'_> {
                 self.left -= 1;
             }
         }
-        if !node.children.is_empty() && text.starts_with('{') {
+        if !node.children.is_empty() && text.starts_with('{') && !self.object(node, text) {
+            // Not read by its structure: serde_json reads it (what the walk above filled is
+            // not filled again) and says what is wrong with it.
             let mut de = serde_json::Deserializer::from_str(text);
             let nested = ObjectSeed { node, walk: self }.deserialize(&mut de);
             // A nested object left unread because every column is filled is no error.
@@ -325,6 +393,30 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Walks the nested object `text` by its [`Structure`], jumping from member to member:
+    /// `false` when that cannot read it (not well-formed, a key with escapes, a value that
+    /// does not decode), for serde_json's walk to read it instead.
+    fn object(&mut self, node: &Node, text: &str) -> bool {
+        let Some(structure) = Structure::of(text) else {
+            return false;
+        };
+        let mut done = false;
+        let walked = structure.members(0, |key, value| {
+            if structure.escapes(key.clone()) {
+                return None;
+            }
+            if let Some(child) = node.children.get(text.get(key)?) {
+                self.take(child, text.get(value)?).ok()?;
+                if self.left == 0 {
+                    done = true;
+                    return None;
+                }
+            }
+            Some(())
+        });
+        done || walked.is_some()
     }
 }
 
@@ -557,6 +649,40 @@ mod tests {
         let expected = d.decode(&[rows(&items, None)]).unwrap();
         assert_eq!(d.decode(&[noted]).unwrap(), expected);
         assert_eq!(expected.column(1).as_primitive::<Int64Type>().value(1), 7);
+    }
+
+    #[test]
+    fn nested_objects_are_read_by_their_structure_or_else_by_serde_json() {
+        let d = decoder(vec![
+            C::text("am", "d").at("ca.Account Manager"),
+            C::text("deep", "d").at("ca.x.y"),
+            C::int("n", "d").at("ca.n"),
+        ]);
+        let batch = d
+            .decode(&[rows(
+                &[
+                    // A key with escapes: read by serde_json.
+                    r#"{"ca": {"Account\u0020Manager": "Ann", "x": {"y": "z"}, "n": 3}}"#,
+                    // Escapes and brackets inside strings; nested deeper; keys in any order.
+                    r#"{"ca": {"n": 4, "later": [1, {"a": "}"}], "Account Manager": "B\"ob", "x": {"y": "w]"}}}"#,
+                    // Not an object where one is looked into; a key named twice (the first is read).
+                    r#"{"ca": {"x": "flat", "n": "5", "n": 6}}"#,
+                    // Every column filled before the object ends.
+                    r#"{"ca": {"Account Manager": "C", "x": {"y": 1}, "n": 7, "rest": {"u": [2]}}}"#,
+                ],
+                None,
+            )])
+            .unwrap();
+        let text = |c: usize| {
+            let a = batch.column(c).as_string::<i32>();
+            (0..4)
+                .map(|i| a.is_valid(i).then(|| a.value(i)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(text(0), [Some("Ann"), Some("B\"ob"), None, Some("C")]);
+        assert_eq!(text(1), [Some("z"), Some("w]"), None, Some("1")]);
+        let n = batch.column(2).as_primitive::<Int64Type>();
+        assert_eq!((0..4).map(|i| n.value(i)).collect::<Vec<_>>(), [3, 4, 5, 7]);
     }
 
     #[test]

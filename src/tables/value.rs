@@ -28,9 +28,21 @@ pub enum ColumnBuilder {
 
 impl ColumnBuilder {
     pub fn new(kind: ColumnType, rows: usize) -> Self {
+        Self::with_text_bytes(kind, rows, None)
+    }
+
+    /// A builder for `rows` values; a text or JSON column's values are given `bytes` of room
+    /// when known (room to spare is asked for as it fills, each time copying what it holds).
+    pub fn with_text_bytes(kind: ColumnType, rows: usize, bytes: Option<usize>) -> Self {
         match kind {
-            ColumnType::Text => ColumnBuilder::Text(StringBuilder::with_capacity(rows, rows * 16)),
-            ColumnType::Json => ColumnBuilder::Json(StringBuilder::with_capacity(rows, rows * 32)),
+            ColumnType::Text => ColumnBuilder::Text(StringBuilder::with_capacity(
+                rows,
+                bytes.unwrap_or(rows * 16),
+            )),
+            ColumnType::Json => ColumnBuilder::Json(StringBuilder::with_capacity(
+                rows,
+                bytes.unwrap_or(rows * 32),
+            )),
             ColumnType::Int => ColumnBuilder::Int(Int64Builder::with_capacity(rows)),
             ColumnType::Float => ColumnBuilder::Float(Float64Builder::with_capacity(rows)),
             ColumnType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(rows)),
@@ -89,6 +101,14 @@ impl ColumnBuilder {
             ColumnBuilder::Timestamp(b) => {
                 b.append_option(scalar_text(raw).and_then(|t| epoch_micros(&t)))
             }
+        }
+    }
+
+    /// The bytes of text a text or JSON column holds so far (0 for other types).
+    pub fn text_bytes(&self) -> usize {
+        match self {
+            ColumnBuilder::Text(b) | ColumnBuilder::Json(b) => b.values_slice().len(),
+            _ => 0,
         }
     }
 
