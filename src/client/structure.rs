@@ -364,7 +364,9 @@ impl<'t> Structure<'t> {
     }
 
     /// The value that starts at `start` (its first byte, whitespace skipped), whose first
-    /// token is `token`: its end, and the first token after it.
+    /// token is `token`: its end, and the first token after it. Inlined into the walks (a
+    /// call per member was a sixth of its instructions).
+    #[inline(always)]
     fn value<'s>(
         &'s self,
         start: usize,
