@@ -272,10 +272,9 @@ fn by_structure(text: &str, keys: &[String]) -> Option<Envelope> {
     }
     let structure = Structure::of(text)?;
     let mut top = Vec::new();
+    // A key with escapes is not its text: the serde_json pass reads the body then.
     let close = structure.members(structure.skip_space(0), |key, value| {
-        // A key with escapes is not its text: the serde_json pass reads it.
-        let key = text.get(key).filter(|key| !key.contains('\\'))?;
-        top.push((key, value));
+        top.push((text.get(structure.plain(key)?)?, value));
         Some(())
     })?;
     if !structure.ends_after(close + 1) {
@@ -304,9 +303,7 @@ fn by_structure(text: &str, keys: &[String]) -> Option<Envelope> {
         structure.elements(open, |start| {
             let first = members.len();
             let close = structure.members(start, |key, value| {
-                if structure.escapes(key.clone()) {
-                    return None;
-                }
+                let key = structure.plain(key)?;
                 members.push(Member {
                     key: (key.start as u32, key.end as u32),
                     value: (value.start as u32, value.end as u32),

@@ -211,12 +211,7 @@ impl Carry {
 /// AVX2's compares, 32 bytes at a time, when the CPU has them (the masks of a 330 KB page took
 /// ~3 instructions a byte with SSE2's).
 fn add_masks(text: &[u8], carry: &mut Carry, masks: &mut Vec<[u64; 3]>) {
-    let (blocks, rest) = text.as_chunks::<BLOCK>();
-    let last = (!rest.is_empty()).then(|| {
-        let mut last = [b' '; BLOCK];
-        last[..rest.len()].copy_from_slice(rest);
-        last
-    });
+    let (blocks, last) = blocks(text);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, as just checked.
@@ -224,6 +219,17 @@ fn add_masks(text: &[u8], carry: &mut Carry, masks: &mut Vec<[u64; 3]>) {
         return;
     }
     add_masks_by(blocks, last.as_ref(), carry, masks, kinds);
+}
+
+/// `text`'s whole blocks, and the bytes after them as a last block padded with spaces.
+fn blocks(text: &[u8]) -> (&[[u8; BLOCK]], Option<[u8; BLOCK]>) {
+    let (blocks, rest) = text.as_chunks::<BLOCK>();
+    let last = (!rest.is_empty()).then(|| {
+        let mut last = [b' '; BLOCK];
+        last[..rest.len()].copy_from_slice(rest);
+        last
+    });
+    (blocks, last)
 }
 
 /// [`add_masks`]' loop with the kinds of each block found by `kinds`.
@@ -325,7 +331,7 @@ impl<'t> Structure<'t> {
 
     /// Whether there is a backslash in `range` (a string with an escape, when it is a
     /// string's text).
-    pub(crate) fn escapes(&self, range: Range<usize>) -> bool {
+    fn escapes(&self, range: Range<usize>) -> bool {
         if range.is_empty() {
             return false;
         }
@@ -340,6 +346,12 @@ impl<'t> Structure<'t> {
             }
             mask != 0
         })
+    }
+
+    /// `range` when it holds no backslash: a key's text that is the key itself (a key with
+    /// escapes is left to serde_json, which unescapes it).
+    pub(crate) fn plain(&self, range: Range<usize>) -> Option<Range<usize>> {
+        (!self.escapes(range.clone())).then_some(range)
     }
 
     /// The tokens from `at` on.
@@ -613,12 +625,7 @@ pub(super) mod tests {
             let value = spaced(&random_value(&mut rng, 0).to_string(), &mut rng);
             let cut = rng.usize(..=value.len());
             for text in [value.as_bytes(), &value.as_bytes()[..cut]] {
-                let (blocks, rest) = text.as_chunks::<BLOCK>();
-                let last = (!rest.is_empty()).then(|| {
-                    let mut last = [b' '; BLOCK];
-                    last[..rest.len()].copy_from_slice(rest);
-                    last
-                });
+                let (blocks, last) = blocks(text);
                 let masks_of = |kinds: &dyn Fn(&[u8; BLOCK]) -> Kinds| {
                     let (mut carry, mut masks) = (Carry::default(), Vec::new());
                     add_masks_by(blocks, last.as_ref(), &mut carry, &mut masks, kinds);

@@ -404,10 +404,7 @@ impl Walk<'_> {
         };
         let mut done = false;
         let walked = structure.members(0, |key, value| {
-            if structure.escapes(key.clone()) {
-                return None;
-            }
-            if let Some(child) = node.children.get(text.get(key)?) {
+            if let Some(child) = node.children.get(text.get(structure.plain(key)?)?) {
                 self.take(child, text.get(value)?).ok()?;
                 if self.left == 0 {
                     done = true;
@@ -523,6 +520,22 @@ mod tests {
         BatchDecoder::new(columns, schema)
     }
 
+    /// Column `c` of `batch`, text, NULL as `None`.
+    fn texts(batch: &RecordBatch, c: usize) -> Vec<Option<&str>> {
+        let a = batch.column(c).as_string::<i32>();
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i)))
+            .collect()
+    }
+
+    /// Column `c` of `batch`, integers, NULL as `None`.
+    fn ints(batch: &RecordBatch, c: usize) -> Vec<Option<i64>> {
+        let a = batch.column(c).as_primitive::<Int64Type>();
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i)))
+            .collect()
+    }
+
     fn rows(items: &[&str], parent: Option<&str>) -> RawRows {
         let body = format!("[{}]", items.join(","));
         let mut ranges = Vec::new();
@@ -607,21 +620,9 @@ mod tests {
                 None,
             )])
             .unwrap();
-        let ints = |c: usize| {
-            let a = batch.column(c).as_primitive::<Int64Type>();
-            (0..4)
-                .map(|i| a.is_valid(i).then(|| a.value(i)))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(ints(0), [Some(1), Some(4), Some(5), Some(6)]);
-        assert_eq!(ints(1), [Some(2), Some(3), None, Some(7)]);
-        let c = batch.column(2).as_string::<i32>();
-        assert_eq!(
-            (0..4)
-                .map(|i| c.is_valid(i).then(|| c.value(i)))
-                .collect::<Vec<_>>(),
-            [Some("x"), Some("y"), Some("w"), None]
-        );
+        assert_eq!(ints(&batch, 0), [Some(1), Some(4), Some(5), Some(6)]);
+        assert_eq!(ints(&batch, 1), [Some(2), Some(3), None, Some(7)]);
+        assert_eq!(texts(&batch, 2), [Some("x"), Some("y"), Some("w"), None]);
         assert_eq!(batch.column(3).as_string::<i32>().value(3), "{}");
     }
 
@@ -673,16 +674,12 @@ mod tests {
                 None,
             )])
             .unwrap();
-        let text = |c: usize| {
-            let a = batch.column(c).as_string::<i32>();
-            (0..4)
-                .map(|i| a.is_valid(i).then(|| a.value(i)))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(text(0), [Some("Ann"), Some("B\"ob"), None, Some("C")]);
-        assert_eq!(text(1), [Some("z"), Some("w]"), None, Some("1")]);
-        let n = batch.column(2).as_primitive::<Int64Type>();
-        assert_eq!((0..4).map(|i| n.value(i)).collect::<Vec<_>>(), [3, 4, 5, 7]);
+        assert_eq!(
+            texts(&batch, 0),
+            [Some("Ann"), Some("B\"ob"), None, Some("C")]
+        );
+        assert_eq!(texts(&batch, 1), [Some("z"), Some("w]"), None, Some("1")]);
+        assert_eq!(ints(&batch, 2), [Some(3), Some(4), Some(5), Some(7)]);
     }
 
     #[test]
