@@ -14,7 +14,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::pagination::{ListRequest, Page, PageStyle, WHOLE_BODY};
-use super::structure::Structure;
+use super::structure::{COMPACT, SPACED, Structure};
 use super::{ApiRequest, ClientError, IntercomClient};
 
 /// One item of a page: where its JSON text sits in the body, and which of the page's
@@ -273,7 +273,7 @@ fn by_structure(text: &str, keys: &[String]) -> Option<Envelope> {
     let structure = Structure::of(text)?;
     let mut top = Vec::new();
     // A key with escapes is not its text: the serde_json pass reads the body then.
-    let close = structure.members(structure.skip_space(0), |key, value| {
+    let close = structure.members::<SPACED>(structure.skip_space(0), |key, value| {
         top.push((text.get(structure.plain(key)?)?, value));
         Some(())
     })?;
@@ -300,37 +300,63 @@ fn by_structure(text: &str, keys: &[String]) -> Option<Envelope> {
     }
     let (mut items, mut members) = (Vec::new(), Vec::new());
     if let Some(open) = list {
-        structure.elements(open, |start| {
-            let first = members.len();
-            let close = structure.members(start, |key, value| {
-                let key = structure.plain(key)?;
-                members.push(Member {
-                    key: (key.start as u32, key.end as u32),
-                    value: (value.start as u32, value.end as u32),
-                });
-                Some(())
-            })?;
-            // `{}`: nothing to note (the serde_json pass finds it without members).
-            (members.len() > first).then_some(())?;
-            if items.is_empty() {
-                // Room for as many items as the first's size fits in the list (pages hold
-                // items alike), not regrown member by member: a tenth more.
-                let fit = (text.len() - start) / (close + 1 - start);
-                items.reserve(fit + fit / 10);
-                members.reserve((fit + fit / 10) * members.len());
-            }
-            items.push(Item {
-                range: start..close + 1,
-                members: first as u32..members.len() as u32,
-            });
-            Some(close + 1)
-        })?;
+        // Intercom writes no whitespace between tokens: walked as such, and skipping it only
+        // when that fails.
+        if items_of::<COMPACT>(&structure, open, &mut items, &mut members).is_none() {
+            items.clear();
+            members.clear();
+            items_of::<SPACED>(&structure, open, &mut items, &mut members)?;
+        }
     }
     Some(Envelope {
         items,
         members,
         rest: Value::Object(rest),
     })
+}
+
+/// The items of the list whose `[` is at `open`, each an object with plain keys, and their
+/// members, by a walk that skips whitespace between tokens (`S` is [`SPACED`]) or finds none.
+fn items_of<const S: bool>(
+    structure: &Structure,
+    open: usize,
+    items: &mut Vec<Item>,
+    members: &mut Vec<Member>,
+) -> Option<()> {
+    structure.elements::<S>(open, |start| {
+        let first = members.len();
+        let close = structure.members::<S>(start, |key, value| {
+            members.push(Member {
+                key: (key.start as u32, key.end as u32),
+                value: (value.start as u32, value.end as u32),
+            });
+            Some(())
+        })?;
+        let noted = &members[first..];
+        // `{}`: nothing to note (the serde_json pass finds it without members).
+        (!noted.is_empty()).then_some(())?;
+        // A key with escapes is not its text (the serde_json pass reads the body then): looked
+        // for key by key only in an item that has a backslash at all.
+        let plain = |(start, end): (u32, u32)| structure.plain(start as usize..end as usize);
+        if structure.plain(start..close).is_none()
+            && noted.iter().any(|member| plain(member.key).is_none())
+        {
+            return None;
+        }
+        if items.is_empty() {
+            // Room for as many items as the first's size fits in the list (pages hold items
+            // alike), not regrown member by member: a tenth more.
+            let fit = (structure.text_len() - start) / (close + 1 - start);
+            items.reserve(fit + fit / 10);
+            members.reserve((fit + fit / 10) * members.len());
+        }
+        items.push(Item {
+            range: start..close + 1,
+            members: first as u32..members.len() as u32,
+        });
+        Some(close + 1)
+    })?;
+    Some(())
 }
 
 /// Finds the items in a list response without building a value per item: by the body's
@@ -639,10 +665,20 @@ mod tests {
             by_structure(r#"{"data":null,"companies":[{"b":2}]}"#, &keys)
                 .is_some_and(|envelope| envelope.items.is_empty())
         );
+        // An item with a backslash (in a value) and plain keys; a page with whitespace.
+        for read in [
+            r#"{"data":[{"a":"x\"y","b":1}]}"#,
+            r#"{"data": [ {"a" : "x\"y" ,"b":1} ]}"#,
+        ] {
+            let fast = by_structure(read, &keys).unwrap_or_else(|| panic!("{read}"));
+            assert_eq!(fast.members.len(), 2, "{read}");
+        }
         for refused in [
             r#"{"data":[{"a":1},{}]}"#,
             r#"{"data":[{"a":1},[1]]}"#,
             r#"{"data":[{"\u0061":1}]}"#,
+            r#"{"data":[{"a":"x\\y","\u0062":1}]}"#,
+            r#"{"data":[ {"a":"x\"y", "\u0062":1}]}"#,
             r#"{"d\u0061ta":[{"a":1}]}"#,
             r#"{"data":[{"a":1}],"x":tru}"#,
             r#"{"nope":[{"a":1}]}"#,

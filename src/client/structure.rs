@@ -300,6 +300,12 @@ fn kinds_avx2(block: &[u8; BLOCK]) -> Kinds {
     }
 }
 
+/// A walk that skips whitespace between tokens (any JSON text).
+pub(crate) const SPACED: bool = true;
+/// A walk that finds no whitespace between tokens (Intercom's answers are written so): a
+/// few checks fewer per member; a text it refuses may still be walked [`SPACED`].
+pub(crate) const COMPACT: bool = false;
+
 /// JSON's whitespace.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
@@ -322,6 +328,11 @@ impl<'t> Structure<'t> {
             at += 1;
         }
         at
+    }
+
+    /// The text's length in bytes.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// Whether only whitespace follows `at`.
@@ -386,11 +397,18 @@ impl<'t> Structure<'t> {
         }
     }
 
+    /// The first byte from `at` on that may be a token: whitespace skipped when `S` is
+    /// [`SPACED`], `at` itself when it is [`COMPACT`].
+    #[inline(always)]
+    fn gap<const S: bool>(&self, at: usize) -> usize {
+        if S { self.skip_space(at) } else { at }
+    }
+
     /// The value that starts at `start` (its first byte, whitespace skipped), whose first
     /// token is `token`: its end, and the first token after it. Inlined into the walks (a
     /// call per member was a sixth of its instructions).
     #[inline(always)]
-    fn value<'s>(
+    fn value<'s, const S: bool>(
         &'s self,
         start: usize,
         token: usize,
@@ -399,7 +417,7 @@ impl<'t> Structure<'t> {
         if start != token {
             // A scalar: it runs to the token after it (a separator or a closing bracket).
             let mut end = token;
-            while end > start && is_space(self.text[end - 1]) {
+            while S && end > start && is_space(self.text[end - 1]) {
                 end -= 1;
             }
             return scalar(self.text.get(start..end)?).then_some((end, token));
@@ -414,13 +432,14 @@ impl<'t> Structure<'t> {
             _ => return None,
         };
         let next = tokens.next()?;
-        (self.skip_space(end) == next).then_some((end, next))
+        (self.gap::<S>(end) == next).then_some((end, next))
     }
 
     /// The members of the object whose `{` is at `open`, in order, as each key's text
     /// (between its quotes) and its value's text; the object's `}`. `None` for anything
-    /// that is not such an object.
-    pub(crate) fn members(
+    /// that is not such an object, or, when `S` is [`COMPACT`], that has whitespace between
+    /// its tokens.
+    pub(crate) fn members<const S: bool>(
         &self,
         open: usize,
         mut member: impl FnMut(Range<usize>, Range<usize>) -> Option<()>,
@@ -433,7 +452,7 @@ impl<'t> Structure<'t> {
         let mut first = true;
         loop {
             let key = tokens.next()?;
-            if self.skip_space(after) != key {
+            if self.gap::<S>(after) != key {
                 return None;
             }
             match self.text[key] {
@@ -443,12 +462,12 @@ impl<'t> Structure<'t> {
             }
             let key_end = tokens.next()?;
             let colon = tokens.next()?;
-            if self.text[colon] != b':' || self.skip_space(key_end + 1) != colon {
+            if self.text[colon] != b':' || self.gap::<S>(key_end + 1) != colon {
                 return None;
             }
-            let start = self.skip_space(colon + 1);
+            let start = self.gap::<S>(colon + 1);
             let token = tokens.next()?;
-            let (end, next) = self.value(start, token, &mut tokens)?;
+            let (end, next) = self.value::<S>(start, token, &mut tokens)?;
             member(key + 1..key_end, start..end)?;
             if !self.more(next, b'}')? {
                 return Some(next);
@@ -471,8 +490,8 @@ impl<'t> Structure<'t> {
     /// The elements of the array whose `[` is at `open`, in order: `element` is given where
     /// each starts (whitespace skipped), reads it and says where it ends (for an object,
     /// [`Self::members`]' close + 1). The array's `]`. `None` for anything that is not such an
-    /// array.
-    pub(crate) fn elements(
+    /// array, or, when `S` is [`COMPACT`], that has whitespace between its tokens.
+    pub(crate) fn elements<const S: bool>(
         &self,
         open: usize,
         mut element: impl FnMut(usize) -> Option<usize>,
@@ -483,13 +502,13 @@ impl<'t> Structure<'t> {
         let mut after = open + 1;
         let mut first = true;
         loop {
-            let start = self.skip_space(after);
+            let start = self.gap::<S>(after);
             if first && self.text.get(start) == Some(&b']') {
                 return Some(start);
             }
             let end = element(start)?;
             let next = self.tokens_from(end).next()?;
-            if self.skip_space(end) != next {
+            if self.gap::<S>(end) != next {
                 return None;
             }
             if !self.more(next, b']')? {
@@ -553,10 +572,15 @@ pub(super) mod tests {
 
     /// The members of the object `text` is, as texts, by the masks.
     fn members_of(text: &str) -> Option<Vec<(String, String)>> {
+        members_as::<SPACED>(text)
+    }
+
+    /// [`members_of`] by a walk that skips whitespace (`S` is [`SPACED`]) or finds none.
+    fn members_as<const S: bool>(text: &str) -> Option<Vec<(String, String)>> {
         let structure = Structure::of(text)?;
         let mut members = Vec::new();
         let open = structure.skip_space(0);
-        let close = structure.members(open, |key, value| {
+        let close = structure.members::<S>(open, |key, value| {
             members.push((text[key].to_string(), text[value].to_string()));
             Some(())
         })?;
@@ -693,12 +717,8 @@ pub(super) mod tests {
             r#"{"a"}"#,
             "{\"a\":1}\\",
         ] {
-            let structure = Structure::of(text);
-            let members = structure.as_ref().and_then(|s| {
-                let close = s.members(s.skip_space(0), |_, _| Some(()))?;
-                s.ends_after(close + 1).then_some(())
-            });
-            assert!(members.is_none(), "{text}");
+            assert!(members_of(text).is_none(), "{text}");
+            assert!(members_as::<COMPACT>(text).is_none(), "{text}");
             assert!(members_by_serde(text).is_none(), "{text}");
         }
         // Deeper than the walk follows: it gives up rather than guess.
@@ -713,8 +733,27 @@ pub(super) mod tests {
         let mut tokens = structure.tokens_from(start);
         let token = tokens.next()?;
         structure
-            .value(start, token, &mut tokens)
+            .value::<SPACED>(start, token, &mut tokens)
             .map(|(end, _)| end)
+    }
+
+    #[test]
+    fn the_compact_walk_refuses_whitespace_between_tokens() {
+        let compact = r#"{"a":1,"b":[1, 2],"c":"x y","d":{"e" : null}}"#;
+        assert_eq!(members_as::<COMPACT>(compact), members_of(compact));
+        for spaced in [
+            r#"{ "a":1}"#,
+            r#"{"a" :1}"#,
+            r#"{"a": 1}"#,
+            r#"{"a":1 }"#,
+            r#"{"a":1 ,"b":2}"#,
+            r#"{"a":1, "b":2}"#,
+            r#"{"a":"x" }"#,
+            r#"{"a":[1] }"#,
+        ] {
+            assert!(members_of(spaced).is_some(), "{spaced}");
+            assert_eq!(members_as::<COMPACT>(spaced), None, "{spaced}");
+        }
     }
 
     #[test]
@@ -723,7 +762,7 @@ pub(super) mod tests {
         let structure = Structure::of(text).unwrap();
         let mut elements = Vec::new();
         let close = structure
-            .elements(structure.skip_space(0), |start| {
+            .elements::<SPACED>(structure.skip_space(0), |start| {
                 let end = value_end(&structure, start)?;
                 elements.push(&text[start..end]);
                 Some(end)
@@ -735,10 +774,11 @@ pub(super) mod tests {
             ["1", r#""x,]""#, r#"{"a":[2]}"#, "[ ]", "null", "-1.5e3"]
         );
         let empty = Structure::of("[ ]").unwrap();
-        assert_eq!(empty.elements(0, |_| None), Some(2));
+        assert_eq!(empty.elements::<SPACED>(0, |_| None), Some(2));
+        assert_eq!(empty.elements::<COMPACT>(0, |_| None), None);
         for broken in ["[1,]", "[,1]", "[1 2]", "[1", "[}", "[{}]]"] {
             let structure = Structure::of(broken).unwrap();
-            let found = structure.elements(0, |start| value_end(&structure, start));
+            let found = structure.elements::<SPACED>(0, |start| value_end(&structure, start));
             assert!(
                 found.is_none_or(|close| !structure.ends_after(close + 1)),
                 "{broken}"
@@ -820,13 +860,20 @@ pub(super) mod tests {
             let members: serde_json::Map<_, _> = (0..rng.usize(1..8))
                 .map(|n| (format!("k{n}"), random_value(&mut rng, 0)))
                 .collect();
-            let text = serde_json::Value::Object(members).to_string();
+            let compact = serde_json::Value::Object(members).to_string();
+            assert_eq!(members_as::<COMPACT>(&compact), members_by_serde(&compact));
             let text = if rng.bool() {
-                spaced(&text, &mut rng)
+                spaced(&compact, &mut rng)
             } else {
-                text
+                compact
             };
             assert_eq!(members_of(&text), members_by_serde(&text), "{text}");
+            // Whitespace between tokens: refused by the compact walk, or read alike.
+            let by_compact = members_as::<COMPACT>(&text);
+            assert!(
+                by_compact.is_none() || by_compact == members_of(&text),
+                "{text}"
+            );
             // Cut short anywhere (at a character's edge): refused as serde_json refuses it (only
             // trailing whitespace can go).
             let mut cut = rng.usize(1..text.len());

@@ -163,26 +163,102 @@ fn write_display(
 
 /// One field, quoted when it holds a comma, a quote or a line break.
 fn write_field(buffer: &mut Vec<u8>, field: &[u8]) {
-    if !field
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
+    let (lanes, last) = lanes(field);
+    if lanes.iter().chain(&last).all(|lane| specials(lane) == 0) {
         buffer.extend_from_slice(field);
         return;
     }
-    // Quotes doubled in one pass, without a branch, into room for the worst case (every byte
-    // a quote) filled with quotes: a quote is written and the next byte skipped, left a quote.
-    // A JSON column's text has a quote every few bytes: a search call per quote cost more.
+    // Quotes doubled a lane at a time, from the positions of its quotes: the bytes up to a
+    // quote and the quote are copied as one lane-wide store, then the quote written again. A
+    // JSON column's text has a quote every few bytes: a byte at a time, each cost 12
+    // instructions (the quoted fields are over half the bytes of `SELECT * FROM contacts`).
     let start = buffer.len();
-    buffer.resize(start + 2 * field.len() + 2, b'"');
+    // Room for the worst case (every byte a quote) and a lane's stores past the end.
+    buffer.resize(start + 2 * field.len() + 2 + LANE, b'"');
     let out = &mut buffer[start..];
     let mut at = 1;
-    for &b in field {
-        out[at] = b;
-        at += 1 + usize::from(b == b'"');
+    for lane in lanes {
+        at = double_quotes(out, at, lane, LANE);
     }
-    // The closing quote is at `at`.
+    if let Some(last) = &last {
+        at = double_quotes(out, at, last, field.len() % LANE);
+    }
+    out[at] = b'"';
     buffer.truncate(start + at + 1);
+}
+
+/// Bytes compared at a time when writing a field.
+const LANE: usize = 16;
+
+/// `field`'s whole lanes, and the bytes after them as a last lane padded with spaces.
+fn lanes(field: &[u8]) -> (&[[u8; LANE]], Option<[u8; LANE]>) {
+    let (lanes, rest) = field.as_chunks::<LANE>();
+    let last = (!rest.is_empty()).then(|| {
+        let mut last = [b' '; LANE];
+        last[..rest.len()].copy_from_slice(rest);
+        last
+    });
+    (lanes, last)
+}
+
+/// Writes the first `len` bytes of `lane` at `out[at..]`, each quote twice; where the next
+/// byte goes. Stores a lane's width from `at`: `out` has room for them.
+fn double_quotes(out: &mut [u8], mut at: usize, lane: &[u8; LANE], len: usize) -> usize {
+    let mut window = [0u8; 2 * LANE];
+    window[..LANE].copy_from_slice(lane);
+    let mut quotes = u32::from(quotes(lane)) & ((1 << len) - 1);
+    let mut from = 0;
+    while quotes != 0 {
+        let quote = quotes.trailing_zeros() as usize;
+        quotes &= quotes - 1;
+        out[at..at + LANE].copy_from_slice(&window[from..from + LANE]);
+        at += quote + 1 - from;
+        out[at] = b'"';
+        at += 1;
+        from = quote + 1;
+    }
+    out[at..at + LANE].copy_from_slice(&window[from..from + LANE]);
+    at + len - from
+}
+
+/// One bit per byte of `lane` that is a quote.
+fn quotes(lane: &[u8; LANE]) -> u16 {
+    equal(lane, b"\"")
+}
+
+/// One bit per byte of `lane` that makes a field quoted: a comma, a quote or a line break.
+fn specials(lane: &[u8; LANE]) -> u16 {
+    equal(lane, b",\"\n\r")
+}
+
+/// One bit per byte of `lane` equal to one of `bytes`: SSE2's compares.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn equal(lane: &[u8; LANE], bytes: &[u8]) -> u16 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        _mm_setzero_si128,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline; the load reads the lane's 16 bytes.
+    unsafe {
+        let lane = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+        let mut equal = _mm_setzero_si128();
+        for &b in bytes {
+            equal = _mm_or_si128(equal, _mm_cmpeq_epi8(lane, _mm_set1_epi8(b as i8)));
+        }
+        _mm_movemask_epi8(equal) as u16
+    }
+}
+
+/// One bit per byte of `lane` equal to one of `bytes`, a byte at a time.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn equal_bytewise(lane: &[u8; LANE], bytes: &[u8]) -> u16 {
+    (0..LANE).fold(0, |mask, i| mask | u16::from(bytes.contains(&lane[i])) << i)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn equal(lane: &[u8; LANE], bytes: &[u8]) -> u16 {
+    equal_bytewise(lane, bytes)
 }
 
 /// Writes Unix microseconds as RFC 3339 in UTC (`1970-01-01T00:00:00Z`, `.123Z` or
@@ -374,6 +450,55 @@ mod tests {
             Arc::new(StringArray::from(Vec::<&str>::new())) as ArrayRef,
         )]);
         assert_eq!(ours(&empty, true), arrow_csv(&empty, true));
+    }
+
+    #[test]
+    fn fields_are_quoted_and_their_quotes_doubled_at_every_length_and_position() {
+        // Fields of 0 to 80 bytes (lanes whole and cut) drawn from an alphabet dense in the
+        // bytes that matter, against the rule written a byte at a time.
+        let by_rule = |field: &[u8]| {
+            if !field.iter().any(|b| b",\"\n\r".contains(b)) {
+                return field.to_vec();
+            }
+            let mut out = vec![b'"'];
+            for &b in field {
+                out.extend_from_slice(if b == b'"' {
+                    b"\"\""
+                } else {
+                    std::slice::from_ref(&b)
+                });
+            }
+            out.push(b'"');
+            out
+        };
+        let mut rng = fastrand::Rng::with_seed(16);
+        let alphabet = b"\"\",\n\rab {}:\xc3\xa9";
+        for len in 0..=80 {
+            for _ in 0..50 {
+                let field: Vec<u8> = (0..len)
+                    .map(|_| alphabet[rng.usize(..alphabet.len())])
+                    .collect();
+                let mut buffer = b"before,".to_vec();
+                write_field(&mut buffer, &field);
+                assert_eq!(buffer[7..], by_rule(&field), "{field:?}");
+                assert_eq!(&buffer[..7], b"before,");
+            }
+        }
+        let quotes = [b'"'; 40];
+        let mut buffer = Vec::new();
+        write_field(&mut buffer, &quotes);
+        assert_eq!(buffer, [b'"'; 82]);
+    }
+
+    #[test]
+    fn lanes_are_compared_alike_with_and_without_vector_instructions() {
+        let every: Vec<u8> = (0..=255).collect();
+        for lane in every.as_chunks::<LANE>().0 {
+            for bytes in [&b"\""[..], b",\"\n\r"] {
+                assert_eq!(equal(lane, bytes), equal_bytewise(lane, bytes));
+            }
+        }
+        assert_eq!(specials(b"a,b\"c\nd\re       "), 0b1010_1010);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use futures::stream::{BoxStream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::client::{ClientError, Item, Member, Page, Structure};
+use crate::client::{ClientError, Item, Member, Page, SPACED, Structure};
 use crate::tables::value::ColumnBuilder;
 use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
 
@@ -403,7 +403,7 @@ impl Walk<'_> {
             return false;
         };
         let mut done = false;
-        let walked = structure.members(0, |key, value| {
+        let walked = structure.members::<SPACED>(0, |key, value| {
             if let Some(child) = node.children.get(text.get(structure.plain(key)?)?) {
                 self.take(child, text.get(value)?).ok()?;
                 if self.left == 0 {
