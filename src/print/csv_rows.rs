@@ -109,6 +109,9 @@ fn write_record(
     Ok(())
 }
 
+/// One value of a column as a field. Inlined into the row's loop: a call per value was a
+/// fifth of its instructions.
+#[inline(always)]
 fn write_value(
     buffer: &mut Vec<u8>,
     scratch: &mut String,
@@ -133,6 +136,7 @@ fn write_value(
 }
 
 /// A UTC timestamp: written here in the years 0001–9999, by arrow's display outside them.
+#[inline(never)]
 fn write_utc(
     buffer: &mut Vec<u8>,
     scratch: &mut String,
@@ -147,6 +151,7 @@ fn write_utc(
 }
 
 /// Arrow's display of value `row` of `formatter` as one field (`scratch` holds the text).
+#[inline(never)]
 fn write_display(
     buffer: &mut Vec<u8>,
     scratch: &mut String,
@@ -273,22 +278,21 @@ fn write_utc_micros(buffer: &mut Vec<u8>, micros: i64) -> bool {
     else {
         return false;
     };
-    let two = |buffer: &mut Vec<u8>, n: i64| {
-        buffer.push(b'0' + (n / 10) as u8);
-        buffer.push(b'0' + (n % 10) as u8);
-    };
-    two(buffer, year / 100);
-    two(buffer, year % 100);
-    buffer.push(b'-');
-    two(buffer, month);
-    buffer.push(b'-');
-    two(buffer, day);
-    buffer.push(b'T');
-    two(buffer, second / 3600);
-    buffer.push(b':');
-    two(buffer, second / 60 % 60);
-    buffer.push(b':');
-    two(buffer, second % 60);
+    // Written in place into a text of the right shape, and added to the buffer at once.
+    let mut text = *b"0000-00-00T00:00:00";
+    for (at, n) in [
+        (0, year / 100),
+        (2, year % 100),
+        (5, month),
+        (8, day),
+        (11, second / 3600),
+        (14, second / 60 % 60),
+        (17, second % 60),
+    ] {
+        text[at] = b'0' + (n / 10) as u8;
+        text[at + 1] = b'0' + (n % 10) as u8;
+    }
+    buffer.extend_from_slice(&text);
     if fraction != 0 {
         let (digits, value) = if fraction % 1000 == 0 {
             (3, fraction / 1000)

@@ -354,7 +354,8 @@ impl Walk<'_> {
     }
 
     /// Walks an item's noted `members` (offsets in `body`): a key no column wants is
-    /// skipped unread.
+    /// skipped unread, and so is a null, before its key is looked up (see [`Walk::take`]; a
+    /// contact's members are nearly half nulls).
     fn members<'a>(
         &mut self,
         root: &'a Node,
@@ -363,18 +364,26 @@ impl Walk<'_> {
         keys: &mut KeyMemo<'a>,
     ) {
         for (at, member) in members.iter().enumerate() {
+            let value = member.value(body);
+            if value == "null" {
+                continue;
+            }
             let Some(child) = keys.child(root, at, member.key(body)) else {
                 continue;
             };
-            if self.take(child, member.value(body)).is_err() || self.left == 0 {
+            if self.take(child, value).is_err() || self.left == 0 {
                 break;
             }
         }
     }
 
     /// Hands the value `text` (JSON) found at `node` to its columns, and walks into it for
-    /// columns further down.
+    /// columns further down. A null fills nothing: its columns are NULL after the walk, unless
+    /// the key is given again (the first value that is not null is read).
     fn take(&mut self, node: &Node, text: &str) -> Result<(), serde_json::Error> {
+        if text == "null" {
+            return Ok(());
+        }
         for &i in &node.leaves {
             if !self.filled[i] {
                 self.builders[i].append_json(text);
@@ -639,7 +648,7 @@ mod tests {
         ]);
         let items = [
             r#"{"id": "1", "n": 5, "location": {"country": "FR", "x": [1]}, "at": 1700000000, "b": true}"#,
-            r#"{"location": null, "n": "7", "skip": {"id": 9}, "id": 2, "n": 8}"#,
+            r#"{"location": null, "n": null, "n": "7", "skip": {"id": 9}, "id": 2, "n": 8}"#,
             r#"{"at": "2024-01-02T03:04:05Z", "location": {"city": "x", "country": null}}"#,
             r#"{"b": false, "id": "\u00e9"}"#,
         ];
@@ -666,8 +675,9 @@ mod tests {
                     r#"{"ca": {"Account\u0020Manager": "Ann", "x": {"y": "z"}, "n": 3}}"#,
                     // Escapes and brackets inside strings; nested deeper; keys in any order.
                     r#"{"ca": {"n": 4, "later": [1, {"a": "}"}], "Account Manager": "B\"ob", "x": {"y": "w]"}}}"#,
-                    // Not an object where one is looked into; a key named twice (the first is read).
-                    r#"{"ca": {"x": "flat", "n": "5", "n": 6}}"#,
+                    // Not an object where one is looked into; a key named twice (the first is read,
+                    // unless it is null).
+                    r#"{"ca": {"x": "flat", "n": null, "n": "5", "n": 6}}"#,
                     // Every column filled before the object ends.
                     r#"{"ca": {"Account Manager": "C", "x": {"y": 1}, "n": 7, "rest": {"u": [2]}}}"#,
                 ],
