@@ -343,7 +343,7 @@ async fn run(mut cli: Cli) -> Result<(), Error> {
     match script {
         Some(sql) => {
             let started = std::time::Instant::now();
-            let mut stdout = std::io::stdout();
+            let mut stdout = script_output()?;
             let format = output_format(&cli)?;
             let result = print::run_script(&engine, &sql, format, &mut stdout).await;
             if cli.stats {
@@ -684,6 +684,28 @@ fn active_profile(args: &ConnectionArgs) -> Option<Profile> {
         .cloned()
         .or_else(|| profiles.default_profile().map(str::to_string))?;
     profiles.get(&name).ok().cloned()
+}
+
+/// Where a script's results go: on Unix, standard output as a file of its own (a duplicate of
+/// its descriptor, unbuffered: results are written in large pieces), so that `io::copy` hands
+/// a spooled CSV or JSON result to the kernel (`copy_file_range`, `sendfile` or `splice`)
+/// instead of reading it back and writing it out; elsewhere, standard output.
+#[cfg(unix)]
+fn script_output() -> Result<std::fs::File, Error> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|source| Error::Io {
+            context: "opening standard output".into(),
+            source,
+        })?;
+    Ok(std::fs::File::from(fd))
+}
+
+#[cfg(not(unix))]
+fn script_output() -> Result<std::io::Stdout, Error> {
+    Ok(std::io::stdout())
 }
 
 /// `--format`, else the profile's, else a table.

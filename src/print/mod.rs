@@ -7,7 +7,7 @@
 //! Timestamps render as ISO-8601 (`2024-01-31T09:30:00Z`) in all three formats.
 
 use std::fmt;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Seek, Write};
 use std::str::FromStr;
 
 use datafusion::arrow::datatypes::SchemaRef;
@@ -351,7 +351,7 @@ pub async fn run_script(
             Format::Csv | Format::Json => {
                 let mut spool = Spool::new()?;
                 print_statement_result(command, stream, format, &mut spool.writer).await?;
-                spool.copy_to(&mut out)
+                out.copy_from(spool)
             }
         };
         match printed {
@@ -386,8 +386,8 @@ impl Spool {
         })
     }
 
-    /// Copies everything written so far to `out`, and flushes it.
-    fn copy_to(self, out: &mut impl Write) -> Result<(), Error> {
+    /// The file holding everything written so far, read from its start.
+    fn into_file(self) -> Result<std::fs::File, Error> {
         let spool_error = |source| Error::Io {
             context: "reading back the result's temporary file".into(),
             source,
@@ -397,18 +397,7 @@ impl Spool {
             .into_inner()
             .map_err(|e| spool_error(e.into_error()))?;
         file.seek(io::SeekFrom::Start(0)).map_err(spool_error)?;
-        // Read and write errors are told apart: only the latter can be a closed pipe.
-        let mut buffer = vec![0u8; SPOOL_BUFFER];
-        loop {
-            let n = match file.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(spool_error(e)),
-            };
-            out.write_all(&buffer[..n]).map_err(io_error)?;
-        }
-        out.flush().map_err(io_error)
+        Ok(file)
     }
 }
 
@@ -438,6 +427,22 @@ impl<W: Write> PipeWatcher<W> {
             self.broken = true;
         }
         result
+    }
+}
+
+impl<W: Write> PipeWatcher<W> {
+    /// Copies everything `spool` holds to the output, and flushes it: by the kernel
+    /// (`copy_file_range`, `sendfile` or `splice`, as `io::copy` chooses) when the output is
+    /// standard output on a file or a pipe, so a hundred megabytes of CSV are not read into
+    /// this process and written out again after the statement ends.
+    fn copy_from(&mut self, spool: Spool) -> Result<(), Error> {
+        let mut file = spool.into_file()?;
+        // A failed read of the temporary file is reported as a failed write: only a write can
+        // be a closed pipe, which is all that is told apart.
+        let copied = io::copy(&mut file, &mut self.inner);
+        self.note(copied).map_err(io_error)?;
+        let flushed = self.inner.flush();
+        self.note(flushed).map_err(io_error)
     }
 }
 
@@ -739,17 +744,17 @@ mod tests {
     fn a_spool_is_copied_whole_and_notices_a_closed_pipe() {
         let mut spool = Spool::new().unwrap();
         print_batches(schema(), &two_batches(), Format::Csv, &mut spool.writer).unwrap();
-        let mut out = Vec::new();
-        spool.copy_to(&mut out).unwrap();
+        let mut out = PipeWatcher::new(Vec::new());
+        out.copy_from(spool).unwrap();
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            String::from_utf8(out.inner).unwrap(),
             format_batches(schema(), &two_batches(), Format::Csv).unwrap()
         );
 
         let mut spool = Spool::new().unwrap();
         print_batches(schema(), &two_batches(), Format::Json, &mut spool.writer).unwrap();
         let mut out = PipeWatcher::new(ClosedPipe);
-        assert!(spool.copy_to(&mut out).is_err());
+        assert!(out.copy_from(spool).is_err());
         assert!(out.is_broken());
     }
 

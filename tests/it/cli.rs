@@ -237,3 +237,52 @@ fn a_script_reuses_the_attributes_it_discovered_until_they_expire() {
     emulator.kill().ok();
     emulator.wait().ok();
 }
+
+#[test]
+fn results_reach_a_file_whole_and_a_closed_pipe_quietly() {
+    use std::io::Read;
+    // Standard output on a regular file: the spooled result is copied whole (by the kernel's
+    // file-to-file copy on Linux).
+    let (_, piped, _) =
+        run_to_end(intercom_sql().args(["--format", "csv", "-c", "SELECT * FROM contacts"]));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contacts.csv");
+    let status = intercom_sql()
+        .args(["--format", "csv", "-c", "SELECT * FROM contacts"])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&path).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.len() > 100_000, "{} bytes", written.len());
+    // The same rows as through a pipe (partitions may end in another order).
+    let sorted = |text: &str| {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    assert!(
+        sorted(&written) == sorted(&piped),
+        "the file and the pipe differ"
+    );
+    // A reader that goes away after a few bytes of a result larger than a pipe holds: no
+    // error, a zero exit.
+    let mut child = intercom_sql()
+        .args(["--format", "csv", "-c", "SELECT * FROM contacts"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"id,workspa");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
