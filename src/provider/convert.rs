@@ -513,13 +513,13 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::tables::ColumnDef as C;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{Field, Int64Type, Schema, TimestampMicrosecondType};
 
-    fn decoder(columns: Vec<ColumnDef>) -> BatchDecoder {
+    pub(in crate::provider) fn decoder(columns: Vec<ColumnDef>) -> BatchDecoder {
         let schema = Arc::new(Schema::new(
             columns
                 .iter()
@@ -530,7 +530,7 @@ mod tests {
     }
 
     /// Column `c` of `batch`, text, NULL as `None`.
-    fn texts(batch: &RecordBatch, c: usize) -> Vec<Option<&str>> {
+    pub(in crate::provider) fn texts(batch: &RecordBatch, c: usize) -> Vec<Option<&str>> {
         let a = batch.column(c).as_string::<i32>();
         (0..a.len())
             .map(|i| a.is_valid(i).then(|| a.value(i)))
@@ -545,7 +545,7 @@ mod tests {
             .collect()
     }
 
-    fn rows(items: &[&str], parent: Option<&str>) -> RawRows {
+    pub(in crate::provider) fn rows(items: &[&str], parent: Option<&str>) -> RawRows {
         let body = format!("[{}]", items.join(","));
         let mut ranges = Vec::new();
         let mut at = 1;

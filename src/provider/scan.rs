@@ -869,38 +869,43 @@ impl Start {
             }
         });
         // Pages are decoded on the runtime's workers, up to `DECODE_AHEAD` at once, and passed
-        // on in order: decoding (the scan's heaviest work at low latency) uses every core.
+        // on in order: decoding (the scan's heaviest work at low latency) uses every core. The
+        // pages already fetched when a decode starts (up to `PAGES_PER_BATCH`) make one batch:
+        // a batch's builders cost the same for 150 rows as for 600, and a page that arrives
+        // alone (at any latency) is not held back for others.
         let decoder = Arc::new(decoder);
         let pages = stream::unfold(page_rx, |mut rx| async move {
             rx.recv().await.map(|next| (next, rx))
         });
         let decoded = pages
-            .map(move |next| {
+            .ready_chunks(PAGES_PER_BATCH)
+            .map(move |group| {
                 let (decoder, predicate, output) =
                     (decoder.clone(), predicate.clone(), output.clone());
                 SpawnedTask::spawn(async move {
-                    let chunks = next.map_err(|e| DataFusionError::External(Box::new(e)))?;
-                    let fetched = (chunks.len(), chunks.iter().map(RawRows::len).sum::<usize>());
-                    let batch = decoder
-                        .decode(&chunks)
-                        .map_err(DataFusionError::from)
-                        .and_then(|batch| select(batch, predicate.as_ref(), &output))?;
-                    Ok::<_, DataFusionError>((fetched, batch))
+                    decode_pages(group, &decoder, predicate.as_ref(), &output)
                 })
                 .join()
+                .map(|joined| {
+                    let decoded = joined.unwrap_or_else(|e| {
+                        Vec::from([Err(DataFusionError::ExecutionJoin(Box::new(e)))])
+                    });
+                    stream::iter(decoded)
+                })
             })
-            .buffered(DECODE_AHEAD);
+            .buffered(DECODE_AHEAD)
+            .flatten();
         let task = SpawnedTask::spawn(async move {
             let _fetch = fetch;
             let mut decoded = std::pin::pin!(decoded);
             while let Some(next) = decoded.next().await {
+                let mut items_read = 0;
                 let batch = match next {
-                    Err(e) => Err(DataFusionError::ExecutionJoin(Box::new(e))
-                        .context(format!("scanning {table}"))),
-                    Ok(Err(e)) => Err(e.context(format!("scanning {table}"))),
-                    Ok(Ok(((pages, rows), batch))) => {
-                        metrics.pages.add(pages);
-                        metrics.rows_fetched.add(rows);
+                    Err(e) => Err(e.context(format!("scanning {table}"))),
+                    Ok((fetched, batch)) => {
+                        items_read = fetched.items;
+                        metrics.pages.add(fetched.pages);
+                        metrics.rows_fetched.add(fetched.rows);
                         match (remaining.as_mut(), sorted.as_mut()) {
                             (Some(left), _) => {
                                 let keep = batch.num_rows().min(*left);
@@ -926,7 +931,9 @@ impl Start {
                     break;
                 }
                 if let Some(demand) = &demand {
-                    demand.add_permits(1);
+                    // A page fetched for each one read (pages are fetched on demand only with
+                    // a LIMIT or a sorted stop, where they come one at a time).
+                    demand.add_permits(items_read.max(1));
                 }
             }
             metrics.sync(&counters, &windows);
@@ -979,8 +986,63 @@ fn counted(
         .boxed()
 }
 
-/// Pages a scan decodes at once (each on a worker of the runtime).
+/// Batches a scan decodes at once (each on a worker of the runtime).
 const DECODE_AHEAD: usize = 2;
+
+/// Pages decoded into one batch, at most: those already fetched when the decode starts.
+const PAGES_PER_BATCH: usize = 4;
+
+/// The batch of a group of pages (those up to the first that failed, then its failure), with
+/// what was fetched for it.
+type Decoded = Vec<Result<(Fetched, RecordBatch)>>;
+
+/// What a batch was decoded from.
+struct Fetched {
+    /// Items of the page stream (a page, or the rows of a page that waited for their lists).
+    items: usize,
+    /// Chunks of rows: the pages counted by `EXPLAIN ANALYZE`.
+    pages: usize,
+    rows: usize,
+}
+
+/// Decodes `group` (pages in order, as fetched) into one batch, filtered by `predicate` and
+/// projected to `output`; a failed page ends the group, after the batch of the pages before
+/// it.
+fn decode_pages(
+    group: Vec<Result<Vec<RawRows>, ClientError>>,
+    decoder: &BatchDecoder,
+    predicate: Option<&Arc<dyn PhysicalExpr>>,
+    output: &[usize],
+) -> Decoded {
+    let (mut chunks, mut items, mut failure) = (Vec::new(), 0, None);
+    for page in group {
+        match page {
+            Ok(page) => {
+                items += 1;
+                chunks.extend(page);
+            }
+            Err(e) => {
+                failure = Some(DataFusionError::External(Box::new(e)));
+                break;
+            }
+        }
+    }
+    let mut decoded = Vec::new();
+    if !chunks.is_empty() || failure.is_none() {
+        let fetched = Fetched {
+            items,
+            pages: chunks.len(),
+            rows: chunks.iter().map(RawRows::len).sum(),
+        };
+        let batch = decoder
+            .decode(&chunks)
+            .map_err(DataFusionError::from)
+            .and_then(|batch| select(batch, predicate, output));
+        decoded.push(batch.map(|batch| (fetched, batch)));
+    }
+    decoded.extend(failure.map(Err));
+    decoded
+}
 
 /// Rows in each batch of a count's column-less rows.
 const COUNTED_BATCH_ROWS: usize = 8192;
@@ -1012,6 +1074,46 @@ async fn total_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_fetched_together_make_one_batch_and_a_failure_follows_the_pages_before_it() {
+        use super::super::convert::tests::{decoder, rows, texts};
+        use crate::tables::ColumnDef as C;
+        let d = decoder(vec![C::text("id", "d")]);
+        let page = |ids: &[&str]| {
+            let items: Vec<String> = ids.iter().map(|id| format!(r#"{{"id":"{id}"}}"#)).collect();
+            let items: Vec<&str> = items.iter().map(String::as_str).collect();
+            Ok(Vec::from([rows(&items, None)]))
+        };
+        let failed = || {
+            Err(ClientError::Decode {
+                request: "GET /contacts".into(),
+                json_path: "$".into(),
+                reason: "cut short".into(),
+            })
+        };
+        let decoded = decode_pages(Vec::from([page(&["a", "b"]), page(&["c"])]), &d, None, &[0]);
+        let [Ok((fetched, batch))] = decoded.as_slice() else {
+            panic!("one batch");
+        };
+        assert_eq!((fetched.items, fetched.pages, fetched.rows), (2, 2, 3));
+        assert_eq!(texts(batch, 0), [Some("a"), Some("b"), Some("c")]);
+        // A failed page: the pages before it, then the failure; none after it is read.
+        let decoded = decode_pages(
+            Vec::from([page(&["a"]), failed(), page(&["c"])]),
+            &d,
+            None,
+            &[0],
+        );
+        let [Ok((fetched, batch)), Err(error)] = decoded.as_slice() else {
+            panic!("a batch, then the failure");
+        };
+        assert_eq!((fetched.items, fetched.rows), (1, 1));
+        assert_eq!(texts(batch, 0), [Some("a")]);
+        assert!(error.to_string().contains("cut short"), "{error}");
+        let decoded = decode_pages(Vec::from([failed(), page(&["c"])]), &d, None, &[0]);
+        assert!(matches!(decoded.as_slice(), [Err(_)]));
+    }
 
     #[test]
     fn path_segments_are_encoded() {
