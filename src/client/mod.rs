@@ -25,7 +25,7 @@ pub use envelope::{Item, Member};
 pub use error::{ApiError, ClientError};
 pub use pagination::{ListRequest, Page, PageStyle};
 use retry::{Decision, Outcome, Policy, RequestKind};
-pub(crate) use structure::{SPACED, Structure};
+pub(crate) use structure::{SPACED, Structure, padded_chunks};
 
 use crate::config::Config;
 

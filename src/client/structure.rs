@@ -223,13 +223,19 @@ fn add_masks(text: &[u8], carry: &mut Carry, masks: &mut Vec<[u64; 3]>) {
 
 /// `text`'s whole blocks, and the bytes after them as a last block padded with spaces.
 fn blocks(text: &[u8]) -> (&[[u8; BLOCK]], Option<[u8; BLOCK]>) {
-    let (blocks, rest) = text.as_chunks::<BLOCK>();
+    padded_chunks(text)
+}
+
+/// `bytes` in chunks of `N`, the bytes after the whole ones as a last chunk padded with
+/// spaces (for compares a chunk at a time: a space is no byte they look for).
+pub(crate) fn padded_chunks<const N: usize>(bytes: &[u8]) -> (&[[u8; N]], Option<[u8; N]>) {
+    let (chunks, rest) = bytes.as_chunks::<N>();
     let last = (!rest.is_empty()).then(|| {
-        let mut last = [b' '; BLOCK];
+        let mut last = [b' '; N];
         last[..rest.len()].copy_from_slice(rest);
         last
     });
-    (blocks, last)
+    (chunks, last)
 }
 
 /// [`add_masks`]' loop with the kinds of each block found by `kinds`.

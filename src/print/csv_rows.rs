@@ -17,6 +17,8 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
+use crate::client::padded_chunks;
+
 /// One column, read the fastest way its type allows.
 enum Column<'a> {
     Text(&'a StringArray),
@@ -168,7 +170,7 @@ fn write_display(
 
 /// One field, quoted when it holds a comma, a quote or a line break.
 fn write_field(buffer: &mut Vec<u8>, field: &[u8]) {
-    let (lanes, last) = lanes(field);
+    let (lanes, last) = padded_chunks::<LANE>(field);
     if lanes.iter().chain(&last).all(|lane| specials(lane) == 0) {
         buffer.extend_from_slice(field);
         return;
@@ -194,17 +196,6 @@ fn write_field(buffer: &mut Vec<u8>, field: &[u8]) {
 
 /// Bytes compared at a time when writing a field.
 const LANE: usize = 16;
-
-/// `field`'s whole lanes, and the bytes after them as a last lane padded with spaces.
-fn lanes(field: &[u8]) -> (&[[u8; LANE]], Option<[u8; LANE]>) {
-    let (lanes, rest) = field.as_chunks::<LANE>();
-    let last = (!rest.is_empty()).then(|| {
-        let mut last = [b' '; LANE];
-        last[..rest.len()].copy_from_slice(rest);
-        last
-    });
-    (lanes, last)
-}
 
 /// Writes the first `len` bytes of `lane` at `out[at..]`, each quote twice; where the next
 /// byte goes. Stores a lane's width from `at`: `out` has room for them.
