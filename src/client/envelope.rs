@@ -26,6 +26,9 @@ pub struct Item {
     pub range: Range<usize>,
     /// Its members among the page's.
     pub members: Range<u32>,
+    /// Whether its text is known to hold no backslash (no string in it has an escape: each
+    /// string's text is the string).
+    pub plain: bool,
 }
 
 impl Item {
@@ -34,6 +37,7 @@ impl Item {
         Self {
             range,
             members: 0..0,
+            plain: false,
         }
     }
 
@@ -337,10 +341,9 @@ fn items_of<const S: bool>(
         (!noted.is_empty()).then_some(())?;
         // A key with escapes is not its text (the serde_json pass reads the body then): looked
         // for key by key only in an item that has a backslash at all.
-        let plain = |(start, end): (u32, u32)| structure.plain(start as usize..end as usize);
-        if structure.plain(start..close).is_none()
-            && noted.iter().any(|member| plain(member.key).is_none())
-        {
+        let plain_key = |(start, end): (u32, u32)| structure.plain(start as usize..end as usize);
+        let plain = structure.plain(start..close).is_some();
+        if !plain && noted.iter().any(|member| plain_key(member.key).is_none()) {
             return None;
         }
         if items.is_empty() {
@@ -353,6 +356,7 @@ fn items_of<const S: bool>(
         items.push(Item {
             range: start..close + 1,
             members: first as u32..members.len() as u32,
+            plain,
         });
         Some(close + 1)
     })?;
@@ -643,8 +647,14 @@ mod tests {
             };
             assert_eq!(ranges(&fast), ranges(&slow), "{text}");
             assert_eq!(fast.rest, slow.rest, "{text}");
-            // Each item's members, as serde_json reads the item's text.
+            // Each item's members, as serde_json reads the item's text; plain when it holds no
+            // backslash.
             for item in &fast.items {
+                assert_eq!(
+                    item.plain,
+                    !text[item.range.clone()].contains('\\'),
+                    "{text}"
+                );
                 let noted: Vec<(String, String)> = fast.members
                     [item.members.start as usize..item.members.end as usize]
                     .iter()

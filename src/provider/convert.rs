@@ -128,11 +128,11 @@ impl RawRows {
     }
 
     /// Each row's JSON text and its noted members (none when they were not noted).
-    fn rows(&self) -> impl Iterator<Item = (&str, &[Member])> {
+    fn rows(&self) -> impl Iterator<Item = (&str, &[Member], bool)> {
         let body = self.body.as_str();
         self.items.iter().map(move |item| {
             let row = self.row(item, body);
-            (row.text, row.members)
+            (row.text, row.members, item.plain)
         })
     }
 
@@ -288,7 +288,7 @@ impl BatchDecoder {
             for chunk in chunks {
                 let body = chunk.body.as_str();
                 let mut keys = KeyMemo::default();
-                for (item, members) in chunk.rows() {
+                for (item, members, plain) in chunk.rows() {
                     filled.fill(false);
                     for &i in &self.parent_columns {
                         if let Some(parent) = &chunk.parent {
@@ -305,6 +305,7 @@ impl BatchDecoder {
                         builders: &mut builders,
                         filled: &mut filled,
                         left,
+                        escapes: !plain,
                     };
                     // Members noted by the page's parse are looked up by key, unread ones
                     // skipped for free; else the item's text is walked.
@@ -338,6 +339,8 @@ struct Walk<'a> {
     filled: &'a mut [bool],
     /// Columns not filled yet: at zero the walk stops.
     left: usize,
+    /// Whether the item's strings may have escapes (else none is searched for one).
+    escapes: bool,
 }
 
 impl Walk<'_> {
@@ -386,7 +389,7 @@ impl Walk<'_> {
         }
         for &i in &node.leaves {
             if !self.filled[i] {
-                self.builders[i].append_json(text);
+                self.builders[i].append_json(text, self.escapes);
                 self.filled[i] = true;
                 self.left -= 1;
             }

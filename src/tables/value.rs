@@ -72,15 +72,17 @@ impl ColumnBuilder {
 
     /// Appends one value given as JSON text (`"x"`, `12`, `true`, `null`, `{…}`).
     pub fn append_raw(&mut self, raw: &str) {
-        self.append_json(raw.trim())
+        self.append_json(raw.trim(), true)
     }
 
     /// [`Self::append_raw`] of a value without surrounding spaces (as serde_json's `RawValue`
-    /// holds it).
-    pub fn append_json(&mut self, raw: &str) {
+    /// holds it). Without `escapes`, a string is known to have none: its text is taken as it
+    /// is, not searched for a backslash.
+    pub fn append_json(&mut self, raw: &str, escapes: bool) {
         match self {
             ColumnBuilder::Text(b) => match raw.as_bytes().first() {
                 None | Some(b'n') => b.append_null(),
+                Some(b'"') if !escapes => b.append_value(inner(raw)),
                 Some(b'"') => b.append_value(unquote(raw).as_ref()),
                 // Numbers, booleans, and nested values as their JSON text.
                 Some(_) => b.append_value(raw),
@@ -123,9 +125,14 @@ impl ColumnBuilder {
     }
 }
 
+/// The text between a JSON string's quotes.
+fn inner(raw: &str) -> &str {
+    &raw[1..raw.len().saturating_sub(1).max(1)]
+}
+
 /// The text of a JSON string (unescaped only when it has escapes).
 fn unquote(raw: &str) -> Cow<'_, str> {
-    let inner = &raw[1..raw.len().saturating_sub(1).max(1)];
+    let inner = inner(raw);
     if inner.contains('\\') {
         serde_json::from_str::<String>(raw)
             .map(Cow::Owned)
