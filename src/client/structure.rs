@@ -211,7 +211,7 @@ impl Carry {
 /// AVX2's compares, 32 bytes at a time, when the CPU has them (the masks of a 330 KB page took
 /// ~3 instructions a byte with SSE2's).
 fn add_masks(text: &[u8], carry: &mut Carry, masks: &mut Vec<[u64; 3]>) {
-    let (blocks, last) = blocks(text);
+    let (blocks, last) = padded_chunks::<BLOCK>(text);
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, as just checked.
@@ -219,11 +219,6 @@ fn add_masks(text: &[u8], carry: &mut Carry, masks: &mut Vec<[u64; 3]>) {
         return;
     }
     add_masks_by(blocks, last.as_ref(), carry, masks, kinds);
-}
-
-/// `text`'s whole blocks, and the bytes after them as a last block padded with spaces.
-fn blocks(text: &[u8]) -> (&[[u8; BLOCK]], Option<[u8; BLOCK]>) {
-    padded_chunks(text)
 }
 
 /// `bytes` in chunks of `N`, the bytes after the whole ones as a last chunk padded with
@@ -655,7 +650,7 @@ pub(super) mod tests {
             let value = spaced(&random_value(&mut rng, 0).to_string(), &mut rng);
             let cut = rng.usize(..=value.len());
             for text in [value.as_bytes(), &value.as_bytes()[..cut]] {
-                let (blocks, last) = blocks(text);
+                let (blocks, last) = padded_chunks::<BLOCK>(text);
                 let masks_of = |kinds: &dyn Fn(&[u8; BLOCK]) -> Kinds| {
                     let (mut carry, mut masks) = (Carry::default(), Vec::new());
                     add_masks_by(blocks, last.as_ref(), &mut carry, &mut masks, kinds);

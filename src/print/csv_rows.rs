@@ -180,7 +180,8 @@ fn write_field(buffer: &mut Vec<u8>, field: &[u8]) {
     // JSON column's text has a quote every few bytes: a byte at a time, each cost 12
     // instructions (the quoted fields are over half the bytes of `SELECT * FROM contacts`).
     let start = buffer.len();
-    // Room for the worst case (every byte a quote) and a lane's stores past the end.
+    // Room for the worst case (every byte a quote) and a lane's stores past the end; the
+    // opening quote is the fill's.
     buffer.resize(start + 2 * field.len() + 2 + LANE, b'"');
     let out = &mut buffer[start..];
     let mut at = 1;

@@ -420,17 +420,6 @@ impl<W: Write> PipeWatcher<W> {
         self.broken
     }
 
-    fn note<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
-        if let Err(error) = &result
-            && error.kind() == io::ErrorKind::BrokenPipe
-        {
-            self.broken = true;
-        }
-        result
-    }
-}
-
-impl<W: Write> PipeWatcher<W> {
     /// Copies everything `spool` holds to the output, and flushes it: by the kernel
     /// (`copy_file_range`, `sendfile` or `splice`, as `io::copy` chooses) when the output is
     /// standard output on a file or a pipe, so a hundred megabytes of CSV are not read into
@@ -443,6 +432,15 @@ impl<W: Write> PipeWatcher<W> {
         self.note(copied).map_err(io_error)?;
         let flushed = self.inner.flush();
         self.note(flushed).map_err(io_error)
+    }
+
+    fn note<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(error) = &result
+            && error.kind() == io::ErrorKind::BrokenPipe
+        {
+            self.broken = true;
+        }
+        result
     }
 }
 
