@@ -192,6 +192,8 @@ pub(crate) struct Db {
     conversation_json: Vec<OnceLock<Box<RawValue>>>,
     ticket_json: Vec<OnceLock<Box<RawValue>>>,
     company_json: Vec<OnceLock<Box<RawValue>>>,
+    /// Each note as JSON text: a contact's or company's notes page is a copy.
+    note_json: Vec<OnceLock<Box<RawValue>>>,
     /// Each searched model's records by creation time, built when first searched.
     contacts_by_created: OnceLock<RangeIndex>,
     conversations_by_created: OnceLock<RangeIndex>,
@@ -248,6 +250,7 @@ impl Db {
             conversation_json: cells(store.conversations.len()),
             ticket_json: cells(store.tickets.len()),
             company_json: cells(store.companies.len()),
+            note_json: cells(store.notes.len()),
             contacts_by_created: OnceLock::new(),
             conversations_by_created: OnceLock::new(),
             tickets_by_created: OnceLock::new(),
@@ -271,6 +274,13 @@ impl Db {
     pub(crate) fn company_json(&self, index: usize) -> &RawValue {
         cached_json(&self.company_json, index, || {
             json_text(&render::company(&self.store, index))
+        })
+    }
+
+    /// Note `index` as `GET /notes/{id}` and the notes lists show it, rendered once.
+    pub(crate) fn note_json(&self, index: usize) -> &RawValue {
+        cached_json(&self.note_json, index, || {
+            json_text(&render::note(&self.store, index))
         })
     }
 }
@@ -972,6 +982,9 @@ pub async fn serve(config: EmulatorConfig, addr: &str) -> std::io::Result<()> {
         }
         for i in 0..db.companies.len() {
             db.company_json(i);
+        }
+        for i in 0..db.notes.len() {
+            db.note_json(i);
         }
     })
     .await

@@ -36,7 +36,7 @@ fn companies_page(db: &Db, list: &[u32], page: usize, per_page: usize) -> Respon
         total_count: list.len(),
         pages: number_pages(page, per_page, reachable.len()),
     };
-    Json(body).into_response()
+    body.into_response()
 }
 
 /// `GET /companies`: exact lookup (`company_id`/`name` -> one company) or a page-number list
@@ -244,7 +244,7 @@ pub(super) async fn company_contacts(
         total_count: total,
         pages: number_pages(page, per_page, total),
     };
-    Ok(Json(body).into_response())
+    Ok(body.into_response())
 }
 
 pub(super) async fn company_segments(
@@ -270,5 +270,5 @@ pub(super) async fn company_notes(
     let guard = emulator.store();
     let store: &Store = &guard;
     let c = &store.companies[store.company_index(&id).ok_or_else(company_not_found)?];
-    notes_page(store, &c.notes, &params(q))
+    notes_page(&guard, &c.notes, &params(q))
 }

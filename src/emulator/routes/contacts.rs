@@ -53,7 +53,7 @@ pub(super) async fn list_contacts(
         total_count: total,
         pages: cursor_pages(page, per_page, total, next),
     };
-    Ok(Json(body).into_response())
+    Ok(body.into_response())
 }
 
 pub(super) async fn get_contact(
@@ -127,9 +127,9 @@ pub(super) async fn contact_companies(
     let store: &Store = &guard;
     let c = &store.contacts[store.contact_index(&id).ok_or_else(contact_not_found)?];
     let total = c.companies.len();
-    let data: Vec<Value> = c.companies[page_range(page, per_page, total)]
+    let items = c.companies[page_range(page, per_page, total)]
         .iter()
-        .map(|i| render::company(store, *i as usize))
+        .map(|&i| guard.company_json(i as usize))
         .collect();
     let pages = total_pages(total, per_page);
     let host = headers
@@ -142,11 +142,14 @@ pub(super) async fn contact_companies(
             page + 1
         )
     });
-    Ok(Json(json!({
-        "type": "list", "data": data, "total_count": total,
-        "pages": {"type": "pages", "next": next, "page": page, "per_page": per_page, "total_pages": pages},
-    }))
-    .into_response())
+    let page_of = ItemsPage {
+        kind: "list",
+        key: "data",
+        items,
+        total_count: total,
+        pages: json!({"type": "pages", "next": next, "page": page, "per_page": per_page, "total_pages": pages}),
+    };
+    Ok(page_of.into_response())
 }
 
 pub(super) async fn contact_notes(
@@ -157,7 +160,7 @@ pub(super) async fn contact_notes(
     let guard = emulator.store();
     let store: &Store = &guard;
     let c = &store.contacts[store.contact_index(&id).ok_or_else(contact_not_found)?];
-    notes_page(store, &c.notes, &params(q))
+    notes_page(&guard, &c.notes, &params(q))
 }
 
 /// `POST /contacts/search` (default 50 per page).

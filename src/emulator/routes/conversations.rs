@@ -50,7 +50,7 @@ pub(super) async fn list_conversations(
         total_count: total,
         pages: cursor_pages(page, per_page, total, next),
     };
-    Ok(Json(body).into_response())
+    Ok(body.into_response())
 }
 
 /// The `type` of a page of conversations (without parts), and the key of its items.
