@@ -21,6 +21,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 pub use crate::tables::path::{fill_path, path_segment};
+pub(crate) use envelope::utf8_string;
 pub use envelope::{Item, Member};
 pub use error::{ApiError, ClientError};
 pub use pagination::{ListRequest, Page, PageStyle};
@@ -679,7 +680,7 @@ impl IntercomClient {
                             .unwrap_or_default();
                         return Ok((status.as_u16(), location));
                     }
-                    let bytes = response.bytes().await;
+                    let bytes = whole_body(response).await;
                     match bytes {
                         Ok(bytes) if status.is_success() => {
                             // Only repeatable requests are checked: a write's answer is not
@@ -839,6 +840,22 @@ impl IntercomClient {
             unconfirmed_write,
         }
     }
+}
+
+/// Room reserved up front for a body from its `Content-Length`, at most (a larger body grows
+/// its buffer as it comes).
+const BODY_RESERVE_MAX: u64 = 16 << 20;
+
+/// The whole body of `response` in one buffer, its chunks copied into it once as they come
+/// (reqwest's `bytes()` copies them into a buffer of its own, which the page's text then
+/// copies again).
+async fn whole_body(mut response: reqwest::Response) -> reqwest::Result<Bytes> {
+    let reserve = response.content_length().unwrap_or(0).min(BODY_RESERVE_MAX);
+    let mut body = Vec::with_capacity(reserve as usize);
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 /// The parse error of a body whose JSON ends early (`EOF while parsing …`): a complete HTTP

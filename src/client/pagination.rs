@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use datafusion::common::runtime::SpawnedTask;
 use futures::stream::{self, BoxStream, StreamExt};
 use serde_json::{Value, json};
 
@@ -307,18 +308,32 @@ async fn fetch_numbered(
 }
 
 /// Sends `request` and finds the items (under `keys`) of its answer; an answer cut short is
-/// fetched again (the parse is the check, see [`IntercomClient::send_parsed`]).
+/// fetched again (the parse is the check, see [`IntercomClient::send_parsed`]). Runs as a task
+/// of its own, aborted when dropped: the windows of a partitioned read (and the pages of a
+/// numbered list) are all polled by the one task reading them, where each answer's parse (its
+/// UTF-8 check and structure walk, a third of a whole read's instructions) ran one after
+/// another; as tasks, they run on every worker at once.
 async fn fetch(
-    client: &IntercomClient,
+    client: &Arc<IntercomClient>,
     request: &ApiRequest,
     keys: &[String],
 ) -> Result<(String, Envelope), ClientError> {
-    client
-        .send_parsed(request, |body| {
-            let text = text_of(body, request)?;
-            parse_envelope(&text, keys, request).map(|envelope| (text, envelope))
+    let (client, sent, keys) = (client.clone(), request.clone(), keys.to_vec());
+    let answer = SpawnedTask::spawn(async move {
+        client
+            .send_parsed(&sent, |body| {
+                let text = text_of(body, &sent)?;
+                parse_envelope(&text, &keys, &sent).map(|envelope| (text, envelope))
+            })
+            .await
+    });
+    answer.join().await.unwrap_or_else(|e| {
+        Err(ClientError::Decode {
+            request: request.describe(),
+            json_path: "$".into(),
+            reason: format!("reading the answer stopped: {e}"),
         })
-        .await
+    })
 }
 
 impl State {
