@@ -162,8 +162,13 @@ fn is_cut(row: &Row, keys: &[String], near: &mut Vec<usize>) -> bool {
 
 /// Whether the JSON text `text` has a `"has_more": true` member (with or without spaces after
 /// the colon), found without parsing: every item of a page read with such a column is
-/// searched, so this is one SIMD substring search through the item.
+/// searched, so this is one SIMD substring search through the item. A list that ends with
+/// `"has_more":false` (as Intercom writes every list that is whole) is not searched: its last
+/// member is the one [`fill`]'s parse keeps, so it is not completed either way.
 fn says_more(text: &str) -> bool {
+    if text.ends_with(r#""has_more":false}"#) {
+        return false;
+    }
     static KEY: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new(br#""has_more":"#));
     let bytes = text.as_bytes();
@@ -246,6 +251,11 @@ mod tests {
             (r#"{"tags":{"has_more":"#, false),
             (r#"{"tags":{"has_more":  true}}"#, true),
             (r#"{"tags":{"has_more":false,"more":true}}"#, false),
+            // A list's own value: whole when it ends saying so.
+            (r#"{"data":[],"has_more":false}"#, false),
+            (r#"{"data":[],"has_more":true}"#, true),
+            (r#"{"has_more":true,"data":[],"has_more":false}"#, false),
+            (r#"{"data":[{"has_more":false}],"has_more":true}"#, true),
         ] {
             assert_eq!(super::says_more(text), more, "{text}");
         }

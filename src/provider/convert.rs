@@ -21,7 +21,7 @@ use futures::stream::{BoxStream, StreamExt};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::client::{ClientError, Item, Member, Page, SPACED, Structure};
+use crate::client::{ClientError, Item, Member, Page, SPACED, Structure, utf8_string};
 use crate::tables::value::ColumnBuilder;
 use crate::tables::{ColumnDef, PARENT_KEY, WHOLE_BODY};
 
@@ -47,7 +47,7 @@ impl RawRows {
         parent: Option<Arc<str>>,
     ) -> Result<Self, ArrowError> {
         // The body's own buffer when nothing else holds it: no copy.
-        let body = String::from_utf8(Vec::from(body))
+        let body = utf8_string(Vec::from(body))
             .map_err(|e| ArrowError::JsonError(format!("response is not UTF-8: {e}")))?;
         Ok(Self {
             body: Arc::new(body),

@@ -153,6 +153,9 @@ fn scalar_text(raw: &str) -> Option<Cow<'_, str>> {
 }
 
 fn parse_i64(text: &str) -> Option<i64> {
+    if let Some(n) = plain_i64(text) {
+        return Some(n);
+    }
     let text = text.trim();
     text.parse().ok().or_else(|| {
         text.parse::<f64>()
@@ -167,6 +170,9 @@ fn parse_i64(text: &str) -> Option<i64> {
 /// docs/intercom-notes.md, "Ids and timestamps"). Columns keep microseconds, as PostgreSQL's
 /// `timestamptz` does, so a fractional-second literal compares exactly.
 fn epoch_micros(text: &str) -> Option<i64> {
+    if let Some(seconds) = plain_i64(text) {
+        return seconds.checked_mul(MICROS);
+    }
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {
         return seconds.checked_mul(MICROS);
@@ -179,6 +185,28 @@ fn epoch_micros(text: &str) -> Option<i64> {
 }
 
 const MICROS: i64 = 1_000_000;
+
+/// A whole number written as nothing but decimal digits after an optional `-`, at most 18 of
+/// them (so it cannot overflow): how Intercom writes every timestamp and numeric id, read
+/// without `trim` and `parse`'s general checks (a contact has about ten such values).
+fn plain_i64(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', digits @ ..] => (true, digits),
+        digits => (false, digits),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut n = 0i64;
+    for &b in digits {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + i64::from(digit);
+    }
+    Some(if negative { -n } else { n })
+}
 
 /// ISO-8601 / RFC 3339 text (UTC when no offset is given), a plain date, or Unix seconds, as
 /// Unix seconds (a fraction of a second is dropped: Intercom takes whole seconds).
@@ -372,5 +400,46 @@ fn timestamp_seconds(value: &ScalarValue) -> Option<i64> {
         ScalarValue::TimestampNanosecond(Some(v), _) => Some(v.div_euclid(1_000_000_000)),
         ScalarValue::Date32(Some(days)) => Some(i64::from(*days) * 86_400),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_i64;
+
+    #[test]
+    fn plain_digits_read_as_parse_reads_them_and_anything_else_is_left_to_it() {
+        for text in [
+            "0",
+            "7",
+            "-7",
+            "1700000000",
+            "-0",
+            "007",
+            "999999999999999999",
+        ] {
+            assert_eq!(plain_i64(text), text.parse().ok(), "{text}");
+        }
+        // Not plain: `parse` (and what follows it) decides.
+        for text in [
+            "",
+            "-",
+            "+5",
+            " 5",
+            "5 ",
+            "1.5",
+            "1e3",
+            "0x10",
+            "--1",
+            "١٢",
+            "9999999999999999999",
+        ] {
+            assert_eq!(plain_i64(text), None, "{text}");
+        }
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..10_000 {
+            let n = rng.i64(-999_999_999_999_999_999..=999_999_999_999_999_999);
+            assert_eq!(plain_i64(&n.to_string()), Some(n));
+        }
     }
 }
