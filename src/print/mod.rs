@@ -129,6 +129,8 @@ pub struct ResultPrinter {
     rows: usize,
     header_written: bool,
     pending: Vec<RecordBatch>,
+    /// The CSV text of a batch as it is written, kept from batch to batch (no regrowing).
+    text: Vec<u8>,
 }
 
 impl ResultPrinter {
@@ -140,6 +142,7 @@ impl ResultPrinter {
             rows: 0,
             header_written: false,
             pending: Vec::new(),
+            text: Vec::new(),
         }
     }
 
@@ -221,7 +224,8 @@ impl ResultPrinter {
     }
 
     fn write_csv(&mut self, batch: &RecordBatch, out: &mut impl Write) -> Result<(), Error> {
-        csv_rows::write_csv(batch, !self.header_written, out).map_err(arrow_error)?;
+        csv_rows::write_csv(batch, !self.header_written, &mut self.text, out)
+            .map_err(arrow_error)?;
         self.header_written = true;
         Ok(())
     }
@@ -363,8 +367,9 @@ pub async fn run_script(
     Ok(())
 }
 
-/// Bytes the spool gathers before writing them to its file.
-const SPOOL_BUFFER: usize = 1 << 20;
+/// Bytes the spool gathers before writing them to its file. Larger writes (CSV's, up to
+/// [`csv_rows::CHUNK`] each) go to the file as they are, not copied into the buffer first.
+const SPOOL_BUFFER: usize = 64 << 10;
 
 /// A statement's output held in an anonymous temporary file until the statement succeeds.
 /// The file has no name, so it disappears when dropped, whatever happens.
