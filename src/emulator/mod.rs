@@ -598,21 +598,28 @@ impl EmulatorState {
     }
 
     /// The records a search of `query` matches (cached as [`EmulatorState::cached_matches`]
-    /// under `key`): those of `index` inside the query's `created_at` bounds for which `keep`
-    /// (live, and matching the query) holds, in record order.
+    /// under `key`): those of `index` that are `live` and that the query `matches`, in record
+    /// order. Only the records inside the query's `created_at` bounds are tested, and none is
+    /// when those bounds are exactly what the query asks (a partitioned read's windows).
     pub(crate) fn search_matches(
         &self,
         key: String,
         index: &RangeIndex,
         query: &search::Query,
-        keep: impl Fn(usize) -> bool,
+        live: impl Fn(usize) -> bool,
+        matches: impl Fn(usize) -> bool,
     ) -> Arc<Vec<u32>> {
-        self.cached_matches(key, || {
-            index
+        self.cached_matches(key, || match query.exact_int_range(CREATED_AT) {
+            Some(range) => index
+                .within(range)
+                .into_iter()
+                .filter(|&i| live(i as usize))
+                .collect(),
+            None => index
                 .candidates(query.int_range(CREATED_AT))
                 .into_iter()
-                .filter(|&i| keep(i as usize))
-                .collect()
+                .filter(|&i| live(i as usize) && matches(i as usize))
+                .collect(),
         })
     }
 

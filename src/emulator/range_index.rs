@@ -31,10 +31,21 @@ impl RangeIndex {
 
     /// The records that may lie in `range`, in record order (the order a search answers in):
     /// every record when the range is open at both ends.
-    pub(crate) fn candidates(&self, (lo, hi): IntRange) -> Vec<u32> {
-        if lo.is_none() && hi.is_none() {
+    pub(crate) fn candidates(&self, range: IntRange) -> Vec<u32> {
+        if range == (None, None) {
             return (0..(self.sorted.len() + self.unkeyed.len()) as u32).collect();
         }
+        self.records(range, &self.unkeyed)
+    }
+
+    /// The records whose value lies in `range`, in record order: those a query matches when
+    /// `range` is its exact range (`Query::exact_int_range`), no unkeyed one among them.
+    pub(crate) fn within(&self, range: IntRange) -> Vec<u32> {
+        self.records(range, &[])
+    }
+
+    /// The records whose value lies in `(lo, hi)`, and `others`, in record order.
+    fn records(&self, (lo, hi): IntRange, others: &[u32]) -> Vec<u32> {
         let start = lo.map_or(0, |lo| self.sorted.partition_point(|(v, _)| *v < lo));
         let end = hi.map_or(self.sorted.len(), |hi| {
             self.sorted.partition_point(|(v, _)| *v < hi)
@@ -42,7 +53,7 @@ impl RangeIndex {
         let mut records: Vec<u32> = self.sorted[start..end.max(start)]
             .iter()
             .map(|(_, i)| *i)
-            .chain(self.unkeyed.iter().copied())
+            .chain(others.iter().copied())
             .collect();
         records.sort_unstable();
         records
@@ -62,5 +73,8 @@ mod tests {
         assert_eq!(index.candidates((Some(11), None)), vec![0, 1, 3, 5]);
         assert_eq!(index.candidates((None, Some(10))), vec![1]);
         assert_eq!(index.candidates((Some(50), Some(20))), vec![1]);
+        assert_eq!(index.within((None, None)), vec![0, 2, 3, 4, 5]);
+        assert_eq!(index.within((Some(10), Some(30))), vec![2, 3, 4]);
+        assert_eq!(index.within((Some(50), Some(20))), Vec::<u32>::new());
     }
 }

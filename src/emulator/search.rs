@@ -287,6 +287,72 @@ impl Query {
     pub fn int_range(&self, key: &str) -> IntRange {
         int_range(&self.root, key)
     }
+
+    /// The range `[lo, hi)` that a record whose whole-number field `key` is set matches this
+    /// query exactly when its value lies in, and no other record matches: `Some` when the query
+    /// is nothing but comparisons of `key` (`=`, `<`, `>`, `<=`, `>=`) joined so that the values
+    /// they accept make one range, as a partitioned read's windows are. A route may then take
+    /// the records inside it without testing each (`super::range_index`).
+    pub fn exact_int_range(&self, key: &str) -> Option<IntRange> {
+        exact_range(&self.root, key)
+    }
+}
+
+/// [`Query::exact_int_range`] of `node`.
+fn exact_range(node: &Node, key: &str) -> Option<IntRange> {
+    match node {
+        Node::Leaf(leaf) => {
+            let exact = matches!(
+                (&leaf.operand, leaf.op),
+                (
+                    Operand::One(Scalar::Int(_)),
+                    Op::Eq | Op::Lt | Op::Gt | Op::Le | Op::Ge
+                ) | (Operand::Day { .. }, Op::Eq | Op::Lt | Op::Gt)
+            );
+            (leaf.key == key && exact).then(|| leaf_range(leaf))
+        }
+        // Every child holds: the values in all their ranges.
+        Node::And(children) => children.iter().try_fold((None, None), |(lo, hi), child| {
+            let (l, h) = exact_range(child, key)?;
+            Some((lo.max(l), min_bound(hi, h)))
+        }),
+        // One child holds: the values in any of their ranges, when those make one range.
+        Node::Or(children) => {
+            let mut ranges = children
+                .iter()
+                .map(|child| exact_range(child, key))
+                .collect::<Option<Vec<IntRange>>>()?;
+            ranges.retain(|&(lo, hi)| !is_empty(lo, hi));
+            ranges.sort_by_key(|&(lo, _)| lo);
+            let mut ranges = ranges.into_iter();
+            let Some(mut union) = ranges.next() else {
+                // No child can hold: nothing matches.
+                return Some((Some(0), Some(0)));
+            };
+            for (lo, hi) in ranges {
+                match (union.1, lo) {
+                    // Open above: it holds everything after.
+                    (None, _) => {}
+                    (Some(end), Some(lo)) if lo > end => return None,
+                    _ => union.1 = union.1.zip(hi).map(|(a, b)| a.max(b)),
+                }
+            }
+            Some(union)
+        }
+    }
+}
+
+/// The lower of two upper bounds (`None` is open).
+fn min_bound(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Whether `[lo, hi)` holds no value.
+fn is_empty(lo: Option<i64>, hi: Option<i64>) -> bool {
+    matches!((lo, hi), (Some(lo), Some(hi)) if lo >= hi)
 }
 
 /// `[lo, hi)` of a whole-number field; `None` is open.

@@ -374,16 +374,26 @@ fn the_int_range_of_a_query_holds_every_record_it_matches() {
             Some(5 * DAY + 1),
         ])
         .collect();
-    for (schema, raw) in &queries {
+    // The queries whose range is exact: comparisons of `created_at` alone, making one range.
+    let exact = [0, 1, 2, 3, 4, 9, 10, 11];
+    for (n, (schema, raw)) in queries.iter().enumerate() {
         let query = compile(raw, schema).unwrap();
         let (lo, hi) = query.int_range("created_at");
+        let exact_range = query.exact_int_range("created_at");
+        assert_eq!(exact_range.is_some(), exact.contains(&n), "{raw}");
         let mut matched = 0;
         for value in &values {
             let mut fields = vec![("open", FieldValue::Bool(true))];
             if let Some(v) = value {
                 fields.push(("created_at", FieldValue::Int(*v)));
             }
-            if query.matches(&Rec(fields)) {
+            let matches = query.matches(&Rec(fields));
+            if let Some((lo, hi)) = exact_range {
+                let inside = value
+                    .is_some_and(|v| lo.is_none_or(|lo| v >= lo) && hi.is_none_or(|hi| v < hi));
+                assert_eq!(matches, inside, "{raw}: {value:?} and {lo:?}..{hi:?}");
+            }
+            if matches {
                 matched += 1;
                 if lo.is_some() || hi.is_some() {
                     let v = value.expect("a bounded query never matches an unset field");

@@ -173,10 +173,16 @@ pub(super) async fn search_contacts(
     let query = compile(&req.query, &guard.contact_schema)?;
     let store: &Store = &guard;
     let key = format!("contacts:{}:{}", store.generation, req.query);
-    let matches = emulator.search_matches(key, guard.contacts_by_created(), &query, |i| {
-        let contact = &store.contacts[i];
-        contact.is_live() && query.matches(&ContactRecord { store, contact })
-    });
+    let matches = emulator.search_matches(
+        key,
+        guard.contacts_by_created(),
+        &query,
+        |i| store.contacts[i].is_live(),
+        |i| {
+            let contact = &store.contacts[i];
+            query.matches(&ContactRecord { store, contact })
+        },
+    );
     search_answer("contacts.search", ("list", "data"), &matches, &req, |i| {
         guard.contact_json(i)
     })

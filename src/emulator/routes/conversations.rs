@@ -99,9 +99,13 @@ pub(super) async fn search_conversations(
     let query = compile(&req.query, &guard.conversation_schema)?;
     let store: &Store = &guard;
     let key = format!("conversations:{}:{}", store.generation, req.query);
-    let matches = emulator.search_matches(key, guard.conversations_by_created(), &query, |i| {
-        store.conversations[i].is_live() && query.matches(&JsonRecord(guard.conversation_value(i)))
-    });
+    let matches = emulator.search_matches(
+        key,
+        guard.conversations_by_created(),
+        &query,
+        |i| store.conversations[i].is_live(),
+        |i| query.matches(&JsonRecord(guard.conversation_value(i))),
+    );
     search_answer(
         "conversations.search",
         CONVERSATION_PAGE,

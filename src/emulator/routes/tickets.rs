@@ -21,9 +21,13 @@ pub(super) async fn search_tickets(
     let query = compile(&req.query, &guard.ticket_schema)?;
     let store: &Store = &guard;
     let key = format!("tickets:{}:{}", store.generation, req.query);
-    let matches = emulator.search_matches(key, guard.tickets_by_created(), &query, |i| {
-        !store.tickets[i].deleted && query.matches(&JsonRecord(guard.ticket_search_value(i)))
-    });
+    let matches = emulator.search_matches(
+        key,
+        guard.tickets_by_created(),
+        &query,
+        |i| !store.tickets[i].deleted,
+        |i| query.matches(&JsonRecord(guard.ticket_search_value(i))),
+    );
     search_answer(
         "tickets.search",
         ("ticket.list", "tickets"),
